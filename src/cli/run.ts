@@ -1,0 +1,107 @@
+// `tessera run MODEL --input NAME=FILE ... [--out DIR]`.
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DATA_TYPES, type DataType } from '../dtypes.js';
+import { decodeTensorProto } from '../formats/onnx/load.js';
+import { parseNpy, writeNpy } from '../formats/npy/npy.js';
+import { InferenceSession } from '../runtime/session.js';
+import { readModelFile } from '../node.js';
+import { Tensor } from '../tensor.js';
+import { UsageError, type Io } from './main.js';
+import { float16BitsToNumber } from '../../kernels/float16.js';
+
+interface RunArgs { model: string; inputs: Map<string, string>; out?: string }
+
+export function parseRunArgs(args: string[]): RunArgs {
+  let model: string | undefined;
+  const inputs = new Map<string, string>();
+  let out: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--input' || a === '-i') {
+      const v = args[++i];
+      const eq = v?.indexOf('=') ?? -1;
+      if (!v || eq <= 0) throw new UsageError(`--input needs NAME=FILE.npy|FILE.pb, got '${v ?? ''}'`);
+      inputs.set(v.slice(0, eq), v.slice(eq + 1));
+    } else if (a === '--out' || a === '-o') {
+      out = args[++i];
+      if (!out) throw new UsageError('--out needs a directory');
+    } else if (a.startsWith('-')) {
+      throw new UsageError(`unknown option '${a}'`);
+    } else if (model === undefined) {
+      model = a;
+    } else {
+      throw new UsageError(`unexpected argument '${a}'`);
+    }
+  }
+  if (!model) throw new UsageError('run needs a MODEL path');
+  return { model, inputs, out };
+}
+
+/** xorshift32: deterministic pseudo-random inputs for models run without --input. */
+function randomTensor(type: DataType | undefined, dims: number[], seed: number): Tensor {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+  const t = type ?? 'float32';
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (t === 'float32' || t === 'float64') {
+    const data = t === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = next() * 2 - 1;
+    return new Tensor(t, data, dims);
+  }
+  if (t === 'bool') return new Tensor('bool', Uint8Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1)), dims);
+  if (t === 'int64') return new Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(Math.floor(next() * 10))), dims);
+  if (t === 'string') return new Tensor('string', Array.from({ length: n }, () => 'x'), dims);
+  const z = Tensor.zeros(t, dims);
+  const d = z.data as Uint8Array;
+  if (DATA_TYPES[t].array === Float32Array || t === 'float16' || t === 'bfloat16') return z;
+  for (let i = 0; i < d.length; i++) d[i] = Math.floor(next() * 10);
+  return z;
+}
+
+function stats(t: Tensor): string {
+  if (t.type === 'string' || t.size === 0) return '';
+  const vals = t.type === 'float16' ? Array.from(t.data as Uint16Array, float16BitsToNumber) : t.toNumbers();
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (const v of vals) { if (v < min) min = v; if (v > max) max = v; sum += v; }
+  const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
+  return `  min ${f(min)}  max ${f(max)}  mean ${f(sum / vals.length)}`;
+}
+
+export async function runCommand(argv: string[], io: Io): Promise<void> {
+  const args = parseRunArgs(argv);
+  const file = await readModelFile(args.model);
+  const session = await InferenceSession.create(file.bytes, { externalData: file.externalData });
+  for (const k of args.inputs.keys()) {
+    if (!session.inputNames.includes(k)) throw new UsageError(`'${k}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
+  }
+  const feeds: Record<string, Tensor> = {};
+  let seed = 1;
+  for (const meta of session.inputMetadata) {
+    const path = args.inputs.get(meta.name);
+    if (path) {
+      const bytes = new Uint8Array(await readFile(path));
+      feeds[meta.name] = path.endsWith('.npy') ? parseNpy(bytes, path) : decodeTensorProto(bytes, path);
+    } else {
+      const dims = (meta.shape ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+      feeds[meta.name] = randomTensor(meta.type as DataType | undefined, dims, seed++);
+      io.out(`input ${meta.name}: random ${meta.type}[${dims.join(', ')}]`);
+    }
+  }
+  const t0 = performance.now();
+  const outputs = await session.run(feeds);
+  const ms = performance.now() - t0;
+  if (args.out) await mkdir(args.out, { recursive: true });
+  for (const [name, t] of Object.entries(outputs)) {
+    io.out(`output ${name}: ${t.type}[${t.dims.join(', ')}]${stats(t)}`);
+    if (args.out) {
+      const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
+      await writeFile(join(args.out, `${safe}.npy`), writeNpy(t));
+    }
+  }
+  io.out(`ran in ${ms.toFixed(2)} ms`);
+}

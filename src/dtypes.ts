@@ -1,0 +1,94 @@
+// The element types a Tensor can hold and how each is stored.
+
+export type DataType =
+  | 'float32' | 'float64' | 'float16' | 'bfloat16'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool' | 'string' | 'complex64' | 'complex128'
+  | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0' | 'float4e2m1'
+  | 'int4' | 'uint4' | 'int2' | 'uint2';
+
+export type NumericArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
+  | Int32Array | Uint32Array;
+export type BigArray = BigInt64Array | BigUint64Array;
+export type TensorData = NumericArray | BigArray | string[];
+
+export interface DataTypeInfo {
+  readonly name: DataType;
+  /** ONNX TensorProto.DataType enum value. */
+  readonly onnx: number;
+  /** Typed array constructor holding the elements (null for string). */
+  readonly array: { new (n: number): NumericArray | BigArray } | null;
+  /** Typed-array slots per element (2 for complex). */
+  readonly slots: number;
+  /** Bytes per element in ONNX raw_data; fractional for 4- and 2-bit types. */
+  readonly bytes: number;
+}
+
+const T = (name: DataType, onnx: number, array: DataTypeInfo['array'], bytes: number, slots = 1): DataTypeInfo =>
+  Object.freeze({ name, onnx, array, slots, bytes });
+
+export const DATA_TYPES: Readonly<Record<DataType, DataTypeInfo>> = Object.freeze({
+  float32: T('float32', 1, Float32Array, 4),
+  uint8: T('uint8', 2, Uint8Array, 1),
+  int8: T('int8', 3, Int8Array, 1),
+  uint16: T('uint16', 4, Uint16Array, 2),
+  int16: T('int16', 5, Int16Array, 2),
+  int32: T('int32', 6, Int32Array, 4),
+  int64: T('int64', 7, BigInt64Array, 8),
+  string: T('string', 8, null, 0),
+  bool: T('bool', 9, Uint8Array, 1),
+  float16: T('float16', 10, Uint16Array, 2),
+  float64: T('float64', 11, Float64Array, 8),
+  uint32: T('uint32', 12, Uint32Array, 4),
+  uint64: T('uint64', 13, BigUint64Array, 8),
+  complex64: T('complex64', 14, Float32Array, 8, 2),
+  complex128: T('complex128', 15, Float64Array, 16, 2),
+  bfloat16: T('bfloat16', 16, Uint16Array, 2),
+  float8e4m3fn: T('float8e4m3fn', 17, Uint8Array, 1),
+  float8e4m3fnuz: T('float8e4m3fnuz', 18, Uint8Array, 1),
+  float8e5m2: T('float8e5m2', 19, Uint8Array, 1),
+  float8e5m2fnuz: T('float8e5m2fnuz', 20, Uint8Array, 1),
+  uint4: T('uint4', 21, Uint8Array, 0.5),
+  int4: T('int4', 22, Int8Array, 0.5),
+  float4e2m1: T('float4e2m1', 23, Uint8Array, 0.5),
+  float8e8m0: T('float8e8m0', 24, Uint8Array, 1),
+  uint2: T('uint2', 25, Uint8Array, 0.25),
+  int2: T('int2', 26, Int8Array, 0.25),
+});
+
+const BY_ONNX = new Map<number, DataTypeInfo>(Object.values(DATA_TYPES).map((d) => [d.onnx, d]));
+
+export function dataTypeFromOnnx(code: number): DataType | undefined {
+  return BY_ONNX.get(code)?.name;
+}
+
+export function isDataType(x: unknown): x is DataType {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(DATA_TYPES, x);
+}
+
+/** Types whose values are plain JS numbers when read from `data` (includes bool and the small types). */
+export function isNumberBacked(t: DataType): boolean {
+  return t !== 'int64' && t !== 'uint64' && t !== 'string';
+}
+export function isBigIntType(t: DataType): t is 'int64' | 'uint64' {
+  return t === 'int64' || t === 'uint64';
+}
+export function isFloatType(t: DataType): boolean {
+  return t === 'float32' || t === 'float64' || t === 'float16' || t === 'bfloat16';
+}
+export function isIntegerType(t: DataType): boolean {
+  return t === 'int8' || t === 'uint8' || t === 'int16' || t === 'uint16' || t === 'int32' ||
+    t === 'uint32' || t === 'int64' || t === 'uint64';
+}
+/** float16/bfloat16: stored as bit patterns, computed in float32. */
+export function isHalfType(t: DataType): t is 'float16' | 'bfloat16' {
+  return t === 'float16' || t === 'bfloat16';
+}
+
+/** Allocates storage for `n` elements of type `t`. */
+export function allocate(t: DataType, n: number): TensorData {
+  const info = DATA_TYPES[t];
+  if (!info.array) return new Array<string>(n).fill('');
+  return new info.array(n * info.slots);
+}

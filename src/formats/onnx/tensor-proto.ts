@@ -1,0 +1,169 @@
+// TensorProto -> Tensor, for every encoding: raw_data (little-endian), typed fields
+// (packed or not), packed 4- and 2-bit types, external data, sparse tensors.
+
+import { shapeSize } from '../../../kernels/strides.js';
+import { DATA_TYPES, type DataType, dataTypeFromOnnx } from '../../dtypes.js';
+import { ModelFormatError } from '../../errors.js';
+import type { SparseTensorValue } from '../../ir/graph.js';
+import { Tensor } from '../../tensor.js';
+import type { Msg } from './wire.js';
+
+/** Bytes of external files, by the `location` the model names. */
+export type ExternalBytes = (location: string) => Uint8Array;
+
+const textDecoder = new TextDecoder('utf-8');
+
+export function dimsOf(list: unknown, part: string): number[] {
+  const raw = (list as bigint[] | undefined) ?? [];
+  return raw.map((d) => {
+    if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelFormatError(`${part}: invalid dimension ${d}`);
+    return Number(d);
+  });
+}
+
+export function tensorFromProto(msg: Msg, part: string, external?: ExternalBytes, maxElements = 2 ** 31): Tensor {
+  const name = (msg.name as string | undefined) ?? '';
+  const where = name ? `${part} tensor '${name}'` : `${part} tensor`;
+  const code = (msg.data_type as number | undefined) ?? 0;
+  const type = dataTypeFromOnnx(code);
+  if (!type) throw new ModelFormatError(`${where}: unknown data_type ${code}`);
+  if (msg.segment) throw new ModelFormatError(`${where}: segmented tensors are not supported`);
+  const dims = dimsOf(msg.dims, where);
+  const n = shapeSize(dims);
+  if (n > maxElements) throw new ModelFormatError(`${where}: ${n} elements is more than the limit of ${maxElements}`);
+
+  if (msg.data_location === 1) {
+    if (!external) throw new ModelFormatError(`${where}: uses external data but no external data was provided`);
+    const raw = externalSlice(msg, where, external);
+    return fromRaw(type, raw, dims, n, where);
+  }
+  if (msg.raw_data !== undefined) return fromRaw(type, msg.raw_data as Uint8Array, dims, n, where);
+  return fromTyped(type, msg, dims, n, where);
+}
+
+export function externalEntries(msg: Msg): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of (msg.external_data as Msg[] | undefined) ?? []) out.set(String(e.key ?? ''), String(e.value ?? ''));
+  return out;
+}
+
+function externalSlice(msg: Msg, where: string, external: ExternalBytes): Uint8Array {
+  const entries = externalEntries(msg);
+  const location = entries.get('location');
+  if (!location) throw new ModelFormatError(`${where}: external data without a location`);
+  const bytes = external(location);
+  const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
+  const length = entries.has('length') ? Number(entries.get('length')) : bytes.length - offset;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 ||
+      offset + length > bytes.length) {
+    throw new ModelFormatError(
+      `${where}: external data range offset=${offset} length=${length} lies outside '${location}' (${bytes.length} bytes)`,
+    );
+  }
+  return bytes.subarray(offset, offset + length);
+}
+
+function fromRaw(type: DataType, raw: Uint8Array, dims: number[], n: number, where: string): Tensor {
+  const info = DATA_TYPES[type];
+  if (type === 'string') throw new ModelFormatError(`${where}: string tensors cannot use raw_data`);
+  const need = Math.ceil(n * info.bytes);
+  if (raw.length !== need) {
+    throw new ModelFormatError(
+      `${where}: ${type}[${dims.join(', ')}] needs ${need} bytes of data but has ${raw.length}`,
+    );
+  }
+  if (info.bytes < 1) return new Tensor(type, unpackSubByte(type, raw, n), dims);
+  // Copy into aligned storage (the file offset may be unaligned). Little-endian, as ONNX specifies.
+  const copy = new Uint8Array(need);
+  copy.set(raw);
+  const Ctor = info.array!;
+  const data = new (Ctor as unknown as new (b: ArrayBuffer, o: number, l: number) => Tensor['data'])(
+    copy.buffer, 0, n * info.slots,
+  );
+  return new Tensor(type, data, dims);
+}
+
+/** 4-bit types hold two elements per byte (low nibble first); 2-bit types four. */
+function unpackSubByte(type: DataType, raw: Uint8Array, n: number): Int8Array | Uint8Array {
+  const bits = DATA_TYPES[type].bytes === 0.5 ? 4 : 2;
+  const signed = type === 'int4' || type === 'int2';
+  const out = signed ? new Int8Array(n) : new Uint8Array(n);
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  for (let i = 0; i < n; i++) {
+    let v = (raw[(i / per) | 0]! >> ((i % per) * bits)) & mask;
+    if (signed && v >= 1 << (bits - 1)) v -= 1 << bits;
+    out[i] = v;
+  }
+  return out;
+}
+
+function typedField(type: DataType): string {
+  switch (type) {
+    case 'float32': case 'complex64': return 'float_data';
+    case 'float64': case 'complex128': return 'double_data';
+    case 'int64': return 'int64_data';
+    case 'uint32': case 'uint64': return 'uint64_data';
+    case 'string': return 'string_data';
+    default: return 'int32_data';
+  }
+}
+
+function fromTyped(type: DataType, msg: Msg, dims: number[], n: number, where: string): Tensor {
+  const field = typedField(type);
+  const values = (msg[field] as unknown[] | undefined) ?? [];
+  const info = DATA_TYPES[type];
+  if (type === 'string') {
+    if (values.length !== n) throw new ModelFormatError(`${where}: needs ${n} strings, has ${values.length}`);
+    return new Tensor('string', (values as Uint8Array[]).map((b) => textDecoder.decode(b)), dims);
+  }
+  if (info.bytes < 1) {
+    // Packed bytes, one per int32_data entry.
+    const need = Math.ceil(n * info.bytes);
+    if (values.length !== need) throw new ModelFormatError(`${where}: needs ${need} packed values, has ${values.length}`);
+    return new Tensor(type, unpackSubByte(type, Uint8Array.from(values as number[]), n), dims);
+  }
+  const slots = n * info.slots;
+  if (values.length !== slots) {
+    throw new ModelFormatError(`${where}: ${type}[${dims.join(', ')}] needs ${slots} values in ${field}, has ${values.length}`);
+  }
+  const data = new info.array!(slots);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < slots; i++) data[i] = values[i] as bigint;
+  } else {
+    for (let i = 0; i < slots; i++) data[i] = Number(values[i]);
+  }
+  return new Tensor(type, data, dims);
+}
+
+export function sparseFromProto(msg: Msg, part: string, external?: ExternalBytes): SparseTensorValue {
+  if (!msg.values || !msg.indices) throw new ModelFormatError(`${part}: sparse tensor without values or indices`);
+  const values = tensorFromProto(msg.values as Msg, `${part} sparse values`, external);
+  const indices = tensorFromProto(msg.indices as Msg, `${part} sparse indices`, external);
+  const dims = dimsOf(msg.dims, part);
+  return { values, indices, dims };
+}
+
+/** Expands a sparse tensor (COO, linear or per-dimension indices) into a dense tensor. */
+export function densify(sp: SparseTensorValue, part: string): Tensor {
+  const { values, indices, dims } = sp;
+  const out = Tensor.zeros(values.type, dims);
+  const total = shapeSize(dims);
+  const nnz = values.size;
+  const idx = indices.toNumbers();
+  const rank = dims.length;
+  const linear = indices.dims.length === 1;
+  if ((linear && idx.length !== nnz) || (!linear && idx.length !== nnz * rank)) {
+    throw new ModelFormatError(`${part}: sparse indices shape [${indices.dims.join(', ')}] does not fit ${nnz} values`);
+  }
+  const src = values.data as unknown as ArrayLike<unknown>;
+  const dst = out.data as unknown as { [i: number]: unknown };
+  for (let k = 0; k < nnz; k++) {
+    let flat = 0;
+    if (linear) flat = idx[k]!;
+    else for (let d = 0; d < rank; d++) flat = flat * dims[d]! + idx[k * rank + d]!;
+    if (!(flat >= 0 && flat < total)) throw new ModelFormatError(`${part}: sparse index ${flat} out of range`);
+    dst[flat] = src[k];
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+// tessera's public API. Web-standard APIs only: this module runs in Node, Deno, Bun,
+// browsers and edge workers.
+
+export { Tensor } from './tensor.js';
+export type { DataType, TensorData } from './dtypes.js';
+export { DATA_TYPES } from './dtypes.js';
+export {
+  TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
+  ExecutionError, InvalidArgumentError, InvalidNodeError,
+} from './errors.js';
+export { InferenceSession, type SessionOptions, type ValueMetadata } from './runtime/session.js';
+export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
+export { parseNpy, writeNpy } from './formats/npy/npy.js';
+export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';
+export type { Value } from './value.js';

@@ -1,0 +1,129 @@
+// Planning: resolve every node (and every subgraph / function body) to an op definition with
+// parsed attributes, order the nodes, and compute when each value can be released.
+
+import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
+import {
+  type Attribute, type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode,
+} from '../ir/graph.js';
+import { nodeReads, validateGraph } from '../ir/validate.js';
+import type { OpRegistry } from './registry.js';
+
+export interface Step {
+  readonly node: Node;
+  readonly opset: number;
+  /** A built-in op... */
+  readonly def?: OpDef;
+  readonly attrs?: unknown;
+  /** ...or a call of a model-local function. */
+  readonly fn?: GraphPlan;
+  /** Values whose last reader is this step. */
+  readonly release: readonly string[];
+}
+
+export interface GraphPlan {
+  readonly graph: Graph;
+  readonly steps: readonly Step[];
+  /** Plans of subgraph attributes, by graph object. */
+  readonly subplans: Map<Graph, GraphPlan>;
+}
+
+interface PlanContext {
+  readonly registry: OpRegistry;
+  readonly functions: ReadonlyMap<string, FunctionDef>;
+  readonly missing: Set<string>;
+  readonly subplans: Map<Graph, GraphPlan>;
+  depth: number;
+}
+
+export function planModel(model: Model, registry: OpRegistry): GraphPlan {
+  const functions = new Map<string, FunctionDef>();
+  for (const f of model.functions) functions.set(`${canonicalDomain(f.domain)}::${f.name}`, f);
+  const ctx: PlanContext = { registry, functions, missing: new Set(), subplans: new Map(), depth: 0 };
+  const plan = planGraph(model.graph, model.opsetImports, ctx, new Set());
+  if (ctx.missing.size > 0) {
+    const ops = [...ctx.missing].sort();
+    throw new UnsupportedOpError(`the model uses ${ops.length} operator(s) tessera does not implement: ${ops.join(', ')}`, ops);
+  }
+  return plan;
+}
+
+function planGraph(
+  graph: Graph, opsets: ReadonlyMap<string, number>, ctx: PlanContext, outer: ReadonlySet<string>,
+): GraphPlan {
+  const order = validateGraph(graph, outer);
+  const scope = new Set<string>([...outer, ...graph.inputs.map((i) => i.name), ...graph.initializers.keys()]);
+  for (const n of graph.nodes) for (const o of n.outputs) if (o) scope.add(o);
+
+  const steps: Step[] = [];
+  for (const node of order) {
+    const domain = canonicalDomain(node.domain);
+    const opset = opsets.get(domain) ?? (domain === '' ? 1 : 1);
+    const fnDef = ctx.functions.get(`${domain}::${node.opType}`);
+    for (const a of node.attributes.values()) {
+      const gs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
+      for (const g of gs) if (!ctx.subplans.has(g)) ctx.subplans.set(g, planGraph(g, opsets, ctx, scope));
+    }
+    if (fnDef && !ctx.registry.resolve(domain, node.opType, opset)) {
+      steps.push({ node, opset, fn: planFunction(fnDef, node, ctx), release: [] });
+      continue;
+    }
+    const def = ctx.registry.resolve(domain, node.opType, opset);
+    if (!def) {
+      ctx.missing.add(`${domain || 'ai.onnx'}::${node.opType}(${opset})`);
+      continue;
+    }
+    let attrs: unknown;
+    try {
+      attrs = def.parse ? def.parse(new Attrs(node.attributes), node) : undefined;
+    } catch (e) {
+      if (e instanceof TesseraError) e.message = `${describeNode(node)}: ${e.message}`;
+      throw e;
+    }
+    steps.push({ node, opset, def, attrs, release: [] });
+  }
+  return { graph, steps: withReleases(graph, steps), subplans: ctx.subplans };
+}
+
+/** Instantiates a function body for one call site: substitutes attribute references. */
+function planFunction(fn: FunctionDef, call: Node, ctx: PlanContext): GraphPlan {
+  if (ctx.depth > 64) throw new InvalidNodeError(`${describeNode(call)}: functions nested deeper than 64 (recursion?)`);
+  const bind = (attrs: ReadonlyMap<string, Attribute>): Map<string, Attribute> => {
+    const out = new Map<string, Attribute>();
+    for (const [k, a] of attrs) {
+      if (a.type === 'ref') {
+        const v = call.attributes.get(a.ref) ?? fn.attributes.get(a.ref);
+        if (v) out.set(k, v);
+      } else out.set(k, a);
+    }
+    return out;
+  };
+  const nodes = fn.nodes.map((n) => ({ ...n, attributes: bind(n.attributes) }));
+  const body: Graph = {
+    name: `${fn.domain}::${fn.name}`,
+    nodes,
+    inputs: fn.inputs.map((name) => ({ name, type: { kind: 'unknown' } as const })),
+    outputs: fn.outputs.map((name) => ({ name, type: { kind: 'unknown' } as const })),
+    initializers: new Map(),
+    sparseInitializers: new Map(),
+    valueInfo: new Map(),
+  };
+  ctx.depth++;
+  try {
+    return planGraph(body, fn.opsetImports, ctx, new Set());
+  } finally {
+    ctx.depth--;
+  }
+}
+
+function withReleases(graph: Graph, steps: Step[]): Step[] {
+  const keep = new Set(graph.outputs.map((o) => o.name));
+  const last = new Map<string, number>();
+  steps.forEach((s, i) => {
+    for (const r of nodeReads(s.node)) last.set(r, i);
+    for (const o of s.node.outputs) if (o && !last.has(o)) last.set(o, i); // unused outputs die at once
+  });
+  const release: string[][] = steps.map(() => []);
+  for (const [name, i] of last) if (!keep.has(name)) release[i]!.push(name);
+  return steps.map((s, i) => ({ ...s, release: release[i]! }));
+}

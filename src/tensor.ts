@@ -1,0 +1,127 @@
+// The one Tensor type, shaped like onnxruntime-web's: new Tensor(type, data, dims).
+
+import { shapeSize } from '../kernels/strides.js';
+import { DATA_TYPES, type DataType, type TensorData, allocate, isDataType } from './dtypes.js';
+import { InvalidArgumentError } from './errors.js';
+
+export type { DataType, TensorData } from './dtypes.js';
+
+type Loose = TensorData | readonly number[] | readonly bigint[] | readonly boolean[] | readonly string[];
+
+function inferType(data: Loose): DataType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Uint16Array) return 'uint16';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint32Array) return 'uint32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof BigUint64Array) return 'uint64';
+  if (Array.isArray(data)) {
+    if (data.length === 0 || typeof data[0] === 'number') return 'float32';
+    if (typeof data[0] === 'string') return 'string';
+    if (typeof data[0] === 'boolean') return 'bool';
+    if (typeof data[0] === 'bigint') return 'int64';
+  }
+  throw new InvalidArgumentError('Tensor: cannot infer the element type of the data');
+}
+
+function coerce(type: DataType, data: Loose): TensorData {
+  const info = DATA_TYPES[type];
+  if (!info.array) {
+    if (!Array.isArray(data) || data.some((x) => typeof x !== 'string')) {
+      throw new InvalidArgumentError(`Tensor: type 'string' needs a string[] as data`);
+    }
+    return data as string[];
+  }
+  if (data instanceof info.array) return data as TensorData;
+  if (type === 'bool' && (data instanceof Uint8Array)) return data;
+  if (Array.isArray(data)) {
+    const out = new info.array(data.length);
+    if (out instanceof BigInt64Array || out instanceof BigUint64Array) {
+      for (let i = 0; i < data.length; i++) out[i] = BigInt(data[i] as unknown as number | bigint);
+    } else {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        out[i] = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+      }
+    }
+    return out;
+  }
+  throw new InvalidArgumentError(
+    `Tensor: data of type ${(data as object).constructor?.name} does not fit element type '${type}' ` +
+      `(expected ${info.array.name})`,
+  );
+}
+
+export class Tensor {
+  readonly type: DataType;
+  readonly dims: readonly number[];
+  readonly data: TensorData;
+
+  constructor(type: DataType, data: Loose, dims?: readonly number[]);
+  constructor(data: Loose, dims?: readonly number[]);
+  constructor(a: DataType | Loose, b?: Loose | readonly number[], c?: readonly number[]) {
+    let type: DataType;
+    let data: Loose;
+    let dims: readonly number[] | undefined;
+    if (typeof a === 'string') {
+      if (!isDataType(a)) throw new InvalidArgumentError(`Tensor: unknown element type '${a}'`);
+      type = a;
+      if (b === undefined) throw new InvalidArgumentError('Tensor: data is required');
+      data = b as Loose;
+      dims = c;
+    } else {
+      data = a;
+      dims = b as readonly number[] | undefined;
+      type = inferType(data);
+    }
+    const stored = coerce(type, data);
+    const slots = DATA_TYPES[type].slots;
+    const count = stored.length / slots;
+    const shape = dims ? Array.from(dims) : [count];
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 0) {
+        throw new InvalidArgumentError(`Tensor: invalid dimension ${d} in [${shape.join(', ')}]`);
+      }
+    }
+    if (shapeSize(shape) !== count) {
+      throw new InvalidArgumentError(
+        `Tensor: data holds ${count} element(s) of ${type} but dims [${shape.join(', ')}] need ${shapeSize(shape)}`,
+      );
+    }
+    this.type = type;
+    this.data = stored;
+    this.dims = Object.freeze(shape);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return shapeSize(this.dims);
+  }
+
+  get rank(): number {
+    return this.dims.length;
+  }
+
+  /** A new tensor of the same data with other dims (sizes must match; data is shared). */
+  reshape(dims: readonly number[]): Tensor {
+    return new Tensor(this.type, this.data, dims);
+  }
+
+  /** Allocates a zero-filled tensor. */
+  static zeros(type: DataType, dims: readonly number[]): Tensor {
+    return new Tensor(type, allocate(type, shapeSize(dims)), dims);
+  }
+
+  /** The elements as JS numbers (int64 converted with Number(); not for strings/complex). */
+  toNumbers(): number[] {
+    const d = this.data;
+    if (Array.isArray(d)) throw new InvalidArgumentError('Tensor.toNumbers: string tensor');
+    const out = new Array<number>(d.length);
+    for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+    return out;
+  }
+}
