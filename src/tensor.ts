@@ -1,5 +1,6 @@
 // The one Tensor type, shaped like onnxruntime-web's: new Tensor(type, data, dims).
 
+import { bfloat16BitsToNumber, float16BitsToNumber } from '../kernels/float16.js';
 import { shapeSize } from '../kernels/strides.js';
 import { DATA_TYPES, type DataType, type TensorData, allocate, isDataType } from './dtypes.js';
 import { InvalidArgumentError } from './errors.js';
@@ -116,12 +117,17 @@ export class Tensor {
     return new Tensor(type, allocate(type, shapeSize(dims)), dims);
   }
 
-  /** The elements as JS numbers (int64 converted with Number(); not for strings/complex). */
+  /**
+   * The elements as JS numbers: int64 converted with Number(), float16/bfloat16 decoded,
+   * complex as interleaved real/imaginary parts; not for strings.
+   */
   toNumbers(): number[] {
     const d = this.data;
     if (Array.isArray(d)) throw new InvalidArgumentError('Tensor.toNumbers: string tensor');
     const out = new Array<number>(d.length);
-    for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+    if (this.type === 'float16') for (let i = 0; i < d.length; i++) out[i] = float16BitsToNumber(d[i] as number);
+    else if (this.type === 'bfloat16') for (let i = 0; i < d.length; i++) out[i] = bfloat16BitsToNumber(d[i] as number);
+    else for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
     return out;
   }
 }

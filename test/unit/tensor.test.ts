@@ -106,3 +106,11 @@ describe('broadcasting and strides', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('Tensor.toNumbers', () => {
+  it('decodes halves and int64 instead of returning storage bits', () => {
+    expect(new Tensor('float16', new Uint16Array([0x3c00, 0xc000]), [2]).toNumbers()).toEqual([1, -2]);
+    expect(new Tensor('bfloat16', new Uint16Array([0x3f80]), [1]).toNumbers()).toEqual([1]);
+    expect(new Tensor('int64', new BigInt64Array([-3n]), [1]).toNumbers()).toEqual([-3]);
+  });
+});
