@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates tessera's spec models with Debian's PyTorch 1.13 (run with /usr/bin/python3).
+"""Generates tessera's spec models and fixtures with Debian's PyTorch 1.13 (run with /usr/bin/python3).
 
 digits/: a small CNN trained on sklearn's bundled handwritten digits (8x8), exported to
 ONNX (opsets 13 and 17), TorchScript (script and trace) and a torch.save state dict, plus the
@@ -92,3 +92,7 @@ def main():
 
 if __name__ == '__main__':
     main()
+    # The pickle-loader fixtures (issue 3): state dicts, a checkpoint, every dtype, views,
+    # legacy format, protocols, numpy arrays; each with its expected values.
+    import runpy
+    runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pickle_fixtures.py'), run_name='__main__')

@@ -50,3 +50,8 @@ export class InvalidArgumentError extends TesseraError {
 export class InvalidNodeError extends TesseraError {
   override readonly code = 'INVALID_NODE';
 }
+
+/** A pickle references a global or an operation tessera will not perform; names module.name, opcode and byte offset. */
+export class UnsafePickleError extends TesseraError {
+  override readonly code = 'UNSAFE_PICKLE';
+}

@@ -6,10 +6,15 @@ export type { DataType, TensorData } from './dtypes.js';
 export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
-  ExecutionError, InvalidArgumentError, InvalidNodeError,
+  ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError,
 } from './errors.js';
 export { InferenceSession, type SessionOptions, type ValueMetadata } from './runtime/session.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';
 export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';
 export type { Value } from './value.js';
+export {
+  torchLoad, torchLoadWithFormat, looksLikeTorchFile, stateDict, storageSharing, scanPickle, tensorSource,
+  isTuple, PyGlobal, PyRecord, type TorchLoadOptions, type ScanReport, type PickleLimits,
+} from './formats/pickle/index.js';
+export { readSafetensors, writeSafetensors, type SafetensorsFile } from './formats/safetensors/index.js';

@@ -10,12 +10,20 @@ import { readModelFile } from '../node.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { demoCommand } from './demo.js';
+import { scanCommand } from './scan.js';
+import { convertCommand } from './convert.js';
+import { inspectPickleCommand } from './inspect-pickle.js';
+import { looksLikeTorchFile } from '../formats/pickle/index.js';
 
 /** A bad command line: reported in one line, exit code 2. */
 export class UsageError extends Error {}
 
 const USAGE = `usage: tessera <command> [options]
-  inspect MODEL                     format, producer, opsets, inputs/outputs, op histogram, parameters
+  inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
+                                    PyTorch pickle (.pt/.pth/.bin/.pkl): the object tree with shapes and dtypes
+  scan FILE                         list a pickle's globals and opcodes without running anything;
+                                    exit 0 safe, 1 unsafe, 2 not a pickle
+  convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
   run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
                                     run a model; without inputs, uses deterministic random ones
   demo                              classify the shipped handwritten digits with the shipped model`;
@@ -30,7 +38,17 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
     switch (cmd) {
       case 'inspect': {
         if (rest.length !== 1) throw new UsageError('inspect takes exactly one MODEL path');
-        await inspectCommand(rest[0]!, io);
+        if (looksLikeTorchFile(await readBytes(rest[0]!))) await inspectPickleCommand(rest[0]!, io);
+        else await inspectCommand(rest[0]!, io);
+        return 0;
+      }
+      case 'scan': {
+        if (rest.length !== 1) throw new UsageError('scan takes exactly one FILE path');
+        return await scanCommand(rest[0]!, io);
+      }
+      case 'convert': {
+        if (rest.length !== 2) throw new UsageError('convert takes FILE.pt and OUT.safetensors');
+        await convertCommand(rest[0]!, rest[1]!, io);
         return 0;
       }
       case 'run':
@@ -44,7 +62,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${cmd}' (try: inspect, run, demo)`);
+        throw new UsageError(`unknown command '${cmd}' (try: inspect, run, scan, convert, demo)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,0 +1,105 @@
+// The values an unpickled tree holds, and the limits that bound building it.
+// Python dicts load as Map (so keys such as `__proto__` are ordinary data), lists and tuples as
+// arrays (tuples are frozen and marked), ints beyond 2^53 as bigint, bytes as Uint8Array.
+
+import { ResourceLimitError } from '../../errors.js';
+import type { Tensor } from '../../tensor.js';
+
+/** A reference to a Python global, as data: it is never called by looking at it. */
+export class PyGlobal {
+  constructor(readonly module: string, readonly name: string) {
+    Object.freeze(this);
+  }
+  get qualname(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** builtins.slice(start, stop, step). */
+export class PySlice {
+  constructor(readonly start: unknown, readonly stop: unknown, readonly step: unknown) {
+    Object.freeze(this);
+  }
+}
+
+/** builtins.complex(re, im). */
+export class PyComplex {
+  constructor(readonly re: number, readonly im: number) {
+    Object.freeze(this);
+  }
+}
+
+/** An instance of an allow-listed data-only class (e.g. a TorchScript `__torch__` record). */
+export class PyRecord {
+  state: unknown = undefined;
+  constructor(readonly cls: PyGlobal, readonly args: readonly unknown[], readonly kwargs?: Map<unknown, unknown>) {}
+}
+
+export type PyValue =
+  | null | boolean | number | bigint | string | Uint8Array | Tensor
+  | PyValue[] | Map<unknown, PyValue> | Set<unknown> | PyGlobal | PySlice | PyComplex | PyRecord;
+
+const TUPLES = new WeakSet<readonly unknown[]>();
+const FROZEN_SETS = new WeakSet<Set<unknown>>();
+
+export function makeTuple(items: unknown[]): readonly unknown[] {
+  TUPLES.add(items);
+  return Object.freeze(items);
+}
+/** True for arrays that were Python tuples (lists are plain arrays). */
+export function isTuple(x: unknown): x is readonly unknown[] {
+  return Array.isArray(x) && TUPLES.has(x);
+}
+export function makeFrozenSet(items: Set<unknown>): Set<unknown> {
+  FROZEN_SETS.add(items);
+  return items;
+}
+export function isFrozenSet(x: unknown): boolean {
+  return x instanceof Set && FROZEN_SETS.has(x);
+}
+
+/** Attributes set by BUILD on an OrderedDict (e.g. a state dict's `_metadata`). */
+export const PY_ATTRIBUTES = new WeakMap<object, unknown>();
+
+export interface PickleLimits {
+  /** Bytes of input, inflated zip members and materialized tensors together. */
+  maxBytes: number;
+  /** Nesting depth of containers and of MARKs. */
+  maxDepth: number;
+  /** Entries in the memo. */
+  maxMemo: number;
+  /** Values pushed while unpickling. */
+  maxObjects: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
+  maxBytes: 2 * 1024 ** 3,
+  maxDepth: 1000,
+  maxMemo: 1_000_000,
+  maxObjects: 5_000_000,
+});
+
+/** Counters shared by every pickle and zip member of one file. */
+export class Budget {
+  readonly limits: PickleLimits;
+  bytes = 0;
+  objects = 0;
+  constructor(limits?: Partial<PickleLimits>) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    for (const [k, v] of Object.entries(this.limits)) {
+      if (!(typeof v === 'number' && v >= 0)) throw new ResourceLimitError(`limit ${k} must be a non-negative number`);
+    }
+  }
+  chargeBytes(n: number, what: string): void {
+    this.bytes += n;
+    if (this.bytes > this.limits.maxBytes) {
+      throw new ResourceLimitError(`${what}: total bytes ${this.bytes} exceed the limit maxBytes=${this.limits.maxBytes}`);
+    }
+  }
+  chargeObjects(n: number, what: string): void {
+    this.objects += n;
+    if (this.objects > this.limits.maxObjects) {
+      throw new ResourceLimitError(`${what}: more than maxObjects=${this.limits.maxObjects} values`);
+    }
+  }
+}
