@@ -17,6 +17,24 @@ import { shapeOps } from './shape.js';
 import { movementOps } from './movement.js';
 import { gatherScatterOps } from './gather-scatter.js';
 import { resizeOps } from './resize.js';
+import { controlFlowOps } from './control-flow.js';
+import { sequenceOps } from './sequence.js';
+import { recurrentOps } from './recurrent.js';
+import { lossOps } from './loss.js';
+import { attentionOps } from './attention.js';
+import { spatialOps } from './spatial.js';
+import { detectionOps } from './detection.js';
+import { uniqueOps } from './unique.js';
+import { tensorScatterOps } from './tensor-scatter.js';
+import { detOps } from './det.js';
+import { quantizeOps } from './quantize.js';
+import { bitcastOps } from './bitcast.js';
+import { signalOps } from './signal.js';
+import { randomOps } from './random.js';
+import { stringOps } from './string.js';
+import { trainingOps } from './training.js';
+import { imageDecoderOps } from './image-decoder.js';
+import { mlOps } from '../ml/index.js';
 
 export const onnxOps: readonly OpDef[] = [
   ...elementwiseBinaryOps,
@@ -35,4 +53,22 @@ export const onnxOps: readonly OpDef[] = [
   ...movementOps,
   ...gatherScatterOps,
   ...resizeOps,
+  ...controlFlowOps,
+  ...sequenceOps,
+  ...recurrentOps,
+  ...lossOps,
+  ...attentionOps,
+  ...spatialOps,
+  ...detectionOps,
+  ...uniqueOps,
+  ...tensorScatterOps,
+  ...detOps,
+  ...quantizeOps,
+  ...bitcastOps,
+  ...signalOps,
+  ...randomOps,
+  ...stringOps,
+  ...trainingOps,
+  ...imageDecoderOps,
+  ...mlOps,
 ];

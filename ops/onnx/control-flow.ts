@@ -1,0 +1,3 @@
+import type { OpDef } from '../op-def.js';
+
+export const controlFlowOps: OpDef[] = [];
