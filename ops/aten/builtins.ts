@@ -1,0 +1,3 @@
+import type { AtenOp } from './aten-op.js';
+
+export const builtinsOps: AtenOp[] = [];
