@@ -8,7 +8,8 @@ export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError,
 } from './errors.js';
-export { InferenceSession, type SessionOptions, type ValueMetadata } from './runtime/session.js';
+export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './runtime/session.js';
+export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';
 export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';

@@ -13,7 +13,8 @@ export class OpRegistry {
   add(def: OpDef): void {
     const key = opKey(def.domain ?? '', def.name);
     const list = this.byKey.get(key) ?? [];
-    list.push(def);
+    // Newest since first; among equal since, the later registration wins (stable sort).
+    list.unshift(def);
     list.sort((a, b) => b.since - a.since);
     this.byKey.set(key, list);
   }

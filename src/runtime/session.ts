@@ -1,6 +1,7 @@
 // The public session API, shaped like onnxruntime-web's InferenceSession.
 
 import { onnxOps } from '../../ops/onnx/index.js';
+import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import type { Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
@@ -13,6 +14,8 @@ import { OpRegistry } from './registry.js';
 export interface SessionOptions {
   /** Bytes of external data files, by location relative to the model. */
   readonly externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
+  /** Operators for this session only, resolved before the built-in ones (custom layers). */
+  readonly customOps?: readonly OpDef[];
 }
 
 export interface ValueMetadata {
@@ -48,9 +51,26 @@ async function fetchLoader(url: string): ReturnType<FileLoader> {
 }
 
 const defaultRegistry = new OpRegistry(onnxOps);
+const registered: OpDef[] = [];
 
 export function defaultOpRegistry(): OpRegistry {
   return defaultRegistry;
+}
+
+/**
+ * Registers an operator for every session created afterwards, e.g. a custom layer:
+ * `registerOp({ domain: 'com.example', name: 'Swish2', since: 1, run: ([x]) => [...] })`.
+ * A definition for an existing domain::name with a higher `since` takes precedence from that
+ * opset on; one with the same `since` replaces the built-in one.
+ */
+export function registerOp(def: OpDef): void {
+  registered.push(def);
+  defaultRegistry.add(def);
+}
+
+function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
+  if (!custom?.length) return defaultRegistry;
+  return new OpRegistry([...onnxOps, ...registered, ...custom]);
 }
 
 function metadataOf(v: ValueInfo): ValueMetadata {
@@ -90,7 +110,7 @@ export class InferenceSession {
       throw new InvalidArgumentError('InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path');
     }
     const model = await loadOnnxModel(bytes, { externalData });
-    return InferenceSession.fromModel(model);
+    return InferenceSession.fromModel(model, registryWith(options.customOps));
   }
 
   /** Plans an already loaded model. */
@@ -105,6 +125,18 @@ export class InferenceSession {
 
   /** Synchronous run, for callers that cannot await. */
   runSync(feeds: Record<string, Tensor>, fetches?: readonly string[]): Record<string, Tensor> {
+    return this.runAny(feeds, fetches) as Record<string, Tensor>;
+  }
+
+  /**
+   * Runs a model whose inputs or outputs may be sequences (arrays of tensors) or optionals
+   * (`null` when empty), as well as tensors.
+   */
+  async runValues(feeds: Record<string, Value>, fetches?: readonly string[]): Promise<Record<string, Value>> {
+    return this.runAny(feeds, fetches);
+  }
+
+  private runAny(feeds: Record<string, Value>, fetches?: readonly string[]): Record<string, Value> {
     const values = new Map<string, Value>();
     for (const meta of this.model.graph.inputs) {
       const v = (feeds as Record<string, Value | undefined>)[meta.name];
@@ -121,16 +153,16 @@ export class InferenceSession {
         throw new InvalidArgumentError(`'${k}' is not an input of this model (inputs: ${this.inputNames.join(', ')})`);
       }
     }
-    const outs = this.runValues(values);
-    const result: Record<string, Tensor> = {};
+    const outs = this.execute(values);
+    const result: Record<string, Value> = {};
     this.outputNames.forEach((name, i) => {
-      if (!fetches || fetches.includes(name)) result[name] = outs[i] as Tensor;
+      if (!fetches || fetches.includes(name)) result[name] = outs[i]!;
     });
     return result;
   }
 
-  /** Runs with any values (tensors, sequences, optionals) bound by input name; returns all outputs in order. */
-  runValues(feeds: ReadonlyMap<string, Value>): Value[] {
+  /** Runs with values bound by input name, unchecked; returns every graph output in order. */
+  execute(feeds: ReadonlyMap<string, Value>): Value[] {
     return executeGraph(this.plan, feeds);
   }
 

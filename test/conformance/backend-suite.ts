@@ -69,7 +69,7 @@ export async function runCase(folder: Folder, name: string): Promise<CaseResult>
       const file = join(data, `input_${i}.pb`);
       if (existsSync(file)) feeds.set(inp.name, decodeValue(new Uint8Array(readFileSync(file)), inp.type, `input_${i}.pb`));
     });
-    const outs = session.runValues(feeds);
+    const outs = session.execute(feeds);
     for (let i = 0; i < g.outputs.length; i++) {
       const out = g.outputs[i]!;
       const want = decodeValue(new Uint8Array(readFileSync(join(data, `output_${i}.pb`))), out.type, `output_${i}.pb`);
