@@ -1,3 +1,307 @@
-import type { OpDef } from '../op-def.js';
+// Conv and ConvTranspose (1-D, 2-D, 3-D; groups, dilations, strides, pads, auto_pad),
+// and the quantized ConvInteger and QLinearConv on the same geometry.
 
-export const convOps: OpDef[] = [];
+import {
+  type ConvGeometry, convF32, convF64, convTransposeF32, convTransposeF64,
+} from '../../kernels/conv.js';
+import { combineScales } from '../../kernels/matmul-int.js';
+import { shapeSize } from '../../kernels/strides.js';
+import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import { Tensor } from '../../src/tensor.js';
+import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
+import { type Attrs, type OpDef, op } from '../op-def.js';
+import { centeredWith, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
+
+const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
+
+type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+
+interface ConvAttrs {
+  readonly autoPad: AutoPad;
+  readonly group: number;
+  /** Empty when the attribute is absent (defaults depend on the input rank). */
+  readonly kernelShape: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  readonly pads: readonly number[];
+}
+
+interface ConvTransposeAttrs extends ConvAttrs {
+  readonly outputPadding: readonly number[];
+  readonly outputShape: readonly number[];
+}
+
+function parseAutoPad(opName: string, a: Attrs): AutoPad {
+  const v = a.string('auto_pad', 'NOTSET');
+  if (v !== 'NOTSET' && v !== 'SAME_UPPER' && v !== 'SAME_LOWER' && v !== 'VALID') {
+    throw new InvalidNodeError(`${opName}: auto_pad '${v}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  }
+  return v;
+}
+
+function parseConv(opName: string, a: Attrs): ConvAttrs {
+  const group = a.int('group', 1);
+  if (group < 1) throw new InvalidNodeError(`${opName}: group must be >= 1, got ${group}`);
+  return Object.freeze({
+    autoPad: parseAutoPad(opName, a),
+    group,
+    kernelShape: a.ints('kernel_shape', []),
+    strides: a.ints('strides', []),
+    dilations: a.ints('dilations', []),
+    pads: a.ints('pads', []),
+  });
+}
+
+/** An attribute list of `n` values per spatial axis, or its default when absent. */
+function perAxis(opName: string, attr: string, v: readonly number[], n: number, def: number, min: number): number[] {
+  if (v.length === 0) return new Array<number>(n).fill(def);
+  if (v.length !== n) {
+    throw new InvalidNodeError(`${opName}: ${attr} has ${v.length} values, expected ${n} for this input rank`);
+  }
+  for (const x of v) {
+    if (!Number.isInteger(x) || x < min) throw new InvalidNodeError(`${opName}: ${attr} ${fmt(v)} must be >= ${min}`);
+  }
+  return [...v];
+}
+
+interface Common {
+  readonly spatial: number;
+  readonly kernel: number[];
+  readonly strides: number[];
+  readonly dilations: number[];
+  /** Explicit pads [begins..., ends...] (zeros when absent). */
+  readonly pads: number[];
+}
+
+/** Checks X and W and resolves the per-axis attributes shared by Conv and ConvTranspose. */
+function common(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): Common {
+  const spatial = x.dims.length - 2;
+  if (spatial < 1 || spatial > 3) {
+    throw new ShapeError(`${opName}: X ${fmt(x.dims)} must be N x C x D1 [x D2 [x D3]] (1 to 3 spatial axes)`);
+  }
+  if (w.dims.length !== x.dims.length) {
+    throw new ShapeError(`${opName}: W ${fmt(w.dims)} must have the same rank as X ${fmt(x.dims)}`);
+  }
+  const wKernel = w.dims.slice(2);
+  const kernel = perAxis(opName, 'kernel_shape', attrs.kernelShape, spatial, 1, 1);
+  if (attrs.kernelShape.length > 0 && kernel.some((k, i) => k !== wKernel[i])) {
+    throw new ShapeError(`${opName}: kernel_shape ${fmt(kernel)} does not match W ${fmt(w.dims)}`);
+  }
+  return {
+    spatial,
+    kernel: [...wKernel],
+    strides: perAxis(opName, 'strides', attrs.strides, spatial, 1, 1),
+    dilations: perAxis(opName, 'dilations', attrs.dilations, spatial, 1, 1),
+    pads: perAxis(opName, 'pads', attrs.pads, 2 * spatial, 0, opName === 'Conv' ? 0 : -Infinity),
+  };
+}
+
+function checkBias(opName: string, b: Tensor | undefined, x: Tensor, m: number): FloatArray | null {
+  if (!b) return null;
+  if (b.type !== x.type) throw new InvalidNodeError(`${opName}: B is ${b.type} but X is ${x.type}`);
+  if (b.dims.length !== 1 || b.dims[0] !== m) {
+    throw new ShapeError(`${opName}: B ${fmt(b.dims)} must be [${m}] (one value per output channel)`);
+  }
+  return floatData(b);
+}
+
+/** Output shape and kernel geometry of a Conv-like node (Conv, ConvInteger, QLinearConv). */
+function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): { g: ConvGeometry; outDims: number[] } {
+  const c = common(opName, x, w, attrs);
+  const [batch, inChannels] = [x.dims[0]!, x.dims[1]!];
+  const outChannels = w.dims[0]!;
+  const group = attrs.group;
+  if (inChannels !== w.dims[1]! * group || outChannels % group !== 0) {
+    throw new ShapeError(
+      `${opName}: X ${fmt(x.dims)} and W ${fmt(w.dims)} do not fit group=${group} ` +
+        `(need C = W[1] * group and W[0] divisible by group)`,
+    );
+  }
+  const inSize = x.dims.slice(2);
+  const padsBegin: number[] = [];
+  const outSize: number[] = [];
+  for (let i = 0; i < c.spatial; i++) {
+    const [n, k, s, d] = [inSize[i]!, c.kernel[i]!, c.strides[i]!, c.dilations[i]!];
+    const extent = (k - 1) * d + 1;
+    let pb = c.pads[i]!;
+    let pe = c.pads[i + c.spatial]!;
+    if (attrs.autoPad === 'VALID') {
+      pb = pe = 0;
+    } else if (attrs.autoPad === 'SAME_UPPER' || attrs.autoPad === 'SAME_LOWER') {
+      const total = Math.max(0, (Math.ceil(n / s) - 1) * s + extent - n);
+      const small = Math.floor(total / 2);
+      pb = attrs.autoPad === 'SAME_UPPER' ? small : total - small;
+      pe = total - pb;
+    }
+    if (n + pb + pe < extent) {
+      throw new ShapeError(
+        `${opName}: spatial axis ${i} of X ${fmt(x.dims)} (${n} + pads ${pb}+${pe}) is smaller than the dilated kernel (${extent})`,
+      );
+    }
+    padsBegin.push(pb);
+    outSize.push(Math.floor((n + pb + pe - extent) / s) + 1);
+  }
+  const g: ConvGeometry = {
+    batch, inChannels, outChannels, group, inSize, outSize,
+    kernel: c.kernel, strides: c.strides, dilations: c.dilations, padsBegin,
+  };
+  return { g, outDims: [batch, outChannels, ...outSize] };
+}
+
+function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Tensor {
+  const [x, w, b] = inputs;
+  if (!x || !w) throw new InvalidNodeError('Conv: inputs X and W are required');
+  if (w.type !== x.type) throw new InvalidNodeError(`Conv: W is ${w.type} but X is ${x.type}`);
+  const { g, outDims } = convGeometry('Conv', x, w, attrs);
+  const bias = checkBias('Conv', b, x, g.outChannels);
+  const y = allocFloat(x.type, shapeSize(outDims));
+  const xd = floatData(x);
+  const wd = floatData(w);
+  if (y instanceof Float64Array) convF64(xd as Float64Array, wd as Float64Array, bias as Float64Array | null, y, g);
+  else convF32(xd as Float32Array, wd as Float32Array, bias as Float32Array | null, y, g);
+  return floatTensor(x.type, y, outDims);
+}
+
+function runConvTranspose(inputs: readonly (Tensor | undefined)[], attrs: ConvTransposeAttrs): Tensor {
+  const [x, w, b] = inputs;
+  if (!x || !w) throw new InvalidNodeError('ConvTranspose: inputs X and W are required');
+  if (w.type !== x.type) throw new InvalidNodeError(`ConvTranspose: W is ${w.type} but X is ${x.type}`);
+  const c = common('ConvTranspose', x, w, attrs);
+  const [batch, inChannels] = [x.dims[0]!, x.dims[1]!];
+  const group = attrs.group;
+  const outChannels = w.dims[1]! * group;
+  if (w.dims[0] !== inChannels || inChannels % group !== 0) {
+    throw new ShapeError(
+      `ConvTranspose: X ${fmt(x.dims)} and W ${fmt(w.dims)} do not fit group=${group} ` +
+        `(need W[0] = C and C divisible by group)`,
+    );
+  }
+  const outputPadding = perAxis('ConvTranspose', 'output_padding', attrs.outputPadding, c.spatial, 0, 0);
+  // output_shape may list the spatial sizes only or the full N, C, spatial shape.
+  const outputShape = attrs.outputShape.length === c.spatial + 2 ? attrs.outputShape.slice(2) : attrs.outputShape;
+  if (outputShape.length !== 0 && outputShape.length !== c.spatial) {
+    throw new InvalidNodeError(`ConvTranspose: output_shape ${fmt(attrs.outputShape)} does not fit X ${fmt(x.dims)}`);
+  }
+  const inSize = x.dims.slice(2);
+  const padsBegin: number[] = [];
+  const outSize: number[] = [];
+  for (let i = 0; i < c.spatial; i++) {
+    const [n, k, s, d] = [inSize[i]!, c.kernel[i]!, c.strides[i]!, c.dilations[i]!];
+    const full = s * (n - 1) + outputPadding[i]! + (k - 1) * d + 1;
+    let out: number;
+    let pb: number;
+    if (outputShape.length > 0 || attrs.autoPad === 'SAME_UPPER' || attrs.autoPad === 'SAME_LOWER') {
+      out = outputShape.length > 0 ? outputShape[i]! : n * s;
+      const total = full - out;
+      const half = Math.floor(total / 2);
+      pb = attrs.autoPad === 'SAME_UPPER' ? half : total - half;
+    } else {
+      pb = attrs.autoPad === 'VALID' ? 0 : c.pads[i]!;
+      const pe = attrs.autoPad === 'VALID' ? 0 : c.pads[i + c.spatial]!;
+      out = full - pb - pe;
+    }
+    if (out < 0) {
+      throw new ShapeError(`ConvTranspose: the output size along spatial axis ${i} would be ${out}`);
+    }
+    padsBegin.push(pb);
+    outSize.push(out);
+  }
+  const bias = checkBias('ConvTranspose', b, x, outChannels);
+  const outDims = [batch, outChannels, ...outSize];
+  const y = allocFloat(x.type, shapeSize(outDims));
+  const g: ConvGeometry = {
+    batch, inChannels, outChannels, group, inSize, outSize,
+    kernel: c.kernel, strides: c.strides, dilations: c.dilations, padsBegin,
+  };
+  const xd = floatData(x);
+  const wd = floatData(w);
+  if (y instanceof Float64Array) {
+    convTransposeF64(xd as Float64Array, wd as Float64Array, bias as Float64Array | null, y, g);
+  } else {
+    convTransposeF32(xd as Float32Array, wd as Float32Array, bias as Float32Array | null, y, g);
+  }
+  return floatTensor(x.type, y, outDims);
+}
+
+// ---- quantized convolutions ------------------------------------------------------------
+
+/** A per-output-channel parameter ([M]) read against a tensor of `rank` with channels on axis `axis`. */
+function channelDims(p: Tensor, rank: number, axis: number): number[] {
+  if (p.dims.length === 1 && p.size > 1) return [p.dims[0]!, ...new Array<number>(rank - axis - 1).fill(1)];
+  return [...p.dims];
+}
+
+/** conv(X - x_zero_point, W - w_zero_point) + B, exactly, as float64. */
+function centeredConv(
+  opName: string, x: Tensor, xZero: Tensor | undefined, w: Tensor, wZero: Tensor | undefined,
+  b: Tensor | undefined, attrs: ConvAttrs,
+): { acc: Float64Array; outDims: number[] } {
+  if (xZero && xZero.size !== 1) throw new ShapeError(`${opName}: the zero point of X must hold one value`);
+  const { g, outDims } = convGeometry(opName, x, w, attrs);
+  const xc = centeredWith(opName, 'X', x, xZero, xZero ? [...xZero.dims] : []);
+  const wc = centeredWith(opName, 'W', w, wZero, wZero ? channelDims(wZero, w.dims.length, 0) : []);
+  let bias: Float64Array | null = null;
+  if (b) {
+    if (b.type !== 'int32' || b.dims.length !== 1 || b.dims[0] !== g.outChannels) {
+      throw new ShapeError(`${opName}: B must be int32 [${g.outChannels}], got ${b.type} ${fmt(b.dims)}`);
+    }
+    bias = Float64Array.from(b.data as Int32Array);
+  }
+  const acc = new Float64Array(shapeSize(outDims));
+  convF64(xc, wc, bias, acc, g);
+  return { acc, outDims };
+}
+
+function runConvInteger(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Tensor {
+  const [x, w, xZero, wZero] = inputs;
+  if (!x || !w) throw new InvalidNodeError('ConvInteger: inputs x and w are required');
+  const { acc, outDims } = centeredConv('ConvInteger', x, xZero, w, wZero, undefined, attrs);
+  return new Tensor('int32', new Int32Array(acc), outDims);
+}
+
+function runQLinearConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Tensor {
+  const [x, xScale, xZero, w, wScale, wZero, yScale, yZero, b] = inputs;
+  if (!x || !xScale || !w || !wScale || !yScale) {
+    throw new InvalidNodeError('QLinearConv: x, x_scale, w, w_scale and y_scale are required');
+  }
+  if (xScale.size !== 1 || yScale.size !== 1 || (yZero && yZero.size !== 1)) {
+    throw new ShapeError('QLinearConv: x_scale, y_scale and y_zero_point must hold one value (per-tensor)');
+  }
+  const { acc, outDims } = centeredConv('QLinearConv', x, xZero, w, wZero, b, attrs);
+  const precision = scalePrecision('QLinearConv', [xScale, wScale, yScale]);
+  const wIndex = paramIndex('QLinearConv', 'w_scale', channelDims(wScale, outDims.length, 1), wScale.size, outDims);
+  const scale = new Float64Array(acc.length);
+  combineScales(floatData(xScale), null, floatData(wScale), wIndex, floatData(yScale)[0]!, precision, scale);
+  return quantizeOutput(acc, scale, yZero, outDims);
+}
+
+export const convOps: OpDef[] = [
+  op({
+    name: 'Conv',
+    since: 1,
+    parse: (a: Attrs) => parseConv('Conv', a),
+    run: (inputs, attrs: ConvAttrs) => [runConv(inputs, attrs)],
+  }),
+  op({
+    name: 'ConvTranspose',
+    since: 1,
+    parse: (a: Attrs): ConvTransposeAttrs => Object.freeze({
+      ...parseConv('ConvTranspose', a),
+      outputPadding: a.ints('output_padding', []),
+      outputShape: a.ints('output_shape', []),
+    }),
+    run: (inputs, attrs: ConvTransposeAttrs) => [runConvTranspose(inputs, attrs)],
+  }),
+  op({
+    name: 'ConvInteger',
+    since: 10,
+    parse: (a: Attrs) => parseConv('ConvInteger', a),
+    run: (inputs, attrs: ConvAttrs) => [runConvInteger(inputs, attrs)],
+  }),
+  op({
+    name: 'QLinearConv',
+    since: 10,
+    parse: (a: Attrs) => parseConv('QLinearConv', a),
+    run: (inputs, attrs: ConvAttrs) => [runQLinearConv(inputs, attrs)],
+  }),
+];

@@ -1,3 +1,293 @@
-import type { OpDef } from '../op-def.js';
+// MatMul and Gemm, and the quantized MatMulInteger and QLinearMatMul.
 
-export const linearOps: OpDef[] = [];
+import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
+import { matmulF32, matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
+import {
+  type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
+} from '../../kernels/matmul-int.js';
+import { shapeSize } from '../../kernels/strides.js';
+import { isFloatType } from '../../src/dtypes.js';
+import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import { Tensor } from '../../src/tensor.js';
+import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
+import { type Attrs, type OpDef, op } from '../op-def.js';
+
+const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
+
+const MATMUL_TYPES = new Set(['float32', 'float64', 'float16', 'bfloat16', 'int32', 'uint32', 'int64', 'uint64']);
+
+function requireTypes(opName: string, a: Tensor, b: Tensor): void {
+  if (a.type !== b.type) throw new InvalidNodeError(`${opName}: A is ${a.type} but B is ${b.type}`);
+  if (!MATMUL_TYPES.has(a.type)) throw new InvalidNodeError(`${opName}: element type ${a.type} is not supported`);
+}
+
+/** One matrix product of a batch: offsets of A, B and C in their flat arrays. */
+interface MatmulPlan {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Per batch entry: [aOffset, bOffset, cOffset]. */
+  readonly offsets: readonly (readonly [number, number, number])[];
+  readonly outDims: readonly number[];
+}
+
+/** numpy.matmul shape rules: 1-D promotion and broadcasting over batch dims. */
+function planMatmul(aDims: readonly number[], bDims: readonly number[]): MatmulPlan {
+  if (aDims.length === 0 || bDims.length === 0) {
+    throw new ShapeError(`MatMul: inputs must have rank >= 1, got A ${fmt(aDims)} and B ${fmt(bDims)}`);
+  }
+  const aVec = aDims.length === 1;
+  const bVec = bDims.length === 1;
+  const m = aVec ? 1 : aDims[aDims.length - 2]!;
+  const k = aDims[aDims.length - 1]!;
+  const kb = bVec ? bDims[0]! : bDims[bDims.length - 2]!;
+  const n = bVec ? 1 : bDims[bDims.length - 1]!;
+  if (k !== kb) {
+    throw new ShapeError(`MatMul: A ${fmt(aDims)} has ${k} columns but B ${fmt(bDims)} has ${kb} rows`);
+  }
+  const aBatch = aVec ? [] : aDims.slice(0, -2);
+  const bBatch = bVec ? [] : bDims.slice(0, -2);
+  const batch = broadcastShapes(aBatch, bBatch);
+  if (batch === null) {
+    throw new ShapeError(`MatMul: batch dims of A ${fmt(aDims)} and B ${fmt(bDims)} do not broadcast`);
+  }
+  const outDims = [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])];
+  const count = shapeSize(batch);
+  // B shared by every batch entry and A dense over the batch: one tall product.
+  if (shapeSize(bBatch) === 1 && shapeSize(aBatch) === count) {
+    return { m: m * count, n, k, offsets: count === 0 ? [] : [[0, 0, 0]], outDims };
+  }
+  const aMap = broadcastIndexMap(aBatch, batch);
+  const bMap = broadcastIndexMap(bBatch, batch);
+  const offsets: [number, number, number][] = [];
+  for (let i = 0; i < count; i++) offsets.push([aMap[i]! * m * k, bMap[i]! * k * n, i * m * n]);
+  return { m, n, k, offsets, outDims };
+}
+
+function runMatmul(a: Tensor, b: Tensor): Tensor {
+  requireTypes('MatMul', a, b);
+  const plan = planMatmul(a.dims, b.dims);
+  const { m, n, k } = plan;
+  const size = shapeSize(plan.outDims);
+  if (isFloatType(a.type)) {
+    const ad = floatData(a);
+    const bd = floatData(b);
+    const out = allocFloat(a.type, size);
+    for (const [aOffset, bOffset, cOffset] of plan.offsets) {
+      const o: MatmulOptions = { aOffset, bOffset, cOffset };
+      if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
+      else matmulF32(ad as Float32Array, bd as Float32Array, out, m, n, k, o);
+    }
+    return floatTensor(a.type, out, plan.outDims);
+  }
+  const out = Tensor.zeros(a.type, plan.outDims);
+  for (const [aOffset, bOffset, cOffset] of plan.offsets) {
+    const o = { aOffset, bOffset, cOffset };
+    if (out.data instanceof BigInt64Array || out.data instanceof BigUint64Array) {
+      matmulI64(a.data as BigInt64Array, b.data as BigInt64Array, out.data, m, n, k, o);
+    } else {
+      matmulI32(a.data as Int32Array, b.data as Int32Array, out.data as Int32Array, m, n, k, o);
+    }
+  }
+  return out;
+}
+
+interface GemmAttrs {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  /** Gemm-1/6: whether C may broadcast; always true from Gemm-7. */
+  readonly broadcast: boolean;
+}
+
+function parseGemm(a: Attrs, broadcastDefault: boolean | undefined): GemmAttrs {
+  return Object.freeze({
+    alpha: a.float('alpha', 1),
+    beta: a.float('beta', 1),
+    transA: a.int('transA', 0) !== 0,
+    transB: a.int('transB', 0) !== 0,
+    broadcast: broadcastDefault ?? a.int('broadcast', 0) !== 0,
+  });
+}
+
+/** How C reads as an M x N matrix: [rowStride, colStride], 0 where it broadcasts. */
+function biasStrides(cDims: readonly number[], m: number, n: number, broadcast: boolean): [number, number] {
+  const bad = (): never => {
+    throw new ShapeError(`Gemm: C ${fmt(cDims)} cannot be broadcast to the output [${m}, ${n}]`);
+  };
+  if (cDims.length > 2) bad();
+  const rows = cDims.length === 2 ? cDims[0]! : 1;
+  const cols = cDims.length >= 1 ? cDims[cDims.length - 1]! : 1;
+  if ((rows !== m && rows !== 1) || (cols !== n && cols !== 1)) bad();
+  if (!broadcast && (cDims.length !== 2 || rows !== m || cols !== n)) {
+    throw new ShapeError(`Gemm: C ${fmt(cDims)} must be [${m}, ${n}] when broadcast is 0`);
+  }
+  return [rows === 1 ? 0 : cols, cols === 1 ? 0 : 1];
+}
+
+function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs): Tensor {
+  const [a, b, c] = inputs;
+  if (!a || !b) throw new InvalidNodeError('Gemm: inputs A and B are required');
+  requireTypes('Gemm', a, b);
+  if (!isFloatType(a.type)) throw new InvalidNodeError(`Gemm: element type ${a.type} is not supported yet`);
+  if (a.dims.length !== 2 || b.dims.length !== 2) {
+    throw new ShapeError(`Gemm: A and B must be 2-D, got A ${fmt(a.dims)} and B ${fmt(b.dims)}`);
+  }
+  const [m, k] = attrs.transA ? [a.dims[1]!, a.dims[0]!] : [a.dims[0]!, a.dims[1]!];
+  const [kb, n] = attrs.transB ? [b.dims[1]!, b.dims[0]!] : [b.dims[0]!, b.dims[1]!];
+  if (k !== kb) {
+    throw new ShapeError(
+      `Gemm: op(A) is [${m}, ${k}] but op(B) is [${kb}, ${n}] (transA=${+attrs.transA}, transB=${+attrs.transB})`,
+    );
+  }
+  const o: { -readonly [K in keyof MatmulOptions]: MatmulOptions[K] } = {
+    transA: attrs.transA,
+    transB: attrs.transB,
+    alpha: attrs.alpha,
+  };
+  if (c) {
+    if (c.type !== a.type) throw new InvalidNodeError(`Gemm: C is ${c.type} but A is ${a.type}`);
+    const [biasRowStride, biasColStride] = biasStrides(c.dims, m, n, attrs.broadcast);
+    o.bias = floatData(c) as FloatArray;
+    o.biasRowStride = biasRowStride;
+    o.biasColStride = biasColStride;
+    o.beta = attrs.beta;
+  }
+  const out = allocFloat(a.type, m * n);
+  const ad = floatData(a);
+  const bd = floatData(b);
+  if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
+  else matmulF32(ad as Float32Array, bd as Float32Array, out, m, n, k, o);
+  return floatTensor(a.type, out, [m, n]);
+}
+
+// ---- quantized products ------------------------------------------------------------------
+
+const QUANT_TYPES = new Set(['int8', 'uint8']);
+
+/**
+ * How a per-row (A side) or per-column (B side) quantization parameter reads against the
+ * operand: a 1-D [M] vector for A means [M, 1]; anything else broadcasts numpy-style.
+ */
+function paramDims(param: Tensor, operand: readonly number[], perRow: boolean): number[] {
+  if (perRow && param.dims.length === 1 && param.size > 1 && operand.length >= 2) return [param.dims[0]!, 1];
+  return [...param.dims];
+}
+
+/** An index map from every element of `dims` into `param`, or null for a single value. */
+export function paramIndex(opName: string, what: string, pDims: readonly number[], size: number, dims: readonly number[]): Int32Array | null {
+  if (size === 1) return null;
+  const out = broadcastShapes(pDims, dims);
+  if (out === null || out.length !== dims.length || out.some((d, i) => d !== dims[i])) {
+    throw new ShapeError(`${opName}: ${what} ${fmt(pDims)} does not fit ${fmt(dims)}`);
+  }
+  return broadcastIndexMap(pDims, dims);
+}
+
+/** A quantized operand minus its zero point, as float64 (`zpDims`: how the zero point broadcasts). */
+export function centeredWith(
+  opName: string, name: string, x: Tensor, zp: Tensor | undefined, zpDims: readonly number[],
+): Float64Array {
+  if (!QUANT_TYPES.has(x.type)) throw new InvalidNodeError(`${opName}: ${name} must be int8 or uint8, got ${x.type}`);
+  const out = new Float64Array(x.size);
+  if (!zp) {
+    centerF64(x.data as Uint8Array, null, null, out);
+    return out;
+  }
+  if (zp.type !== x.type) throw new InvalidNodeError(`${opName}: the zero point of ${name} is ${zp.type}, ${name} is ${x.type}`);
+  const index = paramIndex(opName, `zero point of ${name}`, zpDims, zp.size, x.dims);
+  centerF64(x.data as Uint8Array, zp.data as Uint8Array, index, out);
+  return out;
+}
+
+function centered(opName: string, name: string, x: Tensor, zp: Tensor | undefined, perRow: boolean): Float64Array {
+  return centeredWith(opName, name, x, zp, zp ? paramDims(zp, x.dims, perRow) : []);
+}
+
+/** The exact integer product of centered operands (as float64) with numpy.matmul shapes. */
+function centeredProduct(a: Float64Array, aDims: readonly number[], b: Float64Array, bDims: readonly number[]) {
+  const plan = planMatmul(aDims, bDims);
+  const acc = new Float64Array(shapeSize(plan.outDims));
+  for (const [aOffset, bOffset, cOffset] of plan.offsets) {
+    matmulF64(a, b, acc, plan.m, plan.n, plan.k, { aOffset, bOffset, cOffset });
+  }
+  return { acc, dims: plan.outDims };
+}
+
+function runMatmulInteger(inputs: readonly (Tensor | undefined)[]): Tensor {
+  const [a, b, aZero, bZero] = inputs;
+  if (!a || !b) throw new InvalidNodeError('MatMulInteger: inputs A and B are required');
+  const { acc, dims } = centeredProduct(
+    centered('MatMulInteger', 'A', a, aZero, true), a.dims, centered('MatMulInteger', 'B', b, bZero, false), b.dims,
+  );
+  return new Tensor('int32', new Int32Array(acc), dims);
+}
+
+const SCALE_TYPES: Readonly<Record<string, ScalePrecision>> = {
+  float16: 'float16', bfloat16: 'bfloat16', float32: 'float32', float64: 'float64',
+};
+
+/** Scale precision, checking the scale tensors share one float type. */
+export function scalePrecision(opName: string, scales: readonly Tensor[]): ScalePrecision {
+  const p = SCALE_TYPES[scales[0]!.type];
+  if (p === undefined || scales.some((s) => s.type !== scales[0]!.type)) {
+    throw new InvalidNodeError(`${opName}: scales must share one float type, got ${scales.map((s) => s.type).join(', ')}`);
+  }
+  return p;
+}
+
+/** Quantizes accumulated values to the type of `yZero` (uint8 when absent). */
+export function quantizeOutput(acc: Float64Array, scale: Float64Array, yZero: Tensor | undefined, dims: readonly number[]): Tensor {
+  const type = yZero ? yZero.type : 'uint8';
+  if (!QUANT_TYPES.has(type)) throw new InvalidNodeError(`output zero point must be int8 or uint8, got ${type}`);
+  const zp = yZero ? Number((yZero.data as Uint8Array)[0]) : 0;
+  const out = type === 'int8' ? new Int8Array(acc.length) : new Uint8Array(acc.length);
+  requantize(acc, scale, zp, type === 'int8' ? -128 : 0, type === 'int8' ? 127 : 255, out);
+  return new Tensor(type, out, dims);
+}
+
+function runQLinearMatmul(inputs: readonly (Tensor | undefined)[]): Tensor {
+  const [a, aScale, aZero, b, bScale, bZero, yScale, yZero] = inputs;
+  if (!a || !aScale || !b || !bScale || !yScale) {
+    throw new InvalidNodeError('QLinearMatMul: a, a_scale, b, b_scale and y_scale are required');
+  }
+  const { acc, dims } = centeredProduct(
+    centered('QLinearMatMul', 'a', a, aZero, true), a.dims, centered('QLinearMatMul', 'b', b, bZero, false), b.dims,
+  );
+  if (yScale.size !== 1 || (yZero && yZero.size !== 1)) {
+    throw new ShapeError('QLinearMatMul: y_scale and y_zero_point must hold one value (per-tensor)');
+  }
+  const precision = scalePrecision('QLinearMatMul', [aScale, bScale, yScale]);
+  const aIndex = paramIndex('QLinearMatMul', 'a_scale', paramDims(aScale, a.dims, true), aScale.size, dims);
+  const bIndex = paramIndex('QLinearMatMul', 'b_scale', paramDims(bScale, b.dims, false), bScale.size, dims);
+  const scale = new Float64Array(acc.length);
+  combineScales(floatData(aScale), aIndex, floatData(bScale), bIndex, floatData(yScale)[0]!, precision, scale);
+  return quantizeOutput(acc, scale, yZero, dims);
+}
+
+export const linearOps: OpDef[] = [
+  op({
+    name: 'MatMul',
+    since: 1,
+    run: (inputs) => {
+      const [a, b] = inputs;
+      if (!a || !b) throw new InvalidNodeError('MatMul: inputs A and B are required');
+      return [runMatmul(a, b)];
+    },
+  }),
+  op({
+    name: 'Gemm',
+    since: 1,
+    parse: (a: Attrs) => parseGemm(a, undefined),
+    run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
+  }),
+  op({
+    name: 'Gemm',
+    since: 7,
+    parse: (a: Attrs) => parseGemm(a, true),
+    run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
+  }),
+  op({ name: 'MatMulInteger', since: 10, run: (inputs) => [runMatmulInteger(inputs)] }),
+  op({ name: 'QLinearMatMul', since: 10, run: (inputs) => [runQLinearMatmul(inputs)] }),
+];
