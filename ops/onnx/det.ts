@@ -1,3 +1,32 @@
-import type { OpDef } from '../op-def.js';
+// Det: determinants of the trailing square matrices of a [..., M, M] tensor.
 
-export const detOps: OpDef[] = [];
+import { determinant } from '../../kernels/det.js';
+import { shapeSize } from '../../kernels/strides.js';
+import { isFloatType } from '../../src/dtypes.js';
+import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import type { Tensor } from '../../src/tensor.js';
+import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { type OpDef, op } from '../op-def.js';
+import { required } from './movement.js';
+
+function runDet(x: Tensor): Tensor {
+  if (!isFloatType(x.type)) throw new InvalidNodeError(`Det: input must be a float tensor, got ${x.type}`);
+  const r = x.dims.length;
+  if (r < 2 || x.dims[r - 1] !== x.dims[r - 2]) {
+    throw new ShapeError(`Det: input must be [..., M, M], got dims [${x.dims.join(', ')}]`);
+  }
+  const m = x.dims[r - 1]!;
+  const outDims = x.dims.slice(0, r - 2);
+  const batch = shapeSize(outDims);
+  const out = allocFloat(x.type, batch);
+  determinant(floatData(x), out, batch, m);
+  return floatTensor(x.type, out, outDims);
+}
+
+export const detOps: OpDef[] = [
+  op({
+    name: 'Det',
+    since: 11,
+    run: (inputs) => [runDet(required('Det', inputs[0], 'X'))],
+  }),
+];
