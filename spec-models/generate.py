@@ -95,4 +95,8 @@ if __name__ == '__main__':
     # The pickle-loader fixtures (issue 3): state dicts, a checkpoint, every dtype, views,
     # legacy format, protocols, numpy arrays; each with its expected values.
     import runpy
-    runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pickle_fixtures.py'), run_name='__main__')
+    here = os.path.dirname(os.path.abspath(__file__))
+    runpy.run_path(os.path.join(here, 'pickle_fixtures.py'), run_name='__main__')
+    # ONNX exports of torchvision CNNs, a GPT-style decoder and an LSTM (issue 5); files over
+    # ~5 MB land in onnx/large/, which is git-ignored and regenerated here.
+    runpy.run_path(os.path.join(here, 'onnx_models.py'), run_name='__main__')
