@@ -104,6 +104,10 @@ export function outerReads(graph: Graph): Set<string> {
 /** Every value a node reads: its inputs plus what its subgraphs capture from outside. */
 export function nodeReads(node: Node): string[] {
   const names = node.inputs.filter((i) => i !== '');
+  // ai.onnx.preview.training::Gradient differentiates the value named by its `y` attribute:
+  // it must run after y (and so after every forward node y needs).
+  const y = node.opType === 'Gradient' ? node.attributes.get('y') : undefined;
+  if (y?.type === 'string' && node.domain === 'ai.onnx.preview.training') names.push(y.value);
   for (const g of subgraphsOf(node)) names.push(...outerReads(g));
   return names;
 }

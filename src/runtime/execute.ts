@@ -52,7 +52,9 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
   });
   let outputs: Value[];
   try {
-    if (step.fn) {
+    if (step.inline) {
+      outputs = executeGraph(step.inline, new Map(), scope);
+    } else if (step.fn) {
       const feeds = new Map<string, Value>();
       step.fn.graph.inputs.forEach((inp, i) => {
         const v = inputs[i];

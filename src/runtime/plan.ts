@@ -6,7 +6,8 @@ import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js
 import {
   type Attribute, type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode,
 } from '../ir/graph.js';
-import { nodeReads, validateGraph } from '../ir/validate.js';
+import { nodeReads, outerReads, validateGraph } from '../ir/validate.js';
+import { AUTODIFF_DOMAIN, buildBackwardGraph, isGradientNode } from './autodiff.js';
 import type { OpRegistry } from './registry.js';
 
 export interface Step {
@@ -15,8 +16,12 @@ export interface Step {
   /** A built-in op... */
   readonly def?: OpDef;
   readonly attrs?: unknown;
-  /** ...or a call of a model-local function. */
+  /** ...or a call of a model-local function... */
   readonly fn?: GraphPlan;
+  /** ...or a generated graph that reads the enclosing scope (Gradient's backward pass). */
+  readonly inline?: GraphPlan;
+  /** Values the step reads, when more than its node's inputs. */
+  readonly reads?: readonly string[];
   /** Values whose last reader is this step. */
   readonly release: readonly string[];
 }
@@ -63,6 +68,13 @@ function planGraph(
     for (const a of node.attributes.values()) {
       const gs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
       for (const g of gs) if (!ctx.subplans.has(g)) ctx.subplans.set(g, planGraph(g, opsets, ctx, scope));
+    }
+    if (isGradientNode(node) && !ctx.registry.resolve(domain, node.opType, opset)) {
+      const backward = buildBackwardGraph(graph, node);
+      // The backward graph is ours: it uses today's ops whatever opset the model imports.
+      const inline = planGraph(backward, new Map([['', 17], [AUTODIFF_DOMAIN, 1]]), ctx, scope);
+      steps.push({ node, opset, inline, reads: [...nodeReads(node), ...outerReads(backward)], release: [] });
+      continue;
     }
     if (fnDef && !ctx.registry.resolve(domain, node.opType, opset)) {
       steps.push({ node, opset, fn: planFunction(fnDef, node, ctx), release: [] });
@@ -120,7 +132,7 @@ function withReleases(graph: Graph, steps: Step[]): Step[] {
   const keep = new Set(graph.outputs.map((o) => o.name));
   const last = new Map<string, number>();
   steps.forEach((s, i) => {
-    for (const r of nodeReads(s.node)) last.set(r, i);
+    for (const r of s.reads ?? nodeReads(s.node)) last.set(r, i);
     for (const o of s.node.outputs) if (o && !last.has(o)) last.set(o, i); // unused outputs die at once
   });
   const release: string[][] = steps.map(() => []);

@@ -10,6 +10,7 @@ import type { Value } from '../value.js';
 import { executeGraph } from './execute.js';
 import { type GraphPlan, planModel } from './plan.js';
 import { OpRegistry } from './registry.js';
+import { autodiffOps } from './autodiff.js';
 
 export interface SessionOptions {
   /** Bytes of external data files, by location relative to the model. */
@@ -51,6 +52,7 @@ async function fetchLoader(url: string): ReturnType<FileLoader> {
 }
 
 const defaultRegistry = new OpRegistry(onnxOps);
+for (const d of autodiffOps(defaultRegistry)) defaultRegistry.add(d);
 const registered: OpDef[] = [];
 
 export function defaultOpRegistry(): OpRegistry {
@@ -70,7 +72,9 @@ export function registerOp(def: OpDef): void {
 
 function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
   if (!custom?.length) return defaultRegistry;
-  return new OpRegistry([...onnxOps, ...registered, ...custom]);
+  const registry = new OpRegistry([...onnxOps, ...registered, ...custom]);
+  for (const d of autodiffOps(registry)) registry.add(d);
+  return registry;
 }
 
 function metadataOf(v: ValueInfo): ValueMetadata {
