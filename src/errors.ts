@@ -55,3 +55,11 @@ export class InvalidNodeError extends TesseraError {
 export class UnsafePickleError extends TesseraError {
   override readonly code = 'UNSAFE_PICKLE';
 }
+
+/** A TorchScript program raised an exception (`raise`, `assert`, ops.prim.RaiseException); names the Python class. */
+export class TorchScriptError extends TesseraError {
+  override readonly code = 'TORCHSCRIPT_EXCEPTION';
+  constructor(message: string, readonly pythonClass: string = 'builtins.RuntimeError') {
+    super(message);
+  }
+}

@@ -6,7 +6,7 @@ export type { DataType, TensorData } from './dtypes.js';
 export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
-  ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError,
+  ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError,
 } from './errors.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './runtime/session.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
@@ -19,3 +19,6 @@ export {
   isTuple, PyGlobal, PyRecord, type TorchLoadOptions, type ScanReport, type PickleLimits,
 } from './formats/pickle/index.js';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './formats/safetensors/index.js';
+export { loadTorchScript, createTorchScriptSession, type TorchScriptModule } from './runtime/torchscript/index.js';
+export { looksLikeTorchScript } from './formats/torchscript/index.js';
+export { TsTuple, TsDevice, TsDtype, TsObject, type TsValue } from '../ops/aten/aten-op.js';

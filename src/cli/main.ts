@@ -14,18 +14,21 @@ import { scanCommand } from './scan.js';
 import { convertCommand } from './convert.js';
 import { inspectPickleCommand } from './inspect-pickle.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
+import { looksLikeTorchScript } from '../formats/torchscript/index.js';
+import { inspectTorchScriptCommand } from './inspect-torchscript.js';
 
 /** A bad command line: reported in one line, exit code 2. */
 export class UsageError extends Error {}
 
 const USAGE = `usage: tessera <command> [options]
   inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
+                                    TorchScript (.pt): module tree, classes, methods and their code;
                                     PyTorch pickle (.pt/.pth/.bin/.pkl): the object tree with shapes and dtypes
   scan FILE                         list a pickle's globals and opcodes without running anything;
                                     exit 0 safe, 1 unsafe, 2 not a pickle
   convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
   run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
-                                    run a model; without inputs, uses deterministic random ones
+                                    run an ONNX or TorchScript model; without inputs, uses deterministic random ones
   demo                              classify the shipped handwritten digits with the shipped model`;
 
 export interface Io {
@@ -38,7 +41,9 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
     switch (cmd) {
       case 'inspect': {
         if (rest.length !== 1) throw new UsageError('inspect takes exactly one MODEL path');
-        if (looksLikeTorchFile(await readBytes(rest[0]!))) await inspectPickleCommand(rest[0]!, io);
+        const head = await readBytes(rest[0]!);
+        if (looksLikeTorchScript(head)) await inspectTorchScriptCommand(rest[0]!, io);
+        else if (looksLikeTorchFile(head)) await inspectPickleCommand(rest[0]!, io);
         else await inspectCommand(rest[0]!, io);
         return 0;
       }

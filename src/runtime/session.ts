@@ -10,6 +10,9 @@ import type { Value } from '../value.js';
 import { executeGraph } from './execute.js';
 import { type GraphPlan, planModel } from './plan.js';
 import { OpRegistry } from './registry.js';
+import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
+import { looksLikeTorchFile } from '../formats/pickle/index.js';
+import { createTorchScriptSession, type TorchScriptModule, type TorchScriptSession } from './torchscript/index.js';
 import { autodiffOps } from './autodiff.js';
 
 export interface SessionOptions {
@@ -89,13 +92,40 @@ export class InferenceSession {
   readonly inputMetadata: readonly ValueMetadata[];
   readonly outputMetadata: readonly ValueMetadata[];
 
-  private constructor(readonly model: Model, private readonly plan: GraphPlan) {
-    const inits = model.graph.initializers;
-    const inputs = model.graph.inputs.filter((i) => !inits.has(i.name));
-    this.inputNames = inputs.map((i) => i.name);
-    this.outputNames = model.graph.outputs.map((o) => o.name);
-    this.inputMetadata = inputs.map(metadataOf);
-    this.outputMetadata = model.graph.outputs.map(metadataOf);
+  private constructor(
+    private readonly onnx: { readonly model: Model; readonly plan: GraphPlan } | null,
+    private readonly torchscript: TorchScriptSession | null = null,
+  ) {
+    if (onnx) {
+      const { model } = onnx;
+      const inits = model.graph.initializers;
+      const inputs = model.graph.inputs.filter((i) => !inits.has(i.name));
+      this.inputNames = inputs.map((i) => i.name);
+      this.outputNames = model.graph.outputs.map((o) => o.name);
+      this.inputMetadata = inputs.map(metadataOf);
+      this.outputMetadata = model.graph.outputs.map(metadataOf);
+    } else {
+      const ts = torchscript!;
+      this.inputNames = ts.inputNames;
+      this.outputNames = ts.outputNames;
+      this.inputMetadata = ts.inputMetadata;
+      this.outputMetadata = ts.outputMetadata;
+    }
+  }
+
+  /** Which kind of model this session runs. */
+  get format(): 'onnx' | 'torchscript' {
+    return this.onnx ? 'onnx' : 'torchscript';
+  }
+
+  /** The ONNX model's graph IR (undefined for TorchScript sessions). */
+  get model(): Model | undefined {
+    return this.onnx?.model;
+  }
+
+  /** The TorchScript module (undefined for ONNX sessions). */
+  get module(): TorchScriptModule | undefined {
+    return this.torchscript?.module;
   }
 
   /** Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op. */
@@ -113,22 +143,33 @@ export class InferenceSession {
     } else {
       throw new InvalidArgumentError('InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path');
     }
+    if (looksLikeTorchScript(bytes)) return new InferenceSession(null, createTorchScriptSession(bytes));
+    if (looksLikeTorchFile(bytes)) {
+      throw new ModelFormatError(
+        'this is a torch.save pickle (weights or a checkpoint), not a runnable model: read it with torchLoad() / stateDict()',
+      );
+    }
     const model = await loadOnnxModel(bytes, { externalData });
     return InferenceSession.fromModel(model, registryWith(options.customOps));
   }
 
   /** Plans an already loaded model. */
   static fromModel(model: Model, registry: OpRegistry = defaultRegistry): InferenceSession {
-    return new InferenceSession(model, planModel(model, registry));
+    return new InferenceSession({ model, plan: planModel(model, registry) });
   }
 
   /** Runs the model. Feeds are checked against the declared input types and shapes. */
-  async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
-    return this.runSync(feeds, fetches);
+  async run(feeds: Record<string, Tensor | null>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    if (this.torchscript) {
+      const out = await this.torchscript.run(feeds);
+      return fetches ? Object.fromEntries(Object.entries(out).filter(([k]) => fetches.includes(k))) : out;
+    }
+    return this.runAny(feeds, fetches) as Record<string, Tensor>;
   }
 
   /** Synchronous run, for callers that cannot await. */
   runSync(feeds: Record<string, Tensor>, fetches?: readonly string[]): Record<string, Tensor> {
+    if (this.torchscript) throw new InvalidArgumentError('runSync: TorchScript sessions run with run()');
     return this.runAny(feeds, fetches) as Record<string, Tensor>;
   }
 
@@ -137,15 +178,17 @@ export class InferenceSession {
    * (`null` when empty), as well as tensors.
    */
   async runValues(feeds: Record<string, Value>, fetches?: readonly string[]): Promise<Record<string, Value>> {
+    if (this.torchscript) return this.run(feeds as Record<string, Tensor | null>, fetches);
     return this.runAny(feeds, fetches);
   }
 
   private runAny(feeds: Record<string, Value>, fetches?: readonly string[]): Record<string, Value> {
+    const { model } = this.onnx!;
     const values = new Map<string, Value>();
-    for (const meta of this.model.graph.inputs) {
+    for (const meta of model.graph.inputs) {
       const v = (feeds as Record<string, Value | undefined>)[meta.name];
       if (v === undefined) {
-        if (this.model.graph.initializers.has(meta.name)) continue;
+        if (model.graph.initializers.has(meta.name)) continue;
         if (meta.type.kind === 'optional') continue;
         throw new InvalidArgumentError(`input '${meta.name}' is missing (the model needs: ${this.inputNames.join(', ')})`);
       }
@@ -153,7 +196,7 @@ export class InferenceSession {
       values.set(meta.name, v);
     }
     for (const k of Object.keys(feeds)) {
-      if (!this.model.graph.inputs.some((i) => i.name === k)) {
+      if (!model.graph.inputs.some((i) => i.name === k)) {
         throw new InvalidArgumentError(`'${k}' is not an input of this model (inputs: ${this.inputNames.join(', ')})`);
       }
     }
@@ -167,7 +210,8 @@ export class InferenceSession {
 
   /** Runs with values bound by input name, unchecked; returns every graph output in order. */
   execute(feeds: ReadonlyMap<string, Value>): Value[] {
-    return executeGraph(this.plan, feeds);
+    if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
+    return executeGraph(this.onnx.plan, feeds);
   }
 
   async release(): Promise<void> {}

@@ -65,6 +65,15 @@ describe('tessera CLI', () => {
     const acc = Number(/accuracy: ([\d.]+)%/.exec(out.join('\n'))![1]);
     expect(acc).toBeGreaterThanOrEqual(95);
     expect(out.join('\n')).toMatch(/time per image: [\d.]+ ms/);
+    // Every saved format agrees with PyTorch's logits (within 1e-4) and predictions.
+    const rows = out.filter((l) => /^ {2}(ONNX|TorchScript) /.test(l));
+    expect(rows).toHaveLength(4);
+    for (const row of rows) {
+      const [, diff, same] = /(\S+) +(\d+)\/360$/.exec(row)!;
+      expect(Number(diff)).toBeLessThan(1e-4);
+      expect(same).toBe('360');
+    }
+    expect(out.join('\n')).toMatch(/state dict .* 13\/13 tensors bit-identical/);
   });
 
   it('bad arguments exit 2 with one line; model errors exit 1', async () => {

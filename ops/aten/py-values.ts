@@ -1,0 +1,183 @@
+// TorchScript values at run time: Python printing (str/repr), equality, truthiness and dtype
+// codes, shared by the interpreter (src/runtime/torchscript) and the builtin ops.
+
+import { type TsKey, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from './aten-op.js';
+import { Tensor } from '../../src/tensor.js';
+
+/** c10::ScalarType codes, named by tessera's DataType where one exists. */
+const SCALAR_TYPES: readonly [number, string][] = [
+  [0, 'uint8'], [1, 'int8'], [2, 'int16'], [3, 'int32'], [4, 'int64'], [5, 'float16'], [6, 'float32'], [7, 'float64'],
+  [8, 'complex32'], [9, 'complex64'], [10, 'complex128'], [11, 'bool'], [12, 'qint8'], [13, 'quint8'], [14, 'qint32'],
+  [15, 'bfloat16'],
+];
+const BY_CODE = new Map(SCALAR_TYPES.map(([c, n]) => [c, new TsDtype(n, c)]));
+const BY_NAME = new Map(SCALAR_TYPES.map(([c, n]) => [n, BY_CODE.get(c)!]));
+
+export function dtypeFromCode(code: number): TsDtype | undefined {
+  return BY_CODE.get(code);
+}
+export function dtypeFromName(name: string): TsDtype | undefined {
+  return BY_NAME.get(name);
+}
+
+/**
+ * A float as TorchScript prints it (str(), format(), IValue printing): integral values under 1e10
+ * as '3.', others with 17 significant digits (C++ `setprecision(max_digits10)`), 'inf', 'nan'.
+ */
+export function floatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Math.abs(x) < 1e10 && Number.isInteger(x)) return Object.is(x, -0) ? '-0.' : `${x}.`;
+  return formatG(x, 17);
+}
+
+/** C's %.<p>g. */
+export function formatG(x: number, p: number): string {
+  if (x === 0) return '0';
+  const exp = Math.floor(Math.log10(Math.abs(x)));
+  let e = Number(x.toExponential(p - 1).split('e')[1]);
+  if (Number.isNaN(e)) e = exp;
+  if (e < -4 || e >= p) {
+    const [m, ex] = x.toExponential(p - 1).split('e') as [string, string];
+    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const n = Number(ex);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  const f = x.toFixed(Math.max(0, p - 1 - e));
+  return f.includes('.') ? f.replace(/0+$/, '').replace(/\.$/, '') : f;
+}
+
+function strRepr(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = q;
+  for (const ch of s) {
+    if (ch === q || ch === '\\') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else out += ch;
+  }
+  return out + q;
+}
+
+/** Python's str(): strings as they are, everything else as repr. */
+export function pyStr(v: TsValue | undefined): string {
+  return typeof v === 'string' ? v : pyRepr(v);
+}
+
+export function pyRepr(v: TsValue | undefined): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return floatRepr(v);
+  if (typeof v === 'string') return strRepr(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (v instanceof TsTuple) {
+    if (v.names && v.typeName) return `${v.typeName.split('.').pop()}(${v.items.map((x, i) => `${v.names![i]}=${pyRepr(x)}`).join(', ')})`;
+    return v.items.length === 1 ? `(${pyRepr(v.items[0])},)` : `(${v.items.map(pyRepr).join(', ')})`;
+  }
+  if (v instanceof TsDevice) return v.toString();
+  if (v instanceof TsDtype) return `torch.${v.name}`;
+  if (v instanceof TsObject) return `<${v.className} object>`;
+  if (v instanceof Tensor) return tensorRepr(v);
+  return String(v);
+}
+
+function tensorRepr(t: Tensor): string {
+  if (t.type === 'string') return `tensor(${JSON.stringify(t.data)})`;
+  const n = t.toNumbers();
+  const fmt = (x: number): string => (t.type.startsWith('float') || t.type === 'bfloat16' ? floatRepr(x).replace(/\.0$/, '.') : t.type === 'bool' ? (x ? 'True' : 'False') : String(x));
+  const rec = (d: number, off: number): string => {
+    if (d === t.dims.length) return fmt(n[off]!);
+    const stride = t.dims.slice(d + 1).reduce((a, b) => a * b, 1);
+    const parts: string[] = [];
+    for (let i = 0; i < t.dims[d]!; i++) parts.push(rec(d + 1, off + i * stride));
+    return `[${parts.join(', ')}]`;
+  };
+  return `tensor(${rec(0, 0)})`;
+}
+
+/** Python truthiness, as `bool(x)` and conditions use it. */
+export function truthy(v: TsValue): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === null) return false;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map) return v.size > 0;
+  if (v instanceof TsTuple) return v.items.length > 0;
+  if (v instanceof Tensor) {
+    if (v.size !== 1) throw new Error(`Boolean value of Tensor with ${v.size} values is ambiguous`);
+    return Number((v.data as ArrayLike<number | bigint>)[0]) !== 0;
+  }
+  return true;
+}
+
+/** Python `==` between TorchScript values (numbers compare across int/float/bool). */
+export function pyEquals(a: TsValue, b: TsValue): boolean {
+  if (a === b) return true;
+  const na = numeric(a), nb = numeric(b);
+  if (na !== undefined && nb !== undefined) {
+    if (typeof na === 'bigint' && typeof nb === 'bigint') return na === nb;
+    return Number(na) === Number(nb);
+  }
+  if (a === null || b === null) return false;
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]!));
+  if (a instanceof TsTuple && b instanceof TsTuple) return a.items.length === b.items.length && a.items.every((x, i) => pyEquals(x, b.items[i]!));
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [k, v] of a) { const o = mapGet(b, k); if (o === undefined || !pyEquals(v, o)) return false; }
+    return true;
+  }
+  if (a instanceof TsDevice && b instanceof TsDevice) return a.type === b.type && a.index === b.index;
+  return false;
+}
+
+function numeric(v: TsValue): bigint | number | undefined {
+  if (typeof v === 'bigint' || typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (v instanceof TsDtype) return BigInt(v.code);
+  return undefined;
+}
+
+/** Dict lookup with Python key equality (1 == 1.0 == True; tensors by identity). */
+export function mapGet(m: Map<TsKey, TsValue>, k: TsValue): TsValue | undefined {
+  if (m.has(k as TsKey)) return m.get(k as TsKey);
+  if (typeof k === 'bigint' || typeof k === 'number' || typeof k === 'boolean') {
+    for (const [kk, v] of m) if (typeof kk !== 'string' && !(kk instanceof Tensor) && pyEquals(kk, k)) return v;
+  }
+  return undefined;
+}
+
+export function mapKey(m: Map<TsKey, TsValue>, k: TsValue): TsKey {
+  if (m.has(k as TsKey)) return k as TsKey;
+  if (typeof k === 'bigint' || typeof k === 'number' || typeof k === 'boolean') {
+    for (const kk of m.keys()) if (typeof kk !== 'string' && !(kk instanceof Tensor) && pyEquals(kk, k)) return kk;
+  }
+  return k as TsKey;
+}
+
+/** The TorchScript type name of a value, for error messages. */
+export function typeName(v: TsValue | undefined): string {
+  if (v === undefined) return 'uninitialized';
+  if (v === null) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'float';
+  if (typeof v === 'string') return 'str';
+  if (Array.isArray(v)) return 'List';
+  if (v instanceof Map) return 'Dict';
+  if (v instanceof TsTuple) return v.typeName ?? 'Tuple';
+  if (v instanceof Tensor) return 'Tensor';
+  if (v instanceof TsDevice) return 'Device';
+  if (v instanceof TsDtype) return 'ScalarType';
+  if (v instanceof TsObject) return v.className;
+  return typeof v;
+}
+
+export function isNumber(v: TsValue): v is bigint | number | boolean {
+  return typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean';
+}

@@ -1,0 +1,143 @@
+// aten::lstm / aten::gru / aten::rnn_tanh / aten::rnn_relu (the flattened-weights forms
+// nn.LSTM / nn.GRU / nn.RNN call) and the single-step cells. Each layer runs as one ONNX
+// LSTM / GRU / RNN op after reordering PyTorch's gate blocks (LSTM i,f,g,o -> ONNX i,o,f,c;
+// GRU r,z,n -> ONNX z,r,h with linear_before_reset, which is PyTorch's formulation).
+
+import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import { Tensor } from '../../src/tensor.js';
+import { TsTuple, type AtenOp, type TsValue } from './aten-op.js';
+import { boolArg, floatArg, intArg, optTensor, tensorArg, tensorList } from './args.js';
+import { aten, shapeTensor } from './define.js';
+import { onnx1, runOnnx } from './onnx-bridge.js';
+import { linear } from './nn.js';
+
+type Kind = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
+const GATES: Record<Kind, number[]> = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN_TANH: [0], RNN_RELU: [0] };
+
+function rows(t: Tensor, from: number, to: number): Tensor {
+  return onnx1('Slice', [t, shapeTensor([from]), shapeTensor([to]), shapeTensor([0])]);
+}
+
+function reorder(t: Tensor, kind: Kind, hidden: number): Tensor {
+  const order = GATES[kind];
+  if (order.length === 1) return t;
+  return onnx1('Concat', order.map((g) => rows(t, g * hidden, (g + 1) * hidden)), { axis: 0 });
+}
+
+interface RnnArgs {
+  readonly hasBiases: boolean;
+  readonly layers: number;
+  readonly dropout: number;
+  readonly train: boolean;
+  readonly bidirectional: boolean;
+  readonly batchFirst: boolean;
+}
+
+/** Runs a stacked (bi)directional RNN; returns [output, h_n, c_n (LSTM only)]. */
+function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params: readonly Tensor[], a: RnnArgs, op: string): Tensor[] {
+  if (a.train && a.dropout > 0 && a.layers > 1) throw new InvalidNodeError(`${op}: training-mode dropout between layers is not supported`);
+  const dirs = a.bidirectional ? 2 : 1;
+  const perDir = a.hasBiases ? 4 : 2;
+  if (params.length !== a.layers * dirs * perDir) {
+    throw new InvalidNodeError(`${op}: expected ${a.layers * dirs * perDir} weight tensors, got ${params.length} (projections are not supported)`);
+  }
+  const unbatched = input.rank === 2;
+  let x = unbatched ? input.reshape([input.dims[0]!, 1, input.dims[1]!]) : input;
+  if (a.batchFirst && !unbatched) x = onnx1('Transpose', [x], { perm: [1, 0, 2] });
+  const hidden = h0.dims[h0.rank - 1]!;
+  const h = unbatched ? h0.reshape([h0.dims[0]!, 1, hidden]) : h0;
+  const c = c0 === null ? null : unbatched ? c0.reshape([c0.dims[0]!, 1, hidden]) : c0;
+  if (h.dims[0] !== a.layers * dirs) throw new ShapeError(`${op}: expected hidden state with ${a.layers * dirs} layers*directions, got [${h0.dims.join(', ')}]`);
+  const hs: Tensor[] = [];
+  const cs: Tensor[] = [];
+  for (let l = 0; l < a.layers; l++) {
+    const W: Tensor[] = [];
+    const R: Tensor[] = [];
+    const B: Tensor[] = [];
+    for (let d = 0; d < dirs; d++) {
+      const p = params.slice((l * dirs + d) * perDir, (l * dirs + d + 1) * perDir);
+      W.push(reorder(p[0]!, kind, hidden));
+      R.push(reorder(p[1]!, kind, hidden));
+      if (a.hasBiases) B.push(onnx1('Concat', [reorder(p[2]!, kind, hidden), reorder(p[3]!, kind, hidden)], { axis: 0 }));
+    }
+    const stack = (ts: Tensor[]) => onnx1('Concat', ts.map((t) => t.reshape([1, ...t.dims])), { axis: 0 });
+    const hl = rows(h, l * dirs, (l + 1) * dirs);
+    const cl = c === null ? undefined : rows(c, l * dirs, (l + 1) * dirs);
+    const attrs: Record<string, number | string | string[]> = {
+      hidden_size: hidden, direction: a.bidirectional ? 'bidirectional' : 'forward',
+    };
+    if (kind === 'GRU') attrs.linear_before_reset = 1;
+    if (kind === 'RNN_TANH' || kind === 'RNN_RELU') attrs.activations = new Array<string>(dirs).fill(kind === 'RNN_TANH' ? 'Tanh' : 'Relu');
+    const onnxKind = kind === 'LSTM' ? 'LSTM' : kind === 'GRU' ? 'GRU' : 'RNN';
+    const inputs: (Tensor | undefined)[] = [x, stack(W), stack(R), a.hasBiases ? stack(B) : undefined, undefined, hl];
+    if (kind === 'LSTM') inputs.push(cl);
+    const [y, yh, yc] = runOnnx(onnxKind, inputs, attrs, kind === 'LSTM' ? 3 : 2);
+    // Y: [seq, dirs, batch, hidden] -> [seq, batch, dirs * hidden]
+    const yt = onnx1('Transpose', [y!], { perm: [0, 2, 1, 3] });
+    x = yt.reshape([yt.dims[0]!, yt.dims[1]!, dirs * hidden]);
+    hs.push(yh!);
+    if (yc !== undefined) cs.push(yc);
+  }
+  let out = a.batchFirst && !unbatched ? onnx1('Transpose', [x], { perm: [1, 0, 2] }) : x;
+  let hn = onnx1('Concat', hs, { axis: 0 });
+  let cn = cs.length > 0 ? onnx1('Concat', cs, { axis: 0 }) : null;
+  if (unbatched) {
+    out = out.reshape([out.dims[0]!, out.dims[2]!]);
+    hn = hn.reshape([hn.dims[0]!, hidden]);
+    cn = cn === null ? null : cn.reshape([cn.dims[0]!, hidden]);
+  }
+  return cn === null ? [out, hn] : [out, hn, cn];
+}
+
+function rnnArgs(a: readonly TsValue[], at: number, op: string): RnnArgs {
+  return {
+    hasBiases: boolArg(a[at]!, op, 'has_biases'), layers: intArg(a[at + 1]!, op, 'num_layers'),
+    dropout: floatArg(a[at + 2]!, op, 'dropout'), train: boolArg(a[at + 3]!, op, 'train'),
+    bidirectional: boolArg(a[at + 4]!, op, 'bidirectional'), batchFirst: boolArg(a[at + 5]!, op, 'batch_first'),
+  };
+}
+
+const TAIL = 'bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first';
+
+function sigmoid(t: Tensor): Tensor { return onnx1('Sigmoid', [t]); }
+function tanh(t: Tensor): Tensor { return onnx1('Tanh', [t]); }
+
+function lstmCell(x: Tensor, h: Tensor, c: Tensor, wih: Tensor, whh: Tensor, bih: Tensor | null, bhh: Tensor | null): TsTuple {
+  const gates = onnx1('Add', [linear(x, wih, bih, 'aten::lstm_cell'), linear(h, whh, bhh, 'aten::lstm_cell')]);
+  const n = whh.dims[1]!;
+  const axis = gates.rank - 1;
+  const part = (k: number) => onnx1('Slice', [gates, shapeTensor([k * n]), shapeTensor([(k + 1) * n]), shapeTensor([axis])]);
+  const c1 = onnx1('Add', [onnx1('Mul', [sigmoid(part(1)), c]), onnx1('Mul', [sigmoid(part(0)), tanh(part(2))])]);
+  return new TsTuple([onnx1('Mul', [sigmoid(part(3)), tanh(c1)]), c1]);
+}
+
+function gruCell(x: Tensor, h: Tensor, wih: Tensor, whh: Tensor, bih: Tensor | null, bhh: Tensor | null): Tensor {
+  const gi = linear(x, wih, bih, 'aten::gru_cell');
+  const gh = linear(h, whh, bhh, 'aten::gru_cell');
+  const n = whh.dims[1]!;
+  const axis = gi.rank - 1;
+  const part = (t: Tensor, k: number) => onnx1('Slice', [t, shapeTensor([k * n]), shapeTensor([(k + 1) * n]), shapeTensor([axis])]);
+  const r = sigmoid(onnx1('Add', [part(gi, 0), part(gh, 0)]));
+  const z = sigmoid(onnx1('Add', [part(gi, 1), part(gh, 1)]));
+  const nn = tanh(onnx1('Add', [part(gi, 2), onnx1('Mul', [r, part(gh, 2)])]));
+  // h' = (1 - z) * n + z * h = n + z * (h - n)
+  return onnx1('Add', [nn, onnx1('Mul', [z, onnx1('Sub', [h, nn])])]);
+}
+
+export const recurrentOps: readonly AtenOp[] = [
+  aten('lstm', `(Tensor input, Tensor[] hx, Tensor[] params, ${TAIL})`, (a) => {
+    const hx = tensorList(a[1]!, 'lstm', 'hx');
+    return new TsTuple(runRnn('LSTM', tensorArg(a[0]!, 'lstm', 'input'), hx[0]!, hx[1]!, tensorList(a[2]!, 'lstm', 'params'), rnnArgs(a, 3, 'aten::lstm'), 'aten::lstm'));
+  }),
+  ...(['gru', 'rnn_tanh', 'rnn_relu'] as const).map((n) => aten(n, `(Tensor input, Tensor hx, Tensor[] params, ${TAIL})`, (a) =>
+    new TsTuple(runRnn(n === 'gru' ? 'GRU' : n === 'rnn_tanh' ? 'RNN_TANH' : 'RNN_RELU', tensorArg(a[0]!, n, 'input'), tensorArg(a[1]!, n, 'hx'), null,
+      tensorList(a[2]!, n, 'params'), rnnArgs(a, 3, `aten::${n}`), `aten::${n}`)))),
+  aten('lstm_cell', '(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None)', (a) => {
+    const hx = tensorList(a[1]!, 'lstm_cell', 'hx');
+    return lstmCell(tensorArg(a[0]!, 'lstm_cell', 'input'), hx[0]!, hx[1]!, tensorArg(a[2]!, 'lstm_cell', 'w_ih'), tensorArg(a[3]!, 'lstm_cell', 'w_hh'),
+      optTensor(a[4]!, 'lstm_cell', 'b_ih'), optTensor(a[5]!, 'lstm_cell', 'b_hh'));
+  }),
+  aten('gru_cell', '(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None)', (a) =>
+    gruCell(tensorArg(a[0]!, 'gru_cell', 'input'), tensorArg(a[1]!, 'gru_cell', 'hx'), tensorArg(a[2]!, 'gru_cell', 'w_ih'), tensorArg(a[3]!, 'gru_cell', 'w_hh'),
+      optTensor(a[4]!, 'gru_cell', 'b_ih'), optTensor(a[5]!, 'gru_cell', 'b_hh'))),
+];

@@ -1,0 +1,64 @@
+// View provenance. tessera tensors are contiguous and never share strided storage, so
+// aten::slice / select / narrow / transpose / permute return copies. To keep PyTorch's
+// semantics for the common pattern of mutating a view in place (`x[:, 0] += 1`, serialized as
+// aten::select + aten::add_, and `x[1:3] = y` as aten::slice + aten::copy_), every such copy
+// records its base and how to write itself back; an in-place op that mutates a recorded view
+// writes the new values back into the base (recursively, through chains of views).
+// What this does not cover: a view taken *before* its base is mutated in place keeps its old
+// values (the base does not push changes into earlier views).
+
+import { sliceAssign } from '../../kernels/slice-assign.js';
+import { type StorageArray, wordView } from '../../kernels/element-words.js';
+import type { Tensor } from '../../src/tensor.js';
+import { onnx1 } from './onnx-bridge.js';
+
+interface Provenance {
+  readonly base: Tensor;
+  /** Writes the view's current values into base's storage (nothing for shared-data views). */
+  readonly writeBack: ((base: Tensor, view: Tensor) => void) | null;
+}
+
+const provenance = new WeakMap<Tensor, Provenance>();
+
+/** `view` shares `base`'s data array (view/reshape/flatten/squeeze/unsqueeze/detach). */
+export function recordAlias(view: Tensor, base: Tensor): Tensor {
+  if (view !== base) provenance.set(view, { base, writeBack: null });
+  return view;
+}
+
+/** `view` is a copy of base[starts + k * steps] (full-rank starts/steps; view has base's rank). */
+export function recordSlice(view: Tensor, base: Tensor, starts: readonly number[], steps: readonly number[]): Tensor {
+  if (view === base) return view;
+  provenance.set(view, {
+    base,
+    writeBack: (b, v) => {
+      const dst = wordView(b.data as StorageArray);
+      const src = wordView(v.data as StorageArray);
+      sliceAssign(dst.words, src.words, b.dims, starts, steps, v.dims, dst.perSlot);
+    },
+  });
+  return view;
+}
+
+/** `view` is base transposed by `perm`. */
+export function recordPermute(view: Tensor, base: Tensor, perm: readonly number[]): Tensor {
+  if (view === base) return view;
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => { inverse[p] = i; });
+  provenance.set(view, {
+    base,
+    writeBack: (b, v) => {
+      const back = onnx1('Transpose', [v], { perm: inverse });
+      (b.data as unknown as { set(a: ArrayLike<unknown>): void }).set(back.data as ArrayLike<unknown>);
+    },
+  });
+  return view;
+}
+
+/** After `t` was mutated in place: pushes its values into the tensors it is a view of. */
+export function propagateToBase(t: Tensor): void {
+  let v = t;
+  for (let p = provenance.get(v); p !== undefined; v = p.base, p = provenance.get(v)) {
+    p.writeBack?.(p.base, v);
+  }
+}

@@ -1,0 +1,104 @@
+// From pickled values to TorchScript values: `__torch__` records become TsObjects whose
+// attributes are typed by their class's annotations (pickle ints and floats are both JS numbers,
+// so the declared type decides `1` versus `1.0`), tuples become TsTuples, dicts Maps.
+
+import { type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
+import { ModelFormatError } from '../../errors.js';
+import { Tensor } from '../../tensor.js';
+import { PyGlobal, PyRecord, isTuple } from '../pickle/values.js';
+import { TORCH_DTYPE_ALIASES } from '../pickle/tensor-rebuild.js';
+import type { ClassDef, TypeExpr } from './ast.js';
+import { dtypeFromName } from '../../../ops/aten/py-values.js';
+
+export interface ClassResolver {
+  findClass(qualifiedName: string): ClassDef | undefined;
+}
+
+/** Records whose class defines __setstate__, with their raw state, for the runtime to finish. */
+export type PendingSetState = { obj: TsObject; cls: ClassDef; state: TsValue }[];
+
+export class PickleConverter {
+  private readonly seen = new Map<object, TsValue>();
+  readonly pending: PendingSetState = [];
+
+  constructor(private readonly classes: ClassResolver, private readonly part: string) {}
+
+  convert(v: unknown, type?: TypeExpr): TsValue {
+    if (v === null || v === undefined) return null;
+    const t = type && (type.name === 'Optional' || type.name === 'Final') ? type.args[0] : type;
+    if (typeof v === 'number') {
+      if (t?.name === 'int') return BigInt(Math.trunc(v));
+      if (t?.name === 'float') return v;
+      if (t?.name === 'bool') return v !== 0;
+      return t === undefined || t.name === 'Any' ? (Number.isInteger(v) && !Object.is(v, -0) ? BigInt(v) : v) : v;
+    }
+    if (typeof v === 'bigint') return t?.name === 'float' ? Number(v) : v;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string') return t?.name === 'Device' ? deviceOf(v) : v;
+    if (v instanceof Tensor) return v;
+    if (v instanceof PyGlobal) {
+      if (v.module === 'torch') {
+        const d = dtypeFromName(TORCH_DTYPE_ALIASES.get(v.name) ?? v.name);
+        if (d) return BigInt(d.code);
+      }
+      throw new ModelFormatError(`${this.part}: unexpected global ${v.qualname} in module data`);
+    }
+    if (typeof v !== 'object') throw new ModelFormatError(`${this.part}: unsupported value of type ${typeof v}`);
+    const hit = this.seen.get(v);
+    if (hit !== undefined) return hit;
+    if (Array.isArray(v)) {
+      if (isTuple(v)) {
+        const args = t?.name === 'Tuple' ? t.args : [];
+        const named = t ? this.classes.findClass(t.name) : undefined;
+        if (named && named.bases.includes('NamedTuple')) {
+          const items = v.map((x, i) => this.convert(x, named.attributes[i]?.type));
+          return new TsTuple(items, named.attributes.map((a) => a.name), named.qualifiedName);
+        }
+        return new TsTuple(v.map((x, i) => this.convert(x, args[i])));
+      }
+      const out: TsValue[] = [];
+      this.seen.set(v, out);
+      const elem = t?.name === 'List' ? t.args[0] : undefined;
+      for (const x of v as unknown[]) out.push(this.convert(x, elem));
+      return out;
+    }
+    if (v instanceof Map) {
+      const out = new Map<TsKey, TsValue>();
+      this.seen.set(v, out);
+      const [kt, vt] = t?.name === 'Dict' ? [t.args[0], t.args[1]] : [undefined, undefined];
+      for (const [k, x] of v) out.set(this.convert(k, kt) as TsKey, this.convert(x, vt));
+      return out;
+    }
+    if (v instanceof PyRecord) return this.record(v);
+    throw new ModelFormatError(`${this.part}: unsupported value ${Object.prototype.toString.call(v)} in module data`);
+  }
+
+  private record(r: PyRecord): TsValue {
+    const qualified = `${r.cls.module}.${r.cls.name}`;
+    const cls = this.classes.findClass(qualified);
+    if (!cls) throw new ModelFormatError(`${this.part}: class ${qualified} is not defined under code/`);
+    const obj = new TsObject(qualified);
+    this.seen.set(r, obj);
+    const setState = cls.methods.get('__setstate__');
+    if (setState) {
+      // The state is whatever __getstate__ returned: typed by __setstate__'s parameter.
+      this.pending.push({ obj, cls, state: this.convert(r.state, setState.params[1]?.type ?? undefined) });
+      return obj;
+    }
+    const types = new Map(cls.attributes.map((a) => [a.name, a.type]));
+    if (r.state instanceof Map) {
+      for (const [k, x] of r.state) {
+        if (typeof k !== 'string') throw new ModelFormatError(`${this.part}: ${qualified} has a non-string attribute name`);
+        obj.attributes.set(k, this.convert(x, types.get(k)));
+      }
+    } else if (r.state !== undefined && r.state !== null) {
+      throw new ModelFormatError(`${this.part}: ${qualified} has state of an unexpected form and no __setstate__`);
+    }
+    return obj;
+  }
+}
+
+export function deviceOf(s: string): TsDevice {
+  const [type, index] = s.split(':');
+  return new TsDevice(type!, index === undefined ? null : Number(index));
+}

@@ -1,0 +1,312 @@
+// The tree-walking interpreter: statements and expressions of one function body, evaluated
+// against a frame of local variables. Calls go back to the runtime (ops, functions, methods).
+
+import { TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
+import { ModelFormatError, TorchScriptError } from '../../errors.js';
+import { Tensor } from '../../tensor.js';
+import type { Expr, FunctionDef, Pos, Stmt } from '../../formats/torchscript/ast.js';
+import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
+import type { ScriptRuntime } from './runtime.js';
+import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
+
+export interface Frame {
+  readonly fn: FunctionDef;
+  readonly vars: Map<string, TsValue>;
+  ret: TsValue;
+}
+
+const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
+type Flow = 0 | 1 | 2 | 3;
+
+const BINARY: Record<string, string> = {
+  '+': 'aten::add', '-': 'aten::sub', '*': 'aten::mul', '/': 'aten::div', '//': 'aten::floordiv', '%': 'aten::remainder',
+  '**': 'aten::pow', '@': 'aten::matmul', '&': 'aten::__and__', '|': 'aten::__or__', '^': 'aten::__xor__',
+  '<<': 'aten::__lshift__', '>>': 'aten::__rshift__',
+};
+const COMPARE: Record<string, string> = {
+  '<': 'aten::lt', '>': 'aten::gt', '==': 'aten::eq', '!=': 'aten::ne', '<=': 'aten::le', '>=': 'aten::ge',
+  is: 'aten::__is__', 'is not': 'aten::__isnot__',
+};
+
+/** Errors already carrying a TorchScript traceback line for a position. */
+const TRACED = new WeakMap<object, Set<string>>();
+
+export function addTraceback(err: unknown, pos: Pos, fn: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const line = `${pos.file}:${pos.line}:${pos.col} in ${fn}`;
+  let set = TRACED.get(err);
+  if (!set) TRACED.set(err, (set = new Set()));
+  if (set.has(line) || set.size >= 20) return err;
+  set.add(line);
+  err.message += `\n  at ${line}`;
+  return err;
+}
+
+export class Interpreter {
+  constructor(private readonly rt: ScriptRuntime) {}
+
+  run(frame: Frame): TsValue {
+    const flow = this.block(frame.fn.body, frame);
+    return flow === RETURN ? frame.ret : null;
+  }
+
+  private block(stmts: readonly Stmt[], f: Frame): Flow {
+    for (const s of stmts) {
+      let flow: Flow;
+      try {
+        flow = this.stmt(s, f);
+      } catch (e) {
+        throw addTraceback(e, s.pos, f.fn.qualifiedName);
+      }
+      if (flow !== NORMAL) return flow;
+    }
+    return NORMAL;
+  }
+
+  private stmt(s: Stmt, f: Frame): Flow {
+    switch (s.kind) {
+      case 'expr': this.eval(s.value, f); return NORMAL;
+      case 'assign': {
+        let v = this.eval(s.value, f);
+        if (s.annotation) v = this.rt.annotate(s.annotation, v);
+        for (const t of s.targets) this.assign(t, v, f);
+        return NORMAL;
+      }
+      case 'augassign': {
+        const cur = this.eval(s.target, f);
+        const rhs = this.eval(s.value, f);
+        const inplace = cur instanceof Tensor || Array.isArray(cur) ? `${BINARY[s.op]!}_` : BINARY[s.op]!;
+        const name = Array.isArray(cur) && s.op === '+' ? 'aten::extend' : inplace;
+        const r = this.rt.callOp(name, [cur, rhs]);
+        this.assign(s.target, Array.isArray(cur) && s.op === '+' ? cur : r, f);
+        return NORMAL;
+      }
+      case 'if':
+        return this.block(truthy(this.eval(s.cond, f)) ? s.body : s.orelse, f);
+      case 'while':
+        while (truthy(this.eval(s.cond, f))) {
+          const flow = this.block(s.body, f);
+          if (flow === BREAK) break;
+          if (flow === RETURN) return flow;
+        }
+        return NORMAL;
+      case 'for': return this.forLoop(s, f);
+      case 'break': return BREAK;
+      case 'continue': return CONTINUE;
+      case 'pass': return NORMAL;
+      case 'return':
+        f.ret = s.value ? this.eval(s.value, f) : null;
+        return RETURN;
+      case 'raise': {
+        const v = s.value ? this.eval(s.value, f) : 'Exception';
+        throw new TorchScriptError(pyStr(v));
+      }
+      case 'assert':
+        if (!truthy(this.eval(s.test, f))) {
+          throw new TorchScriptError(`AssertionError: ${s.msg ? pyStr(this.eval(s.msg, f)) : ''}`, 'builtins.AssertionError');
+        }
+        return NORMAL;
+      case 'del':
+        for (const t of s.targets) {
+          if (t.kind === 'name') f.vars.delete(t.id);
+          else if (t.kind === 'subscript') this.rt.callOp('aten::Delete', [this.eval(t.obj, f), this.eval(t.index, f)]);
+        }
+        return NORMAL;
+      case 'with': {
+        // Context managers are TorchScript classes (no_grad, enable_grad): __enter__, body, __exit__.
+        const managers = s.items.map((it) => this.eval(it, f));
+        for (const m of managers) if (m instanceof TsObject) this.rt.callMethod(m, '__enter__', []);
+        try {
+          return this.block(s.body, f);
+        } finally {
+          for (const m of managers.reverse()) if (m instanceof TsObject) this.rt.callMethod(m, '__exit__', [null, null, null]);
+        }
+      }
+    }
+  }
+
+  private forLoop(s: Extract<Stmt, { kind: 'for' }>, f: Frame): Flow {
+    const iter = s.iter;
+    // range() is by far the most common loop: iterate without building a list.
+    if (iter.kind === 'call' && iter.fn.kind === 'name' && iter.fn.id === 'range' && !f.vars.has('range')) {
+      const a = iter.args.map((x) => this.eval(x, f));
+      if (!a.every((x) => typeof x === 'bigint')) throw new ModelFormatError(`range() takes int arguments, got ${a.map(typeName).join(', ')}`);
+      const [start, stop, step] = a.length === 1 ? [0n, a[0] as bigint, 1n] : [a[0] as bigint, a[1] as bigint, (a[2] as bigint | undefined) ?? 1n];
+      if (step === 0n) throw new TorchScriptError('range() arg 3 must not be zero', 'builtins.ValueError');
+      for (let i = start; step > 0n ? i < stop : i > stop; i += step) {
+        this.assign(s.target, i, f);
+        const flow = this.block(s.body, f);
+        if (flow === BREAK) break;
+        if (flow === RETURN) return flow;
+      }
+      return NORMAL;
+    }
+    for (const item of this.iterate(this.eval(iter, f))) {
+      this.assign(s.target, item, f);
+      const flow = this.block(s.body, f);
+      if (flow === BREAK) break;
+      if (flow === RETURN) return flow;
+    }
+    return NORMAL;
+  }
+
+  iterate(v: TsValue): TsValue[] {
+    if (Array.isArray(v)) return [...v];
+    if (v instanceof TsTuple) return [...v.items];
+    if (typeof v === 'string') return [...v];
+    if (v instanceof Map) return [...v.keys()];
+    if (v instanceof Tensor) return this.rt.callOp('aten::unbind', [v, 0n]) as TsValue[];
+    throw new ModelFormatError(`cannot iterate over a value of type ${typeName(v)}`);
+  }
+
+  private assign(t: Expr, v: TsValue, f: Frame): void {
+    switch (t.kind) {
+      case 'name': f.vars.set(t.id, v); return;
+      case 'tuple': case 'list': {
+        const items = this.iterate(v);
+        if (items.length !== t.items.length) {
+          throw new TorchScriptError(`ValueError: expected ${t.items.length} values to unpack, got ${items.length}`, 'builtins.ValueError');
+        }
+        t.items.forEach((x, i) => this.assign(x, items[i]!, f));
+        return;
+      }
+      case 'attr': {
+        const obj = this.eval(t.obj, f);
+        if (!(obj instanceof TsObject)) throw new ModelFormatError(`cannot set attribute '${t.attr}' on a ${typeName(obj)}`);
+        obj.attributes.set(t.attr, v);
+        return;
+      }
+      case 'subscript':
+        this.rt.callOp('aten::_set_item', [this.eval(t.obj, f), this.eval(t.index, f), v]);
+        return;
+      default:
+        throw new ModelFormatError(`${t.pos.file}:${t.pos.line}:${t.pos.col}: cannot assign to a ${t.kind} expression`);
+    }
+  }
+
+  eval(e: Expr, f: Frame): TsValue {
+    switch (e.kind) {
+      case 'const': return e.value;
+      case 'name': {
+        const v = f.vars.get(e.id);
+        if (v !== undefined) return v;
+        if (f.vars.has(e.id)) return null;
+        return this.rt.globalName(e.id, f.fn, e.pos);
+      }
+      case 'attr': return this.attr(e, f);
+      case 'subscript': {
+        const obj = this.eval(e.obj, f);
+        if (e.index.kind === 'slice') {
+          const sl = e.index;
+          const part = (x: Expr | null): TsValue => (x ? this.eval(x, f) : null);
+          return this.rt.callOp('aten::slice', [obj, part(sl.start), part(sl.stop), sl.step ? this.eval(sl.step, f) : 1n]);
+        }
+        return this.rt.callOp('aten::__getitem__', [obj, this.eval(e.index, f)]);
+      }
+      case 'slice': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: a slice outside a subscript`);
+      case 'call': return this.call(e, f);
+      case 'tuple': return new TsTuple(this.evalItems(e.items, f));
+      case 'list': return this.evalItems(e.items, f);
+      case 'dict': {
+        const m = new Map();
+        e.keys.forEach((k, i) => this.rt.callOp('aten::_set_item', [m, this.eval(k, f), this.eval(e.values[i]!, f)]));
+        return m;
+      }
+      case 'listcomp': case 'dictcomp': return this.comprehension(e, f);
+      case 'unary': {
+        const v = this.eval(e.operand, f);
+        if (e.op === 'not') return !truthy(v);
+        if (e.op === '+') return v;
+        return this.rt.callOp(e.op === '-' ? 'aten::neg' : 'aten::bitwise_not', [v]);
+      }
+      case 'binary': return this.rt.callOp(BINARY[e.op]!, [this.eval(e.left, f), this.eval(e.right, f)]);
+      case 'boolop': {
+        let v: TsValue = null;
+        for (const x of e.values) {
+          v = this.eval(x, f);
+          if (e.op === 'and' ? !truthy(v) : truthy(v)) return v;
+        }
+        return v;
+      }
+      case 'compare': {
+        let left = this.eval(e.operands[0]!, f);
+        let result: TsValue = true;
+        for (let i = 0; i < e.ops.length; i++) {
+          const right = this.eval(e.operands[i + 1]!, f);
+          const op = e.ops[i]!;
+          if (op === 'in' || op === 'not in') {
+            const r = truthy(this.rt.callOp('aten::__contains__', [right, left]));
+            result = op === 'in' ? r : !r;
+          } else {
+            result = this.rt.callOp(COMPARE[op]!, [left, right]);
+          }
+          if (!(result instanceof Tensor) && !truthy(result)) return false;
+          left = right;
+        }
+        return result;
+      }
+      case 'ifexp': return this.eval(truthy(this.eval(e.cond, f)) ? e.then : e.else, f);
+      case 'type': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: a type is not a value here`);
+      case 'starred': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: starred expression outside a call`);
+    }
+  }
+
+  private evalItems(items: readonly Expr[], f: Frame): TsValue[] {
+    const out: TsValue[] = [];
+    for (const x of items) {
+      if (x.kind === 'starred') out.push(...this.iterate(this.eval(x.value, f)));
+      else out.push(this.eval(x, f));
+    }
+    return out;
+  }
+
+  private comprehension(e: Extract<Expr, { kind: 'listcomp' | 'dictcomp' }>, f: Frame): TsValue {
+    const items = this.iterate(this.eval(e.iter, f));
+    const list: TsValue[] = [];
+    const dict = new Map();
+    for (const item of items) {
+      this.assign(e.target, item, f);
+      if (!e.conds.every((c) => truthy(this.eval(c, f)))) continue;
+      if (e.kind === 'listcomp') list.push(this.eval(e.elt, f));
+      else this.rt.callOp('aten::_set_item', [dict, this.eval(e.key, f), this.eval(e.value, f)]);
+    }
+    return e.kind === 'listcomp' ? list : dict;
+  }
+
+  private attr(e: Extract<Expr, { kind: 'attr' }>, f: Frame): TsValue {
+    const path = dottedPath(e);
+    if (path && !f.vars.has(path[0]!)) return this.rt.qualifiedValue(path, e.pos);
+    const obj = this.eval(e.obj, f);
+    return this.rt.getAttr(obj, e.attr, e.pos);
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
+    let callee = e.site.resolved as Callee | undefined;
+    if (!callee) {
+      callee = resolveCallee(e, (id) => f.vars.has(id), this.rt);
+      if (callee.kind !== 'method' && callee.kind !== 'local') e.site.resolved = callee;
+    }
+    if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
+    const args = this.evalItems(callee.kind === 'method' ? [] : e.args, f);
+    const kwargs = e.kwargs.length ? new Map(e.kwargs.map((k) => [k.name, this.eval(k.value, f)])) : undefined;
+    switch (callee.kind) {
+      case 'op': return this.rt.callOp(callee.name, args, kwargs);
+      case 'function': return this.rt.callFunction(callee.fn, args, kwargs);
+      case 'class': return this.rt.construct(callee.qualifiedName, args, kwargs);
+      case 'new': return new TsObject(callee.qualifiedName);
+      case 'local': {
+        const v = f.vars.get(callee.id) as unknown;
+        if (v instanceof FunctionRef) return this.rt.callFunction(v.fn, args, kwargs);
+        throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: '${callee.id}' is a ${typeName(v as TsValue)}, not a function`);
+      }
+      case 'method': {
+        if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
+        const obj = this.eval(e.fn.obj, f);
+        const margs = this.evalItems(e.args, f);
+        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, margs, kwargs);
+        if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
+        return this.rt.callOp(`aten::${e.fn.attr}`, [obj, ...margs], kwargs);
+      }
+    }
+  }
+}

@@ -1,0 +1,283 @@
+// Operator schemas ('(Tensor self, int[2] stride=1, *, Scalar alpha=1) -> Tensor'), parsed once,
+// and argument binding: positional and keyword arguments matched to parameters, defaults filled,
+// values checked and converted (a strict pass first, then one allowing int -> float and similar).
+
+import { type AtenOp, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { Tensor } from '../../tensor.js';
+import { dtypeFromCode, dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
+
+export interface SchemaType {
+  readonly base: string;
+  /** -1: not a list; 0: list of any length; n: fixed length n (a single value is repeated). */
+  readonly list: number;
+  readonly optional: boolean;
+  readonly elemOptional: boolean;
+}
+
+export interface SchemaArg {
+  readonly name: string;
+  readonly type: SchemaType;
+  readonly kwOnly: boolean;
+  readonly hasDefault: boolean;
+  readonly default: TsValue;
+  /** `...` in a schema: the remaining positional arguments, as one list. */
+  readonly varargs?: boolean;
+}
+
+export interface Schema {
+  readonly args: readonly SchemaArg[];
+  readonly text: string;
+}
+
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0, cur = '';
+  for (const ch of s) {
+    if (ch === '(' || ch === '[') depth++;
+    if (ch === ')' || ch === ']') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur.trim()); cur = ''; continue; }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+function parseType(s: string): SchemaType {
+  let t = s.replace(/\((?:[a-z]+!?|[a-z]+ -> \*|\*)\)/g, '').trim(); // alias annotations: Tensor(a!)
+  let optional = false;
+  if (t.endsWith('?')) { optional = true; t = t.slice(0, -1); }
+  let list = -1;
+  let elemOptional = false;
+  const m = /^(.*?)\[(\d*)\]$/.exec(t);
+  if (m) {
+    list = m[2] ? Number(m[2]) : 0;
+    t = m[1]!;
+    if (t.endsWith('?')) { elemOptional = true; t = t.slice(0, -1); }
+  }
+  if (/^Dict\(/.test(t)) t = 'Dict';
+  if (t === 'SymInt') t = 'int';
+  if (/^t\d*$/.test(t)) t = 'Any';
+  return { base: t, list, optional, elemOptional };
+}
+
+function parseDefault(text: string, type: SchemaType): TsValue {
+  const s = text.trim();
+  if (s === 'None') return null;
+  if (s === 'True' || s === 'False') return s === 'True';
+  if (/^(["']).*\1$/.test(s)) return s.slice(1, -1);
+  if (s.startsWith('[')) {
+    const inner = s.slice(1, -1).trim();
+    const items = inner ? inner.split(',').map((x) => parseDefault(x, { ...type, list: -1 })) : [];
+    return items;
+  }
+  if (s === 'inf' || s === '-inf') return s === 'inf' ? Infinity : -Infinity;
+  if (s === 'contiguous_format') return 0n;
+  if (s === 'Mean') return 1n;
+  if (dtypeFromName(s === 'long' ? 'int64' : s === 'float' ? 'float32' : s)) return dtypeFromName(s === 'long' ? 'int64' : s === 'float' ? 'float32' : s)!;
+  if (/^-?\d+$/.test(s)) return type.base === 'float' ? Number(s) : BigInt(s);
+  if (/^-?[\d.]+(e[+-]?\d+)?$/i.test(s)) return Number(s);
+  return s;
+}
+
+const cache = new Map<string, Schema>();
+
+export function parseSchema(text: string): Schema {
+  const hit = cache.get(text);
+  if (hit) return hit;
+  const open = text.indexOf('(');
+  let depth = 0, close = -1;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    if (text[i] === ')' && --depth === 0) { close = i; break; }
+  }
+  if (open < 0 || close < 0) throw new InvalidArgumentError(`op schema '${text}' has no argument list`);
+  const args: SchemaArg[] = [];
+  let kwOnly = false;
+  for (const part of splitTop(text.slice(open + 1, close))) {
+    if (part === '*') { kwOnly = true; continue; }
+    if (part === '...') {
+      args.push({ name: '...', type: { base: 'Any', list: 0, optional: false, elemOptional: false }, kwOnly: false, hasDefault: false, default: null, varargs: true });
+      kwOnly = true;
+      continue;
+    }
+    const eq = part.indexOf('=');
+    const decl = (eq >= 0 ? part.slice(0, eq) : part).trim();
+    const sp = decl.lastIndexOf(' ');
+    if (sp < 0) throw new InvalidArgumentError(`op schema '${text}': argument '${part}' has no name`);
+    const type = parseType(decl.slice(0, sp));
+    const name = decl.slice(sp + 1);
+    const hasDefault = eq >= 0;
+    let def: TsValue = null;
+    if (hasDefault) {
+      def = parseDefault(part.slice(eq + 1), type);
+      const c = convert(def, type, true);
+      def = c === FAIL ? def : c;
+    }
+    args.push({ name, type, kwOnly, hasDefault, default: def });
+  }
+  const s = { args, text };
+  cache.set(text, s);
+  return s;
+}
+
+export const FAIL = Symbol('no match');
+
+/** Whether the lenient pass may wrap numbers as 0-d tensors (only when the call has a Tensor). */
+let wrapNumbers = false;
+
+function convertOne(v: TsValue, base: string, lenient: boolean): TsValue | typeof FAIL {
+  switch (base) {
+    case 'Tensor':
+      if (v instanceof Tensor) return v;
+      if (lenient && wrapNumbers) {
+        if (typeof v === 'bigint') return new Tensor('int64', [v], []);
+        if (typeof v === 'number') return new Tensor('float32', [v], []);
+        if (typeof v === 'boolean') return new Tensor('bool', [v], []);
+      }
+      return FAIL;
+    case 'int':
+      if (typeof v === 'bigint') return v;
+      if (lenient && typeof v === 'boolean') return v ? 1n : 0n;
+      if (lenient && v instanceof TsDtype) return BigInt(v.code);
+      return FAIL;
+    case 'float':
+      if (typeof v === 'number') return v;
+      if (lenient && typeof v === 'bigint') return Number(v);
+      return FAIL;
+    case 'bool':
+      return typeof v === 'boolean' ? v : FAIL;
+    case 'Scalar': case 'number':
+      if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return v;
+      if (lenient && v instanceof Tensor && v.size === 1 && v.rank === 0) return scalarOf(v);
+      return FAIL;
+    case 'str': case 'Dimname': case 'c10::string_view':
+      return typeof v === 'string' ? v : FAIL;
+    case 'ScalarType':
+      if (v instanceof TsDtype) return v;
+      if (typeof v === 'bigint') return dtypeFromCode(Number(v)) ?? FAIL;
+      return FAIL;
+    case 'Layout': case 'MemoryFormat': case 'QScheme':
+      return typeof v === 'bigint' ? v : FAIL;
+    case 'Device':
+      if (v instanceof TsDevice) return v;
+      if (typeof v === 'string') { const [t, i] = v.split(':'); return new TsDevice(t!, i === undefined ? null : Number(i)); }
+      return FAIL;
+    case 'Generator':
+      return FAIL; // only None (handled by optional)
+    case 'Any':
+      return v;
+    case 'AnyEnumType': case 'AnyClassType':
+      return v instanceof TsObject ? v : FAIL;
+    case 'Dict':
+      return v instanceof Map ? v : FAIL;
+    default:
+      return lenient ? v : FAIL;
+  }
+}
+
+function scalarOf(t: Tensor): TsValue {
+  const x = (t.data as ArrayLike<number | bigint>)[0]!;
+  if (t.type === 'bool') return x !== 0;
+  if (typeof x === 'bigint') return x;
+  return t.type.startsWith('float') || t.type === 'bfloat16' ? t.toNumbers()[0]! : BigInt(x);
+}
+
+export function convert(v: TsValue, t: SchemaType, lenient: boolean): TsValue | typeof FAIL {
+  if (v === null) return t.optional || t.base === 'Any' ? null : FAIL;
+  if (t.list < 0) return convertOne(v, t.base, lenient);
+  let items: readonly TsValue[];
+  if (Array.isArray(v)) items = v;
+  else if (v instanceof TsTuple) items = v.items;
+  else if (t.list > 0 && (typeof v === 'bigint' || (lenient && typeof v === 'number' && t.base === 'float'))) items = new Array<TsValue>(t.list).fill(v);
+  else return FAIL;
+  if (t.base === 'Any' && Array.isArray(v)) return v; // generic lists keep identity (append mutates)
+  const out: TsValue[] = [];
+  for (const x of items) {
+    if (x === null && t.elemOptional) { out.push(null); continue; }
+    const c = convertOne(x, t.base, lenient);
+    if (c === FAIL) return FAIL;
+    out.push(c);
+  }
+  if (t.list > 0 && out.length === 1 && t.list > 1) return new Array<TsValue>(t.list).fill(out[0]!);
+  return out;
+}
+
+/** Binds call arguments to `schema`; undefined when they do not fit. */
+export function bindArgs(
+  schema: Schema, args: readonly TsValue[], kwargs: ReadonlyMap<string, TsValue> | undefined, lenient: boolean,
+): TsValue[] | undefined {
+  const params = schema.args;
+  const va = params.findIndex((p) => p.varargs);
+  if (va >= 0) {
+    if (args.length < va) return undefined;
+    const head = bindArgs({ args: params.slice(0, va), text: schema.text }, args.slice(0, va), undefined, lenient);
+    return head ? [...head, args.slice(va)] : undefined;
+  }
+  if (args.length > params.length) return undefined;
+  const out: TsValue[] = new Array<TsValue>(params.length);
+  let used = 0;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    let v: TsValue | undefined;
+    if (i < args.length) {
+      if (p.kwOnly) return undefined;
+      v = args[i];
+    } else if (kwargs?.has(p.name)) {
+      v = kwargs.get(p.name);
+      used++;
+    } else if (p.hasDefault) {
+      out[i] = p.default;
+      continue;
+    } else {
+      return undefined;
+    }
+    const c = convert(v!, p.type, lenient);
+    if (c === FAIL) return undefined;
+    out[i] = c;
+  }
+  if (kwargs && used !== kwargs.size) return undefined;
+  return out;
+}
+
+export interface OpEntry {
+  readonly op: AtenOp;
+  readonly schema: Schema;
+}
+
+/** Every registered overload of each op name, in registration order. */
+export class OpTable {
+  private readonly byName = new Map<string, OpEntry[]>();
+  constructor(ops: readonly AtenOp[]) {
+    for (const op of ops) {
+      let list = this.byName.get(op.name);
+      if (!list) this.byName.set(op.name, (list = []));
+      list.push({ op, schema: parseSchema(op.schema) });
+    }
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+  overloads(name: string): readonly OpEntry[] {
+    return this.byName.get(name) ?? [];
+  }
+  /** Picks the first overload that fits strictly, else the first that fits with conversions. */
+  resolve(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): { entry: OpEntry; bound: TsValue[] } | undefined {
+    const list = this.byName.get(name);
+    if (!list) return undefined;
+    wrapNumbers = args.some((a) => a instanceof Tensor);
+    for (const lenient of [false, true]) {
+      for (const entry of list) {
+        const bound = bindArgs(entry.schema, args, kwargs, lenient);
+        if (bound) return { entry, bound };
+      }
+    }
+    return undefined;
+  }
+}
+
+export function describeArgs(args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): string {
+  const parts = args.map(typeName);
+  if (kwargs) for (const [k, v] of kwargs) parts.push(`${k}=${typeName(v)}`);
+  return `(${parts.join(', ')})`;
+}
