@@ -11,6 +11,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = here.includes('/dist/') ? join(here, '../../../test/conformance') : here;
 const write = process.argv.includes('--write');
 const man = manifest();
+const reasons = readFileSync(join(srcDir, 'skip-reasons.txt'), 'utf8').split('\n')
+  .filter((l) => l.trim() && !l.startsWith('#'))
+  .map((l) => { const [re, why] = l.split('\t') as [string, string]; return [new RegExp(re), why] as const; });
+const reasonFor = (id: string, measured: string): string => {
+  const known = reasons.find(([re]) => re.test(id))?.[1];
+  return known ? `${known} (measured: ${measured})` : measured;
+};
 
 const perOp = new Map<string, { pass: number; total: number }>();
 const passed: string[] = [];
@@ -30,7 +37,7 @@ for (const folder of FOLDERS) {
       t.pass++;
       passed.push(`${folder}/${name}`);
     } else {
-      skipped.push(`${folder}/${name}\t${r.message.replace(/\s+/g, ' ').slice(0, 300)}`);
+      skipped.push(`${folder}/${name}\t${reasonFor(`${folder}/${name}`, r.message.replace(/\s+/g, ' ').slice(0, 200))}`);
     }
     perOp.set(op, s);
   }
