@@ -2,7 +2,7 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DATA_TYPES, type DataType } from '../dtypes.js';
+import { DATA_TYPES, type DataType, isDataType } from '../dtypes.js';
 import { decodeTensorProto } from '../formats/onnx/load.js';
 import { parseNpy, writeNpy } from '../formats/npy/npy.js';
 import { InferenceSession } from '../runtime/session.js';
@@ -87,7 +87,10 @@ export async function runCommand(argv: string[], io: Io): Promise<void> {
       const bytes = new Uint8Array(await readFile(path));
       feeds[meta.name] = path.endsWith('.npy') ? parseNpy(bytes, path) : decodeTensorProto(bytes, path);
     } else {
-      const dims = (meta.shape ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+      if (!meta.isTensor || !isDataType(meta.type) || !meta.shape) {
+        throw new UsageError(`input '${meta.name}' declares no tensor type and shape (${meta.type ?? 'unknown'}): give it with --input ${meta.name}=FILE.npy`);
+      }
+      const dims = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
       feeds[meta.name] = randomTensor(meta.type as DataType | undefined, dims, seed++);
       io.out(`input ${meta.name}: random ${meta.type}[${dims.join(', ')}]`);
     }

@@ -59,6 +59,15 @@ describe('tessera CLI', () => {
     expect(a.out[1]).toBe(b.out[1]);
   });
 
+  it('run executes TorchScript archives too, and asks for inputs they cannot describe', async () => {
+    const ok = await cli('run', join(digits, 'digits_cnn_script.pt'), '--input', `x=${join(digits, 'test_images.npy')}`);
+    expect(ok.code).toBe(0);
+    expect(ok.out.join('\n')).toMatch(/output out: float32\[360, 10\]/);
+    const missing = await cli('run', join(digits, 'digits_cnn_trace.pt'));
+    expect(missing.code).toBe(2);
+    expect(missing.out[0]).toMatch(/input 'x' declares no tensor type and shape.*--input x=FILE\.npy/);
+  });
+
   it('demo classifies the shipped digits', async () => {
     const { code, out } = await cli('demo');
     expect(code).toBe(0);
