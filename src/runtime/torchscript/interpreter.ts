@@ -65,16 +65,16 @@ export class Interpreter {
 
   private stmt(s: Stmt, f: Frame): Flow {
     switch (s.kind) {
-      case 'expr': this.eval(s.value, f); return NORMAL;
+      case 'expr': this.evaluate(s.value, f); return NORMAL;
       case 'assign': {
-        let v = this.eval(s.value, f);
+        let v = this.evaluate(s.value, f);
         if (s.annotation) v = this.rt.annotate(s.annotation, v);
         for (const t of s.targets) this.assign(t, v, f);
         return NORMAL;
       }
       case 'augassign': {
-        const cur = this.eval(s.target, f);
-        const rhs = this.eval(s.value, f);
+        const cur = this.evaluate(s.target, f);
+        const rhs = this.evaluate(s.value, f);
         const inplace = cur instanceof Tensor || Array.isArray(cur) ? `${BINARY[s.op]!}_` : BINARY[s.op]!;
         const name = Array.isArray(cur) && s.op === '+' ? 'aten::extend' : inplace;
         const r = this.rt.callOp(name, [cur, rhs]);
@@ -82,9 +82,9 @@ export class Interpreter {
         return NORMAL;
       }
       case 'if':
-        return this.block(truthy(this.eval(s.cond, f)) ? s.body : s.orelse, f);
+        return this.block(truthy(this.evaluate(s.cond, f)) ? s.body : s.orelse, f);
       case 'while':
-        while (truthy(this.eval(s.cond, f))) {
+        while (truthy(this.evaluate(s.cond, f))) {
           const flow = this.block(s.body, f);
           if (flow === BREAK) break;
           if (flow === RETURN) return flow;
@@ -95,26 +95,26 @@ export class Interpreter {
       case 'continue': return CONTINUE;
       case 'pass': return NORMAL;
       case 'return':
-        f.ret = s.value ? this.eval(s.value, f) : null;
+        f.ret = s.value ? this.evaluate(s.value, f) : null;
         return RETURN;
       case 'raise': {
-        const v = s.value ? this.eval(s.value, f) : 'Exception';
+        const v = s.value ? this.evaluate(s.value, f) : 'Exception';
         throw new TorchScriptError(pyStr(v));
       }
       case 'assert':
-        if (!truthy(this.eval(s.test, f))) {
-          throw new TorchScriptError(`AssertionError: ${s.msg ? pyStr(this.eval(s.msg, f)) : ''}`, 'builtins.AssertionError');
+        if (!truthy(this.evaluate(s.test, f))) {
+          throw new TorchScriptError(`AssertionError: ${s.msg ? pyStr(this.evaluate(s.msg, f)) : ''}`, 'builtins.AssertionError');
         }
         return NORMAL;
       case 'del':
         for (const t of s.targets) {
           if (t.kind === 'name') f.vars.delete(t.id);
-          else if (t.kind === 'subscript') this.rt.callOp('aten::Delete', [this.eval(t.obj, f), this.eval(t.index, f)]);
+          else if (t.kind === 'subscript') this.rt.callOp('aten::Delete', [this.evaluate(t.obj, f), this.evaluate(t.index, f)]);
         }
         return NORMAL;
       case 'with': {
         // Context managers are TorchScript classes (no_grad, enable_grad): __enter__, body, __exit__.
-        const managers = s.items.map((it) => this.eval(it, f));
+        const managers = s.items.map((it) => this.evaluate(it, f));
         for (const m of managers) if (m instanceof TsObject) this.rt.callMethod(m, '__enter__', []);
         try {
           return this.block(s.body, f);
@@ -129,7 +129,7 @@ export class Interpreter {
     const iter = s.iter;
     // range() is by far the most common loop: iterate without building a list.
     if (iter.kind === 'call' && iter.fn.kind === 'name' && iter.fn.id === 'range' && !f.vars.has('range')) {
-      const a = iter.args.map((x) => this.eval(x, f));
+      const a = iter.args.map((x) => this.evaluate(x, f));
       if (!a.every((x) => typeof x === 'bigint')) throw new ModelFormatError(`range() takes int arguments, got ${a.map(typeName).join(', ')}`);
       const [start, stop, step] = a.length === 1 ? [0n, a[0] as bigint, 1n] : [a[0] as bigint, a[1] as bigint, (a[2] as bigint | undefined) ?? 1n];
       if (step === 0n) throw new TorchScriptError('range() arg 3 must not be zero', 'builtins.ValueError');
@@ -141,7 +141,7 @@ export class Interpreter {
       }
       return NORMAL;
     }
-    for (const item of this.iterate(this.eval(iter, f))) {
+    for (const item of this.iterate(this.evaluate(iter, f))) {
       this.assign(s.target, item, f);
       const flow = this.block(s.body, f);
       if (flow === BREAK) break;
@@ -171,20 +171,20 @@ export class Interpreter {
         return;
       }
       case 'attr': {
-        const obj = this.eval(t.obj, f);
+        const obj = this.evaluate(t.obj, f);
         if (!(obj instanceof TsObject)) throw new ModelFormatError(`cannot set attribute '${t.attr}' on a ${typeName(obj)}`);
         obj.attributes.set(t.attr, v);
         return;
       }
       case 'subscript':
-        this.rt.callOp('aten::_set_item', [this.eval(t.obj, f), this.eval(t.index, f), v]);
+        this.rt.callOp('aten::_set_item', [this.evaluate(t.obj, f), this.evaluate(t.index, f), v]);
         return;
       default:
         throw new ModelFormatError(`${t.pos.file}:${t.pos.line}:${t.pos.col}: cannot assign to a ${t.kind} expression`);
     }
   }
 
-  eval(e: Expr, f: Frame): TsValue {
+  evaluate(e: Expr, f: Frame): TsValue {
     switch (e.kind) {
       case 'const': return e.value;
       case 'name': {
@@ -195,13 +195,13 @@ export class Interpreter {
       }
       case 'attr': return this.attr(e, f);
       case 'subscript': {
-        const obj = this.eval(e.obj, f);
+        const obj = this.evaluate(e.obj, f);
         if (e.index.kind === 'slice') {
           const sl = e.index;
-          const part = (x: Expr | null): TsValue => (x ? this.eval(x, f) : null);
-          return this.rt.callOp('aten::slice', [obj, part(sl.start), part(sl.stop), sl.step ? this.eval(sl.step, f) : 1n]);
+          const part = (x: Expr | null): TsValue => (x ? this.evaluate(x, f) : null);
+          return this.rt.callOp('aten::slice', [obj, part(sl.start), part(sl.stop), sl.step ? this.evaluate(sl.step, f) : 1n]);
         }
-        return this.rt.callOp('aten::__getitem__', [obj, this.eval(e.index, f)]);
+        return this.rt.callOp('aten::__getitem__', [obj, this.evaluate(e.index, f)]);
       }
       case 'slice': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: a slice outside a subscript`);
       case 'call': return this.call(e, f);
@@ -209,30 +209,30 @@ export class Interpreter {
       case 'list': return this.evalItems(e.items, f);
       case 'dict': {
         const m = new Map();
-        e.keys.forEach((k, i) => this.rt.callOp('aten::_set_item', [m, this.eval(k, f), this.eval(e.values[i]!, f)]));
+        e.keys.forEach((k, i) => this.rt.callOp('aten::_set_item', [m, this.evaluate(k, f), this.evaluate(e.values[i]!, f)]));
         return m;
       }
       case 'listcomp': case 'dictcomp': return this.comprehension(e, f);
       case 'unary': {
-        const v = this.eval(e.operand, f);
+        const v = this.evaluate(e.operand, f);
         if (e.op === 'not') return !truthy(v);
         if (e.op === '+') return v;
         return this.rt.callOp(e.op === '-' ? 'aten::neg' : 'aten::bitwise_not', [v]);
       }
-      case 'binary': return this.rt.callOp(BINARY[e.op]!, [this.eval(e.left, f), this.eval(e.right, f)]);
+      case 'binary': return this.rt.callOp(BINARY[e.op]!, [this.evaluate(e.left, f), this.evaluate(e.right, f)]);
       case 'boolop': {
         let v: TsValue = null;
         for (const x of e.values) {
-          v = this.eval(x, f);
+          v = this.evaluate(x, f);
           if (e.op === 'and' ? !truthy(v) : truthy(v)) return v;
         }
         return v;
       }
       case 'compare': {
-        let left = this.eval(e.operands[0]!, f);
+        let left = this.evaluate(e.operands[0]!, f);
         let result: TsValue = true;
         for (let i = 0; i < e.ops.length; i++) {
-          const right = this.eval(e.operands[i + 1]!, f);
+          const right = this.evaluate(e.operands[i + 1]!, f);
           const op = e.ops[i]!;
           if (op === 'in' || op === 'not in') {
             const r = truthy(this.rt.callOp('aten::__contains__', [right, left]));
@@ -245,7 +245,7 @@ export class Interpreter {
         }
         return result;
       }
-      case 'ifexp': return this.eval(truthy(this.eval(e.cond, f)) ? e.then : e.else, f);
+      case 'ifexp': return this.evaluate(truthy(this.evaluate(e.cond, f)) ? e.then : e.else, f);
       case 'type': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: a type is not a value here`);
       case 'starred': throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: starred expression outside a call`);
     }
@@ -254,21 +254,21 @@ export class Interpreter {
   private evalItems(items: readonly Expr[], f: Frame): TsValue[] {
     const out: TsValue[] = [];
     for (const x of items) {
-      if (x.kind === 'starred') out.push(...this.iterate(this.eval(x.value, f)));
-      else out.push(this.eval(x, f));
+      if (x.kind === 'starred') out.push(...this.iterate(this.evaluate(x.value, f)));
+      else out.push(this.evaluate(x, f));
     }
     return out;
   }
 
   private comprehension(e: Extract<Expr, { kind: 'listcomp' | 'dictcomp' }>, f: Frame): TsValue {
-    const items = this.iterate(this.eval(e.iter, f));
+    const items = this.iterate(this.evaluate(e.iter, f));
     const list: TsValue[] = [];
     const dict = new Map();
     for (const item of items) {
       this.assign(e.target, item, f);
-      if (!e.conds.every((c) => truthy(this.eval(c, f)))) continue;
-      if (e.kind === 'listcomp') list.push(this.eval(e.elt, f));
-      else this.rt.callOp('aten::_set_item', [dict, this.eval(e.key, f), this.eval(e.value, f)]);
+      if (!e.conds.every((c) => truthy(this.evaluate(c, f)))) continue;
+      if (e.kind === 'listcomp') list.push(this.evaluate(e.elt, f));
+      else this.rt.callOp('aten::_set_item', [dict, this.evaluate(e.key, f), this.evaluate(e.value, f)]);
     }
     return e.kind === 'listcomp' ? list : dict;
   }
@@ -276,7 +276,7 @@ export class Interpreter {
   private attr(e: Extract<Expr, { kind: 'attr' }>, f: Frame): TsValue {
     const path = dottedPath(e);
     if (path && !f.vars.has(path[0]!)) return this.rt.qualifiedValue(path, e.pos);
-    const obj = this.eval(e.obj, f);
+    const obj = this.evaluate(e.obj, f);
     return this.rt.getAttr(obj, e.attr, e.pos);
   }
 
@@ -288,7 +288,7 @@ export class Interpreter {
     }
     if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
     const args = this.evalItems(callee.kind === 'method' ? [] : e.args, f);
-    const kwargs = e.kwargs.length ? new Map(e.kwargs.map((k) => [k.name, this.eval(k.value, f)])) : undefined;
+    const kwargs = e.kwargs.length ? new Map(e.kwargs.map((k) => [k.name, this.evaluate(k.value, f)])) : undefined;
     switch (callee.kind) {
       case 'op': return this.rt.callOp(callee.name, args, kwargs);
       case 'function': return this.rt.callFunction(callee.fn, args, kwargs);
@@ -301,7 +301,7 @@ export class Interpreter {
       }
       case 'method': {
         if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
-        const obj = this.eval(e.fn.obj, f);
+        const obj = this.evaluate(e.fn.obj, f);
         const margs = this.evalItems(e.args, f);
         if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, margs, kwargs);
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);

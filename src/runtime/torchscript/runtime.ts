@@ -140,7 +140,7 @@ export class ScriptRuntime implements CalleeLookup {
 
   /** Default values and class constants: expressions without variables. */
   constantExpr(e: Expr, fn: FunctionDef): TsValue {
-    return this.interp.eval(e, { fn, vars: new Map(), ret: null });
+    return this.interp.evaluate(e, { fn, vars: new Map(), ret: null });
   }
 
   private readonly enumMembers = new Map<string, TsObject>();
@@ -233,7 +233,7 @@ export class ScriptRuntime implements CalleeLookup {
     const arg = (i: number): TsValue => {
       const a = e.args[i];
       if (!a) throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: ${name}() is missing argument ${i + 1}`);
-      return interp.eval(a, f);
+      return interp.evaluate(a, f);
     };
     switch (name) {
       case 'annotate': return this.annotate(typeArg(), arg(1));
@@ -264,7 +264,7 @@ export class ScriptRuntime implements CalleeLookup {
       case 'enumerate': {
         const items = interp.iterate(arg(0));
         const startE = e.args[1] ?? e.kwargs.find((k) => k.name === 'start')?.value;
-        const start = startE ? (interp.eval(startE, f) as bigint) : 0n;
+        const start = startE ? (interp.evaluate(startE, f) as bigint) : 0n;
         return items.map((x, k) => new TsTuple([start + BigInt(k), x]));
       }
       case 'tuple': return new TsTuple(e.args.length ? interp.iterate(arg(0)) : []);
