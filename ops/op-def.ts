@@ -1,7 +1,7 @@
 // The contract every operator implements: parse attributes once, infer shapes, compute.
 
 import { InvalidNodeError } from '../src/errors.js';
-import type { Attribute, Graph, Node } from '../src/ir/graph.js';
+import type { Attribute, Dim, Graph, Node, ValueType } from '../src/ir/graph.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Value } from '../src/value.js';
 
@@ -12,6 +12,52 @@ export interface OpContext {
   /** Runs a subgraph attribute (control flow) with the given inputs; outer values are visible. */
   runSubgraph(graph: Graph, inputs: readonly Value[]): Value[];
 }
+
+/** What shape inference knows about one input of a node. */
+export interface InferInput {
+  readonly type: ValueType;
+  /**
+   * The value itself when statically known: initializers, Constant outputs, and small integer
+   * tensors folded from shape computations (Shape -> Gather -> Concat -> Reshape chains).
+   */
+  readonly value?: Tensor;
+  /**
+   * For a 0-D / 1-D integer tensor that holds dims (a shape computation whose value is not fully
+   * known, e.g. Shape of a tensor with a symbolic batch): its elements, numbers where known,
+   * symbolic names where they come from a symbolic dim, null where unknown.
+   */
+  readonly dims?: readonly Dim[];
+}
+
+export interface InferContext {
+  readonly node: Node;
+  /** The opset version of the node's domain in the model. */
+  readonly opset: number;
+  /**
+   * Infers a subgraph attribute (If / Loop / Scan bodies) given its input types, in order;
+   * outer-scope values are visible. Returns what is known of the subgraph's outputs (type, and
+   * value when it folds to a constant, e.g. a Loop body's condition).
+   */
+  inferSubgraph(graph: Graph, inputs: readonly (InferInput | undefined)[]): (InferInput | undefined)[];
+  /**
+   * A fresh symbolic dim for an output dim that depends on data ('NonZero_3_dim1'): stable for
+   * a given node and label, distinct across nodes.
+   */
+  dataDim(label: string): string;
+}
+
+/**
+ * Output types from input types. `undefined` (or a missing entry) means "unknown". Throwing is
+ * allowed (the pass then reports the outputs as unknown), but prefer returning what is known:
+ * the element type with a partial shape is better than nothing.
+ */
+export type InferFn<A> = (inputs: readonly (InferInput | undefined)[], attrs: A, ctx: InferContext) => (ValueType | undefined)[];
+
+/**
+ * Symbolic data propagation for shape computations: the dims held by 0-D / 1-D integer outputs
+ * (see InferInput.dims), for ops that move dims around (Shape, Gather, Concat, Slice, ...).
+ */
+export type InferDimsFn<A> = (inputs: readonly (InferInput | undefined)[], attrs: A, ctx: InferContext) => (readonly Dim[] | undefined)[];
 
 export interface OpDef<A = unknown> {
   /** Operator name as in the spec: 'Conv', 'ReduceSum'. */
@@ -30,6 +76,10 @@ export interface OpDef<A = unknown> {
   readonly run: (inputs: readonly (Tensor | undefined)[], attrs: A, ctx: OpContext) => Value[];
   /** Set when the op takes or returns sequences / optionals. */
   readonly values?: boolean;
+  /** Shape and type inference: output types from input types (and known values), without running. */
+  readonly infer?: InferFn<A>;
+  /** Symbolic values of shape-computation outputs (optional; see InferDimsFn). */
+  readonly inferDims?: InferDimsFn<A>;
 }
 
 /** Erases the attribute type parameter so families can list heterogeneous ops. */

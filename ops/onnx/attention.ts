@@ -15,7 +15,9 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor, intValues } from '../compute.js';
-import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { type Shape, dimAdd, dimMul, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
+import { type InferInput, type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
 
 type Strides3 = readonly [number, number, number];
 
@@ -387,12 +389,60 @@ function runFlex(inputs: readonly (Tensor | undefined)[], a: FlexAttrs, ctx: OpC
   return [floatTensor(Q.type, out, [batch, qHeads, qSeq, vDim])];
 }
 
+// ------------------------------------------------------------------ inference
+
+const div = (d: Dim | undefined, n: number): Dim => (typeof d === 'number' && n > 0 ? d / n : null);
+
+/** [heads, seq, headSize] of a 3-D ([B, S, H*D]) or 4-D ([B, H, S, D]) Q/K/V. */
+function headDims(s: Shape, heads: number): [Dim, Dim, Dim] {
+  return s.length === 4 ? [s[1]!, s[2]!, s[3]!] : [heads || null, s[1]!, div(s[2], heads)];
+}
+
+function inferAttention(inputs: readonly (InferInput | undefined)[], a: AttentionAttrs): ValueType[] {
+  const [qs, ks, vs] = [shapeOf(inputs[0]), shapeOf(inputs[1]), shapeOf(inputs[2])];
+  const t = elemOf(inputs[0]);
+  if (!qs || !ks || !vs) return [tensorType(t), tensorType(elemOf(inputs[1])), tensorType(elemOf(inputs[2])), tensorType(t)];
+  const b = qs[0]!;
+  const [qh, qSeq] = headDims(qs, a.qHeads);
+  const [kh, kSeq, kSize] = headDims(ks, a.kvHeads);
+  const vSize = headDims(vs, a.kvHeads)[2];
+  const past = shapeOf(inputs[4]);
+  const total = inputs[4] ? dimAdd(past?.[2] ?? null, kSeq) : kSeq;
+  const out = qs.length === 4 ? [b, qh, qSeq, vSize] : [b, qSeq, dimMul(qh, vSize)];
+  return [
+    tensorType(t, out),
+    tensorType(elemOf(inputs[1]), [b, kh, total, kSize]),
+    tensorType(elemOf(inputs[2]), [b, kh, total, vSize]),
+    tensorType(t, [b, qh, qSeq, total]),
+  ];
+}
+
+function inferLinear(inputs: readonly (InferInput | undefined)[], a: LinearAttrs): ValueType[] {
+  const [qs, vs] = [shapeOf(inputs[0]), shapeOf(inputs[2])];
+  const t = elemOf(inputs[0]);
+  if (!qs || !vs) return [tensorType(t), tensorType(t)];
+  const [dk, dv] = [div(qs[2], a.qHeads), div(vs[2], a.kvHeads)];
+  return [tensorType(t, [qs[0]!, qs[1]!, dimMul(a.qHeads, dv)]), tensorType(t, [qs[0]!, a.kvHeads, dk, dv])];
+}
+
+function inferCausalConv(inputs: readonly (InferInput | undefined)[]): ValueType[] {
+  const [xs, ws] = [shapeOf(inputs[0]), shapeOf(inputs[1])];
+  const t = elemOf(inputs[0]);
+  const k = ws?.[2];
+  return [tensorType(t, xs), tensorType(t, xs && [xs[0]!, xs[1]!, typeof k === 'number' ? k - 1 : null])];
+}
+
+function inferFlex(inputs: readonly (InferInput | undefined)[]): ValueType[] {
+  const [qs, vs] = [shapeOf(inputs[0]), shapeOf(inputs[2])];
+  return [tensorType(elemOf(inputs[0]), qs && [qs[0]!, qs[1]!, qs[2]!, vs?.[3] ?? null])];
+}
+
 // ------------------------------------------------------------------ definitions
 
 export const attentionOps: OpDef[] = [
   // Opset 24 adds the nonpad_kv_seqlen input (index 6); opset 23 has six inputs.
-  op({ name: 'Attention', since: 23, parse: parseAttention, run: (i, a, ctx) => runAttention(i.slice(0, 6), a, ctx) }),
-  op({ name: 'Attention', since: 24, parse: parseAttention, run: runAttention }),
+  op({ name: 'Attention', since: 23, parse: parseAttention, infer: inferAttention, run: (i, a, ctx) => runAttention(i.slice(0, 6), a, ctx) }),
+  op({ name: 'Attention', since: 24, parse: parseAttention, infer: inferAttention, run: runAttention }),
   op({
     name: 'RotaryEmbedding', since: 23,
     parse: (a: Attrs): RotaryAttrs => Object.freeze({
@@ -400,9 +450,10 @@ export const attentionOps: OpDef[] = [
       numHeads: a.int('num_heads', 0),
       rotaryDim: a.int('rotary_embedding_dim', 0),
     }),
+    infer: sameAs(0),
     run: runRotary,
   }),
-  op({ name: 'LinearAttention', since: 27, parse: parseLinear, run: runLinear }),
+  op({ name: 'LinearAttention', since: 27, parse: parseLinear, infer: inferLinear, run: runLinear }),
   op({
     name: 'CausalConvWithState', since: 27,
     parse: (a: Attrs) => {
@@ -412,11 +463,13 @@ export const attentionOps: OpDef[] = [
       }
       return Object.freeze({ silu: act !== 'none' });
     },
+    infer: inferCausalConv,
     run: runCausalConv,
   }),
   op({
     name: 'SwiGLU', since: 28,
     parse: (a: Attrs) => Object.freeze({ alpha: a.float('alpha', 1) }),
+    infer: sameAs(0),
     run: runSwiGLU,
   }),
   op({
@@ -426,6 +479,7 @@ export const attentionOps: OpDef[] = [
       scoreMod: a.graph('score_mod'),
       probMod: a.graph('prob_mod'),
     }),
+    infer: inferFlex,
     run: runFlex,
   }),
 ];

@@ -7,6 +7,7 @@ import type { E8M0RoundMode } from '../../kernels/float8.js';
 import { type DataType, allocate, dataTypeFromOnnx } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 
 /** Cast-1 spelled the target as the TensorProto.DataType enum name. */
@@ -78,6 +79,8 @@ function cast(since: number, parse: (a: Attrs) => CastAttrs): OpDef {
     name: 'Cast',
     since,
     parse: (a) => Object.freeze(parse(a)),
+    infer: (inputs, attrs) => [tensorType(attrs.to, shapeOf(inputs[0]))],
+    inferDims: (inputs) => [inputs[0]?.dims],
     run: (inputs, attrs) => [castTensor('Cast', required('Cast', inputs, 0), attrs.to, attrs)],
   });
 }
@@ -87,6 +90,7 @@ function castLike(since: number, parse: (a: Attrs) => CastLikeAttrs): OpDef {
     name: 'CastLike',
     since,
     parse: (a) => Object.freeze(parse(a)),
+    infer: (inputs) => [tensorType(elemOf(inputs[1]), shapeOf(inputs[0]))],
     run: (inputs, attrs) => {
       const x = required('CastLike', inputs, 0);
       const like = required('CastLike', inputs, 1);

@@ -7,11 +7,12 @@ import { copyWords, type WordArray } from '../../kernels/element-words.js';
 import { shapeSize } from '../../kernels/strides.js';
 import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
-import type { Graph, ValueType } from '../../src/ir/graph.js';
+import type { Dim, Graph, ValueType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { intValues } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { elemOf, knownInts, mergeTypes, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferContext, type InferInput, type OpDef, op } from '../op-def.js';
 import { outputWords, tensorWords, transposeTensor } from './movement.js';
 
 // ---- helpers shared with the sequence family ----
@@ -108,6 +109,7 @@ const ifOp = op<IfAttrs>({
   since: 1,
   values: true,
   parse: (a) => Object.freeze({ then: requiredGraph('If', a, 'then_branch'), else: requiredGraph('If', a, 'else_branch') }),
+  infer: (inputs, attrs, ctx) => inferIf(inputs, attrs, ctx),
   run: ([c], attrs, ctx) => {
     const cond = flagOf('If', asTensor('If', c, "input 'cond'"), "'cond'");
     const branch = cond ? attrs.then : attrs.else;
@@ -166,6 +168,7 @@ const loopOp = op<LoopAttrs>({
   since: 1,
   values: true,
   parse: (a) => Object.freeze({ body: requiredGraph('Loop', a, 'body') }),
+  infer: (inputs, attrs, ctx) => inferLoop(inputs, attrs, ctx),
   run: (inputs, { body }, ctx) => runLoop(inputs as readonly Value[], body, (g, v) => ctx.runSubgraph(g, v)),
 });
 
@@ -316,6 +319,7 @@ const scanOps = [
       numScanInputs: a.int('num_scan_inputs'),
       inputDirections: a.has('directions') ? a.ints('directions') : undefined,
     }),
+    infer: (inputs, attrs, ctx) => inferScan8(inputs, attrs, ctx),
     run: (inputs, attrs, ctx) => runScan8(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v)),
   }),
   op<ScanAttrs>({
@@ -331,8 +335,114 @@ const scanOps = [
         outputAxes: opt('scan_output_axes'),
       });
     },
+    infer: (inputs, attrs, ctx) => inferScan9(inputs, attrs, ctx),
     run: (inputs, attrs, ctx) => runScan9(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v)),
   }),
 ];
 
 export const controlFlowOps: OpDef[] = [ifOp, loopOp, ...scanOps];
+
+// ---- Inference ----
+// Subgraph outputs are inferred by the pass (ctx.inferSubgraph). Loop-carried values may change
+// shape from one iteration to the next, so their types are merged with the body's outputs until
+// they settle; how many iterations run depends on data unless the trip count is known and the
+// condition is constantly true.
+
+const UNKNOWN_TYPE: ValueType = { kind: 'unknown' };
+const scalarOf = (elemType: DataType): ValueType => ({ kind: 'tensor', elemType, shape: [] });
+
+/** Types only (a carried value's known value holds for the first iteration alone). */
+function typeOnly(x: InferInput | undefined): InferInput | undefined {
+  return x && { type: x.type };
+}
+
+/** Merged carried types; `changed` tells whether another round through the body is needed. */
+function settle(carried: readonly (InferInput | undefined)[], outs: readonly (InferInput | undefined)[]) {
+  let changed = false;
+  const next = carried.map((c, i) => {
+    const merged = mergeTypes(c?.type, outs[i]?.type) ?? UNKNOWN_TYPE;
+    if (JSON.stringify(merged) !== JSON.stringify(c?.type)) changed = true;
+    return { type: merged };
+  });
+  return { next, changed };
+}
+
+/** Runs the body with carried types until they settle (at most a few rounds). */
+function inferCarried(
+  ctx: InferContext, body: Graph, lead: readonly (InferInput | undefined)[], carried0: readonly (InferInput | undefined)[],
+  tail: readonly (InferInput | undefined)[], offset: number,
+): { outs: (InferInput | undefined)[]; carried: (InferInput | undefined)[] } {
+  let carried = carried0.map(typeOnly);
+  let outs = ctx.inferSubgraph(body, [...lead, ...carried, ...tail]);
+  for (let round = 0; round < 3; round++) {
+    const { next, changed } = settle(carried, outs.slice(offset, offset + carried.length));
+    carried = next;
+    if (!changed) break;
+    outs = ctx.inferSubgraph(body, [...lead, ...carried, ...tail]);
+  }
+  return { outs, carried };
+}
+
+/** Prepends (or inserts at `axis`) a stacking dim to a per-iteration tensor type. */
+function stacked(t: ValueType | undefined, n: Dim, axis = 0): ValueType {
+  if (t?.kind !== 'tensor') return { kind: 'tensor', elemType: undefined };
+  if (!t.shape) return { kind: 'tensor', elemType: t.elemType };
+  const shape: Dim[] = [n, ...t.shape];
+  const a = axis < 0 ? axis + shape.length : axis;
+  shape.splice(0, 1);
+  shape.splice(a, 0, n);
+  return { kind: 'tensor', elemType: t.elemType, shape };
+}
+
+function inferIf(inputs: readonly (InferInput | undefined)[], attrs: IfAttrs, ctx: InferContext): (ValueType | undefined)[] {
+  const c = knownInts(inputs[0]);
+  if (c) return ctx.inferSubgraph(c[0] ? attrs.then : attrs.else, []).map((o) => o?.type);
+  const a = ctx.inferSubgraph(attrs.then, []);
+  const b = ctx.inferSubgraph(attrs.else, []);
+  return ctx.node.outputs.map((_, i) => mergeTypes(a[i]?.type, b[i]?.type));
+}
+
+function inferLoop(inputs: readonly (InferInput | undefined)[], { body }: LoopAttrs, ctx: InferContext): (ValueType | undefined)[] {
+  const [trip, cond, ...initial] = inputs;
+  const iter: InferInput = { type: scalarOf('int64') };
+  const condIn: InferInput = { type: scalarOf('bool'), value: new Tensor('bool', Uint8Array.of(1), []) };
+  const { outs, carried } = inferCarried(ctx, body, [iter, condIn], initial, [], 1);
+  const m = knownInts(trip)?.[0];
+  const alwaysTrue = knownInts(outs[0])?.[0] === 1 && (cond === undefined || knownInts(cond)?.[0] === 1);
+  const trips: Dim = m !== undefined && alwaysTrue ? m : ctx.dataDim('trips');
+  const scans = outs.slice(1 + initial.length).map((o) => stacked(o?.type, trips));
+  return [...carried.map((c) => c?.type), ...scans];
+}
+
+function inferScan9(inputs: readonly (InferInput | undefined)[], attrs: ScanAttrs, ctx: InferContext): (ValueType | undefined)[] {
+  const nState = inputs.length - attrs.numScanInputs;
+  const xs = inputs.slice(nState);
+  let len: Dim = null;
+  const rows = xs.map((x, k) => {
+    const s = shapeOf(x);
+    if (!s) return { type: { kind: 'tensor', elemType: elemOf(x) } as ValueType };
+    const a = axisIn(`scan_input_axes[${k}]`, attrs.inputAxes?.[k] ?? 0, s.length);
+    if (k === 0 || len === null) len = s[a]!;
+    return { type: tensorType(elemOf(x), s.filter((_, i) => i !== a)) };
+  });
+  const { outs, carried } = inferCarried(ctx, attrs.body, [], inputs.slice(0, nState), rows, 0);
+  const scans = outs.slice(nState).map((o, k) => stacked(o?.type, len, attrs.outputAxes?.[k] ?? 0));
+  return [...carried.map((c) => c?.type), ...scans];
+}
+
+function inferScan8(inputs: readonly (InferInput | undefined)[], attrs: ScanAttrs, ctx: InferContext): (ValueType | undefined)[] {
+  const rest = inputs.slice(1);
+  const nState = rest.length - attrs.numScanInputs;
+  const drop = (x: InferInput | undefined, n: number): InferInput => {
+    const s = shapeOf(x);
+    return { type: s ? tensorType(elemOf(x), s.slice(n)) : UNKNOWN_TYPE };
+  };
+  const first = shapeOf(rest[0]);
+  const batch = first?.[0] ?? null;
+  const maxLen = shapeOf(rest[nState])?.[1] ?? null;
+  const { outs, carried } = inferCarried(ctx, attrs.body, [], rest.slice(0, nState).map((x) => drop(x, 1)),
+    rest.slice(nState).map((x) => drop(x, 2)), 0);
+  const states = carried.map((c) => stacked(c?.type, batch));
+  const scans = outs.slice(nState).map((o) => stacked(stacked(o?.type, maxLen), batch));
+  return [...states, ...scans];
+}

@@ -9,7 +9,10 @@ import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { DataType } from '../../src/dtypes.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { dimMul, elemOf, shapeOf, tensorType, unknownDims, windowDim } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { centeredWith, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
@@ -275,11 +278,57 @@ function runQLinearConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttr
   return quantizeOutput(acc, scale, yZero, outDims);
 }
 
+// ---- inference --------------------------------------------------------------------------
+
+/** Conv-like output type over symbolic dims: [N, M, windows...]. */
+function inferConv(x: InferInput | undefined, w: InferInput | undefined, attrs: ConvAttrs, elemType: DataType | undefined): ValueType[] {
+  const xs = shapeOf(x);
+  const ws = shapeOf(w);
+  if (!xs) return [tensorType(elemType)];
+  const spatial = xs.length - 2;
+  const kernel: readonly Dim[] = attrs.kernelShape.length ? attrs.kernelShape : ws?.slice(2) ?? unknownDims(spatial);
+  const out: Dim[] = [xs[0]!, ws ? ws[0]! : null];
+  for (let i = 0; i < spatial; i++) {
+    const k = kernel[i];
+    const d = attrs.dilations[i] ?? 1;
+    out.push(typeof k === 'number'
+      ? windowDim(xs[i + 2]!, (k - 1) * d + 1, attrs.strides[i] ?? 1, attrs.pads[i] ?? 0, attrs.pads[i + spatial] ?? 0, false, attrs.autoPad)
+      : null);
+  }
+  return [tensorType(elemType, out)];
+}
+
+function inferConvTranspose(inputs: readonly (InferInput | undefined)[], attrs: ConvTransposeAttrs): ValueType[] {
+  const xs = shapeOf(inputs[0]);
+  const ws = shapeOf(inputs[1]);
+  const elemType = elemOf(inputs[0]);
+  if (!xs) return [tensorType(elemType)];
+  const spatial = xs.length - 2;
+  const kernel: readonly Dim[] = attrs.kernelShape.length ? attrs.kernelShape : ws?.slice(2) ?? unknownDims(spatial);
+  const given = attrs.outputShape.length === spatial + 2 ? attrs.outputShape.slice(2) : attrs.outputShape;
+  const out: Dim[] = [xs[0]!, dimMul(ws ? ws[1]! : null, attrs.group)];
+  for (let i = 0; i < spatial; i++) {
+    const n = xs[i + 2]!;
+    const k = kernel[i];
+    const s = attrs.strides[i] ?? 1;
+    if (given.length > 0) out.push(given[i] ?? null);
+    else if (typeof n !== 'number' || typeof k !== 'number') out.push(null);
+    else if (attrs.autoPad === 'SAME_UPPER' || attrs.autoPad === 'SAME_LOWER') out.push(n * s);
+    else {
+      const full = s * (n - 1) + (attrs.outputPadding[i] ?? 0) + (k - 1) * (attrs.dilations[i] ?? 1) + 1;
+      const pads = attrs.autoPad === 'VALID' ? 0 : (attrs.pads[i] ?? 0) + (attrs.pads[i + spatial] ?? 0);
+      out.push(full - pads);
+    }
+  }
+  return [tensorType(elemType, out)];
+}
+
 export const convOps: OpDef[] = [
   op({
     name: 'Conv',
     since: 1,
     parse: (a: Attrs) => parseConv('Conv', a),
+    infer: (inputs, attrs: ConvAttrs) => inferConv(inputs[0], inputs[1], attrs, elemOf(inputs[0])),
     run: (inputs, attrs: ConvAttrs) => [runConv(inputs, attrs)],
   }),
   op({
@@ -290,18 +339,21 @@ export const convOps: OpDef[] = [
       outputPadding: a.ints('output_padding', []),
       outputShape: a.ints('output_shape', []),
     }),
+    infer: inferConvTranspose,
     run: (inputs, attrs: ConvTransposeAttrs) => [runConvTranspose(inputs, attrs)],
   }),
   op({
     name: 'ConvInteger',
     since: 10,
     parse: (a: Attrs) => parseConv('ConvInteger', a),
+    infer: (inputs, attrs: ConvAttrs) => inferConv(inputs[0], inputs[1], attrs, 'int32'),
     run: (inputs, attrs: ConvAttrs) => [runConvInteger(inputs, attrs)],
   }),
   op({
     name: 'QLinearConv',
     since: 10,
     parse: (a: Attrs) => parseConv('QLinearConv', a),
+    infer: (inputs, attrs: ConvAttrs) => inferConv(inputs[0], inputs[3], attrs, elemOf(inputs[7]) ?? elemOf(inputs[0])),
     run: (inputs, attrs: ConvAttrs) => [runQLinearConv(inputs, attrs)],
   }),
 ];

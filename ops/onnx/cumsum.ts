@@ -5,6 +5,7 @@ import { normalizeAxis, sizeBetween } from '../../kernels/strides.js';
 import { allocate, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
+import { sameAs } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
 
@@ -55,6 +56,7 @@ function scanOp(name: string, kind: ScanKind, since: number): OpDef {
       exclusive: a.int('exclusive', 0) !== 0,
       reverse: a.int('reverse', 0) !== 0,
     }),
+    infer: sameAs(0),
     run: (inputs, a) => [scan(name, kind, inputs[0]!, inputs[1], a)],
   });
 }

@@ -6,6 +6,7 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
 import { required } from './movement.js';
 
@@ -27,6 +28,7 @@ export const detOps: OpDef[] = [
   op({
     name: 'Det',
     since: 11,
+    infer: ([x]) => [tensorType(elemOf(x), shapeOf(x)?.slice(0, -2))],
     run: (inputs) => [runDet(required('Det', inputs[0], 'X'))],
   }),
 ];

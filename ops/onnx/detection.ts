@@ -6,6 +6,9 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor, int64Tensor, intValues } from '../compute.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import type { InferInput } from '../op-def.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { required } from './movement.js';
 
@@ -139,6 +142,11 @@ function runMaxRoiPool(x: Tensor, rois: Tensor, a: MaxRoiPoolAttrs): Tensor {
   return floatTensor(x.type, y, outDims);
 }
 
+/** [num_rois, C, out_h, out_w] for RoiAlign / MaxRoiPool. */
+function roiType(inputs: readonly (InferInput | undefined)[], h: number, w: number): ValueType {
+  return tensorType(elemOf(inputs[0]), [shapeOf(inputs[1])?.[0] ?? null, shapeOf(inputs[0])?.[1] ?? null, h, w]);
+}
+
 export const detectionOps: OpDef[] = [
   op<{ centerPointBox: boolean }>({
     name: 'NonMaxSuppression',
@@ -148,18 +156,22 @@ export const detectionOps: OpDef[] = [
       if (c !== 0 && c !== 1) throw new InvalidNodeError(`NonMaxSuppression: center_point_box must be 0 or 1, got ${c}`);
       return Object.freeze({ centerPointBox: c === 1 });
     },
+    // How many boxes survive depends on the data: a fresh symbolic dim.
+    infer: (_inputs, _a, ctx) => [tensorType('int64', [ctx.dataDim('selected'), 3])],
     run: (inputs, a) => [runNms(inputs, a.centerPointBox)],
   }),
   op<RoiAlignAttrs>({
     name: 'RoiAlign',
     since: 10,
     parse: (a) => parseRoiAlign(a, null),
+    infer: (inputs, a) => [roiType(inputs, a.outHeight, a.outWidth)],
     run: (inputs, a) => [runRoiAlign(inputs, a)],
   }),
   op<RoiAlignAttrs>({
     name: 'RoiAlign',
     since: 16,
     parse: (a) => parseRoiAlign(a, 'half_pixel'),
+    infer: (inputs, a) => [roiType(inputs, a.outHeight, a.outWidth)],
     run: (inputs, a) => [runRoiAlign(inputs, a)],
   }),
   op<MaxRoiPoolAttrs>({
@@ -172,6 +184,7 @@ export const detectionOps: OpDef[] = [
       }
       return Object.freeze({ pooled: [p[0]!, p[1]!] as const, spatialScale: a.float('spatial_scale', 1) });
     },
+    infer: (inputs, a) => [roiType(inputs, a.pooled[0], a.pooled[1])],
     run: (inputs, a) => [runMaxRoiPool(required('MaxRoiPool', inputs[0], 'X'), required('MaxRoiPool', inputs[1], 'rois'), a)],
   }),
 ];

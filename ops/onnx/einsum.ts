@@ -5,7 +5,9 @@ import { type EinsumPlan, type IntArray, einsumBigInt, einsumFloat, einsumInt, l
 import { allocate, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { broadcastDim, elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 
 /** One side of an equation term: letters, with the ellipsis position (or -1). */
@@ -137,6 +139,33 @@ function einsumPlan(a: EinsumAttrs, xs: readonly Tensor[]): { plan: EinsumPlan; 
   return { plan: { outOffsets, sumOffsets }, outDims: outSizes };
 }
 
+/** The output type over symbolic dims: each label's size from the inputs (broadcast for '...'). */
+function inferEinsum(inputs: readonly (InferInput | undefined)[], a: EinsumAttrs): ValueType[] {
+  const elemType = elemOf(inputs[0]);
+  const shapes = inputs.map(shapeOf);
+  if (shapes.some((s) => !s) || shapes.length !== a.inputs.length) return [tensorType(elemType)];
+  const seen = new Map<string, Dim[]>();
+  let ellipsisRank = 0;
+  shapes.forEach((s, k) => {
+    inputLabels(a.inputs[k]!, s!.length, a.equation, k).forEach((l, d) => {
+      if (l.startsWith('.')) ellipsisRank = Math.max(ellipsisRank, Number(l.slice(1)) + 1);
+      seen.set(l, [...(seen.get(l) ?? []), s![d]!]);
+    });
+  });
+  const ellipsis: string[] = [];
+  for (let i = ellipsisRank - 1; i >= 0; i--) ellipsis.push(ellipsisLabel(i));
+  let outLabels: string[];
+  if (a.output) {
+    const t = a.output;
+    outLabels = t.ellipsisAt < 0 ? t.letters.slice() : [...t.letters.slice(0, t.ellipsisAt), ...ellipsis, ...t.letters.slice(t.ellipsisAt)];
+  } else {
+    const counts = new Map<string, number>();
+    for (const t of a.inputs) for (const l of t.letters) counts.set(l, (counts.get(l) ?? 0) + 1);
+    outLabels = [...ellipsis, ...[...counts.keys()].filter((l) => counts.get(l) === 1).sort()];
+  }
+  return [tensorType(elemType, outLabels.map((l) => broadcastDim(seen.get(l) ?? [null])))];
+}
+
 const NUMBER_INT_TYPES = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32']);
 
 function einsum(a: EinsumAttrs, inputs: readonly (Tensor | undefined)[]): Tensor {
@@ -174,6 +203,7 @@ export const einsumOps: OpDef[] = [
     name: 'Einsum',
     since: 12,
     parse: (a: Attrs) => parseEquation(a.string('equation')),
+    infer: inferEinsum,
     run: (inputs, a) => [einsum(a, inputs)],
   }),
 ];

@@ -18,6 +18,7 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
+import { broadcast, broadcastOf, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 
 // ---- Type classes ----------------------------------------------------------------------
 
@@ -116,11 +117,11 @@ function binaryOps(name: string, kind: IntBinaryOp, cls: TypeClass, since: numbe
     return [a, b];
   };
   const defs: OpDef[] = [
-    op({ name, since, run: (inputs) => [arithmetic(name, kind, ...check(inputs))] }),
+    op({ name, since, infer: broadcastOf(), run: (inputs) => [arithmetic(name, kind, ...check(inputs))] }),
   ];
   if (legacySince !== undefined) {
     defs.push(op({
-      name, since: legacySince, parse: parseLegacy,
+      name, since: legacySince, parse: parseLegacy, infer: sameAs(0),
       run: (inputs, attrs) => {
         const [a, b] = check(inputs);
         return [arithmetic(name, kind, a, b, legacyDims(name, a, b, attrs))];
@@ -135,7 +136,7 @@ function binaryOps(name: string, kind: IntBinaryOp, cls: TypeClass, since: numbe
 interface ModAttrs { readonly fmod: boolean }
 
 const modOp = op<ModAttrs>({
-  name: 'Mod', since: 10,
+  name: 'Mod', since: 10, infer: broadcastOf(),
   parse: (a) => Object.freeze({ fmod: a.int('fmod', 0) !== 0 }),
   run: (inputs, attrs) => {
     const a = required('Mod', inputs, 0);
@@ -170,9 +171,9 @@ function pow(a: Tensor, b: Tensor, bDims: readonly number[] = b.dims): Tensor {
 }
 
 const powOps: OpDef[] = [
-  op({ name: 'Pow', since: 7, run: (inputs) => [pow(required('Pow', inputs, 0), required('Pow', inputs, 1))] }),
+  op({ name: 'Pow', since: 7, infer: broadcastOf(), run: (inputs) => [pow(required('Pow', inputs, 0), required('Pow', inputs, 1))] }),
   op({
-    name: 'Pow', since: 1, parse: parseLegacy,
+    name: 'Pow', since: 1, parse: parseLegacy, infer: sameAs(0),
     run: (inputs, attrs) => {
       const a = required('Pow', inputs, 0);
       const b = required('Pow', inputs, 1);
@@ -216,10 +217,10 @@ function variadic(
 }
 
 const variadicOps: OpDef[] = [
-  op({ name: 'Min', since: 1, run: (inputs) => [variadic('Min', 'Min', 'numeric', inputs, false)] }),
-  op({ name: 'Max', since: 1, run: (inputs) => [variadic('Max', 'Max', 'numeric', inputs, false)] }),
-  op({ name: 'Sum', since: 1, run: (inputs) => [variadic('Sum', 'Add', 'numeric', inputs, false)] }),
-  op({ name: 'Mean', since: 1, run: (inputs) => [variadic('Mean', 'Add', 'float', inputs, true)] }),
+  op({ name: 'Min', since: 1, infer: broadcastOf(), run: (inputs) => [variadic('Min', 'Min', 'numeric', inputs, false)] }),
+  op({ name: 'Max', since: 1, infer: broadcastOf(), run: (inputs) => [variadic('Max', 'Max', 'numeric', inputs, false)] }),
+  op({ name: 'Sum', since: 1, infer: broadcastOf(), run: (inputs) => [variadic('Sum', 'Add', 'numeric', inputs, false)] }),
+  op({ name: 'Mean', since: 1, infer: broadcastOf(), run: (inputs) => [variadic('Mean', 'Add', 'float', inputs, true)] }),
 ];
 
 // ---- Comparisons -------------------------------------------------------------------------
@@ -246,11 +247,11 @@ function compare(name: CompareOp, a: Tensor, b: Tensor, bDims: readonly number[]
 
 function compareOps(name: CompareOp, since: number, legacySince?: number): OpDef[] {
   const defs: OpDef[] = [
-    op({ name, since, run: (inputs) => [compare(name, required(name, inputs, 0), required(name, inputs, 1))] }),
+    op({ name, since, infer: broadcastOf('bool'), run: (inputs) => [compare(name, required(name, inputs, 0), required(name, inputs, 1))] }),
   ];
   if (legacySince !== undefined) {
     defs.push(op({
-      name, since: legacySince, parse: parseLegacy,
+      name, since: legacySince, parse: parseLegacy, infer: sameAs(0, 'bool'),
       run: (inputs, attrs) => {
         const a = required(name, inputs, 0);
         const b = required(name, inputs, 1);
@@ -266,7 +267,7 @@ function compareOps(name: CompareOp, since: number, legacySince?: number): OpDef
 interface BitShiftAttrs { readonly left: boolean }
 
 const bitShiftOp = op<BitShiftAttrs>({
-  name: 'BitShift', since: 11,
+  name: 'BitShift', since: 11, infer: broadcastOf(),
   parse: (a) => {
     const direction = a.string('direction');
     if (direction !== 'LEFT' && direction !== 'RIGHT') {
@@ -284,7 +285,7 @@ const bitShiftOp = op<BitShiftAttrs>({
 });
 
 const bitwiseNotOp = op({
-  name: 'BitwiseNot', since: 18,
+  name: 'BitwiseNot', since: 18, infer: sameAs(0),
   run: (inputs) => {
     const a = required('BitwiseNot', inputs, 0);
     checkType('BitwiseNot', a, 'integer', 'input 0');
@@ -299,6 +300,7 @@ const bitwiseNotOp = op({
 
 const whereOp = op({
   name: 'Where', since: 9,
+  infer: (inputs) => [tensorType(elemOf(inputs[1]), broadcast([inputs[0], inputs[1], inputs[2]].map(shapeOf)))],
   run: (inputs) => {
     const cond = required('Where', inputs, 0);
     const x = required('Where', inputs, 1);
@@ -338,7 +340,7 @@ function prelu(x: Tensor, slope: Tensor, slopeDims: readonly number[]): Tensor {
 
 const preluOps: OpDef[] = [
   op({
-    name: 'PRelu', since: 7,
+    name: 'PRelu', since: 7, infer: sameAs(0),
     run: (inputs) => {
       const x = required('PRelu', inputs, 0);
       const slope = required('PRelu', inputs, 1);
@@ -348,7 +350,7 @@ const preluOps: OpDef[] = [
   op({
     // Opset 1-6: the slope has X's shape, one element, or (as exporters wrote it) one value
     // per channel along axis 1.
-    name: 'PRelu', since: 1,
+    name: 'PRelu', since: 1, infer: sameAs(0),
     run: (inputs) => {
       const x = required('PRelu', inputs, 0);
       const slope = required('PRelu', inputs, 1);

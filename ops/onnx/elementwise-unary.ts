@@ -15,6 +15,7 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
+import { sameAs } from '../infer-helpers.js';
 
 function input(name: string, inputs: readonly (Tensor | undefined)[], index: number): Tensor {
   const t = inputs[index];
@@ -53,6 +54,7 @@ function mathOp(name: UnaryFloatOp, since: number, intOp?: UnaryIntOp): OpDef {
   return op({
     name,
     since,
+    infer: sameAs(0),
     run: (inputs) => {
       const x = input(name, inputs, 0);
       if (intOp !== undefined && !isFloatType(x.type)) return [mapInt(name, intOp, x)];
@@ -77,6 +79,7 @@ function activation(
     name,
     since,
     parse: (a) => Object.freeze(parse(a)),
+    infer: sameAs(0),
     run: (inputs, attrs) => {
       const x = input(name, inputs, 0);
       if (intOp !== undefined && !isFloatType(x.type)) return [mapInt(name, intOp, x)];
@@ -140,6 +143,7 @@ function clipTensor(x: Tensor, lo: Tensor | undefined, hi: Tensor | undefined): 
 const clip6 = op<ClipAttrs>({
   name: 'Clip',
   since: 1,
+  infer: sameAs(0),
   parse: (a) => Object.freeze({ min: a.float('min', -FLT_MAX), max: a.float('max', FLT_MAX) }),
   run: (inputs, attrs) => {
     const x = floatInput('Clip', inputs);
@@ -150,6 +154,7 @@ const clip6 = op<ClipAttrs>({
 const clip11 = op({
   name: 'Clip',
   since: 11,
+  infer: sameAs(0),
   run: (inputs) => {
     const x = input('Clip', inputs, 0);
     return [clipTensor(x, bound(x, inputs[1], 'min'), bound(x, inputs[2], 'max'))];
@@ -178,6 +183,7 @@ function predicateValues(name: string, x: Tensor): Float32Array | Float64Array {
 
 const isNaNOp = op({
   name: 'IsNaN',
+  infer: sameAs(0, 'bool'),
   since: 9,
   run: (inputs) => {
     const x = input('IsNaN', inputs, 0);
@@ -189,6 +195,7 @@ const isNaNOp = op({
 
 const isInf = op<IsInfAttrs>({
   name: 'IsInf',
+  infer: sameAs(0, 'bool'),
   since: 10,
   parse: (a) => Object.freeze({
     positive: a.int('detect_positive', 1) !== 0,
@@ -204,6 +211,7 @@ const isInf = op<IsInfAttrs>({
 
 const not = op({
   name: 'Not',
+  infer: sameAs(0, 'bool'),
   since: 1,
   run: (inputs) => {
     const x = input('Not', inputs, 0);

@@ -10,6 +10,7 @@ import { DATA_TYPES, allocate, isFloatType, isHalfType } from '../../src/dtypes.
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { floatData, floatTensor, intValues } from '../compute.js';
+import { elemOf, knownDims, knownInts, knownNumbers, normAxis, rankOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 
 // ---- shared helpers -------------------------------------------------------------------------
@@ -121,6 +122,19 @@ const gather = op<AxisAttrs>({
   name: 'Gather',
   since: 1,
   parse: (a) => Object.freeze({ axis: a.int('axis', 0) }),
+  infer: ([x, ind], { axis }) => {
+    const [s, is] = [shapeOf(x), shapeOf(ind)];
+    if (!s || !is) return [tensorType(elemOf(x))];
+    const a = normAxis(axis, s.length);
+    return [tensorType(elemOf(x), [...s.slice(0, a), ...is, ...s.slice(a + 1)])];
+  },
+  inferDims: ([x, ind]) => {
+    // Picking dims out of a shape-value: Gather(Shape(x), [0]).
+    const v = knownDims(x);
+    const idx = knownInts(ind);
+    if (!v || !idx || rankOf(x) !== 1) return [];
+    return [idx.map((i) => v[i < 0 ? i + v.length : i] ?? null)];
+  },
   run: ([data, indices], { axis }) => {
     const x = required(data, 'Gather', 'data');
     const ind = required(indices, 'Gather', 'indices');
@@ -164,6 +178,7 @@ const gatherElements = op<AxisAttrs>({
   name: 'GatherElements',
   since: 11,
   parse: (a) => Object.freeze({ axis: a.int('axis', 0) }),
+  infer: ([x, ind]) => [tensorType(elemOf(x), shapeOf(ind))],
   run: ([data, indices], { axis }) => {
     const x = required(data, 'GatherElements', 'data');
     const ind = required(indices, 'GatherElements', 'indices');
@@ -210,6 +225,12 @@ const gatherND = op<{ readonly batchDims: number }>({
   name: 'GatherND',
   since: 11,
   parse: (a) => Object.freeze({ batchDims: a.int('batch_dims', 0) }),
+  infer: ([x, ind], { batchDims }) => {
+    const [s, is] = [shapeOf(x), shapeOf(ind)];
+    const last = is?.[is.length - 1];
+    if (!s || !is || typeof last !== 'number') return [tensorType(elemOf(x))];
+    return [tensorType(elemOf(x), [...is.slice(0, -1), ...s.slice(batchDims + last)])];
+  },
   run: ([data, indices], { batchDims }) => {
     const x = required(data, 'GatherND', 'data');
     const ind = required(indices, 'GatherND', 'indices');
@@ -242,6 +263,7 @@ const scatterElements = op<ScatterAttrs>({
   name: 'ScatterElements',
   since: 11,
   parse: (a) => Object.freeze({ axis: a.int('axis', 0), reduction: parseReduction(a, 'ScatterElements') }),
+  infer: sameAs(0),
   run: (inputs, attrs) => runScatterElements(inputs, attrs, 'ScatterElements'),
 });
 
@@ -250,6 +272,7 @@ const scatter = op<ScatterAttrs>({
   name: 'Scatter',
   since: 9,
   parse: (a) => Object.freeze({ axis: a.int('axis', 0), reduction: 'none' as const }),
+  infer: sameAs(0),
   run: (inputs, attrs) => runScatterElements(inputs, attrs, 'Scatter'),
 });
 
@@ -257,6 +280,7 @@ const scatterND = op<{ readonly reduction: Reduction }>({
   name: 'ScatterND',
   since: 11,
   parse: (a) => Object.freeze({ reduction: parseReduction(a, 'ScatterND') }),
+  infer: sameAs(0),
   run: ([data, indices, updates], { reduction }) => {
     const x = required(data, 'ScatterND', 'data');
     const ind = required(indices, 'ScatterND', 'indices');
@@ -280,6 +304,13 @@ const oneHot = op<AxisAttrs>({
   name: 'OneHot',
   since: 9,
   parse: (a) => Object.freeze({ axis: a.int('axis', -1) }),
+  infer: ([indices, depth, values], { axis }) => {
+    const is = shapeOf(indices);
+    const d = knownNumbers(depth)?.[0];
+    if (!is) return [tensorType(elemOf(values))];
+    const a = normAxis(axis, is.length + 1);
+    return [tensorType(elemOf(values), [...is.slice(0, a), d === undefined ? null : Math.trunc(d), ...is.slice(a)])];
+  },
   run: ([indices, depth, values], { axis }) => {
     const ind = required(indices, 'OneHot', 'indices');
     const dep = required(depth, 'OneHot', 'depth');

@@ -10,7 +10,10 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { DataType } from '../../src/dtypes.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { type Shape, broadcast, elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
@@ -266,10 +269,30 @@ function runQLinearMatmul(inputs: readonly (Tensor | undefined)[]): Tensor {
   return quantizeOutput(acc, scale, yZero, dims);
 }
 
+/** MatMul's output shape over symbolic dims (numpy matmul: 1-D operands promoted then dropped). */
+function matmulShape(a: Shape | undefined, b: Shape | undefined): Dim[] | undefined {
+  if (!a || !b || a.length === 0 || b.length === 0) return undefined;
+  const batch = broadcast([a.length === 1 ? [] : a.slice(0, -2), b.length === 1 ? [] : b.slice(0, -2)])!;
+  return [...batch, ...(a.length === 1 ? [] : [a[a.length - 2]!]), ...(b.length === 1 ? [] : [b[b.length - 1]!])];
+}
+
+function inferMatmul(a: InferInput | undefined, b: InferInput | undefined, elemType: DataType | undefined): ValueType[] {
+  return [tensorType(elemType, matmulShape(shapeOf(a), shapeOf(b)))];
+}
+
+function inferGemm(inputs: readonly (InferInput | undefined)[], attrs: GemmAttrs): ValueType[] {
+  const a = shapeOf(inputs[0]);
+  const b = shapeOf(inputs[1]);
+  const m = a?.length === 2 ? a[attrs.transA ? 1 : 0]! : null;
+  const n = b?.length === 2 ? b[attrs.transB ? 0 : 1]! : null;
+  return [tensorType(elemOf(inputs[0]), [m, n])];
+}
+
 export const linearOps: OpDef[] = [
   op({
     name: 'MatMul',
     since: 1,
+    infer: (inputs) => inferMatmul(inputs[0], inputs[1], elemOf(inputs[0])),
     run: (inputs) => {
       const [a, b] = inputs;
       if (!a || !b) throw new InvalidNodeError('MatMul: inputs A and B are required');
@@ -280,14 +303,22 @@ export const linearOps: OpDef[] = [
     name: 'Gemm',
     since: 1,
     parse: (a: Attrs) => parseGemm(a, undefined),
+    infer: inferGemm,
     run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
   }),
   op({
     name: 'Gemm',
     since: 7,
     parse: (a: Attrs) => parseGemm(a, true),
+    infer: inferGemm,
     run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
   }),
-  op({ name: 'MatMulInteger', since: 10, run: (inputs) => [runMatmulInteger(inputs)] }),
-  op({ name: 'QLinearMatMul', since: 10, run: (inputs) => [runQLinearMatmul(inputs)] }),
+  op({
+    name: 'MatMulInteger', since: 10, infer: (inputs) => inferMatmul(inputs[0], inputs[1], 'int32'),
+    run: (inputs) => [runMatmulInteger(inputs)],
+  }),
+  op({
+    name: 'QLinearMatMul', since: 10, infer: (inputs) => inferMatmul(inputs[0], inputs[3], elemOf(inputs[7]) ?? elemOf(inputs[0])),
+    run: (inputs) => [runQLinearMatmul(inputs)],
+  }),
 ];

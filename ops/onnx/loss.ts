@@ -9,7 +9,9 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor, intValues } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 
 interface LossAttrs {
   readonly reduction: LossReduction;
@@ -71,12 +73,20 @@ function lossTensor(
   return floatTensor(type, out, perElement ? target.dims : []);
 }
 
+/** The loss: target-shaped with reduction 'none', else a scalar. */
+function lossType(x: InferInput | undefined, target: InferInput | undefined, attrs: LossAttrs): ValueType {
+  const xs = shapeOf(x);
+  const perElement = shapeOf(target) ?? (xs && [xs[0]!, ...xs.slice(2)]);
+  return tensorType(elemOf(x), attrs.reduction === 'none' ? perElement : []);
+}
+
 const NLL = 'NegativeLogLikelihoodLoss';
 const SCE = 'SoftmaxCrossEntropyLoss';
 
 export const lossOps: OpDef[] = [
   op({
     name: NLL, since: 12, parse: parseLoss(NLL),
+    infer: (inputs, attrs: LossAttrs) => [lossType(inputs[0], inputs[1], attrs)],
     run: (inputs, attrs: LossAttrs) => {
       const [x, target, weight] = inputs;
       if (!x || !target) throw new ShapeError(`${NLL}: input and target are required`);
@@ -86,6 +96,7 @@ export const lossOps: OpDef[] = [
   }),
   op({
     name: SCE, since: 12, parse: parseLoss(SCE),
+    infer: (inputs, attrs: LossAttrs) => [lossType(inputs[0], inputs[1], attrs), tensorType(elemOf(inputs[0]), shapeOf(inputs[0]))],
     run: (inputs, attrs: LossAttrs) => {
       const [scores, labels, weights] = inputs;
       if (!scores || !labels) throw new ShapeError(`${SCE}: scores and labels are required`);

@@ -15,7 +15,11 @@ import { DATA_TYPES, type DataType, allocate } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import {
+  concatDims, concatShapes, dimMul, elemOf, knownInts, mapShape, padShape, sameAs, shapeOf, sliceDims,
+  sliceShape, splitSizesOf, splitTypes, tensorType, unknownDims,
+} from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 
 // ---- shared by the shape and movement families ----
 
@@ -81,6 +85,10 @@ const transposeOp = op({
   name: 'Transpose',
   since: 1,
   parse: (a: Attrs) => Object.freeze({ perm: a.has('perm') ? a.ints('perm') : undefined }),
+  infer: ([x], { perm }) => {
+    const s = shapeOf(x);
+    return [tensorType(elemOf(x), s && (perm ?? s.map((_, i) => s.length - 1 - i)).map((p) => s[p]!))];
+  },
   run: ([x], { perm }) => {
     const data = required('Transpose', x, 'data');
     const r = data.dims.length;
@@ -131,11 +139,16 @@ function concatRun(inputs: readonly (Tensor | undefined)[], axisAttr: number): T
   return out.tensor;
 }
 
+const inferConcat = (inputs: readonly (InferInput | undefined)[], { axis }: { readonly axis: number }) => {
+  const present = inputs.filter((x) => x !== undefined);
+  return [tensorType(elemOf(present[0]), concatShapes(present.map(shapeOf), axis))];
+};
+
 const concatOps = [
   op({ name: 'Concat', since: 1, parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 1) }),
-    run: (inputs, { axis }) => [concatRun(inputs, axis)] }),
+    infer: inferConcat, inferDims: concatDims, run: (inputs, { axis }) => [concatRun(inputs, axis)] }),
   op({ name: 'Concat', since: 4, parse: (a: Attrs) => Object.freeze({ axis: a.int('axis') }),
-    run: (inputs, { axis }) => [concatRun(inputs, axis)] }),
+    infer: inferConcat, inferDims: concatDims, run: (inputs, { axis }) => [concatRun(inputs, axis)] }),
 ];
 
 // ---- Split ----
@@ -186,18 +199,21 @@ const splitOps = [
   op({
     name: 'Split', since: 1,
     parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 0), split: a.has('split') ? a.ints('split') : undefined }),
+    infer: ([x, s], at, ctx) => splitTypes(x, at.axis, s ? knownInts(s) : at.split, ctx.node.outputs.length),
     run: ([x, s], attrs, ctx) => splitRun(required('Split', x, 'input'), attrs.axis,
       s ? intList(s) : attrs.split, ctx.node.outputs.length, false),
   }),
   op({
     name: 'Split', since: 2,
     parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 0), split: a.has('split') ? a.ints('split') : undefined }),
+    infer: ([x], at, ctx) => splitTypes(x, at.axis, at.split, ctx.node.outputs.length),
     run: ([x], attrs, ctx) => splitRun(required('Split', x, 'input'), attrs.axis, attrs.split,
       ctx.node.outputs.length, false),
   }),
   op({
     name: 'Split', since: 13,
     parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 0) }),
+    infer: ([x, s], at, ctx) => splitTypes(x, at.axis, splitSizesOf(s), ctx.node.outputs.length),
     run: ([x, s], attrs, ctx) => splitRun(required('Split', x, 'input'), attrs.axis,
       splitSizes(s), ctx.node.outputs.length, false),
   }),
@@ -207,6 +223,7 @@ const splitOps = [
       axis: a.int('axis', 0),
       numOutputs: a.has('num_outputs') ? a.int('num_outputs') : undefined,
     }),
+    infer: ([x, s], at, ctx) => splitTypes(x, at.axis, splitSizesOf(s), at.numOutputs ?? ctx.node.outputs.length),
     run: ([x, s], attrs, ctx) => {
       const sizes = splitSizes(s);
       if (sizes && attrs.numOutputs !== undefined) {
@@ -262,10 +279,22 @@ const sliceOps = [
     parse: (a: Attrs) => Object.freeze({
       starts: a.ints('starts'), ends: a.ints('ends'), axes: a.has('axes') ? a.ints('axes') : undefined,
     }),
+    infer: ([x], at) => [tensorType(elemOf(x), mapShape(x, (s) => sliceShape(s, at.starts, at.ends, at.axes, undefined)))],
+    inferDims: ([x], at) => [sliceDims(x, at.starts, at.ends, at.axes, undefined)],
     run: ([x], at) => [sliceRun(required('Slice', x, 'data'), at.starts, at.ends, at.axes, undefined)],
   }),
   op({
     name: 'Slice', since: 10,
+    infer: ([x, starts, ends, axes, steps]) => {
+      const ax = axes ? knownInts(axes) : undefined;
+      if (axes && !ax) return [tensorType(elemOf(x), mapShape(x, (s) => unknownDims(s.length)))];
+      return [tensorType(elemOf(x), mapShape(x, (s) => sliceShape(s, knownInts(starts), knownInts(ends), ax, steps && knownInts(steps))))];
+    },
+    inferDims: ([x, starts, ends, axes, steps]) => {
+      const [st, en] = [knownInts(starts), knownInts(ends)];
+      if (!st || !en || (axes && !knownInts(axes)) || (steps && !knownInts(steps))) return [];
+      return [sliceDims(x, st, en, axes && knownInts(axes), steps && knownInts(steps))];
+    },
     run: ([x, starts, ends, axes, steps]) => [sliceRun(
       required('Slice', x, 'data'), intList(required('Slice', starts, 'starts')),
       intList(required('Slice', ends, 'ends')), axes && intList(axes), steps && intList(steps),
@@ -278,6 +307,10 @@ const sliceOps = [
 const tileOp = op({
   name: 'Tile',
   since: 6,
+  infer: ([x, reps]) => {
+    const r = knownInts(reps);
+    return [tensorType(elemOf(x), mapShape(x, (s) => s.map((d, i) => (r ? dimMul(d, r[i] ?? null) : null))))];
+  },
   run: ([x, reps]) => {
     const data = required('Tile', x, 'input');
     const repeats = intList(required('Tile', reps, 'repeats'));
@@ -345,6 +378,7 @@ const padOps = [
   op({
     name: 'Pad', since: 1,
     parse: (a: Attrs) => Object.freeze({ pads: a.ints('paddings'), mode: padMode(a), value: a.float('value', 0) }),
+    infer: ([x], at) => [tensorType(elemOf(x), mapShape(x, (s) => padShape(s, at.pads)))],
     run: ([x], at) => {
       const data = required('Pad', x, 'data');
       return [padRun(data, at.pads, at.mode, scalarWords(data.type, at.value))];
@@ -353,6 +387,7 @@ const padOps = [
   op({
     name: 'Pad', since: 2,
     parse: (a: Attrs) => Object.freeze({ pads: a.ints('pads'), mode: padMode(a), value: a.float('value', 0) }),
+    infer: ([x], at) => [tensorType(elemOf(x), mapShape(x, (s) => padShape(s, at.pads)))],
     run: ([x], at) => {
       const data = required('Pad', x, 'data');
       return [padRun(data, at.pads, at.mode, scalarWords(data.type, at.value))];
@@ -361,6 +396,7 @@ const padOps = [
   op({
     name: 'Pad', since: 11,
     parse: (a: Attrs) => Object.freeze({ mode: padMode(a) }),
+    infer: ([x, pads]) => [tensorType(elemOf(x), mapShape(x, (s) => padShape(s, knownInts(pads))))],
     run: ([x, pads, value], at) => {
       const data = required('Pad', x, 'data');
       return [padRun(data, intList(required('Pad', pads, 'pads')), at.mode, padFill(data, at.mode, value))];
@@ -369,6 +405,10 @@ const padOps = [
   op({
     name: 'Pad', since: 18,
     parse: (a: Attrs) => Object.freeze({ mode: padMode(a) }),
+    infer: ([x, pads, , axes]) => {
+      if (axes && !knownInts(axes)) return [tensorType(elemOf(x), mapShape(x, (s) => unknownDims(s.length)))];
+      return [tensorType(elemOf(x), mapShape(x, (s) => padShape(s, knownInts(pads), axes && knownInts(axes))))];
+    },
     run: ([x, pads, value, axes], at) => {
       const data = required('Pad', x, 'data');
       return [padRun(data, intList(required('Pad', pads, 'pads')), at.mode, padFill(data, at.mode, value),
@@ -383,6 +423,7 @@ const triluOp = op({
   name: 'Trilu',
   since: 14,
   parse: (a: Attrs) => Object.freeze({ upper: a.int('upper', 1) !== 0 }),
+  infer: sameAs(0),
   run: ([x, kT], { upper }) => {
     const data = required('Trilu', x, 'input');
     const r = data.dims.length;
@@ -417,6 +458,8 @@ const depthToSpaceOp = op({
     if (mode !== 'DCR' && mode !== 'CRD') throw new InvalidNodeError(`DepthToSpace: unknown mode '${mode}'`);
     return Object.freeze({ blocksize: a.int('blocksize'), mode });
   },
+  infer: ([x], { blocksize: b }) => [tensorType(elemOf(x), mapShape(x, ([n, c, h, w]) =>
+    [n!, typeof c === 'number' ? c / (b * b) : null, dimMul(h!, b), dimMul(w!, b)]))],
   run: ([x], { blocksize: b, mode }) => {
     const data = required('DepthToSpace', x, 'input');
     const [n, c, h, w] = blockDims('DepthToSpace', data, b);
@@ -433,6 +476,8 @@ const spaceToDepthOp = op({
   name: 'SpaceToDepth',
   since: 1,
   parse: (a: Attrs) => Object.freeze({ blocksize: a.int('blocksize') }),
+  infer: ([x], { blocksize: b }) => [tensorType(elemOf(x), mapShape(x, ([n, c, h, w]) =>
+    [n!, dimMul(c!, b * b), typeof h === 'number' ? h / b : null, typeof w === 'number' ? w / b : null]))],
   run: ([x], { blocksize: b }) => {
     const data = required('SpaceToDepth', x, 'input');
     const [n, c, h, w] = blockDims('SpaceToDepth', data, b);
@@ -457,6 +502,7 @@ const reverseSequenceOp = op({
     }
     return Object.freeze({ timeMajor: timeAxis === 0 });
   },
+  infer: sameAs(0),
   run: ([x, lensT], { timeMajor }) => {
     const data = required('ReverseSequence', x, 'input');
     if (data.dims.length < 2) throw new ShapeError(`ReverseSequence: input rank must be >= 2, has ${dimsText(data.dims)}`);

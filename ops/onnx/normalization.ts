@@ -11,7 +11,9 @@ import { type DataType, dataTypeFromOnnx, isFloatType } from '../../src/dtypes.j
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
 import type { Value } from '../../src/value.js';
 
 type Inputs = readonly (Tensor | undefined)[];
@@ -50,6 +52,11 @@ function outputCount(ctx: OpContext): number {
 // ---------------------------------------------------------------- BatchNormalization
 
 interface BatchNormAttrs { readonly epsilon: number; readonly momentum: number; readonly training: boolean; readonly spatial: boolean }
+
+/** Input's tensor type, unchanged. */
+function sameType(x: InferInput | undefined): ValueType | undefined {
+  return x && tensorType(elemOf(x), shapeOf(x));
+}
 
 function batchNormRun(inputs: Inputs, at: BatchNormAttrs, ctx: OpContext): Value[] {
   const name = 'BatchNormalization';
@@ -96,6 +103,7 @@ const batchNormalization = [
       epsilon: a.float('epsilon', 1e-5), momentum: a.float('momentum', 0.9), training: false,
       spatial: a.int('spatial', 1) !== 0,
     }),
+    infer: (inputs) => [sameType(inputs[0]), sameType(inputs[3]), sameType(inputs[4])],
     run: batchNormRun,
   }),
   op({
@@ -103,6 +111,7 @@ const batchNormalization = [
     parse: (a: Attrs): BatchNormAttrs => Object.freeze({
       epsilon: a.float('epsilon', 1e-5), momentum: a.float('momentum', 0.9), training: false, spatial: true,
     }),
+    infer: (inputs) => [sameType(inputs[0]), sameType(inputs[3]), sameType(inputs[4])],
     run: batchNormRun,
   }),
   op({
@@ -111,6 +120,7 @@ const batchNormalization = [
       epsilon: a.float('epsilon', 1e-5), momentum: a.float('momentum', 0.9),
       training: a.int('training_mode', 0) !== 0, spatial: true,
     }),
+    infer: (inputs) => [sameType(inputs[0]), sameType(inputs[3]), sameType(inputs[4])],
     run: batchNormRun,
   }),
 ];
@@ -119,6 +129,7 @@ const batchNormalization = [
 
 const instanceNormalization = op({
   name: 'InstanceNormalization', since: 1,
+  infer: (inputs: readonly (InferInput | undefined)[]) => [sameType(inputs[0])],
   parse: (a: Attrs) => Object.freeze({ epsilon: a.float('epsilon', 1e-5) }),
   run: (inputs, at: { readonly epsilon: number }) => {
     const name = 'InstanceNormalization';
@@ -139,6 +150,7 @@ function groupNormalization(since: number, paramsPerChannel: boolean): OpDef {
   const name = 'GroupNormalization';
   return op({
     name, since,
+  infer: (inputs: readonly (InferInput | undefined)[]) => [sameType(inputs[0])],
     parse: (a: Attrs): GroupNormAttrs => {
       const groups = a.int('num_groups');
       if (groups < 1) throw new InvalidNodeError(`${name}: num_groups must be positive, got ${groups}`);
@@ -198,6 +210,12 @@ function paramIndex(name: string, what: string, p: Tensor, dims: readonly number
 const layerNormalization = op({
   name: 'LayerNormalization', since: 17,
   parse: (a: Attrs) => parseRowNorm('LayerNormalization', a),
+  infer: (inputs, at: RowNormAttrs) => {
+    const shape = shapeOf(inputs[0]);
+    const a = shape ? normAxis(at.axis, shape.length) : 0;
+    const stats = tensorType(at.stashType, shape?.map((d, i) => (i < a ? d : 1)));
+    return [sameType(inputs[0]), stats, stats];
+  },
   run: (inputs, at: RowNormAttrs, ctx) => {
     const name = 'LayerNormalization';
     const x = floatInput(name, inputs, 0, 'X');
@@ -224,6 +242,7 @@ const layerNormalization = op({
 const rmsNormalization = op({
   name: 'RMSNormalization', since: 23,
   parse: (a: Attrs) => parseRowNorm('RMSNormalization', a),
+  infer: (inputs) => [sameType(inputs[0])],
   run: (inputs, at: RowNormAttrs) => {
     const name = 'RMSNormalization';
     const x = floatInput(name, inputs, 0, 'X');
@@ -240,6 +259,7 @@ const rmsNormalization = op({
 
 const lpNormalization = op({
   name: 'LpNormalization', since: 1,
+  infer: (inputs: readonly (InferInput | undefined)[]) => [sameType(inputs[0])],
   parse: (a: Attrs) => {
     const p = a.int('p', 2);
     if (p !== 1 && p !== 2) throw new InvalidNodeError(`LpNormalization: p must be 1 or 2, got ${p}`);
@@ -260,6 +280,7 @@ const lpNormalization = op({
 
 const meanVarianceNormalization = op({
   name: 'MeanVarianceNormalization', since: 9,
+  infer: (inputs: readonly (InferInput | undefined)[]) => [sameType(inputs[0])],
   parse: (a: Attrs) => Object.freeze({ axes: Object.freeze([...a.ints('axes', [0, 2, 3])]) }),
   run: (inputs, at: { readonly axes: readonly number[] }) => {
     const name = 'MeanVarianceNormalization';
@@ -282,6 +303,7 @@ interface LrnAttrs { readonly size: number; readonly alpha: number; readonly bet
 
 const lrn = op({
   name: 'LRN', since: 1,
+  infer: (inputs: readonly (InferInput | undefined)[]) => [sameType(inputs[0])],
   parse: (a: Attrs): LrnAttrs => {
     const size = a.int('size');
     if (size < 1) throw new InvalidNodeError(`LRN: size must be positive, got ${size}`);

@@ -13,7 +13,9 @@ import { type DataType, type NumericArray, isFloatType } from '../../src/dtypes.
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { elemOf, shapeOf, tensorType, windowDim } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 
 type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 
@@ -131,11 +133,35 @@ function wrap(type: DataType, data: FloatArray, dims: readonly number[]): Tensor
   return floatTensor(type, data, dims);
 }
 
+/** [N, C, windows...] over symbolic dims; the spatial sizes need numeric input dims. */
+function poolShape(x: InferInput | undefined, at: PoolAttrs): Dim[] | undefined {
+  const xs = shapeOf(x);
+  if (!xs) return undefined;
+  const n = at.kernel.length;
+  const out: Dim[] = [xs[0] ?? null, xs[1] ?? null];
+  for (let i = 0; i < n; i++) {
+    const k = at.kernel[i]!;
+    const d = at.dilations?.[i] ?? 1;
+    const pads = at.autoPad === 'NOTSET' ? at.pads : undefined;
+    out.push(windowDim(xs[i + 2] ?? null, (k - 1) * d + 1, at.strides?.[i] ?? 1, pads?.[i] ?? 0, pads?.[i + n] ?? 0, at.ceilMode, at.autoPad));
+  }
+  return out;
+}
+
+const inferPool = (inputs: readonly (InferInput | undefined)[], at: PoolAttrs): ValueType[] => {
+  const shape = poolShape(inputs[0], at);
+  return [tensorType(elemOf(inputs[0]), shape), tensorType('int64', shape)];
+};
+
+const inferGlobalPool = (inputs: readonly (InferInput | undefined)[]): ValueType[] =>
+  [tensorType(elemOf(inputs[0]), shapeOf(inputs[0])?.map((d, i) => (i < 2 ? d : 1)))];
+
 const maxPool = op({
   name: 'MaxPool', since: 1,
   parse: (a: Attrs): MaxPoolAttrs => Object.freeze({
     ...parsePool('MaxPool', a), columnMajor: a.int('storage_order', 0) === 1,
   }),
+  infer: inferPool,
   run: (inputs, at: MaxPoolAttrs, ctx) => {
     const x = input('MaxPool', inputs, true);
     const { geometry, outDims } = poolGeometry('MaxPool', x.dims, at);
@@ -155,6 +181,7 @@ const averagePool = op({
   parse: (a: Attrs): AveragePoolAttrs => Object.freeze({
     ...parsePool('AveragePool', a), countIncludePad: a.int('count_include_pad', 0) !== 0,
   }),
+  infer: inferPool,
   run: (inputs, at: AveragePoolAttrs) => {
     const x = input('AveragePool', inputs, false);
     const { geometry, outDims } = poolGeometry('AveragePool', x.dims, at);
@@ -172,6 +199,7 @@ function lpPool(since: number, parseP: (a: Attrs) => number): OpDef {
       if (!(p > 0)) throw new InvalidNodeError(`LpPool: p must be positive, got ${p}`);
       return Object.freeze({ ...parsePool('LpPool', a), p });
     },
+    infer: inferPool,
     run: (inputs, at: LpPoolAttrs) => {
       const x = input('LpPool', inputs, false);
       const { geometry, outDims } = poolGeometry('LpPool', x.dims, at);
@@ -192,6 +220,7 @@ function globalShape(name: string, x: Tensor): { outDims: number[]; channels: nu
 
 const globalAveragePool = op({
   name: 'GlobalAveragePool', since: 1,
+  infer: inferGlobalPool,
   run: (inputs) => {
     const x = input('GlobalAveragePool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalAveragePool', x);
@@ -203,6 +232,7 @@ const globalAveragePool = op({
 
 const globalMaxPool = op({
   name: 'GlobalMaxPool', since: 1,
+  infer: inferGlobalPool,
   run: (inputs) => {
     const x = input('GlobalMaxPool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalMaxPool', x);
@@ -220,6 +250,7 @@ function globalLpPool(since: number, parseP: (a: Attrs) => number): OpDef {
       if (!(p > 0)) throw new InvalidNodeError(`GlobalLpPool: p must be positive, got ${p}`);
       return Object.freeze({ p });
     },
+    infer: inferGlobalPool,
     run: (inputs, at: { readonly p: number }) => {
       const x = input('GlobalLpPool', inputs, false);
       const { outDims, channels, size } = globalShape('GlobalLpPool', x);

@@ -17,7 +17,9 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
-import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
 
 type CellKind = 'RNN' | 'GRU' | 'LSTM';
 
@@ -185,10 +187,22 @@ function runRecurrent(kind: CellKind) {
   };
 }
 
+/** Y [seq, dirs, batch, hidden] (layout 0) and the final states [dirs, batch, hidden]. */
+function inferRecurrent(inputs: readonly (InferInput | undefined)[], attrs: RecurrentAttrs): ValueType[] {
+  const [xs, rs] = [shapeOf(inputs[0]), shapeOf(inputs[2])];
+  const t = elemOf(inputs[0]);
+  const hidden = attrs.hiddenSize ?? rs?.[2] ?? null;
+  const nd = attrs.numDirections;
+  const [seq, batch] = xs ? (attrs.layout === 0 ? [xs[0]!, xs[1]!] : [xs[1]!, xs[0]!]) : [null, null];
+  const y = attrs.layout === 0 ? [seq, nd, batch, hidden] : [batch, seq, nd, hidden];
+  const state = attrs.layout === 0 ? [nd, batch, hidden] : [batch, nd, hidden];
+  return [tensorType(t, y), tensorType(t, state), tensorType(t, state)];
+}
+
 function define(kind: CellKind): OpDef[] {
   return [
-    op({ name: kind, since: 1, parse: parseRecurrent(kind, false), run: runRecurrent(kind) }),
-    op({ name: kind, since: 14, parse: parseRecurrent(kind, true), run: runRecurrent(kind) }),
+    op({ name: kind, since: 1, parse: parseRecurrent(kind, false), infer: inferRecurrent, run: runRecurrent(kind) }),
+    op({ name: kind, since: 14, parse: parseRecurrent(kind, true), infer: inferRecurrent, run: runRecurrent(kind) }),
   ];
 }
 

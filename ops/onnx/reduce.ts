@@ -8,7 +8,9 @@ import { normalizeAxis, sizeBetween } from '../../kernels/strides.js';
 import { type DataType, allocate, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, reduceShape, shapeOf, tensorType, unknownDims } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
 
 interface ReduceAttrs {
@@ -83,6 +85,11 @@ function axesInput(t: Tensor | undefined): readonly number[] {
   return intValues(t);
 }
 
+function reduceType(x: InferInput | undefined, axes: readonly number[], a: ReduceAttrs): ValueType {
+  const shape = shapeOf(x);
+  return tensorType(elemOf(x), shape && reduceShape(shape, axes, a.keepdims, a.noopWithEmptyAxes));
+}
+
 function reduceOpsFor(name: string, kind: ReduceKind, inputSince: number): OpDef[] {
   const attrForm = op<ReduceAttrs>({
     name,
@@ -92,6 +99,7 @@ function reduceOpsFor(name: string, kind: ReduceKind, inputSince: number): OpDef
       keepdims: a.int('keepdims', 1) !== 0,
       noopWithEmptyAxes: false,
     }),
+    infer: (inputs, a) => [reduceType(inputs[0], a.axes!, a)],
     run: (inputs, a) => [reduce(name, kind, inputs[0]!, a.axes!, a)],
   });
   const inputForm = op<ReduceAttrs>({
@@ -102,6 +110,14 @@ function reduceOpsFor(name: string, kind: ReduceKind, inputSince: number): OpDef
       keepdims: a.int('keepdims', 1) !== 0,
       noopWithEmptyAxes: a.int('noop_with_empty_axes', 0) !== 0,
     }),
+    infer: (inputs, a) => {
+      if (inputs[1] && !inputs[1].value) {
+        // Unknown axes: the rank is known only with keepdims.
+        const shape = shapeOf(inputs[0]);
+        return [tensorType(elemOf(inputs[0]), a.keepdims && shape ? unknownDims(shape.length) : undefined)];
+      }
+      return [reduceType(inputs[0], inputs[1]?.value ? axesInput(inputs[1].value) : [], a)];
+    },
     run: (inputs, a) => [reduce(name, kind, inputs[0]!, axesInput(inputs[1]), a)],
   });
   return [attrForm, inputForm];
@@ -148,6 +164,10 @@ function argOp(name: string, isMax: boolean): OpDef {
       keepdims: a.int('keepdims', 1) !== 0,
       selectLastIndex: a.int('select_last_index', 0) !== 0,
     }),
+    infer: (inputs, a) => {
+      const shape = shapeOf(inputs[0]);
+      return [tensorType('int64', shape && reduceShape(shape, [a.axis], a.keepdims))];
+    },
     run: (inputs, a) => [argReduce(name, isMax, inputs[0]!, a)],
   });
 }

@@ -12,7 +12,9 @@ import { DATA_TYPES, allocate, isFloatType, isIntegerType } from '../../src/dtyp
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, floatData, floatTensor, intValues } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, isConcrete, knownInts, knownNumbers, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 
 type KeepAspect = 'stretch' | 'not_larger' | 'not_smaller';
 
@@ -261,14 +263,48 @@ function runResize(inputs: readonly (Tensor | undefined)[], at: ResizeAttrs): Te
   return [runInterpolate(x, specs, at)];
 }
 
+/** Output type over symbolic dims: scales give floor(scale * dim), sizes give the sizes. */
+function inferResize(inputs: readonly (InferInput | undefined)[], at: ResizeAttrs): ValueType[] {
+  const x = inputs[0];
+  const shape = shapeOf(x);
+  if (!shape) return [tensorType(elemOf(x))];
+  const rank = shape.length;
+  const axes = at.axes ? at.axes.map((a) => normAxis(a, rank)) : shape.map((_, i) => i);
+  const [scalesIn, sizesIn] = at.scalesOnly ? [inputs[1], undefined] : [inputs[2], inputs[3]];
+  const given = (i: InferInput | undefined) => i !== undefined && (i.value ? i.value.size > 0 : shapeOf(i)?.[0] !== 0);
+  const unknownAxes = () => [tensorType(elemOf(x), shape.map((d, i) => (axes.includes(i) ? null : d)))];
+  if (at.attrScales || given(scalesIn)) {
+    const scales = at.attrScales ?? knownNumbers(scalesIn);
+    if (!scales) return unknownAxes();
+    const out = [...shape];
+    axes.forEach((a, i) => {
+      const d = shape[a]!;
+      out[a] = typeof d === 'number' ? Math.floor(scales[i]! * d) : scales[i] === 1 ? d : null;
+    });
+    return [tensorType(elemOf(x), out)];
+  }
+  const sizes = knownInts(sizesIn);
+  if (!sizes) return unknownAxes();
+  if (at.keepAspect === 'stretch') {
+    const out = [...shape];
+    axes.forEach((a, i) => { out[a] = sizes[i]!; });
+    return [tensorType(elemOf(x), out)];
+  }
+  if (!isConcrete(shape)) return unknownAxes();
+  const ratios = axes.map((a, i) => sizes[i]! / shape[a]!);
+  const scale = at.keepAspect === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+  return [tensorType(elemOf(x), shape.map((d, i) => (axes.includes(i) ? Math.floor(scale * d + 0.5) : d)))];
+}
+
 const resize = (since: number, parse: (a: Attrs) => ResizeAttrs): OpDef =>
-  op<ResizeAttrs>({ name: 'Resize', since, parse, run: (inputs, at) => runResize(inputs, at) });
+  op<ResizeAttrs>({ name: 'Resize', since, parse, infer: inferResize, run: (inputs, at) => runResize(inputs, at) });
 
 const upsample = (since: number, attrScales: boolean): OpDef =>
   op<ResizeAttrs>({
     name: 'Upsample',
     since,
     parse: (a) => parseLegacy(a, 'Upsample', attrScales),
+    infer: inferResize,
     run: (inputs, at) => runResize(inputs, at),
   });
 

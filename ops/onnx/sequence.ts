@@ -8,13 +8,21 @@ import type { WordArray } from '../../kernels/element-words.js';
 import { sizeBetween } from '../../kernels/strides.js';
 import { dataTypeFromOnnx } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
-import type { Graph } from '../../src/ir/graph.js';
+import type { Dim, Graph, ValueType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { int64Tensor, intValues } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { elemOf, knownInts, mergeTypes, normAxis, rankOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { asTensor, requiredGraph } from './control-flow.js';
 import { checkedAxis, outputWords, tensorWords } from './movement.js';
+
+const seqOf = (elem: ValueType | undefined): ValueType => ({ kind: 'sequence', elem });
+
+/** The element type of a sequence (or optional) input. */
+function elemTypeOf(s: InferInput | undefined): ValueType | undefined {
+  return s?.type.kind === 'sequence' || s?.type.kind === 'optional' ? s.type.elem : undefined;
+}
 
 function dimsText(d: readonly number[]): string {
   return `[${d.join(', ')}]`;
@@ -59,6 +67,7 @@ function boolScalar(v: boolean): Tensor {
 
 const sequenceConstruct = op({
   name: 'SequenceConstruct', since: 11, values: true,
+  infer: (inputs) => [seqOf(inputs.map((x) => x?.type).reduce((a, b) => mergeTypes(a, b)))],
   run: (inputs) => {
     const ts = inputs.map((v, i) => asTensor('SequenceConstruct', v, `input ${i}`));
     ts.forEach((t) => checkSameType('SequenceConstruct', ts, t));
@@ -75,11 +84,13 @@ const sequenceEmpty = op({
     if (!type) throw new InvalidNodeError(`SequenceEmpty: unsupported dtype ${code}`);
     return Object.freeze({ type });
   },
+  infer: (_inputs, { type }) => [seqOf(tensorType(type))],
   run: () => [[]],
 });
 
 const sequenceAt = op({
   name: 'SequenceAt', since: 11, values: true,
+  infer: ([s]) => [elemTypeOf(s)],
   run: ([s, p]) => {
     const seq = asSequence('SequenceAt', s, "input 'input_sequence'");
     const i = checkedPosition('SequenceAt', positionOf('SequenceAt', asTensor('SequenceAt', p, "'position'")), seq.length, false);
@@ -89,6 +100,7 @@ const sequenceAt = op({
 
 const sequenceInsert = op({
   name: 'SequenceInsert', since: 11, values: true,
+  infer: ([s, x]) => [seqOf(mergeTypes(elemTypeOf(s), x?.type))],
   run: ([s, x, p]) => {
     const seq = asSequence('SequenceInsert', s, "input 'input_sequence'");
     const t = asTensor('SequenceInsert', x, "input 'tensor'");
@@ -101,6 +113,7 @@ const sequenceInsert = op({
 
 const sequenceErase = op({
   name: 'SequenceErase', since: 11, values: true,
+  infer: ([s]) => [s?.type],
   run: ([s, p]) => {
     const seq = asSequence('SequenceErase', s, "input 'input_sequence'");
     const at = checkedPosition('SequenceErase', p === undefined ? -1 : positionOf('SequenceErase', asTensor('SequenceErase', p, "'position'")), seq.length, false);
@@ -110,6 +123,7 @@ const sequenceErase = op({
 
 const sequenceLength = op({
   name: 'SequenceLength', since: 11, values: true,
+  infer: () => [tensorType('int64', [])],
   run: ([s]) => [int64Tensor([asSequence('SequenceLength', s, "input 'input_sequence'").length], [])],
 });
 
@@ -154,6 +168,20 @@ function splitToSequence(x: Tensor, splitT: Tensor | undefined, axisAttr: number
 const splitToSequenceOp = op({
   name: 'SplitToSequence', since: 11, values: true,
   parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 0), keepdims: a.int('keepdims', 1) !== 0 }),
+  infer: ([x, split], { axis, keepdims }) => {
+    const sh = shapeOf(x);
+    if (!sh) return [seqOf(tensorType(elemOf(x)))];
+    const a = normAxis(axis, sh.length);
+    const sizes = knownInts(split);
+    let part: Dim = null;
+    if (!split) part = 1;
+    else if (sizes && rankOf(split) === 0) {
+      const d = sh[a];
+      part = typeof d === 'number' && d % sizes[0]! === 0 ? sizes[0]! : null; // a scalar: chunks of that size
+    } else if (sizes && sizes.length > 0 && sizes.every((v) => v === sizes[0])) part = sizes[0]!;
+    if (!split && !keepdims) return [seqOf(tensorType(elemOf(x), sh.filter((_, i) => i !== a)))];
+    return [seqOf(tensorType(elemOf(x), sh.map((d, i) => (i === a ? part : d))))];
+  },
   run: ([x, s], { axis, keepdims }) => [splitToSequence(
     asTensor('SplitToSequence', x, "input 'input'"),
     s === undefined ? undefined : asTensor('SplitToSequence', s, "input 'split'"), axis, keepdims,
@@ -193,6 +221,16 @@ function concatFromSequence(seq: readonly Value[], axisAttr: number, newAxis: bo
 const concatFromSequenceOp = op({
   name: 'ConcatFromSequence', since: 11, values: true,
   parse: (a: Attrs) => Object.freeze({ axis: a.int('axis'), newAxis: a.int('new_axis', 0) !== 0 }),
+  infer: ([s], { axis, newAxis }) => {
+    const e = elemTypeOf(s);
+    const sh = e?.kind === 'tensor' ? e.shape : undefined;
+    const elemType = e?.kind === 'tensor' ? e.elemType : undefined;
+    if (!sh) return [tensorType(elemType)];
+    const out: Dim[] = [...sh];
+    if (newAxis) out.splice(normAxis(axis, sh.length + 1), 0, null);
+    else out[normAxis(axis, sh.length)] = null;
+    return [tensorType(elemType, out)];
+  },
   run: ([s], { axis, newAxis }) => [
     concatFromSequence(asSequence('ConcatFromSequence', s, "input 'input_sequence'"), axis, newAxis),
   ],
@@ -224,6 +262,10 @@ function sequenceMap(inputs: readonly (Value | undefined)[], body: Graph, run: (
 const sequenceMapOp = op({
   name: 'SequenceMap', since: 17, values: true,
   parse: (a: Attrs) => Object.freeze({ body: requiredGraph('SequenceMap', a, 'body') }),
+  infer: (inputs, { body }, ctx) => {
+    const args = inputs.map((x) => (x?.type.kind === 'sequence' ? { type: x.type.elem ?? { kind: 'unknown' } } : x && { type: x.type }));
+    return ctx.inferSubgraph(body, args).map((o) => seqOf(o?.type));
+  },
   run: (inputs, { body }, ctx) => sequenceMap(inputs as readonly (Value | undefined)[], body, (g, v) => ctx.runSubgraph(g, v)),
 });
 
@@ -231,17 +273,23 @@ const sequenceMapOp = op({
 
 const optionalOp = op({
   name: 'Optional', since: 15, values: true,
+  infer: ([x], _a, ctx) => {
+    const declared = ctx.node.attributes.get('type');
+    return [{ kind: 'optional', elem: x ? x.type : declared?.type === 'type_proto' ? declared.value : undefined }];
+  },
   run: ([x]) => [x === undefined ? null : (x as Value)],
 });
 
 /** Opset 15 takes an optional; 18 also takes a plain tensor or sequence, or no input at all. */
 const optionalHasElement = op({
   name: 'OptionalHasElement', since: 15, values: true,
+  infer: () => [tensorType('bool', [])],
   run: ([x]) => [boolScalar(x !== undefined && x !== null)],
 });
 
 const optionalGetElement = op({
   name: 'OptionalGetElement', since: 15, values: true,
+  infer: ([x]) => [x?.type.kind === 'optional' ? x.type.elem : x?.type],
   run: ([x]) => {
     if (x === undefined || x === null) throw new InvalidNodeError('OptionalGetElement: the optional is empty');
     return [x as Value];

@@ -15,11 +15,32 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { floatData, floatTensor, int64Tensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import {
+  type Shape, broadcast, dimAdd, dimProduct, elemOf, knownInts, knownNumbers, normAxis, rankOf, reshapeShape, shapeOf,
+  mapShape, squeezeShape, targetDims, tensorType, unsqueezeShape,
+} from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { checkedAxis, intList, outputWords, required, scalarWords, tensorWords } from './movement.js';
 
 function dimsText(d: readonly number[]): string {
   return `[${d.join(', ')}]`;
+}
+
+// ---- Inference helpers ----
+
+const passDims = (inputs: readonly (InferInput | undefined)[]) => [inputs[0]?.dims];
+
+function sameAs(x: InferInput | undefined, elemType?: DataType): ValueType | undefined {
+  return x && tensorType(elemType ?? elemOf(x), shapeOf(x));
+}
+
+/** Shape (opset 15) start/end slice of a shape. */
+function shapeSlice(s: Shape | undefined, start: number, end: number | undefined): Dim[] | undefined {
+  if (!s) return undefined;
+  const r = s.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  return s.slice(clamp(start), end === undefined ? r : clamp(end));
 }
 
 // ---- Reshape ----
@@ -68,6 +89,8 @@ const reshapeOps = [
   op({
     name: 'Reshape', since: 1,
     parse: (a: Attrs) => Object.freeze({ shape: a.ints('shape') }),
+    infer: ([x], { shape }) => [tensorType(elemOf(x), reshapeShape(shapeOf(x), shape, false))],
+    inferDims: passDims,
     run: ([x], { shape }) => {
       const data = required('Reshape', x, 'data');
       return [data.reshape(reshapeDims(data.dims, shape, false))];
@@ -76,6 +99,11 @@ const reshapeOps = [
   op({
     name: 'Reshape', since: 5,
     parse: (a: Attrs) => Object.freeze({ allowZero: a.int('allowzero', 0) !== 0 }),
+    infer: ([x, s], { allowZero }) => {
+      const target = targetDims(s);
+      return [tensorType(elemOf(x), target && reshapeShape(shapeOf(x), target, allowZero))];
+    },
+    inferDims: passDims,
     run: ([x, s], { allowZero }) => {
       const data = required('Reshape', x, 'data');
       return [data.reshape(reshapeDims(data.dims, intList(required('Reshape', s, 'shape')), allowZero))];
@@ -89,6 +117,11 @@ const flattenOp = op({
   name: 'Flatten',
   since: 1,
   parse: (a: Attrs) => Object.freeze({ axis: a.int('axis', 1) }),
+  infer: ([x], { axis }) => {
+    const s = shapeOf(x);
+    const a = s && axis < 0 ? axis + s.length : axis;
+    return [tensorType(elemOf(x), s && [dimProduct(s.slice(0, a)), dimProduct(s.slice(a))])];
+  },
   run: ([x], { axis }) => {
     const data = required('Flatten', x, 'input');
     const r = data.dims.length;
@@ -128,19 +161,36 @@ const squeezeOps = [
   op({
     name: 'Squeeze', since: 1,
     parse: (a: Attrs) => Object.freeze({ axes: a.has('axes') ? a.ints('axes') : undefined }),
+    infer: ([x], { axes }) => [tensorType(elemOf(x), mapShape(x, (s) => squeezeShape(s, axes)))],
+    inferDims: passDims,
     run: ([x], { axes }) => [squeezeRun(required('Squeeze', x, 'data'), axes)],
   }),
   op({
     name: 'Squeeze', since: 13,
+    infer: ([x, axes]) => {
+      const ax = axes ? knownInts(axes) : undefined;
+      if (axes && !ax) return [tensorType(elemOf(x))];
+      return [tensorType(elemOf(x), mapShape(x, (s) => squeezeShape(s, ax)))];
+    },
+    inferDims: passDims,
     run: ([x, axes]) => [squeezeRun(required('Squeeze', x, 'data'), axes && intList(axes))],
   }),
   op({
     name: 'Unsqueeze', since: 1,
     parse: (a: Attrs) => Object.freeze({ axes: a.ints('axes') }),
+    infer: ([x], { axes }) => [tensorType(elemOf(x), mapShape(x, (s) => unsqueezeShape(s, axes)))],
+    inferDims: passDims,
     run: ([x], { axes }) => [unsqueezeRun(required('Unsqueeze', x, 'data'), axes)],
   }),
   op({
     name: 'Unsqueeze', since: 13,
+    infer: ([x, axes]) => {
+      const ax = knownInts(axes);
+      const s = shapeOf(x);
+      if (!ax) return [tensorType(elemOf(x), s && shapeOf(axes)?.length === 1 ? targetDims({ type: tensorType('int64', [dimAdd(s.length, shapeOf(axes)![0]!)]) }) : undefined)];
+      return [tensorType(elemOf(x), s && unsqueezeShape(s, ax))];
+    },
+    inferDims: passDims,
     run: ([x, axes]) => [unsqueezeRun(required('Unsqueeze', x, 'data'), intList(required('Unsqueeze', axes, 'axes')))],
   }),
 ];
@@ -150,11 +200,15 @@ const squeezeOps = [
 const shapeOpDefs = [
   op({
     name: 'Shape', since: 1,
+    infer: ([x]) => [tensorType('int64', [rankOf(x) ?? null])],
+    inferDims: ([x]) => [shapeOf(x)],
     run: ([x]) => [int64Tensor(required('Shape', x, 'data').dims)],
   }),
   op({
     name: 'Shape', since: 15,
     parse: (a: Attrs) => Object.freeze({ start: a.int('start', 0), end: a.has('end') ? a.int('end') : undefined }),
+    infer: ([x], { start, end }) => [tensorType('int64', [shapeSlice(shapeOf(x), start, end)?.length ?? null])],
+    inferDims: ([x], { start, end }) => [shapeSlice(shapeOf(x), start, end)],
     run: ([x], { start, end }) => {
       const dims = required('Shape', x, 'data').dims;
       const r = dims.length;
@@ -164,6 +218,8 @@ const shapeOpDefs = [
   }),
   op({
     name: 'Size', since: 1,
+    infer: () => [tensorType('int64', [])],
+    inferDims: ([x]) => [mapShape(x, (s) => [dimProduct(s)])],
     run: ([x]) => [int64Tensor([required('Size', x, 'data').size], [])],
   }),
 ];
@@ -173,6 +229,7 @@ const shapeOpDefs = [
 const expandOp = op({
   name: 'Expand',
   since: 8,
+  infer: ([x, s]) => [tensorType(elemOf(x), broadcast([shapeOf(x), targetDims(s)]))],
   run: ([x, s]) => {
     const data = required('Expand', x, 'input');
     const shape = intList(required('Expand', s, 'shape'));
@@ -193,6 +250,8 @@ const identityOp = op({
   name: 'Identity',
   since: 1,
   values: true,
+  infer: ([x]) => [x?.type],
+  inferDims: passDims,
   run: (inputs) => [inputs[0] as Value],
 });
 
@@ -213,6 +272,7 @@ const dropoutOps = [
   // Opsets 1-9: the mask has the input's type.
   op({
     name: 'Dropout', since: 1,
+    infer: ([x]) => [sameAs(x), sameAs(x)],
     run: ([x], _a, ctx) => {
       const data = required('Dropout', x, 'data');
       return ctx.node.outputs.length > 1 ? [data, onesLike(data.type, data.dims)] : [data];
@@ -220,6 +280,7 @@ const dropoutOps = [
   }),
   op({
     name: 'Dropout', since: 10,
+    infer: ([x]) => [sameAs(x), sameAs(x, 'bool')],
     run: ([x], _a, ctx) => {
       const data = required('Dropout', x, 'data');
       return ctx.node.outputs.length > 1 ? [data, allTrue(data.dims)] : [data];
@@ -228,6 +289,7 @@ const dropoutOps = [
   op({
     name: 'Dropout', since: 12,
     parse: (a: Attrs) => Object.freeze({ seed: a.has('seed') ? a.int('seed') : undefined }),
+    infer: ([x]) => [sameAs(x), sameAs(x, 'bool')],
     run: ([x, ratioT, trainingT], _a, ctx) => {
       const data = required('Dropout', x, 'data');
       const training = trainingT ? trainingT.toNumbers()[0] !== 0 : false;
@@ -277,6 +339,7 @@ const constantOp = op({
   name: 'Constant',
   since: 1,
   parse: (a: Attrs) => Object.freeze({ value: constantFromAttrs(a) }),
+  infer: (_inputs, { value }) => [tensorType(value.type, value.dims)],
   run: (_inputs, { value }) => [value],
 });
 
@@ -288,6 +351,7 @@ const constantOfShapeOp = op({
     if (value.size !== 1) throw new InvalidNodeError(`ConstantOfShape: value must hold one element, has ${value.size}`);
     return Object.freeze({ value });
   },
+  infer: ([s], { value }) => [tensorType(value.type, targetDims(s))],
   run: ([s], { value }) => {
     const dims = intList(required('ConstantOfShape', s, 'input'));
     if (dims.some((d) => d < 0)) throw new ShapeError(`ConstantOfShape: negative dim in ${dimsText(dims)}`);
@@ -308,6 +372,11 @@ function scalarOf(opName: string, t: Tensor | undefined, what: string): Tensor {
 const rangeOp = op({
   name: 'Range',
   since: 11,
+  infer: ([s, l, d], _a, ctx) => {
+    const [a, b, c] = [knownNumbers(s)?.[0], knownNumbers(l)?.[0], knownNumbers(d)?.[0]];
+    const n = a !== undefined && b !== undefined && c ? Math.max(Math.ceil((b - a) / c), 0) : ctx.dataDim('length');
+    return [tensorType(elemOf(s), [n])];
+  },
   run: ([s, l, d]) => {
     const start = scalarOf('Range', s, 'start');
     const limit = scalarOf('Range', l, 'limit');
@@ -356,6 +425,7 @@ const eyeLikeOp = op({
     }
     return Object.freeze({ dtype, k: a.int('k', 0) });
   },
+  infer: ([x], { dtype }) => [tensorType(dtype ?? elemOf(x), shapeOf(x))],
   run: ([x], { dtype, k }) => {
     const data = required('EyeLike', x, 'input');
     if (data.dims.length !== 2) throw new ShapeError(`EyeLike: input must be 2-D, has shape ${dimsText(data.dims)}`);
@@ -377,6 +447,7 @@ function zeroTest(type: DataType): ZeroTest {
 const nonZeroOp = op({
   name: 'NonZero',
   since: 9,
+  infer: ([x], _a, ctx) => [tensorType('int64', [Math.max(rankOf(x) ?? NaN, 1) || null, ctx.dataDim('dim1')])],
   run: ([x]) => {
     const data = required('NonZero', x, 'X');
     const mask = new Uint8Array(data.size);
@@ -393,6 +464,11 @@ const compressOp = op({
   name: 'Compress',
   since: 9,
   parse: (a: Attrs) => Object.freeze({ axis: a.has('axis') ? a.int('axis') : undefined }),
+  infer: ([x], { axis }, ctx) => {
+    const s = shapeOf(x);
+    if (axis === undefined) return [tensorType(elemOf(x), [ctx.dataDim('dim0')])];
+    return [tensorType(elemOf(x), s?.map((d, i) => (i === normAxis(axis, s.length) ? ctx.dataDim(`dim${i}`) : d)))];
+  },
   run: ([x, c], { axis }) => {
     const data = required('Compress', x, 'input');
     const cond = required('Compress', c, 'condition');

@@ -8,6 +8,7 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { sameAs } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 
 type FloatArray = Float32Array | Float64Array;
@@ -48,11 +49,13 @@ function define(name: string, kernel: Kernel): OpDef[] {
     op({
       name, since: 1,
       parse: (a: Attrs): AxisAttrs => Object.freeze({ axis: a.int('axis', 1) }),
+      infer: sameAs(0),
       run: run(coercedView),
     }),
     op({
       name, since: 13,
       parse: (a: Attrs): AxisAttrs => Object.freeze({ axis: a.int('axis', -1) }),
+      infer: sameAs(0),
       run: run(axisView),
     }),
   ];

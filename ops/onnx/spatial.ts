@@ -9,6 +9,9 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, knownInts, normAxis, shapeOf, targetDims, tensorType } from '../infer-helpers.js';
+import type { InferInput } from '../op-def.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
 
@@ -286,29 +289,47 @@ function runMaxUnpool(x: Tensor, indices: Tensor, outputShape: Tensor | undefine
 const GRID_MODES_16: Readonly<Record<string, GridMode>> = { bilinear: 'linear', nearest: 'nearest', bicubic: 'cubic' };
 const GRID_MODES_20: Readonly<Record<string, GridMode>> = { linear: 'linear', nearest: 'nearest', cubic: 'cubic' };
 
+/** [N, C, grid spatial dims...]. */
+function inferGridSample(inputs: readonly (InferInput | undefined)[]): ValueType[] {
+  const [xs, gs] = [shapeOf(inputs[0]), shapeOf(inputs[1])];
+  return [tensorType(elemOf(inputs[0]), xs && gs && [xs[0]!, xs[1]!, ...gs.slice(1, -1)])];
+}
+
 export const spatialOps: OpDef[] = [
   op<GridSampleAttrs>({
     name: 'GridSample',
     since: 16,
     parse: (a) => parseGridSample(a, GRID_MODES_16, 'bilinear', true),
+    infer: inferGridSample,
     run: (inputs, a) => [runGridSample(required('GridSample', inputs[0], 'X'), required('GridSample', inputs[1], 'grid'), a)],
   }),
   op<GridSampleAttrs>({
     name: 'GridSample',
     since: 20,
     parse: (a) => parseGridSample(a, GRID_MODES_20, 'linear', false),
+    infer: inferGridSample,
     run: (inputs, a) => [runGridSample(required('GridSample', inputs[0], 'X'), required('GridSample', inputs[1], 'grid'), a)],
   }),
   op<{ alignCorners: boolean }>({
     name: 'AffineGrid',
     since: 20,
     parse: (a) => Object.freeze({ alignCorners: a.int('align_corners', 0) !== 0 }),
+    infer: ([theta, size]) => {
+      const sz = targetDims(size);
+      return [tensorType(elemOf(theta), sz && [sz[0]!, ...sz.slice(2), sz.length - 2])];
+    },
     run: (inputs, a) => [runAffineGrid(required('AffineGrid', inputs[0], 'theta'), required('AffineGrid', inputs[1], 'size'), a.alignCorners)],
   }),
   op<WindowAttrs>({
     name: 'Col2Im',
     since: 18,
     parse: parseWindow,
+    infer: ([x, image, block]) => {
+      const [xs, im, bl] = [shapeOf(x), knownInts(image), knownInts(block)];
+      const taps = bl?.reduce((p, d) => p * d, 1);
+      const c = typeof xs?.[1] === 'number' && taps ? xs[1] / taps : null;
+      return [tensorType(elemOf(x), im ? [xs?.[0] ?? null, c, ...im] : undefined)];
+    },
     run: (inputs, a) => [runCol2Im(
       required('Col2Im', inputs[0], 'input'), required('Col2Im', inputs[1], 'image_shape'),
       required('Col2Im', inputs[2], 'block_shape'), a,
@@ -323,12 +344,22 @@ export const spatialOps: OpDef[] = [
       offsetGroup: a.int('offset_group', 1),
       kernelShape: optionalInts(a, 'kernel_shape'),
     }),
+    infer: ([x, w, offset]) => {
+      const [xs, ws, os] = [shapeOf(x), shapeOf(w), shapeOf(offset)];
+      return [tensorType(elemOf(x), xs && os && [xs[0]!, ws?.[0] ?? null, ...os.slice(2)])];
+    },
     run: (inputs, a) => [runDeformConv(inputs, a)],
   }),
   op<{ axes: readonly number[] | null }>({
     name: 'CenterCropPad',
     since: 18,
     parse: (a) => Object.freeze({ axes: optionalInts(a, 'axes') }),
+    infer: ([x, shape], a) => {
+      const [xs, target] = [shapeOf(x), knownInts(shape)];
+      if (!xs) return [tensorType(elemOf(x))];
+      const axes = a.axes ? a.axes.map((ax) => normAxis(ax, xs.length)) : xs.map((_, i) => i);
+      return [tensorType(elemOf(x), xs.map((d, i) => (axes.includes(i) ? (target?.[axes.indexOf(i)] ?? null) : d)))];
+    },
     run: (inputs, a) => [runCenterCropPad(
       required('CenterCropPad', inputs[0], 'input_data'), required('CenterCropPad', inputs[1], 'shape'), a.axes,
     )],
@@ -341,6 +372,15 @@ export const spatialOps: OpDef[] = [
       pads: optionalInts(a, 'pads'),
       strides: optionalInts(a, 'strides'),
     }),
+    infer: ([x, , outputShape], a) => {
+      const xs = shapeOf(x);
+      if (outputShape) return [tensorType(elemOf(x), targetDims(outputShape))];
+      if (!xs) return [tensorType(elemOf(x))];
+      const r = xs.length - 2;
+      return [tensorType(elemOf(x), [xs[0]!, xs[1]!, ...xs.slice(2).map((d, i) => (typeof d === 'number'
+        ? (d - 1) * (a.strides?.[i] ?? 1) - ((a.pads?.[i] ?? 0) + (a.pads?.[i + r] ?? 0)) + a.kernelShape[i]!
+        : null))])];
+    },
     run: (inputs, a) => [runMaxUnpool(required('MaxUnpool', inputs[0], 'X'), required('MaxUnpool', inputs[1], 'I'), inputs[2], a)],
   }),
 ];

@@ -7,6 +7,7 @@ import { tensorScatter } from '../../kernels/tensor-scatter.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { intValues } from '../compute.js';
+import { sameAs } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
 import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
 
@@ -72,6 +73,7 @@ export const tensorScatterOps: OpDef[] = [
       }
       return Object.freeze({ axis: a.int('axis', -2), circular: mode === 'circular' });
     },
+    infer: sameAs(0),
     run: (inputs, a) => [runTensorScatter(
       required('TensorScatter', inputs[0], 'past_cache'), required('TensorScatter', inputs[1], 'update'), inputs[2], a,
     )],

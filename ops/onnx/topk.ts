@@ -5,7 +5,9 @@ import { topkBigInt, topkNumber } from '../../kernels/topk.js';
 import { allocate, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { ValueType } from '../../src/ir/graph.js';
+import { elemOf, knownInts, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
 
 interface TopKAttrs {
@@ -62,6 +64,12 @@ function kInput(t: Tensor | undefined): number {
   return intValues(t)[0]!;
 }
 
+function inferTopK(x: InferInput | undefined, k: number | null, a: TopKAttrs): ValueType[] {
+  const s = shapeOf(x);
+  const dims = s && s.map((d, i) => (i === normAxis(a.axis, s.length) ? k : d));
+  return [tensorType(elemOf(x), dims), tensorType('int64', dims)];
+}
+
 const parseTopK = (a: Attrs, kFromAttr: boolean): TopKAttrs => Object.freeze({
   k: kFromAttr ? a.int('k') : null,
   axis: a.int('axis', -1),
@@ -74,12 +82,14 @@ export const topkOps: OpDef[] = [
     name: 'TopK',
     since: 1,
     parse: (a) => parseTopK(a, true),
+    infer: (inputs, a) => inferTopK(inputs[0], a.k, a),
     run: (inputs, a) => topk(inputs[0]!, a.k!, a),
   }),
   op<TopKAttrs>({
     name: 'TopK',
     since: 10,
     parse: (a) => parseTopK(a, false),
+    infer: (inputs, a) => inferTopK(inputs[0], knownInts(inputs[1])?.[0] ?? null, a),
     run: (inputs, a) => topk(inputs[0]!, kInput(inputs[1]), a),
   }),
 ];

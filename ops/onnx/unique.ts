@@ -9,6 +9,7 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { floatData, int64Tensor } from '../compute.js';
+import { dimProduct, elemOf, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
 import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
 
@@ -55,6 +56,14 @@ export const uniqueOps: OpDef[] = [
     name: 'Unique',
     since: 11,
     parse: (a) => Object.freeze({ axis: a.has('axis') ? a.int('axis') : null, sorted: a.int('sorted', 1) !== 0 }),
+    // The number of unique values depends on the data: one fresh symbolic dim for all outputs.
+    infer: ([x], a, ctx) => {
+      const s = shapeOf(x);
+      const count = ctx.dataDim('count');
+      const y = a.axis === null ? [count] : s?.map((d, i) => (i === normAxis(a.axis!, s.length) ? count : d));
+      const n = a.axis === null ? dimProduct(s ?? [null]) : (s?.[normAxis(a.axis, s.length)] ?? null);
+      return [tensorType(elemOf(x), y), tensorType('int64', [count]), tensorType('int64', [n]), tensorType('int64', [count])];
+    },
     run: (inputs, a) => runUnique(required('Unique', inputs[0], 'X'), a),
   }),
 ];

@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../errors.js';
 import { readModelFile } from '../node.js';
-import { inspectCommand } from './inspect.js';
+import { inspectCommand, parseInputShape } from './inspect.js';
+import type { Dim } from '../ir/graph.js';
 import { runCommand } from './run.js';
 import { demoCommand } from './demo.js';
 import { scanCommand } from './scan.js';
@@ -24,6 +25,9 @@ const USAGE = `usage: tessera <command> [options]
   inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
                                     TorchScript (.pt): module tree, classes, methods and their code;
                                     PyTorch pickle (.pt/.pth/.bin/.pkl): the object tree with shapes and dtypes
+    [--shapes] [--input-shape NAME=1x3x224x224 ...]
+                                    ONNX: every value's inferred type and shape and the op producing it;
+                                    --input-shape pins an input's dims (names stay symbolic, ? is unknown)
   scan FILE                         list a pickle's globals and opcodes without running anything;
                                     exit 0 safe, 1 unsafe, 2 not a pickle
   convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
@@ -40,11 +44,12 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
   try {
     switch (cmd) {
       case 'inspect': {
-        if (rest.length !== 1) throw new UsageError('inspect takes exactly one MODEL path');
-        const head = await readBytes(rest[0]!);
-        if (looksLikeTorchScript(head)) await inspectTorchScriptCommand(rest[0]!, io);
-        else if (looksLikeTorchFile(head)) await inspectPickleCommand(rest[0]!, io);
-        else await inspectCommand(rest[0]!, io);
+        const { paths, shapes, inputShapes } = inspectArgs(rest);
+        if (paths.length !== 1) throw new UsageError('inspect takes exactly one MODEL path');
+        const head = await readBytes(paths[0]!);
+        if (looksLikeTorchScript(head)) await inspectTorchScriptCommand(paths[0]!, io);
+        else if (looksLikeTorchFile(head)) await inspectPickleCommand(paths[0]!, io);
+        else await inspectCommand(paths[0]!, io, { shapes, inputShapes });
         return 0;
       }
       case 'scan': {
@@ -86,6 +91,25 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
     console.error(`tessera: internal error: ${err?.stack ?? String(e)}`);
     return 1;
   }
+}
+
+/** `inspect` arguments: the model path, --shapes, and --input-shape NAME=DIMS (repeatable). */
+function inspectArgs(args: readonly string[]): { paths: string[]; shapes: boolean; inputShapes: Map<string, Dim[]> } {
+  const paths: string[] = [];
+  let shapes = false;
+  const inputShapes = new Map<string, Dim[]>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--shapes') shapes = true;
+    else if (a === '--input-shape' || a.startsWith('--input-shape=')) {
+      const spec = a === '--input-shape' ? args[++i] : a.slice('--input-shape='.length);
+      const parsed = spec === undefined ? undefined : parseInputShape(spec);
+      if (!parsed) throw new UsageError(`--input-shape needs NAME=DIMS, e.g. image=1x3x224x224 (got '${spec ?? ''}')`);
+      inputShapes.set(parsed[0], parsed[1]);
+    } else if (a.startsWith('--')) throw new UsageError(`inspect: unknown option '${a}'`);
+    else paths.push(a);
+  }
+  return { paths, shapes, inputShapes };
 }
 
 export function packageRoot(): string {
