@@ -7,7 +7,8 @@ import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { outputWords, required, tensorWords } from '../onnx/movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { required } from '../op-inputs.js';
 import { ML } from './ml-common.js';
 
 type KeyKind = 'string' | 'number' | 'bigint';

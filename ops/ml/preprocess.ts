@@ -10,7 +10,8 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { outputWords, required, tensorWords } from '../onnx/movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { required } from '../op-inputs.js';
 import { ML, featureMatrix } from './ml-common.js';
 
 function floatInput(opName: string, t: Tensor | undefined): Tensor {

@@ -13,7 +13,7 @@ import type { Value } from '../../src/value.js';
 import { intValues } from '../compute.js';
 import { elemOf, knownInts, mergeTypes, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type InferContext, type InferInput, type OpDef, op } from '../op-def.js';
-import { outputWords, tensorWords, transposeTensor } from './movement.js';
+import { outputWords, tensorWords, transposeTensor } from '../tensor-words.js';
 
 // ---- helpers shared with the sequence family ----
 

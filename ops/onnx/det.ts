@@ -8,7 +8,7 @@ import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
-import { required } from './movement.js';
+import { required } from '../op-inputs.js';
 
 function runDet(x: Tensor): Tensor {
   if (!isFloatType(x.type)) throw new InvalidNodeError(`Det: input must be a float tensor, got ${x.type}`);

@@ -10,7 +10,7 @@ import type { ValueType } from '../../src/ir/graph.js';
 import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
 import type { InferInput } from '../op-def.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { required } from './movement.js';
+import { required } from '../op-inputs.js';
 
 const dimsText = (d: readonly number[]): string => `[${d.join(', ')}]`;
 

@@ -3,77 +3,22 @@
 // so every element type (strings, bools, int64, float16 bits) takes the same word kernels.
 
 import { concat, split } from '../../kernels/concat.js';
-import { type StorageArray, type WordArray, wordView } from '../../kernels/element-words.js';
+import type { WordArray } from '../../kernels/element-words.js';
 import { pad, padIndexMap, type PadMode } from '../../kernels/pad.js';
 import { reverseSequence } from '../../kernels/reverse-sequence.js';
 import { slice, sliceRange } from '../../kernels/slice.js';
-import { normalizeAxis, shapeSize, sizeBetween } from '../../kernels/strides.js';
+import { sizeBetween } from '../../kernels/strides.js';
 import { repeatCopy } from '../../kernels/tile.js';
-import { transpose } from '../../kernels/transpose.js';
 import { trilu } from '../../kernels/trilu.js';
-import { DATA_TYPES, type DataType, allocate } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { floatTensor } from '../compute.js';
 import {
   concatDims, concatShapes, dimMul, elemOf, knownInts, mapShape, padShape, sameAs, shapeOf, sliceDims,
   sliceShape, splitSizesOf, splitTypes, tensorType, unknownDims,
 } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
-
-// ---- shared by the shape and movement families ----
-
-/** A tensor's storage as words, and how many words make one element. */
-export function tensorWords(t: Tensor): { words: WordArray; width: number } {
-  const v = wordView(t.data as StorageArray);
-  return { words: v.words, width: v.perSlot * DATA_TYPES[t.type].slots };
-}
-
-/** A zero-filled tensor and its words, for a kernel to write into. */
-export function outputWords(type: DataType, dims: readonly number[]): { tensor: Tensor; words: WordArray } {
-  const tensor = new Tensor(type, allocate(type, shapeSize(dims)), dims);
-  return { tensor, words: tensorWords(tensor).words };
-}
-
-/** One element of `type` holding `value`, as words (halves rounded, ints truncated toward zero). */
-export function scalarWords(type: DataType, value: number): WordArray {
-  let t: Tensor;
-  if (type === 'float16' || type === 'bfloat16') t = floatTensor(type, Float32Array.of(value), [1]);
-  else if (type === 'string') t = new Tensor('string', [String(value)], [1]);
-  else if (type === 'int64' || type === 'uint64') {
-    t = new Tensor(type, [Number.isFinite(value) ? BigInt(Math.trunc(value)) : 0n], [1]);
-  }
-  else t = new Tensor(type, [Number.isNaN(value) ? 0 : value], [1]);
-  return tensorWords(t).words;
-}
-
-/** Axis in [0, rank) from a possibly negative axis, or an InvalidNodeError naming the op. */
-export function checkedAxis(opName: string, axis: number, rank: number): number {
-  const a = normalizeAxis(axis, rank);
-  if (a < 0) throw new InvalidNodeError(`${opName}: axis ${axis} out of range [${-rank}, ${rank})`);
-  return a;
-}
-
-/** The input, or an error naming the op when it is missing. */
-export function required(opName: string, t: Tensor | undefined, what: string): Tensor {
-  if (!t) throw new InvalidNodeError(`${opName}: input '${what}' is required`);
-  return t;
-}
-
-/** Reads a 1-D (or scalar) int tensor as numbers. */
-export function intList(t: Tensor): number[] {
-  if (t.type === 'string' || t.type === 'bool') throw new InvalidNodeError(`expected an integer tensor, got ${t.type}`);
-  return t.toNumbers();
-}
-
-/** Permutes a tensor's axes (the Transpose kernel). */
-export function transposeTensor(x: Tensor, perm: readonly number[]): Tensor {
-  const outDims = perm.map((a) => x.dims[a]!);
-  const { words, width } = tensorWords(x);
-  const out = outputWords(x.type, outDims);
-  transpose(words, out.words, x.dims, perm, width);
-  return out.tensor;
-}
+import { checkedAxis, intList, required } from '../op-inputs.js';
+import { outputWords, scalarWords, tensorWords, transposeTensor } from '../tensor-words.js';
 
 function dimsText(d: readonly number[]): string {
   return `[${d.join(', ')}]`;

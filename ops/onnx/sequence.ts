@@ -15,7 +15,8 @@ import { int64Tensor, intValues } from '../compute.js';
 import { elemOf, knownInts, mergeTypes, normAxis, rankOf, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
 import { asTensor, requiredGraph } from './control-flow.js';
-import { checkedAxis, outputWords, tensorWords } from './movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { checkedAxis } from '../op-inputs.js';
 
 const seqOf = (elem: ValueType | undefined): ValueType => ({ kind: 'sequence', elem });
 

@@ -21,7 +21,8 @@ import {
   mapShape, squeezeShape, targetDims, tensorType, unsqueezeShape,
 } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
-import { checkedAxis, intList, outputWords, required, scalarWords, tensorWords } from './movement.js';
+import { outputWords, scalarWords, tensorWords } from '../tensor-words.js';
+import { checkedAxis, intList, required } from '../op-inputs.js';
 
 function dimsText(d: readonly number[]): string {
   return `[${d.join(', ')}]`;

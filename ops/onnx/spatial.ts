@@ -13,7 +13,8 @@ import type { ValueType } from '../../src/ir/graph.js';
 import { elemOf, knownInts, normAxis, shapeOf, targetDims, tensorType } from '../infer-helpers.js';
 import type { InferInput } from '../op-def.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { checkedAxis, required } from '../op-inputs.js';
 
 const dimsText = (d: readonly number[]): string => `[${d.join(', ')}]`;
 

@@ -13,7 +13,7 @@ import {
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { required } from './movement.js';
+import { required } from '../op-inputs.js';
 
 function stringInput(opName: string, t: Tensor | undefined, what: string): Tensor {
   const x = required(opName, t, what);

@@ -9,7 +9,8 @@ import type { Tensor } from '../../src/tensor.js';
 import { intValues } from '../compute.js';
 import { sameAs } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
-import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { checkedAxis, required } from '../op-inputs.js';
 
 interface TensorScatterAttrs {
   readonly axis: number;

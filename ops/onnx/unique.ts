@@ -11,7 +11,8 @@ import type { Tensor } from '../../src/tensor.js';
 import { floatData, int64Tensor } from '../compute.js';
 import { dimProduct, elemOf, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
-import { checkedAxis, outputWords, required, tensorWords } from './movement.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { checkedAxis, required } from '../op-inputs.js';
 
 interface UniqueAttrs {
   readonly axis: number | null;
