@@ -10,11 +10,13 @@ import { sparseToDense } from '../../kernels/sparse-to-dense.js';
 import { broadcastShapes } from '../../kernels/broadcast.js';
 import { sizeBetween } from '../../kernels/strides.js';
 import { repeatCopy } from '../../kernels/tile.js';
-import { type DataType, dataTypeFromOnnx, isHalfType } from '../../src/dtypes.js';
+import { dropoutTrain } from '../../kernels/dropout.js';
+import { mt19937, mt19937FillUniform } from '../../kernels/mt19937.js';
+import { type DataType, dataTypeFromOnnx, isFloatType, isHalfType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
-import { floatData, floatTensor, int64Tensor } from '../compute.js';
+import { allocFloat, floatData, floatTensor, int64Tensor } from '../compute.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import {
   type Shape, broadcast, dimAdd, dimProduct, elemOf, knownInts, knownNumbers, normAxis, rankOf, reshapeShape, shapeOf,
@@ -269,6 +271,24 @@ function allTrue(dims: readonly number[]): Tensor {
   return t;
 }
 
+/**
+ * Training-mode Dropout. With a `seed` the mask is numpy's: the same as
+ * `np.random.seed(seed); np.random.uniform(0, 1, x.shape) >= ratio` (MT19937, as the ONNX
+ * reference draws it); without one, the generator is seeded from crypto.getRandomValues.
+ */
+function dropoutTraining(data: Tensor, ratio: number, seed: number | undefined, wantMask: boolean): Tensor[] {
+  if (!(ratio >= 0 && ratio < 1)) throw new InvalidNodeError(`Dropout: ratio ${ratio} must be in [0, 1)`);
+  if (!isFloatType(data.type)) throw new InvalidNodeError(`Dropout: training needs a float input, got ${data.type}`);
+  const s = seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const u = new Float64Array(data.size);
+  mt19937FillUniform(mt19937(s), u);
+  const y = allocFloat(data.type, data.size);
+  const mask = new Uint8Array(data.size);
+  dropoutTrain(floatData(data), u, ratio, y, mask);
+  const out = floatTensor(data.type, y, data.dims);
+  return wantMask ? [out, new Tensor('bool', mask, data.dims)] : [out];
+}
+
 const dropoutOps = [
   // Opsets 1-9: the mask has the input's type.
   op({
@@ -291,15 +311,11 @@ const dropoutOps = [
     name: 'Dropout', since: 12,
     parse: (a: Attrs) => Object.freeze({ seed: a.has('seed') ? a.int('seed') : undefined }),
     infer: ([x]) => [sameAs(x), sameAs(x, 'bool')],
-    run: ([x, ratioT, trainingT], _a, ctx) => {
+    run: ([x, ratioT, trainingT], attrs: { seed: number | undefined }, ctx) => {
       const data = required('Dropout', x, 'data');
       const training = trainingT ? trainingT.toNumbers()[0] !== 0 : false;
       const ratio = ratioT ? floatData(ratioT)[0]! : 0.5;
-      if (training && ratio !== 0) {
-        throw new InvalidNodeError(
-          `Dropout: training_mode=1 with ratio ${ratio} needs random numbers; only inference (or ratio 0) is supported`,
-        );
-      }
+      if (training && ratio !== 0) return dropoutTraining(data, ratio, attrs.seed, ctx.node.outputs.length > 1);
       return ctx.node.outputs.length > 1 ? [data, allTrue(data.dims)] : [data];
     },
   }),
