@@ -1,5 +1,7 @@
 // Detection kernels: NonMaxSuppression, RoiAlign, MaxRoiPool.
 
+import { argsortByKeys } from './argsort.js';
+
 export type FloatArray = Float32Array | Float64Array;
 
 // ---- NonMaxSuppression ----
@@ -35,36 +37,6 @@ function suppresses(c: Float64Array, i: number, j: number, threshold: number): b
   return inter / union > threshold;
 }
 
-/**
- * Stable merge sort of idx[0, n) by descending key (NaN last); equal keys keep index order.
- * Returns the array (idx or tmp) holding the result.
- */
-function sortDescending(keys: Float64Array, idx: Int32Array, tmp: Int32Array, n: number): Int32Array {
-  let src = idx;
-  let dst = tmp;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let o = lo;
-      while (i < mid && j < hi) {
-        const ki = keys[src[i]!]!;
-        const kj = keys[src[j]!]!;
-        // Right first only when it strictly precedes: larger, or a number against NaN.
-        if (kj > ki || (ki !== ki && kj === kj)) dst[o++] = src[j++]!;
-        else dst[o++] = src[i++]!;
-      }
-      while (i < mid) dst[o++] = src[i++]!;
-      while (j < hi) dst[o++] = src[j++]!;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  return src;
-}
 
 /**
  * Greedy NMS per (batch, class): candidates by descending score (ties: lower box index first),
@@ -110,7 +82,7 @@ export function nonMaxSuppression(boxes: FloatArray, scores: FloatArray, p: NmsP
         keys[s] = v;
         if (p.scoreThreshold === null || v > p.scoreThreshold) idx[n++] = s;
       }
-      const order = sortDescending(keys, idx, tmp, n);
+      const order = argsortByKeys(keys, idx, tmp, n, true, false);
       let k = 0;
       for (let t = 0; t < n && k < kept.length; t++) {
         const s = order[t]!;

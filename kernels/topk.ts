@@ -6,36 +6,7 @@
 // ascending; NaN then goes first) and its indices are merge-sorted; a stable sort keeps tied
 // indices ascending.
 
-/** Stable bottom-up merge sort of `idx[0, n)` by ascending float keys, NaN first or last. */
-function sortByFloatKeys(
-  keys: Float64Array, idx: Int32Array, tmp: Int32Array, n: number, nanFirst: boolean,
-): Int32Array {
-  let src = idx;
-  let dst = tmp;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let o = lo;
-      while (i < mid && j < hi) {
-        const ki = keys[src[i]!]!;
-        const kj = keys[src[j]!]!;
-        // Take from the right only when it strictly precedes (keeps equal keys in index order).
-        const right = kj < ki || (nanFirst ? kj !== kj && ki === ki : ki !== ki && kj === kj);
-        if (right) dst[o++] = src[j++]!;
-        else dst[o++] = src[i++]!;
-      }
-      while (i < mid) dst[o++] = src[i++]!;
-      while (j < hi) dst[o++] = src[j++]!;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  return src;
-}
+import { argsortByKeys } from './argsort.js';
 
 /** Whether slot i comes before slot j: ascending key, NaN first or last, ties by lower index. */
 function precedes(keys: Float64Array, i: number, j: number, nanFirst: boolean): boolean {
@@ -132,7 +103,7 @@ export function topkNumber(
       // Small k: heap selection, O(n log k); otherwise a full stable sort.
       const sorted = k * 4 <= n
         ? selectByFloatKeys(keys, tmp, n, k, largest)
-        : sortByFloatKeys(keys, idx, tmp, n, largest);
+        : argsortByKeys(keys, idx, tmp, n, false, largest);
       const outBase = a * k * innerSize + b;
       for (let i = 0; i < k; i++) {
         const src = sorted[i]!;

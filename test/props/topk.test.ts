@@ -135,3 +135,24 @@ describe('TopK', () => {
     expect(() => runOp(11, {}, [x, new Tensor('int64', [4n], [1])])).toThrow(/k = 4 out of range/);
   });
 });
+
+describe('argsortByKeys', () => {
+  it('is a stable sort by key, in either direction, with NaN first or last', async () => {
+    const { argsortByKeys } = await import('../../kernels/argsort.js');
+    fc.assert(fc.property(
+      fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(NaN)), { maxLength: 40 }),
+      fc.boolean(), fc.boolean(),
+      (vals, descending, nanFirst) => {
+        const n = vals.length;
+        const keys = Float64Array.from(vals);
+        const idx = Int32Array.from({ length: n }, (_, i) => i);
+        const got = Array.from(argsortByKeys(keys, idx, new Int32Array(n), n, descending, nanFirst).subarray(0, n));
+        // Reference: group NaN apart, order numbers with a comparator, ties by index.
+        const nums = vals.map((v, i) => i).filter((i) => !Number.isNaN(vals[i]!))
+          .sort((a, b) => (descending ? vals[b]! - vals[a]! : vals[a]! - vals[b]!) || a - b);
+        const nans = vals.map((v, i) => i).filter((i) => Number.isNaN(vals[i]!));
+        expect(got).toEqual(nanFirst ? [...nans, ...nums] : [...nums, ...nans]);
+      },
+    ), { numRuns: 300 });
+  });
+});
