@@ -109,3 +109,30 @@ export function describeNode(node: Node): string {
   const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
   return node.name ? `node '${node.name}' (${op})` : `${op} node producing '${node.outputs[0] ?? '?'}'`;
 }
+
+/**
+ * The body of a model-local function as a graph, for one call site: attribute references
+ * (ref_attr_name) are bound to the calling node's attributes, or the function's defaults.
+ */
+export function instantiateFunction(fn: FunctionDef, call: Node): Graph {
+  const bind = (attrs: ReadonlyMap<string, Attribute>): Map<string, Attribute> => {
+    const out = new Map<string, Attribute>();
+    for (const [k, a] of attrs) {
+      if (a.type === 'ref') {
+        const v = call.attributes.get(a.ref) ?? fn.attributes.get(a.ref);
+        if (v) out.set(k, v);
+      } else out.set(k, a);
+    }
+    return out;
+  };
+  const unknown = { kind: 'unknown' } as const;
+  return {
+    name: `${fn.domain}::${fn.name}`,
+    nodes: fn.nodes.map((n) => ({ ...n, attributes: bind(n.attributes) })),
+    inputs: fn.inputs.map((name) => ({ name, type: unknown })),
+    outputs: fn.outputs.map((name) => ({ name, type: unknown })),
+    initializers: new Map(),
+    sparseInitializers: new Map(),
+    valueInfo: new Map(),
+  };
+}

@@ -6,7 +6,7 @@
 import { Attrs, type InferContext, type InferInput, type OpDef } from '../../ops/op-def.js';
 import { isIntegerType } from '../dtypes.js';
 import {
-  type Attribute, type Dim, type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain,
+  type Dim, type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, instantiateFunction,
 } from '../ir/graph.js';
 import { outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
@@ -267,25 +267,7 @@ function inferFunction(
   fn: FunctionDef, call: Node, inputs: readonly (InferInput | undefined)[], env: Env,
 ): (InferInput | undefined)[] {
   if (env.depth > 32) return call.outputs.map(() => undefined);
-  const bind = (attrs: ReadonlyMap<string, Attribute>): Map<string, Attribute> => {
-    const out = new Map<string, Attribute>();
-    for (const [k, a] of attrs) {
-      if (a.type === 'ref') {
-        const v = call.attributes.get(a.ref) ?? fn.attributes.get(a.ref);
-        if (v) out.set(k, v);
-      } else out.set(k, a);
-    }
-    return out;
-  };
-  const body: Graph = {
-    name: `${fn.domain}::${fn.name}`,
-    nodes: fn.nodes.map((n) => ({ ...n, attributes: bind(n.attributes) })),
-    inputs: fn.inputs.map((name) => ({ name, type: UNKNOWN })),
-    outputs: fn.outputs.map((name) => ({ name, type: UNKNOWN })),
-    initializers: new Map(),
-    sparseInitializers: new Map(),
-    valueInfo: new Map(),
-  };
+  const body = instantiateFunction(fn, call);
   // Function bodies are their own scope: nothing of the caller is visible, and their values
   // are not reported (their names are local to the call).
   const local: Env = { ...env, result: new Map(), depth: env.depth + 1 };

@@ -4,7 +4,7 @@
 import { Attrs, type OpDef } from '../../ops/op-def.js';
 import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
 import {
-  type Attribute, type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode,
+  type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode, instantiateFunction,
 } from '../ir/graph.js';
 import { nodeReads, outerReads, validateGraph } from '../ir/validate.js';
 import { AUTODIFF_DOMAIN, buildBackwardGraph, isGradientNode } from './autodiff.js';
@@ -100,26 +100,7 @@ function planGraph(
 /** Instantiates a function body for one call site: substitutes attribute references. */
 function planFunction(fn: FunctionDef, call: Node, ctx: PlanContext): GraphPlan {
   if (ctx.depth > 64) throw new InvalidNodeError(`${describeNode(call)}: functions nested deeper than 64 (recursion?)`);
-  const bind = (attrs: ReadonlyMap<string, Attribute>): Map<string, Attribute> => {
-    const out = new Map<string, Attribute>();
-    for (const [k, a] of attrs) {
-      if (a.type === 'ref') {
-        const v = call.attributes.get(a.ref) ?? fn.attributes.get(a.ref);
-        if (v) out.set(k, v);
-      } else out.set(k, a);
-    }
-    return out;
-  };
-  const nodes = fn.nodes.map((n) => ({ ...n, attributes: bind(n.attributes) }));
-  const body: Graph = {
-    name: `${fn.domain}::${fn.name}`,
-    nodes,
-    inputs: fn.inputs.map((name) => ({ name, type: { kind: 'unknown' } as const })),
-    outputs: fn.outputs.map((name) => ({ name, type: { kind: 'unknown' } as const })),
-    initializers: new Map(),
-    sparseInitializers: new Map(),
-    valueInfo: new Map(),
-  };
+  const body = instantiateFunction(fn, call);
   ctx.depth++;
   try {
     return planGraph(body, fn.opsetImports, ctx, new Set());
