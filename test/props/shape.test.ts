@@ -231,8 +231,19 @@ describe('Identity and Dropout', () => {
       const zero = runOp('Dropout', 13, [x, new Tensor('float32', Float32Array.of(0), []), new Tensor('bool', [true], [])]);
       expect(elements(zero[0]!)).toEqual(elements(x));
     }), { numRuns: 50 });
-    const x = new Tensor('float32', new Float32Array(4), [4]);
-    expect(() => runOp('Dropout', 13, [x, undefined, new Tensor('bool', [true], [])])).toThrow(/training_mode/);
+    // Training mode: every output is 0 or x / (1 - ratio), as the mask says; the same seed
+    // gives the same mask; an integer input is refused.
+    const x = new Tensor('float32', Float32Array.from({ length: 64 }, (_, i) => i + 1), [64]);
+    const train = [x, new Tensor('float32', Float32Array.of(0.5), []), new Tensor('bool', [true], [])];
+    const seed = { seed: { type: 'int', value: 7 } as Attribute };
+    const [y, mask] = runOp('Dropout', 13, train, seed, 2);
+    const yv = y!.data as Float32Array;
+    const mv = mask!.data as Uint8Array;
+    for (let i = 0; i < 64; i++) expect(yv[i]).toBe(mv[i] ? (i + 1) * 2 : 0);
+    expect(mv.some((v) => v === 1) && mv.some((v) => v === 0)).toBe(true);
+    expect(Array.from(runOp('Dropout', 13, train, seed, 2)[1]!.data as Uint8Array)).toEqual(Array.from(mv));
+    const ints = new Tensor('int32', new Int32Array(4), [4]);
+    expect(() => runOp('Dropout', 13, [ints, train[1], train[2]])).toThrow(/training needs a float input/);
   });
 });
 
