@@ -6,7 +6,8 @@ import {
 import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferFn, type OpDef, op } from '../op-def.js';
 import { outputWords, tensorWords } from '../tensor-words.js';
 import { required } from '../op-inputs.js';
 import { ML } from './ml-common.js';
@@ -129,21 +130,34 @@ function runOneHot(x: Tensor, a: OneHotAttrs): Tensor {
   return new Tensor('float32', out, [...x.dims, a.n]);
 }
 
+/** string -> int64, anything else -> string; shape unchanged. */
+const inferBidirectional: InferFn<LabelEncoder1> = ([x]) => {
+  const t = elemOf(x);
+  return [tensorType(t === undefined ? undefined : t === 'string' ? 'int64' : 'string', shapeOf(x))];
+};
+
 export const encoderOps: OpDef[] = [
   op<LabelEncoder1>({
     name: 'LabelEncoder', domain: ML, since: 1, parse: parseLabelEncoder1,
     run: (inputs, a) => [runBidirectional('LabelEncoder', required('LabelEncoder', inputs[0], 'X'), a)],
+    infer: inferBidirectional,
   }),
   ...[2, 4].map((since) => op<Table>({
     name: 'LabelEncoder', domain: ML, since, parse: parseLabelEncoder,
     run: (inputs, a) => [lookup('LabelEncoder', required('LabelEncoder', inputs[0], 'X'), a)],
+    infer: ([x], a) => [tensorType(a.values.type, shapeOf(x))],
   })),
   op<LabelEncoder1>({
     name: 'CategoryMapper', domain: ML, since: 1, parse: parseCategoryMapper,
     run: (inputs, a) => [runBidirectional('CategoryMapper', required('CategoryMapper', inputs[0], 'X'), a)],
+    infer: inferBidirectional,
   }),
   op<OneHotAttrs>({
     name: 'OneHotEncoder', domain: ML, since: 1, parse: parseOneHot,
     run: (inputs, a) => [runOneHot(required('OneHotEncoder', inputs[0], 'X'), a)],
+    infer: ([x], a) => {
+      const s = shapeOf(x);
+      return [tensorType('float32', s && [...s, a.n])];
+    },
   }),
 ];

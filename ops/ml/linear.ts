@@ -9,6 +9,7 @@ import type { Tensor } from '../../src/tensor.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import {
   type Labels, ML, featureMatrix, labelTensor, parseLabels, parsePostTransform, scoreTensor,
+  classifierTypes, scoreTypes,
 } from './ml-common.js';
 
 interface LinearAttrs {
@@ -89,6 +90,12 @@ export const linearOps: OpDef[] = [
       postTransformRows(scores, rows, nOut, a.post);
       return [scoreTensor('float32', scores, [rows, nOut])];
     },
+    infer: ([x], a) => scoreTypes(x, a.nOut, 'float32'),
   }),
-  op<ClassifierAttrs>({ name: 'LinearClassifier', domain: ML, since: 1, parse: parseClassifier, run: (inputs, a) => runClassifier(inputs[0], a) }),
+  op<ClassifierAttrs>({
+    name: 'LinearClassifier', domain: ML, since: 1, parse: parseClassifier,
+    run: (inputs, a) => runClassifier(inputs[0], a),
+    // Scores have one column per class (a binary classifier's single row gives two).
+    infer: ([x], a) => classifierTypes(x, a.labels, a.labels.values.length),
+  }),
 ];

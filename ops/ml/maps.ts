@@ -5,6 +5,7 @@ import { type MapLabel, vectorizeMaps, zipRows } from '../../kernels/ml-maps.js'
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
+import { tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { ML, featureMatrix } from './ml-common.js';
 
@@ -41,6 +42,11 @@ export const mapOps: OpDef[] = [
     name: 'ZipMap', domain: ML, since: 1, values: true,
     parse: (a) => Object.freeze({ labels: labelsOf('ZipMap', a, 'classlabels') }),
     run: (inputs, a) => [runZipMap(inputs[0], a.labels)],
+    // seq(map(string or int64, float)), one map per row.
+    infer: (_inputs, a) => [{
+      kind: 'sequence',
+      elem: { kind: 'map', keyType: typeof a.labels[0] === 'bigint' ? 'int64' : 'string', value: tensorType('float32') },
+    }],
   }),
   op<{ readonly vocab: ReadonlyMap<MapLabel, number> }>({
     name: 'DictVectorizer', domain: ML, since: 1, values: true,
@@ -51,5 +57,7 @@ export const mapOps: OpDef[] = [
       return Object.freeze({ vocab: new Map(words.map((w, i) => [w, i] as [MapLabel, number])) });
     },
     run: (inputs, a) => [runDictVectorizer(inputs[0] as unknown, a.vocab)],
+    // A single map gives one row; a sequence of maps one row per map (count unknown).
+    infer: ([x], a) => [tensorType('float32', [x?.type.kind === 'map' ? 1 : null, a.vocab.size])],
   }),
 ];

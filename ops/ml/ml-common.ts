@@ -2,11 +2,13 @@
 
 import { takeBigIntLabels, takeStringLabels } from '../../kernels/ml-classify.js';
 import { PostTransform, POST_TRANSFORM_NAMES } from '../../kernels/ml-post-transform.js';
-import { isFloatType } from '../../src/dtypes.js';
+import { type DataType, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { floatData } from '../compute.js';
-import type { Attrs } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
+import { shapeOf, tensorType } from '../infer-helpers.js';
+import type { Attrs, InferInput } from '../op-def.js';
 
 export const ML = 'ai.onnx.ml';
 
@@ -67,4 +69,38 @@ export function labelTensor(labels: Labels, classIndex: Int32Array): Tensor {
   const out = new BigInt64Array(n);
   takeBigIntLabels(BigInt64Array.from(labels.values), classIndex, out);
   return new Tensor('int64', out, [n]);
+}
+
+/** The label output's element type. */
+export function labelType(labels: Labels): 'string' | 'int64' {
+  return labels.kind;
+}
+
+/** Row count N of a feature input X ([N, F], or [F] / scalar as one row); undefined if unknown. */
+export function rowsOf(x: InferInput | undefined): Dim | undefined {
+  const s = shapeOf(x);
+  if (!s || s.length > 2) return undefined;
+  return s.length === 2 ? s[0]! : 1;
+}
+
+/** Feature count F of a feature input X; null when unknown. */
+export function colsOf(x: InferInput | undefined): Dim {
+  const s = shapeOf(x);
+  if (!s || s.length > 2) return null;
+  return s.length === 0 ? 1 : s[s.length - 1]!;
+}
+
+/** A classifier's outputs: labels [N] and float32 scores [N, nScores]. */
+export function classifierTypes(x: InferInput | undefined, labels: Labels, nScores: Dim): ValueType[] {
+  const n = rowsOf(x);
+  return [
+    tensorType(labelType(labels), n === undefined ? undefined : [n]),
+    tensorType('float32', n === undefined ? undefined : [n, nScores]),
+  ];
+}
+
+/** A regressor's scores [N, nTargets] of `elemType` (undefined: unknown). */
+export function scoreTypes(x: InferInput | undefined, nTargets: Dim, elemType: DataType | undefined): ValueType[] {
+  const n = rowsOf(x);
+  return [tensorType(elemType, n === undefined ? undefined : [n, nTargets])];
 }

@@ -9,10 +9,12 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { dimAdd, dimProduct, elemOf, knownInts, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { Dim } from '../../src/ir/graph.js';
 import { outputWords, tensorWords } from '../tensor-words.js';
 import { required } from '../op-inputs.js';
-import { ML, featureMatrix } from './ml-common.js';
+import { ML, featureMatrix, rowsOf } from './ml-common.js';
 
 function floatInput(opName: string, t: Tensor | undefined): Tensor {
   const x = required(opName, t, 'X');
@@ -118,15 +120,25 @@ function runFeatureVectorizer(inputs: readonly (Tensor | undefined)[], dimsAttr:
 
 const NORMS = ['MAX', 'L1', 'L2'];
 
+const float32SameShape = sameAs(0, 'float32');
+
 export const preprocessOps: OpDef[] = [
   op({
     name: 'ArrayFeatureExtractor', domain: ML, since: 1,
     run: (inputs) => [runArrayFeatureExtractor(required('ArrayFeatureExtractor', inputs[0], 'X'), required('ArrayFeatureExtractor', inputs[1], 'Y'))],
+    infer: ([x, y]) => {
+      const s = shapeOf(x);
+      const ys = shapeOf(y);
+      const picks: Dim = knownInts(y)?.length ?? (ys ? dimProduct(ys) : null);
+      return [tensorType(elemOf(x),
+        s && (s.length <= 1 ? [1, picks] : [...s.slice(0, -1), picks]))];
+    },
   }),
   op<{ readonly threshold: number }>({
     name: 'Binarizer', domain: ML, since: 1,
     parse: (a) => Object.freeze({ threshold: a.float('threshold', 0) }),
     run: (inputs, a) => [runBinarizer(floatInput('Binarizer', inputs[0]), a.threshold)],
+    infer: sameAs(0),
   }),
   op<ScalerAttrs>({
     name: 'Scaler', domain: ML, since: 1,
@@ -134,6 +146,7 @@ export const preprocessOps: OpDef[] = [
       offset: Float64Array.from(a.floats('offset', [0])), scale: Float64Array.from(a.floats('scale', [1])),
     }),
     run: (inputs, a) => [runScaler(inputs[0], a)],
+    infer: float32SameShape,
   }),
   op<{ readonly kind: NormKind }>({
     name: 'Normalizer', domain: ML, since: 1,
@@ -144,11 +157,15 @@ export const preprocessOps: OpDef[] = [
       return Object.freeze({ kind: kind as NormKind });
     },
     run: (inputs, a) => [runNormalizer(inputs[0], a.kind)],
+    infer: float32SameShape,
   }),
-  op<ImputerAttrs>({ name: 'Imputer', domain: ML, since: 1, parse: parseImputer, run: (inputs, a) => [runImputer(inputs[0], a)] }),
+  op<ImputerAttrs>({
+    name: 'Imputer', domain: ML, since: 1, parse: parseImputer, run: (inputs, a) => [runImputer(inputs[0], a)], infer: sameAs(0),
+  }),
   op<{ readonly dims: readonly number[] }>({
     name: 'FeatureVectorizer', domain: ML, since: 1,
     parse: (a) => Object.freeze({ dims: a.ints('inputdimensions') }),
     run: (inputs, a) => [runFeatureVectorizer(inputs, a.dims)],
+    infer: (inputs, a) => [tensorType('float32', [rowsOf(inputs[0]) ?? null, a.dims.reduce<Dim>((s, d) => dimAdd(s, d), 0)])],
   }),
 ];

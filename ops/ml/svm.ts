@@ -11,7 +11,7 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import {
-  type Labels, ML, featureMatrix, labelTensor, parseLabels, parsePostTransform, scoreTensor,
+  type Labels, ML, classifierTypes, featureMatrix, labelTensor, parseLabels, parsePostTransform, scoreTensor, scoreTypes,
 } from './ml-common.js';
 
 const KERNELS = ['LINEAR', 'POLY', 'RBF', 'SIGMOID'];
@@ -161,7 +161,20 @@ function runClassifier(x: Tensor | undefined, a: ClassifierAttrs): Tensor[] {
   return [labelTensor(a.labels, idx), scoreTensor('float32', dec, [rows, np])];
 }
 
+/** Z's column count, following runClassifier's cases. */
+function classifierScoreCount(a: ClassifierAttrs): number {
+  const nc = a.labels.values.length;
+  if (!a.classStart) return a.rho.length === 1 && nc === 2 ? 2 : a.rho.length;
+  return a.probA && a.probB ? nc : (nc * (nc - 1)) / 2;
+}
+
 export const svmOps: OpDef[] = [
-  op<RegressorAttrs>({ name: 'SVMRegressor', domain: ML, since: 1, parse: parseRegressor, run: (inputs, a) => [runRegressor(inputs[0], a)] }),
-  op<ClassifierAttrs>({ name: 'SVMClassifier', domain: ML, since: 1, parse: parseClassifier, run: (inputs, a) => runClassifier(inputs[0], a) }),
+  op<RegressorAttrs>({
+    name: 'SVMRegressor', domain: ML, since: 1, parse: parseRegressor, run: (inputs, a) => [runRegressor(inputs[0], a)],
+    infer: ([x]) => scoreTypes(x, 1, 'float32'),
+  }),
+  op<ClassifierAttrs>({
+    name: 'SVMClassifier', domain: ML, since: 1, parse: parseClassifier, run: (inputs, a) => runClassifier(inputs[0], a),
+    infer: ([x], a) => classifierTypes(x, a.labels, classifierScoreCount(a)),
+  }),
 ];

@@ -11,9 +11,11 @@ import {
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { floatTensor } from '../compute.js';
+import { elemOf } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import {
-  type Labels, ML, featureMatrix, floatsOrTensor, labelTensor, parseLabels, parsePostTransform, scoreTensor,
+  type Labels, ML, classifierTypes, featureMatrix, floatsOrTensor, labelTensor, parseLabels, parsePostTransform, scoreTensor,
+  scoreTypes,
 } from './ml-common.js';
 
 function checked(opName: string, e: FlatEnsemble, nTargets: number): FlatEnsemble {
@@ -276,11 +278,17 @@ export const treeEnsembleOps: OpDef[] = [
       if (!inputs[0]) throw new InvalidNodeError('TreeEnsemble: input X is missing');
       return [runTreeEnsemble(inputs[0], a)];
     },
+    infer: ([x], a) => {
+      const t = elemOf(x);
+      return scoreTypes(x, a.nTargets, t === 'float64' || t === 'float16' ? t : t === undefined ? undefined : 'float32');
+    },
   }),
   ...[1, 3].map((since) => op<RegressorAttrs>({
     name: 'TreeEnsembleRegressor', domain: ML, since, parse: parseRegressor, run: (inputs, a) => [runRegressor(inputs[0], a)],
+    infer: ([x], a) => scoreTypes(x, a.nTargets, 'float32'),
   })),
   ...[1, 3].map((since) => op<ClassifierAttrs>({
     name: 'TreeEnsembleClassifier', domain: ML, since, parse: parseClassifier, run: (inputs, a) => runClassifier(inputs[0], a),
+    infer: ([x], a) => classifierTypes(x, a.labels, a.nTargets),
   })),
 ];

@@ -5,6 +5,7 @@ import { copyBytes, reinterpretSmallBits } from '../../kernels/bitcast.js';
 import { DATA_TYPES, type DataType, type NumericArray, type BigArray, allocate, dataTypeFromOnnx } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
+import { shapeOf, tensorType } from '../infer-helpers.js';
 import { type OpDef, op } from '../op-def.js';
 
 interface BitCastAttrs {
@@ -48,5 +49,6 @@ export const bitcastOps: OpDef[] = [
       if (x === undefined) throw new InvalidNodeError('BitCast: input is required');
       return [bitcast(x, attrs.to)];
     },
+    infer: ([x], attrs) => [tensorType(attrs.to, shapeOf(x))],
   }),
 ];

@@ -10,6 +10,7 @@ import { Tensor } from '../../src/tensor.js';
 import { type PixelFormat, convertPixels } from '../../kernels/image/color.js';
 import { decodeImage } from '../../kernels/image/decode-image.js';
 import { ImageDecodeError } from '../../kernels/image/image-error.js';
+import { tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 
 interface ImageDecoderAttrs {
@@ -48,5 +49,8 @@ export const imageDecoderOps: OpDef[] = [
       convertPixels(img, attrs.pixelFormat, out);
       return [new Tensor('uint8', out, [img.height, img.width, channels])];
     },
+    infer: (_inputs, attrs, ctx) => [
+      tensorType('uint8', [ctx.dataDim('height'), ctx.dataDim('width'), attrs.pixelFormat === 'Grayscale' ? 1 : 3]),
+    ],
   }),
 ];

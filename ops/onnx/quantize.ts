@@ -17,7 +17,8 @@ import { type DataType, allocate, dataTypeFromOnnx, isFloatType } from '../../sr
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferFn, type OpDef, op } from '../op-def.js';
 
 const INT_RANGES: Partial<Record<DataType, readonly [number, number]>> = {
   uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767],
@@ -206,11 +207,23 @@ function dynamicQuantize(inputs: readonly (Tensor | undefined)[]): Tensor[] {
   ];
 }
 
+/** y has x's shape; its type is the zero point's, else output_dtype, else uint8. */
+const inferQuantize: InferFn<QuantAttrs> = ([x, , zp], attrs) => {
+  const elem = zp !== undefined ? elemOf(zp) : (attrs.outputDtype ?? 'uint8');
+  return [tensorType(elem, shapeOf(x))];
+};
+
+/** y has x's shape; its type is output_dtype, else the scale's. */
+const inferDequantize: InferFn<QuantAttrs> = ([x, scale], attrs) => [
+  tensorType(attrs.outputDtype ?? elemOf(scale), shapeOf(x)),
+];
+
 function quantizeDef(since: number): OpDef {
   return op<QuantAttrs>({
     name: 'QuantizeLinear', since,
     parse: (a) => parseQuant('QuantizeLinear', a, since),
     run: (inputs, attrs) => [quantize(inputs, attrs)],
+    infer: inferQuantize,
   });
 }
 
@@ -219,11 +232,16 @@ function dequantizeDef(since: number): OpDef {
     name: 'DequantizeLinear', since,
     parse: (a) => parseQuant('DequantizeLinear', a, since),
     run: (inputs, attrs) => [dequantize(inputs, attrs)],
+    infer: inferDequantize,
   });
 }
 
 export const quantizeOps: OpDef[] = [
   ...[10, 13, 19, 21, 23].map(quantizeDef),
   ...[10, 13, 19, 21, 23].map(dequantizeDef),
-  op({ name: 'DynamicQuantizeLinear', since: 11, run: (inputs) => dynamicQuantize(inputs) }),
+  op({
+    name: 'DynamicQuantizeLinear', since: 11,
+    run: (inputs) => dynamicQuantize(inputs),
+    infer: ([x]) => [tensorType('uint8', shapeOf(x)), tensorType('float32', []), tensorType('uint8', [])],
+  }),
 ];

@@ -16,6 +16,7 @@ import { type DataType, allocate, dataTypeFromOnnx, isFloatType } from '../../sr
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { elemOf, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 
 const seedView = new DataView(new ArrayBuffer(8));
@@ -85,6 +86,7 @@ function distribution(name: string, kind: Kind): OpDef {
     name, since: 1,
     parse: (a) => parseDist(name, kind, a, false),
     run: (_inputs, attrs) => [sample(kind, attrs, floatOutputType(name, attrs.dtype!), attrs.shape!)],
+    infer: (_inputs, attrs) => [tensorType(attrs.dtype, attrs.shape)],
   });
 }
 
@@ -97,6 +99,7 @@ function distributionLike(name: string, kind: Kind): OpDef {
       if (x === undefined) throw new InvalidNodeError(`${name}: input is required`);
       return [sample(kind, attrs, floatOutputType(name, attrs.dtype ?? x.type), x.dims)];
     },
+    infer: ([x], attrs) => [tensorType(attrs.dtype ?? elemOf(x), shapeOf(x))],
   });
 }
 
@@ -150,6 +153,7 @@ export const randomOps: OpDef[] = [
       if (x === undefined || !isFloatType(x.type)) throw new InvalidNodeError('Bernoulli: input must be a float tensor');
       return [bernoulli(x, attrs)];
     },
+    infer: ([x], attrs) => [tensorType(attrs.dtype ?? elemOf(x), shapeOf(x))],
   }),
   op<MultinomialAttrs>({
     name: 'Multinomial', since: 7,
@@ -164,6 +168,10 @@ export const randomOps: OpDef[] = [
       const x = inputs[0];
       if (x === undefined || !isFloatType(x.type)) throw new InvalidNodeError('Multinomial: input must be a float tensor');
       return [multinomial(x, attrs)];
+    },
+    infer: ([x], attrs) => {
+      const s = shapeOf(x);
+      return [tensorType(attrs.dtype, s?.length === 2 ? [s[0]!, attrs.sampleSize] : [null, attrs.sampleSize])];
     },
   }),
 ];

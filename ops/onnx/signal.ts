@@ -12,7 +12,9 @@ import { type DataType, allocate, dataTypeFromOnnx, isFloatType } from '../../sr
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { elemOf, knownDims, knownInts, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
+import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
+import type { Dim, ValueType } from '../../src/ir/graph.js';
 
 function scalarInt(name: string, t: Tensor | undefined, what: string): number {
   if (t === undefined || t.size !== 1 || !(t.type.startsWith('int') || t.type.startsWith('uint'))) {
@@ -97,6 +99,58 @@ function parseDft(a: Attrs, withAxis: boolean): DftAttrs {
   return Object.freeze({ axis: withAxis ? a.int('axis', 1) : undefined, inverse: inverse !== 0, onesided: onesided !== 0 });
 }
 
+/** The single value of a known integer scalar input, else undefined. */
+function knownScalar(inp: InferInput | undefined): number | undefined {
+  const v = knownInts(inp);
+  return v?.length === 1 ? v[0] : undefined;
+}
+
+/** A scalar input's value as a dim: a number, a symbolic dim it holds, or null. */
+function knownDim(inp: InferInput | undefined): Dim {
+  const v = knownDims(inp);
+  return v?.length === 1 ? v[0]! : null;
+}
+
+/** DFT's output type; `axis` undefined means given as an input whose value is unknown. */
+function inferDft(x: InferInput | undefined, dftLength: InferInput | undefined, axisValue: number | undefined, attrs: DftAttrs): ValueType {
+  const shape = shapeOf(x);
+  if (!shape || shape.length < 2) return tensorType(elemOf(x));
+  const rank = shape.length;
+  const irfft = attrs.inverse && attrs.onesided;
+  const last = irfft ? 1 : 2;
+  if (axisValue === undefined) {
+    // Axis unknown: a full-length complex transform keeps every dim but the last.
+    const keep = dftLength === undefined && !attrs.onesided;
+    return tensorType(elemOf(x), shape.map((d, i) => (i === rank - 1 ? last : keep ? d : null)));
+  }
+  const axis = normAxis(axisValue, rank);
+  const axisLen = shape[axis]!;
+  let n: Dim;
+  if (dftLength !== undefined) n = knownScalar(dftLength) ?? null;
+  else if (irfft) n = typeof axisLen === 'number' ? 2 * (axisLen - 1) : null;
+  else n = axisLen;
+  let outLen: Dim = n;
+  if (!irfft && attrs.onesided) outLen = typeof n === 'number' ? Math.floor(n / 2) + 1 : null;
+  return tensorType(elemOf(x), shape.map((d, i) => (i === axis ? outLen : i === rank - 1 ? last : d)));
+}
+
+function inferStft(inputs: readonly (InferInput | undefined)[], onesided: boolean): ValueType {
+  const [x, stepIn, window, lengthIn] = inputs;
+  const shape = shapeOf(x);
+  if (!shape || shape.length !== 3) return tensorType(elemOf(x), shape && [null, null, null, 2]);
+  const [batch, length] = shape as [Dim, Dim];
+  const step = knownScalar(stepIn);
+  let frameLength: Dim;
+  if (lengthIn !== undefined) frameLength = knownScalar(lengthIn) ?? null;
+  else if (window !== undefined) frameLength = shapeOf(window)?.[0] ?? null;
+  else frameLength = length;
+  const frames = typeof length === 'number' && typeof frameLength === 'number' && step !== undefined && step > 0
+    ? Math.floor((length - frameLength) / step) + 1 : null;
+  let bins: Dim = frameLength;
+  if (onesided) bins = typeof frameLength === 'number' ? Math.floor(frameLength / 2) + 1 : null;
+  return tensorType(elemOf(x), [batch, frames, bins, 2]);
+}
+
 // ---- STFT ----
 
 function stft(inputs: readonly (Tensor | undefined)[], onesided: boolean): Tensor {
@@ -145,6 +199,7 @@ function windowOp(name: string, kind: WindowKind): OpDef {
       cosineWindow(kind, attrs.periodic, out);
       return [typedTensor(attrs.outputType, out, [size])];
     },
+    infer: ([size], attrs) => [tensorType(attrs.outputType, [knownDim(size)])],
   });
 }
 
@@ -153,6 +208,7 @@ export const signalOps: OpDef[] = [
     name: 'DFT', since: 17,
     parse: (a) => parseDft(a, true),
     run: (inputs, attrs) => [dft(signalInput('DFT', inputs[0]), inputs[1], attrs.axis!, attrs)],
+    infer: ([x, n], attrs) => [inferDft(x, n, attrs.axis!, attrs)],
   }),
   op<DftAttrs>({
     name: 'DFT', since: 20,
@@ -161,11 +217,13 @@ export const signalOps: OpDef[] = [
       const axis = inputs[2] === undefined ? -2 : scalarInt('DFT', inputs[2], 'axis');
       return [dft(signalInput('DFT', inputs[0]), inputs[1], axis, attrs)];
     },
+    infer: ([x, n, axis], attrs) => [inferDft(x, n, axis === undefined ? -2 : knownScalar(axis), attrs)],
   }),
   op<{ readonly onesided: boolean }>({
     name: 'STFT', since: 17,
     parse: (a) => Object.freeze({ onesided: a.int('onesided', 1) !== 0 }),
     run: (inputs, attrs) => [stft(inputs, attrs.onesided)],
+    infer: (inputs, attrs) => [inferStft(inputs, attrs.onesided)],
   }),
   windowOp('HannWindow', 'hann'),
   windowOp('HammingWindow', 'hamming'),
@@ -187,6 +245,10 @@ export const signalOps: OpDef[] = [
       const out = new Float64Array(rows * bins);
       melWeightMatrix(bins, dftLength, sampleRate, lower, upper, out);
       return [typedTensor(attrs.outputType, out, [rows, bins])];
+    },
+    infer: ([bins, dftLength], attrs) => {
+      const n = knownScalar(dftLength);
+      return [tensorType(attrs.outputType, [n === undefined ? null : Math.floor(n / 2) + 1, knownDim(bins)])];
     },
   }),
 ];

@@ -12,6 +12,7 @@ import {
 } from '../../kernels/tfidf.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
+import { broadcastOf, dimProduct, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { required } from '../op-inputs.js';
 
@@ -192,17 +193,31 @@ export const stringOps: OpDef[] = [
     since: 10,
     parse: parseNormalizer,
     run: (inputs, a) => [runNormalizer(stringInput('StringNormalizer', inputs[0], 'X'), a)],
+    // Without stopwords every string is kept; with them the length depends on the data.
+    infer: ([x], a, ctx) => {
+      const s = shapeOf(x);
+      if (!s || a.stopwords.size === 0) return [tensorType('string', s)];
+      const c = ctx.dataDim('C');
+      return [tensorType('string', s.length === 2 ? [1, c] : [c])];
+    },
   }),
   op({
     name: 'StringConcat',
     since: 20,
     run: (inputs) => [runConcat(stringInput('StringConcat', inputs[0], 'X'), stringInput('StringConcat', inputs[1], 'Y'))],
+    infer: broadcastOf('string', [0, 1]),
   }),
   op<SplitAttrs>({
     name: 'StringSplit',
     since: 20,
     parse: (a) => Object.freeze({ delimiter: a.string('delimiter', ''), maxsplit: a.has('maxsplit') ? a.int('maxsplit') : -1 }),
     run: (inputs, a) => runSplit(stringInput('StringSplit', inputs[0], 'X'), a),
+    infer: ([x], _a, ctx) => {
+      const s = shapeOf(x);
+      // The width is the most pieces any string splits into: data-dependent, 0 for no strings.
+      const width = s && dimProduct(s) === 0 ? 0 : ctx.dataDim('max_splits');
+      return [tensorType('string', s && [...s, width]), tensorType('int64', s)];
+    },
   }),
   op<{ readonly re: RegExp }>({
     name: 'RegexFullMatch',
@@ -214,11 +229,17 @@ export const stringOps: OpDef[] = [
       regexFullMatch(x.data as string[], a.re, out);
       return [new Tensor('bool', out, x.dims)];
     },
+    infer: sameAs(0, 'bool'),
   }),
   op<TfIdfAttrs>({
     name: 'TfIdfVectorizer',
     since: 9,
     parse: parseTfIdf,
     run: (inputs, a) => [runTfIdf(required('TfIdfVectorizer', inputs[0], 'X'), a)],
+    infer: ([x], a) => {
+      const s = shapeOf(x);
+      if (!s) return [tensorType('float32')];
+      return [tensorType('float32', s.length === 2 ? [s[0]!, a.outWidth] : [a.outWidth])];
+    },
   }),
 ];

@@ -10,7 +10,7 @@ import { isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
-import { type OpDef, op } from '../op-def.js';
+import { type InferFn, type OpDef, op } from '../op-def.js';
 
 const DOMAIN = 'ai.onnx.preview.training';
 
@@ -52,6 +52,19 @@ interface AdamAttrs {
   readonly normCoefficient: number; readonly normCoefficientPost: number;
 }
 
+/**
+ * Optimizer outputs: of inputs 2.. split into `kinds` groups, the updated groups `updated` in order,
+ * each output with its input's type.
+ */
+function inferGroups(kinds: number, updated: readonly number[]): InferFn<unknown> {
+  return (inputs) => {
+    const rest = inputs.slice(2);
+    if (rest.length === 0 || rest.length % kinds !== 0) return [];
+    const n = rest.length / kinds;
+    return updated.flatMap((k) => rest.slice(k * n, (k + 1) * n).map((x) => x?.type));
+  };
+}
+
 function buffers(t: Tensor, count: number): OptimizerArray[] {
   return Array.from({ length: count }, () => allocFloat(t.type, t.size));
 }
@@ -78,6 +91,7 @@ export const trainingOps: OpDef[] = [
       });
       return [...xOut, ...hOut];
     },
+    infer: inferGroups(3, [0, 2]),
   }),
   op<MomentumAttrs>({
     name: 'Momentum', domain: DOMAIN, since: 1,
@@ -107,6 +121,7 @@ export const trainingOps: OpDef[] = [
       });
       return [...xOut, ...vOut];
     },
+    infer: inferGroups(3, [0, 2]),
   }),
   op<AdamAttrs>({
     name: 'Adam', domain: DOMAIN, since: 1,
@@ -134,5 +149,6 @@ export const trainingOps: OpDef[] = [
       });
       return [...xOut, ...vOut, ...hOut];
     },
+    infer: inferGroups(4, [0, 2, 3]),
   }),
 ];
