@@ -4,7 +4,6 @@
 import {
   bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16,
 } from '../kernels/float16.js';
-import { shapeSize } from '../kernels/strides.js';
 import type { DataType } from '../src/dtypes.js';
 import { InvalidNodeError } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
@@ -66,9 +65,3 @@ export function int64Tensor(values: readonly number[], dims: readonly number[] =
   return new Tensor('int64', out, dims);
 }
 
-/** A new tensor of `type` and `dims` holding the same element order as `src` (a copy of data). */
-export function emptyLike(type: DataType, dims: readonly number[]): Tensor {
-  return Tensor.zeros(type, dims);
-}
-
-export { shapeSize };

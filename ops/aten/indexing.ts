@@ -11,7 +11,7 @@ import { Tensor } from '../../src/tensor.js';
 import { broadcastShapes } from '../../kernels/broadcast.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import { boolArg, dimArg, intArg, scalarArg, strArg, tensorArg, tensorItem } from './args.js';
-import { aten, assignInPlace, shapeTensor, withInPlace } from './define.js';
+import { aten, shapeTensor, withInPlace } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
 import { permute } from './shape.js';

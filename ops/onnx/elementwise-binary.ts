@@ -10,7 +10,7 @@ import { broadcastCopy, broadcastPlan } from '../../kernels/elementwise-binary-p
 import { powKernel, type PowArray } from '../../kernels/elementwise-binary-pow.js';
 import { whereKernel } from '../../kernels/elementwise-binary-where.js';
 import {
-  type FloatArray, type FloatBinaryOp, type IntArray, type IntBinaryOp,
+  type FloatBinaryOp, type IntArray, type IntBinaryOp,
   binaryFloat, binaryInt, bitwiseNotInt,
 } from '../../kernels/elementwise-binary.js';
 import { DATA_TYPES, type DataType, allocate, isBigIntType, isFloatType, isIntegerType } from '../../src/dtypes.js';

@@ -11,12 +11,6 @@ import { softmaxOps } from '../../ops/onnx/softmax.js';
 // ------------------------------------------------------------------ references
 
 /** Row-major strides of `dims`. */
-function strides(dims: number[]): number[] {
-  const s = dims.map(() => 1);
-  for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
-  return s;
-}
-
 /** For every element of a [outer, n, inner] view, the flat indices of its row. */
 function rows(outer: number, n: number, inner: number): number[][] {
   const out: number[][] = [];

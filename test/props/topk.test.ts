@@ -148,9 +148,9 @@ describe('argsortByKeys', () => {
         const idx = Int32Array.from({ length: n }, (_, i) => i);
         const got = Array.from(argsortByKeys(keys, idx, new Int32Array(n), n, descending, nanFirst).subarray(0, n));
         // Reference: group NaN apart, order numbers with a comparator, ties by index.
-        const nums = vals.map((v, i) => i).filter((i) => !Number.isNaN(vals[i]!))
+        const nums = vals.map((_, i) => i).filter((i) => !Number.isNaN(vals[i]!))
           .sort((a, b) => (descending ? vals[b]! - vals[a]! : vals[a]! - vals[b]!) || a - b);
-        const nans = vals.map((v, i) => i).filter((i) => Number.isNaN(vals[i]!));
+        const nans = vals.map((_, i) => i).filter((i) => Number.isNaN(vals[i]!));
         expect(got).toEqual(nanFirst ? [...nans, ...nums] : [...nums, ...nans]);
       },
     ), { numRuns: 300 });

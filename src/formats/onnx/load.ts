@@ -8,7 +8,7 @@ import type {
 import { canonicalDomain } from '../../ir/graph.js';
 import { Tensor } from '../../tensor.js';
 import {
-  type ExternalBytes, densify, dimsOf, externalEntries, sparseFromProto, tensorFromProto,
+  type ExternalBytes, densify, externalEntries, sparseFromProto, tensorFromProto,
 } from './tensor-proto.js';
 import { type Msg, decodeMessage } from './wire.js';
 
