@@ -1,0 +1,3 @@
+// workerd data modules (see workerd.test.ts): imported as ArrayBuffers.
+declare module '*.onnx' { const bytes: ArrayBuffer; export default bytes; }
+declare module '*.npy' { const bytes: ArrayBuffer; export default bytes; }
