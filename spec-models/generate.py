@@ -100,3 +100,11 @@ if __name__ == '__main__':
     # ONNX exports of torchvision CNNs, a GPT-style decoder and an LSTM (issue 5); files over
     # ~5 MB land in onnx/large/, which is git-ignored and regenerated here.
     runpy.run_path(os.path.join(here, 'onnx_models.py'), run_name='__main__')
+    # TorchScript archives (issue 4): feature modules and models, scripted and traced; torchvision
+    # archives go to torchscript/large/ (git-ignored). Then the aten op cases and traced graphs,
+    # the scikit-learn references for ai.onnx.ml, and the image-decoder fixtures (needs PIL).
+    sys.path.insert(0, here)  # aten_graphs.py imports aten_gpt.py
+    for script in ('torchscript_models.py', 'aten_cases.py', 'aten_graphs.py', 'sklearn_models.py',
+                   'image_fixtures.py'):
+        sys.argv = [script]
+        runpy.run_path(os.path.join(here, script), run_name='__main__')
