@@ -14,6 +14,7 @@ import { cumsumOps } from './cumsum.js';
 import { topkOps } from './topk.js';
 import { einsumOps } from './einsum.js';
 import { shapeOps } from './shape.js';
+import { dropoutOps } from './dropout.js';
 import { movementOps } from './movement.js';
 import { gatherScatterOps } from './gather-scatter.js';
 import { resizeOps } from './resize.js';
@@ -50,6 +51,7 @@ export const onnxOps: readonly OpDef[] = [
   ...topkOps,
   ...einsumOps,
   ...shapeOps,
+  ...dropoutOps,
   ...movementOps,
   ...gatherScatterOps,
   ...resizeOps,

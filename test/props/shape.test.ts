@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shapeOps } from '../../ops/onnx/shape.js';
+import { dropoutOps } from '../../ops/onnx/dropout.js';
 import { Attrs, type OpDef } from '../../ops/op-def.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
@@ -14,7 +15,7 @@ import { Tensor } from '../../src/tensor.js';
 function runOp(
   name: string, opset: number, inputs: (Tensor | undefined)[], attrs: Record<string, Attribute> = {}, nOut = 1,
 ): Tensor[] {
-  const defs = shapeOps.filter((d) => d.name === name && d.since <= opset);
+  const defs = [...shapeOps, ...dropoutOps].filter((d) => d.name === name && d.since <= opset);
   const def: OpDef = defs.reduce((a, b) => (b.since > a.since ? b : a));
   const map = new Map<string, Attribute>(Object.entries(attrs));
   const node: Node = {
