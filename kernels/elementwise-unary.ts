@@ -2,6 +2,7 @@
 // Abs/Neg/Sign/Relu, Clip, and the predicates IsNaN/IsInf/Not. One loop per op; the switch
 // that picks it sits outside the loop. Outputs are caller-allocated and may alias inputs.
 
+import { roundHalfEven } from './rounding.js';
 import { erf } from './elementwise-unary-erf.js';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -13,14 +14,6 @@ export type UnaryFloatOp =
   | 'Sin' | 'Cos' | 'Tan' | 'Asin' | 'Acos' | 'Atan'
   | 'Sinh' | 'Cosh' | 'Asinh' | 'Acosh' | 'Atanh'
   | 'Sign' | 'Floor' | 'Ceil' | 'Round';
-
-/** Round half to even, keeping the sign of zero (numpy.round). */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  const r = d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-  return r === 0 ? v * 0 : r;
-}
 
 /** Sign with NaN propagated and zero kept as zero. */
 function sign(v: number): number {

@@ -9,6 +9,8 @@
 //   fnuz  (float8e4m3fnuz, float8e5m2fnuz): no Inf, no -0; NaN is 0x80; overflow -> NaN, or ±max.
 //   none  (float4e2m1): no Inf, no NaN; always saturates; NaN becomes 0b1000 as the reference does.
 
+import { roundHalfEven } from './rounding.js';
+
 export type SpecialValues = 'ieee' | 'fn' | 'fnuz' | 'none';
 
 export interface MinifloatFormat {
@@ -75,15 +77,6 @@ function exponentOf(a: number): number {
   if (2 ** e > a) e -= 1;
   else if (2 ** (e + 1) <= a) e += 1;
   return e;
-}
-
-/** Round half to even of a non-negative double. */
-function roundHalfEven(n: number): number {
-  const f = Math.floor(n);
-  const d = n - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**

@@ -15,6 +15,8 @@
 // Non-finite coordinates: with zeros padding the point reads 0; otherwise a NaN coordinate gives
 // NaN (an infinite one is clamped by border and gives NaN under reflection).
 
+import { roundHalfEven } from './rounding.js';
+
 export type FloatArray = Float32Array | Float64Array;
 export type GridMode = 'nearest' | 'linear' | 'cubic';
 export type GridPadding = 'zeros' | 'border' | 'reflection';
@@ -63,12 +65,6 @@ export function reflectCoordinate(x: number, lo: number, hi: number): number {
     return n % 2 === 0 ? hi - r : lo + r;
   }
   return x;
-}
-
-/** Round half to even (C's nearbyint in the default rounding mode). */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** The source index a tap at integer i reads, or -1 for a zero. */

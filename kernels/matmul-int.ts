@@ -3,6 +3,7 @@
 // Quantized products run through the float64 kernels: 8-bit differences multiply exactly and
 // sums stay exact below 2^53, far beyond any real K.
 
+import { roundHalfEven } from './rounding.js';
 import { float16BitsToNumber, numberToFloat16Bits, bfloat16BitsToNumber, numberToBfloat16Bits } from './float16.js';
 
 /** Integer matrix layouts: dense row-major with offsets, as MatMul needs. */
@@ -97,12 +98,6 @@ export function combineScales(
     const ab = roundTo(a[aIndex === null ? 0 : aIndex[i]!]! * b[bIndex === null ? 0 : bIndex[i]!]!, precision);
     out[i] = roundTo(ab / y, precision);
   }
-}
-
-/** Round half to even (numpy.rint / numpy.round). */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**

@@ -10,6 +10,7 @@
 // Rounding is half to even (numpy.rint). Integer targets saturate to [lo, hi]; ±Inf saturate to
 // the matching end and NaN quantizes to the zero point (numpy's int cast of NaN is undefined).
 
+import { roundHalfEven } from './rounding.js';
 import { numberToBfloat16Bits, numberToFloat16Bits, bfloat16BitsToNumber, float16BitsToNumber } from './float16.js';
 
 export interface QuantLayout {
@@ -84,12 +85,7 @@ export function roundAddZeroPointSaturate(
         const z = zp === null ? 0 : zp[base + r * sInner]!;
         let y: number;
         if (v !== v) y = z;
-        else {
-          const f = Math.floor(v);
-          const d = v - f;
-          // half to even; d is NaN only for ±Inf, where f itself is ±Inf
-          y = (d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f) + z;
-        }
+        else y = roundHalfEven(v) + z;
         out[i] = y < lo ? lo : y > hi ? hi : y;
       }
     }
