@@ -31,9 +31,20 @@ export class GraphError extends TesseraError {
   override readonly code = 'GRAPH';
 }
 
-/** A size, depth or count limit was exceeded. */
+/**
+ * A size, depth, count or time limit was exceeded. `limit` names the limit (e.g. 'maxTensorElements',
+ * see ResourceLimits), `value` what was asked for and `max` the limit in force, when known.
+ */
 export class ResourceLimitError extends TesseraError {
   override readonly code = 'RESOURCE_LIMIT';
+  constructor(message: string, readonly limit: string = '', readonly value: number = NaN, readonly max: number = NaN) {
+    super(message);
+  }
+}
+
+/** A run was cancelled through its AbortSignal; the session stays usable. */
+export class RunCancelledError extends TesseraError {
+  override readonly code = 'CANCELLED';
 }
 
 /** An operator failed while running; wraps the cause with the node that failed. */

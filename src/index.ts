@@ -6,8 +6,9 @@ export type { DataType, TensorData } from './dtypes.js';
 export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
-  ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError,
+  ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
 } from './errors.js';
+export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './runtime/session.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';

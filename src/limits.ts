@@ -1,0 +1,134 @@
+// One budget for everything a model file can make tessera do: memory, tensor sizes, graph size,
+// loop iterations, TorchScript container sizes, nesting depth and wall time. The same names are
+// accepted by InferenceSession.create, torchLoad, loadTorchScript and the CLI (--max-memory, ...).
+// A breach is a ResourceLimitError naming the limit, where it happened and the value that broke it.
+
+import { InvalidArgumentError, ResourceLimitError, RunCancelledError } from './errors.js';
+
+export interface ResourceLimits {
+  /** Bytes a session may hold at once: weights, external data and live activations. */
+  readonly maxMemoryBytes: number;
+  /** Elements of any one tensor (or TorchScript list/string/dict). */
+  readonly maxTensorElements: number;
+  /** Nodes in one graph, subgraphs and functions counted separately. */
+  readonly maxNodes: number;
+  /** Iterations of one ONNX Loop/Scan or one TorchScript loop. */
+  readonly maxLoopIterations: number;
+  /** Elements of one TorchScript list, characters of one string, entries of one dict. */
+  readonly maxSequenceLength: number;
+  /** Nesting: parser depth, call depth, subgraph depth, pickle/protobuf nesting. */
+  readonly maxRecursionDepth: number;
+  /** Wall time of one run in milliseconds; 0 means no limit. */
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ResourceLimits = Object.freeze({
+  maxMemoryBytes: 4 * 2 ** 30,
+  maxTensorElements: 2 ** 28,
+  maxNodes: 1_000_000,
+  maxLoopIterations: 1_000_000,
+  maxSequenceLength: 2 ** 24,
+  maxRecursionDepth: 500,
+  timeoutMs: 0,
+});
+
+const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as (keyof ResourceLimits)[];
+
+/** The defaults with `overrides` applied; every override must be a non-negative number. */
+export function resolveLimits(overrides?: Partial<ResourceLimits>): ResourceLimits {
+  if (overrides === undefined) return DEFAULT_LIMITS;
+  if (overrides === null || typeof overrides !== 'object') {
+    throw new InvalidArgumentError(`limits: expected an object such as { maxMemoryBytes: 2 ** 30 }, got ${overrides === null ? 'null' : typeof overrides}`);
+  }
+  const out: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(overrides)) {
+    if (!(LIMIT_NAMES as string[]).includes(key)) {
+      throw new InvalidArgumentError(`limits: unknown limit '${key}' (known: ${LIMIT_NAMES.join(', ')})`);
+    }
+    const v = (overrides as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`limits.${key}: expected a non-negative number, got ${String(v)}`);
+    out[key] = v;
+  }
+  return Object.freeze(out) as unknown as ResourceLimits;
+}
+
+/** Throws a ResourceLimitError when `value` exceeds `limits[limit]`. `where` names the node, op or source line. */
+export function checkLimit(limits: ResourceLimits, limit: keyof ResourceLimits, value: number, where: string): void {
+  const max = limits[limit];
+  if (value > max) throw new ResourceLimitError(`${where}: ${describe(limit, value)} exceeds the limit ${limit} = ${max}`, limit, value, max);
+}
+
+function describe(limit: keyof ResourceLimits, value: number): string {
+  switch (limit) {
+    case 'maxMemoryBytes': return `${value} bytes`;
+    case 'maxTensorElements': return `${value} elements`;
+    case 'maxNodes': return `${value} nodes`;
+    case 'maxLoopIterations': return `${value} iterations`;
+    case 'maxSequenceLength': return `a length of ${value}`;
+    case 'maxRecursionDepth': return `nesting depth ${value}`;
+    case 'timeoutMs': return `${value} ms`;
+  }
+}
+
+/** Per-run options shared by ONNX and TorchScript sessions. */
+export interface RunControlOptions {
+  /** Cancels the run between nodes, per loop iteration and per batch of TorchScript statements. */
+  readonly signal?: AbortSignal;
+  /** Wall time for this run in ms; overrides limits.timeoutMs. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Watches one run: cancellation, the deadline, and the limits. `poll` is cheap enough to call per
+ * node or per loop iteration: it reads the clock only every 64th call.
+ */
+export class RunControl {
+  private readonly deadline: number;
+  private calls = 0;
+  constructor(readonly limits: ResourceLimits, private readonly signal?: AbortSignal, timeoutMs?: number) {
+    const t = timeoutMs ?? limits.timeoutMs;
+    if (typeof t !== 'number' || !(t >= 0)) throw new InvalidArgumentError(`timeoutMs: expected a non-negative number, got ${String(t)}`);
+    this.timeoutMs = t;
+    this.deadline = t > 0 ? now() + t : Infinity;
+  }
+  readonly timeoutMs: number;
+
+  /** Throws RunCancelledError when the signal fired, ResourceLimitError when the deadline passed. */
+  poll(where: string): void {
+    if (this.signal?.aborted) throw new RunCancelledError(`${where}: the run was cancelled${reasonOf(this.signal)}`);
+    if (this.deadline !== Infinity && (++this.calls & 63) === 0) this.checkClock(where);
+  }
+
+  /** Like poll, but always reads the clock (for points that may be far apart). */
+  pollNow(where: string): void {
+    if (this.signal?.aborted) throw new RunCancelledError(`${where}: the run was cancelled${reasonOf(this.signal)}`);
+    if (this.deadline !== Infinity) this.checkClock(where);
+  }
+
+  private checkClock(where: string): void {
+    const t = now();
+    if (t > this.deadline) {
+      const elapsed = Math.round(t - this.deadline + this.timeoutMs);
+      throw new ResourceLimitError(`${where}: the run took ${elapsed} ms, over its time limit of ${this.timeoutMs} ms`, 'timeoutMs', elapsed, this.timeoutMs);
+    }
+  }
+
+  check(limit: keyof ResourceLimits, value: number, where: string): void {
+    checkLimit(this.limits, limit, value, where);
+  }
+}
+
+/** A control with the default limits and no signal, for callers that have none. */
+export const UNCONTROLLED = new RunControl(DEFAULT_LIMITS);
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r = signal.reason as unknown;
+  if (r === undefined) return '';
+  if (r instanceof Error) return r.name === 'AbortError' ? '' : ` (${r.message})`;
+  return ` (${String(r)})`;
+}
