@@ -1,11 +1,8 @@
-// Reads the official ONNX backend test cases (../shared/onnx-backend-tests) and runs them.
+// Reads the official ONNX backend test cases (see suite-source.ts for where from) and runs them.
 // Input i of a case feeds the i-th graph input that is not an initializer; outputs are
-// compared like the upstream runner: rtol 1e-3, atol 1e-7, NaN equals NaN, strings exact.
+// compared like the upstream runner (numpy's assert_allclose, test/helpers/allclose.ts): rtol 1e-3,
+// atol 1e-7, infinities by position and sign, NaN equals NaN, dtype and shape checked, strings exact.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { float16BitsToNumber, bfloat16BitsToNumber } from '../../kernels/float16.js';
 import { decodeMessage, type Msg } from '../../src/formats/onnx/wire.js';
 import { tensorFromProto } from '../../src/formats/onnx/tensor-proto.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
@@ -13,25 +10,26 @@ import type { ValueType } from '../../src/ir/graph.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
+import { compareTensors } from '../helpers/allclose.js';
+import { suite } from './suite-source.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** Repo root, from either test/conformance (tsx, vitest) or dist/test/conformance (built). */
-const root = [resolve(here, '../..'), resolve(here, '../../..')].find((p) => existsSync(join(p, 'package.json')))!;
-export const SUITE_DIR = process.env.TESSERA_ONNX_TESTS ?? resolve(root, '../shared/onnx-backend-tests');
 export const FOLDERS = ['node', 'simple', 'pytorch-converted', 'pytorch-operator'] as const;
 export type Folder = (typeof FOLDERS)[number];
 
-export function suiteAvailable(): boolean {
-  return existsSync(join(SUITE_DIR, 'node'));
+export function listCases(folder: Folder): string[] {
+  return suite().cases(folder);
 }
 
-export function listCases(folder: Folder): string[] {
-  return readdirSync(join(SUITE_DIR, folder)).filter((n) => n.startsWith('test_')).sort();
+/** A file of the suite, e.g. caseFile('node', 'test_abs', 'model.onnx'); undefined when absent. */
+export function caseFile(folder: Folder, name: string, file: string): Uint8Array | undefined {
+  return suite().read(`${folder}/${name}/${file}`);
 }
 
 export interface Manifest { name: string; primaryOp: string; opTypes: string[] }
 export function manifest(): Map<string, Manifest> {
-  const list = JSON.parse(readFileSync(join(SUITE_DIR, 'manifest.json'), 'utf8')) as Manifest[];
+  const bytes = suite().read('manifest.json');
+  if (!bytes) throw new Error(`${suite().origin}: manifest.json is missing`);
+  const list = JSON.parse(new TextDecoder().decode(bytes)) as Manifest[];
   return new Map(list.map((m) => [m.name, m]));
 }
 
@@ -57,22 +55,25 @@ function decodeOptional(m: Msg, part: string): Value {
 export interface CaseResult { name: string; ok: boolean; message: string }
 
 export async function runCase(folder: Folder, name: string): Promise<CaseResult> {
-  const dir = join(SUITE_DIR, folder, name);
+  const file = (f: string): Uint8Array => {
+    const b = caseFile(folder, name, f);
+    if (!b) throw new Error(`${folder}/${name}/${f} is missing from ${suite().origin}`);
+    return b;
+  };
   try {
-    const model = await loadOnnxModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+    const model = await loadOnnxModel(file('model.onnx'));
     const session = InferenceSession.fromModel(model);
     const g = model.graph;
     const inputs = g.inputs.filter((i) => !g.initializers.has(i.name));
-    const data = join(dir, 'test_data_set_0');
     const feeds = new Map<string, Value>();
     inputs.forEach((inp, i) => {
-      const file = join(data, `input_${i}.pb`);
-      if (existsSync(file)) feeds.set(inp.name, decodeValue(new Uint8Array(readFileSync(file)), inp.type, `input_${i}.pb`));
+      const bytes = caseFile(folder, name, `test_data_set_0/input_${i}.pb`);
+      if (bytes) feeds.set(inp.name, decodeValue(bytes, inp.type, `input_${i}.pb`));
     });
     const outs = session.execute(feeds);
     for (let i = 0; i < g.outputs.length; i++) {
       const out = g.outputs[i]!;
-      const want = decodeValue(new Uint8Array(readFileSync(join(data, `output_${i}.pb`))), out.type, `output_${i}.pb`);
+      const want = decodeValue(file(`test_data_set_0/output_${i}.pb`), out.type, `output_${i}.pb`);
       const diff = compareValues(outs[i]!, want);
       if (diff) return { name, ok: false, message: `output '${out.name}': ${diff}` };
     }
@@ -81,12 +82,6 @@ export async function runCase(folder: Folder, name: string): Promise<CaseResult>
     const err = e as Error;
     return { name, ok: false, message: `${err.name}: ${err.message}` };
   }
-}
-
-function asNumbers(t: Tensor): ArrayLike<number | bigint> {
-  if (t.type === 'float16') return Array.from(t.data as Uint16Array, float16BitsToNumber);
-  if (t.type === 'bfloat16') return Array.from(t.data as Uint16Array, bfloat16BitsToNumber);
-  return t.data as ArrayLike<number | bigint>;
 }
 
 /** Returns a description of the first difference, or '' when equal within tolerance. */
@@ -101,35 +96,6 @@ export function compareValues(got: Value, want: Value, rtol = 1e-3, atol = 1e-7)
     }
     return '';
   }
-  const w = want as Tensor;
   if (!(got instanceof Tensor)) return 'expected a tensor';
-  if (got.type !== w.type) return `dtype ${got.type}, expected ${w.type}`;
-  if (got.dims.length !== w.dims.length || got.dims.some((d, i) => d !== w.dims[i])) {
-    return `shape [${got.dims.join(', ')}], expected [${w.dims.join(', ')}]`;
-  }
-  if (w.type === 'string') {
-    const a = got.data as string[];
-    const b = w.data as string[];
-    for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return `[${i}] = ${JSON.stringify(a[i])}, expected ${JSON.stringify(b[i])}`;
-    return '';
-  }
-  const a = asNumbers(got);
-  const b = asNumbers(w);
-  let bad = 0;
-  let first = '';
-  for (let i = 0; i < b.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (typeof x === 'bigint' || typeof y === 'bigint') {
-      if (x !== y) { bad++; if (!first) first = `[${i}] = ${x}, expected ${y}`; }
-      continue;
-    }
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    if (x === y) continue;
-    if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
-      bad++;
-      if (!first) first = `[${i}] = ${x}, expected ${y}`;
-    }
-  }
-  return bad ? `${bad}/${b.length} values differ; first ${first}` : '';
+  return compareTensors(got, want as Tensor, { rtol, atol });
 }

@@ -1,16 +1,32 @@
-// `npm run conformance`: runs every backend test case, prints pass counts per operator and
-// a total line. With --write, rewrites onnx-backend-pass.txt (refusing to drop a listed
-// test) and onnx-backend-skip.txt (every other case, with its reason).
+// `npm run conformance [-- PATH] [-- --write]`: runs every backend test case, prints pass counts
+// per operator and a total line. The data is the vendored copy (onnx-backend-tests/suite.tar.gz)
+// unless PATH names another copy of the official suite (a folder with node/, simple/, ... as in
+// onnx/backend/test/data, or a .tar.gz of one). With --write (vendored copy only), rewrites
+// onnx-backend-pass.txt (refusing to drop a listed test) and onnx-backend-skip.txt (every other
+// case, with its reason).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FOLDERS, listCases, manifest, runCase } from './backend-suite.js';
+import { openSuite, suite, useSuite } from './suite-source.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = here.includes('/dist/') ? join(here, '../../../test/conformance') : here;
 const write = process.argv.includes('--write');
-const man = manifest();
+const path = process.argv.slice(2).find((a) => !a.startsWith('--'));
+if (path) useSuite(openSuite(path));
+console.log(`ONNX backend test data: ${suite().origin}`);
+if (write && !suite().vendored) {
+  console.error('--write refreshes the lists for the vendored copy only; run it without PATH');
+  process.exit(2);
+}
+let man: ReturnType<typeof manifest>;
+try {
+  man = manifest();
+} catch {
+  man = new Map(); // a copy without manifest.json: per-op rows fall back to '?'
+}
 const reasons = readFileSync(join(srcDir, 'skip-reasons.txt'), 'utf8').split('\n')
   .filter((l) => l.trim() && !l.startsWith('#'))
   .map((l) => { const [re, why] = l.split('\t') as [string, string]; return [new RegExp(re), why] as const; });

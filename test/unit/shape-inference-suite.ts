@@ -3,13 +3,11 @@
 // known must equal the expected output_*.pb's shape (and its dtype the expected dtype).
 // Run directly for a per-op report: npx tsx test/unit/shape-inference-suite.ts [regex] [folder]
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { SUITE_DIR, type Folder, listCases, manifest } from '../conformance/backend-suite.js';
+import { type Folder, caseFile, listCases, manifest } from '../conformance/backend-suite.js';
 import { decodeMessage } from '../../src/formats/onnx/wire.js';
 import { tensorFromProto } from '../../src/formats/onnx/tensor-proto.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
-import type { Dim, ValueType } from '../../src/ir/graph.js';
+import type { Dim, Model, ValueType } from '../../src/ir/graph.js';
 import { inferShapes } from '../../src/runtime/infer.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor as TensorClass, type Tensor } from '../../src/tensor.js';
@@ -24,12 +22,20 @@ export interface OutputCheck {
 
 const fmt = (s: readonly Dim[] | undefined) => (s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '[?]');
 
-function readTensor(file: string): Tensor | undefined {
+function readTensor(folder: Folder, name: string, file: string): Tensor | undefined {
+  const bytes = caseFile(folder, name, `test_data_set_0/${file}`);
+  if (!bytes) return undefined;
   try {
-    return tensorFromProto(decodeMessage(new Uint8Array(readFileSync(file)), 'TensorProto', file), file);
+    return tensorFromProto(decodeMessage(bytes, 'TensorProto', file), file);
   } catch {
     return undefined;
   }
+}
+
+function readModel(folder: Folder, name: string): Promise<Model> {
+  const bytes = caseFile(folder, name, 'model.onnx');
+  if (!bytes) throw new Error(`${folder}/${name}/model.onnx is missing from the test data`);
+  return loadOnnxModel(bytes);
 }
 
 /**
@@ -37,20 +43,18 @@ function readTensor(file: string): Tensor | undefined {
  * `withValues` also pins the values of small rank-0/1 inputs (as if they were shape constants).
  */
 export async function checkCase(folder: Folder, name: string, withValues = false): Promise<OutputCheck[] | undefined> {
-  const dir = join(SUITE_DIR, folder, name);
   let model;
   try {
-    model = await loadOnnxModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+    model = await readModel(folder, name);
   } catch {
     return undefined;
   }
   const g = model.graph;
-  const data = join(dir, 'test_data_set_0');
   const inputShapes = new Map<string, readonly Dim[]>();
   const inputValues = new Map<string, Tensor>();
   g.inputs.filter((i) => !g.initializers.has(i.name)).forEach((inp, i) => {
     if (inp.type.kind !== 'tensor') return;
-    const t = readTensor(join(data, `input_${i}.pb`));
+    const t = readTensor(folder, name, `input_${i}.pb`);
     if (!t) return;
     inputShapes.set(inp.name, t.dims);
     // Shape-like inputs (a Reshape's shape, Resize's scales, a Split's sizes): rank <= 1, few elements.
@@ -60,9 +64,8 @@ export async function checkCase(folder: Folder, name: string, withValues = false
   const checks: OutputCheck[] = [];
   for (let i = 0; i < g.outputs.length; i++) {
     const out = g.outputs[i]!;
-    const file = join(data, `output_${i}.pb`);
-    if (!existsSync(file) || out.type.kind !== 'tensor') continue;
-    const want = readTensor(file);
+    if (out.type.kind !== 'tensor') continue;
+    const want = readTensor(folder, name, `output_${i}.pb`);
     if (!want) continue;
     const got: ValueType = types.get(out.name) ?? { kind: 'unknown' };
     const shape = got.kind === 'tensor' ? got.shape : undefined;
@@ -88,7 +91,6 @@ export interface SuiteSummary {
 }
 
 export async function checkFolder(folder: Folder, filter?: RegExp, withValues = false): Promise<SuiteSummary> {
-  if (!existsSync(join(SUITE_DIR, folder))) return { checks: [], full: 0, total: 0, wrong: [] };
   const checks: OutputCheck[] = [];
   for (const name of listCases(folder)) {
     if (filter && !filter.test(name)) continue;
@@ -113,10 +115,9 @@ export async function checkIntermediates(folder: Folder, filter: RegExp): Promis
   const wrong: string[] = [];
   for (const name of listCases(folder)) {
     if (!filter.test(name)) continue;
-    const dir = join(SUITE_DIR, folder, name);
     let model;
     try {
-      model = await loadOnnxModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+      model = await readModel(folder, name);
     } catch {
       continue;
     }
@@ -124,7 +125,7 @@ export async function checkIntermediates(folder: Folder, filter: RegExp): Promis
     const feeds = new Map<string, Tensor>();
     const inputs = g.inputs.filter((i) => !g.initializers.has(i.name));
     inputs.forEach((inp, i) => {
-      const t = inp.type.kind === 'tensor' ? readTensor(join(dir, 'test_data_set_0', `input_${i}.pb`)) : undefined;
+      const t = inp.type.kind === 'tensor' ? readTensor(folder, name, `input_${i}.pb`) : undefined;
       if (t) feeds.set(inp.name, t);
     });
     if (feeds.size !== inputs.length) continue;

@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { suiteAvailable } from '../conformance/backend-suite.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import type { Attribute, Dim, Graph, Model, Node, ValueType } from '../../src/ir/graph.js';
 import { inferShapes } from '../../src/runtime/infer.js';
@@ -18,7 +17,7 @@ const DIGITS = join(root, 'spec-models/digits/digits_cnn_opset17.onnx');
 
 const pct = (a: number, b: number) => `${((100 * a) / Math.max(b, 1)).toFixed(1)}%`;
 
-describe.skipIf(!suiteAvailable())('shape inference over the ONNX backend suite', () => {
+describe('shape inference over the ONNX backend suite', () => {
   // Floors measured when the pass landed (node: 78.9% with shapes only, 94.5% with small
   // shape-like inputs pinned; simple 37% / 52%; pytorch-* 100%), a little below so unrelated
   // changes do not flake.
@@ -41,7 +40,7 @@ describe.skipIf(!suiteAvailable())('shape inference over the ONNX backend suite'
   }
 });
 
-describe.skipIf(!suiteAvailable())('shape inference of intermediate values', () => {
+describe('shape inference of intermediate values', () => {
   it('every value of the *_expanded node tests agrees with what the runtime computes', async () => {
     const { checked, wrong } = await checkIntermediates('node', /_expanded/);
     console.log(`shape inference: ${checked} intermediate values of the expanded node tests compared, ${wrong.length} wrong`);
