@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Tensor } from '../../src/tensor.js';
 import type { DataType } from '../../src/dtypes.js';
 import { type AtenOp, TsTuple, type TsValue } from '../../ops/aten/aten-op.js';
+import { numberToFloat16Bits } from '../../kernels/float16.js';
+import { compareTensors, isClose } from '../helpers/allclose.js';
 
 export interface Case {
   readonly name: string;
@@ -38,10 +40,7 @@ export function decode(v: unknown): TsValue {
   if ('tensor' in o) {
     const t = o.tensor as EncTensor;
     if (t.dtype === 'int64') return new Tensor('int64', BigInt64Array.from(t.data as string[], (s) => BigInt(s)), t.shape);
-    if (t.dtype === 'float16') {
-      const f = new Tensor('float32', Float32Array.from(t.data.map(num)), t.shape);
-      return f; // compared as float32 values
-    }
+    if (t.dtype === 'float16') return new Tensor('float16', Uint16Array.from(t.data.map(num), numberToFloat16Bits), t.shape);
     return new Tensor(t.dtype as DataType, t.data.map(num), t.shape);
   }
   if ('int' in o) return BigInt(o.int as string);
@@ -125,21 +124,9 @@ export function bind(op: AtenOp, args: readonly TsValue[], kwargs: Record<string
 export function compare(actual: TsValue, expected: TsValue, path = 'out', tol = 1e-4): string | null {
   if (expected instanceof Tensor) {
     if (!(actual instanceof Tensor)) return `${path}: expected a Tensor, got ${String(actual)}`;
-    const expType = expected.type;
-    if (actual.type !== expType && !(actual.type === 'float16' && expType === 'float32')) {
-      return `${path}: dtype ${actual.type}, expected ${expType}`;
-    }
-    if (actual.dims.join(',') !== expected.dims.join(',')) return `${path}: shape [${actual.dims}], expected [${expected.dims}]`;
-    const a = actual.toNumbers();
-    const e = expected.toNumbers();
-    const t = actual.type === 'float16' ? 2e-3 : tol;
-    for (let i = 0; i < e.length; i++) {
-      const x = a[i]!, y = e[i]!;
-      if (Number.isNaN(y) ? !Number.isNaN(x) : !(x === y || Math.abs(x - y) <= t + t * Math.abs(y))) {
-        return `${path}[${i}]: ${x}, expected ${y}`;
-      }
-    }
-    return null;
+    const t = expected.type === 'float16' ? 2e-3 : tol;
+    const diff = compareTensors(actual, expected, { rtol: t, atol: t });
+    return diff ? `${path}: ${diff}` : null;
   }
   if (expected instanceof TsTuple) {
     const items = actual instanceof TsTuple ? actual.items : Array.isArray(actual) ? actual : null;
@@ -161,7 +148,7 @@ export function compare(actual: TsValue, expected: TsValue, path = 'out', tol = 
   }
   if (typeof expected === 'number') {
     if (typeof actual !== 'number') return `${path}: expected float ${expected}, got ${typeof actual} ${String(actual)}`;
-    return Math.abs(actual - expected) <= tol + tol * Math.abs(expected) ? null : `${path}: ${actual}, expected ${expected}`;
+    return isClose(actual, expected, { rtol: tol, atol: tol }) ? null : `${path}: ${actual}, expected ${expected}`;
   }
   if (actual !== expected) return `${path}: ${String(actual)} (${typeof actual}), expected ${String(expected)} (${typeof expected})`;
   return null;

@@ -6,6 +6,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { reportAbsent } from '../helpers/absent-files.js';
 import { atenOps } from '../../ops/aten/index.js';
 import { TsTuple, type TsValue } from '../../ops/aten/aten-op.js';
 import type { DataType } from '../../src/dtypes.js';
@@ -73,10 +74,14 @@ function runGraph(g: Graph, dec: (v: unknown) => TsValue): TsValue[] {
   return g.outputs.map((o) => env.get(o)!);
 }
 
+const GRAPHS_COMMAND = '/usr/bin/python3 spec-models/aten_graphs.py';
+
 describe('traced graphs match PyTorch', () => {
+  reportAbsent('traced graphs', MODELS.filter((m) => !existsSync(`${DIR}${m}.json`)), GRAPHS_COMMAND);
   for (const m of MODELS) {
     const json = `${DIR}${m}.json`;
-    it.skipIf(!existsSync(json))(m, () => {
+    const missing = !existsSync(json);
+    it.skipIf(missing)(missing ? `${m} (SKIPPED: ${m}.json is absent; make it with \`${GRAPHS_COMMAND}\`)` : m, () => {
       const g = JSON.parse(readFileSync(json, 'utf8')) as Graph;
       const dec = decoder(new Uint8Array(readFileSync(`${DIR}${m}.bin`)));
       const [out] = runGraph(g, dec);

@@ -8,13 +8,12 @@ import { attentionOps } from '../../ops/onnx/attention.js';
 import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 // ------------------------------------------------------------------ helpers
 
 function close(a: number, b: number, rel: number, abs: number): boolean {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
-  return Math.abs(a - b) <= abs + rel * Math.abs(b);
+  return isClose(a, b, { rtol: rel, atol: abs });
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel = 1e-9, abs = 1e-9): void {

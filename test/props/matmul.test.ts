@@ -5,6 +5,7 @@ import { matmulI32, matmulI64, requantize } from '../../kernels/matmul-int.js';
 import { Attrs, type OpContext } from '../../ops/op-def.js';
 import { linearOps } from '../../ops/onnx/linear.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 // ---- plain references ------------------------------------------------------------------
 
@@ -118,9 +119,7 @@ function caseArb(values: fc.Arbitrary<number>): fc.Arbitrary<Case> {
 
 /** Both NaN, equal infinities, or within a relative + absolute tolerance. */
 function close(got: number, want: number, rel: number, abs: number): boolean {
-  if (Number.isNaN(want)) return Number.isNaN(got);
-  if (!Number.isFinite(want)) return got === want;
-  return Math.abs(got - want) <= abs + rel * Math.abs(want);
+  return isClose(got, want, { rtol: rel, atol: abs });
 }
 
 function expectClose(got: ArrayLike<number>, want: readonly number[], rel: number, abs: number): void {

@@ -7,6 +7,7 @@ import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { Attrs, type OpContext } from '../../ops/op-def.js';
 import { poolOps } from '../../ops/onnx/pool.js';
+import { isClose } from '../helpers/allclose.js';
 
 // ------------------------------------------------------------------ op runner
 
@@ -99,9 +100,7 @@ function refMax(w: Window): { v: number; at: number } {
 }
 
 function close(a: number, b: number, rel = 1e-9, abs = 1e-9): boolean {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
-  return Math.abs(a - b) <= abs + rel * Math.abs(b);
+  return isClose(a, b, { rtol: rel, atol: abs });
 }
 
 function expectClose(got: ArrayLike<number>, want: number[], rel?: number, abs?: number): void {

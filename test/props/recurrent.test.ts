@@ -9,6 +9,7 @@ import { recurrentOps } from '../../ops/onnx/recurrent.js';
 import { Attrs, type OpContext } from '../../ops/op-def.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 type Kind = 'RNN' | 'GRU' | 'LSTM';
 type Dir = 'forward' | 'reverse' | 'bidirectional';
@@ -180,9 +181,7 @@ function runOp(c: Case, type: 'float32' | 'float64', opset = 14, withHidden = tr
 }
 
 function close(a: number, b: number, rel: number, abs: number): boolean {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
-  return Math.abs(a - b) <= abs + rel * Math.abs(b);
+  return isClose(a, b, { rtol: rel, atol: abs });
 }
 
 function expectClose(what: string, got: ArrayLike<number>, want: number[], rel: number, abs: number): void {

@@ -8,6 +8,7 @@ import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
 import { reduceOps } from '../../ops/onnx/reduce.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 // ---------- helpers ----------
 
@@ -83,9 +84,7 @@ function refFold(kind: ReduceKind, v: readonly number[]): number {
 }
 
 function close(actual: number, expected: number, rel: number): boolean {
-  if (Number.isNaN(expected)) return Number.isNaN(actual);
-  if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected));
+  return isClose(actual, expected, { rtol: rel, atol: rel });
 }
 
 function expectClose(actual: ArrayLike<number>, expected: readonly number[], rel: number): void {

@@ -10,6 +10,7 @@ import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
 import { resizeOps } from '../../ops/onnx/resize.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 type AttrValue = number | string | readonly number[];
 
@@ -173,12 +174,8 @@ function refResize(c: Case, data: readonly number[]): number[] {
 function expectClose(got: ArrayLike<number>, want: readonly number[], rtol = 1e-4, atol = 1e-4): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    if (Number.isNaN(w) || !Number.isFinite(w)) {
-      expect(g, `element ${i}`).toBe(w);
-    } else if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) {
-      expect.fail(`element ${i}: got ${g}, want ${w}`);
+    if (!isClose(got[i]!, want[i]!, { rtol, atol })) {
+      expect.fail(`element ${i}: got ${got[i]}, want ${want[i]}`);
     }
   }
 }

@@ -9,6 +9,7 @@ import { signalOps } from '../../ops/onnx/signal.js';
 import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { compareArrays } from '../helpers/allclose.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -28,12 +29,7 @@ function runOp(name: string, inputs: (Tensor | undefined)[], a: Record<string, n
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    if (!(Math.abs(g - w) <= tol * (1 + Math.abs(w)))) throw new Error(`element ${i}: got ${g}, want ${w}`);
-  }
+  expect(compareArrays(got, want, { rtol: tol, atol: tol })).toBe('');
 }
 
 /** Direct O(n^2) DFT of one complex line (sign -1 forward, +1 inverse with 1/n). */

@@ -8,6 +8,7 @@ import { spatialOps } from '../../ops/onnx/spatial.js';
 import { Attrs, type OpContext } from '../../ops/op-def.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
+import { isClose } from '../helpers/allclose.js';
 
 type AttrValue = number | string | readonly number[];
 
@@ -40,11 +41,7 @@ const ravel = (idx: readonly number[], dims: readonly number[]) => idx.reduce((o
 function expectClose(got: ArrayLike<number>, want: readonly number[], tol: number): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    if (Number.isNaN(w)) expect(g).toBeNaN();
-    else if (!Number.isFinite(w)) expect(g).toBe(w);
-    else expect(Math.abs(g - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w)));
+    if (!isClose(got[i]!, want[i]!, { rtol: tol, atol: tol })) expect.fail(`element ${i}: got ${got[i]}, want ${want[i]}`);
   }
 }
 

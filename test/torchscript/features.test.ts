@@ -13,12 +13,13 @@ const manifests = loadManifests((n) => n.startsWith('feature_'));
 describe('TorchScript language features (outputs from PyTorch 1.13)', () => {
   it('the comparison can fail: values, shapes, dtypes, int vs float, list vs tuple', () => {
     const t = new Tensor('float32', [1, 2, 3], [3]);
-    expect(mismatch(t, new Tensor('float32', [1, 2, 3.001], [3]))).toMatch(/element 2/);
+    expect(mismatch(t, new Tensor('float32', [1, 2, 3.001], [3]))).toMatch(/\[2\] = 3, expected 3.0009/);
     expect(mismatch(t, new Tensor('float32', [1, 2, 3], [1, 3]))).toMatch(/shape/);
     expect(mismatch(t, new Tensor('float64', [1, 2, 3], [3]))).toMatch(/dtype/);
     expect(mismatch(1, 1n)).toMatch(/expected int/);
     expect(mismatch([1n], new TsTuple([1n]))).toMatch(/kind differs/);
     expect(mismatch(new Tensor('float32', [NaN], [1]), new Tensor('float32', [NaN], [1]))).toBeUndefined();
+    expect(mismatch(new Tensor('float32', [1e30], [1]), new Tensor('float32', [Infinity], [1]))).toMatch(/expected Infinity/);
     expect(mismatch(t, new Tensor('float32', [1, 2, 3.00005], [3]))).toBeUndefined();
   });
   it('has at least 25 feature modules', () => {

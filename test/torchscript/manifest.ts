@@ -8,6 +8,7 @@ import { type TsKey, TsDevice, TsDtype, TsTuple, type TsValue } from '../../ops/
 import { parseNpy } from '../../src/formats/npy/npy.js';
 import { Tensor } from '../../src/tensor.js';
 import type { DataType } from '../../src/dtypes.js';
+import { compareTensors, isClose } from '../helpers/allclose.js';
 
 export const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../spec-models/torchscript');
 
@@ -66,24 +67,14 @@ export function loadManifests(filter: (name: string) => boolean): Manifest[] {
   });
 }
 
-const close = (a: number, b: number, tol: number): boolean =>
-  (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= tol + tol * Math.abs(b);
+const close = (a: number, b: number, tol: number): boolean => isClose(a, b, { rtol: tol, atol: tol });
 
 /** Undefined when `got` matches `want`, else a description of the first difference. */
 export function mismatch(got: TsValue, want: TsValue, path = 'out', tol = 1e-4): string | undefined {
   if (want instanceof Tensor) {
     if (!(got instanceof Tensor)) return `${path}: expected a Tensor, got ${describeValue(got)}`;
-    if (got.dims.join(',') !== want.dims.join(',')) return `${path}: shape [${got.dims}] != [${want.dims}]`;
-    if (got.type !== want.type) return `${path}: dtype ${got.type} != ${want.type}`;
-    const g = got.toNumbers(), w = want.toNumbers();
-    let worst = 0, at = -1;
-    for (let i = 0; i < w.length; i++) {
-      if (!close(g[i]!, w[i]!, tol)) {
-        const d = Math.abs(g[i]! - w[i]!);
-        if (!(d <= worst)) { worst = d; at = i; }
-      }
-    }
-    return at < 0 ? undefined : `${path}: element ${at}: ${g[at]} != ${w[at]} (max |diff| ${worst})`;
+    const diff = compareTensors(got, want, { rtol: tol, atol: tol });
+    return diff ? `${path}: ${diff}` : undefined;
   }
   if (want === null) return got === null ? undefined : `${path}: expected None, got ${describeValue(got)}`;
   if (typeof want === 'bigint') {

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { reportAbsent } from '../helpers/absent-files.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { loadManifests, mismatch } from './manifest.js';
 
@@ -19,9 +20,11 @@ describe('TorchScript models (outputs from PyTorch 1.13)', () => {
       expect(names).toContain(`${base}_trace`);
     }
   });
+  const command = '/usr/bin/python3 spec-models/torchscript_models.py models';
+  reportAbsent('TorchScript models', manifests.filter((m) => !m.present).map((m) => m.file), command);
   for (const m of manifests) {
     const run = m.present ? it : it.skip;
-    const label = m.present ? m.name : `${m.name} (skipped: ${m.file} is absent; run spec-models/torchscript_models.py models)`;
+    const label = m.present ? m.name : `${m.name} (SKIPPED: ${m.file} is absent; make it with \`${command}\`)`;
     run(label, () => {
       const mod = loadTorchScript(new Uint8Array(readFileSync(m.path)));
       for (const c of m.cases) {

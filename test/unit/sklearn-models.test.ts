@@ -5,14 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/index.js';
 import type { AttrSpec } from '../helpers/onnx-writer.js';
 import { type Json, loadCase, matrix, oldTreeAttrs, runMlNode, v5TreeAttrs } from '../helpers/sklearn-onnx.js';
+import { compareArrays } from '../helpers/allclose.js';
 
 // ---- scikit-learn reference models (outputs computed by scikit-learn) ----
 
 const close = (got: ArrayLike<number>, want: number[], tol: number, what: string) => {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    expect(Math.abs(got[i]! - want[i]!), `${what}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]!)));
-  }
+  expect(compareArrays(got, want, { rtol: tol, atol: tol }), what).toBe('');
 };
 const labels = (t: Tensor) => Array.from(t.data as BigInt64Array, Number);
 const classLabels = (c: number[]): AttrSpec => ({ name: 'classlabels_int64s', ints: c });
