@@ -14,8 +14,8 @@
 import { parseRe2 } from './regex/parse.js';
 import { PikeVm, type Re2Program, compileRe2 } from './regex/program.js';
 
-export { MAX_NESTING, MAX_REPEAT, Re2SyntaxError } from './regex/parse.js';
-export { MAX_PROGRAM_SIZE, type Re2Program } from './regex/program.js';
+export { MAX_NESTING, MAX_PROGRAM_SIZE, MAX_REPEAT, Re2SyntaxError } from './regex/parse.js';
+export type { Re2Program } from './regex/program.js';
 
 /** Parses and compiles an RE2 `pattern` for full matching; throws Re2SyntaxError. */
 export function compileRe2FullMatch(pattern: string): Re2Program {

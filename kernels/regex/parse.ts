@@ -22,6 +22,16 @@ import { unicodeGroup } from './unicode-groups.js';
 export const MAX_REPEAT = 1000;
 /** The deepest group nesting accepted. */
 export const MAX_NESTING = 1000;
+/**
+ * The most instructions a program may have: what RE2's default max_mem (8 MiB, two thirds of it
+ * for the forward program) allows at 8 bytes per instruction. RE2 spends one instruction per UTF-8
+ * byte range where this program spends one per code point class, so any pattern RE2 compiles
+ * fits here too. Character classes get the same budget in ranges (RE2 compiles each range to at
+ * least one instruction), so that building them is bounded too.
+ */
+export const MAX_PROGRAM_SIZE = Math.floor(((8 << 20) * 2) / 3 / 8);
+/** Folding a class costs a step per range and per folding code point inside it (~1 µs each at most). */
+const FOLD_WORK_FACTOR = 16;
 
 /** A pattern RE2 would refuse (or that tessera cannot run); names the construct and its offset. */
 export class Re2SyntaxError extends Error {
@@ -81,6 +91,18 @@ class Re2Parser {
   private flags = 0;
   private depth = 0;
   private readonly names = new Set<string>();
+  /** Ranges built for classes so far; bounded by MAX_PROGRAM_SIZE. */
+  private readonly classWork = { n: 0 };
+  /** Steps spent case-folding classes so far; bounded by FOLD_WORK_FACTOR x MAX_PROGRAM_SIZE. */
+  private readonly foldWork = { n: 0 };
+  /** No ':]' follows this offset (so no later '[:' starts a POSIX class). */
+  private noPosixCloseFrom = Infinity;
+  /** The class each literal becomes under (?i), shared so that the program stores it once. */
+  private readonly foldedLiterals = new Map<number, RegexNode>();
+  /** Complements of the named groups (\W, \PL, [:^alpha:]), without and with (?i), built once each. */
+  private readonly negated = new Map<Ranges, Ranges>();
+  private readonly negatedFolded = new Map<Ranges, Ranges>();
+  private readonly foldedGroups = new Map<Ranges, Ranges>();
 
   constructor(private readonly src: string) {}
 
@@ -209,11 +231,15 @@ class Re2Parser {
 
   private literal(cp: number): RegexNode {
     if (this.flags & FOLD) {
+      const known = this.foldedLiterals.get(cp);
+      if (known) return known;
       const orbit = foldOrbit(cp);
       if (orbit) {
         const b = new RangeBuilder();
         for (const m of orbit) b.add(m, m);
-        return { k: 'class', ranges: b.build() };
+        const node: RegexNode = { k: 'class', ranges: this.charge(b.build()) };
+        this.foldedLiterals.set(cp, node);
+        return node;
       }
     }
     return { k: 'char', cp };
@@ -221,6 +247,38 @@ class Re2Parser {
 
   private classNode(r: Ranges): RegexNode {
     return r.length === 2 && r[0] === r[1] ? { k: 'char', cp: r[0]! } : { k: 'class', ranges: r };
+  }
+
+  /** Counts a newly built class against the budget; refuses the pattern past it. */
+  private charge(r: Ranges): Ranges {
+    this.classWork.n += r.length >> 1;
+    this.checkClassWork();
+    return r;
+  }
+
+  private checkClassWork(): void {
+    if (this.classWork.n > MAX_PROGRAM_SIZE) {
+      this.fail(`pattern too large: its character classes need more than ${MAX_PROGRAM_SIZE} ranges`, this.i);
+    }
+    if (this.foldWork.n > FOLD_WORK_FACTOR * MAX_PROGRAM_SIZE) {
+      this.fail(`pattern too large: case-folding its character classes takes more than ${FOLD_WORK_FACTOR * MAX_PROGRAM_SIZE} steps`, this.i);
+    }
+  }
+
+  /** fold() for a shared group's ranges (\pL, \w), done once per group. */
+  private foldGroup(r: Ranges): Ranges {
+    let out = this.foldedGroups.get(r);
+    if (out === undefined) {
+      out = this.fold(r);
+      this.foldedGroups.set(r, out);
+    }
+    return out;
+  }
+
+  private fold(r: Ranges): Ranges {
+    const folded = foldRanges(r, this.foldWork);
+    this.checkClassWork();
+    return folded === r ? r : this.charge(folded);
   }
 
   private group(items: RegexNode[]): void {
@@ -315,7 +373,7 @@ class Re2Parser {
       }
       default: {
         const group = this.maybeGroupEscape();
-        if (group) items.push(this.classNode(this.flags & FOLD ? foldRanges(group) : group));
+        if (group) items.push(this.classNode(this.flags & FOLD ? this.foldGroup(group) : group));
         else items.push(this.literal(this.escape()));
       }
     }
@@ -357,7 +415,13 @@ class Re2Parser {
   /** A group's ranges, or their complement; under (?i) folded first, as RE2's AddUGroup does. */
   private signed(r: Ranges, positive: boolean): Ranges {
     if (positive) return r;
-    return complementRanges(this.flags & FOLD ? foldRanges(r) : r);
+    const cache = this.flags & FOLD ? this.negatedFolded : this.negated;
+    let out = cache.get(r);
+    if (out === undefined) {
+      out = this.charge(complementRanges(this.flags & FOLD ? this.fold(r) : r));
+      cache.set(r, out);
+    }
+    return out;
   }
 
   /** A single-character escape after '\\' at this.i: the code point it stands for. */
@@ -422,15 +486,16 @@ class Re2Parser {
     let first = true; // ']' first in the class is a literal
     while (this.i < src.length && (src[this.i] !== ']' || first)) {
       first = false;
-      if (src.startsWith('[:', this.i)) {
+      if (src.startsWith('[:', this.i) && this.i < this.noPosixCloseFrom) {
         const end = src.indexOf(':]', this.i + 2);
-        if (end >= 0) {
+        if (end < 0) this.noPosixCloseFrom = this.i;
+        else {
           let name = src.slice(this.i + 2, end);
           const positive = !name.startsWith('^');
           if (!positive) name = name.slice(1);
           const posix = POSIX_CLASSES.get(name);
           if (posix === undefined) this.fail('invalid character class range', this.i, end + 2);
-          b.addRanges(this.signed(posix, positive));
+          b.addRanges(this.charge(this.signed(posix, positive)));
           this.i = end + 2;
           continue;
         }
@@ -438,7 +503,7 @@ class Re2Parser {
       if (src[this.i] === '\\') {
         const group = this.maybeGroupEscape();
         if (group) {
-          b.addRanges(group);
+          b.addRanges(this.charge(group));
           continue;
         }
       }
@@ -454,9 +519,9 @@ class Re2Parser {
     }
     if (this.i >= src.length) this.fail('missing closing ]', open, src.length);
     this.i++;
-    let r = b.build();
-    if (this.flags & FOLD) r = foldRanges(r);
-    return negated ? complementRanges(r) : r;
+    let r = this.charge(b.build());
+    if (this.flags & FOLD) r = this.fold(r);
+    return negated ? this.charge(complementRanges(r)) : r;
   }
 
   private classChar(): number {

@@ -5,16 +5,8 @@
 //
 // Program size is checked before any instruction is emitted, against RE2's default budget.
 
-import { Assert, type RegexNode, Re2SyntaxError } from './parse.js';
+import { Assert, MAX_PROGRAM_SIZE, type RegexNode, Re2SyntaxError } from './parse.js';
 import { type Ranges, isWordChar, rangesContain } from './ranges.js';
-
-/**
- * The most instructions a program may have: what RE2's default max_mem (8 MiB, two thirds of it
- * for the forward program) allows at 8 bytes per instruction. RE2 spends one instruction per UTF-8
- * byte range where this program spends one per code point class, so any pattern RE2 compiles
- * fits here too.
- */
-export const MAX_PROGRAM_SIZE = Math.floor(((8 << 20) * 2) / 3 / 8);
 
 const CHAR = 0;
 const CLASS = 1;

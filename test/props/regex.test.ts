@@ -342,6 +342,13 @@ describe('refusals: typed errors naming the construct and its offset', () => {
     const big = '(?:[ab]{1000})'.repeat(Math.ceil(MAX_PROGRAM_SIZE / 1000) + 1);
     expect(() => compileRe2FullMatch(big)).toThrow(Re2SyntaxError);
     expect(() => compileRe2FullMatch(big)).toThrow(/pattern too large: it compiles to \d+ instructions, over RE2's limit of 699050/);
+    // Building character classes is budgeted too: memory and folding steps, not just instructions.
+    expect(() => compileRe2FullMatch('[\\pL]'.repeat(2000))).toThrow(/pattern too large: its character classes need more than 699050 ranges/);
+    expect(() => compileRe2FullMatch(`(?i)${'[\\x{0}-\\x{10FFFF}]'.repeat(5000)}`)).toThrow(/pattern too large: case-folding/);
+    expect(full(`(?i)${'[\\s\\S]'.repeat(1000)}`, 'x'.repeat(1000))).toBe(true);
+    expect(full('\\W'.repeat(100_000), ' '.repeat(100_000))).toBe(true);
+    // Parsing stays linear where a naive scan would not: many '[:' with no ':]' after them.
+    expect(() => compileRe2FullMatch(`[${'[:'.repeat(200_000)}`)).toThrow(/missing closing \]/);
     const deep = (n: number) => `${'('.repeat(n)}a${')'.repeat(n)}`;
     expect(full(deep(MAX_NESTING), 'a')).toBe(true);
     refuses(deep(MAX_NESTING + 1), /nested more than 1000 deep/, '(', MAX_NESTING);
