@@ -27,8 +27,11 @@ export function re2FullMatch(prog: Re2Program, s: string): boolean {
   return new PikeVm(prog).fullMatch(s);
 }
 
-/** out[i] = 1 when x[i] as a whole matches `prog`, else 0. */
-export function re2FullMatchAll(prog: Re2Program, x: readonly string[], out: Uint8Array): void {
-  const vm = new PikeVm(prog);
+/**
+ * out[i] = 1 when x[i] as a whole matches `prog`, else 0. The work is O(total length x program
+ * size); `poll`, when given, is called every ~2^20 thread steps and may throw to stop (a deadline).
+ */
+export function re2FullMatchAll(prog: Re2Program, x: readonly string[], out: Uint8Array, poll?: () => void): void {
+  const vm = new PikeVm(prog, poll);
   for (let i = 0; i < x.length; i++) out[i] = vm.fullMatch(x[i]!) ? 1 : 0;
 }

@@ -169,23 +169,25 @@ class Re2Parser {
     return items.length === 1 ? items[0]! : { k: 'cat', subs: items };
   }
 
-  /** {n}, {n,} or {n,m} at this.i; undefined (and nothing consumed) when it is a literal '{'. */
+  /**
+   * {n}, {n,} or {n,m} at this.i; undefined (and nothing consumed) when it is a literal '{'. As in
+   * RE2, a count with a leading zero or of more than nine digits makes the braces literal text.
+   */
   private countedRepetition(): { min: number; max: number } | undefined {
     const src = this.src;
     let j = this.i + 1;
-    const digits = (): number => {
+    const count = (): number => {
       const from = j;
       while (isDigit(src[j])) j++;
-      if (j === from) return -2;
-      // Overlong counts are refused as too large, not read as numbers.
-      return j - from > 8 ? MAX_REPEAT + 1 : Number(src.slice(from, j));
+      if (j === from || j - from > 9 || (src[from] === '0' && j - from > 1)) return -2;
+      return Number(src.slice(from, j));
     };
-    const min = digits();
+    const min = count();
     if (min < 0) return undefined;
     let max = min;
     if (src[j] === ',') {
       j++;
-      max = src[j] === '}' ? -1 : digits();
+      max = src[j] === '}' ? -1 : count();
       if (max === -2) return undefined;
     }
     if (src[j] !== '}') return undefined;

@@ -130,6 +130,9 @@ export function compileRe2(node: RegexNode, pattern: string): Re2Program {
   return { op, x, y, classes, size };
 }
 
+/** About 1-10 ms of matching. */
+const POLL_STEPS = 1 << 20;
+
 /** A sparse set of pcs (Briggs & Torczon): O(1) insert, membership and clear, no allocation. */
 interface ThreadList {
   readonly dense: Int32Array;
@@ -147,8 +150,14 @@ export class PikeVm {
   private cur: ThreadList;
   private next: ThreadList;
   private readonly stack: Int32Array;
+  /** Thread steps since `poll` was last called. */
+  private steps = 0;
 
-  constructor(private readonly prog: Re2Program) {
+  /**
+   * `poll`, when given, is called about every POLL_STEPS thread steps (across strings) and may
+   * throw to abandon the match: the hook for a run's deadline or AbortSignal.
+   */
+  constructor(private readonly prog: Re2Program, private readonly poll?: () => void) {
     this.cur = threadList(prog.size);
     this.next = threadList(prog.size);
     // Each pc enters a list once per step and pushes at most two successors.
@@ -180,6 +189,11 @@ export class PikeVm {
       if (next.n === 0) return false;
       this.cur = next;
       this.next = cur;
+      this.steps += cur.n;
+      if (this.steps >= POLL_STEPS && this.poll) {
+        this.steps = 0;
+        this.poll();
+      }
     }
     return has(this.cur, size - 1);
   }
