@@ -1,124 +1,37 @@
-// Translates an RE2 pattern (the syntax ONNX's RegexFullMatch specifies) to a JavaScript
-// RegExp source for the 'u' flag, or explains why it cannot.
+// RE2 full matching for ONNX's RegexFullMatch, in linear time: the pattern is parsed as RE2
+// syntax (kernels/regex/parse.ts), compiled to a Thompson NFA and run as a Pike VM
+// (kernels/regex/program.ts). Matching a string of n code points costs O(n x program size),
+// whatever the pattern — `(a+)+b` included — as RE2 guarantees; the model's pattern never becomes
+// a JavaScript RegExp (a backtracking engine).
 //
-// Handled: (?P<name>...) -> (?<name>...), \A -> ^, \z -> $, \pL -> \p{L}, \Q...\E literals,
-// POSIX classes inside brackets ([[:alpha:]] etc.), and leading flag groups
-// (?i) and (?s) -> RegExp flags. Refused with a message: backreferences (\1, \k<name>, (?P=name)) and
-// lookaround ((?=, (?!, (?<=, (?<!), which RE2 does not have, \Z, \C and inline flag groups
-// that are not at the start of the pattern, (?m) and (?U).
-//
-// Limitation: JavaScript's RegExp is a backtracking engine, so unlike RE2 its matching time is
-// not linear in the input; patterns with nested quantifiers such as (a+)+ can take exponential
-// time on adversarial inputs. Use trusted patterns.
+// Semantics are RE2's for UTF-8 text, read on code points: '.' is any code point but \n (with
+// (?s), any); \d \s \w \b and the POSIX classes are ASCII; (?i) uses Unicode simple case folding;
+// ^ and $ are \A and \z unless (?m) makes them line anchors (\n only). Refused, as RE2 refuses
+// them: backreferences, lookaround, atomic groups, possessive quantifiers, repetition counts over
+// 1000 and programs over RE2's default size budget. Errors are Re2SyntaxError, naming the
+// construct and its offset; the op turns them into InvalidNodeError.
 
-export class Re2SyntaxError extends Error {}
+import { parseRe2 } from './regex/parse.js';
+import { PikeVm, type Re2Program, compileRe2 } from './regex/program.js';
 
-const POSIX: Readonly<Record<string, string>> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ', upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
-};
+export { MAX_NESTING, MAX_PROGRAM_SIZE, MAX_REPEAT, Re2SyntaxError } from './regex/parse.js';
+export type { Re2Program } from './regex/program.js';
 
-function escapeLiteral(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+/** Parses and compiles an RE2 `pattern` for full matching; throws Re2SyntaxError. */
+export function compileRe2FullMatch(pattern: string): Re2Program {
+  return compileRe2(parseRe2(pattern), pattern);
 }
 
-export interface TranslatedRegex {
-  readonly source: string;
-  readonly flags: string;
+/** Whether `s` as a whole matches `prog`. For many strings, use re2FullMatchAll (one scratch). */
+export function re2FullMatch(prog: Re2Program, s: string): boolean {
+  return new PikeVm(prog).fullMatch(s);
 }
 
-/** RE2 pattern -> JS RegExp source and flags ('u' plus any leading inline flags). */
-export function translateRe2(pattern: string): TranslatedRegex {
-  let flags = 'u';
-  let out = '';
-  let i = 0;
-  const n = pattern.length;
-  // Leading flag groups: (?i), (?s), (?m), (?is)...
-  for (let m = /^\(\?([imsU]+)\)/.exec(pattern); m; m = /^\(\?([imsU]+)\)/.exec(pattern.slice(i))) {
-    for (const f of m[1]!) {
-      if (f === 'U' || f === 'm') throw new Re2SyntaxError(`the flag (?${f}) is not supported`);
-      if (!flags.includes(f)) flags += f;
-    }
-    i += m[0].length;
-  }
-  let inClass = false;
-  while (i < n) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      const d = pattern[i + 1];
-      if (d === undefined) throw new Re2SyntaxError('trailing backslash');
-      if (d >= '1' && d <= '9') throw new Re2SyntaxError(`backreference \\${d} is not RE2 syntax`);
-      if (d === 'k') throw new Re2SyntaxError('named backreference \\k is not RE2 syntax');
-      if (d === 'Z' || d === 'C') throw new Re2SyntaxError(`\\${d} is not supported`);
-      if (d === 'A' && !inClass) { out += '^'; i += 2; continue; }
-      if (d === 'z' && !inClass) { out += '$'; i += 2; continue; }
-      if ((d === 'p' || d === 'P') && /[A-Za-z]/.test(pattern[i + 2] ?? '')) {
-        out += `\\${d}{${pattern[i + 2]}}`;
-        i += 3;
-        continue;
-      }
-      if (d === 'Q') {
-        const end = pattern.indexOf('\\E', i + 2);
-        const lit = pattern.slice(i + 2, end < 0 ? n : end);
-        out += escapeLiteral(lit);
-        i = end < 0 ? n : end + 2;
-        continue;
-      }
-      // RE2 lets any ASCII punctuation be escaped; the 'u' flag only accepts syntax characters.
-      if (/[!-/:-@[-`{-~]/.test(d) && !/[\\^$.*+?()[\]{}|/]/.test(d) && !(inClass && d === '-')) {
-        out += d;
-        i += 2;
-        continue;
-      }
-      out += c + d;
-      i += 2;
-      continue;
-    }
-    if (inClass) {
-      if (c === '[' && pattern[i + 1] === ':') {
-        const end = pattern.indexOf(':]', i + 2);
-        const name = end < 0 ? '' : pattern.slice(i + 2, end);
-        const neg = name.startsWith('^');
-        const cls = POSIX[neg ? name.slice(1) : name];
-        if (cls === undefined) throw new Re2SyntaxError(`unknown POSIX class [:${name}:]`);
-        if (neg) throw new Re2SyntaxError(`negated POSIX class [:${name}:] is not supported`);
-        out += cls;
-        i = end + 2;
-        continue;
-      }
-      if (c === ']') inClass = false;
-      out += c;
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += c;
-      i++;
-      // A ']' right after '[' or '[^' is a literal in RE2.
-      if (pattern[i] === '^') { out += '^'; i++; }
-      if (pattern[i] === ']') { out += '\\]'; i++; }
-      continue;
-    }
-    if (c === '(' && pattern[i + 1] === '?') {
-      const rest = pattern.slice(i + 2);
-      if (rest.startsWith('=') || rest.startsWith('!') || rest.startsWith('<=') || rest.startsWith('<!')) {
-        throw new Re2SyntaxError('lookaround assertions are not RE2 syntax');
-      }
-      if (rest.startsWith('P=')) throw new Re2SyntaxError('named backreference (?P=...) is not RE2 syntax');
-      if (rest.startsWith('P<')) { out += '(?<'; i += 4; continue; }
-      if (rest.startsWith(':') || rest.startsWith('<')) { out += '(?'; i += 2; continue; }
-      throw new Re2SyntaxError(`inline flag group '(?${rest.slice(0, 3)}' is only supported at the start`);
-    }
-    out += c;
-    i++;
-  }
-  return { source: out, flags };
-}
-
-/** A RegExp that tests whether a whole string matches the RE2 `pattern`. */
-export function fullMatchRegExp(pattern: string): RegExp {
-  const t = translateRe2(pattern);
-  return new RegExp(`^(?:${t.source})$`, t.flags);
+/**
+ * out[i] = 1 when x[i] as a whole matches `prog`, else 0. The work is O(total length x program
+ * size); `poll`, when given, is called every ~2^20 thread steps and may throw to stop (a deadline).
+ */
+export function re2FullMatchAll(prog: Re2Program, x: readonly string[], out: Uint8Array, poll?: () => void): void {
+  const vm = new PikeVm(prog, poll);
+  for (let i = 0; i < x.length; i++) out[i] = vm.fullMatch(x[i]!) ? 1 : 0;
 }

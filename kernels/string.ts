@@ -1,4 +1,4 @@
-// String kernels: StringNormalizer, StringConcat, StringSplit, RegexFullMatch.
+// String kernels: StringNormalizer, StringConcat, StringSplit (RegexFullMatch is kernels/regex-re2.ts).
 // Inputs and outputs are plain string[] (tensor storage for 'string'); the caller allocates.
 
 /** Python's str.isspace() set, so whitespace splitting matches `str.split()` (the ONNX reference). */
@@ -91,9 +91,4 @@ export function stringNormalizeRow(
     if (stopwords.has(key)) continue;
     out.push(change === 'LOWER' ? s.toLocaleLowerCase(locale) : change === 'UPPER' ? s.toLocaleUpperCase(locale) : s);
   }
-}
-
-/** RegexFullMatch: out[i] = 1 when the whole of x[i] matches `re` (already anchored by the caller). */
-export function regexFullMatch(x: readonly string[], re: RegExp, out: Uint8Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = re.test(x[i]!) ? 1 : 0;
 }

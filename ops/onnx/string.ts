@@ -2,9 +2,9 @@
 
 import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
 import { shapeSize } from '../../kernels/strides.js';
-import { Re2SyntaxError, fullMatchRegExp } from '../../kernels/regex-re2.js';
+import { type Re2Program, Re2SyntaxError, compileRe2FullMatch, re2FullMatchAll } from '../../kernels/regex-re2.js';
 import {
-  type CaseChange, padPieces, regexFullMatch, stringConcat, stringNormalizeRow, stringSplit,
+  type CaseChange, padPieces, stringConcat, stringNormalizeRow, stringSplit,
 } from '../../kernels/string.js';
 import {
   type NgramTrieNode, type PoolToken, type TfIdfMode, buildNgramTrie, countNgrams, poolVocabulary,
@@ -106,13 +106,15 @@ function runSplit(x: Tensor, a: SplitAttrs): Tensor[] {
 
 // ---- RegexFullMatch ----
 
-function parseRegex(a: Attrs): { readonly re: RegExp } {
+/** The pattern compiled once, at load, for the linear-time RE2 matcher; refusals name the construct. */
+function parseRegex(a: Attrs): { readonly prog: Re2Program } {
   const pattern = a.string('pattern');
   try {
-    return Object.freeze({ re: fullMatchRegExp(pattern) });
+    return Object.freeze({ prog: compileRe2FullMatch(pattern) });
   } catch (e) {
-    const why = e instanceof Re2SyntaxError || e instanceof SyntaxError ? e.message : String(e);
-    throw new InvalidNodeError(`RegexFullMatch: pattern '${pattern}' cannot be used: ${why}`);
+    if (!(e instanceof Re2SyntaxError)) throw e;
+    const shown = pattern.length > 200 ? `${pattern.slice(0, 200)}...` : pattern;
+    throw new InvalidNodeError(`RegexFullMatch: pattern '${shown}' cannot be used: ${e.message}`);
   }
 }
 
@@ -219,14 +221,14 @@ export const stringOps: OpDef[] = [
       return [tensorType('string', s && [...s, width]), tensorType('int64', s)];
     },
   }),
-  op<{ readonly re: RegExp }>({
+  op<{ readonly prog: Re2Program }>({
     name: 'RegexFullMatch',
     since: 20,
     parse: parseRegex,
     run: (inputs, a) => {
       const x = stringInput('RegexFullMatch', inputs[0], 'X');
       const out = new Uint8Array(x.size);
-      regexFullMatch(x.data as string[], a.re, out);
+      re2FullMatchAll(a.prog, x.data as string[], out);
       return [new Tensor('bool', out, x.dims)];
     },
     infer: sameAs(0, 'bool'),

@@ -141,13 +141,14 @@ describe('RegexFullMatch', () => {
     expect(full('\\pL+', ['héllo', 'h3'])).toEqual([1, 0]);
     expect(full('\\Qa.b\\E', ['a.b', 'axb'])).toEqual([1, 0]);
     expect(full('[]a]+', [']a]', 'b'])).toEqual([1, 0]);
+    // RE2 allows flag groups anywhere; they last to the end of the enclosing group.
+    expect(full('a(?i)b', ['aB', 'AB'])).toEqual([1, 0]);
   });
   it('refuses constructs RE2 does not have, naming the pattern', () => {
     expect(() => full('(a)\\1', [])).toThrow(/RegexFullMatch: pattern '\(a\)\\1' .*backreference/);
     expect(() => full('a(?=b)', [])).toThrow(/lookaround/);
     expect(() => full('(?<!a)b', [])).toThrow(/lookaround/);
     expect(() => full('(?P<n>a)(?P=n)', [])).toThrow(/backreference/);
-    expect(() => full('a(?i)b', [])).toThrow(/only supported at the start/);
     expect(() => full('(', [])).toThrow(/RegexFullMatch/);
   });
 });
