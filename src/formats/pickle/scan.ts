@@ -189,6 +189,7 @@ function notPickle(reason: string, pickles: PickleScan[] = []): ScanReport {
  */
 function failedAtFirstOpcode(bytes: Uint8Array, s: PickleScan, rec: ScanRecorder, failure?: TesseraError): boolean {
   if (!(failure instanceof ModelFormatError) || bytes[s.start] === 0x80) return false;
+  if (s.refusals.length || s.globals.some((g) => !g.allowed)) return false; // refused before failing: unsafe
   if (rec.decoded === 0) return true;
   // A first opcode may fail for a reason of its own (a persistent id outside a torch container, a
   // missing out-of-band buffer, a frame longer than the file): that is a malformed pickle.
