@@ -87,6 +87,35 @@ describe('scan and torchLoad agree on the five files of finding 9', () => {
   });
 });
 
+describe('a protocol 0/1 pickle may start with any opcode that can start one', () => {
+  // [first opcode, pickle as latin-1, the value Python's pickle.loads gives]
+  const STARTS: Array<[string, string, unknown]> = [
+    ['INT', 'I42\n.', 42], ['INT bool', 'I01\n.', true], ['LONG', 'L5L\n.', 5], ['FLOAT', 'F1.5\n.', 1.5],
+    ['STRING', "S'abc'\np0\n.", 'abc'], ['UNICODE', 'Vx\\u00e9\n.', 'x\u00e9'], ['NONE', 'N.', null],
+    ['MARK/LIST', '(I1\nl.', [1]], ['MARK/TUPLE', '(t.', []], ['MARK/DICT', "(S'k'\nI1\nd.", new Map([['k', 1]])],
+    ['BININT1', 'K\x07.', 7], ['BININT', 'J\xff\xff\xff\xff.', -1], ['BININT2', 'M\x00\x01.', 256],
+    ['BINSTRING', 'T\x01\x00\x00\x00a.', 'a'], ['SHORT_BINSTRING', 'U\x01b.', 'b'], ['BINUNICODE', 'X\x01\x00\x00\x00c.', 'c'],
+    ['BINFLOAT', 'G\x3f\xf0\x00\x00\x00\x00\x00\x00.', 1], ['EMPTY_LIST', '].', []], ['EMPTY_TUPLE', ').', []],
+    ['EMPTY_DICT', '}.', new Map()], ['GLOBAL', 'ctorch\nfloat32\n.', 'global'],
+    ['GLOBAL+REDUCE', 'ccollections\nOrderedDict\n)R.', new Map()], ['INST', '(icollections\nOrderedDict\n.', new Map()],
+  ];
+  for (const [name, src, want] of STARTS) {
+    it(`${name}: ${JSON.stringify(src)}`, async () => {
+      const bytes = latin1(src);
+      const v = torchLoad(bytes);
+      if (want === 'global') expect(String((v as { qualname: string }).qualname)).toBe('torch.float32');
+      else expect(v).toEqual(want);
+      const r = scanPickle(bytes);
+      expect([r.format, r.verdict, r.malformed]).toEqual(['pickle', 'safe', undefined]);
+      expect((await cli(bytes, `start-${name.replace(/\W/g, '_')}.pkl`)).code).toBe(0);
+    });
+  }
+
+  it('a truncated protocol 0 pickle is malformed, not "not a pickle"', async () => {
+    await bothRefuse(latin1('I42\n'), /truncated at offset 4 \(no STOP\)/, 'int-truncated.pkl');
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The property: for generated and mutated pickles, scan's verdict is the one torchLoad's outcome
 // implies. The oracle is torchLoad itself, run with a host that only notes whether the error came
