@@ -73,7 +73,7 @@ export interface PickleLimits {
   maxObjects: number;
   /** Items of one list, tuple, dict or set. */
   maxSequenceLength: number;
-  /** Elements of one loaded tensor. */
+  /** Elements of one loaded tensor; unbounded unless given (maxBytes already bounds every tensor). */
   maxTensorElements: number;
 }
 
@@ -83,7 +83,7 @@ export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
   maxMemo: 1_000_000,
   maxObjects: 5_000_000,
   maxSequenceLength: SHARED_DEFAULTS.maxSequenceLength,
-  maxTensorElements: SHARED_DEFAULTS.maxTensorElements,
+  maxTensorElements: Infinity,
 });
 
 /** Limits torchLoad accepts: the pickle names above and the shared ResourceLimits names (src/limits.ts). */
@@ -97,7 +97,7 @@ const SHARED_NAMES = new Set(Object.keys(SHARED_DEFAULTS));
  *   maxMemoryBytes    -> maxBytes           (input, inflated members and tensors together)
  *   maxRecursionDepth -> maxDepth           (container nesting and open MARKs)
  *   maxSequenceLength -> maxSequenceLength  (items of one list, tuple, dict or set)
- *   maxTensorElements -> maxTensorElements  (elements of one loaded tensor)
+ *   maxTensorElements -> maxTensorElements  (elements of one loaded tensor; no cap unless given)
  *   maxNodes, maxLoopIterations, timeoutMs  -> nothing to bound in a pickle; accepted and ignored.
  * maxMemo and maxObjects have no shared name. When a pickle name and its shared name are both
  * given, the smaller wins. Unknown names and values that are not non-negative numbers are refused.
