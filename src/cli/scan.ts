@@ -1,6 +1,7 @@
 // `tessera scan FILE`: every global a pickle references, every opcode class it uses, and a verdict.
-// Never executes or constructs anything; works on files that loading refuses.
-// Exit code: 0 safe, 1 unsafe, 2 not a pickle.
+// Never executes or constructs anything; runs the same parser and VM checks as torchLoad, so a file
+// torchLoad refuses for its format is reported malformed, never SAFE.
+// Exit code: 0 safe, 1 unsafe, 2 not a pickle or malformed.
 
 import { readFile } from 'node:fs/promises';
 import { opcodeClasses, scanPickle, type ScanReport } from '../formats/pickle/index.js';
@@ -15,7 +16,7 @@ export function formatScan(path: string, r: ScanReport): string[] {
   const lines = [`${path}: ${FORMATS[r.format]}`];
   for (const p of r.pickles) {
     const total = [...p.opcodes.values()].reduce((a, b) => a + b, 0);
-    lines.push(`${p.part}: protocol ${p.protocol}, ${p.end - p.start} byte(s), ${total} opcode(s)${p.error ? ' (stopped early)' : ''}`);
+    lines.push(`${p.part}: protocol ${p.protocol}, ${p.end - p.start} byte(s), ${total} opcode(s)${p.error !== undefined ? ' (stopped early)' : ''}`);
     const seen = new Map<string, { first: number; count: number; allowed: boolean; opcode: string }>();
     for (const g of p.globals) {
       const k = `${g.module === '?' ? '<not a literal>' : `${g.module}.${g.name}`}\t${g.opcode}`;
@@ -35,8 +36,10 @@ export function formatScan(path: string, r: ScanReport): string[] {
     }
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
+  if (r.malformed !== undefined) lines.push(`malformed: ${r.malformed}`);
   if (r.verdict === 'safe') lines.push('verdict: SAFE (every global is on the allow-list; nothing can execute)');
   else if (r.verdict === 'not-pickle') lines.push(`verdict: NOT A PICKLE${r.reasons.length ? ` (${r.reasons[0]})` : ''}`);
+  else if (r.verdict === 'malformed') lines.push('verdict: MALFORMED (torchLoad refuses it; every global it names before the error is allowed)');
   else {
     lines.push(`verdict: UNSAFE (${r.reasons.length} reason${r.reasons.length === 1 ? '' : 's'})`);
     for (const reason of r.reasons) lines.push(`  - ${reason}`);

@@ -13,6 +13,8 @@ function iterableItems(x: unknown): unknown[] | undefined {
 }
 
 const ORDERED_DICT: GlobalEntry = {
+  returns: 'dict',
+  builds: 'many',
   call: (a, ctx) => {
     argCount(ctx, 'OrderedDict', a, 0, 1);
     const m = new Map<unknown, unknown>();
@@ -30,6 +32,7 @@ const ORDERED_DICT: GlobalEntry = {
 };
 
 const SET = (frozen: boolean): GlobalEntry => ({
+  returns: frozen ? 'frozenset' : 'set',
   call: (a, ctx) => {
     argCount(ctx, frozen ? 'frozenset' : 'set', a, 0, 1);
     const items = a.length ? iterableItems(a[0]) : [];
@@ -40,6 +43,7 @@ const SET = (frozen: boolean): GlobalEntry => ({
 });
 
 const BYTES: GlobalEntry = {
+  returns: 'bytes',
   call: (a, ctx) => {
     argCount(ctx, 'bytes', a, 0, 2);
     if (a.length === 0) return new Uint8Array(0);
@@ -56,31 +60,36 @@ const BYTES: GlobalEntry = {
   },
 };
 
-const BUILTINS: Record<string, GlobalEntry> = {
-  bytes: BYTES,
-  set: SET(false),
-  frozenset: SET(true),
-  slice: { call: (a, ctx) => { argCount(ctx, 'slice', a, 1, 3); return a.length === 1 ? new PySlice(null, a[0], null) : new PySlice(a[0], a[1], a[2] ?? null); } },
-  complex: {
+const BUILTINS = new Map<string, GlobalEntry>([
+  ['bytes', BYTES],
+  ['set', SET(false)],
+  ['frozenset', SET(true)],
+  ['slice', {
+    returns: 'object',
+    call: (a, ctx) => { argCount(ctx, 'slice', a, 1, 3); return a.length === 1 ? new PySlice(null, a[0], null) : new PySlice(a[0], a[1], a[2] ?? null); },
+  }],
+  ['complex', {
+    returns: 'object',
     call: (a, ctx) => {
       argCount(ctx, 'complex', a, 0, 2);
       return new PyComplex(a.length > 0 ? asNumber(ctx, 'complex', a[0], 'real') : 0, a.length > 1 ? asNumber(ctx, 'complex', a[1], 'imag') : 0);
     },
-  },
-  bytearray: {
+  }],
+  ['bytearray', {
+    returns: 'bytes',
     call: (a, ctx) => {
       argCount(ctx, 'bytearray', a, 0, 2);
       return BYTES.call!(a, ctx);
     },
-  },
-};
+  }],
+]);
 
 const ENTRIES = new Map<string, GlobalEntry>([
   ...TORCH_GLOBALS, ...NUMPY_GLOBALS,
   ['collections.OrderedDict', ORDERED_DICT],
-  ['_codecs.encode', { call: codecsEncode }],
+  ['_codecs.encode', { returns: 'bytes', call: codecsEncode }],
 ]);
-for (const [name, e] of Object.entries(BUILTINS)) {
+for (const [name, e] of BUILTINS) {
   ENTRIES.set(`builtins.${name}`, e);
   ENTRIES.set(`__builtin__.${name}`, e); // Python 2 spelling (protocol 0-2 with fix_imports)
 }
@@ -100,6 +109,8 @@ export interface AllowOptions {
 
 const RECORD: GlobalEntry = {
   acceptsKeywords: true,
+  returns: 'object',
+  builds: 'many',
   call: (a, ctx, kwargs) => {
     const rec = new PyRecord(ctx.callee!, a, kwargs);
     BUILDERS.set(rec, (state) => { rec.state = state; return undefined; });

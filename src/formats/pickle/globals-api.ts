@@ -19,11 +19,23 @@ export interface CallContext {
   readonly callee?: PyGlobal;
 }
 
+/**
+ * What an entry's `call` returns, as far as the VM can tell without calling it: a container kind,
+ * 'arg0' (its first argument, unchanged), or 'object' (anything else: a tensor, a record, a slice).
+ * `tessera scan` pushes a placeholder of this kind, so the VM's checks on it (APPEND needs a list,
+ * a dict key must be hashable, ...) give the verdict loading would give.
+ */
+export type EntryResult = 'dict' | 'tuple' | 'set' | 'frozenset' | 'bytes' | 'str' | 'arg0' | 'object';
+
 export interface GlobalEntry {
   /** Builds the value from positional args (kwargs only from NEWOBJ_EX). */
   readonly call?: (args: readonly unknown[], ctx: CallContext, kwargs?: Map<unknown, unknown>) => unknown;
   /** NEWOBJ_EX may pass keyword arguments (kept as data by records); others refuse them. */
   readonly acceptsKeywords?: boolean;
+  /** What `call` returns (required when `call` is present; see EntryResult). */
+  readonly returns?: EntryResult;
+  /** Whether what `call` returns accepts BUILD: any number of times, or 'once' (it is then replaced by an object that does not). */
+  readonly builds?: 'many' | 'once';
 }
 
 /** Applies BUILD's state; returns a replacement value, or undefined when the object was updated in place. */

@@ -2,12 +2,12 @@
 
 export { torchLoad, torchLoadWithFormat, looksLikeTorchFile, type TorchLoadOptions, type TorchFileFormat } from './torch-load.js';
 export { stateDict, storageSharing } from './state-dict.js';
-export { scanPickle, scanOnePickle, opcodeClasses, type ScanReport, type PickleScan, type GlobalRef } from './scan.js';
-export { unpickle, type UnpickleOptions, type UnpickleResult } from './vm.js';
+export { scanPickle, scanOnePickle, opcodeClasses, type ScanReport, type ScanOptions, type PickleScan, type GlobalRef } from './scan.js';
+export { unpickle, LOAD_HOST, RefusedValue, type UnpickleHost, type UnpickleOptions, type UnpickleResult } from './vm.js';
 export { ALLOWED_GLOBALS, isAllowedGlobal } from './allow-list.js';
 export { tensorSource, type TensorSource } from './tensor-rebuild.js';
 export {
   PyGlobal, PySlice, PyComplex, PyRecord, isTuple, isFrozenSet, PY_ATTRIBUTES, DEFAULT_LIMITS,
-  type PickleLimits, type PyValue,
+  pickleLimits, type PickleLimits, type TorchLoadLimits, type PyValue,
 } from './values.js';
 export { OPCODES, type OpClass, type OpInfo } from './opcodes.js';

@@ -7,13 +7,15 @@ import { ModelFormatError } from '../../errors.js';
 import {
   argCount, asIntList, asString, bad, BUILDERS, type CallContext, describe, type GlobalEntry, isGlobal, where,
 } from './globals-api.js';
-import { gatherStrided, HOST_BIG_ENDIAN, swapBytes, tensorFromBytes } from './tensor-rebuild.js';
+import { checkTensorElements, gatherStrided, HOST_BIG_ENDIAN, swapBytes, tensorFromBytes } from './tensor-rebuild.js';
 import type { Tensor } from '../../tensor.js';
 
-const KINDS: Record<string, DataType> = {
-  b1: 'bool', i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32', i8: 'int64', u8: 'uint64',
-  f2: 'float16', f4: 'float32', f8: 'float64', c8: 'complex64', c16: 'complex128',
-};
+/** numpy type code (kind + item size, from the file) -> tessera type. */
+const KINDS = new Map<string, DataType>([
+  ['b1', 'bool'], ['i1', 'int8'], ['u1', 'uint8'], ['i2', 'int16'], ['u2', 'uint16'], ['i4', 'int32'], ['u4', 'uint32'],
+  ['i8', 'int64'], ['u8', 'uint64'], ['f2', 'float16'], ['f4', 'float32'], ['f8', 'float64'], ['c8', 'complex64'],
+  ['c16', 'complex128'],
+]);
 
 /** numpy.dtype as the pickle builds it: a type code, then BUILD sets the byte order. */
 export class NumpyDtype {
@@ -21,7 +23,7 @@ export class NumpyDtype {
   structured = false;
   constructor(readonly code: string) {}
   get type(): DataType | undefined {
-    return Object.prototype.hasOwnProperty.call(KINDS, this.code) ? KINDS[this.code] : undefined;
+    return KINDS.get(this.code);
   }
   get itemsize(): number {
     return Number(this.code.slice(1));
@@ -67,6 +69,7 @@ function arrayFromBytes(
   if (!Number.isSafeInteger(n * elem) || raw.length !== n * elem) {
     throw new ModelFormatError(`${where(ctx)}: ${fn}: shape [${dims.join(', ')}] of ${dtype.code} needs ${n * elem} bytes, data has ${raw.length}`);
   }
+  checkTensorElements(n, ctx.budget, `${where(ctx)}: ${fn}`);
   let out: Uint8Array;
   if (fortran && dims.length > 1) {
     const stride: number[] = [];
@@ -82,6 +85,8 @@ function arrayFromBytes(
 }
 
 const RECONSTRUCT: GlobalEntry = {
+  returns: 'object',
+  builds: 'once',
   call: (a, ctx) => {
     const fn = '_reconstruct';
     argCount(ctx, fn, a, 3);
@@ -98,6 +103,8 @@ const RECONSTRUCT: GlobalEntry = {
 };
 
 const DTYPE: GlobalEntry = {
+  returns: 'object',
+  builds: 'many',
   call: (a, ctx) => {
     argCount(ctx, 'numpy.dtype', a, 1, 3);
     const code = asString(ctx, 'numpy.dtype', a[0], 'type code');
@@ -116,6 +123,7 @@ const DTYPE: GlobalEntry = {
 };
 
 const FROMBUFFER: GlobalEntry = {
+  returns: 'object',
   call: (a, ctx) => {
     argCount(ctx, '_frombuffer', a, 4);
     const order = asString(ctx, '_frombuffer', a[3], 'order');
@@ -125,6 +133,7 @@ const FROMBUFFER: GlobalEntry = {
 };
 
 const SCALAR: GlobalEntry = {
+  returns: 'object',
   call: (a, ctx) => {
     argCount(ctx, 'scalar', a, 1, 2);
     return arrayFromBytes(ctx, 'scalar', a[0], [], a.length > 1 ? a[1] : new Uint8Array(0), false);

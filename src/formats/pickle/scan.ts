@@ -1,13 +1,26 @@
 // scanPickle: lists every global a file references and every opcode it uses, and gives a verdict,
-// without constructing anything. It runs the opcode decoder over an abstract stack that only
-// remembers literal strings and numbers (so STACK_GLOBAL operands built from memoised strings are
-// still named), and works on files that loading refuses: whatever it saw before an error is kept.
+// without constructing anything. It runs the SafeUnpickler's own VM (vm.ts) with a scanning host:
+// the same decoder and the same stack, memo, container and limit checks torchLoad makes, and the
+// same zip/legacy layout and storage checks (torch-load.ts). Globals are recorded instead of
+// resolved, allowed calls push placeholders of the kind they would return instead of building
+// objects, and refusals are recorded rather than thrown so that every global is listed.
+// So a file torchLoad refuses for its format is malformed here too, never SAFE.
+//
+// What a SAFE verdict does not cover: scan never runs an allow-listed constructor, so the checks
+// those make on their own arguments (a tensor view inside its storage, a numpy dtype code, an
+// OrderedDict's pairs) can still make torchLoad refuse a SAFE file with a ModelFormatError.
 
-import { isAllowedGlobal, isTorchScriptClass } from './allow-list.js';
-import { decodeOp, latin1, OPCODES, type OpClass } from './opcodes.js';
-import { Budget } from './values.js';
+import { ModelFormatError, TesseraError } from '../../errors.js';
+import type { AllowOptions } from './allow-list.js';
+import { isTorchScriptClass } from './allow-list.js';
+import { BUILDERS, type CallContext, type GlobalEntry } from './globals-api.js';
+import { decodeOp, OPCODES, type OpClass } from './opcodes.js';
+import {
+  isTorchTar, LEGACY_MAGIC, legacyLayout, legacyPersistentLoad, type TorchZipLayout, torchZipLayout, zipPersistentLoad,
+} from './torch-load.js';
+import { Budget, makeFrozenSet, makeTuple, type TorchLoadLimits } from './values.js';
+import { unpickle, type UnpickleHost } from './vm.js';
 import { isZip, ZipArchive } from './zip.js';
-import { LEGACY_MAGIC } from './torch-load.js';
 
 export interface GlobalRef {
   readonly module: string;
@@ -21,212 +34,272 @@ export interface PickleScan {
   /** Which part of the file (e.g. 'archive/data.pkl', 'pickle 1'). */
   readonly part: string;
   readonly start: number;
+  /** Offset just past STOP, or past the last opcode decoded when the pickle is malformed. */
   readonly end: number;
   readonly protocol: number;
   readonly globals: GlobalRef[];
   /** Opcode name -> count. */
   readonly opcodes: Map<string, number>;
+  /** The format or limit error that stopped this pickle: the message torchLoad gives for it. */
   readonly error?: string;
-  /** The value STOP yields when it is a literal (used to recognise the legacy magic number). */
+  /** Operations the VM refused other than globals (calling data, BUILD on data, EXT1, ...). */
+  readonly refusals: string[];
+  /** The value STOP yields (used to recognise the legacy magic number). */
   readonly literal?: unknown;
 }
 
 export interface ScanReport {
   readonly format: 'zip' | 'legacy' | 'pickle' | 'not-pickle';
   readonly pickles: PickleScan[];
-  /** Why the file is unsafe; empty when safe. */
+  /** Why the file is unsafe (for 'not-pickle': why it is not one); empty otherwise. */
   readonly reasons: string[];
+  /** The first format or limit error, as torchLoad reports it (opcode and offset); absent when the file parses. */
+  readonly malformed?: string;
   readonly notes: string[];
-  readonly verdict: 'safe' | 'unsafe' | 'not-pickle';
+  /** 'unsafe' wins over 'malformed': a loader that runs opcodes as it reads would reach the refused ones first. */
+  readonly verdict: 'safe' | 'unsafe' | 'malformed' | 'not-pickle';
 }
 
-/** Pickle bytes a scan inflates from one zip, at most (pickles are small; storages are not read). */
-const SCAN_MAX_BYTES = 512 * 1024 * 1024;
+export interface ScanOptions {
+  /** The limits torchLoad would be given (same names, same defaults). */
+  readonly limits?: TorchLoadLimits;
+}
 
-type Abs = { v?: unknown };
-const UNKNOWN: Abs = Object.freeze({});
-const EFFECTS: Record<string, [number | 'mark', number]> = {
-  APPEND: [1, 0], APPENDS: ['mark', 0], LIST: ['mark', 1], TUPLE: ['mark', 1], TUPLE1: [1, 1], TUPLE2: [2, 1],
-  TUPLE3: [3, 1], DICT: ['mark', 1], SETITEM: [2, 0], SETITEMS: ['mark', 0], ADDITEMS: ['mark', 0],
-  FROZENSET: ['mark', 1], REDUCE: [2, 1], BUILD: [1, 0], INST: ['mark', 1], OBJ: ['mark', 1], NEWOBJ: [2, 1],
-  NEWOBJ_EX: [3, 1], BINPERSID: [1, 1], READONLY_BUFFER: [1, 1], PROTO: [0, 0], FRAME: [0, 0],
-};
-
-/** Scans one pickle starting at `start`. Never throws for malformed input: the error is reported. */
-export function scanOnePickle(bytes: Uint8Array, start: number, part: string, torchScript = false): PickleScan {
-  const stack: Abs[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, Abs>();
-  const globals: GlobalRef[] = [];
-  const opcodes = new Map<string, number>();
-  let protocol = 0;
-  let pos = start;
-  const allowed = (m: string, n: string): boolean => isAllowedGlobal(m, n, { torchScriptRecords: torchScript });
-  const floor = (): number => (marks.length ? marks[marks.length - 1]! : 0);
-  const under = (n: number, at: number, op: string): void => {
-    if (stack.length - floor() < n) throw new Error(`${op} at offset ${at}: stack underflow`);
-  };
-  try {
-    for (;;) {
-      const d = decodeOp(bytes, pos, part);
-      const name = d.op.name;
-      opcodes.set(name, (opcodes.get(name) ?? 0) + 1);
-      pos = d.end;
-      const arg = d.arg;
-      switch (d.op.cls === 'string' && name !== 'NEXT_BUFFER' && name !== 'READONLY_BUFFER' ? 'STRING*' : name) {
-        case 'STRING*':
-          stack.push({ v: arg instanceof Uint8Array ? (name.includes('BYTES') || name === 'BYTEARRAY8' ? undefined : latin1(arg)) : arg });
-          break;
-        case 'STOP': under(1, d.pos, name); return { part, start, end: pos, protocol, globals, opcodes, literal: stack.pop()!.v };
-        case 'MARK': marks.push(stack.length); break;
-        case 'POP': if (stack.length > floor()) stack.pop(); else if (marks.length) marks.pop(); else under(1, d.pos, name); break;
-        case 'POP_MARK':
-          if (!marks.length) throw new Error(`POP_MARK at offset ${d.pos}: no MARK`);
-          stack.length = marks.pop()!; break;
-        case 'DUP': under(1, d.pos, name); stack.push(stack[stack.length - 1]!); break;
-        case 'GET': case 'BINGET': case 'LONG_BINGET':
-          if (!memo.has(arg as number)) throw new Error(`${name} at offset ${d.pos}: memo key ${String(arg)} was never stored`);
-          stack.push(memo.get(arg as number)!); break;
-        case 'PUT': case 'BINPUT': case 'LONG_BINPUT': case 'MEMOIZE':
-          under(1, d.pos, name);
-          memo.set(name === 'MEMOIZE' ? memo.size : (arg as number), stack[stack.length - 1]!);
-          if (memo.size > 10_000_000) throw new Error(`${name} at offset ${d.pos}: memo too large`);
-          break;
-        case 'GLOBAL': case 'INST': {
-          const [m, n] = arg as readonly [string, string];
-          globals.push({ module: m, name: n, opcode: name, offset: d.pos, allowed: allowed(m, n) });
-          if (name === 'INST') {
-            if (!marks.length) throw new Error(`INST at offset ${d.pos}: no MARK`);
-            stack.length = marks.pop()!;
-          }
-          stack.push(UNKNOWN);
-          break;
-        }
-        case 'STACK_GLOBAL': {
-          under(2, d.pos, name);
-          const n = stack.pop()!.v, m = stack.pop()!.v;
-          if (typeof m === 'string' && typeof n === 'string') {
-            globals.push({ module: m, name: n, opcode: name, offset: d.pos, allowed: allowed(m, n) });
-          } else {
-            globals.push({ module: '?', name: '?', opcode: name, offset: d.pos, allowed: false });
-          }
-          stack.push(UNKNOWN);
-          break;
-        }
-        case 'PROTO': protocol = arg as number; break;
-        default: {
-          const eff = EFFECTS[name];
-          if (!eff) { // pushes one value: scalars, empty containers, buffers, PERSID, EXT*
-            stack.push(d.op.cls === 'scalar' ? { v: arg === '01' ? true : arg === '00' ? false : arg } : UNKNOWN);
-            break;
-          }
-          if (eff[0] === 'mark') {
-            if (!marks.length) throw new Error(`${name} at offset ${d.pos}: no MARK`);
-            stack.length = marks.pop()!;
-          } else {
-            under(eff[0], d.pos, name);
-            stack.length -= eff[0];
-          }
-          if (name === 'APPEND' || name === 'APPENDS' || name === 'SETITEM' || name === 'SETITEMS' || name === 'ADDITEMS' || name === 'BUILD') {
-            under(1, d.pos, name);
-          }
-          for (let i = 0; i < eff[1]; i++) stack.push(UNKNOWN);
-        }
-      }
-    }
-  } catch (e) {
-    return { part, start, end: pos, protocol, globals, opcodes, error: (e as Error)?.message ?? String(e) };
+/** What a scan pushes for the result of an allowed call: only its kind is known. */
+class Constructed {
+  constructor(readonly qualname: string) {
+    Object.freeze(this);
   }
 }
 
-function globalReasons(s: PickleScan, reasons: string[]): void {
+/** A placeholder of the kind `entry` returns, accepting BUILD as the real result would. */
+function placeholder(entry: GlobalEntry, args: readonly unknown[], ctx: CallContext): unknown {
+  const q = ctx.callee?.qualname ?? '?';
+  let v: unknown;
+  switch (entry.returns) {
+    case 'arg0': return args.length ? args[0] : new Constructed(q);
+    case 'str': return '';
+    case 'dict': v = new Map(); break;
+    case 'tuple': v = makeTuple([]); break;
+    case 'set': v = new Set(); break;
+    case 'frozenset': v = makeFrozenSet(new Set()); break;
+    case 'bytes': v = new Uint8Array(0); break;
+    default: v = new Constructed(q);
+  }
+  const obj = v as object;
+  if (entry.builds === 'many') BUILDERS.set(obj, () => undefined);
+  else if (entry.builds === 'once') BUILDERS.set(obj, () => { BUILDERS.delete(obj); return new Constructed(q); });
+  return v;
+}
+
+/** Records one pickle's opcodes, globals and refusals while the VM runs it. */
+class ScanRecorder {
+  readonly globals: GlobalRef[] = [];
+  readonly opcodes = new Map<string, number>();
+  readonly refusals: string[] = [];
+  protocol = 0;
+  start = -1;
+  end = -1;
+  decoded = 0;
+  readonly host: UnpickleHost;
+
+  constructor(readonly part: string) {
+    this.host = {
+      onOpcode: (op) => {
+        if (this.start < 0) this.start = op.pos;
+        this.end = op.end;
+        this.decoded++;
+        this.opcodes.set(op.op.name, (this.opcodes.get(op.op.name) ?? 0) + 1);
+        if (op.op.name === 'PROTO') this.protocol = op.arg as number;
+      },
+      onGlobal: (module, name, allowed, opcode, offset) => {
+        this.globals.push(typeof module === 'string' && typeof name === 'string'
+          ? { module, name, opcode, offset, allowed }
+          : { module: '?', name: '?', opcode, offset, allowed: false });
+      },
+      construct: (entry, args, ctx) => placeholder(entry, args, ctx),
+      build: (builder, state, ctx) => builder(state, ctx),
+      refuse: (e, kind) => {
+        if (kind === 'operation') this.refusals.push(e.message);
+      },
+    };
+  }
+
+  result(start: number, error?: string, literal?: unknown): PickleScan {
+    const s = this.start < 0 ? start : this.start;
+    return {
+      part: this.part, start: s, end: Math.max(this.end, s), protocol: this.protocol, globals: this.globals,
+      opcodes: this.opcodes, refusals: this.refusals, ...(error !== undefined ? { error } : {}),
+      ...(error === undefined ? { literal } : {}),
+    };
+  }
+}
+
+/** The message of a typed error; anything else is a bug in tessera and propagates. */
+function typedMessage(e: unknown): string {
+  if (e instanceof TesseraError) return e.message;
+  throw e;
+}
+
+function scanWith(
+  bytes: Uint8Array, start: number, part: string, budget: Budget, allow: AllowOptions,
+  persistentLoad?: (pid: unknown, pos: number) => unknown,
+): { scan: PickleScan; rec: ScanRecorder; failure?: TesseraError } {
+  const rec = new ScanRecorder(part);
+  try {
+    const r = unpickle(bytes, start, { ...allow, part, budget, persistentLoad, host: rec.host });
+    return { scan: rec.result(start, undefined, r.value), rec };
+  } catch (e) {
+    return { scan: rec.result(start, typedMessage(e)), rec, failure: e as TesseraError };
+  }
+}
+
+/** Scans one pickle starting at `start`. Never throws for malformed input: the error is reported. */
+export function scanOnePickle(bytes: Uint8Array, start: number, part: string, torchScript = false, budget = new Budget()): PickleScan {
+  return scanWith(bytes, start, part, budget, { torchScriptRecords: torchScript }).scan;
+}
+
+function unsafeReasons(s: PickleScan, reasons: string[]): void {
   for (const g of s.globals) {
     if (g.allowed) continue;
     if (g.module === '?') reasons.push(`${s.part}: STACK_GLOBAL at offset ${g.offset} names a global that is not a literal string`);
     else reasons.push(`${s.part}: ${g.module}.${g.name} (${g.opcode} at offset ${g.offset}) is not on the allow-list`);
   }
-  for (const ext of ['EXT1', 'EXT2', 'EXT4']) {
-    if (s.opcodes.has(ext)) reasons.push(`${s.part}: ${ext} refers to the copyreg extension registry`);
-  }
-  if (s.error) reasons.push(`${s.part}: malformed (${s.error}); a Python loader may have run opcodes before failing`);
+  reasons.push(...s.refusals);
 }
 
-function verdict(format: ScanReport['format'], pickles: PickleScan[], reasons: string[], notes: string[]): ScanReport {
-  return { format, pickles, reasons, notes, verdict: reasons.length ? 'unsafe' : 'safe' };
-}
-
-/** Scans a torch.save zip, a legacy torch file or a plain pickle. */
-export function scanPickle(bytes: Uint8Array): ScanReport {
+function report(
+  format: ScanReport['format'], pickles: PickleScan[], notes: string[], malformed: string | undefined,
+): ScanReport {
   const reasons: string[] = [];
-  const notes: string[] = [];
-  if (isZip(bytes)) {
-    let zip: ZipArchive;
-    try {
-      zip = new ZipArchive(bytes, 'zip');
-    } catch (e) {
-      return verdict('zip', [], [`zip: ${(e as Error).message}`], notes);
-    }
-    const names = zip.names();
-    const torchScript = names.some((n) => /^[^/]+\/constants\.pkl$/.test(n));
-    const pkls = names.filter((n) => n.endsWith('.pkl'));
-    if (!pkls.length) return { format: 'not-pickle', pickles: [], reasons: ['zip holds no .pkl member'], notes, verdict: 'not-pickle' };
-    const pickles: PickleScan[] = [];
-    const budget = new Budget({ maxBytes: SCAN_MAX_BYTES });
-    for (const name of pkls) {
-      let data: Uint8Array;
-      try {
-        data = zip.read(name, budget);
-      } catch (e) {
-        reasons.push(`${name}: ${(e as Error).message}`);
-        continue;
-      }
-      const s = scanOnePickle(data, 0, name, torchScript);
-      pickles.push(s);
-      globalReasons(s, reasons);
-      if (!s.error && s.end !== data.length) reasons.push(`${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
-    }
-    if (torchScript) {
-      notes.push('TorchScript archive: tessera loads __torch__ classes as data-only records and never runs code/; ' +
-        "PyTorch's torch.jit.load compiles and runs code/ (e.g. __setstate__ methods), which this scan does not vet");
-    }
-    notes.push(`${names.length - pkls.length} non-pickle member(s) (raw storages and metadata) are never executed`);
-    return verdict('zip', pickles, reasons, notes);
+  for (const p of pickles) unsafeReasons(p, reasons);
+  const verdict = reasons.length ? 'unsafe' : malformed !== undefined ? 'malformed' : 'safe';
+  return { format, pickles, reasons, notes, verdict, ...(malformed !== undefined ? { malformed } : {}) };
+}
+
+function notPickle(reason: string, pickles: PickleScan[] = []): ScanReport {
+  return { format: 'not-pickle', pickles, reasons: [reason], notes: [], verdict: 'not-pickle' };
+}
+
+/**
+ * True when the first opcode at `start` could not be decoded, or could not run for want of a stack
+ * value, a MARK or a memo entry: the bytes never were a pickle
+ * (text, images, ...) rather than a pickle gone bad. A protocol 2+ header makes it a pickle, and
+ * so does a first opcode that only breaks a limit (a LONG of 100k digits).
+ */
+function failedAtFirstOpcode(bytes: Uint8Array, s: PickleScan, rec: ScanRecorder, failure?: TesseraError): boolean {
+  if (!(failure instanceof ModelFormatError) || bytes[s.start] === 0x80) return false;
+  if (s.refusals.length || s.globals.some((g) => !g.allowed)) return false; // refused before failing: unsafe
+  if (rec.decoded === 0) return true;
+  // A first opcode may fail for a reason of its own (a persistent id outside a torch container, a
+  // missing out-of-band buffer, a frame longer than the file): that is a malformed pickle.
+  if (rec.decoded > 1 || s.opcodes.has('PERSID') || s.opcodes.has('NEXT_BUFFER') || s.opcodes.has('FRAME')) return false;
+  try {
+    decodeOp(bytes, rec.end, s.part); // the second opcode decodes, so running the first one failed
+    return true;
+  } catch {
+    return false;
   }
-  const first = scanOnePickle(bytes, 0, 'pickle 1');
-  const callOps = ['GLOBAL', 'STACK_GLOBAL', 'INST', 'REDUCE', 'OBJ', 'NEWOBJ', 'NEWOBJ_EX', 'BUILD', 'EXT1', 'EXT2', 'EXT4'];
-  const decoded = [...first.opcodes.values()].reduce((a, b) => a + b, 0);
-  if (first.error && bytes[0] !== 0x80 && decoded <= 2 && !callOps.some((o) => first.opcodes.has(o))) {
-    return { format: 'not-pickle', pickles: [first], reasons: [first.error], notes, verdict: 'not-pickle' };
+}
+
+/** Scans a torch.save zip, a legacy torch file or a plain pickle, as torchLoad would read it. */
+export function scanPickle(bytes: Uint8Array, options: ScanOptions = {}): ScanReport {
+  const budget = new Budget(options.limits);
+  try {
+    budget.chargeBytes(bytes.length, 'input');
+  } catch (e) {
+    return report('not-pickle', [], [], typedMessage(e));
   }
+  if (isZip(bytes)) return scanZip(bytes, budget);
+  if (isTorchTar(bytes)) return notPickle('torch file: the pre-0.4 tar format is not supported');
+  const { scan: first, rec, failure } = scanWith(bytes, 0, 'pickle 1', budget, {});
+  if (failedAtFirstOpcode(bytes, first, rec, failure)) return notPickle(first.error!, [first]);
+  if (first.error === undefined && first.literal === LEGACY_MAGIC) return scanLegacy(bytes, first, budget);
   const pickles = [first];
-  globalReasons(first, reasons);
-  if (!first.error && first.literal === LEGACY_MAGIC) {
-    let at = first.end;
-    for (const part of ['legacy protocol version', 'legacy sys_info', 'legacy pickle', 'legacy storage keys']) {
-      const s = scanOnePickle(bytes, at, part);
-      pickles.push(s);
-      globalReasons(s, reasons);
-      if (s.error) break;
-      at = s.end;
-    }
-    notes.push(`legacy format: ${bytes.length - at} byte(s) of raw storage data follow the pickles (never executed)`);
-    return verdict('legacy', pickles, reasons, notes);
-  }
+  let malformed = first.error;
   let at = first.end;
-  if (!first.error && at < bytes.length) {
-    reasons.push(`pickle 1: ${bytes.length - at} byte(s) after STOP at offset ${at - 1}`);
+  if (malformed === undefined && at < bytes.length) {
+    malformed = `pickle: ${bytes.length - at} byte(s) after STOP at offset ${at - 1}`;
+    // torchLoad stops here, but a reader that loads pickles one after another would run the next
+    // ones: their refused globals make the file unsafe. Their own format errors do not matter.
     for (let k = 2; at < bytes.length && k <= 16; k++) {
       if (!OPCODES[bytes[at]!]) break;
-      const s = scanOnePickle(bytes, at, `pickle ${k} (after STOP)`);
+      const s = scanWith(bytes, at, `pickle ${k} (after STOP)`, new Budget(budget.limits), {}).scan;
       pickles.push(s);
-      for (const g of s.globals) {
-        if (!g.allowed) reasons.push(`${s.part}: ${g.module}.${g.name} (${g.opcode} at offset ${g.offset}) is not on the allow-list`);
-      }
-      if (s.error) break;
+      if (s.error !== undefined) break;
       at = s.end;
     }
   }
-  return verdict('pickle', pickles, reasons, notes);
+  return report('pickle', pickles, [], malformed);
+}
+
+function scanLegacy(bytes: Uint8Array, first: PickleScan, budget: Budget): ScanReport {
+  const recs: ScanRecorder[] = [];
+  const hostFor = (part: string): UnpickleHost => {
+    const r = new ScanRecorder(part);
+    recs.push(r);
+    return r.host;
+  };
+  let malformed: string | undefined;
+  let tail = bytes.length;
+  try {
+    const layout = legacyLayout(bytes, first.end, budget, {}, hostFor);
+    tail = layout.mainEnd;
+    // Pass 2 as torchLoad runs it: every storage and view must exist (its globals are already listed).
+    const part = 'legacy pickle';
+    const r = unpickle(bytes, layout.mainStart, { part, budget, persistentLoad: legacyPersistentLoad(layout.roots, part), host: new ScanRecorder(part).host });
+    if (r.end !== layout.mainEnd) throw new ModelFormatError(`${part}: the two passes disagree`);
+  } catch (e) {
+    malformed = typedMessage(e);
+  }
+  const pickles = [first, ...recs.map((r) => r.result(r.start))];
+  const notes = malformed === undefined ? [`legacy format: the raw storage data after offset ${tail} is never executed`] : [];
+  return report('legacy', pickles, notes, malformed);
+}
+
+function scanZip(bytes: Uint8Array, budget: Budget): ScanReport {
+  let zip: ZipArchive;
+  try {
+    zip = new ZipArchive(bytes, 'zip');
+  } catch (e) {
+    return report('zip', [], [], typedMessage(e));
+  }
+  const names = zip.names();
+  const pkls = names.filter((n) => n.endsWith('.pkl'));
+  if (!pkls.length) return notPickle('zip holds no .pkl member');
+  let malformed: string | undefined;
+  let layout: TorchZipLayout | undefined;
+  try {
+    layout = torchZipLayout(zip, budget);
+  } catch (e) {
+    malformed = typedMessage(e);
+  }
+  const torchScript = layout?.torchScript ?? names.some((n) => /^[^/]+\/constants\.pkl$/.test(n));
+  const pickles: PickleScan[] = [];
+  for (const name of pkls) {
+    let data: Uint8Array;
+    try {
+      data = zip.read(name, budget);
+    } catch (e) {
+      malformed ??= typedMessage(e);
+      continue;
+    }
+    // data.pkl's persistent ids are torchLoad's storages; other members' (TorchScript constants)
+    // belong to the TorchScript loader and are only recorded.
+    const main = name === layout?.part;
+    const persistentLoad = main ? zipPersistentLoad(zip, layout!, budget) : () => new Constructed('persistent id');
+    const s = scanWith(data, 0, name, budget, { torchScriptRecords: torchScript }, persistentLoad).scan;
+    pickles.push(s);
+    if (s.error !== undefined) malformed ??= s.error;
+    else if (s.end !== data.length) malformed ??= `${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`;
+  }
+  const notes: string[] = [];
+  if (torchScript) {
+    notes.push('TorchScript archive: tessera loads __torch__ classes as data-only records and never runs code/; ' +
+      "PyTorch's torch.jit.load compiles and runs code/ (e.g. __setstate__ methods), which this scan does not vet");
+  }
+  notes.push(`${names.length - pkls.length} non-pickle member(s) (raw storages and metadata) are never executed`);
+  return report('zip', pickles, notes, malformed);
 }
 
 /** Opcode classes with the opcodes of each that a scan saw, for display. */

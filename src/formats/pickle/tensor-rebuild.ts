@@ -3,7 +3,7 @@
 
 import type { DataType } from '../../dtypes.js';
 import { DATA_TYPES } from '../../dtypes.js';
-import { ModelFormatError } from '../../errors.js';
+import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import type { Budget } from './values.js';
 
@@ -95,6 +95,12 @@ export function tensorFromBytes(type: DataType, bytes: Uint8Array, dims: readonl
   return new Tensor(type, new Ctor(bytes.buffer, bytes.byteOffset, n), dims);
 }
 
+/** Throws when one tensor would hold more than maxTensorElements elements. */
+export function checkTensorElements(numel: number, budget: Budget, what: string): void {
+  const max = budget.limits.maxTensorElements;
+  if (numel > max) throw new ResourceLimitError(`${what}: ${numel} elements exceed the limit maxTensorElements=${max}`, 'maxTensorElements', numel, max);
+}
+
 /**
  * Copies the elements a (offset, size, stride) view selects from `src` (elements of `elem` bytes)
  * into a new contiguous buffer. Every index is checked against `src` first; no recursion.
@@ -121,6 +127,7 @@ export function gatherStrided(
         `but the storage holds ${available}`,
     );
   }
+  checkTensorElements(numel, budget, what);
   budget.chargeBytes(numel * elem, what);
   const out = new Uint8Array(numel * elem);
   if (numel === 0) return out;

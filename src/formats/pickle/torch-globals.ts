@@ -75,21 +75,28 @@ function markParameter(ctx: CallContext, fn: string, data: unknown, requiresGrad
   return data;
 }
 
+/** Tensor rebuilders return a tensor that accepts BUILD (its Python attributes). */
+const TENSOR = { returns: 'object', builds: 'many' } as const;
+
 const identity = (fn: string): GlobalEntry => ({
+  returns: 'arg0',
   call: (args, ctx) => { argCount(ctx, fn, args, 1); return args[0]; },
 });
 
-const ENTRIES: Record<string, GlobalEntry> = {
+const ENTRIES: Map<string, GlobalEntry> = new Map<string, GlobalEntry>(Object.entries({
   'torch._utils._rebuild_tensor': {
+    ...TENSOR,
     call: (a, ctx) => { argCount(ctx, '_rebuild_tensor', a, 4); return rebuild(ctx, '_rebuild_tensor', a[0], a[1], a[2], a[3], false); },
   },
   'torch._utils._rebuild_tensor_v2': {
+    ...TENSOR,
     call: (a, ctx) => {
       argCount(ctx, '_rebuild_tensor_v2', a, 6, 7);
       return rebuild(ctx, '_rebuild_tensor_v2', a[0], a[1], a[2], a[3], a[4]);
     },
   },
   'torch._utils._rebuild_tensor_v3': {
+    ...TENSOR,
     call: (a, ctx) => {
       argCount(ctx, '_rebuild_tensor_v3', a, 7, 8);
       const dt = dtypeFromGlobal(a[6]);
@@ -98,6 +105,7 @@ const ENTRIES: Record<string, GlobalEntry> = {
     },
   },
   'torch._utils._rebuild_qtensor': {
+    ...TENSOR,
     call: (a, ctx) => {
       const fn = '_rebuild_qtensor';
       argCount(ctx, fn, a, 7);
@@ -110,15 +118,18 @@ const ENTRIES: Record<string, GlobalEntry> = {
     },
   },
   'torch._utils._rebuild_parameter': {
+    returns: 'arg0',
     call: (a, ctx) => { argCount(ctx, '_rebuild_parameter', a, 3); return markParameter(ctx, '_rebuild_parameter', a[0], a[1]); },
   },
   'torch._utils._rebuild_parameter_with_state': {
+    returns: 'arg0',
     call: (a, ctx) => {
       argCount(ctx, '_rebuild_parameter_with_state', a, 4);
       return markParameter(ctx, '_rebuild_parameter_with_state', a[0], a[1]);
     },
   },
   'torch._tensor._rebuild_from_type_v2': {
+    ...TENSOR,
     call: (a, ctx, _kw) => {
       const fn = '_rebuild_from_type_v2';
       argCount(ctx, fn, a, 4);
@@ -126,15 +137,17 @@ const ENTRIES: Record<string, GlobalEntry> = {
       if (!(func instanceof PyGlobal) || !REBUILDERS.has(func.qualname)) bad(ctx, fn, `func must be a tensor rebuilder, got ${describe(func)}`);
       if (!(newType instanceof PyGlobal) || !TENSOR_TYPES.has(newType.qualname)) bad(ctx, fn, `unsupported tensor type ${describe(newType)}`);
       if (!Array.isArray(args)) bad(ctx, fn, `args must be a tuple, got ${describe(args)}`);
-      const t = ENTRIES[func.qualname]!.call!(args, ctx);
+      const t: unknown = ENTRIES.get(func.qualname)!.call!(args, ctx);
       if (newType.qualname === 'torch.nn.parameter.Parameter') markParameter(ctx, fn, t, true);
       return t;
     },
   },
   'torch.Size': {
+    returns: 'tuple',
     call: (a, ctx) => { argCount(ctx, 'torch.Size', a, 0, 1); return makeTuple(a.length ? asIntList(ctx, 'torch.Size', a[0], 'sizes') : []); },
   },
   'torch.device': {
+    returns: 'str',
     call: (a, ctx) => {
       argCount(ctx, 'torch.device', a, 1, 2);
       const type = asString(ctx, 'torch.device', a[0], 'type');
@@ -146,9 +159,11 @@ const ENTRIES: Record<string, GlobalEntry> = {
   'torch.jit._pickle.build_boollist': identity('build_boollist'),
   'torch.jit._pickle.build_tensorlist': identity('build_tensorlist'),
   'torch.jit._pickle.restore_type_tag': {
+    returns: 'arg0',
     call: (a, ctx) => { argCount(ctx, 'restore_type_tag', a, 2); return a[0]; },
   },
   'torch.jit._pickle.build_tensor_from_id': {
+    returns: 'object',
     call: (a, ctx) => {
       argCount(ctx, 'build_tensor_from_id', a, 1);
       const id = asInt(ctx, 'build_tensor_from_id', a[0], 'id');
@@ -162,7 +177,7 @@ const ENTRIES: Record<string, GlobalEntry> = {
   'torch.nn.parameter.Parameter': {},
   'torch.per_tensor_affine': {},
   'torch.storage.UntypedStorage': {},
-};
+} satisfies Record<string, GlobalEntry>));
 
 const REBUILDERS = new Set([
   'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v3',
@@ -170,11 +185,11 @@ const REBUILDERS = new Set([
 ]);
 const TENSOR_TYPES = new Set(['torch.Tensor', 'torch.nn.parameter.Parameter']);
 
-for (const name of TORCH_DTYPES.keys()) ENTRIES[`torch.${name}`] = {};
-for (const name of TORCH_DTYPE_ALIASES.keys()) ENTRIES[`torch.${name}`] = {};
+for (const name of TORCH_DTYPES.keys()) ENTRIES.set(`torch.${name}`, {});
+for (const name of TORCH_DTYPE_ALIASES.keys()) ENTRIES.set(`torch.${name}`, {});
 for (const name of STORAGE_CLASSES.keys()) {
-  ENTRIES[`torch.${name}`] = {};
-  if (name !== 'UntypedStorage') ENTRIES[`torch.cuda.${name}`] = {};
+  ENTRIES.set(`torch.${name}`, {});
+  if (name !== 'UntypedStorage') ENTRIES.set(`torch.cuda.${name}`, {});
 }
 
-export const TORCH_GLOBALS: ReadonlyMap<string, GlobalEntry> = new Map(Object.entries(ENTRIES));
+export const TORCH_GLOBALS: ReadonlyMap<string, GlobalEntry> = ENTRIES;

@@ -8,16 +8,25 @@ import type { AllowOptions } from './allow-list.js';
 import { describe } from './globals-api.js';
 import { type StorageRef, type TorchDType } from './tensor-rebuild.js';
 import { StorageHandle, storageClassDtype } from './torch-globals.js';
-import { Budget, type PickleLimits } from './values.js';
-import { unpickle } from './vm.js';
+import { Budget, type TorchLoadLimits } from './values.js';
+import { unpickle, type UnpickleHost } from './vm.js';
 import { isZip, ZipArchive } from './zip.js';
 
 export interface TorchLoadOptions extends AllowOptions {
-  /** Raise (or lower) the safe defaults: maxBytes, maxDepth, maxMemo, maxObjects. */
-  readonly limits?: Partial<PickleLimits>;
+  /**
+   * Raise (or lower) the safe defaults: maxBytes, maxDepth, maxMemo, maxObjects, maxSequenceLength,
+   * maxTensorElements, or the shared ResourceLimits names (maxMemoryBytes -> maxBytes,
+   * maxRecursionDepth -> maxDepth; see pickleLimits in values.ts for the whole mapping).
+   */
+  readonly limits?: TorchLoadLimits;
   /** Out-of-band buffers for protocol 5 NEXT_BUFFER. */
   readonly buffers?: readonly Uint8Array[];
   readonly tensorTable?: readonly Tensor[];
+  /**
+   * How allowed globals are constructed and refusals handled (LOAD_HOST when absent). For
+   * scanPickle and tests; every allow-list check happens before a host is asked anything.
+   */
+  readonly host?: UnpickleHost;
 }
 
 export type TorchFileFormat = 'zip' | 'legacy' | 'pickle';
@@ -33,6 +42,11 @@ export function looksLikeTorchFile(bytes: Uint8Array): boolean {
   }
 }
 
+/** The pre-0.4 tar format (a ustar header), which torchLoad refuses. */
+export function isTorchTar(bytes: Uint8Array): boolean {
+  return bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar';
+}
+
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 
@@ -45,9 +59,7 @@ export function torchLoadWithFormat(bytes: Uint8Array, options: TorchLoadOptions
   const budget = new Budget(options.limits);
   budget.chargeBytes(bytes.length, 'input');
   if (isZip(bytes)) return { value: loadZip(bytes, budget, options), format: 'zip' };
-  if (bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar') {
-    throw new ModelFormatError('torch file: the pre-0.4 tar format is not supported');
-  }
+  if (isTorchTar(bytes)) throw new ModelFormatError('torch file: the pre-0.4 tar format is not supported');
   const first = unpickle(bytes, 0, { ...options, part: 'pickle', budget });
   if (first.value === LEGACY_MAGIC) return { value: loadLegacy(bytes, first.end, budget, options), format: 'legacy' };
   if (first.end !== bytes.length) {
@@ -63,7 +75,7 @@ function safeKey(key: unknown, what: string): string {
   return key;
 }
 
-function storagePid(pid: unknown, what: string): { dtype: TorchDType; key: string; location: string; numel: number; view: unknown } {
+export function storagePid(pid: unknown, what: string): { dtype: TorchDType; key: string; location: string; numel: number; view: unknown } {
   if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
     throw new ModelFormatError(`${what}: persistent id must be ('storage', type, key, location, numel), got ${describe(pid)}`);
   }
@@ -74,8 +86,17 @@ function storagePid(pid: unknown, what: string): { dtype: TorchDType; key: strin
   return { dtype, key: safeKey(pid[2], what), location: typeof pid[3] === 'string' ? pid[3] : '', numel, view: pid[5] ?? null };
 }
 
-function loadZip(bytes: Uint8Array, budget: Budget, options: TorchLoadOptions): unknown {
-  const zip = new ZipArchive(bytes, 'zip');
+/** Where a torch zip keeps its pickle, and how its storages are laid out. */
+export interface TorchZipLayout {
+  /** The member holding the pickle, '<folder>/data.pkl'. */
+  readonly part: string;
+  readonly prefix: string;
+  readonly bigEndian: boolean;
+  readonly torchScript: boolean;
+}
+
+/** Finds the one <folder>/data.pkl and reads <folder>/byteorder; shared by torchLoad and scanPickle. */
+export function torchZipLayout(zip: ZipArchive, budget: Budget): TorchZipLayout {
   const pkls = zip.names().filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1) {
     throw new ModelFormatError(`zip: expected one <folder>/data.pkl, found ${pkls.length ? pkls.join(', ') : 'none'}`);
@@ -87,11 +108,14 @@ function loadZip(bytes: Uint8Array, budget: Budget, options: TorchLoadOptions): 
     if (order !== 'little' && order !== 'big') throw new ModelFormatError(`zip: ${prefix}byteorder says '${order.slice(0, 20)}'`);
     bigEndian = order === 'big';
   }
-  const torchScript = zip.has(`${prefix}constants.pkl`);
+  return { part: pkls[0]!, prefix, bigEndian, torchScript: zip.has(`${prefix}constants.pkl`) };
+}
+
+/** persistent_load for a torch zip: each id must name a storage member of the archive holding enough bytes. */
+export function zipPersistentLoad(zip: ZipArchive, layout: TorchZipLayout, budget: Budget): (pid: unknown, pos: number) => unknown {
   const storages = new Map<string, StorageHandle>();
-  const part = pkls[0]!;
-  const persistentLoad = (pid: unknown, pos: number): unknown => {
-    const what = `${part}: persistent id at offset ${pos}`;
+  return (pid, pos) => {
+    const what = `${layout.part}: persistent id at offset ${pos}`;
     const s = storagePid(pid, what);
     const known = storages.get(s.key);
     if (known) {
@@ -100,35 +124,57 @@ function loadZip(bytes: Uint8Array, budget: Budget, options: TorchLoadOptions): 
       }
       return known;
     }
-    const name = `${prefix}data/${s.key}`;
+    const name = `${layout.prefix}data/${s.key}`;
     if (!zip.has(name)) throw new ModelFormatError(`${what}: storage member '${name}' is missing`);
     const data = zip.read(name, budget);
     if (data.length < s.numel * s.dtype.size) {
       throw new ModelFormatError(`${what}: storage '${s.key}' claims ${s.numel} ${s.dtype.torch} element(s) but holds ${data.length} byte(s)`);
     }
-    const h = new StorageHandle({ key: s.key, dtype: s.dtype, bytes: data, bigEndian, location: s.location });
+    const h = new StorageHandle({ key: s.key, dtype: s.dtype, bytes: data, bigEndian: layout.bigEndian, location: s.location });
     storages.set(s.key, h);
     return h;
   };
+}
+
+function loadZip(bytes: Uint8Array, budget: Budget, options: TorchLoadOptions): unknown {
+  const zip = new ZipArchive(bytes, 'zip');
+  const layout = torchZipLayout(zip, budget);
+  const part = layout.part;
+  const persistentLoad = zipPersistentLoad(zip, layout, budget);
   const data = zip.read(part, budget);
   const r = unpickle(data, 0, {
-    ...options, torchScriptRecords: options.torchScriptRecords ?? torchScript, part, budget, persistentLoad,
+    ...options, torchScriptRecords: options.torchScriptRecords ?? layout.torchScript, part, budget, persistentLoad,
   });
   if (r.end !== data.length) throw new ModelFormatError(`${part}: ${data.length - r.end} byte(s) after STOP at offset ${r.end - 1}`);
   return r.value;
 }
 
-function loadLegacy(bytes: Uint8Array, start: number, budget: Budget, options: TorchLoadOptions): unknown {
-  const version = unpickle(bytes, start, { part: 'legacy protocol version', budget });
+/** The legacy file around its main pickle: where that pickle lies and where each raw storage is. */
+export interface LegacyLayout {
+  readonly mainStart: number;
+  readonly mainEnd: number;
+  readonly roots: ReadonlyMap<string, StorageRef>;
+}
+
+/**
+ * Reads a legacy file after its magic number: protocol version, sys_info, the main pickle (pass 1:
+ * each storage's dtype, tensors deferred), the storage keys and the raw storages. Shared by
+ * torchLoad and scanPickle; `hostFor` gives each of the four pickles its host (scanning).
+ */
+export function legacyLayout(
+  bytes: Uint8Array, start: number, budget: Budget, options: TorchLoadOptions, hostFor?: (part: string) => UnpickleHost | undefined,
+): LegacyLayout {
+  const sub = (part: string, at: number) => unpickle(bytes, at, { part, budget, host: hostFor?.(part) ?? options.host });
+  const version = sub('legacy protocol version', start);
   if (version.value !== LEGACY_PROTOCOL) throw new ModelFormatError(`legacy torch file: protocol version ${String(version.value)}, expected ${LEGACY_PROTOCOL}`);
-  const sysInfo = unpickle(bytes, version.end, { part: 'legacy sys_info', budget });
+  const sysInfo = sub('legacy sys_info', version.end);
   if (!(sysInfo.value instanceof Map)) throw new ModelFormatError('legacy torch file: sys_info is not a dict');
   const mainStart = sysInfo.end;
   const part = 'legacy pickle';
   // Pass 1: learn each storage's dtype (needed to find the raw storages after the pickle).
   const dtypes = new Map<string, TorchDType>();
   const dry = unpickle(bytes, mainStart, {
-    ...options, part, budget: new Budget(budget.limits),
+    ...options, part, budget: new Budget(budget.limits), host: hostFor?.(part) ?? options.host,
     persistentLoad: (pid, pos) => {
       const s = storagePid(pid, `${part}: persistent id at offset ${pos}`);
       const prev = dtypes.get(s.key);
@@ -137,7 +183,7 @@ function loadLegacy(bytes: Uint8Array, start: number, budget: Budget, options: T
       return new StorageHandle({ key: s.key, dtype: s.dtype, bytes: new Uint8Array(0), bigEndian: false, location: s.location }, true);
     },
   });
-  const keys = unpickle(bytes, dry.end, { part: 'legacy storage keys', budget });
+  const keys = sub('legacy storage keys', dry.end);
   if (!Array.isArray(keys.value)) throw new ModelFormatError('legacy torch file: storage keys are not a list');
   const roots = new Map<string, StorageRef>();
   let p = keys.end;
@@ -157,29 +203,37 @@ function loadLegacy(bytes: Uint8Array, start: number, budget: Budget, options: T
     p += Number(nbytes);
   }
   if (p !== bytes.length) throw new ModelFormatError(`legacy torch file: ${bytes.length - p} byte(s) after the last storage`);
-  // Pass 2: the real load, with every storage in hand.
+  return { mainStart, mainEnd: dry.end, roots };
+}
+
+/** persistent_load for pass 2 of a legacy file: every storage (or view of one) with its bytes. */
+export function legacyPersistentLoad(roots: ReadonlyMap<string, StorageRef>, part: string): (pid: unknown, pos: number) => unknown {
   const handles = new Map<string, StorageHandle>();
-  const r = unpickle(bytes, mainStart, {
-    ...options, part, budget,
-    persistentLoad: (pid, pos) => {
-      const what = `${part}: persistent id at offset ${pos}`;
-      const s = storagePid(pid, what);
-      const root = roots.get(s.key);
-      if (!root) throw new ModelFormatError(`${what}: storage '${s.key}' has no data`);
-      if (s.view === null) {
-        let h = handles.get(s.key);
-        if (!h) handles.set(s.key, (h = new StorageHandle(root)));
-        return h;
-      }
-      const v = s.view;
-      if (!Array.isArray(v) || v.length !== 3 || typeof v[1] !== 'number' || typeof v[2] !== 'number') {
-        throw new ModelFormatError(`${what}: bad storage view metadata`);
-      }
-      const [off, size] = [v[1], v[2]].map((x) => x * s.dtype.size) as [number, number];
-      if (off < 0 || size < 0 || off + size > root.bytes.length) throw new ModelFormatError(`${what}: storage view lies outside storage '${s.key}'`);
-      return new StorageHandle({ ...root, bytes: root.bytes.subarray(off, off + size) });
-    },
-  });
-  if (r.end !== dry.end) throw new ModelFormatError(`${part}: the two passes disagree`);
+  return (pid, pos) => {
+    const what = `${part}: persistent id at offset ${pos}`;
+    const s = storagePid(pid, what);
+    const root = roots.get(s.key);
+    if (!root) throw new ModelFormatError(`${what}: storage '${s.key}' has no data`);
+    if (s.view === null) {
+      let h = handles.get(s.key);
+      if (!h) handles.set(s.key, (h = new StorageHandle(root)));
+      return h;
+    }
+    const v = s.view;
+    if (!Array.isArray(v) || v.length !== 3 || typeof v[1] !== 'number' || typeof v[2] !== 'number') {
+      throw new ModelFormatError(`${what}: bad storage view metadata`);
+    }
+    const [off, size] = [v[1], v[2]].map((x) => x * s.dtype.size) as [number, number];
+    if (off < 0 || size < 0 || off + size > root.bytes.length) throw new ModelFormatError(`${what}: storage view lies outside storage '${s.key}'`);
+    return new StorageHandle({ ...root, bytes: root.bytes.subarray(off, off + size) });
+  };
+}
+
+function loadLegacy(bytes: Uint8Array, start: number, budget: Budget, options: TorchLoadOptions): unknown {
+  const { mainStart, mainEnd, roots } = legacyLayout(bytes, start, budget, options);
+  const part = 'legacy pickle';
+  // Pass 2: the real load, with every storage in hand.
+  const r = unpickle(bytes, mainStart, { ...options, part, budget, persistentLoad: legacyPersistentLoad(roots, part) });
+  if (r.end !== mainEnd) throw new ModelFormatError(`${part}: the two passes disagree`);
   return r.value;
 }

@@ -2,7 +2,8 @@
 // Python dicts load as Map (so keys such as `__proto__` are ordinary data), lists and tuples as
 // arrays (tuples are frozen and marked), ints beyond 2^53 as bigint, bytes as Uint8Array.
 
-import { ResourceLimitError } from '../../errors.js';
+import { InvalidArgumentError, ResourceLimitError } from '../../errors.js';
+import { DEFAULT_LIMITS as SHARED_DEFAULTS, type ResourceLimits } from '../../limits.js';
 import type { Tensor } from '../../tensor.js';
 
 /** A reference to a Python global, as data: it is never called by looking at it. */
@@ -70,6 +71,10 @@ export interface PickleLimits {
   maxMemo: number;
   /** Values pushed while unpickling. */
   maxObjects: number;
+  /** Items of one list, tuple, dict or set. */
+  maxSequenceLength: number;
+  /** Elements of one loaded tensor; unbounded unless given (maxBytes already bounds every tensor). */
+  maxTensorElements: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
@@ -77,29 +82,68 @@ export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
   maxDepth: 1000,
   maxMemo: 1_000_000,
   maxObjects: 5_000_000,
+  maxSequenceLength: SHARED_DEFAULTS.maxSequenceLength,
+  maxTensorElements: Infinity,
 });
+
+/** Limits torchLoad accepts: the pickle names above and the shared ResourceLimits names (src/limits.ts). */
+export type TorchLoadLimits = Partial<PickleLimits> & Partial<ResourceLimits>;
+
+const PICKLE_NAMES = new Set(Object.keys(DEFAULT_LIMITS));
+const SHARED_NAMES = new Set(Object.keys(SHARED_DEFAULTS));
+
+/**
+ * The shared ResourceLimits names mapped onto the pickle limits:
+ *   maxMemoryBytes    -> maxBytes           (input, inflated members and tensors together)
+ *   maxRecursionDepth -> maxDepth           (container nesting and open MARKs)
+ *   maxSequenceLength -> maxSequenceLength  (items of one list, tuple, dict or set)
+ *   maxTensorElements -> maxTensorElements  (elements of one loaded tensor; no cap unless given)
+ *   maxNodes, maxLoopIterations, timeoutMs  -> nothing to bound in a pickle; accepted and ignored.
+ * maxMemo and maxObjects have no shared name. When a pickle name and its shared name are both
+ * given, the smaller wins. Unknown names and values that are not non-negative numbers are refused.
+ */
+export function pickleLimits(limits?: TorchLoadLimits): Partial<PickleLimits> {
+  if (limits === undefined) return {};
+  if (limits === null || typeof limits !== 'object') {
+    throw new InvalidArgumentError(`limits: expected an object such as { maxMemoryBytes: 2 ** 30 }, got ${limits === null ? 'null' : typeof limits}`);
+  }
+  const out: Partial<PickleLimits> = {};
+  const take = (name: keyof PickleLimits, v: number): void => {
+    out[name] = Math.min(out[name] ?? Infinity, v);
+  };
+  for (const key of Object.keys(limits)) {
+    const v = (limits as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (!PICKLE_NAMES.has(key) && !SHARED_NAMES.has(key)) {
+      throw new InvalidArgumentError(`limits: unknown limit '${key}' (known: ${[...PICKLE_NAMES, ...SHARED_NAMES].join(', ')})`);
+    }
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`limits.${key}: expected a non-negative number, got ${String(v)}`);
+    if (key === 'maxMemoryBytes') take('maxBytes', v);
+    else if (key === 'maxRecursionDepth') take('maxDepth', v);
+    else if (PICKLE_NAMES.has(key)) take(key as keyof PickleLimits, v);
+  }
+  return out;
+}
 
 /** Counters shared by every pickle and zip member of one file. */
 export class Budget {
   readonly limits: PickleLimits;
   bytes = 0;
   objects = 0;
-  constructor(limits?: Partial<PickleLimits>) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
-    for (const [k, v] of Object.entries(this.limits)) {
-      if (!(typeof v === 'number' && v >= 0)) throw new ResourceLimitError(`limit ${k} must be a non-negative number`);
-    }
+  /** Accepts the pickle names and the shared ResourceLimits names (see pickleLimits). */
+  constructor(limits?: TorchLoadLimits) {
+    this.limits = { ...DEFAULT_LIMITS, ...pickleLimits(limits) };
   }
   chargeBytes(n: number, what: string): void {
     this.bytes += n;
     if (this.bytes > this.limits.maxBytes) {
-      throw new ResourceLimitError(`${what}: total bytes ${this.bytes} exceed the limit maxBytes=${this.limits.maxBytes}`);
+      throw new ResourceLimitError(`${what}: total bytes ${this.bytes} exceed the limit maxBytes=${this.limits.maxBytes}`, 'maxBytes', this.bytes, this.limits.maxBytes);
     }
   }
   chargeObjects(n: number, what: string): void {
     this.objects += n;
     if (this.objects > this.limits.maxObjects) {
-      throw new ResourceLimitError(`${what}: more than maxObjects=${this.limits.maxObjects} values`);
+      throw new ResourceLimitError(`${what}: more than maxObjects=${this.limits.maxObjects} values`, 'maxObjects', this.objects, this.limits.maxObjects);
     }
   }
 }

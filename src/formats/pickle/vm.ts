@@ -2,13 +2,52 @@
 // GLOBAL/STACK_GLOBAL/INST push data (PyGlobal) only for allow-listed names and refuse the rest;
 // REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST call only allow-listed TypeScript entries; BUILD reaches only
 // objects those entries constructed. One loop, no recursion; every length is checked by decodeOp.
+// `tessera scan` runs this same loop with a scanning host (scan.ts): it records globals and
+// refusals instead of stopping, and pushes placeholders instead of constructing, so every
+// decoder, stack, memo and limit check is the one torchLoad makes.
 
 import { ModelFormatError, ResourceLimitError, UnsafePickleError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { type AllowOptions, lookupGlobal } from './allow-list.js';
-import { BUILDERS, type CallContext, describe } from './globals-api.js';
-import { decodeOp, latin1 } from './opcodes.js';
+import { type Builder, BUILDERS, type CallContext, describe, type GlobalEntry } from './globals-api.js';
+import { type DecodedOp, decodeOp, latin1 } from './opcodes.js';
 import { Budget, makeFrozenSet, makeTuple, PyGlobal, isTuple, isFrozenSet } from './values.js';
+
+/** What differs between loading a pickle and scanning it. */
+export interface UnpickleHost {
+  /** Every opcode, decoded, before the VM runs it. */
+  onOpcode?(op: DecodedOp): void;
+  /** Every global the pickle names (module and name as found, allowed or not), before it is resolved. */
+  onGlobal?(module: unknown, name: unknown, allowed: boolean, opName: string, pos: number): void;
+  /** The value an allowed callable returns. Loading calls the entry; scanning pushes a placeholder. */
+  construct(entry: GlobalEntry, args: readonly unknown[], ctx: CallContext, kwargs?: Map<unknown, unknown>): unknown;
+  /** Applies BUILD through the builder its target registered. */
+  build(builder: Builder, state: unknown, ctx: CallContext): unknown;
+  /**
+   * An operation the VM will not perform. Loading throws it. Scanning records it and returns; the
+   * VM then goes on with a RefusedValue in place of the result, so later globals are still listed.
+   * `kind` is 'global' when the refusal is a global that is not allowed (scan lists those itself).
+   */
+  refuse(error: UnsafePickleError, kind: 'global' | 'operation'): void;
+}
+
+/** torchLoad's host: constructs through the allow-list entries and throws every refusal. */
+export const LOAD_HOST: UnpickleHost = Object.freeze({
+  construct: (entry: GlobalEntry, args: readonly unknown[], ctx: CallContext, kwargs?: Map<unknown, unknown>) => entry.call!(args, ctx, kwargs),
+  build: (builder: Builder, state: unknown, ctx: CallContext) => builder(state, ctx),
+  refuse: (error: UnsafePickleError): never => { throw error; },
+});
+
+/**
+ * What a scan pushes for a refused global or call, and for anything derived from one. It is
+ * never seen when loading (the refusal throws). Operations on it are not refused again.
+ */
+export class RefusedValue {
+  constructor(readonly reason: string) {
+    BUILDERS.set(this, () => undefined);
+    Object.freeze(this);
+  }
+}
 
 export interface UnpickleOptions extends AllowOptions {
   /** Names the input in messages (e.g. 'archive/data.pkl'). */
@@ -20,6 +59,8 @@ export interface UnpickleOptions extends AllowOptions {
   /** Out-of-band buffers for NEXT_BUFFER (protocol 5). */
   readonly buffers?: readonly Uint8Array[];
   readonly tensorTable?: readonly Tensor[];
+  /** LOAD_HOST when absent; scanPickle passes its own. */
+  readonly host?: UnpickleHost;
 }
 
 export interface UnpickleResult {
@@ -41,7 +82,8 @@ function isHashable(k: unknown): boolean {
 export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions = {}): UnpickleResult {
   const part = options.part ?? 'pickle';
   const budget = options.budget ?? new Budget();
-  const { maxDepth, maxMemo } = budget.limits;
+  const host = options.host ?? LOAD_HOST;
+  const { maxDepth, maxMemo, maxSequenceLength } = budget.limits;
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
@@ -72,60 +114,83 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
   };
   const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? depths.get(v) ?? 0 : 0);
   const setDepth = (c: object, d: number): void => {
-    if (d > maxDepth) throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: nesting deeper than maxDepth=${maxDepth}`);
+    if (d > maxDepth) throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: nesting deeper than maxDepth=${maxDepth}`, 'maxDepth', d, maxDepth);
     if (d > (depths.get(c) ?? 0)) depths.set(c, d);
   };
+  const checkLength = (n: number): void => {
+    if (n > maxSequenceLength) {
+      throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: a container of ${n} items exceeds maxSequenceLength=${maxSequenceLength}`, 'maxSequenceLength', n, maxSequenceLength);
+    }
+  };
   const container = <T extends object>(c: T, items: readonly unknown[]): T => {
+    checkLength(items.length);
     let d = 0;
     for (const it of items) d = Math.max(d, depthOf(it));
     setDepth(c, d + 1);
     return c;
   };
   const ctx = (callee?: PyGlobal): CallContext => ({ part, opName, pos: opPos, budget, tensorTable: options.tensorTable, callee });
-  const resolve = (module: unknown, name: unknown): PyGlobal => {
-    if (typeof module !== 'string' || typeof name !== 'string') {
-      throw new UnsafePickleError(`${part}: ${opName} at offset ${opPos}: module and name must be strings, got ${describe(module)} and ${describe(name)}`);
+  const refused = (message: string, kind: 'global' | 'operation' = 'operation'): RefusedValue => {
+    host.refuse(new UnsafePickleError(message), kind);
+    return new RefusedValue(message);
+  };
+  const resolve = (module: unknown, name: unknown): unknown => {
+    if (module instanceof RefusedValue) return module;
+    if (name instanceof RefusedValue) return name;
+    const strings = typeof module === 'string' && typeof name === 'string';
+    const allowed = strings && lookupGlobal(module, name, options) !== undefined;
+    host.onGlobal?.(module, name, allowed, opName, opPos);
+    if (!strings) {
+      return refused(`${part}: ${opName} at offset ${opPos}: module and name must be strings, got ${describe(module)} and ${describe(name)}`, 'global');
     }
-    if (!lookupGlobal(module, name, options)) {
-      throw new UnsafePickleError(`${part}: ${module}.${name} is not an allowed global (${opName} at offset ${opPos})`);
-    }
+    if (!allowed) return refused(`${part}: ${module}.${name} is not an allowed global (${opName} at offset ${opPos})`, 'global');
     return new PyGlobal(module, name);
   };
   const call = (callee: unknown, args: unknown, kwargs?: unknown): unknown => {
-    if (!(callee instanceof PyGlobal)) {
-      throw new UnsafePickleError(`${part}: ${opName} at offset ${opPos}: refusing to call a ${describe(callee)}`);
-    }
+    if (callee instanceof RefusedValue) return callee;
+    if (!(callee instanceof PyGlobal)) return refused(`${part}: ${opName} at offset ${opPos}: refusing to call a ${describe(callee)}`);
     const entry = lookupGlobal(callee.module, callee.name, options);
-    if (!entry?.call) throw new UnsafePickleError(`${part}: ${callee.qualname} is not callable (${opName} at offset ${opPos})`);
+    if (!entry?.call) return refused(`${part}: ${callee.qualname} is not callable (${opName} at offset ${opPos})`);
     if (!Array.isArray(args)) throw fmt(`arguments must be a tuple, got ${describe(args)}`);
     if (kwargs !== undefined && !(kwargs instanceof Map)) throw fmt(`keyword arguments must be a dict, got ${describe(kwargs)}`);
     if (kwargs instanceof Map && kwargs.size > 0 && !(entry.acceptsKeywords ?? false)) {
       throw fmt(`${callee.qualname} takes no keyword arguments`);
     }
-    return entry.call(args, ctx(callee), kwargs as Map<unknown, unknown> | undefined);
+    return host.construct(entry, args, ctx(callee), kwargs as Map<unknown, unknown> | undefined);
   };
-  const listTarget = (): unknown[] => {
+  /** The list APPEND(S) extends; undefined when a scan refused it or it derives from a refusal. */
+  const listTarget = (): unknown[] | undefined => {
     const l = top();
-    if (!Array.isArray(l) || isTuple(l)) throw new UnsafePickleError(`${part}: ${opName} at offset ${opPos}: target is a ${describe(l)}, not a list`);
+    if (l instanceof RefusedValue) return undefined;
+    if (!Array.isArray(l) || isTuple(l)) {
+      refused(`${part}: ${opName} at offset ${opPos}: target is a ${describe(l)}, not a list`);
+      return undefined;
+    }
     return l;
   };
-  const dictTarget = (): Map<unknown, unknown> => {
+  const dictTarget = (): Map<unknown, unknown> | undefined => {
     const d = top();
-    if (!(d instanceof Map)) throw new UnsafePickleError(`${part}: ${opName} at offset ${opPos}: target is a ${describe(d)}, not a dict`);
+    if (d instanceof RefusedValue) return undefined;
+    if (!(d instanceof Map)) {
+      refused(`${part}: ${opName} at offset ${opPos}: target is a ${describe(d)}, not a dict`);
+      return undefined;
+    }
     return d;
   };
-  const setItems = (d: Map<unknown, unknown>, kv: readonly unknown[]): void => {
+  const setItems = (d: Map<unknown, unknown> | undefined, kv: readonly unknown[]): void => {
     if (kv.length % 2) throw fmt('odd number of items for a dict');
+    if (!d) return;
     for (let i = 0; i < kv.length; i += 2) {
       if (!isHashable(kv[i])) throw fmt(`unhashable dict key (${describe(kv[i])})`);
       d.set(kv[i], kv[i + 1]);
       setDepth(d, Math.max(depthOf(kv[i]), depthOf(kv[i + 1])) + 1);
     }
+    checkLength(d.size);
   };
   const memoPut = (key: number, v: unknown): void => {
     if (!Number.isSafeInteger(key) || key < 0) throw fmt(`bad memo key ${key}`);
     memo.set(key, v);
-    if (memo.size > maxMemo) throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: memo holds more than maxMemo=${maxMemo} entries`);
+    if (memo.size > maxMemo) throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: memo holds more than maxMemo=${maxMemo} entries`, 'maxMemo', memo.size, maxMemo);
     if (typeof v === 'object' && v !== null && BUILDERS.has(v)) {
       const ks = memoKeys.get(v) ?? [];
       ks.push(key);
@@ -139,6 +204,7 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
 
   for (;;) {
     const op = decodeOp(bytes, pos, part);
+    host.onOpcode?.(op);
     opName = op.op.name;
     opPos = op.pos;
     pos = op.end;
@@ -156,7 +222,7 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
       }
       case 'MARK':
         marks.push(stack.length);
-        if (marks.length > maxDepth) throw new ResourceLimitError(`${part}: MARK at offset ${opPos}: more than maxDepth=${maxDepth} open marks`);
+        if (marks.length > maxDepth) throw new ResourceLimitError(`${part}: MARK at offset ${opPos}: more than maxDepth=${maxDepth} open marks`, 'maxDepth', marks.length, maxDepth);
         break;
       case 'POP':
         if (stack.length > floor()) stack.pop();
@@ -192,11 +258,19 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
       // Containers
       case 'EMPTY_LIST': push(container([], [])); break;
       case 'LIST': { const items = popMark(); push(container(items, items)); break; }
-      case 'APPEND': { const v = pop(); const l = listTarget(); l.push(v); setDepth(l, depthOf(v) + 1); break; }
+      case 'APPEND': {
+        const v = pop();
+        const l = listTarget();
+        if (l) { l.push(v); checkLength(l.length); setDepth(l, depthOf(v) + 1); }
+        break;
+      }
       case 'APPENDS': {
         const items = popMark();
         const l = listTarget();
-        for (const v of items) { l.push(v); setDepth(l, depthOf(v) + 1); }
+        if (l) {
+          checkLength(l.length + items.length);
+          for (const v of items) { l.push(v); setDepth(l, depthOf(v) + 1); }
+        }
         break;
       }
       case 'EMPTY_TUPLE': push(makeTuple([])); break;
@@ -216,11 +290,16 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
       case 'ADDITEMS': {
         const items = popMark();
         const s = top();
-        if (!(s instanceof Set) || isFrozenSet(s)) throw new UnsafePickleError(`${part}: ADDITEMS at offset ${opPos}: target is a ${describe(s)}, not a set`);
+        if (s instanceof RefusedValue) break;
+        if (!(s instanceof Set) || isFrozenSet(s)) {
+          refused(`${part}: ADDITEMS at offset ${opPos}: target is a ${describe(s)}, not a set`);
+          break;
+        }
         for (const v of items) {
           if (!isHashable(v)) throw fmt(`unhashable set item (${describe(v)})`);
           s.add(v); setDepth(s, depthOf(v) + 1);
         }
+        checkLength(s.size);
         break;
       }
       case 'FROZENSET': {
@@ -256,12 +335,13 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
         const obj = top();
         const builder = typeof obj === 'object' && obj !== null ? BUILDERS.get(obj) : undefined;
         if (!builder) {
-          throw new UnsafePickleError(
+          refused(
             `${part}: BUILD at offset ${opPos}: refusing to set the state of a ${describe(obj)} ` +
               '(only objects the loader constructed accept BUILD)',
           );
+          break;
         }
-        const replaced = builder(state, ctx());
+        const replaced = host.build(builder, state, ctx());
         if (replaced !== undefined) {
           stack[stack.length - 1] = replaced;
           for (const k of memoKeys.get(obj as object) ?? []) if (memo.get(k) === obj) memo.set(k, replaced);
@@ -276,7 +356,8 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
         break;
       }
       case 'EXT1': case 'EXT2': case 'EXT4':
-        throw new UnsafePickleError(`${part}: ${opName} at offset ${opPos}: extension code ${arg} names a global through the copyreg registry; refused`);
+        push(refused(`${part}: ${opName} at offset ${opPos}: extension code ${arg} names a global through the copyreg registry; refused`));
+        break;
       default:
         throw fmt('opcode not handled');
     }

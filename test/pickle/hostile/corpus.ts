@@ -12,7 +12,13 @@ export interface Hostile {
   readonly error: new (...a: never[]) => TesseraError;
   readonly match: RegExp;
   readonly limits?: Partial<PickleLimits>;
-  readonly scan: 'unsafe' | 'safe' | 'not-pickle';
+  /**
+   * What scanPickle concludes: 'unsafe' exactly when torchLoad throws UnsafePickleError, 'malformed'
+   * when it throws a format or limit error, except (a) 'safe' when only an allow-listed
+   * constructor's own argument check refuses (scan never runs constructors), and (b) 'unsafe' for a
+   * refused global in a pickle after STOP (torchLoad stops at STOP; a reader of several pickles would not).
+   */
+  readonly scan: 'unsafe' | 'safe' | 'malformed' | 'not-pickle';
 }
 
 const call = (m: string, n: string, arg: string) => P().proto(2).global(m, n).str(arg).tuple(1).reduce().stop().done();
@@ -68,15 +74,15 @@ export const HOSTILE: Hostile[] = [
     bytes: () => P().proto(4).str('subprocess').str('run').op('\x93').str('id').tuple(1).emptyDict().str('shell').op('\x88').setitem().op('\x92').stop().done(),
   },
   {
-    name: 'BUILD __setstate__ on a global class', scan: 'safe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing .*global collections\.OrderedDict/,
+    name: 'BUILD __setstate__ on a global class', scan: 'unsafe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing .*global collections\.OrderedDict/,
     bytes: () => P().proto(2).global('collections', 'OrderedDict').emptyDict().str('__setstate__').global('collections', 'OrderedDict').setitem().build().stop().done(),
   },
   {
-    name: 'BUILD on a plain dict', scan: 'safe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing to set the state of a dict/,
+    name: 'BUILD on a plain dict', scan: 'unsafe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing to set the state of a dict/,
     bytes: () => P().proto(2).emptyDict().emptyDict().build().stop().done(),
   },
   {
-    name: 'NEWOBJ on a data-only global', scan: 'safe', error: UnsafePickleError, match: /torch\.FloatStorage is not callable \(NEWOBJ/,
+    name: 'NEWOBJ on a data-only global', scan: 'unsafe', error: UnsafePickleError, match: /torch\.FloatStorage is not callable \(NEWOBJ/,
     bytes: () => P().proto(2).global('torch', 'FloatStorage').tuple(0).op('\x81').stop().done(),
   },
   { name: 'getattr chain', bytes: () => P().proto(2).global('builtins', 'getattr').global('builtins', 'object').str('__subclasses__').tuple(2).reduce().stop().done(), error: UnsafePickleError, match: /builtins\.getattr/, scan: 'unsafe' },
@@ -85,8 +91,8 @@ export const HOSTILE: Hostile[] = [
   { name: 'torch.storage._load_from_bytes (pickle.dumps of a tensor)', bytes: () => call('torch.storage', '_load_from_bytes', 'x'), error: UnsafePickleError, match: /_load_from_bytes/, scan: 'unsafe' },
   { name: 'copyreg._reconstructor', bytes: () => call('copyreg', '_reconstructor', 'x'), error: UnsafePickleError, match: /copyreg\._reconstructor/, scan: 'unsafe' },
   { name: 'EXT1 extension registry', bytes: () => P().proto(2).raw([0x82, 1]).stop().done(), error: UnsafePickleError, match: /EXT1 at offset 2/, scan: 'unsafe' },
-  { name: 'APPEND onto a global', bytes: () => P().proto(2).global('collections', 'OrderedDict').none().op('a').stop().done(), error: UnsafePickleError, match: /APPEND at offset \d+: target is a global/, scan: 'safe' },
-  { name: 'SETITEM onto a list', bytes: () => P().proto(2).emptyList().none().none().setitem().stop().done(), error: UnsafePickleError, match: /SETITEM .*not a dict/, scan: 'safe' },
+  { name: 'APPEND onto a global', bytes: () => P().proto(2).global('collections', 'OrderedDict').none().op('a').stop().done(), error: UnsafePickleError, match: /APPEND at offset \d+: target is a global/, scan: 'unsafe' },
+  { name: 'SETITEM onto a list', bytes: () => P().proto(2).emptyList().none().none().setitem().stop().done(), error: UnsafePickleError, match: /SETITEM .*not a dict/, scan: 'unsafe' },
   {
     name: 'payload inside a torch zip beside real tensors', scan: 'unsafe', error: UnsafePickleError, match: /archive\/data\.pkl: os\.system is not an allowed global/,
     bytes: () => {
@@ -110,56 +116,56 @@ export const HOSTILE: Hostile[] = [
     bytes: () => Uint8Array.from([...P().proto(2).none().stop().done(), ...call('os', 'system', 'id')]),
   },
   {
-    name: 'data after STOP inside data.pkl', scan: 'unsafe', error: ModelFormatError, match: /data\.pkl: \d+ byte\(s\) after STOP/,
+    name: 'data after STOP inside data.pkl', scan: 'malformed', error: ModelFormatError, match: /data\.pkl: \d+ byte\(s\) after STOP/,
     bytes: () => torchZip(Uint8Array.from([...stateDictPickle(4, [4], [1]), ...call('os', 'system', 'id')])),
   },
   {
-    name: 'zip member with a path traversal name', scan: 'unsafe', error: ModelFormatError, match: /"\.\.\/\.\.\/\.bashrc" refused/,
+    name: 'zip member with a path traversal name', scan: 'malformed', error: ModelFormatError, match: /"\.\.\/\.\.\/\.bashrc" refused/,
     bytes: () => torchZip(stateDictPickle(4, [4], [1]), 4, [{ name: '../../.bashrc', data: new Uint8Array([0x41]) }]),
   },
   {
-    name: 'zip member with an absolute name', scan: 'unsafe', error: ModelFormatError, match: /absolute path/,
+    name: 'zip member with an absolute name', scan: 'malformed', error: ModelFormatError, match: /absolute path/,
     bytes: () => torchZip(stateDictPickle(4, [4], [1]), 4, [{ name: '/etc/passwd', data: new Uint8Array([0x41]) }]),
   },
   {
-    name: 'zip bomb (24 MiB of zeros in 24 KiB, as a storage)', scan: 'safe', error: ResourceLimitError, match: /inflating passed the byte limit/, limits: { maxBytes: 4 << 20 },
+    name: 'zip bomb (24 MiB of zeros in 24 KiB, as a storage)', scan: 'malformed', error: ResourceLimitError, match: /inflating passed the byte limit/, limits: { maxBytes: 4 << 20 },
     bytes: () => writeZip([
       { name: 'archive/data.pkl', data: stateDictPickle(16 << 20, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(24 << 20), deflate: true },
     ]),
   },
   {
-    name: 'zip member that inflates past its declared size', scan: 'safe', error: ModelFormatError, match: /inflates past its declared size 64/,
+    name: 'zip member that inflates past its declared size', scan: 'malformed', error: ModelFormatError, match: /inflates past its declared size 64/,
     bytes: () => writeZip([
       { name: 'archive/data.pkl', data: stateDictPickle(4, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(1 << 20), deflate: true, declaredSize: 64 },
     ]),
   },
   {
-    name: 'zip member claiming 4 GiB of compressed data', scan: 'safe', error: ModelFormatError, match: /member "archive\/data\/0": claims 4294967280 bytes/,
+    name: 'zip member claiming 4 GiB of compressed data', scan: 'malformed', error: ModelFormatError, match: /member "archive\/data\/0": claims 4294967280 bytes/,
     bytes: () => writeZip([
       { name: 'archive/data.pkl', data: stateDictPickle(4, [4], [1]) },
       { name: 'archive/data/0', data: floats([1, 2, 3, 4]), compressedSizeClaim: 0xfffffff0 },
     ]),
   },
-  { name: '100k nested MARKs', bytes: () => P().op('('.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /maxDepth=1000/, scan: 'unsafe' },
-  { name: '100k nested tuples', bytes: () => P().proto(2).none().op('\x85'.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /nesting deeper than maxDepth=1000/, scan: 'safe' },
-  { name: '100k nested lists by APPEND', bytes: () => P().proto(2).op(']'.repeat(100_000)).op('a'.repeat(99_999)).stop().done(), error: ResourceLimitError, match: /nesting deeper/, scan: 'safe' },
-  { name: '100k nested dicts', bytes: () => P().proto(2).op('}').op('K\x01}'.repeat(100_000)).op('s'.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /SETITEM at offset \d+: nesting deeper than maxDepth=1000/, scan: 'safe' },
-  { name: 'SETITEM onto None', bytes: () => P().proto(2).op('}N'.repeat(3)).op('s').stop().done(), error: UnsafePickleError, match: /SETITEM at offset 8: target is a None, not a dict/, scan: 'safe' },
-  { name: 'BINUNICODE8 claiming 1 TiB', bytes: () => P().proto(4).op('\x8d').u64(1n << 40n).stop().done(), error: ModelFormatError, match: /BINUNICODE8 at offset 2: length 1099511627776 exceeds/, scan: 'unsafe' },
-  { name: 'BINBYTES claiming 4 GiB', bytes: () => P().proto(3).op('B').u32(0xffffffff).stop().done(), error: ModelFormatError, match: /BINBYTES at offset 2: needs 4294967295 byte\(s\), 1 remain/, scan: 'unsafe' },
-  { name: 'BYTEARRAY8 claiming 16 EiB', bytes: () => P().proto(5).op('\x96').u64((1n << 64n) - 1n).stop().done(), error: ModelFormatError, match: /BYTEARRAY8 .*exceeds/, scan: 'unsafe' },
-  { name: 'LONG4 claiming 2 GiB', bytes: () => P().proto(2).op('\x8b').u32(0x7fffffff).stop().done(), error: ModelFormatError, match: /LONG4 at offset 2: needs/, scan: 'unsafe' },
-  { name: 'BINSTRING with a negative length', bytes: () => P().proto(1).op('T').u32(0xfffffff0).stop().done(), error: ModelFormatError, match: /negative length/, scan: 'unsafe' },
-  { name: 'FRAME claiming 1 PiB', bytes: () => P().proto(4).op('\x95').u64(1n << 50n).none().stop().done(), error: ModelFormatError, match: /frame of/, scan: 'safe' },
-  { name: 'LONG with 100k digits', bytes: () => P().op('L').op('9'.repeat(100_000)).op('L\n').stop().done(), error: ResourceLimitError, match: /more than 4300 digits/, scan: 'not-pickle' },
+  { name: '100k nested MARKs', bytes: () => P().op('('.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /maxDepth=1000/, scan: 'malformed' },
+  { name: '100k nested tuples', bytes: () => P().proto(2).none().op('\x85'.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /nesting deeper than maxDepth=1000/, scan: 'malformed' },
+  { name: '100k nested lists by APPEND', bytes: () => P().proto(2).op(']'.repeat(100_000)).op('a'.repeat(99_999)).stop().done(), error: ResourceLimitError, match: /nesting deeper/, scan: 'malformed' },
+  { name: '100k nested dicts', bytes: () => P().proto(2).op('}').op('K\x01}'.repeat(100_000)).op('s'.repeat(100_000)).stop().done(), error: ResourceLimitError, match: /SETITEM at offset \d+: nesting deeper than maxDepth=1000/, scan: 'malformed' },
+  { name: 'SETITEM onto None', bytes: () => P().proto(2).op('}N'.repeat(3)).op('s').stop().done(), error: UnsafePickleError, match: /SETITEM at offset 8: target is a None, not a dict/, scan: 'unsafe' },
+  { name: 'BINUNICODE8 claiming 1 TiB', bytes: () => P().proto(4).op('\x8d').u64(1n << 40n).stop().done(), error: ModelFormatError, match: /BINUNICODE8 at offset 2: length 1099511627776 exceeds/, scan: 'malformed' },
+  { name: 'BINBYTES claiming 4 GiB', bytes: () => P().proto(3).op('B').u32(0xffffffff).stop().done(), error: ModelFormatError, match: /BINBYTES at offset 2: needs 4294967295 byte\(s\), 1 remain/, scan: 'malformed' },
+  { name: 'BYTEARRAY8 claiming 16 EiB', bytes: () => P().proto(5).op('\x96').u64((1n << 64n) - 1n).stop().done(), error: ModelFormatError, match: /BYTEARRAY8 .*exceeds/, scan: 'malformed' },
+  { name: 'LONG4 claiming 2 GiB', bytes: () => P().proto(2).op('\x8b').u32(0x7fffffff).stop().done(), error: ModelFormatError, match: /LONG4 at offset 2: needs/, scan: 'malformed' },
+  { name: 'BINSTRING with a negative length', bytes: () => P().proto(1).op('T').u32(0xfffffff0).stop().done(), error: ModelFormatError, match: /negative length/, scan: 'malformed' },
+  { name: 'FRAME claiming 1 PiB', bytes: () => P().proto(4).op('\x95').u64(1n << 50n).none().stop().done(), error: ModelFormatError, match: /frame of/, scan: 'malformed' },
+  { name: 'LONG with 100k digits', bytes: () => P().op('L').op('9'.repeat(100_000)).op('L\n').stop().done(), error: ResourceLimitError, match: /more than 4300 digits/, scan: 'malformed' },
   {
     name: 'storage smaller than its tensor claims', scan: 'safe', error: ModelFormatError, match: /reaches element 99 but the storage holds 4/,
     bytes: () => torchZip(stateDictPickle(4, [100], [1])),
   },
   {
-    name: 'storage size claim larger than the member', scan: 'safe', error: ModelFormatError, match: /claims 1000 float32 element\(s\) but holds 16 byte/,
+    name: 'storage size claim larger than the member', scan: 'malformed', error: ModelFormatError, match: /claims 1000 float32 element\(s\) but holds 16 byte/,
     bytes: () => torchZip(stateDictPickle(1000, [4], [1])),
   },
   {
@@ -171,19 +177,19 @@ export const HOSTILE: Hostile[] = [
     bytes: () => torchZip(stateDictPickle(4, [1 << 20, 1 << 20], [0, 0])),
   },
   {
-    name: 'storage key with a path', scan: 'safe', error: ModelFormatError, match: /storage key "\.\.\/x" is not a plain name/,
+    name: 'storage key with a path', scan: 'malformed', error: ModelFormatError, match: /storage key "\.\.\/x" is not a plain name/,
     bytes: () => {
       const w = P().proto(2).global('torch._utils', '_rebuild_tensor_v2').mark().mark().str('storage').global('torch', 'FloatStorage').str('../x').str('cpu').int(1).op('t').op('Q');
       return torchZip(w.int(0).tuple(0).tuple(0).op('\x89').none().op('t').reduce().stop().done());
     },
   },
-  { name: 'persistent id in a plain pickle', bytes: () => P().proto(2).str('x').op('Q').stop().done(), error: ModelFormatError, match: /persistent id outside a torch container/, scan: 'safe' },
-  { name: 'NEXT_BUFFER without buffers', bytes: () => P().proto(5).op('\x97').stop().done(), error: ModelFormatError, match: /no out-of-band buffer/, scan: 'safe' },
-  { name: 'memo key never stored', bytes: () => P().proto(2).binget(7).stop().done(), error: ModelFormatError, match: /memo key 7 was never stored/, scan: 'unsafe' },
-  { name: 'stack underflow', bytes: () => P().proto(2).reduce().stop().done(), error: ModelFormatError, match: /stack underflow/, scan: 'unsafe' },
-  { name: 'unknown opcode', bytes: () => P().proto(2).raw([0xff]).stop().done(), error: ModelFormatError, match: /unknown opcode 0xff at offset 2/, scan: 'unsafe' },
-  { name: 'no STOP', bytes: () => P().proto(2).none().done(), error: ModelFormatError, match: /truncated at offset 3/, scan: 'unsafe' },
-  { name: 'protocol 6', bytes: () => P().proto(6).none().stop().done(), error: ModelFormatError, match: /unsupported protocol 6/, scan: 'safe' },
+  { name: 'persistent id in a plain pickle', bytes: () => P().proto(2).str('x').op('Q').stop().done(), error: ModelFormatError, match: /persistent id outside a torch container/, scan: 'malformed' },
+  { name: 'NEXT_BUFFER without buffers', bytes: () => P().proto(5).op('\x97').stop().done(), error: ModelFormatError, match: /no out-of-band buffer/, scan: 'malformed' },
+  { name: 'memo key never stored', bytes: () => P().proto(2).binget(7).stop().done(), error: ModelFormatError, match: /memo key 7 was never stored/, scan: 'malformed' },
+  { name: 'stack underflow', bytes: () => P().proto(2).reduce().stop().done(), error: ModelFormatError, match: /stack underflow/, scan: 'malformed' },
+  { name: 'unknown opcode', bytes: () => P().proto(2).raw([0xff]).stop().done(), error: ModelFormatError, match: /unknown opcode 0xff at offset 2/, scan: 'malformed' },
+  { name: 'no STOP', bytes: () => P().proto(2).none().done(), error: ModelFormatError, match: /truncated at offset 3/, scan: 'malformed' },
+  { name: 'protocol 6', bytes: () => P().proto(6).none().stop().done(), error: ModelFormatError, match: /unsupported protocol 6/, scan: 'malformed' },
   { name: 'allowed global with bad arguments', bytes: () => P().proto(2).global('collections', 'OrderedDict').str('x').tuple(1).reduce().stop().done(), error: ModelFormatError, match: /OrderedDict: argument must be a list of pairs/, scan: 'safe' },
   { name: '_rebuild_tensor_v2 without a storage', bytes: () => P().proto(2).global('torch._utils', '_rebuild_tensor_v2').mark().bytes([1, 2, 3, 4]).int(0).tuple(0).tuple(0).op('\x89').none().op('t').reduce().stop().done(), error: ModelFormatError, match: /storage must come from the file's storages/, scan: 'safe' },
   {
@@ -192,9 +198,9 @@ export const HOSTILE: Hostile[] = [
       .mark().int(1).int(1).tuple(1).global('numpy', 'dtype').str('O8').op('\x89\x88').tuple(3).reduce().mark().int(3).str('|').none().none().none().int(-1).int(-1).int(63).op('t').build()
       .op('\x89').emptyList().none().op('a').op('t').build().stop().done(),
   },
-  { name: 'memo bomb', bytes: () => { const w = P().proto(4).none(); for (let i = 0; i < 2000; i++) w.op('\x94'); return w.stop().done(); }, error: ResourceLimitError, match: /maxMemo=1000/, limits: { maxMemo: 1000 }, scan: 'safe' },
+  { name: 'memo bomb', bytes: () => { const w = P().proto(4).none(); for (let i = 0; i < 2000; i++) w.op('\x94'); return w.stop().done(); }, error: ResourceLimitError, match: /maxMemo=1000/, limits: { maxMemo: 1000 }, scan: 'malformed' },
   {
-    name: 'a numpy placeholder built twice', scan: 'safe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing to set the state of a PendingNdarray/,
+    name: 'a numpy placeholder built twice', scan: 'unsafe', error: UnsafePickleError, match: /BUILD at offset \d+: refusing to set the state of a PendingNdarray/,
     bytes: () => {
       const state = (w: ReturnType<typeof P>): ReturnType<typeof P> => w.mark().int(1).int(1).tuple(1).binget(9).op('\x89').bytes([1]).op('t');
       const w = P().proto(2).global('numpy', 'dtype').str('u1').op('\x89\x88').tuple(3).reduce().binput(9)
@@ -202,7 +208,7 @@ export const HOSTILE: Hostile[] = [
       return state(state(w).build().op('0')).build().stop().done();
     },
   },
-  { name: 'object bomb', bytes: () => P().proto(2).mark().op('N'.repeat(20_000)).op('l').stop().done(), error: ResourceLimitError, match: /maxObjects=10000/, limits: { maxObjects: 10_000 }, scan: 'safe' },
+  { name: 'object bomb', bytes: () => P().proto(2).mark().op('N'.repeat(20_000)).op('l').stop().done(), error: ResourceLimitError, match: /maxObjects=10000/, limits: { maxObjects: 10_000 }, scan: 'malformed' },
 ];
 
 /** A zip bomb as a standalone deflate stream, for the inflate cap test. */
