@@ -91,11 +91,14 @@ function sliceIndices(len: number, start: TsValue, end: TsValue, stepV: TsValue)
 /** Python's str.format with `{}` / `{0}` fields (TorchScript's aten::format). */
 function format(fmt: string, args: readonly TsValue[]): string {
   let auto = 0;
+  let length = fmt.length; // `s = "{}{}".format(s, s)` in a loop doubles like s + s
   return fmt.replace(/\{\{|\}\}|\{(\d*)(?::[^}]*)?\}/g, (m, idx: string) => {
     if (m === '{{') return '{';
     if (m === '}}') return '}';
     const k = idx === '' ? auto++ : Number(idx);
-    return pyStr(args[k] ?? null);
+    const part = pyStr(args[k] ?? null);
+    sized((length += part.length), 'format');
+    return part;
   });
 }
 

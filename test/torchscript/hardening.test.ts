@@ -3,6 +3,7 @@
 // file never reach JavaScript prototype members; runs can be cancelled or time out.
 // Each archive's source is written out here; buildArchive zips it at test time.
 
+import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { AtenOp } from '../../ops/aten/aten-op.js';
 import { atenOps } from '../../ops/aten/index.js';
@@ -322,5 +323,71 @@ describe('finding 8: session metadata uses dtypes, not TorchScript type names', 
     expect(s.outputMetadata.map((o) => [o.name, o.isTensor, o.type])).toEqual([
       ['out.0', true, undefined], ['out.1', false, 'int64'], ['out.2', false, 'float64'], ['out.3', false, 'bool'],
     ]);
+  });
+});
+
+describe('audit: other recursion and growth a file controls', () => {
+  it('values a program nests a million times deep: repr, == and session outputs refuse by depth', async () => {
+    const nest = 'l = [0]\nfor i in range(100000):\n  l = [l]\n';
+    expectLimit(() => load(`${nest}return str(l)`, '', 'str').forward(), 'maxRecursionDepth', /__torch__\.py:10\b/);
+    expectLimit(() => load(`${nest}return l == [l]`, '', 'bool').forward(), 'maxRecursionDepth', /__torch__\.py:10\b/);
+    const s = createTorchScriptSession(archive(`${nest}return l`, '', 'List[Any]'));
+    const err = await s.run({}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResourceLimitError);
+    expect((err as ResourceLimitError).limit).toBe('maxRecursionDepth');
+  });
+
+  it('ints are int64: repeated squaring wraps instead of growing a huge bigint', () => {
+    const m = load('for i in range(200):\n  x = x * x + 1\nreturn x', 'x: int', 'int');
+    let want = 3n;
+    for (let i = 0; i < 200; i++) want = BigInt.asIntN(64, BigInt.asIntN(64, want * want) + 1n);
+    expect(m.forward(3n)).toBe(want);
+    expect(load('return (1 << 100000000000, -8 >> 100000000000, 1 << 62)', '', 'Tuple[int, int, int]').forward())
+      .toEqual(expect.objectContaining({ items: [0n, -1n, 2n ** 62n] }));
+    expect(() => load('return math.factorial(10000000)', '', 'int').forward()).toThrow(/OverflowError/);
+  });
+
+  it('an int literal outside int64 is a parse error naming file:line:col', () => {
+    expect(() => load(`return ${'9'.repeat(30)}`, '', 'int')).toThrow(/__torch__\.py:7:12: integer literal out of the int64 range/);
+  });
+
+  it('str.format cannot double a string past maxSequenceLength', () => {
+    const m = load('s = "ab"\nfor i in range(64):\n  s = "{}{}".format(s, s)\nreturn s', '', 'str', { maxSequenceLength: 100_000 });
+    expectLimit(() => m.forward(), 'maxSequenceLength', /__torch__\.py:9\b/);
+  });
+
+  it('repr of a tensor larger than maxSequenceLength is refused before it is built', () => {
+    const m = load('return str(torch.zeros([n]))', 'n: int', 'str', { maxSequenceLength: 1000 });
+    expect(m.forward(3n)).toBe('tensor([0., 0., 0.])');
+    expectLimit(() => m.forward(2000n), 'maxSequenceLength', /__torch__\.py:7\b/);
+  });
+
+  it('a NamedTuple naming itself as a field type: session creation refuses by depth', () => {
+    const bytes = buildArchive({
+      '__torch__.py': `${source('return x', 'x: Tensor', '__torch__.Loop')}class Loop(NamedTuple):\n  a : __torch__.Loop\n`,
+    });
+    expect(() => createTorchScriptSession(bytes)).toThrow(ResourceLimitError);
+  });
+
+  it('data.pkl nesting lists 100,000 deep is a typed error at load (the pickle VM\'s own depth limit, now fed maxRecursionDepth)', () => {
+    // PROTO 2, GLOBAL __torch__ M, EMPTY_TUPLE NEWOBJ EMPTY_DICT MARK 'training' False 'deep' [[[...]]] SETITEMS BUILD STOP
+    const enc = new TextEncoder();
+    const str = (s: string) => { const b = enc.encode(s); return [0x58, b.length, 0, 0, 0, ...b]; };
+    const n = 100_000;
+    const bytes: number[] = [0x80, 2, 0x63, ...enc.encode('__torch__\nM\n'), 0x29, 0x81, 0x7d, 0x28, ...str('training'), 0x89, ...str('deep')];
+    for (let i = 0; i < n; i++) bytes.push(0x5d); // EMPTY_LIST
+    for (let i = 1; i < n; i++) bytes.push(0x61); // APPEND
+    bytes.push(0x75, 0x62, 0x2e);
+    const zip = buildArchive({ '__torch__.py': source('return x') });
+    const files = unzipSync(zip);
+    files['archive/data.pkl'] = new Uint8Array(bytes);
+    let err: unknown;
+    try {
+      loadTorchScript(zipSync(files, { level: 0 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TesseraError);
+    expect((err as Error).message).toMatch(/data\.pkl/);
   });
 });

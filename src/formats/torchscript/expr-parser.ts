@@ -328,7 +328,12 @@ export class ExprParser {
       case 'int': {
         this.p++;
         const v = t.value;
-        return { kind: 'const', pos, value: BigInt(v.length > 1 && v[0] === '0' && /^[0-9]+$/.test(v) ? v.replace(/^0+/, '') || '0' : v) };
+        // TorchScript ints are int64 (up to 2**64 - 1 is allowed: -2**63 is written as -(2**63), masks in hex).
+        const tooBig = (): never => { throw syntaxError(this.file, t.line, t.col, 'integer literal out of the int64 range'); };
+        if (v.length > 66) tooBig();
+        const value = BigInt(v.length > 1 && v[0] === '0' && /^[0-9]+$/.test(v) ? v.replace(/^0+/, '') || '0' : v);
+        if (value >= 2n ** 64n) tooBig();
+        return { kind: 'const', pos, value };
       }
       case 'float': this.p++; return { kind: 'const', pos, value: Number(t.value) };
       case 'str': {
