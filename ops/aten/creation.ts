@@ -56,6 +56,8 @@ function tensorFromData(data: TsValue, dtype: TsValue, op: string): Tensor {
     dims.push(probe.length);
     probe = probe.length > 0 ? probe[0]! : null;
   }
+  // Before walking: [[row] * 4096] * 4096 is short lists that alias each other, but 2**24 numbers.
+  checkTensorDims(dims, `${op} from nested lists of shape [${dims.join(', ')}]`);
   const flat: Scalar[] = [];
   const walk = (v: TsValue, depth: number) => {
     if (Array.isArray(v)) {

@@ -3,7 +3,7 @@
 
 import { type TsKey, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from './aten-op.js';
 import { Tensor } from '../../src/tensor.js';
-import { checkSequenceLength, checkValueDepth } from './budget.js';
+import { checkSequenceLength, checkTensorElements, checkValueDepth } from './budget.js';
 
 /** c10::ScalarType codes, named by tessera's DataType where one exists. */
 const SCALAR_TYPES: readonly [number, string][] = [
@@ -131,8 +131,12 @@ export function truthy(v: TsValue): boolean {
   return true;
 }
 
+/** Items compared by the == in progress (lists that alias each other can make it exponential). */
+let compared = 0;
+
 /** Python `==` between TorchScript values (numbers compare across int/float/bool). */
 export function pyEquals(a: TsValue, b: TsValue, depth = 0): boolean {
+  if (depth === 0) compared = 0;
   if (a === b) return true;
   const na = numeric(a), nb = numeric(b);
   if (na !== undefined && nb !== undefined) {
@@ -141,7 +145,11 @@ export function pyEquals(a: TsValue, b: TsValue, depth = 0): boolean {
   }
   if (a === null || b === null) return false;
   if (typeof a === 'string' || typeof b === 'string') return a === b;
-  if (typeof a === 'object' && typeof b === 'object') checkValueDepth(depth + 1, '==');
+  if (typeof a === 'object' && typeof b === 'object') {
+    checkValueDepth(depth + 1, '==');
+    const items = Array.isArray(a) ? a.length : a instanceof TsTuple ? a.items.length : a instanceof Map ? a.size : 0;
+    checkTensorElements((compared += 1 + items), '== (items compared)'); // as many as a tensor may hold
+  }
   const eq = (x: TsValue, y: TsValue): boolean => pyEquals(x, y, depth + 1);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => eq(x, b[i]!));
   if (a instanceof TsTuple && b instanceof TsTuple) return a.items.length === b.items.length && a.items.every((x, i) => eq(x, b.items[i]!));

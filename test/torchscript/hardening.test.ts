@@ -184,6 +184,16 @@ describe('finding 5: nesting is bounded in the parser and the evaluator', () => 
     expect(load(`return ${nested('(', 'x', ')', 10)}`, 'x: int', 'int', { maxRecursionDepth: 20 }).forward(3n)).toBe(3n);
   });
 
+  it('nesting just under the default limit parses and runs (the limit sits below the JS stack)', () => {
+    expect(load(`return ${nested('(', 'x', ')', 490)}`, 'x: int', 'int').forward(4n)).toBe(4n);
+    expect(load(`return ${nested('int(', 'x', ')', 490)}`, 'x: int', 'int').forward(4n)).toBe(4n);
+    expect(load(`return ${'- '.repeat(490)}x`, 'x: int', 'int').forward(4n)).toBe(4n);
+    const deep = load(`return ${nested('[', 'x', ']', 490)}`, 'x: int', 'Any').forward(4n);
+    let v: unknown = deep, depth = 0;
+    while (Array.isArray(v)) { v = v[0]; depth++; }
+    expect([depth, v]).toEqual([490, 4n]);
+  });
+
   it('a 200,000-term sum runs (parsed and evaluated without recursion per term)', () => {
     const n = 200_000;
     const m = load(`return x${' + x'.repeat(n - 1)}`, 'x: int', 'int');
@@ -345,6 +355,14 @@ describe('audit: other recursion and growth a file controls', () => {
     expect(load('return (1 << 100000000000, -8 >> 100000000000, 1 << 62)', '', 'Tuple[int, int, int]').forward())
       .toEqual(expect.objectContaining({ items: [0n, -1n, 2n ** 62n] }));
     expect(() => load('return math.factorial(10000000)', '', 'int').forward()).toThrow(/OverflowError/);
+  });
+
+  it('lists that alias each other: torch.tensor and == refuse by total size, not per list', () => {
+    const alias = 'l = [0] * 64\nm = [l] * 64\nn = [m] * 64\no = [n] * 64\n'; // 64**4 = 2**24 numbers
+    expectLimit(() => load(`${alias}return torch.tensor(o)`, '', 'Tensor', { maxTensorElements: 2 ** 20 }).forward(), 'maxTensorElements', /__torch__\.py:11\b/);
+    const eq = load(`${alias}p = [[[[0] * 64] * 64] * 64] * 64\nreturn o == p`, '', 'bool', { maxTensorElements: 2 ** 20 });
+    expectLimit(() => eq.forward(), 'maxTensorElements', /__torch__\.py:12\b/);
+    expect(load(`${alias}return o == [[[[0] * 64] * 64] * 64] * 64`, '', 'bool').forward()).toBe(true);
   });
 
   it('an int literal outside int64 is a parse error naming file:line:col', () => {
