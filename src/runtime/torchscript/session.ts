@@ -141,7 +141,7 @@ function staticOutputs(t: TypeExpr | null, name: string, module: TorchScriptModu
 }
 
 /** Depth-first: tensors by path; scalars as 0-d tensors; None skipped. Values nested deeper than `maxDepth` are refused. */
-export function flatten(v: TsValue, name: string, out: Record<string, Tensor>, maxDepth = 500, depth = 0): void {
+export function flatten(v: TsValue, name: string, out: Record<string, Tensor>, maxDepth = DEFAULT_LIMITS.maxRecursionDepth, depth = 0): void {
   if (v === null) return;
   if (depth > maxDepth) checkLimit({ ...DEFAULT_LIMITS, maxRecursionDepth: maxDepth }, 'maxRecursionDepth', depth, `run: output ${name.slice(0, 200)}`);
   if (v instanceof Tensor) { out[name] = v; return; }
