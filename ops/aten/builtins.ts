@@ -3,6 +3,7 @@
 // str and dict methods (`aten::append`, `aten::len`, `aten::__getitem__`, `aten::format`, ...).
 
 import { InvalidNodeError, TorchScriptError } from '../../src/errors.js';
+import { checkSequenceLength } from './budget.js';
 import { Tensor } from '../../src/tensor.js';
 import { mapGet, mapKey, pyEquals, pyStr, truthy } from './py-values.js';
 import { type AtenOp, type TsKey, TsDevice, TsTuple, type TsValue } from './aten-op.js';
@@ -40,8 +41,24 @@ function modulo(a: Num, c: Num): Num {
   return r;
 }
 
+/** TorchScript ints are int64: results wrap as in C++ (and never grow into huge bigints). */
+const int64 = (x: bigint): bigint => BigInt.asIntN(64, x);
+
 const arith = (f: (x: bigint, y: bigint) => bigint, g: (x: number, y: number) => number) => (a: readonly TsValue[]): TsValue =>
-  isInt(a[0]!) && isInt(a[1]!) ? f(big(a[0]!), big(a[1]!)) : g(num(a[0]!), num(a[1]!));
+  isInt(a[0]!) && isInt(a[1]!) ? int64(f(big(a[0]!), big(a[1]!))) : g(num(a[0]!), num(a[1]!));
+
+function shift(a: bigint, by: bigint, left: boolean): bigint {
+  if (by < 0n) raise('ValueError', 'negative shift count');
+  if (by >= 64n) return left || a >= 0n ? 0n : -1n;
+  return int64(left ? a << by : a >> by);
+}
+
+/** A list, str or dict length an op is about to build, refused over maxSequenceLength first. */
+const sized = (n: number | bigint, op: string): number => {
+  const k = Number(n);
+  checkSequenceLength(k, `aten::${op}`);
+  return k;
+};
 const cmp = (f: (x: number | bigint | string, y: number | bigint | string) => boolean) => (a: readonly TsValue[]): TsValue => {
   const [x, y] = [a[0]!, a[1]!];
   if (typeof x === 'string') return f(x, y as string);
@@ -74,11 +91,14 @@ function sliceIndices(len: number, start: TsValue, end: TsValue, stepV: TsValue)
 /** Python's str.format with `{}` / `{0}` fields (TorchScript's aten::format). */
 function format(fmt: string, args: readonly TsValue[]): string {
   let auto = 0;
+  let length = fmt.length; // `s = "{}{}".format(s, s)` in a loop doubles like s + s
   return fmt.replace(/\{\{|\}\}|\{(\d*)(?::[^}]*)?\}/g, (m, idx: string) => {
     if (m === '{{') return '{';
     if (m === '}}') return '}';
     const k = idx === '' ? auto++ : Number(idx);
-    return pyStr(args[k] ?? null);
+    const part = pyStr(args[k] ?? null);
+    sized((length += part.length), 'format');
+    return part;
   });
 }
 
@@ -132,12 +152,14 @@ function toInt(v: TsValue): bigint {
   return big(v as Num);
 }
 
+const FLOAT_WORDS = new Map([['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['nan', NaN], ['infinity', Infinity], ['-infinity', -Infinity]]);
+
 function toFloat(v: TsValue): number {
   if (v instanceof Tensor) v = toScalar(v, 'float');
   if (typeof v === 'string') {
     const t = v.trim().toLowerCase();
-    const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, nan: NaN, infinity: Infinity, '-infinity': -Infinity };
-    if (t in special) return special[t]!;
+    const special = FLOAT_WORDS.get(t);
+    if (special !== undefined) return special;
     if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) raise('ValueError', `could not convert string to float: '${v}'`);
     return Number(t);
   }
@@ -170,7 +192,7 @@ const scalarOps: AtenOp[] = [
   b('fmod', '(Scalar a, Scalar b)', (a) => num(a[0] as Num) % num(a[1] as Num)),
   b('divmod', '(Scalar x, Scalar y)', (a) => new TsTuple([floorDiv(a[0] as Num, a[1] as Num), modulo(a[0] as Num, a[1] as Num)])),
   b('pow', '(Scalar a, Scalar b)', (a) => Math.pow(num(a[0] as Num), num(a[1] as Num))),
-  b('neg', '(Scalar a)', (a) => (isInt(a[0]!) ? -big(a[0]!) : -num(a[0] as Num))),
+  b('neg', '(Scalar a)', (a) => (isInt(a[0]!) ? int64(-big(a[0]!)) : -num(a[0] as Num))),
   b('abs', '(Scalar a)', (a) => (isInt(a[0]!) ? (big(a[0]!) < 0n ? -big(a[0]!) : big(a[0]!)) : Math.abs(num(a[0] as Num)))),
   b('lt', '(Scalar a, Scalar b)', cmp((x, y) => x < y)),
   b('gt', '(Scalar a, Scalar b)', cmp((x, y) => x > y)),
@@ -186,8 +208,8 @@ const scalarOps: AtenOp[] = [
   b('__and__', '(int a, int b)', (a) => big(a[0]!) & big(a[1]!)),
   b('__or__', '(int a, int b)', (a) => big(a[0]!) | big(a[1]!)),
   b('__xor__', '(int a, int b)', (a) => big(a[0]!) ^ big(a[1]!)),
-  b('__lshift__', '(int a, int b)', (a) => big(a[0]!) << big(a[1]!)),
-  b('__rshift__', '(int a, int b)', (a) => big(a[0]!) >> big(a[1]!)),
+  b('__lshift__', '(int a, int b)', (a) => shift(big(a[0]!), big(a[1]!), true)),
+  b('__rshift__', '(int a, int b)', (a) => shift(big(a[0]!), big(a[1]!), false)),
   b('bitwise_not', '(int a)', (a) => ~big(a[0]!)),
   b('__not__', '(bool self)', (a) => !a[0]),
   b('floor', '(float a)', (a) => BigInt(Math.floor(a[0] as number))),
@@ -203,7 +225,14 @@ const scalarOps: AtenOp[] = [
   b('copysign', '(Scalar a, Scalar b)', (a) => Math.abs(num(a[0] as Num)) * (Object.is(num(a[1] as Num), -0) || num(a[1] as Num) < 0 ? -1 : 1)),
   b('hypot', '(Scalar a, Scalar b)', (a) => Math.hypot(num(a[0] as Num), num(a[1] as Num))),
   b('gcd', '(int a, int b)', (a) => { let x = big(a[0]!), y = big(a[1]!); x = x < 0n ? -x : x; y = y < 0n ? -y : y; while (y) [x, y] = [y, x % y]; return x; }),
-  b('factorial', '(int a)', (a) => { let r = 1n; for (let i = 2n; i <= big(a[0]!); i++) r *= i; return r; }),
+  b('factorial', '(int a)', (a) => {
+    const n = big(a[0]!);
+    if (n < 0n) raise('ValueError', 'factorial() not defined for negative values');
+    if (n > 20n) raise('OverflowError', 'factorial() result does not fit in an int64'); // 21! > 2**63
+    let r = 1n;
+    for (let i = 2n; i <= n; i++) r *= i;
+    return r;
+  }),
   b('erf', '(Scalar a)', (a) => erf(num(a[0] as Num))),
   b('erfc', '(Scalar a)', (a) => 1 - erf(num(a[0] as Num))),
   ...Object.entries(math1).map(([n, f]) => b(n, '(Scalar a)', (a) => f(num(a[0] as Num)))),
@@ -287,10 +316,18 @@ const containerOps: AtenOp[] = [
   b('_set_item', '(Dict(str, t) l, t idx, t v)', (a) => { const m = a[0] as Map<TsKey, TsValue>; m.set(mapKey(m, a[1]!), a[2]!); return null; }),
   b('Delete', '(t[] self, int idx)', (a) => { const l = list(a[0]!); l.splice(index(l.length, a[1] as bigint, 'list assignment'), 1); return null; }),
   b('Delete', '(Dict(str, t) self, t key)', (a) => { const m = a[0] as Map<TsKey, TsValue>; if (!m.delete(mapKey(m, a[1]!))) raise('KeyError', pyStr(a[1]!)); return null; }),
-  b('append', '(t[] self, t el)', (a) => { list(a[0]!).push(a[1]!); return a[0]!; }),
-  b('extend', '(t[] self, t[] other)', (a) => { list(a[0]!).push(...list(a[1]!)); return null; }),
+  b('append', '(t[] self, t el)', (a) => { const l = list(a[0]!); sized(l.length + 1, 'append'); l.push(a[1]!); return l; }),
+  b('extend', '(t[] self, t[] other)', (a) => {
+    const l = list(a[0]!);
+    const other = list(a[1]!);
+    const n = other.length; // l.extend(l) adds l's items once
+    sized(l.length + n, 'extend');
+    for (let i = 0; i < n; i++) l.push(other[i]!);
+    return null;
+  }),
   b('insert', '(t[] self, int idx, t el)', (a) => {
     const l = list(a[0]!);
+    sized(l.length + 1, 'insert');
     let k = Number(a[1]);
     if (k < 0) k = Math.max(0, k + l.length);
     l.splice(Math.min(k, l.length), 0, a[2]!);
@@ -343,10 +380,22 @@ const containerOps: AtenOp[] = [
   b('copy', '(Dict(str, t) self)', (a) => new Map(a[0] as Map<TsKey, TsValue>)),
   b('list', '(t[] l)', (a) => [...list(a[0]!)]),
   b('list', '(str t)', (a) => [...(a[0] as string)]),
-  b('add', '(t[] a, t[] b)', (a) => [...list(a[0]!), ...list(a[1]!)]),
-  b('add', '(str a, str b)', (a) => (a[0] as string) + (a[1] as string)),
-  b('mul', '(t[] l, int n)', (a) => { const out: TsValue[] = []; for (let i = 0n; i < big(a[1]!); i++) out.push(...list(a[0]!)); return out; }),
-  b('mul', '(str a, int n)', (a) => (a[0] as string).repeat(Math.max(0, Number(a[1])))),
+  b('add', '(t[] a, t[] b)', (a) => { sized(list(a[0]!).length + list(a[1]!).length, 'add'); return list(a[0]!).concat(list(a[1]!)); }),
+  b('add', '(str a, str b)', (a) => { sized((a[0] as string).length + (a[1] as string).length, 'add'); return (a[0] as string) + (a[1] as string); }),
+  b('mul', '(t[] l, int n)', (a) => {
+    const l = list(a[0]!);
+    const times = big(a[1]!) > 0n ? sized(BigInt(l.length) * big(a[1]!), 'mul') / Math.max(l.length, 1) : 0;
+    const out: TsValue[] = [];
+    for (let i = 0; i < times; i++) for (const x of l) out.push(x);
+    return out;
+  }),
+  b('mul', '(str a, int n)', (a) => {
+    const s = a[0] as string;
+    const n = big(a[1]!);
+    if (n <= 0n) return '';
+    sized(BigInt(s.length) * n, 'mul');
+    return s.repeat(Number(n));
+  }),
   b('slice', '(t[] l, int? start=None, int? end=None, int step=1)', (a) => {
     const l = list(a[0]!);
     return sliceIndices(l.length, a[1]!, a[2]!, a[3]!).map((i) => l[i]!);
@@ -396,7 +445,11 @@ const strOps: AtenOp[] = [
   }),
   b('rfind', '(str self, str substr, int start=0, int end=-1)', (a) => BigInt(s0(a).lastIndexOf(a[1] as string))),
   b('split', '(str self, str? separator=None, int max=-1)', (a) => pySplit(s0(a), a[1] as string | null, Number(a[2]))),
-  b('join', '(str self, str[] values)', (a) => (a[1] as string[]).join(s0(a))),
+  b('join', '(str self, str[] values)', (a) => {
+    const parts = a[1] as string[];
+    sized(parts.reduce((n, p) => n + p.length, 0) + Math.max(parts.length - 1, 0) * s0(a).length, 'join');
+    return parts.join(s0(a));
+  }),
   b('upper', '(str self)', (a) => s0(a).toUpperCase()),
   b('lower', '(str self)', (a) => s0(a).toLowerCase()),
   b('capitalize', '(str self)', (a) => s0(a).charAt(0).toUpperCase() + s0(a).slice(1).toLowerCase()),
@@ -407,6 +460,8 @@ const strOps: AtenOp[] = [
   b('replace', '(str self, str old, str new, int max=-1)', (a) => {
     let n = Number(a[3]);
     const parts = s0(a).split(a[1] as string);
+    const count = n < 0 ? parts.length - 1 : Math.min(n, parts.length - 1);
+    sized(s0(a).length + count * ((a[2] as string).length - (a[1] as string).length), 'replace');
     if (n < 0 || n >= parts.length - 1) return parts.join(a[2] as string);
     let out = parts[0]!;
     for (let i = 1; i < parts.length; i++) out += (n-- > 0 ? (a[2] as string) : (a[1] as string)) + parts[i]!;
@@ -419,9 +474,9 @@ const strOps: AtenOp[] = [
   b('isspace', '(str self)', (a) => /^\s+$/.test(s0(a))),
   b('islower', '(str self)', (a) => /[a-z]/.test(s0(a)) && s0(a) === s0(a).toLowerCase()),
   b('isupper', '(str self)', (a) => /[A-Z]/.test(s0(a)) && s0(a) === s0(a).toUpperCase()),
-  b('zfill', '(str self, int width)', (a) => s0(a).padStart(Number(a[1]), '0')),
-  b('ljust', '(str self, int width, str fillchar=" ")', (a) => s0(a).padEnd(Number(a[1]), a[2] as string)),
-  b('rjust', '(str self, int width, str fillchar=" ")', (a) => s0(a).padStart(Number(a[1]), a[2] as string)),
+  b('zfill', '(str self, int width)', (a) => s0(a).padStart(sized(a[1] as bigint, 'zfill'), '0')),
+  b('ljust', '(str self, int width, str fillchar=" ")', (a) => s0(a).padEnd(sized(a[1] as bigint, 'ljust'), a[2] as string)),
+  b('rjust', '(str self, int width, str fillchar=" ")', (a) => s0(a).padStart(sized(a[1] as bigint, 'rjust'), a[2] as string)),
   b('splitlines', '(str self, bool keepends=False)', (a) => s0(a).split(/\r?\n/).filter((x, i, l) => i < l.length - 1 || x !== '')),
   b('ord', '(str string)', (a) => BigInt(s0(a).codePointAt(0) ?? 0)),
   b('chr', '(int i)', (a) => String.fromCodePoint(Number(a[0]))),

@@ -7,6 +7,7 @@ import { type DataType, allocate } from '../../src/dtypes.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
+import { checkTensorDims, checkTensorElements, checkValueDepth } from './budget.js';
 import { type Scalar, boolArg, intArg, intList, isScalar, optDtype, scalarArg, tensorArg } from './args.js';
 import { aten, assignInPlace, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
@@ -15,8 +16,10 @@ import { castTo, scalarTensor, scalarType } from './promote.js';
 const T = (v: TsValue, op: string): Tensor => tensorArg(v, op, 'self');
 const OPTS = 'ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None';
 
-function full(dims: readonly number[], value: Scalar, type: DataType): Tensor {
-  for (const d of dims) if (d < 0) throw new InvalidNodeError(`aten::full: negative dimension ${d} in [${dims.join(', ')}]`);
+/** zeros/ones/empty/full and their new_ and _like forms all allocate here: sizes are checked first. */
+function full(dims: readonly number[], value: Scalar, type: DataType, op: string): Tensor {
+  for (const d of dims) if (d < 0) throw new InvalidNodeError(`aten::${op}: negative dimension ${d} in [${dims.join(', ')}]`);
+  checkTensorDims(dims, `aten::${op} of size [${dims.join(', ')}]`);
   if (Number(value) === 0 && value !== true) return Tensor.zeros(type, dims);
   return onnx1('Expand', [scalarTensor(value, type), shapeTensor(dims)]);
 }
@@ -33,6 +36,7 @@ function arange(start: Scalar, end: Scalar, step: Scalar, dtype: TsValue, op: st
   if (st === 0) throw new InvalidNodeError(`${op}: step must be nonzero`);
   if ((st > 0 && e < s) || (st < 0 && e > s)) throw new InvalidNodeError(`${op}: upper bound and larger bound inconsistent with step sign`);
   const n = Math.ceil((e - s) / st);
+  checkTensorElements(n, `${op}(${s}, ${e}, ${st})`);
   const data = allocate(type, n);
   if (data instanceof BigInt64Array) rangeBigInts(data, BigInt(Math.trunc(s)), BigInt(Math.trunc(st)));
   else if (type === 'float16' || type === 'bfloat16' || type === 'bool' || data instanceof BigUint64Array || Array.isArray(data)) {
@@ -48,9 +52,12 @@ function tensorFromData(data: TsValue, dtype: TsValue, op: string): Tensor {
   const dims: number[] = [];
   let probe: TsValue = data;
   while (Array.isArray(probe)) {
+    checkValueDepth(dims.length + 1, `${op}: nested data`);
     dims.push(probe.length);
     probe = probe.length > 0 ? probe[0]! : null;
   }
+  // Before walking: [[row] * 4096] * 4096 is short lists that alias each other, but 2**24 numbers.
+  checkTensorDims(dims, `${op} from nested lists of shape [${dims.join(', ')}]`);
   const flat: Scalar[] = [];
   const walk = (v: TsValue, depth: number) => {
     if (Array.isArray(v)) {
@@ -76,26 +83,26 @@ function factories(): AtenOp[] {
   for (const [name, value] of [['zeros', 0n], ['ones', 1n], ['empty', 0n]] as const) {
     const tail = name === 'empty' ? ', MemoryFormat? memory_format=None' : '';
     ops.push(
-      aten(name, `(SymInt[] size, *, ${OPTS}${tail})`, (a) => full(intList(a[0]!, name, 'size'), value, optDtype(a[1]!, name) ?? 'float32')),
+      aten(name, `(SymInt[] size, *, ${OPTS}${tail})`, (a) => full(intList(a[0]!, name, 'size'), value, optDtype(a[1]!, name) ?? 'float32', name)),
       aten(`${name}_like`, `(Tensor self, *, ${OPTS}, MemoryFormat? memory_format=None)`, (a) => {
         const x = T(a[0]!, `${name}_like`);
-        return full(x.dims, value, optDtype(a[1]!, `${name}_like`) ?? x.type);
+        return full(x.dims, value, optDtype(a[1]!, `${name}_like`) ?? x.type, `${name}_like`);
       }),
       aten(`new_${name}`, `(Tensor self, SymInt[] size, *, ${OPTS})`, (a) =>
-        full(intList(a[1]!, `new_${name}`, 'size'), value, optDtype(a[2]!, `new_${name}`) ?? T(a[0]!, `new_${name}`).type)),
+        full(intList(a[1]!, `new_${name}`, 'size'), value, optDtype(a[2]!, `new_${name}`) ?? T(a[0]!, `new_${name}`).type, `new_${name}`)),
     );
   }
   ops.push(
     aten('full', `(SymInt[] size, Scalar fill_value, *, ${OPTS})`, (a) => {
       const v = scalarArg(a[1]!, 'full', 'fill_value');
-      return full(intList(a[0]!, 'full', 'size'), v, fillType(a[2]!, v, 'aten::full'));
+      return full(intList(a[0]!, 'full', 'size'), v, fillType(a[2]!, v, 'aten::full'), 'full');
     }),
     aten('full_like', `(Tensor self, Scalar fill_value, *, ${OPTS}, MemoryFormat? memory_format=None)`, (a) => {
       const x = T(a[0]!, 'full_like');
-      return full(x.dims, scalarArg(a[1]!, 'full_like', 'fill_value'), optDtype(a[2]!, 'full_like') ?? x.type);
+      return full(x.dims, scalarArg(a[1]!, 'full_like', 'fill_value'), optDtype(a[2]!, 'full_like') ?? x.type, 'full_like');
     }),
     aten('new_full', `(Tensor self, SymInt[] size, Scalar fill_value, *, ${OPTS})`, (a) =>
-      full(intList(a[1]!, 'new_full', 'size'), scalarArg(a[2]!, 'new_full', 'fill_value'), optDtype(a[3]!, 'new_full') ?? T(a[0]!, 'new_full').type)),
+      full(intList(a[1]!, 'new_full', 'size'), scalarArg(a[2]!, 'new_full', 'fill_value'), optDtype(a[3]!, 'new_full') ?? T(a[0]!, 'new_full').type, 'new_full')),
     aten('scalar_tensor', `(Scalar s, *, ${OPTS})`, (a) => scalarTensor(scalarArg(a[0]!, 'scalar_tensor', 's'), optDtype(a[1]!, 'scalar_tensor') ?? 'float32')),
     aten('arange', `(Scalar end, *, ${OPTS})`, (a) => arange(0n, scalarArg(a[0]!, 'arange', 'end'), 1n, a[1]!, 'aten::arange')),
     aten('arange', `(Scalar start, Scalar end, *, ${OPTS})`, (a) =>

@@ -1,13 +1,16 @@
 // Calls ONNX operator definitions from aten ops: most aten ops are an ONNX op with
 // PyTorch's argument conventions, so they compose the ONNX definitions (and through
-// them the shared kernels) instead of duplicating them.
+// them the shared kernels) instead of duplicating them. This is also where most aten ops
+// allocate: each ONNX op's own shape inference gives its output sizes, which are checked
+// against limits.maxTensorElements before the kernel runs.
 
 import { InvalidNodeError } from '../../src/errors.js';
-import type { Attribute, Node } from '../../src/ir/graph.js';
+import type { Attribute, Node, ValueType } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { onnxOps } from '../onnx/index.js';
-import { Attrs, type OpContext, type OpDef } from '../op-def.js';
+import { Attrs, type InferContext, type InferInput, type OpContext, type OpDef } from '../op-def.js';
+import { checkTensorElements } from './budget.js';
 
 /** The opset aten ops compose against: the newest definition of each ONNX op. */
 const OPSET = 1_000;
@@ -70,11 +73,49 @@ export function runOnnx(
     a = def.parse ? def.parse(new Attrs(map), node) : undefined;
     if (key !== null && cache.size < 256) cache.set(key, a);
   }
+  const opset = Math.max(def.since, 1);
+  checkOutputSizes(def, inputs, a, node, opset);
   const ctx: OpContext = {
-    node, opset: Math.max(def.since, 1),
+    node, opset,
     runSubgraph: () => { throw new InvalidNodeError(`${name}: subgraphs are not available to aten ops`); },
   };
   return def.run(inputs, a, ctx).map((v: Value) => v as Tensor);
+}
+
+/** Inputs up to this many elements are shown to shape inference by value (shapes, pads, repeats). */
+const VALUE_ELEMENTS = 64;
+
+/**
+ * Refuses outputs over limits.maxTensorElements before `def` runs: Expand to [100000, 100000],
+ * Tile, Pad, broadcasting outer products, convolutions with huge padding, ... Outputs whose
+ * shape inference cannot tell are left to the kernel.
+ */
+function checkOutputSizes(def: OpDef, inputs: readonly (Tensor | undefined)[], attrs: unknown, node: Node, opset: number): void {
+  if (!def.infer) return;
+  const known: (InferInput | undefined)[] = inputs.map((t) => t && {
+    type: { kind: 'tensor', elemType: t.type, shape: t.dims },
+    value: t.size <= VALUE_ELEMENTS ? t : undefined,
+  });
+  const ctx: InferContext = {
+    node, opset,
+    inferSubgraph: () => { throw new InvalidNodeError(`${def.name}: subgraphs are not available to aten ops`); },
+    dataDim: (label) => `${def.name}_${label}`,
+  };
+  let types: (ValueType | undefined)[];
+  try {
+    types = def.infer(known, attrs, ctx);
+  } catch {
+    return; // the kernel reports bad inputs with its own message
+  }
+  types.forEach((t, i) => {
+    if (t?.kind !== 'tensor' || !t.shape) return;
+    let n = 1;
+    for (const d of t.shape) {
+      if (typeof d !== 'number') return;
+      n *= d;
+    }
+    if (n > 0) checkTensorElements(n, `${def.name} output ${i} of shape [${t.shape.join(', ')}]`);
+  });
 }
 
 /** The single output of ONNX op `name`. */

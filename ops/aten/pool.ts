@@ -8,6 +8,7 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { TsTuple, type AtenOp, type TsValue } from './aten-op.js';
+import { checkTensorDims, checkTensorElements } from './budget.js';
 import {
   boolArg, floatArg, intList, optFloat, optInt, optIntList, strArg, tensorArg,
 } from './args.js';
@@ -53,7 +54,9 @@ function geometry(x: Tensor, n: number, w: Window, op: string): [PoolGeometry, n
     channels: ch, inShape: pad3(spatial, 1), outShape: pad3(out, 1), kernel: pad3(w.kernel, 1),
     strides: pad3(w.stride, 1), dilations: pad3(w.dilation, 1), padsBegin: pad3(w.padding, 0), padsEnd: pad3(w.padding, 0),
   };
-  return [g, [...x.dims.slice(0, x.rank - n), ...out]];
+  const dims = [...x.dims.slice(0, x.rank - n), ...out];
+  checkTensorDims(dims, `${op} output of shape [${dims.join(', ')}]`); // huge padding: refuse before allocating
+  return [g, dims];
 }
 
 function windowArgs(a: readonly TsValue[], n: number, op: string, withDilation: boolean): Window {
@@ -110,6 +113,7 @@ export function adaptivePool(x: Tensor, n: number, size: readonly (number | null
   const outDims = spatial.map((len, i) => size[i] ?? len);
   const pad3 = (v: readonly number[]) => [...new Array<number>(3 - n).fill(1), ...v];
   const total = ch * outDims.reduce((p, d) => p * d, 1);
+  checkTensorElements(total, `${op} output of size [${outDims.join(', ')}]`);
   const out = allocFloat(x.type, total);
   const idx = isMax ? new BigInt64Array(total) : null;
   adaptivePoolFloat(floatData(x), out, ch, pad3(spatial), pad3(outDims), isMax, idx);

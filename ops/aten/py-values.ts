@@ -3,6 +3,7 @@
 
 import { type TsKey, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from './aten-op.js';
 import { Tensor } from '../../src/tensor.js';
+import { checkSequenceLength, checkTensorElements, checkValueDepth } from './budget.js';
 
 /** c10::ScalarType codes, named by tessera's DataType where one exists. */
 const SCALAR_TYPES: readonly [number, string][] = [
@@ -65,17 +66,31 @@ export function pyStr(v: TsValue | undefined): string {
   return typeof v === 'string' ? v : pyRepr(v);
 }
 
-export function pyRepr(v: TsValue | undefined): string {
+/**
+ * Python's repr(). Containers are walked with a depth (maxRecursionDepth: a program can nest a
+ * list in itself a million times) and their text is refused past maxSequenceLength as it grows.
+ */
+export function pyRepr(v: TsValue | undefined, depth = 0): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return floatRepr(v);
   if (typeof v === 'string') return strRepr(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  const items = (xs: readonly TsValue[], item: (x: TsValue, i: number) => string): string => {
+    checkValueDepth(depth + 1, 'repr()');
+    let length = 0;
+    return xs.map((x, i) => {
+      const s = item(x, i);
+      checkSequenceLength((length += s.length + 2), 'repr()');
+      return s;
+    }).join(', ');
+  };
+  const r = (x: TsValue | undefined): string => pyRepr(x, depth + 1);
+  if (Array.isArray(v)) return `[${items(v, r)}]`;
+  if (v instanceof Map) return `{${items([...v.keys()], (k) => `${r(k)}: ${r(v.get(k as TsKey))}`)}}`;
   if (v instanceof TsTuple) {
-    if (v.names && v.typeName) return `${v.typeName.split('.').pop()}(${v.items.map((x, i) => `${v.names![i]}=${pyRepr(x)}`).join(', ')})`;
-    return v.items.length === 1 ? `(${pyRepr(v.items[0])},)` : `(${v.items.map(pyRepr).join(', ')})`;
+    if (v.names && v.typeName) return `${v.typeName.split('.').pop()}(${items(v.items, (x, i) => `${v.names![i]}=${r(x)}`)})`;
+    return v.items.length === 1 ? `(${items(v.items, r)},)` : `(${items(v.items, r)})`;
   }
   if (v instanceof TsDevice) return v.toString();
   if (v instanceof TsDtype) return `torch.${v.name}`;
@@ -85,6 +100,7 @@ export function pyRepr(v: TsValue | undefined): string {
 }
 
 function tensorRepr(t: Tensor): string {
+  checkSequenceLength(t.size, 'repr(Tensor)'); // at least a character per element
   if (t.type === 'string') return `tensor(${JSON.stringify(t.data)})`;
   const n = t.toNumbers();
   const fmt = (x: number): string => (t.type.startsWith('float') || t.type === 'bfloat16' ? floatRepr(x).replace(/\.0$/, '.') : t.type === 'bool' ? (x ? 'True' : 'False') : String(x));
@@ -115,8 +131,12 @@ export function truthy(v: TsValue): boolean {
   return true;
 }
 
+/** Items compared by the == in progress (lists that alias each other can make it exponential). */
+let compared = 0;
+
 /** Python `==` between TorchScript values (numbers compare across int/float/bool). */
-export function pyEquals(a: TsValue, b: TsValue): boolean {
+export function pyEquals(a: TsValue, b: TsValue, depth = 0): boolean {
+  if (depth === 0) compared = 0;
   if (a === b) return true;
   const na = numeric(a), nb = numeric(b);
   if (na !== undefined && nb !== undefined) {
@@ -125,11 +145,17 @@ export function pyEquals(a: TsValue, b: TsValue): boolean {
   }
   if (a === null || b === null) return false;
   if (typeof a === 'string' || typeof b === 'string') return a === b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]!));
-  if (a instanceof TsTuple && b instanceof TsTuple) return a.items.length === b.items.length && a.items.every((x, i) => pyEquals(x, b.items[i]!));
+  if (typeof a === 'object' && typeof b === 'object') {
+    checkValueDepth(depth + 1, '==');
+    const items = Array.isArray(a) ? a.length : a instanceof TsTuple ? a.items.length : a instanceof Map ? a.size : 0;
+    checkTensorElements((compared += 1 + items), '== (items compared)'); // as many as a tensor may hold
+  }
+  const eq = (x: TsValue, y: TsValue): boolean => pyEquals(x, y, depth + 1);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => eq(x, b[i]!));
+  if (a instanceof TsTuple && b instanceof TsTuple) return a.items.length === b.items.length && a.items.every((x, i) => eq(x, b.items[i]!));
   if (a instanceof Map && b instanceof Map) {
     if (a.size !== b.size) return false;
-    for (const [k, v] of a) { const o = mapGet(b, k); if (o === undefined || !pyEquals(v, o)) return false; }
+    for (const [k, v] of a) { const o = mapGet(b, k); if (o === undefined || !eq(v, o)) return false; }
     return true;
   }
   if (a instanceof TsDevice && b instanceof TsDevice) return a.type === b.type && a.index === b.index;

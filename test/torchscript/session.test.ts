@@ -22,7 +22,7 @@ describe('createTorchScriptSession', () => {
     const m = loadManifests((n) => n === 'lstm_script')[0]!;
     const s = createTorchScriptSession(read(m.path));
     expect(s.inputNames).toEqual(['x']);
-    expect(s.inputMetadata[0]).toMatchObject({ name: 'x', isTensor: true, type: 'Tensor' });
+    expect(s.inputMetadata[0]).toMatchObject({ name: 'x', isTensor: true, torchScriptType: 'Tensor' });
     expect(s.outputNames).toEqual(['out.0', 'out.1.0', 'out.1.1']);
     const out = await s.run({ x: m.cases[0]!.inputs[0] as Tensor });
     expect(Object.keys(out)).toEqual(['out.0', 'out.1.0', 'out.1.1']);
@@ -38,7 +38,7 @@ describe('createTorchScriptSession', () => {
     expect(Object.keys(out)).toEqual(['out.a', 'out.b']);
     const cond = loadManifests((n) => n === 'feature_cond_expr')[0]!;
     const c = createTorchScriptSession(read(cond.path));
-    expect(c.inputMetadata.map((i) => i.type)).toEqual(['Tensor', 'int']);
+    expect(c.inputMetadata.map((i) => i.torchScriptType)).toEqual(['Tensor', 'int']);
     const r = await c.run({ x: cond.cases[1]!.inputs[0] as Tensor, n: new Tensor('int64', [-3n], []) });
     expect(Object.keys(r)).toEqual(['out.0', 'out.1', 'out.2']);
     expect(r['out.1']!.data).toEqual(new BigInt64Array([3n]));

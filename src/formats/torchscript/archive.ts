@@ -4,9 +4,10 @@
 // `__torch__` classes are data-only records; code files are parsed when a class is first needed.
 
 import { ModelFormatError } from '../../errors.js';
+import { DEFAULT_LIMITS, type ResourceLimits } from '../../limits.js';
 import { ZipArchive } from '../pickle/zip.js';
 import { StorageHandle, storageClassDtype } from '../pickle/torch-globals.js';
-import { Budget, type PickleLimits } from '../pickle/values.js';
+import { Budget } from '../pickle/values.js';
 import { unpickle } from '../pickle/vm.js';
 import type { ClassDef, CodeModule, FunctionDef } from './ast.js';
 import { parseCodeModule } from './parser.js';
@@ -28,9 +29,14 @@ export interface TorchScriptArchive {
 
 const decoder = new TextDecoder();
 
-export function readTorchScriptArchive(bytes: Uint8Array, limits?: Partial<PickleLimits>): TorchScriptArchive {
+/**
+ * Reads the archive's layout and pickles; code files are parsed on demand. `limits` bound the
+ * pickles (maxMemoryBytes for bytes read and inflated, maxRecursionDepth for their nesting) and
+ * the parser's nesting (maxRecursionDepth).
+ */
+export function readTorchScriptArchive(bytes: Uint8Array, limits: ResourceLimits = DEFAULT_LIMITS): TorchScriptArchive {
   const zip = new ZipArchive(bytes, 'torchscript');
-  const budget = new Budget(limits);
+  const budget = new Budget({ maxBytes: limits.maxMemoryBytes, maxDepth: limits.maxRecursionDepth });
   budget.chargeBytes(bytes.length, 'input');
   const names = zip.names();
   const dataPkl = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
@@ -88,7 +94,7 @@ export function readTorchScriptArchive(bytes: Uint8Array, limits?: Partial<Pickl
     const file = codeFiles.get(name);
     if (!file) return undefined;
     const src = decoder.decode(zip.read(file, budget));
-    const mod = parseCodeModule(src, file, name);
+    const mod = parseCodeModule(src, file, name, limits.maxRecursionDepth);
     parsed.set(name, mod);
     return mod;
   };

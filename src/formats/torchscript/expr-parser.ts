@@ -1,12 +1,20 @@
 // Expression and type parsing for serialized TorchScript, over the lexer's tokens; the statement
 // and class parser (parser.ts) extends it. Errors name the archive member, line and column.
+// Nesting (parentheses, unary operators, trailers, conditional expressions, types, blocks) is
+// counted against maxRecursionDepth; binary-operator chains are parsed with a loop, so
+// `x + x + ... + x` costs no depth per term.
 
+import { ResourceLimitError } from '../../errors.js';
+import { DEFAULT_LIMITS } from '../../limits.js';
 import type { Expr, Pos, TypeExpr } from './ast.js';
 import { syntaxError, type Token, tokenize } from './lexer.js';
 
 const COMPARE_OPS = new Set(['<', '>', '==', '!=', '<=', '>=', 'in', 'is']);
 export const AUG_OPS = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '&=', '|=', '^=', '<<=', '>>=', '@=']);
-const BINARY_LEVELS: readonly (readonly string[])[] = [['|'], ['^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '//', '%', '@']];
+/** Binding strength of each binary operator (higher binds tighter); all are left-associative. */
+const BINARY_LEVEL = new Map<string, number>([
+  ['|', 0], ['^', 1], ['&', 2], ['<<', 3], ['>>', 3], ['+', 4], ['-', 4], ['*', 5], ['/', 5], ['//', 5], ['%', 5], ['@', 5],
+]);
 /** Calls whose first argument (second for isinstance) is a type. */
 const TYPE_ARG_CALLS = new Set(['annotate', 'unchecked_cast', 'uninitialized', 'isinstance']);
 
@@ -14,10 +22,30 @@ export class ExprParser {
   protected readonly toks: Token[];
   protected p = 0;
   protected readonly lines: string[];
+  /** Current nesting depth of the construct being parsed (see enter). */
+  private depth = 0;
 
-  constructor(src: string, protected readonly file: string, protected readonly moduleName: string) {
+  constructor(
+    src: string, protected readonly file: string, protected readonly moduleName: string,
+    private readonly maxDepth: number = DEFAULT_LIMITS.maxRecursionDepth,
+  ) {
     this.toks = tokenize(src, file);
     this.lines = src.split('\n');
+  }
+
+  /** One level deeper (a nested expression, block or type); pair with leave(). */
+  protected enter(t: Token = this.tok): void {
+    if (++this.depth > this.maxDepth) {
+      const d = this.depth;
+      this.depth = 0;
+      throw new ResourceLimitError(
+        `${this.file}:${t.line}:${t.col}: nesting depth ${d} exceeds the limit maxRecursionDepth = ${this.maxDepth}`,
+        'maxRecursionDepth', d, this.maxDepth,
+      );
+    }
+  }
+  protected leave(levels = 1): void {
+    this.depth -= levels;
   }
 
   // ------------------------------------------------------------------ token helpers
@@ -63,12 +91,14 @@ export class ExprParser {
     const name = this.dotted();
     const args: TypeExpr[] = [];
     if (this.accept('[')) {
+      this.enter();
       while (!this.isOp(']')) {
         if (this.k() === 'str' || this.k() === 'int') { args.push({ name: this.toks[this.p++]!.value, args: [] }); }
         else args.push(this.typeExpr());
         if (!this.accept(',')) break;
       }
       this.expect(']');
+      this.leave();
     }
     return { name, args };
   }
@@ -113,7 +143,10 @@ export class ExprParser {
       this.p++;
       const cond = this.orExpr();
       this.expect('else');
-      return { kind: 'ifexp', pos, cond, then: e, else: this.expr() };
+      this.enter(); // `a if c else b if d else ...` nests in the else branch
+      const other = this.expr();
+      this.leave();
+      return { kind: 'ifexp', pos, cond, then: e, else: other };
     }
     return e;
   }
@@ -134,7 +167,12 @@ export class ExprParser {
 
   protected notExpr(): Expr {
     const pos = this.pos();
-    if (this.accept('not')) return { kind: 'unary', pos, op: 'not', operand: this.notExpr() };
+    if (this.accept('not')) {
+      this.enter();
+      const operand = this.notExpr();
+      this.leave();
+      return { kind: 'unary', pos, op: 'not', operand };
+    }
     return this.comparison();
   }
 
@@ -160,17 +198,17 @@ export class ExprParser {
     return ops.length ? { kind: 'compare', pos, ops, operands } : first;
   }
 
-  protected bitOr(level = 0): Expr {
-    if (level >= BINARY_LEVELS.length) return this.unary();
+  /** `a | b`, `a + b * c`, ...: precedence climbing, looping over operators of one level. */
+  protected bitOr(minLevel = 0): Expr {
     const pos = this.pos();
-    let left = this.bitOr(level + 1);
-    const ops = BINARY_LEVELS[level]!;
-    while (this.k() === 'op' && ops.includes(this.tok.text)) {
+    let left = this.unary();
+    for (;;) {
+      const level = this.k() === 'op' ? BINARY_LEVEL.get(this.tok.text) : undefined;
+      if (level === undefined || level < minLevel) return left;
       const op = this.tok.text;
       this.p++;
       left = { kind: 'binary', pos, op, left, right: this.bitOr(level + 1) };
     }
-    return left;
   }
 
   protected unary(): Expr {
@@ -178,7 +216,9 @@ export class ExprParser {
     if (this.k() === 'op' && (this.tok.text === '-' || this.tok.text === '+' || this.tok.text === '~')) {
       const op = this.tok.text;
       this.p++;
+      this.enter();
       const operand = this.unary();
+      this.leave();
       if (op === '-' && operand.kind === 'const' && (typeof operand.value === 'bigint' || typeof operand.value === 'number')) {
         return { kind: 'const', pos, value: -operand.value };
       }
@@ -190,14 +230,23 @@ export class ExprParser {
   protected power(): Expr {
     const pos = this.pos();
     const base = this.primary();
-    if (this.accept('**')) return { kind: 'binary', pos, op: '**', left: base, right: this.unary() };
+    if (this.accept('**')) {
+      this.enter();
+      const right = this.unary();
+      this.leave();
+      return { kind: 'binary', pos, op: '**', left: base, right };
+    }
     return base;
   }
 
   protected primary(): Expr {
     const pos = this.pos(); // every trailer's node starts where its primary starts
     let e = this.atom();
+    // Each trailer nests the expression so far one level deeper (a.b.c is attr(attr(a, b), c)).
+    let trailers = 0;
     for (;;) {
+      const isTrailer = this.isOp('.') || this.isOp('(') || this.isOp('[');
+      if (isTrailer) { this.enter(); trailers++; }
       if (this.accept('.')) {
         e = { kind: 'attr', pos, obj: e, attr: this.name() };
       } else if (this.isOp('(')) {
@@ -207,6 +256,7 @@ export class ExprParser {
         this.expect(']');
         e = { kind: 'subscript', pos, obj: e, index };
       } else {
+        this.leave(trailers);
         return e;
       }
     }
@@ -268,11 +318,22 @@ export class ExprParser {
   protected atom(): Expr {
     const t = this.tok;
     const pos = this.pos();
+    if (t.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+      this.enter(); // a parenthesised expression or a display: one level deeper
+      const e = this.bracketed(t, pos);
+      this.leave();
+      return e;
+    }
     switch (t.kind) {
       case 'int': {
         this.p++;
         const v = t.value;
-        return { kind: 'const', pos, value: BigInt(v.length > 1 && v[0] === '0' && /^[0-9]+$/.test(v) ? v.replace(/^0+/, '') || '0' : v) };
+        // TorchScript ints are int64 (up to 2**64 - 1 is allowed: -2**63 is written as -(2**63), masks in hex).
+        const tooBig = (): never => { throw syntaxError(this.file, t.line, t.col, 'integer literal out of the int64 range'); };
+        if (v.length > 66) tooBig();
+        const value = BigInt(v.length > 1 && v[0] === '0' && /^[0-9]+$/.test(v) ? v.replace(/^0+/, '') || '0' : v);
+        if (value >= 2n ** 64n) tooBig();
+        return { kind: 'const', pos, value };
       }
       case 'float': this.p++; return { kind: 'const', pos, value: Number(t.value) };
       case 'str': {
@@ -288,62 +349,64 @@ export class ExprParser {
         this.p++;
         return { kind: 'name', pos, id: t.text };
       }
-      case 'op': {
-        if (t.text === '(') {
-          this.p++;
-          if (this.accept(')')) return { kind: 'tuple', pos, items: [] };
-          const first = this.expr();
-          if (this.isName('for')) {
-            const c = this.comprehension(pos, first, null);
-            this.expect(')');
-            return c;
-          }
-          if (this.accept(')')) return first;
-          const items = [first];
-          while (this.accept(',')) {
-            if (this.isOp(')')) break;
-            items.push(this.expr());
-          }
-          this.expect(')');
-          return { kind: 'tuple', pos, items };
-        }
-        if (t.text === '[') {
-          this.p++;
-          const items: Expr[] = [];
-          while (!this.isOp(']')) {
-            items.push(this.expr());
-            if (items.length === 1 && this.isName('for')) {
-              const c = this.comprehension(pos, items[0]!, null);
-              this.expect(']');
-              return c;
-            }
-            if (!this.accept(',')) break;
-          }
-          this.expect(']');
-          return { kind: 'list', pos, items };
-        }
-        if (t.text === '{') {
-          this.p++;
-          const keys: Expr[] = [];
-          const values: Expr[] = [];
-          while (!this.isOp('}')) {
-            keys.push(this.expr());
-            this.expect(':');
-            values.push(this.expr());
-            if (keys.length === 1 && this.isName('for')) {
-              const c = this.comprehension(pos, keys[0]!, values[0]!);
-              this.expect('}');
-              return c;
-            }
-            if (!this.accept(',')) break;
-          }
-          this.expect('}');
-          return { kind: 'dict', pos, keys, values };
-        }
-        break;
-      }
       default:
         break;
+    }
+    return this.error('expected an expression');
+  }
+
+  /** `(...)`, `[...]` or `{...}`: a parenthesised expression, tuple, display or comprehension. */
+  private bracketed(t: Token, pos: Pos): Expr {
+    if (t.text === '(') {
+      this.p++;
+      if (this.accept(')')) return { kind: 'tuple', pos, items: [] };
+      const first = this.expr();
+      if (this.isName('for')) {
+        const c = this.comprehension(pos, first, null);
+        this.expect(')');
+        return c;
+      }
+      if (this.accept(')')) return first;
+      const items = [first];
+      while (this.accept(',')) {
+        if (this.isOp(')')) break;
+        items.push(this.expr());
+      }
+      this.expect(')');
+      return { kind: 'tuple', pos, items };
+    }
+    if (t.text === '[') {
+      this.p++;
+      const items: Expr[] = [];
+      while (!this.isOp(']')) {
+        items.push(this.expr());
+        if (items.length === 1 && this.isName('for')) {
+          const c = this.comprehension(pos, items[0]!, null);
+          this.expect(']');
+          return c;
+        }
+        if (!this.accept(',')) break;
+      }
+      this.expect(']');
+      return { kind: 'list', pos, items };
+    }
+    if (t.text === '{') {
+      this.p++;
+      const keys: Expr[] = [];
+      const values: Expr[] = [];
+      while (!this.isOp('}')) {
+        keys.push(this.expr());
+        this.expect(':');
+        values.push(this.expr());
+        if (keys.length === 1 && this.isName('for')) {
+          const c = this.comprehension(pos, keys[0]!, values[0]!);
+          this.expect('}');
+          return c;
+        }
+        if (!this.accept(',')) break;
+      }
+      this.expect('}');
+      return { kind: 'dict', pos, keys, values };
     }
     return this.error('expected an expression');
   }

@@ -24,7 +24,9 @@ export function syntaxError(file: string, line: number, col: number, what: strin
   return new ModelFormatError(`${file}:${line}:${col}: ${what}`);
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' };
+const ESCAPES = new Map([
+  ['n', '\n'], ['t', '\t'], ['r', '\r'], ['\\', '\\'], ["'", "'"], ['"', '"'], ['0', '\0'], ['a', '\x07'], ['b', '\b'], ['f', '\f'], ['v', '\v'],
+]);
 
 /** Splits `src` into tokens; `file` names the archive member in errors. */
 export function tokenize(src: string, file: string): Token[] {
@@ -123,7 +125,8 @@ function readString(
     const ch = src[i]!;
     if (ch === '\\' && !raw) {
       const e = src[i + 1] ?? '';
-      if (e in ESCAPES) { value += ESCAPES[e]; i += 2; continue; }
+      const esc = ESCAPES.get(e);
+      if (esc !== undefined) { value += esc; i += 2; continue; }
       if (e === 'x' || e === 'u' || e === 'U') {
         const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
         const hex = src.slice(i + 2, i + 2 + n);

@@ -3,7 +3,8 @@
 // so the declared type decides `1` versus `1.0`), tuples become TsTuples, dicts Maps.
 
 import { type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
-import { ModelFormatError } from '../../errors.js';
+import { ModelFormatError, ResourceLimitError } from '../../errors.js';
+import { DEFAULT_LIMITS } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
 import { PyGlobal, PyRecord, isTuple } from '../pickle/values.js';
 import { TORCH_DTYPE_ALIASES } from '../pickle/tensor-rebuild.js';
@@ -20,10 +21,24 @@ export type PendingSetState = { obj: TsObject; cls: ClassDef; state: TsValue }[]
 export class PickleConverter {
   private readonly seen = new Map<object, TsValue>();
   readonly pending: PendingSetState = [];
+  private depth = 0;
 
-  constructor(private readonly classes: ClassResolver, private readonly part: string) {}
+  /** `maxDepth` bounds the nesting of containers and records (limits.maxRecursionDepth). */
+  constructor(private readonly classes: ClassResolver, private readonly part: string, private readonly maxDepth = DEFAULT_LIMITS.maxRecursionDepth) {}
 
   convert(v: unknown, type?: TypeExpr): TsValue {
+    if (v === null || typeof v !== 'object') return this.convertValue(v, type);
+    if (++this.depth > this.maxDepth) {
+      throw new ResourceLimitError(`${this.part}: values nested ${this.depth} deep exceed the limit maxRecursionDepth = ${this.maxDepth}`, 'maxRecursionDepth', this.depth, this.maxDepth);
+    }
+    try {
+      return this.convertValue(v, type);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private convertValue(v: unknown, type?: TypeExpr): TsValue {
     if (v === null || v === undefined) return null;
     const t = type && (type.name === 'Optional' || type.name === 'Final') ? type.args[0] : type;
     if (typeof v === 'number') {

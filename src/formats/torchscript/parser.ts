@@ -1,18 +1,22 @@
 // A recursive-descent parser for serialized TorchScript (code/__torch__/....py). Errors name the
-// archive member, line and column.
+// archive member, line and column; nesting deeper than maxRecursionDepth (blocks, elif chains,
+// expressions, types) is a ResourceLimitError.
 
 import type { AttributeDecl, ClassDef, CodeModule, Expr, FunctionDef, Param, Stmt, TypeExpr } from './ast.js';
 import { AUG_OPS, ExprParser } from './expr-parser.js';
 import { syntaxError } from './lexer.js';
 
-/** Parses one code file; `moduleName` is its qualified name (`__torch__.torch.nn.modules.conv`). */
-export function parseCodeModule(src: string, file: string, moduleName: string): CodeModule {
-  return new Parser(src, file, moduleName).module();
+/**
+ * Parses one code file; `moduleName` is its qualified name (`__torch__.torch.nn.modules.conv`).
+ * `maxDepth` bounds nesting (limits.maxRecursionDepth).
+ */
+export function parseCodeModule(src: string, file: string, moduleName: string, maxDepth?: number): CodeModule {
+  return new Parser(src, file, moduleName, maxDepth).module();
 }
 
 /** Parses a type annotation string such as 'List[Tensor]'. */
-export function parseTypeString(src: string, file = '<type>'): TypeExpr {
-  const p = new Parser(src, file, '');
+export function parseTypeString(src: string, file = '<type>', maxDepth?: number): TypeExpr {
+  const p = new Parser(src, file, '', maxDepth);
   const t = p.typeExpr();
   return t;
 }
@@ -158,13 +162,15 @@ class Parser extends ExprParser {
     }
     this.newline();
     if (this.k() !== 'indent') this.error('expected an indented block');
+    this.enter();
     this.p++;
     const body: Stmt[] = [];
     while (this.k() !== 'dedent' && this.k() !== 'eof') {
       if (this.k() === 'newline') { this.p++; continue; }
-      body.push(...this.statement());
+      for (const s of this.statement()) body.push(s);
     }
     if (this.k() === 'dedent') this.p++;
+    this.leave();
     return body;
   }
 
@@ -202,8 +208,11 @@ class Parser extends ExprParser {
     this.expect(':');
     const body = this.block();
     let orelse: Stmt[] = [];
-    if (this.isName('elif')) orelse = [this.ifStmt()];
-    else if (this.accept('else')) { this.expect(':'); orelse = this.block(); }
+    if (this.isName('elif')) { // an elif is an `if` nested in the else branch: one level deeper
+      this.enter();
+      orelse = [this.ifStmt()];
+      this.leave();
+    } else if (this.accept('else')) { this.expect(':'); orelse = this.block(); }
     return { kind: 'if', pos, cond, body, orelse };
   }
 

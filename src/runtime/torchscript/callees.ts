@@ -21,22 +21,23 @@ export class FunctionRef {
 }
 
 /** Builtin names and the operator each one calls. */
-export const BUILTIN_OPS: Readonly<Record<string, string>> = {
-  int: 'aten::Int', float: 'aten::Float', bool: 'aten::Bool', str: 'aten::str', len: 'aten::len', list: 'aten::list',
-  dict: 'aten::dict', min: 'prim::min', max: 'prim::max', abs: 'prim::abs', round: 'aten::round', sum: 'aten::sum',
-  divmod: 'aten::divmod', ord: 'aten::ord', chr: 'aten::chr', hash: 'aten::hash', print: 'prim::Print',
-  sorted: 'aten::sorted', any: 'aten::any', all: 'aten::all', hex: 'aten::hex', oct: 'aten::oct', bin: 'aten::bin',
-};
+export const BUILTIN_OPS: ReadonlyMap<string, string> = new Map([
+  ['int', 'aten::Int'], ['float', 'aten::Float'], ['bool', 'aten::Bool'], ['str', 'aten::str'], ['len', 'aten::len'], ['list', 'aten::list'],
+  ['dict', 'aten::dict'], ['min', 'prim::min'], ['max', 'prim::max'], ['abs', 'prim::abs'], ['round', 'aten::round'], ['sum', 'aten::sum'],
+  ['divmod', 'aten::divmod'], ['ord', 'aten::ord'], ['chr', 'aten::chr'], ['hash', 'aten::hash'], ['print', 'prim::Print'],
+  ['sorted', 'aten::sorted'], ['any', 'aten::any'], ['all', 'aten::all'], ['hex', 'aten::hex'], ['oct', 'aten::oct'], ['bin', 'aten::bin'],
+]);
 
 export const SPECIAL_FORMS = new Set([
   'annotate', 'unchecked_cast', 'uninitialized', 'isinstance', 'getattr', 'hasattr', 'range', 'zip', 'enumerate', 'tuple',
 ]);
 
-const TORCH_NAMESPACES: Readonly<Record<string, string>> = {
-  'torch.nn.functional': '', 'torch._C._nn': '', 'torch.linalg': 'linalg_', 'torch.special': 'special_', 'torch.fft': 'fft_',
-  'torch._C._fft': '', 'torch._C._linalg': '', 'torch._C._special': '', 'torch.functional': '', 'torch.jit': '',
-  'torch._C': '',
-};
+/** Namespaces under torch whose functions are aten ops, and the prefix each adds to the op name. */
+const TORCH_NAMESPACES: ReadonlyMap<string, string> = new Map([
+  ['torch.nn.functional', ''], ['torch._C._nn', ''], ['torch.linalg', 'linalg_'], ['torch.special', 'special_'], ['torch.fft', 'fft_'],
+  ['torch._C._fft', ''], ['torch._C._linalg', ''], ['torch._C._special', ''], ['torch.functional', ''], ['torch.jit', ''],
+  ['torch._C', ''],
+]);
 
 export interface CalleeLookup {
   findFunction(qualifiedName: string): FunctionDef | undefined;
@@ -49,8 +50,8 @@ export function opNameOf(path: readonly string[]): string | undefined {
   const last = path[path.length - 1]!;
   if (root === 'torch') {
     if (path.length === 2) return `aten::${last}`;
-    const ns = path.slice(0, -1).join('.');
-    if (ns in TORCH_NAMESPACES) return `aten::${TORCH_NAMESPACES[ns]}${last}`;
+    const prefix = TORCH_NAMESPACES.get(path.slice(0, -1).join('.'));
+    if (prefix !== undefined) return `aten::${prefix}${last}`;
     if (path[1] === 'ops' && path.length === 4) return `${path[2]}::${last}`;
     return undefined;
   }
@@ -64,8 +65,8 @@ export function resolveCallee(e: Extract<Expr, { kind: 'call' }>, isLocal: (id: 
   if (fn.kind === 'name' && isLocal(fn.id)) return { kind: 'local', id: fn.id };
   if (fn.kind === 'name') {
     if (SPECIAL_FORMS.has(fn.id)) return { kind: 'special', name: fn.id };
-    const op = BUILTIN_OPS[fn.id];
-    if (op) return { kind: 'op', name: op };
+    const op = BUILTIN_OPS.get(fn.id);
+    if (op !== undefined) return { kind: 'op', name: op };
     throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: unknown function '${fn.id}'`);
   }
   const path = dottedPath(fn);

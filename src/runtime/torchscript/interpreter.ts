@@ -1,8 +1,12 @@
 // The tree-walking interpreter: statements and expressions of one function body, evaluated
 // against a frame of local variables. Calls go back to the runtime (ops, functions, methods).
+// Bounded: one depth counter covers calls, blocks and expression nesting (maxRecursionDepth);
+// every loop counts its iterations (maxLoopIterations); every statement polls the run's
+// RunControl (cancellation, deadline). Left-deep operator chains are evaluated with a loop.
 
 import { TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
-import { ModelFormatError, TorchScriptError } from '../../errors.js';
+import { ModelFormatError, ResourceLimitError, TorchScriptError } from '../../errors.js';
+import { checkLimit } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
 import type { Expr, FunctionDef, Pos, Stmt } from '../../formats/torchscript/ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
@@ -18,15 +22,23 @@ export interface Frame {
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
 type Flow = 0 | 1 | 2 | 3;
 
-const BINARY: Record<string, string> = {
-  '+': 'aten::add', '-': 'aten::sub', '*': 'aten::mul', '/': 'aten::div', '//': 'aten::floordiv', '%': 'aten::remainder',
-  '**': 'aten::pow', '@': 'aten::matmul', '&': 'aten::__and__', '|': 'aten::__or__', '^': 'aten::__xor__',
-  '<<': 'aten::__lshift__', '>>': 'aten::__rshift__',
-};
-const COMPARE: Record<string, string> = {
-  '<': 'aten::lt', '>': 'aten::gt', '==': 'aten::eq', '!=': 'aten::ne', '<=': 'aten::le', '>=': 'aten::ge',
-  is: 'aten::__is__', 'is not': 'aten::__isnot__',
-};
+const BINARY = new Map([
+  ['+', 'aten::add'], ['-', 'aten::sub'], ['*', 'aten::mul'], ['/', 'aten::div'], ['//', 'aten::floordiv'], ['%', 'aten::remainder'],
+  ['**', 'aten::pow'], ['@', 'aten::matmul'], ['&', 'aten::__and__'], ['|', 'aten::__or__'], ['^', 'aten::__xor__'],
+  ['<<', 'aten::__lshift__'], ['>>', 'aten::__rshift__'],
+]);
+const COMPARE = new Map([
+  ['<', 'aten::lt'], ['>', 'aten::gt'], ['==', 'aten::eq'], ['!=', 'aten::ne'], ['<=', 'aten::le'], ['>=', 'aten::ge'],
+  ['is', 'aten::__is__'], ['is not', 'aten::__isnot__'],
+]);
+
+function binaryOp(op: string, pos: Pos): string {
+  const name = BINARY.get(op);
+  if (name === undefined) throw new ModelFormatError(`${pos.file}:${pos.line}:${pos.col}: unknown operator '${op}'`);
+  return name;
+}
+
+const at = (pos: Pos): string => `${pos.file}:${pos.line}:${pos.col}`;
 
 /** Errors already carrying a TorchScript traceback line for a position. */
 const TRACED = new WeakMap<object, Set<string>>();
@@ -43,24 +55,58 @@ export function addTraceback(err: unknown, pos: Pos, fn: string): unknown {
 }
 
 export class Interpreter {
+  /** Calls + blocks + nested expressions currently being evaluated. */
+  private depth = 0;
+
   constructor(private readonly rt: ScriptRuntime) {}
 
+  /** Runs a function body (one level deeper: a call). */
   run(frame: Frame): TsValue {
-    const flow = this.block(frame.fn.body, frame);
-    return flow === RETURN ? frame.ret : null;
+    this.enter(frame.fn.pos, `calling ${frame.fn.qualifiedName}`);
+    try {
+      const flow = this.block(frame.fn.body, frame);
+      return flow === RETURN ? frame.ret : null;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Forgets the depth after a run that was abandoned (the counters unwind with finally anyway). */
+  reset(): void {
+    this.depth = 0;
+  }
+
+  private enter(pos: Pos, what: string): void {
+    if (++this.depth > this.rt.limits.maxRecursionDepth) {
+      const d = this.depth--;
+      const max = this.rt.limits.maxRecursionDepth;
+      throw new ResourceLimitError(`${at(pos)}: ${what}: nesting depth ${d} exceeds the limit maxRecursionDepth = ${max}`, 'maxRecursionDepth', d, max);
+    }
   }
 
   private block(stmts: readonly Stmt[], f: Frame): Flow {
-    for (const s of stmts) {
-      let flow: Flow;
-      try {
-        flow = this.stmt(s, f);
-      } catch (e) {
-        throw addTraceback(e, s.pos, f.fn.qualifiedName);
+    const control = this.rt.control;
+    this.enter(stmts[0]?.pos ?? f.fn.pos, 'block');
+    try {
+      for (const s of stmts) {
+        let flow: Flow;
+        try {
+          control.poll(`${s.pos.file}:${s.pos.line}`);
+          flow = this.stmt(s, f);
+        } catch (e) {
+          throw addTraceback(e, s.pos, f.fn.qualifiedName);
+        }
+        if (flow !== NORMAL) return flow;
       }
-      if (flow !== NORMAL) return flow;
+      return NORMAL;
+    } finally {
+      this.depth--;
     }
-    return NORMAL;
+  }
+
+  /** Counts one more iteration of the loop at `pos`; refuses past maxLoopIterations. */
+  private iteration(n: number, pos: Pos): void {
+    if (n > this.rt.limits.maxLoopIterations) checkLimit(this.rt.limits, 'maxLoopIterations', n, `${at(pos)}: loop`);
   }
 
   private stmt(s: Stmt, f: Frame): Flow {
@@ -75,7 +121,8 @@ export class Interpreter {
       case 'augassign': {
         const cur = this.evaluate(s.target, f);
         const rhs = this.evaluate(s.value, f);
-        const inplace = cur instanceof Tensor || Array.isArray(cur) ? `${BINARY[s.op]!}_` : BINARY[s.op]!;
+        const op = binaryOp(s.op, s.pos);
+        const inplace = cur instanceof Tensor || Array.isArray(cur) ? `${op}_` : op;
         const name = Array.isArray(cur) && s.op === '+' ? 'aten::extend' : inplace;
         const r = this.rt.callOp(name, [cur, rhs]);
         this.assign(s.target, Array.isArray(cur) && s.op === '+' ? cur : r, f);
@@ -83,13 +130,16 @@ export class Interpreter {
       }
       case 'if':
         return this.block(truthy(this.evaluate(s.cond, f)) ? s.body : s.orelse, f);
-      case 'while':
+      case 'while': {
+        let n = 0;
         while (truthy(this.evaluate(s.cond, f))) {
+          this.iteration(++n, s.pos);
           const flow = this.block(s.body, f);
           if (flow === BREAK) break;
           if (flow === RETURN) return flow;
         }
         return NORMAL;
+      }
       case 'for': return this.forLoop(s, f);
       case 'break': return BREAK;
       case 'continue': return CONTINUE;
@@ -133,7 +183,9 @@ export class Interpreter {
       if (!a.every((x) => typeof x === 'bigint')) throw new ModelFormatError(`range() takes int arguments, got ${a.map(typeName).join(', ')}`);
       const [start, stop, step] = a.length === 1 ? [0n, a[0] as bigint, 1n] : [a[0] as bigint, a[1] as bigint, (a[2] as bigint | undefined) ?? 1n];
       if (step === 0n) throw new TorchScriptError('range() arg 3 must not be zero', 'builtins.ValueError');
+      let n = 0;
       for (let i = start; step > 0n ? i < stop : i > stop; i += step) {
+        this.iteration(++n, s.pos);
         this.assign(s.target, i, f);
         const flow = this.block(s.body, f);
         if (flow === BREAK) break;
@@ -141,7 +193,9 @@ export class Interpreter {
       }
       return NORMAL;
     }
-    for (const item of this.iterate(this.evaluate(iter, f))) {
+    let n = 0;
+    for (const item of this.iterate(this.evaluate(iter, f), iter.pos)) {
+      this.iteration(++n, s.pos);
       this.assign(s.target, item, f);
       const flow = this.block(s.body, f);
       if (flow === BREAK) break;
@@ -150,13 +204,17 @@ export class Interpreter {
     return NORMAL;
   }
 
-  iterate(v: TsValue): TsValue[] {
+  iterate(v: TsValue, pos?: Pos): TsValue[] {
     if (Array.isArray(v)) return [...v];
     if (v instanceof TsTuple) return [...v.items];
     if (typeof v === 'string') return [...v];
     if (v instanceof Map) return [...v.keys()];
-    if (v instanceof Tensor) return this.rt.callOp('aten::unbind', [v, 0n]) as TsValue[];
-    throw new ModelFormatError(`cannot iterate over a value of type ${typeName(v)}`);
+    if (v instanceof Tensor) {
+      // one tensor per row: as many objects as a list of that length
+      if (v.rank > 0) checkLimit(this.rt.limits, 'maxSequenceLength', v.dims[0]!, pos ? `${at(pos)}: iterating over a Tensor` : 'iterating over a Tensor');
+      return this.rt.callOp('aten::unbind', [v, 0n]) as TsValue[];
+    }
+    throw new ModelFormatError(`${pos ? `${at(pos)}: ` : ''}cannot iterate over a value of type ${typeName(v)}`);
   }
 
   private assign(t: Expr, v: TsValue, f: Frame): void {
@@ -185,14 +243,25 @@ export class Interpreter {
   }
 
   evaluate(e: Expr, f: Frame): TsValue {
+    if (e.kind === 'const') return e.value;
+    if (e.kind === 'name') {
+      const v = f.vars.get(e.id);
+      if (v !== undefined) return v;
+      if (f.vars.has(e.id)) return null;
+      return this.rt.globalName(e.id, f.fn, e.pos);
+    }
+    this.enter(e.pos, 'expression');
+    try {
+      return this.compound(e, f);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private compound(e: Expr, f: Frame): TsValue {
     switch (e.kind) {
       case 'const': return e.value;
-      case 'name': {
-        const v = f.vars.get(e.id);
-        if (v !== undefined) return v;
-        if (f.vars.has(e.id)) return null;
-        return this.rt.globalName(e.id, f.fn, e.pos);
-      }
+      case 'name': return this.evaluate(e, f);
       case 'attr': return this.attr(e, f);
       case 'subscript': {
         const obj = this.evaluate(e.obj, f);
@@ -219,7 +288,19 @@ export class Interpreter {
         if (e.op === '+') return v;
         return this.rt.callOp(e.op === '-' ? 'aten::neg' : 'aten::bitwise_not', [v]);
       }
-      case 'binary': return this.rt.callOp(BINARY[e.op]!, [this.evaluate(e.left, f), this.evaluate(e.right, f)]);
+      case 'binary': {
+        // `x + x + ... + x` parses to a left-deep tree as long as the source line: walk its left
+        // spine with a loop (same order as recursion: left operand, right operand, operator).
+        const spine: Extract<Expr, { kind: 'binary' }>[] = [];
+        let node: Expr = e;
+        while (node.kind === 'binary') { spine.push(node); node = node.left; }
+        let v = this.evaluate(node, f);
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const b = spine[i]!;
+          v = this.rt.callOp(binaryOp(b.op, b.pos), [v, this.evaluate(b.right, f)]);
+        }
+        return v;
+      }
       case 'boolop': {
         let v: TsValue = null;
         for (const x of e.values) {
@@ -238,7 +319,9 @@ export class Interpreter {
             const r = truthy(this.rt.callOp('aten::__contains__', [right, left]));
             result = op === 'in' ? r : !r;
           } else {
-            result = this.rt.callOp(COMPARE[op]!, [left, right]);
+            const name = COMPARE.get(op);
+            if (name === undefined) throw new ModelFormatError(`${at(e.pos)}: unknown comparison '${op}'`);
+            result = this.rt.callOp(name, [left, right]);
           }
           if (!(result instanceof Tensor) && !truthy(result)) return false;
           left = right;
@@ -254,17 +337,19 @@ export class Interpreter {
   private evalItems(items: readonly Expr[], f: Frame): TsValue[] {
     const out: TsValue[] = [];
     for (const x of items) {
-      if (x.kind === 'starred') out.push(...this.iterate(this.evaluate(x.value, f)));
+      if (x.kind === 'starred') for (const v of this.iterate(this.evaluate(x.value, f), x.pos)) out.push(v);
       else out.push(this.evaluate(x, f));
     }
     return out;
   }
 
   private comprehension(e: Extract<Expr, { kind: 'listcomp' | 'dictcomp' }>, f: Frame): TsValue {
-    const items = this.iterate(this.evaluate(e.iter, f));
+    const items = this.iterate(this.evaluate(e.iter, f), e.iter.pos);
     const list: TsValue[] = [];
     const dict = new Map();
+    let n = 0;
     for (const item of items) {
+      this.iteration(++n, e.pos);
       this.assign(e.target, item, f);
       if (!e.conds.every((c) => truthy(this.evaluate(c, f)))) continue;
       if (e.kind === 'listcomp') list.push(this.evaluate(e.elt, f));

@@ -1,8 +1,11 @@
 // The runtime of one loaded archive: operator dispatch with overload resolution, functions and
-// methods from code/, objects, constants, attributes and the language's special forms.
+// methods from code/, objects, constants, attributes and the language's special forms. Every
+// table a name from the file indexes is a Map; runs happen under a RunControl (see run()).
 
 import { type AtenOp, TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
-import { ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../errors.js';
+import { ModelFormatError, TorchScriptError, UnsupportedOpError } from '../../errors.js';
+import { checkLimit, DEFAULT_LIMITS, type ResourceLimits, RunControl } from '../../limits.js';
+import { withOpLimits } from '../../../ops/aten/budget.js';
 import { Tensor } from '../../tensor.js';
 import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../formats/torchscript/ast.js';
 import type { TorchScriptArchive } from '../../formats/torchscript/archive.js';
@@ -12,28 +15,57 @@ import { describeArgs, OpTable } from './schema.js';
 import { dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
 import { matchesType } from './type-match.js';
 
-const MAX_DEPTH = 200;
-const MATH_CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E, inf: Infinity, nan: NaN, tau: 2 * Math.PI };
-const TORCH_ENUMS: Record<string, bigint> = {
-  contiguous_format: 0n, preserve_format: 1n, channels_last: 2n, channels_last_3d: 3n, strided: 0n, sparse_coo: 1n,
-};
+const MATH_CONSTANTS = new Map([['pi', Math.PI], ['e', Math.E], ['inf', Infinity], ['nan', NaN], ['tau', 2 * Math.PI]]);
+const TORCH_ENUMS = new Map([
+  ['contiguous_format', 0n], ['preserve_format', 1n], ['channels_last', 2n], ['channels_last_3d', 3n], ['strided', 0n], ['sparse_coo', 1n],
+]);
+/** torch.float -> float32, ...: dtype names TorchScript accepts besides tessera's own. */
+const TORCH_DTYPE_NAMES = new Map([
+  ['float', 'float32'], ['double', 'float64'], ['half', 'float16'], ['long', 'int64'], ['int', 'int32'], ['short', 'int16'], ['bool', 'bool'], ['uint8', 'uint8'],
+]);
 const TENSOR_FALSE_PROPERTIES = new Set(['is_cuda', 'is_sparse', 'is_quantized', 'is_mkldnn', 'is_meta', 'is_nested', 'requires_grad', 'is_vulkan', 'is_xpu', 'is_mps']);
-const TENSOR_PROPERTY_OPS: Record<string, string> = {
-  shape: 'aten::size', dtype: 'prim::dtype', device: 'prim::device', ndim: 'aten::dim', T: 'aten::numpy_T', data: 'prim::data',
-  mT: 'aten::mT', H: 'aten::adjoint', real: 'aten::real', imag: 'aten::imag',
-};
+const TENSOR_PROPERTY_OPS = new Map([
+  ['shape', 'aten::size'], ['dtype', 'prim::dtype'], ['device', 'prim::device'], ['ndim', 'aten::dim'], ['T', 'aten::numpy_T'], ['data', 'prim::data'],
+  ['mT', 'aten::mT'], ['H', 'aten::adjoint'], ['real', 'aten::real'], ['imag', 'aten::imag'],
+]);
 
 export class ScriptRuntime implements CalleeLookup {
   readonly table: OpTable;
   readonly constants: readonly TsValue[];
   private readonly interp = new Interpreter(this);
-  private depth = 0;
   /** Every operator the archive's code names that the table lacks (filled by the loader). */
   missingOps: readonly string[] = [];
+  private current: RunControl | null = null;
+  /** For calls made outside run(): the limits, no signal, no deadline. */
+  private readonly idle: RunControl;
 
-  constructor(readonly archive: TorchScriptArchive, ops: readonly AtenOp[], constants: readonly TsValue[]) {
+  constructor(
+    readonly archive: TorchScriptArchive, ops: readonly AtenOp[], constants: readonly TsValue[],
+    readonly limits: ResourceLimits = DEFAULT_LIMITS,
+  ) {
     this.table = new OpTable(ops);
     this.constants = constants;
+    this.idle = new RunControl(limits, undefined, 0);
+  }
+
+  /** The control of the run in progress (cancellation, deadline, limits). */
+  get control(): RunControl {
+    return this.current ?? this.idle;
+  }
+
+  /**
+   * Runs `body` as one run: under `control` (a fresh RunControl of the limits when omitted), with
+   * the limits in force for every aten op. A run started inside a run joins the outer one.
+   */
+  run<T>(control: RunControl | undefined, body: () => T): T {
+    if (this.current) return body();
+    this.current = control ?? new RunControl(this.limits);
+    try {
+      return withOpLimits(this.limits, body);
+    } finally {
+      this.current = null;
+      this.interp.reset();
+    }
   }
 
   // ------------------------------------------------------------------ lookups
@@ -93,16 +125,8 @@ export class ScriptRuntime implements CalleeLookup {
       const unknown = [...kwargs.keys()].filter((k) => !params.some((p) => p.name === k));
       throw new ModelFormatError(`${fn.qualifiedName}() got unexpected keyword argument(s) ${unknown.join(', ')}`);
     }
-    if (++this.depth > MAX_DEPTH) {
-      this.depth = 0;
-      throw new ResourceLimitError(`TorchScript call depth exceeds ${MAX_DEPTH} in ${fn.qualifiedName}`);
-    }
-    try {
-      const frame: Frame = { fn, vars, ret: null };
-      return this.interp.run(frame);
-    } finally {
-      this.depth = Math.max(0, this.depth - 1);
-    }
+    const frame: Frame = { fn, vars, ret: null };
+    return this.interp.run(frame);
   }
 
   callMethod(obj: TsObject, name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {
@@ -176,12 +200,15 @@ export class ScriptRuntime implements CalleeLookup {
       if (v === undefined) throw new ModelFormatError(`${pos.file}:${pos.line}:${pos.col}: no constant ${path.join('.')} in constants.pkl`);
       return v;
     }
-    if (root === 'math' && path.length === 2 && name! in MATH_CONSTANTS) return MATH_CONSTANTS[name!]!;
+    if (root === 'math' && path.length === 2) {
+      const c = MATH_CONSTANTS.get(name!);
+      if (c !== undefined) return c;
+    }
     if (root === 'torch' && path.length === 2) {
-      const alias: Record<string, string> = { float: 'float32', double: 'float64', half: 'float16', long: 'int64', int: 'int32', short: 'int16', bool: 'bool', uint8: 'uint8' };
-      const d = dtypeFromName(alias[name!] ?? name!);
+      const d = dtypeFromName(TORCH_DTYPE_NAMES.get(name!) ?? name!);
       if (d) return BigInt(d.code);
-      if (name! in TORCH_ENUMS) return TORCH_ENUMS[name!]!;
+      const v = TORCH_ENUMS.get(name!);
+      if (v !== undefined) return v;
     }
     if (root === '__torch__') {
       const q = path.join('.');
@@ -213,8 +240,8 @@ export class ScriptRuntime implements CalleeLookup {
       if (TENSOR_FALSE_PROPERTIES.has(attr)) return false;
       if (attr === 'grad') return null;
       if (attr === 'layout') return 0n;
-      const op = TENSOR_PROPERTY_OPS[attr];
-      if (op) return this.callOp(op, [obj]);
+      const op = TENSOR_PROPERTY_OPS.get(attr);
+      if (op !== undefined) return this.callOp(op, [obj]);
     }
     if (obj instanceof TsDevice) {
       if (attr === 'type') return obj.type;
@@ -250,24 +277,34 @@ export class ScriptRuntime implements CalleeLookup {
         return this.getAttr(obj, attr, e.pos);
       }
       case 'range': {
-        const a = e.args.map((_, i) => arg(i)) as bigint[];
-        const [start, stop, step] = a.length === 1 ? [0n, a[0]!, 1n] : [a[0]!, a[1]!, a[2] ?? 1n];
+        const a = e.args.map((_, i) => arg(i));
+        if (a.length < 1 || a.length > 3 || !a.every((x) => typeof x === 'bigint')) {
+          throw new ModelFormatError(`${e.pos.file}:${e.pos.line}:${e.pos.col}: range() takes 1 to 3 int arguments, got (${a.map(typeName).join(', ')})`);
+        }
+        const b = a as bigint[];
+        const [start, stop, step] = b.length === 1 ? [0n, b[0]!, 1n] : [b[0]!, b[1]!, b[2] ?? 1n];
+        if (step === 0n) throw new TorchScriptError('ValueError: range() arg 3 must not be zero', 'builtins.ValueError');
+        // Its length before building it: range(10**12) as a list is refused, not materialised.
+        const span = step > 0n ? stop - start : start - stop;
+        const abs = step > 0n ? step : -step;
+        const length = span > 0n ? Number((span + abs - 1n) / abs) : 0;
+        checkLimit(this.limits, 'maxSequenceLength', length, `${e.pos.file}:${e.pos.line}:${e.pos.col}: range()`);
         const out: TsValue[] = [];
         for (let i = start; step > 0n ? i < stop : i > stop; i += step) out.push(i);
         return out;
       }
       case 'zip': {
-        const lists = e.args.map((_, i) => interp.iterate(arg(i)));
+        const lists = e.args.map((a, i) => interp.iterate(arg(i), a.pos));
         const n = Math.min(...lists.map((l) => l.length));
         return Array.from({ length: n }, (_, k) => new TsTuple(lists.map((l) => l[k]!)));
       }
       case 'enumerate': {
-        const items = interp.iterate(arg(0));
+        const items = interp.iterate(arg(0), e.args[0]?.pos);
         const startE = e.args[1] ?? e.kwargs.find((k) => k.name === 'start')?.value;
         const start = startE ? (interp.evaluate(startE, f) as bigint) : 0n;
         return items.map((x, k) => new TsTuple([start + BigInt(k), x]));
       }
-      case 'tuple': return new TsTuple(e.args.length ? interp.iterate(arg(0)) : []);
+      case 'tuple': return new TsTuple(e.args.length ? interp.iterate(arg(0), e.args[0]!.pos) : []);
       default: throw new ModelFormatError(`unknown special form ${name}`);
     }
   }

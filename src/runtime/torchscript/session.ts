@@ -3,16 +3,26 @@
 
 import { type TsKey, TsObject, TsTuple, type TsValue, TsDevice, TsDtype } from '../../../ops/aten/aten-op.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../../errors.js';
+import { checkLimit, DEFAULT_LIMITS, RunControl, type RunControlOptions } from '../../limits.js';
+import type { DataType } from '../../dtypes.js';
 import { Tensor } from '../../tensor.js';
 import { type TypeExpr, typeToString } from '../../formats/torchscript/ast.js';
 import { loadTorchScript, type LoadTorchScriptOptions, type TorchScriptModule } from './module.js';
 import { pyStr } from '../../../ops/aten/py-values.js';
 
+/**
+ * One input or output, shaped like onnxruntime-web's ValueMetadata. TorchScript annotations carry
+ * no dtypes: a Tensor's `type` is absent (unknown until run). Values that are not tensors (int,
+ * float, bool, str) have `isTensor: false`; they travel as 0-d tensors, and `type` names the
+ * dtype that carries them (int64, float64, bool, string).
+ */
 export interface TorchScriptValueMetadata {
   readonly name: string;
   readonly isTensor: boolean;
+  /** A tensor element type when known; see above. */
+  readonly type?: DataType;
   /** The TorchScript type as written in the archive ('Tensor', 'Optional[Tensor]', 'int', ...). */
-  readonly type: string;
+  readonly torchScriptType: string;
   readonly optional: boolean;
 }
 
@@ -26,7 +36,12 @@ export interface TorchScriptSession {
   readonly inputMetadata: readonly TorchScriptValueMetadata[];
   readonly outputMetadata: readonly TorchScriptValueMetadata[];
   readonly module: TorchScriptModule;
-  run(feeds: Record<string, Tensor | null>): Promise<Record<string, Tensor>>;
+  /**
+   * Runs forward under the module's limits. `options.signal` cancels the run (RunCancelledError);
+   * `options.timeoutMs` (default limits.timeoutMs) ends it with a ResourceLimitError ('timeoutMs').
+   * Either way the session stays usable.
+   */
+  run(feeds: Record<string, Tensor | null>, options?: RunControlOptions): Promise<Record<string, Tensor>>;
 }
 
 const OUT = 'out';
@@ -50,19 +65,19 @@ export function createTorchScriptSession(bytes: Uint8Array, options: TorchScript
   }
   const forward = module.method('forward');
   const params = forward.params.slice(1);
-  const inputMetadata = params.map((p) => {
-    const type = p.type ? typeToString(p.type) : 'Tensor';
+  const inputMetadata = params.map((p): TorchScriptValueMetadata => {
     const optional = p.type?.name === 'Optional' || p.default !== null;
-    return { name: p.name, isTensor: /^(Optional\[)?Tensor\]?$/.test(type), type, optional };
+    return metadataOf(p.name, p.type, optional);
   });
-  const outputMetadata = staticOutputs(forward.returns, OUT, module);
+  const outputMetadata = staticOutputs(forward.returns, OUT, module, 0);
   return {
     module,
     inputNames: params.map((p) => p.name),
     outputNames: outputMetadata.map((o) => o.name),
     inputMetadata,
     outputMetadata,
-    async run(feeds) {
+    async run(feeds, options) {
+      const control = new RunControl(module.limits, options?.signal, options?.timeoutMs);
       const known = new Set(params.map((p) => p.name));
       for (const k of Object.keys(feeds)) {
         if (!known.has(k)) throw new InvalidArgumentError(`run: unknown input '${k}' (inputs: ${[...known].join(', ')})`);
@@ -72,17 +87,17 @@ export function createTorchScriptSession(bytes: Uint8Array, options: TorchScript
       let positional = true;
       params.forEach((p, i) => {
         const meta = inputMetadata[i]!;
-        if (!(p.name in feeds)) {
-          if (p.default === null && !meta.optional) throw new InvalidArgumentError(`run: missing input '${p.name}' (${meta.type})`);
+        if (!Object.hasOwn(feeds, p.name)) {
+          if (p.default === null && !meta.optional) throw new InvalidArgumentError(`run: missing input '${p.name}' (${meta.torchScriptType})`);
           positional = false;
           return;
         }
         const v = fromFeed(feeds[p.name] ?? null, p.type, p.name);
         if (positional) args.push(v); else kwargs.set(p.name, v);
       });
-      const result = module.call('forward', args, kwargs.size ? kwargs : undefined);
+      const result = module.runtime.run(control, () => module.call('forward', args, kwargs.size ? kwargs : undefined));
       const out: Record<string, Tensor> = {};
-      flatten(result, OUT, out);
+      flatten(result, OUT, out, module.limits.maxRecursionDepth);
       return out;
     },
   };
@@ -103,27 +118,40 @@ function fromFeed(t: Tensor | null, type: TypeExpr | null, name: string): TsValu
   }
 }
 
-function staticOutputs(t: TypeExpr | null, name: string, module: TorchScriptModule): TorchScriptValueMetadata[] {
-  if (!t) return [{ name, isTensor: true, type: 'Tensor', optional: false }];
-  if (t.name === 'Tuple' && t.args.length) return t.args.flatMap((a, i) => staticOutputs(a, `${name}.${i}`, module));
-  const cls = t.name.startsWith('__torch__.') ? module.archive.findClass(t.name) : undefined;
-  if (cls?.bases.includes('NamedTuple')) return cls.attributes.flatMap((a, i) => staticOutputs(a.type, `${name}.${i}`, module));
-  if (t.name === 'NoneType') return [];
-  const type = typeToString(t);
-  return [{ name, isTensor: type === 'Tensor', type, optional: t.name === 'Optional' }];
+/** The dtype each TorchScript scalar type travels as (see flatten and fromFeed). */
+const SCALAR_CARRIERS = new Map<string, DataType>([['int', 'int64'], ['float', 'float64'], ['bool', 'bool'], ['str', 'string']]);
+
+function metadataOf(name: string, t: TypeExpr | null, optional: boolean): TorchScriptValueMetadata {
+  const torchScriptType = t ? typeToString(t) : 'Tensor';
+  const base = t?.name === 'Optional' ? t.args[0] : t;
+  if (!base || base.name === 'Tensor') return { name, isTensor: true, torchScriptType, optional };
+  const carrier = base.args.length === 0 ? SCALAR_CARRIERS.get(base.name) : undefined;
+  return carrier ? { name, isTensor: false, type: carrier, torchScriptType, optional } : { name, isTensor: false, torchScriptType, optional };
 }
 
-/** Depth-first: tensors by path; scalars as 0-d tensors; None skipped. */
-export function flatten(v: TsValue, name: string, out: Record<string, Tensor>): void {
+function staticOutputs(t: TypeExpr | null, name: string, module: TorchScriptModule, depth: number): TorchScriptValueMetadata[] {
+  // a NamedTuple may name itself as a field type: bound the walk
+  checkLimit(module.limits, 'maxRecursionDepth', depth, `forward's return type at ${name}`);
+  if (!t) return [metadataOf(name, null, false)];
+  if (t.name === 'Tuple' && t.args.length) return t.args.flatMap((a, i) => staticOutputs(a, `${name}.${i}`, module, depth + 1));
+  const cls = t.name.startsWith('__torch__.') ? module.archive.findClass(t.name) : undefined;
+  if (cls?.bases.includes('NamedTuple')) return cls.attributes.flatMap((a, i) => staticOutputs(a.type, `${name}.${i}`, module, depth + 1));
+  if (t.name === 'NoneType') return [];
+  return [metadataOf(name, t, t.name === 'Optional')];
+}
+
+/** Depth-first: tensors by path; scalars as 0-d tensors; None skipped. Values nested deeper than `maxDepth` are refused. */
+export function flatten(v: TsValue, name: string, out: Record<string, Tensor>, maxDepth = DEFAULT_LIMITS.maxRecursionDepth, depth = 0): void {
   if (v === null) return;
+  if (depth > maxDepth) checkLimit({ ...DEFAULT_LIMITS, maxRecursionDepth: maxDepth }, 'maxRecursionDepth', depth, `run: output ${name.slice(0, 200)}`);
   if (v instanceof Tensor) { out[name] = v; return; }
   if (typeof v === 'bigint') { out[name] = new Tensor('int64', [v], []); return; }
   if (typeof v === 'number') { out[name] = new Tensor('float64', [v], []); return; }
   if (typeof v === 'boolean') { out[name] = new Tensor('bool', [v], []); return; }
   if (typeof v === 'string') { out[name] = new Tensor('string', [v], []); return; }
-  if (Array.isArray(v)) { v.forEach((x, i) => flatten(x, `${name}.${i}`, out)); return; }
-  if (v instanceof TsTuple) { v.items.forEach((x, i) => flatten(x, `${name}.${i}`, out)); return; }
-  if (v instanceof Map) { for (const [k, x] of v) flatten(x, `${name}.${keyName(k)}`, out); return; }
+  if (Array.isArray(v)) { v.forEach((x, i) => flatten(x, `${name}.${i}`, out, maxDepth, depth + 1)); return; }
+  if (v instanceof TsTuple) { v.items.forEach((x, i) => flatten(x, `${name}.${i}`, out, maxDepth, depth + 1)); return; }
+  if (v instanceof Map) { for (const [k, x] of v) flatten(x, `${name}.${keyName(k)}`, out, maxDepth, depth + 1); return; }
   if (v instanceof TsDevice || v instanceof TsDtype) { out[name] = new Tensor('string', [pyStr(v)], []); return; }
   if (v instanceof TsObject) throw new InvalidArgumentError(`run: output ${name} is a ${v.className} object, which has no tensor form`);
 }
