@@ -1,9 +1,14 @@
 // Execution: walk a plan's steps over a scope of values, releasing each value after its last reader.
+// A run is held to its limits: before a node's kernel runs, its output shapes are inferred from
+// the actual inputs and checked against maxTensorElements and maxMemoryBytes (with the bytes
+// already live); the run's control is polled between nodes (cancellation, deadline).
 
-import type { OpContext } from '../../ops/op-def.js';
-import { ExecutionError, InvalidNodeError, TesseraError } from '../errors.js';
-import { type Graph, describeNode } from '../ir/graph.js';
+import type { InferContext, InferInput, OpContext } from '../../ops/op-def.js';
+import { DATA_TYPES, withElementCap } from '../dtypes.js';
+import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
+import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
+import { type RunControl, UNCONTROLLED } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { GraphPlan, Step } from './plan.js';
@@ -28,21 +33,68 @@ export class Scope {
   }
 }
 
-/** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
-export function executeGraph(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope): Value[] {
-  const { graph } = plan;
-  const scope = new Scope(parent);
-  for (const [k, t] of graph.initializers) scope.set(k, t);
-  for (const [k, sp] of graph.sparseInitializers) scope.set(k, densify(sp, `sparse initializer '${k}'`));
-  for (const [k, v] of inputs) scope.set(k, v);
-  for (const step of plan.steps) runStep(plan, step, scope);
-  return graph.outputs.map((o) => {
-    if (!scope.has(o.name)) throw new ExecutionError(`graph '${graph.name}': output '${o.name}' was not computed`);
-    return scope.get(o.name)!;
-  });
+/** One run: its control (limits, signal, deadline) and the bytes it holds now. */
+export interface RunState {
+  readonly control: RunControl;
+  /** Weights plus the activations computed and not yet released. */
+  liveBytes: number;
 }
 
-function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
+/** Runs a whole plan under `control`: allocations are capped by its maxTensorElements meanwhile. */
+export function executeRun(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, control: RunControl, weightBytes = 0): Value[] {
+  const run: RunState = { control, liveBytes: weightBytes };
+  control.pollNow(`graph '${plan.graph.name}'`);
+  return withElementCap(control.limits.maxTensorElements, () => executeGraph(plan, inputs, undefined, run));
+}
+
+/** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
+export function executeGraph(
+  plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope, run: RunState = { control: UNCONTROLLED, liveBytes: 0 },
+): Value[] {
+  const { graph } = plan;
+  const scope = new Scope(parent);
+  // Bytes of the values this graph computed and still holds, by name.
+  const held = new Map<string, number>();
+  try {
+    for (const [k, t] of graph.initializers) scope.set(k, t);
+    for (const [k, sp] of graph.sparseInitializers) {
+      const where = `graph '${graph.name}': sparse initializer '${k}'`;
+      const n = sp.dims.reduce((a, b) => a * b, 1);
+      run.control.check('maxTensorElements', n, where);
+      const t = densify(sp, where);
+      hold(run, held, k, tensorBytes(t), where);
+      scope.set(k, t);
+    }
+    for (const [k, v] of inputs) scope.set(k, v);
+    for (const step of plan.steps) runStep(plan, step, scope, run, held);
+    return graph.outputs.map((o) => {
+      if (!scope.has(o.name)) throw new ExecutionError(`graph '${graph.name}': output '${o.name}' was not computed`);
+      return scope.get(o.name)!;
+    });
+  } finally {
+    for (const b of held.values()) run.liveBytes -= b;
+  }
+}
+
+/** Bytes a tensor's storage takes (strings: a rough 16 per element). */
+export function tensorBytes(t: Tensor): number {
+  const d = t.data;
+  return Array.isArray(d) ? d.length * 16 : d.byteLength;
+}
+
+function hold(run: RunState, held: Map<string, number>, name: string, bytes: number, where: string): void {
+  held.set(name, (held.get(name) ?? 0) + bytes);
+  run.liveBytes += bytes;
+  const max = run.control.limits.maxMemoryBytes;
+  if (run.liveBytes > max) {
+    throw new ResourceLimitError(
+      `${where}: '${name}' brings the run to ${run.liveBytes} bytes, over the limit maxMemoryBytes = ${max}`,
+      'maxMemoryBytes', run.liveBytes, max,
+    );
+  }
+}
+
+function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held: Map<string, number>): void {
   const { node } = step;
   const inputs = node.inputs.map((name) => {
     if (name === '') return undefined;
@@ -52,15 +104,16 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
   });
   let outputs: Value[];
   try {
+    run.control.poll(describeNode(node));
     if (step.inline) {
-      outputs = executeGraph(step.inline, new Map(), scope);
+      outputs = executeGraph(step.inline, new Map(), scope, run);
     } else if (step.fn) {
       const feeds = new Map<string, Value>();
       step.fn.graph.inputs.forEach((inp, i) => {
         const v = inputs[i];
         if (v !== undefined) feeds.set(inp.name, v);
       });
-      outputs = executeGraph(step.fn, feeds);
+      outputs = executeGraph(step.fn, feeds, undefined, run);
     } else {
       const def = step.def!;
       if (!def.values) {
@@ -71,9 +124,11 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
           }
         }
       }
+      if (step.checkSizes) checkOutputSizes(step, inputs, run);
       const ctx: OpContext = {
         node,
         opset: step.opset,
+        control: run.control,
         runSubgraph: (g: Graph, subInputs: readonly Value[]) => {
           const sub = plan.subplans.get(g);
           if (!sub) throw new ExecutionError(`${describeNode(node)}: subgraph '${g.name}' was not planned`);
@@ -82,11 +137,18 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
             const v = subInputs[i];
             if (v !== undefined) feeds.set(inp.name, v);
           });
-          return executeGraph(sub, feeds, scope);
+          return executeGraph(sub, feeds, scope, run);
         },
       };
       outputs = def.run(inputs as (Tensor | undefined)[], step.attrs, ctx);
     }
+    node.outputs.forEach((name, i) => {
+      if (!name) return;
+      const v = outputs[i];
+      if (v === undefined) throw new ExecutionError(`did not produce output ${i} ('${name}')`);
+      scope.set(name, v);
+      if (v instanceof Tensor && !sharesStorage(v, inputs)) hold(run, held, name, tensorBytes(v), `output ${i}`);
+    });
   } catch (e) {
     if (e instanceof TesseraError) {
       if (!e.message.includes(describeNode(node))) e.message = `${describeNode(node)}: ${e.message}`;
@@ -94,11 +156,79 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
     }
     throw new ExecutionError(`${describeNode(node)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
-  node.outputs.forEach((name, i) => {
-    if (!name) return;
-    const v = outputs[i];
-    if (v === undefined) throw new ExecutionError(`${describeNode(node)}: did not produce output ${i} ('${name}')`);
-    scope.set(name, v);
-  });
-  for (const r of step.release) scope.delete(r);
+  for (const r of step.release) {
+    scope.delete(r);
+    const b = held.get(r);
+    if (b !== undefined) {
+      run.liveBytes -= b;
+      held.delete(r);
+    }
+  }
+}
+
+/** Whether `t` is (a view of) one of the inputs' storage: Identity, Reshape and friends. */
+function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boolean {
+  const d = t.data;
+  if (Array.isArray(d)) return inputs.some((v) => v instanceof Tensor && v.data === d);
+  for (const v of inputs) if (v instanceof Tensor && !Array.isArray(v.data) && v.data.buffer === d.buffer) return true;
+  return false;
+}
+
+// ---- output sizes before the kernel ----
+
+/** Inputs this small are handed to inference with their values (shape tensors, scalars, pads). */
+const VALUE_LIMIT = 64;
+const UNKNOWN: ValueType = Object.freeze({ kind: 'unknown' });
+
+function inferInputOf(v: Value | undefined): InferInput | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Tensor)) return { type: UNKNOWN };
+  const type: ValueType = { kind: 'tensor', elemType: v.type, shape: v.dims };
+  return v.type !== 'string' && v.dims.length <= 1 && v.size <= VALUE_LIMIT ? { type, value: v } : { type };
+}
+
+/**
+ * Infers the step's output shapes from its actual inputs (values of small inputs included, so
+ * ConstantOfShape/Expand/Tile/Range targets are known) and refuses outputs over the limits,
+ * before the kernel allocates them. An op whose inference fails is left to its kernel.
+ */
+function checkOutputSizes(step: Step, inputs: readonly (Value | undefined)[], run: RunState): void {
+  const { node } = step;
+  let types: (ValueType | undefined)[];
+  try {
+    const ctx: InferContext = { node, opset: step.opset, inferSubgraph: (g) => g.outputs.map(() => undefined), dataDim: (l) => l };
+    types = step.def!.infer!(inputs.map(inferInputOf), step.attrs, ctx);
+  } catch {
+    return;
+  }
+  const { maxTensorElements, maxMemoryBytes } = run.control.limits;
+  let bytes = 0;
+  for (let i = 0; i < types.length && i < node.outputs.length; i++) {
+    const t = types[i];
+    if (t?.kind !== 'tensor' || !t.shape) continue;
+    let n = 1;
+    for (const d of t.shape) {
+      if (typeof d !== 'number') {
+        n = NaN;
+        break;
+      }
+      n *= d;
+    }
+    if (!(n >= 0)) continue;
+    if (n > maxTensorElements) {
+      throw new ResourceLimitError(
+        `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would hold ${n} elements ` +
+          `(${t.elemType ?? '?'}[${t.shape.join(', ')}]), over the limit maxTensorElements = ${maxTensorElements}`,
+        'maxTensorElements', n, maxTensorElements,
+      );
+    }
+    bytes += n * (t.elemType ? DATA_TYPES[t.elemType].bytes || 16 : 4);
+    if (run.liveBytes + bytes > maxMemoryBytes) {
+      throw new ResourceLimitError(
+        `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would need ${bytes} bytes with ${run.liveBytes} ` +
+          `already held, over the limit maxMemoryBytes = ${maxMemoryBytes}`,
+        'maxMemoryBytes', run.liveBytes + bytes, maxMemoryBytes,
+      );
+    }
+  }
 }
