@@ -108,17 +108,17 @@ export function withElementCap<T>(cap: number, fn: () => T): T {
 }
 
 /** Throws ResourceLimitError when `n` elements is more than one allocation may hold now. */
-export function checkAllocation(n: number, where: string): void {
+export function checkAllocation(n: number, where: () => string): void {
   if (n > elementCap) {
     throw new ResourceLimitError(
-      `${where}: ${n} elements exceeds the limit maxTensorElements = ${elementCap}`, 'maxTensorElements', n, elementCap,
+      `${where()}: ${n} elements exceeds the limit maxTensorElements = ${elementCap}`, 'maxTensorElements', n, elementCap,
     );
   }
 }
 
 /** Allocates storage for `n` elements of type `t`; refuses counts over the cap with ResourceLimitError. */
 export function allocate(t: DataType, n: number): TensorData {
-  checkAllocation(n, `allocating ${t}`);
+  checkAllocation(n, () => `allocating ${t}`);
   const info = DATA_TYPES[t];
   try {
     if (!info.array) return new Array<string>(n).fill('');

@@ -120,7 +120,7 @@ export class Tensor {
       if (!Number.isSafeInteger(d) || d < 0) throw new InvalidArgumentError(`Tensor.zeros: invalid dimension ${String(d)} in [${dims.join(', ')}]`);
     }
     const n = shapeSize(dims);
-    checkAllocation(n, `Tensor.zeros(${type}, [${dims.join(', ')}])`);
+    checkAllocation(n, () => `Tensor.zeros(${type}, [${dims.join(', ')}])`);
     return new Tensor(type, allocate(type, n), dims);
   }
 

@@ -162,7 +162,7 @@ function runLoop(
   const max = control.limits.maxLoopIterations;
   for (let i = 0; i < trips && cond; i++) {
     if (i >= max) control.check('maxLoopIterations', i + 1, `Loop: iteration ${i + 1} (the condition is still true)`);
-    control.poll(`Loop: iteration ${i}`);
+    control.poll('Loop');
     const iter = new Tensor('int64', BigInt64Array.of(BigInt(i)), []);
     const condIn = new Tensor('bool', Uint8Array.of(1), []);
     const outs = run(body, [iter, condIn, ...carried]);
@@ -217,7 +217,7 @@ function scanSteps(
   let s = [...states];
   const parts: Tensor[][] = Array.from({ length: nOut }, () => []);
   for (let t = 0; t < len; t++) {
-    control.poll(`Scan: step ${t}`);
+    control.poll('Scan');
     const rows = xs.map((x, k) => tensorRow(x, directions[k] ? len - 1 - t : t));
     const outs = run(body, [...s, ...rows]);
     s = outs.slice(0, s.length);

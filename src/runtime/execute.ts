@@ -4,7 +4,7 @@
 // already live); the run's control is polled between nodes (cancellation, deadline).
 
 import type { InferContext, InferInput, OpContext } from '../../ops/op-def.js';
-import { DATA_TYPES, withElementCap } from '../dtypes.js';
+import { DATA_TYPES, isIntegerType, withElementCap } from '../dtypes.js';
 import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
 import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
@@ -104,7 +104,7 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
   });
   let outputs: Value[];
   try {
-    run.control.poll(describeNode(node));
+    run.control.poll(step.where ?? describeNode(node));
     if (step.inline) {
       outputs = executeGraph(step.inline, new Map(), scope, run);
     } else if (step.fn) {
@@ -166,11 +166,14 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
   }
 }
 
-/** Whether `t` is (a view of) one of the inputs' storage: Identity, Reshape and friends. */
+/**
+ * Whether `t` holds one of the inputs' storage (Identity, Reshape and friends return the same
+ * array). Compared by identity: reading a small typed array's `.buffer` would make V8 move it
+ * off the heap, which costs more than the node itself.
+ */
 function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boolean {
   const d = t.data;
-  if (Array.isArray(d)) return inputs.some((v) => v instanceof Tensor && v.data === d);
-  for (const v of inputs) if (v instanceof Tensor && !Array.isArray(v.data) && v.data.buffer === d.buffer) return true;
+  for (const v of inputs) if (v instanceof Tensor && v.data === d) return true;
   return false;
 }
 
@@ -178,13 +181,105 @@ function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boole
 
 /** Inputs this small are handed to inference with their values (shape tensors, scalars, pads). */
 const VALUE_LIMIT = 64;
+/**
+ * Ops whose output sizes depend on the values of float inputs (Range's bounds, Resize's scales,
+ * OneHot's depth). Other ops only see the values of integer inputs: a float activation's values
+ * never change a shape, and leaving them out lets a prediction be reused while they change.
+ */
+const FLOAT_SIZE_INPUTS = new Set(['Range', 'Resize', 'Upsample', 'OneHot']);
 const UNKNOWN: ValueType = Object.freeze({ kind: 'unknown' });
 
-function inferInputOf(v: Value | undefined): InferInput | undefined {
+/** Whether inference gets `v`'s value for this op. */
+function valueMatters(v: Tensor, floatsToo: boolean): boolean {
+  if (v.dims.length > 1 || v.size > VALUE_LIMIT || v.type === 'string') return false;
+  return floatsToo || isIntegerType(v.type) || v.type === 'bool';
+}
+
+function inferInputOf(v: Value | undefined, floatsToo: boolean): InferInput | undefined {
   if (v === undefined) return undefined;
   if (!(v instanceof Tensor)) return { type: UNKNOWN };
   const type: ValueType = { kind: 'tensor', elemType: v.type, shape: v.dims };
-  return v.type !== 'string' && v.dims.length <= 1 && v.size <= VALUE_LIMIT ? { type, value: v } : { type };
+  return valueMatters(v, floatsToo) ? { type, value: v } : { type };
+}
+
+/**
+ * What inference predicted for a step's outputs, and the inputs it predicted it from: a step run
+ * again with inputs of the same types, dims and small values (every Loop iteration, every run of
+ * a fixed-shape model) reuses it instead of inferring again.
+ */
+interface SizePrediction {
+  /** Per input: its type, dims and (when inference saw it) small value; null for a non-tensor. */
+  readonly inputs: readonly (InputSignature | null | undefined)[];
+  /** Elements per output, NaN where unknown. */
+  readonly elements: readonly number[];
+  readonly bytes: readonly number[];
+  readonly shapes: readonly string[];
+}
+
+/** Copies, not the tensors: a cached prediction must not keep activations alive. */
+interface InputSignature {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly value?: readonly (number | bigint)[];
+}
+
+const predictions = new WeakMap<Step, SizePrediction>();
+
+function signatureOf(v: Value | undefined, floatsToo: boolean): InputSignature | null | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Tensor)) return null;
+  const value = valueMatters(v, floatsToo) ? Array.from(v.data as ArrayLike<number | bigint>) : undefined;
+  return { type: v.type, dims: v.dims, value };
+}
+
+function sameInputs(sigs: readonly (InputSignature | null | undefined)[], inputs: readonly (Value | undefined)[]): boolean {
+  if (sigs.length !== inputs.length) return false;
+  for (let i = 0; i < sigs.length; i++) {
+    const s = sigs[i];
+    const v = inputs[i];
+    if (s === undefined && v === undefined) continue;
+    if (!s || !(v instanceof Tensor) || s.type !== v.type) return false;
+    const d = v.dims;
+    if (d.length !== s.dims.length) return false;
+    for (let k = 0; k < d.length; k++) if (d[k] !== s.dims[k]) return false;
+    if (s.value) {
+      // Its value took part in the prediction (a shape, a count, pads): it must match too.
+      const data = v.data as ArrayLike<number | bigint>;
+      for (let k = 0; k < s.value.length; k++) if (data[k] !== s.value[k]) return false;
+    }
+  }
+  return true;
+}
+
+function predict(step: Step, inputs: readonly (Value | undefined)[]): SizePrediction | undefined {
+  const cached = predictions.get(step);
+  if (cached && sameInputs(cached.inputs, inputs)) return cached;
+  const { node } = step;
+  const floatsToo = FLOAT_SIZE_INPUTS.has(node.opType);
+  let types: (ValueType | undefined)[];
+  try {
+    const ctx: InferContext = { node, opset: step.opset, inferSubgraph: (g) => g.outputs.map(() => undefined), dataDim: (l) => l };
+    types = step.def!.infer!(inputs.map((v) => inferInputOf(v, floatsToo)), step.attrs, ctx);
+  } catch {
+    return undefined;
+  }
+  const elements: number[] = [];
+  const bytes: number[] = [];
+  const shapes: string[] = [];
+  for (let i = 0; i < node.outputs.length; i++) {
+    const t = types[i];
+    let n = NaN;
+    if (t?.kind === 'tensor' && t.shape) {
+      n = 1;
+      for (const d of t.shape) n *= typeof d === 'number' ? d : NaN;
+      shapes.push(`${t.elemType ?? '?'}[${t.shape.join(', ')}]`);
+    } else shapes.push('?');
+    elements.push(n);
+    bytes.push(n * (t?.kind === 'tensor' && t.elemType ? DATA_TYPES[t.elemType].bytes || 16 : 4));
+  }
+  const p: SizePrediction = { inputs: inputs.map((v) => signatureOf(v, floatsToo)), elements, bytes, shapes };
+  predictions.set(step, p);
+  return p;
 }
 
 /**
@@ -193,36 +288,22 @@ function inferInputOf(v: Value | undefined): InferInput | undefined {
  * before the kernel allocates them. An op whose inference fails is left to its kernel.
  */
 function checkOutputSizes(step: Step, inputs: readonly (Value | undefined)[], run: RunState): void {
+  const p = predict(step, inputs);
+  if (!p) return;
   const { node } = step;
-  let types: (ValueType | undefined)[];
-  try {
-    const ctx: InferContext = { node, opset: step.opset, inferSubgraph: (g) => g.outputs.map(() => undefined), dataDim: (l) => l };
-    types = step.def!.infer!(inputs.map(inferInputOf), step.attrs, ctx);
-  } catch {
-    return;
-  }
   const { maxTensorElements, maxMemoryBytes } = run.control.limits;
   let bytes = 0;
-  for (let i = 0; i < types.length && i < node.outputs.length; i++) {
-    const t = types[i];
-    if (t?.kind !== 'tensor' || !t.shape) continue;
-    let n = 1;
-    for (const d of t.shape) {
-      if (typeof d !== 'number') {
-        n = NaN;
-        break;
-      }
-      n *= d;
-    }
+  for (let i = 0; i < p.elements.length; i++) {
+    const n = p.elements[i]!;
     if (!(n >= 0)) continue;
     if (n > maxTensorElements) {
       throw new ResourceLimitError(
         `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would hold ${n} elements ` +
-          `(${t.elemType ?? '?'}[${t.shape.join(', ')}]), over the limit maxTensorElements = ${maxTensorElements}`,
+          `(${p.shapes[i]}), over the limit maxTensorElements = ${maxTensorElements}`,
         'maxTensorElements', n, maxTensorElements,
       );
     }
-    bytes += n * (t.elemType ? DATA_TYPES[t.elemType].bytes || 16 : 4);
+    bytes += p.bytes[i]!;
     if (run.liveBytes + bytes > maxMemoryBytes) {
       throw new ResourceLimitError(
         `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would need ${bytes} bytes with ${run.liveBytes} ` +

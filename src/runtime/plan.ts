@@ -27,6 +27,8 @@ export interface Step {
   readonly release: readonly string[];
   /** Infer and check output sizes before the kernel runs (built-in ops with `infer`, no subgraphs). */
   readonly checkSizes?: boolean;
+  /** describeNode(node), for errors and polls. */
+  readonly where?: string;
 }
 
 export interface GraphPlan {
@@ -126,5 +128,5 @@ function withReleases(graph: Graph, steps: Step[]): Step[] {
   });
   const release: string[][] = steps.map(() => []);
   for (const [name, i] of last) if (!keep.has(name)) release[i]!.push(name);
-  return steps.map((s, i) => ({ ...s, release: release[i]! }));
+  return steps.map((s, i) => ({ ...s, release: release[i]!, where: describeNode(s.node) }));
 }
