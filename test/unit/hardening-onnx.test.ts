@@ -235,6 +235,21 @@ describe('output sizes are refused before allocation (finding 3)', () => {
     expect((await loose.run({})).y!.size).toBe(1e7);
   });
 
+  it('a shape fed at run time is checked on every run (the size prediction is not reused for new values)', async () => {
+    const bytes = writeModel({
+      graph: {
+        nodes: [{ name: 'big', op: 'ConstantOfShape', inputs: ['s'], outputs: ['y'] }],
+        inputs: [{ name: 's', elemType: INT64, shape: [2] }],
+        outputs: [{ name: 'y', elemType: FLOAT }],
+      },
+    });
+    const s = await InferenceSession.create(bytes);
+    const shape = (a: number, b: number) => ({ s: new Tensor('int64', [BigInt(a), BigInt(b)], [2]) });
+    expect((await s.run(shape(10, 10))).y!.dims).toEqual([10, 10]);
+    await expectLimit(s.run(shape(HUGE, HUGE)), 'maxTensorElements', /node 'big' \(ConstantOfShape\)/);
+    expect((await s.run(shape(3, 4))).y!.dims).toEqual([3, 4]);
+  });
+
   it('a lowered maxMemoryBytes refuses an output that does not fit next to the live values', async () => {
     const bytes = oneNode({ op: 'Expand', inputs: ['x', 's'], outputs: ['y'] }, [f32('x', [1]), i64('s', [1000, 1000])]);
     const s = await InferenceSession.create(bytes, { limits: { maxMemoryBytes: 2e6 } });
