@@ -2,6 +2,7 @@
 
 import { InvalidNodeError } from '../src/errors.js';
 import type { Attribute, Dim, Graph, Node, ValueType } from '../src/ir/graph.js';
+import type { RunControl } from '../src/limits.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Value } from '../src/value.js';
 
@@ -11,6 +12,12 @@ export interface OpContext {
   readonly opset: number;
   /** Runs a subgraph attribute (control flow) with the given inputs; outer values are visible. */
   runSubgraph(graph: Graph, inputs: readonly Value[]): Value[];
+  /**
+   * The run's limits, cancellation signal and deadline: ops that loop (Loop, Scan) check their
+   * iteration counts against `control.limits` and call `control.poll` per iteration. Absent when
+   * an op runs outside a session (tests, constant folding): then the default limits apply.
+   */
+  readonly control?: RunControl;
 }
 
 /** What shape inference knows about one input of a node. */

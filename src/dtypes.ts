@@ -1,5 +1,7 @@
 // The element types a Tensor can hold and how each is stored.
 
+import { ResourceLimitError } from './errors.js';
+
 export type DataType =
   | 'float32' | 'float64' | 'float16' | 'bfloat16'
   | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
@@ -86,9 +88,44 @@ export function isHalfType(t: DataType): t is 'float16' | 'bfloat16' {
   return t === 'float16' || t === 'bfloat16';
 }
 
-/** Allocates storage for `n` elements of type `t`. */
+/** Beyond this many elements no typed array can be made at all (V8's limit): refused even outside a run. */
+export const MAX_ALLOCATION_ELEMENTS = 2 ** 32;
+
+// The backstop for kernels whose output size shape inference could not predict: while a session
+// runs (synchronously), allocations are capped by its limits.maxTensorElements; nested runs
+// restore the outer cap when they finish.
+let elementCap = MAX_ALLOCATION_ELEMENTS;
+
+/** Runs `fn` with allocations capped at `cap` elements (the running session's maxTensorElements). */
+export function withElementCap<T>(cap: number, fn: () => T): T {
+  const outer = elementCap;
+  elementCap = Math.min(cap, MAX_ALLOCATION_ELEMENTS);
+  try {
+    return fn();
+  } finally {
+    elementCap = outer;
+  }
+}
+
+/** Throws ResourceLimitError when `n` elements is more than one allocation may hold now. */
+export function checkAllocation(n: number, where: () => string): void {
+  if (n > elementCap) {
+    throw new ResourceLimitError(
+      `${where()}: ${n} elements exceeds the limit maxTensorElements = ${elementCap}`, 'maxTensorElements', n, elementCap,
+    );
+  }
+}
+
+/** Allocates storage for `n` elements of type `t`; refuses counts over the cap with ResourceLimitError. */
 export function allocate(t: DataType, n: number): TensorData {
+  checkAllocation(n, () => `allocating ${t}`);
   const info = DATA_TYPES[t];
-  if (!info.array) return new Array<string>(n).fill('');
-  return new info.array(n * info.slots);
+  try {
+    if (!info.array) return new Array<string>(n).fill('');
+    return new info.array(n * info.slots);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const bytes = n * info.bytes;
+    throw new ResourceLimitError(`allocating ${n} elements of ${t} (${bytes} bytes) failed: ${e.message}`, 'maxMemoryBytes', bytes);
+  }
 }

@@ -1,31 +1,122 @@
 // The Node entry point: everything in index.ts, plus reading model paths (and their
 // external data files) from disk. Deno and Bun resolve this entry too.
+//
+// A model file is untrusted: its external data locations may name symlinks, devices, folders or
+// ranges past the end of a file. Every path is resolved to its real path (symlinks followed) and
+// must stay inside the model's real folder; only regular files are opened; the size is checked
+// before reading; and only the declared range is read, through a file handle at its offset.
 
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
-import { ModelFormatError } from './errors.js';
+import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
-import { setFileLoader } from './runtime/session.js';
+import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
+import { type ModelFile, setFileLoader } from './runtime/session.js';
 
 export * from './index.js';
+export type { ModelFile } from './runtime/session.js';
 
-/** Reads a model and resolves external data relative to its folder, refusing paths that escape it. */
-export async function readModelFile(path: string): Promise<{ bytes: Uint8Array; externalData: (loc: string) => Promise<Uint8Array> }> {
-  const bytes = new Uint8Array(await readFile(path));
-  const dir = resolve(dirname(path));
+/**
+ * Reads a model file (a regular file of at most limits.maxMemoryBytes) and returns a reader for
+ * its external data that refuses anything outside the model's real folder.
+ */
+export async function readModelFile(path: string, limits?: Partial<ResourceLimits>): Promise<ModelFile> {
+  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`model path: expected a file path, got ${String(path)}`);
+  const resolved = resolveLimits(limits);
+  const bytes = await readWholeFile(path, resolved);
+  let realDir: string | undefined;
   return {
     bytes,
-    externalData: async (loc) => {
+    externalRange: async (loc, offset, length) => {
       checkLocation(loc);
-      const full = resolve(dir, loc);
-      if (!full.startsWith(dir + sep)) throw new ModelFormatError(`external data '${loc}' resolves outside the model's folder`);
-      try {
-        return new Uint8Array(await readFile(full));
-      } catch (e) {
-        throw new ModelFormatError(`external data '${loc}' could not be read: ${(e as Error).message}`);
-      }
+      realDir ??= await realpath(resolve(dirname(path)));
+      return readRange(realDir, loc, offset, length);
     },
   };
+}
+
+/** What a file system error means for a path the user gave. */
+function userPathError(what: string, path: string, e: unknown): InvalidArgumentError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const problem = code === 'ENOENT' ? 'was not found'
+    : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
+    : code === 'EISDIR' ? 'is not a regular file (it is a directory)'
+    : `cannot be read: ${(e as Error)?.message ?? String(e)}`;
+  return new InvalidArgumentError(`${what} '${path}' ${problem}`, { cause: e });
+}
+
+// Non-blocking, so that opening a FIFO cannot wait forever for a writer (the handle is refused
+// as not a regular file right after).
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * The bytes of a file the user named (a model, an input tensor): a regular file of at most
+ * limits.maxMemoryBytes. A missing or unreadable path is an InvalidArgumentError whose cause is
+ * the file system error.
+ */
+export async function readRegularFile(path: string, limits?: Partial<ResourceLimits>): Promise<Uint8Array> {
+  return readWholeFile(path, resolveLimits(limits), 'file');
+}
+
+async function readWholeFile(path: string, limits: ResourceLimits, what = 'model file'): Promise<Uint8Array> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, READ_FLAGS);
+  } catch (e) {
+    throw userPathError(what, path, e);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new InvalidArgumentError(`${what} '${path}' is not a regular file${st.isDirectory() ? ' (it is a directory)' : ''}`);
+    checkLimit(limits, 'maxMemoryBytes', st.size, `${what} '${path}'`);
+    return await readAt(fh, 0, st.size, `${what} '${path}'`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `length` bytes of `loc` (relative to the real folder `realDir`) from `offset`. */
+async function readRange(realDir: string, loc: string, offset: number, length: number): Promise<Uint8Array> {
+  const where = `external data '${loc}'`;
+  let target: string;
+  try {
+    target = await realpath(resolve(realDir, loc));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    throw new ModelFormatError(`${where} ${code === 'ENOENT' ? 'was not found next to the model' : `could not be resolved (${code ?? String(e)})`}`, { cause: e });
+  }
+  if (!target.startsWith(realDir + sep)) {
+    throw new ModelFormatError(`${where} resolves to '${target}', outside the model's folder '${realDir}'`);
+  }
+  let fh: FileHandle;
+  try {
+    fh = await open(target, READ_FLAGS);
+  } catch (e) {
+    throw new ModelFormatError(`${where} could not be opened: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    // Checked on the opened handle, so what was checked is what is read.
+    const st = await fh.stat();
+    if (!st.isFile()) throw new ModelFormatError(`${where}: not a regular file`);
+    if (offset + length > st.size) {
+      throw new ModelFormatError(`${where}: range offset=${offset} length=${length} lies outside '${loc}' (${st.size} bytes)`);
+    }
+    return await readAt(fh, offset, length, where);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAt(fh: FileHandle, offset: number, length: number, where: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(out, done, length - done, offset + done);
+    if (bytesRead === 0) throw new ModelFormatError(`${where}: the file ended after ${done} of ${length} bytes (changed while reading?)`);
+    done += bytesRead;
+  }
+  return out;
 }
 
 setFileLoader(readModelFile);

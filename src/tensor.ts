@@ -2,7 +2,7 @@
 
 import { bfloat16BitsToNumber, float16BitsToNumber } from '../kernels/float16.js';
 import { shapeSize } from '../kernels/strides.js';
-import { DATA_TYPES, type DataType, type TensorData, allocate, isDataType } from './dtypes.js';
+import { DATA_TYPES, type DataType, type TensorData, allocate, checkAllocation, isDataType } from './dtypes.js';
 import { InvalidArgumentError } from './errors.js';
 
 export type { DataType, TensorData } from './dtypes.js';
@@ -114,7 +114,14 @@ export class Tensor {
 
   /** Allocates a zero-filled tensor. */
   static zeros(type: DataType, dims: readonly number[]): Tensor {
-    return new Tensor(type, allocate(type, shapeSize(dims)), dims);
+    if (!isDataType(type)) throw new InvalidArgumentError(`Tensor.zeros: unknown element type '${String(type)}'`);
+    if (!Array.isArray(dims)) throw new InvalidArgumentError(`Tensor.zeros: dims must be an array of sizes, got ${typeof dims}`);
+    for (const d of dims) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new InvalidArgumentError(`Tensor.zeros: invalid dimension ${String(d)} in [${dims.join(', ')}]`);
+    }
+    const n = shapeSize(dims);
+    checkAllocation(n, () => `Tensor.zeros(${type}, [${dims.join(', ')}])`);
+    return new Tensor(type, allocate(type, n), dims);
   }
 
   /**

@@ -7,12 +7,13 @@ import { copyWords, type WordArray } from '../../kernels/element-words.js';
 import { shapeSize } from '../../kernels/strides.js';
 import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import { type RunControl, UNCONTROLLED } from '../../src/limits.js';
 import type { Dim, Graph, ValueType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { intValues } from '../compute.js';
 import { elemOf, knownInts, mergeTypes, shapeOf, tensorType } from '../infer-helpers.js';
-import { type Attrs, type InferContext, type InferInput, type OpDef, op } from '../op-def.js';
+import { type Attrs, type InferContext, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
 import { outputWords, tensorWords, transposeTensor } from '../tensor-words.js';
 
 // ---- helpers shared with the sequence family ----
@@ -127,7 +128,14 @@ const ifOp = op<IfAttrs>({
 
 interface LoopAttrs { readonly body: Graph }
 
-function runLoop(inputs: readonly Value[], body: Graph, run: (g: Graph, v: readonly Value[]) => Value[]): Value[] {
+/** The run's control, or the default limits when the op runs outside a session. */
+function controlOf(ctx: OpContext): RunControl {
+  return ctx.control ?? UNCONTROLLED;
+}
+
+function runLoop(
+  inputs: readonly Value[], body: Graph, run: (g: Graph, v: readonly Value[]) => Value[], control: RunControl,
+): Value[] {
   const [tripT, condT, ...initial] = inputs;
   const nCarried = initial.length;
   const nScan = body.outputs.length - 1 - nCarried;
@@ -142,6 +150,8 @@ function runLoop(inputs: readonly Value[], body: Graph, run: (g: Graph, v: reado
     const m = asTensor('Loop', tripT, "input 'M'");
     if (m.size !== 1) throw new InvalidNodeError(`Loop: trip count 'M' must hold one value, got ${dimsText(m.dims)}`);
     trips = intValues(m)[0]!;
+    // A trip count over the limit is refused before the first iteration.
+    control.check('maxLoopIterations', trips, `Loop: trip count M = ${trips}`);
   }
   let cond = condT === undefined ? true : flagOf('Loop', asTensor('Loop', condT, "input 'cond'"), "'cond'");
   let carried: Value[] = initial.map((v, i) => {
@@ -149,7 +159,10 @@ function runLoop(inputs: readonly Value[], body: Graph, run: (g: Graph, v: reado
     return v;
   });
   const scans: Tensor[][] = Array.from({ length: nScan }, () => []);
+  const max = control.limits.maxLoopIterations;
   for (let i = 0; i < trips && cond; i++) {
+    if (i >= max) control.check('maxLoopIterations', i + 1, `Loop: iteration ${i + 1} (the condition is still true)`);
+    control.poll('Loop');
     const iter = new Tensor('int64', BigInt64Array.of(BigInt(i)), []);
     const condIn = new Tensor('bool', Uint8Array.of(1), []);
     const outs = run(body, [iter, condIn, ...carried]);
@@ -169,7 +182,7 @@ const loopOp = op<LoopAttrs>({
   values: true,
   parse: (a) => Object.freeze({ body: requiredGraph('Loop', a, 'body') }),
   infer: (inputs, attrs, ctx) => inferLoop(inputs, attrs, ctx),
-  run: (inputs, { body }, ctx) => runLoop(inputs as readonly Value[], body, (g, v) => ctx.runSubgraph(g, v)),
+  run: (inputs, { body }, ctx) => runLoop(inputs as readonly Value[], body, (g, v) => ctx.runSubgraph(g, v), controlOf(ctx)),
 });
 
 // ---- Scan ----
@@ -199,11 +212,12 @@ function perItem(name: string, list: readonly number[] | undefined, n: number): 
  */
 function scanSteps(
   body: Graph, states: readonly Value[], xs: readonly Tensor[], directions: readonly number[], len: number,
-  nOut: number, run: RunBody,
+  nOut: number, run: RunBody, control: RunControl,
 ): { states: Value[]; parts: Tensor[][] } {
   let s = [...states];
   const parts: Tensor[][] = Array.from({ length: nOut }, () => []);
   for (let t = 0; t < len; t++) {
+    control.poll('Scan');
     const rows = xs.map((x, k) => tensorRow(x, directions[k] ? len - 1 - t : t));
     const outs = run(body, [...s, ...rows]);
     s = outs.slice(0, s.length);
@@ -230,7 +244,7 @@ function axisIn(what: string, axis: number, rank: number): number {
   return a;
 }
 
-function runScan9(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody): Value[] {
+function runScan9(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody, control: RunControl): Value[] {
   const { body, numScanInputs } = attrs;
   const { nState, nOut } = scanCounts(body, inputs.length, numScanInputs);
   const inDirs = perItem('scan_input_directions', attrs.inputDirections, numScanInputs);
@@ -252,7 +266,8 @@ function runScan9(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody): Val
     return moveAxis(x, axis, 0);
   });
   if (len < 0) throw new InvalidNodeError('Scan: needs at least one scan input');
-  const res = scanSteps(body, states, xs, inDirs, len, nOut, run);
+  control.check('maxLoopIterations', len, `Scan: ${len} steps`);
+  const res = scanSteps(body, states, xs, inDirs, len, nOut, run, control);
   const outs = res.parts.map((parts, k) => {
     const ordered = outDirs[k] ? [...parts].reverse() : parts;
     const stacked = stackTensors('Scan', ordered, declaredElement(body, nState + k));
@@ -262,7 +277,7 @@ function runScan9(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody): Val
 }
 
 /** Opset 8: every input has a leading batch axis, scan inputs are [batch, sequence, ...]. */
-function runScan8(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody): Value[] {
+function runScan8(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody, control: RunControl): Value[] {
   const { body, numScanInputs } = attrs;
   const [lensV, ...rest] = inputs;
   const { nState, nOut } = scanCounts(body, rest.length, numScanInputs);
@@ -288,11 +303,12 @@ function runScan8(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody): Val
   if (lens.length !== batch || lens.some((l) => l < 0 || l > maxLen)) {
     throw new ShapeError(`Scan: sequence_lens [${lens.join(', ')}] must hold ${batch} lengths in [0, ${maxLen}]`);
   }
+  control.check('maxLoopIterations', batch * maxLen, `Scan: ${batch} sequences of up to ${maxLen} steps`);
   const finals: Tensor[][] = Array.from({ length: nState }, () => []);
   const perBatch: Tensor[][][] = [];
   for (let b = 0; b < batch; b++) {
     const states = all.slice(0, nState).map((t) => tensorRow(t, b));
-    const res = scanSteps(body, states, xs.map((x) => tensorRow(x, b)), dirs, lens[b]!, nOut, run);
+    const res = scanSteps(body, states, xs.map((x) => tensorRow(x, b)), dirs, lens[b]!, nOut, run, control);
     res.states.forEach((s, k) => finals[k]!.push(asTensor('Scan', s, `state output ${k}`)));
     perBatch.push(res.parts);
   }
@@ -320,7 +336,7 @@ const scanOps = [
       inputDirections: a.has('directions') ? a.ints('directions') : undefined,
     }),
     infer: (inputs, attrs, ctx) => inferScan8(inputs, attrs, ctx),
-    run: (inputs, attrs, ctx) => runScan8(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v)),
+    run: (inputs, attrs, ctx) => runScan8(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v), controlOf(ctx)),
   }),
   op<ScanAttrs>({
     name: 'Scan', since: 9, values: true,
@@ -336,7 +352,7 @@ const scanOps = [
       });
     },
     infer: (inputs, attrs, ctx) => inferScan9(inputs, attrs, ctx),
-    run: (inputs, attrs, ctx) => runScan9(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v)),
+    run: (inputs, attrs, ctx) => runScan9(inputs as readonly Value[], attrs, (g, v) => ctx.runSubgraph(g, v), controlOf(ctx)),
   }),
 ];
 

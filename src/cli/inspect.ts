@@ -142,7 +142,7 @@ export function describeShapes(model: Model, inputShapes: ReadonlyMap<string, re
 
 export async function inspectCommand(path: string, io: Io, options: InspectOptions = {}): Promise<void> {
   const file = await readModelFile(path);
-  const model = await loadOnnxModel(file.bytes, { externalData: file.externalData });
+  const model = await loadOnnxModel(file.bytes, { externalRange: file.externalRange });
   for (const l of describeModel(model)) io.out(l);
   if (options.shapes || options.inputShapes?.size) {
     for (const l of describeShapes(model, options.inputShapes)) io.out(l);

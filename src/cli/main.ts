@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The tessera command line: inspect, run, demo.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TesseraError } from '../errors.js';
-import { readModelFile } from '../node.js';
+import { InvalidArgumentError, TesseraError } from '../errors.js';
+import { readModelFile, readRegularFile } from '../node.js';
 import { inspectCommand, parseInputShape } from './inspect.js';
 import type { Dim } from '../ir/graph.js';
 import { runCommand } from './run.js';
@@ -33,6 +33,8 @@ const USAGE = `usage: tessera <command> [options]
   convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
   run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
                                     run an ONNX or TorchScript model; without inputs, uses deterministic random ones
+    [--max-memory BYTES] [--max-tensor-elements N] [--max-loop-iterations N] [--timeout MS]
+                                    limits for loading and running (BYTES may be 512M, 4G); a breach exits 1
   demo                              classify the shipped handwritten digits with the shipped model`;
 
 export interface Io {
@@ -79,6 +81,12 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
       console.error(`tessera: ${e.message}`);
       return 2;
     }
+    const fsCause = e instanceof InvalidArgumentError ? (e.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
+    if (typeof fsCause === 'string') {
+      // A path on the command line that cannot be read: a usage problem.
+      console.error(`tessera: ${e instanceof Error ? e.message : String(e)}`);
+      return 2;
+    }
     if (e instanceof TesseraError) {
       console.error(`tessera: ${e.name}: ${e.message}`);
       return 1;
@@ -121,8 +129,9 @@ export function packageRoot(): string {
   return resolve(here, '../..');
 }
 
+/** A file named on the command line: regular files only (never a device or a FIFO), within the default memory limit. */
 export async function readBytes(path: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(path));
+  return readRegularFile(path);
 }
 
 export { readModelFile, mkdir, writeFile };

@@ -1,25 +1,53 @@
 // `tessera run MODEL --input NAME=FILE ... [--out DIR]`.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DATA_TYPES, type DataType, isDataType } from '../dtypes.js';
 import { decodeTensorProto } from '../formats/onnx/load.js';
 import { parseNpy, writeNpy } from '../formats/npy/npy.js';
 import { InferenceSession } from '../runtime/session.js';
-import { readModelFile } from '../node.js';
+import { readRegularFile } from '../node.js'; // also installs the reader of model paths (external data confined to the model's folder)
+import type { ResourceLimits } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import { UsageError, type Io } from './main.js';
 import { float16BitsToNumber } from '../../kernels/float16.js';
 
-interface RunArgs { model: string; inputs: Map<string, string>; out?: string }
+interface RunArgs { model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>> }
+
+const SUFFIXES = new Map([['', 1], ['K', 2 ** 10], ['M', 2 ** 20], ['G', 2 ** 30], ['T', 2 ** 40]]);
+
+/** '512M', '4G', '1.5G', '1024' (bytes; K/M/G/T are powers of 1024, an optional B is allowed). */
+export function parseBytes(flag: string, v: string | undefined): number {
+  const m = v === undefined ? null : /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`${flag} needs a size in bytes such as 1073741824, 512M or 4G, got '${v ?? ''}'`);
+  return Math.floor(Number(m[1]) * SUFFIXES.get(m[2]!.toUpperCase())!);
+}
+
+function parseCount(flag: string, v: string | undefined): number {
+  if (v === undefined || !/^[0-9]+$/.test(v)) throw new UsageError(`${flag} needs a whole number, got '${v ?? ''}'`);
+  return Number(v);
+}
+
+/** The limit flags `run` accepts, and the ResourceLimits each sets. */
+const LIMIT_FLAGS = new Map<string, [keyof ResourceLimits, (flag: string, v: string | undefined) => number]>([
+  ['--max-memory', ['maxMemoryBytes', parseBytes]],
+  ['--max-tensor-elements', ['maxTensorElements', parseCount]],
+  ['--max-loop-iterations', ['maxLoopIterations', parseCount]],
+  ['--timeout', ['timeoutMs', parseCount]],
+]);
 
 export function parseRunArgs(args: string[]): RunArgs {
   let model: string | undefined;
   const inputs = new Map<string, string>();
   let out: string | undefined;
+  const limits: RunArgs['limits'] = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--input' || a === '-i') {
+    const limitFlag = LIMIT_FLAGS.get(a);
+    if (limitFlag) {
+      const [name, parse] = limitFlag;
+      limits[name] = parse(a, args[++i]);
+    } else if (a === '--input' || a === '-i') {
       const v = args[++i];
       const eq = v?.indexOf('=') ?? -1;
       if (!v || eq <= 0) throw new UsageError(`--input needs NAME=FILE.npy|FILE.pb, got '${v ?? ''}'`);
@@ -36,7 +64,7 @@ export function parseRunArgs(args: string[]): RunArgs {
     }
   }
   if (!model) throw new UsageError('run needs a MODEL path');
-  return { model, inputs, out };
+  return { model, inputs, out, limits };
 }
 
 /** xorshift32: deterministic pseudo-random inputs for models run without --input. */
@@ -74,8 +102,7 @@ function stats(t: Tensor): string {
 
 export async function runCommand(argv: string[], io: Io): Promise<void> {
   const args = parseRunArgs(argv);
-  const file = await readModelFile(args.model);
-  const session = await InferenceSession.create(file.bytes, { externalData: file.externalData });
+  const session = await InferenceSession.create(args.model, { limits: args.limits });
   for (const k of args.inputs.keys()) {
     if (!session.inputNames.includes(k)) throw new UsageError(`'${k}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
   }
@@ -84,7 +111,7 @@ export async function runCommand(argv: string[], io: Io): Promise<void> {
   for (const meta of session.inputMetadata) {
     const path = args.inputs.get(meta.name);
     if (path) {
-      const bytes = new Uint8Array(await readFile(path));
+      const bytes = await readRegularFile(path, args.limits);
       feeds[meta.name] = path.endsWith('.npy') ? parseNpy(bytes, path) : decodeTensorProto(bytes, path);
     } else {
       if (!meta.isTensor || !isDataType(meta.type) || !meta.shape) {

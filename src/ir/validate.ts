@@ -1,7 +1,30 @@
 // Structural validation: every input defined before use, no cycles, no value defined twice.
 
 import { GraphError } from '../errors.js';
-import { type Graph, type Node, describeNode } from './graph.js';
+import { type ResourceLimits, checkLimit } from '../limits.js';
+import { type Graph, type Model, type Node, describeNode } from './graph.js';
+
+/**
+ * Refuses subgraphs nested deeper than limits.maxRecursionDepth (in the main graph or in a
+ * function body), without recursing. The walkers that do recurse over nesting (validation,
+ * planning, inference, nodeReads) are bounded by it; loaded models are bounded by the decoder.
+ */
+export function checkNesting(model: Model, limits: ResourceLimits): void {
+  const roots: [Node[], string][] = [[[...model.graph.nodes], `graph '${model.graph.name}'`]];
+  for (const f of model.functions) roots.push([[...f.nodes], `function '${f.name}'`]);
+  for (const [nodes, where] of roots) {
+    const stack: [Graph, number][] = [];
+    const seen = new Map<Graph, number>(); // a graph object may be shared (hand-built models)
+    for (const n of nodes) for (const g of subgraphsOf(n)) stack.push([g, 1]);
+    while (stack.length) {
+      const [g, depth] = stack.pop()!;
+      if ((seen.get(g) ?? 0) >= depth) continue;
+      seen.set(g, depth);
+      checkLimit(limits, 'maxRecursionDepth', depth, `${where}: subgraph '${g.name}'`);
+      for (const n of g.nodes) for (const sg of subgraphsOf(n)) stack.push([sg, depth + 1]);
+    }
+  }
+}
 
 /**
  * Checks `graph` (and its subgraphs, which may read values of enclosing scopes) and returns

@@ -90,17 +90,28 @@ export function buildBackwardGraph(forward: Graph, node: Node): Graph {
   const xsSet = new Set(xs);
   const dependsOnX = new Map<Node, boolean>();
   const order: Node[] = [];
-  const visit = (name: string): boolean => {
-    if (xsSet.has(name)) return true;
-    const n = producer.get(name);
-    if (!n) return false;
-    if (dependsOnX.has(n)) return dependsOnX.get(n)!;
-    dependsOnX.set(n, false); // guards cycles; validation rejects them elsewhere
-    let any = false;
-    for (const i of n.inputs) if (i && visit(i)) any = true;
-    dependsOnX.set(n, any);
-    if (any) order.push(n);
-    return any;
+  // Depth-first from y, with an explicit stack (a chain of nodes as long as the model allows must
+  // not overflow the call stack): a node is finished once all its inputs are.
+  const visit = (root: string): boolean => {
+    const reaches = (name: string): boolean => xsSet.has(name) || dependsOnX.get(producer.get(name)!) === true;
+    const start = producer.get(root);
+    if (xsSet.has(root) || !start) return xsSet.has(root);
+    const stack: Node[] = [start];
+    dependsOnX.set(start, false); // false while open: guards cycles; validation rejects them elsewhere
+    while (stack.length) {
+      const n = stack[stack.length - 1]!;
+      const next = n.inputs.map((i) => producer.get(i)).find((p) => p !== undefined && !dependsOnX.has(p));
+      if (next) {
+        dependsOnX.set(next, false);
+        stack.push(next);
+        continue;
+      }
+      stack.pop();
+      const any = n.inputs.some((i) => i !== '' && reaches(i));
+      dependsOnX.set(n, any);
+      if (any) order.push(n);
+    }
+    return dependsOnX.get(start)!;
   };
   if (!visit(y)) throw new InvalidNodeError(`${where}: y '${y}' does not depend on any of xs`);
 

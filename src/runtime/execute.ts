@@ -1,9 +1,14 @@
 // Execution: walk a plan's steps over a scope of values, releasing each value after its last reader.
+// A run is held to its limits: before a node's kernel runs, its output shapes are inferred from
+// the actual inputs and checked against maxTensorElements and maxMemoryBytes (with the bytes
+// already live); the run's control is polled between nodes (cancellation, deadline).
 
-import type { OpContext } from '../../ops/op-def.js';
-import { ExecutionError, InvalidNodeError, TesseraError } from '../errors.js';
-import { type Graph, describeNode } from '../ir/graph.js';
+import type { InferContext, InferInput, OpContext } from '../../ops/op-def.js';
+import { DATA_TYPES, isIntegerType, withElementCap } from '../dtypes.js';
+import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
+import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
+import { type RunControl, UNCONTROLLED } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { GraphPlan, Step } from './plan.js';
@@ -28,21 +33,68 @@ export class Scope {
   }
 }
 
-/** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
-export function executeGraph(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope): Value[] {
-  const { graph } = plan;
-  const scope = new Scope(parent);
-  for (const [k, t] of graph.initializers) scope.set(k, t);
-  for (const [k, sp] of graph.sparseInitializers) scope.set(k, densify(sp, `sparse initializer '${k}'`));
-  for (const [k, v] of inputs) scope.set(k, v);
-  for (const step of plan.steps) runStep(plan, step, scope);
-  return graph.outputs.map((o) => {
-    if (!scope.has(o.name)) throw new ExecutionError(`graph '${graph.name}': output '${o.name}' was not computed`);
-    return scope.get(o.name)!;
-  });
+/** One run: its control (limits, signal, deadline) and the bytes it holds now. */
+export interface RunState {
+  readonly control: RunControl;
+  /** Weights plus the activations computed and not yet released. */
+  liveBytes: number;
 }
 
-function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
+/** Runs a whole plan under `control`: allocations are capped by its maxTensorElements meanwhile. */
+export function executeRun(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, control: RunControl, weightBytes = 0): Value[] {
+  const run: RunState = { control, liveBytes: weightBytes };
+  control.pollNow(`graph '${plan.graph.name}'`);
+  return withElementCap(control.limits.maxTensorElements, () => executeGraph(plan, inputs, undefined, run));
+}
+
+/** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
+export function executeGraph(
+  plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope, run: RunState = { control: UNCONTROLLED, liveBytes: 0 },
+): Value[] {
+  const { graph } = plan;
+  const scope = new Scope(parent);
+  // Bytes of the values this graph computed and still holds, by name.
+  const held = new Map<string, number>();
+  try {
+    for (const [k, t] of graph.initializers) scope.set(k, t);
+    for (const [k, sp] of graph.sparseInitializers) {
+      const where = `graph '${graph.name}': sparse initializer '${k}'`;
+      const n = sp.dims.reduce((a, b) => a * b, 1);
+      run.control.check('maxTensorElements', n, where);
+      const t = densify(sp, where);
+      hold(run, held, k, tensorBytes(t), where);
+      scope.set(k, t);
+    }
+    for (const [k, v] of inputs) scope.set(k, v);
+    for (const step of plan.steps) runStep(plan, step, scope, run, held);
+    return graph.outputs.map((o) => {
+      if (!scope.has(o.name)) throw new ExecutionError(`graph '${graph.name}': output '${o.name}' was not computed`);
+      return scope.get(o.name)!;
+    });
+  } finally {
+    for (const b of held.values()) run.liveBytes -= b;
+  }
+}
+
+/** Bytes a tensor's storage takes (strings: a rough 16 per element). */
+export function tensorBytes(t: Tensor): number {
+  const d = t.data;
+  return Array.isArray(d) ? d.length * 16 : d.byteLength;
+}
+
+function hold(run: RunState, held: Map<string, number>, name: string, bytes: number, where: string): void {
+  held.set(name, (held.get(name) ?? 0) + bytes);
+  run.liveBytes += bytes;
+  const max = run.control.limits.maxMemoryBytes;
+  if (run.liveBytes > max) {
+    throw new ResourceLimitError(
+      `${where}: '${name}' brings the run to ${run.liveBytes} bytes, over the limit maxMemoryBytes = ${max}`,
+      'maxMemoryBytes', run.liveBytes, max,
+    );
+  }
+}
+
+function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held: Map<string, number>): void {
   const { node } = step;
   const inputs = node.inputs.map((name) => {
     if (name === '') return undefined;
@@ -52,15 +104,16 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
   });
   let outputs: Value[];
   try {
+    run.control.poll(step.where ?? describeNode(node));
     if (step.inline) {
-      outputs = executeGraph(step.inline, new Map(), scope);
+      outputs = executeGraph(step.inline, new Map(), scope, run);
     } else if (step.fn) {
       const feeds = new Map<string, Value>();
       step.fn.graph.inputs.forEach((inp, i) => {
         const v = inputs[i];
         if (v !== undefined) feeds.set(inp.name, v);
       });
-      outputs = executeGraph(step.fn, feeds);
+      outputs = executeGraph(step.fn, feeds, undefined, run);
     } else {
       const def = step.def!;
       if (!def.values) {
@@ -71,9 +124,11 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
           }
         }
       }
+      if (step.checkSizes) checkOutputSizes(step, inputs, run);
       const ctx: OpContext = {
         node,
         opset: step.opset,
+        control: run.control,
         runSubgraph: (g: Graph, subInputs: readonly Value[]) => {
           const sub = plan.subplans.get(g);
           if (!sub) throw new ExecutionError(`${describeNode(node)}: subgraph '${g.name}' was not planned`);
@@ -82,11 +137,18 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
             const v = subInputs[i];
             if (v !== undefined) feeds.set(inp.name, v);
           });
-          return executeGraph(sub, feeds, scope);
+          return executeGraph(sub, feeds, scope, run);
         },
       };
       outputs = def.run(inputs as (Tensor | undefined)[], step.attrs, ctx);
     }
+    node.outputs.forEach((name, i) => {
+      if (!name) return;
+      const v = outputs[i];
+      if (v === undefined) throw new ExecutionError(`did not produce output ${i} ('${name}')`);
+      scope.set(name, v);
+      if (v instanceof Tensor && !sharesStorage(v, inputs)) hold(run, held, name, tensorBytes(v), `output ${i}`);
+    });
   } catch (e) {
     if (e instanceof TesseraError) {
       if (!e.message.includes(describeNode(node))) e.message = `${describeNode(node)}: ${e.message}`;
@@ -94,11 +156,160 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope): void {
     }
     throw new ExecutionError(`${describeNode(node)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
-  node.outputs.forEach((name, i) => {
-    if (!name) return;
-    const v = outputs[i];
-    if (v === undefined) throw new ExecutionError(`${describeNode(node)}: did not produce output ${i} ('${name}')`);
-    scope.set(name, v);
-  });
-  for (const r of step.release) scope.delete(r);
+  for (const r of step.release) {
+    scope.delete(r);
+    const b = held.get(r);
+    if (b !== undefined) {
+      run.liveBytes -= b;
+      held.delete(r);
+    }
+  }
+}
+
+/**
+ * Whether `t` holds one of the inputs' storage (Identity, Reshape and friends return the same
+ * array). Compared by identity: reading a small typed array's `.buffer` would make V8 move it
+ * off the heap, which costs more than the node itself.
+ */
+function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boolean {
+  const d = t.data;
+  for (const v of inputs) if (v instanceof Tensor && v.data === d) return true;
+  return false;
+}
+
+// ---- output sizes before the kernel ----
+
+/** Inputs this small are handed to inference with their values (shape tensors, scalars, pads). */
+const VALUE_LIMIT = 64;
+/**
+ * Ops whose output sizes depend on the values of float inputs (Range's bounds, Resize's scales,
+ * OneHot's depth). Other ops only see the values of integer inputs: a float activation's values
+ * never change a shape, and leaving them out lets a prediction be reused while they change.
+ */
+const FLOAT_SIZE_INPUTS = new Set(['Range', 'Resize', 'Upsample', 'OneHot']);
+const UNKNOWN: ValueType = Object.freeze({ kind: 'unknown' });
+
+/** Whether inference gets `v`'s value for this op. */
+function valueMatters(v: Tensor, floatsToo: boolean): boolean {
+  if (v.dims.length > 1 || v.size > VALUE_LIMIT || v.type === 'string') return false;
+  return floatsToo || isIntegerType(v.type) || v.type === 'bool';
+}
+
+function inferInputOf(v: Value | undefined, floatsToo: boolean): InferInput | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Tensor)) return { type: UNKNOWN };
+  const type: ValueType = { kind: 'tensor', elemType: v.type, shape: v.dims };
+  return valueMatters(v, floatsToo) ? { type, value: v } : { type };
+}
+
+/**
+ * What inference predicted for a step's outputs, and the inputs it predicted it from: a step run
+ * again with inputs of the same types, dims and small values (every Loop iteration, every run of
+ * a fixed-shape model) reuses it instead of inferring again.
+ */
+interface SizePrediction {
+  /** Per input: its type, dims and (when inference saw it) small value; null for a non-tensor. */
+  readonly inputs: readonly (InputSignature | null | undefined)[];
+  /** Elements per output, NaN where unknown. */
+  readonly elements: readonly number[];
+  readonly bytes: readonly number[];
+  readonly shapes: readonly string[];
+}
+
+/** Copies, not the tensors: a cached prediction must not keep activations alive. */
+interface InputSignature {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly value?: readonly (number | bigint)[];
+}
+
+const predictions = new WeakMap<Step, SizePrediction>();
+
+function signatureOf(v: Value | undefined, floatsToo: boolean): InputSignature | null | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Tensor)) return null;
+  const value = valueMatters(v, floatsToo) ? Array.from(v.data as ArrayLike<number | bigint>) : undefined;
+  return { type: v.type, dims: v.dims, value };
+}
+
+function sameInputs(sigs: readonly (InputSignature | null | undefined)[], inputs: readonly (Value | undefined)[]): boolean {
+  if (sigs.length !== inputs.length) return false;
+  for (let i = 0; i < sigs.length; i++) {
+    const s = sigs[i];
+    const v = inputs[i];
+    if (s === undefined && v === undefined) continue;
+    if (!s || !(v instanceof Tensor) || s.type !== v.type) return false;
+    const d = v.dims;
+    if (d.length !== s.dims.length) return false;
+    for (let k = 0; k < d.length; k++) if (d[k] !== s.dims[k]) return false;
+    if (s.value) {
+      // Its value took part in the prediction (a shape, a count, pads): it must match too.
+      const data = v.data as ArrayLike<number | bigint>;
+      for (let k = 0; k < s.value.length; k++) if (data[k] !== s.value[k]) return false;
+    }
+  }
+  return true;
+}
+
+function predict(step: Step, inputs: readonly (Value | undefined)[]): SizePrediction | undefined {
+  const cached = predictions.get(step);
+  if (cached && sameInputs(cached.inputs, inputs)) return cached;
+  const { node } = step;
+  const floatsToo = FLOAT_SIZE_INPUTS.has(node.opType);
+  let types: (ValueType | undefined)[];
+  try {
+    const ctx: InferContext = { node, opset: step.opset, inferSubgraph: (g) => g.outputs.map(() => undefined), dataDim: (l) => l };
+    types = step.def!.infer!(inputs.map((v) => inferInputOf(v, floatsToo)), step.attrs, ctx);
+  } catch {
+    return undefined;
+  }
+  const elements: number[] = [];
+  const bytes: number[] = [];
+  const shapes: string[] = [];
+  for (let i = 0; i < node.outputs.length; i++) {
+    const t = types[i];
+    let n = NaN;
+    if (t?.kind === 'tensor' && t.shape) {
+      n = 1;
+      for (const d of t.shape) n *= typeof d === 'number' ? d : NaN;
+      shapes.push(`${t.elemType ?? '?'}[${t.shape.join(', ')}]`);
+    } else shapes.push('?');
+    elements.push(n);
+    bytes.push(n * (t?.kind === 'tensor' && t.elemType ? DATA_TYPES[t.elemType].bytes || 16 : 4));
+  }
+  const p: SizePrediction = { inputs: inputs.map((v) => signatureOf(v, floatsToo)), elements, bytes, shapes };
+  predictions.set(step, p);
+  return p;
+}
+
+/**
+ * Infers the step's output shapes from its actual inputs (values of small inputs included, so
+ * ConstantOfShape/Expand/Tile/Range targets are known) and refuses outputs over the limits,
+ * before the kernel allocates them. An op whose inference fails is left to its kernel.
+ */
+function checkOutputSizes(step: Step, inputs: readonly (Value | undefined)[], run: RunState): void {
+  const p = predict(step, inputs);
+  if (!p) return;
+  const { node } = step;
+  const { maxTensorElements, maxMemoryBytes } = run.control.limits;
+  let bytes = 0;
+  for (let i = 0; i < p.elements.length; i++) {
+    const n = p.elements[i]!;
+    if (!(n >= 0)) continue;
+    if (n > maxTensorElements) {
+      throw new ResourceLimitError(
+        `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would hold ${n} elements ` +
+          `(${p.shapes[i]}), over the limit maxTensorElements = ${maxTensorElements}`,
+        'maxTensorElements', n, maxTensorElements,
+      );
+    }
+    bytes += p.bytes[i]!;
+    if (run.liveBytes + bytes > maxMemoryBytes) {
+      throw new ResourceLimitError(
+        `${describeNode(node)}: output ${i} ('${node.outputs[i]}') would need ${bytes} bytes with ${run.liveBytes} ` +
+          `already held, over the limit maxMemoryBytes = ${maxMemoryBytes}`,
+        'maxMemoryBytes', run.liveBytes + bytes, maxMemoryBytes,
+      );
+    }
+  }
 }

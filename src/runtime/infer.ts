@@ -8,7 +8,8 @@ import { isIntegerType } from '../dtypes.js';
 import {
   type Dim, type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, instantiateFunction,
 } from '../ir/graph.js';
-import { outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
+import { checkNesting, outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
+import { type ResourceLimits, resolveLimits } from '../limits.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
@@ -23,6 +24,8 @@ export interface InferOptions {
   readonly registry?: OpRegistry;
   /** Largest tensor (elements) the pass will constant-fold; default 1024. */
   readonly foldLimit?: number;
+  /** maxRecursionDepth bounds the subgraph nesting the pass walks. */
+  readonly limits?: Partial<ResourceLimits>;
 }
 
 export interface InferredValue extends InferInput {
@@ -52,6 +55,7 @@ export function inferShapes(model: Model, options: InferOptions = {}): Map<strin
 
 /** Like inferShapes, with known values and each value's producing node. */
 export function inferValues(model: Model, options: InferOptions = {}): Map<string, InferredValue> {
+  checkNesting(model, resolveLimits(options.limits));
   const functions = new Map<string, FunctionDef>();
   for (const f of model.functions) functions.set(`${canonicalDomain(f.domain)}::${f.name}`, f);
   const env: Env = {
@@ -121,11 +125,17 @@ function inferGraph(
   };
   for (const [k, t] of graph.initializers) record(k, { type: typeOfTensor(t), value: t });
   for (const [k, sp] of graph.sparseInitializers) {
+    // Densified only when small enough to fold: the dims of a sparse tensor are the file's word.
+    const type: ValueType = { kind: 'tensor', elemType: sp.values.type, shape: [...sp.dims] };
+    if (sp.dims.reduce((a, b) => a * b, 1) > env.foldLimit) {
+      record(k, { type });
+      continue;
+    }
     try {
       const t = densify(sp, `sparse initializer '${k}'`);
       record(k, { type: typeOfTensor(t), value: t });
     } catch {
-      record(k, { type: UNKNOWN });
+      record(k, { type });
     }
   }
   graph.inputs.forEach((inp, i) => {

@@ -3,10 +3,11 @@
 
 import { Attrs, type OpDef } from '../../ops/op-def.js';
 import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
+import { type ResourceLimits, resolveLimits } from '../limits.js';
 import {
   type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode, instantiateFunction,
 } from '../ir/graph.js';
-import { nodeReads, outerReads, validateGraph } from '../ir/validate.js';
+import { checkNesting, nodeReads, outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
 import { AUTODIFF_DOMAIN, buildBackwardGraph, isGradientNode } from './autodiff.js';
 import type { OpRegistry } from './registry.js';
 
@@ -24,6 +25,10 @@ export interface Step {
   readonly reads?: readonly string[];
   /** Values whose last reader is this step. */
   readonly release: readonly string[];
+  /** Infer and check output sizes before the kernel runs (built-in ops with `infer`, no subgraphs). */
+  readonly checkSizes?: boolean;
+  /** describeNode(node), for errors and polls. */
+  readonly where?: string;
 }
 
 export interface GraphPlan {
@@ -38,12 +43,15 @@ interface PlanContext {
   readonly functions: ReadonlyMap<string, FunctionDef>;
   readonly missing: Set<string>;
   readonly subplans: Map<Graph, GraphPlan>;
+  /** Function calls being planned, one inside the other. */
   depth: number;
 }
 
-export function planModel(model: Model, registry: OpRegistry): GraphPlan {
+export function planModel(model: Model, registry: OpRegistry, limits?: Partial<ResourceLimits>): GraphPlan {
   const functions = new Map<string, FunctionDef>();
   for (const f of model.functions) functions.set(`${canonicalDomain(f.domain)}::${f.name}`, f);
+  // Every walker below recurses over subgraph nesting: bound it first, without recursing.
+  checkNesting(model, resolveLimits(limits));
   const ctx: PlanContext = { registry, functions, missing: new Set(), subplans: new Map(), depth: 0 };
   const plan = planGraph(model.graph, model.opsetImports, ctx, new Set());
   if (ctx.missing.size > 0) {
@@ -57,7 +65,9 @@ function planGraph(
   graph: Graph, opsets: ReadonlyMap<string, number>, ctx: PlanContext, outer: ReadonlySet<string>,
 ): GraphPlan {
   const order = validateGraph(graph, outer);
-  const scope = new Set<string>([...outer, ...graph.inputs.map((i) => i.name), ...graph.initializers.keys()]);
+  const scope = new Set<string>([
+    ...outer, ...graph.inputs.map((i) => i.name), ...graph.initializers.keys(), ...graph.sparseInitializers.keys(),
+  ]);
   for (const n of graph.nodes) for (const o of n.outputs) if (o) scope.add(o);
 
   const steps: Step[] = [];
@@ -92,7 +102,7 @@ function planGraph(
       if (e instanceof TesseraError) e.message = `${describeNode(node)}: ${e.message}`;
       throw e;
     }
-    steps.push({ node, opset, def, attrs, release: [] });
+    steps.push({ node, opset, def, attrs, release: [], checkSizes: def.infer !== undefined && subgraphsOf(node).length === 0 });
   }
   return { graph, steps: withReleases(graph, steps), subplans: ctx.subplans };
 }
@@ -118,5 +128,5 @@ function withReleases(graph: Graph, steps: Step[]): Step[] {
   });
   const release: string[][] = steps.map(() => []);
   for (const [name, i] of last) if (!keep.has(name)) release[i]!.push(name);
-  return steps.map((s, i) => ({ ...s, release: release[i]! }));
+  return steps.map((s, i) => ({ ...s, release: release[i]!, where: describeNode(s.node) }));
 }

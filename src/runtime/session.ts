@@ -3,23 +3,32 @@
 import { onnxOps } from '../../ops/onnx/index.js';
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
-import type { Model, ValueInfo, ValueType } from '../ir/graph.js';
+import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits } from '../limits.js';
+import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
+import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
-import { executeGraph } from './execute.js';
+import { executeRun, tensorBytes } from './execute.js';
 import { type GraphPlan, planModel } from './plan.js';
 import { OpRegistry } from './registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
-import { createTorchScriptSession, type TorchScriptModule, type TorchScriptSession } from './torchscript/index.js';
+import {
+  createTorchScriptSession, type TorchScriptModule, type TorchScriptSession, type TorchScriptSessionOptions,
+} from './torchscript/index.js';
 import { autodiffOps } from './autodiff.js';
 
 export interface SessionOptions {
-  /** Bytes of external data files, by location relative to the model. */
+  /**
+   * Whole bytes of external data files, by location relative to the model (each tensor's offset
+   * and length are checked against them). Paths given to create() read only each tensor's range.
+   */
   readonly externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
   /** Operators for this session only, resolved before the built-in ones (custom layers). */
   readonly customOps?: readonly OpDef[];
+  /** Budgets for loading and for every run (see ResourceLimits); unspecified ones keep their defaults. */
+  readonly limits?: Partial<ResourceLimits>;
 }
 
 export interface ValueMetadata {
@@ -30,8 +39,14 @@ export interface ValueMetadata {
   readonly shape?: readonly (number | string | null)[];
 }
 
+/** A model read from a path or URL, with a reader for exactly one range of an external data file. */
+export interface ModelFile {
+  readonly bytes: Uint8Array;
+  externalRange(location: string, offset: number, length: number): Promise<Uint8Array>;
+}
+
 /** Reads a model file given a path or URL; set by the platform entry (Node) or defaults to fetch. */
-export type FileLoader = (path: string) => Promise<{ bytes: Uint8Array; externalData: (loc: string) => Promise<Uint8Array> }>;
+export type FileLoader = (path: string, limits: ResourceLimits) => Promise<ModelFile>;
 
 let fileLoader: FileLoader | undefined;
 
@@ -40,16 +55,35 @@ export function setFileLoader(loader: FileLoader): void {
   fileLoader = loader;
 }
 
-async function fetchLoader(url: string): ReturnType<FileLoader> {
-  const res = await fetch(url);
-  if (!res.ok) throw new InvalidArgumentError(`could not fetch model '${url}': HTTP ${res.status}`);
+async function fetchLoader(url: string, limits: ResourceLimits): Promise<ModelFile> {
   const base = new URL('.', new URL(url, (globalThis as { location?: { href: string } }).location?.href));
+  const get = async (target: string | URL, what: string, fail: (m: string, cause?: unknown) => Error): Promise<Uint8Array> => {
+    let res: Response;
+    try {
+      res = await fetch(target);
+    } catch (e) {
+      throw fail(`${what} could not be fetched: ${(e as Error)?.message ?? String(e)}`, e);
+    }
+    if (!res.ok) throw fail(`${what}: HTTP ${res.status}`);
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared >= 0) checkLimit(limits, 'maxMemoryBytes', declared, what);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    checkLimit(limits, 'maxMemoryBytes', bytes.length, what);
+    return bytes;
+  };
+  const files = new Map<string, Uint8Array>();
   return {
-    bytes: new Uint8Array(await res.arrayBuffer()),
-    externalData: async (loc) => {
-      const r = await fetch(new URL(loc, base));
-      if (!r.ok) throw new ModelFormatError(`external data '${loc}': HTTP ${r.status}`);
-      return new Uint8Array(await r.arrayBuffer());
+    bytes: await get(url, `model '${url}'`, (m, cause) => new InvalidArgumentError(m, { cause })),
+    externalRange: async (loc, offset, length) => {
+      let file = files.get(loc);
+      if (!file) {
+        file = await get(new URL(loc, base), `external data '${loc}'`, (m, cause) => new ModelFormatError(m, { cause }));
+        files.set(loc, file);
+      }
+      if (offset + length > file.length) {
+        throw new ModelFormatError(`external data '${loc}': range offset=${offset} length=${length} lies outside '${loc}' (${file.length} bytes)`);
+      }
+      return file.subarray(offset, offset + length);
     },
   };
 }
@@ -91,11 +125,15 @@ export class InferenceSession {
   readonly outputNames: readonly string[];
   readonly inputMetadata: readonly ValueMetadata[];
   readonly outputMetadata: readonly ValueMetadata[];
+  /** The limits every run is held to. */
+  readonly limits: ResourceLimits;
 
   private constructor(
-    private readonly onnx: { readonly model: Model; readonly plan: GraphPlan } | null,
-    private readonly torchscript: TorchScriptSession | null = null,
+    private readonly onnx: { readonly model: Model; readonly plan: GraphPlan; readonly weightBytes: number } | null,
+    private readonly torchscript: TorchScriptSession | null,
+    limits: ResourceLimits,
   ) {
+    this.limits = limits;
     if (onnx) {
       const { model } = onnx;
       const inits = model.graph.initializers;
@@ -130,63 +168,132 @@ export class InferenceSession {
 
   /** Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op. */
   static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession> {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`InferenceSession.create: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    if (options.externalData !== undefined && typeof options.externalData !== 'function') {
+      throw new InvalidArgumentError('InferenceSession.create: options.externalData must be a function (location) => bytes');
+    }
+    if (options.customOps !== undefined && !Array.isArray(options.customOps)) {
+      throw new InvalidArgumentError('InferenceSession.create: options.customOps must be an array of op definitions');
+    }
+    const limits = resolveLimits(options.limits);
     let bytes: Uint8Array;
-    let externalData = options.externalData;
+    let externalRange: ModelFile['externalRange'] | undefined;
     if (typeof source === 'string') {
-      const loaded = await (fileLoader ?? fetchLoader)(source);
+      const loaded = await (fileLoader ?? fetchLoader)(source, limits);
       bytes = loaded.bytes;
-      externalData ??= loaded.externalData;
+      if (!options.externalData) externalRange = loaded.externalRange;
     } else if (source instanceof Uint8Array) {
       bytes = source;
     } else if (source instanceof ArrayBuffer) {
       bytes = new Uint8Array(source);
     } else {
-      throw new InvalidArgumentError('InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path');
+      throw new InvalidArgumentError(
+        `InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path, got ${source === null ? 'null' : typeof source}`,
+      );
     }
-    if (looksLikeTorchScript(bytes)) return new InferenceSession(null, createTorchScriptSession(bytes));
+    if (looksLikeTorchScript(bytes)) {
+      // `limits` on TorchScriptSessionOptions is being widened to ResourceLimits in parallel
+      // (issue 9, TorchScript part); until then the loader reads the keys it knows.
+      const tsOptions = { limits: options.limits } as unknown as TorchScriptSessionOptions;
+      return new InferenceSession(null, createTorchScriptSession(bytes, tsOptions), limits);
+    }
     if (looksLikeTorchFile(bytes)) {
       throw new ModelFormatError(
         'this is a torch.save pickle (weights or a checkpoint), not a runnable model: read it with torchLoad() / stateDict()',
       );
     }
-    const model = await loadOnnxModel(bytes, { externalData });
-    return InferenceSession.fromModel(model, registryWith(options.customOps));
+    const model = await loadOnnxModel(bytes, { externalData: options.externalData, externalRange, limits });
+    return InferenceSession.fromModel(model, registryWith(options.customOps), limits);
   }
 
   /** Plans an already loaded model. */
-  static fromModel(model: Model, registry: OpRegistry = defaultRegistry): InferenceSession {
-    return new InferenceSession({ model, plan: planModel(model, registry) });
+  static fromModel(model: Model, registry: OpRegistry = defaultRegistry, limits?: Partial<ResourceLimits>): InferenceSession {
+    const resolved = resolveLimits(limits);
+    const plan = planModel(model, registry, resolved);
+    return new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
   }
 
-  /** Runs the model. Feeds are checked against the declared input types and shapes. */
-  async run(feeds: Record<string, Tensor | null>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+  /**
+   * Runs the model. Feeds are checked against the declared input types and shapes. Like
+   * onnxruntime-web: `run(feeds, options?)` or `run(feeds, fetches, options?)`; options take an
+   * AbortSignal and a timeout (checked between nodes and per loop iteration).
+   */
+  async run(feeds: Record<string, Tensor | null>, options?: RunControlOptions): Promise<Record<string, Tensor>>;
+  async run(feeds: Record<string, Tensor | null>, fetches?: readonly string[], options?: RunControlOptions): Promise<Record<string, Tensor>>;
+  async run(
+    feeds: Record<string, Tensor | null>, b?: readonly string[] | RunControlOptions, c?: RunControlOptions,
+  ): Promise<Record<string, Tensor>> {
+    const { fetches, options } = this.runArgs('run', feeds, b, c);
     if (this.torchscript) {
-      const out = await this.torchscript.run(feeds);
+      // TorchScriptSession.run(feeds, options) takes RunControlOptions (issue 9, TorchScript part).
+      const tsRun = this.torchscript.run as (f: typeof feeds, o?: RunControlOptions) => Promise<Record<string, Tensor>>;
+      const out = await tsRun.call(this.torchscript, feeds, options);
       return fetches ? Object.fromEntries(Object.entries(out).filter(([k]) => fetches.includes(k))) : out;
     }
-    return this.runAny(feeds, fetches) as Record<string, Tensor>;
+    return this.runAny(feeds, fetches, options) as Record<string, Tensor>;
   }
 
-  /** Synchronous run, for callers that cannot await. */
-  runSync(feeds: Record<string, Tensor>, fetches?: readonly string[]): Record<string, Tensor> {
+  /** Synchronous run, for callers that cannot await; the same arguments as run(). */
+  runSync(feeds: Record<string, Tensor>, options?: RunControlOptions): Record<string, Tensor>;
+  runSync(feeds: Record<string, Tensor>, fetches?: readonly string[], options?: RunControlOptions): Record<string, Tensor>;
+  runSync(feeds: Record<string, Tensor>, b?: readonly string[] | RunControlOptions, c?: RunControlOptions): Record<string, Tensor> {
+    const { fetches, options } = this.runArgs('runSync', feeds, b, c);
     if (this.torchscript) throw new InvalidArgumentError('runSync: TorchScript sessions run with run()');
-    return this.runAny(feeds, fetches) as Record<string, Tensor>;
+    return this.runAny(feeds, fetches, options) as Record<string, Tensor>;
   }
 
   /**
    * Runs a model whose inputs or outputs may be sequences (arrays of tensors) or optionals
    * (`null` when empty), as well as tensors.
    */
-  async runValues(feeds: Record<string, Value>, fetches?: readonly string[]): Promise<Record<string, Value>> {
-    if (this.torchscript) return this.run(feeds as Record<string, Tensor | null>, fetches);
-    return this.runAny(feeds, fetches);
+  async runValues(feeds: Record<string, Value>, fetches?: readonly string[], options?: RunControlOptions): Promise<Record<string, Value>> {
+    if (this.torchscript) return this.run(feeds as Record<string, Tensor | null>, fetches, options);
+    const args = this.runArgs('runValues', feeds, fetches, options);
+    return this.runAny(feeds, args.fetches, args.options);
   }
 
-  private runAny(feeds: Record<string, Value>, fetches?: readonly string[]): Record<string, Value> {
+  /** Checks run()'s arguments and sorts out its two overloads. */
+  private runArgs(
+    fn: string, feeds: unknown, b: readonly string[] | RunControlOptions | undefined, c: RunControlOptions | undefined,
+  ): { fetches?: readonly string[]; options?: RunControlOptions } {
+    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
+      const got = feeds === null ? 'null' : Array.isArray(feeds) ? 'an array' : feeds instanceof Tensor ? 'a Tensor' : typeof feeds;
+      throw new InvalidArgumentError(`${fn}: feeds must be an object mapping input names to tensors, got ${got}`);
+    }
+    let fetches: readonly string[] | undefined;
+    let options: RunControlOptions | undefined = c;
+    if (Array.isArray(b)) fetches = b;
+    else if (b !== undefined && b !== null && typeof b === 'object') {
+      if (c !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names`);
+      options = b as RunControlOptions;
+    } else if (b !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names, got ${typeof b}`);
+    if (fetches) {
+      for (const f of fetches) {
+        if (typeof f !== 'string' || !this.outputNames.includes(f)) {
+          throw new InvalidArgumentError(`${fn}: '${String(f)}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
+        }
+      }
+    }
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${fn}: options must be an object such as { signal, timeoutMs }`);
+      const { signal, timeoutMs } = options;
+      if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
+        throw new InvalidArgumentError(`${fn}: options.signal must be an AbortSignal`);
+      }
+      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+        throw new InvalidArgumentError(`${fn}: options.timeoutMs must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
+      }
+    }
+    return { fetches, options };
+  }
+
+  private runAny(feeds: Record<string, Value>, fetches: readonly string[] | undefined, options?: RunControlOptions): Record<string, Value> {
     const { model } = this.onnx!;
     const values = new Map<string, Value>();
     for (const meta of model.graph.inputs) {
-      const v = (feeds as Record<string, Value | undefined>)[meta.name];
+      const v = Object.hasOwn(feeds, meta.name) ? feeds[meta.name] : undefined;
       if (v === undefined) {
         if (model.graph.initializers.has(meta.name)) continue;
         if (meta.type.kind === 'optional') continue;
@@ -200,7 +307,7 @@ export class InferenceSession {
         throw new InvalidArgumentError(`'${k}' is not an input of this model (inputs: ${this.inputNames.join(', ')})`);
       }
     }
-    const outs = this.execute(values);
+    const outs = this.execute(values, options);
     const result: Record<string, Value> = {};
     this.outputNames.forEach((name, i) => {
       if (!fetches || fetches.includes(name)) result[name] = outs[i]!;
@@ -209,12 +316,25 @@ export class InferenceSession {
   }
 
   /** Runs with values bound by input name, unchecked; returns every graph output in order. */
-  execute(feeds: ReadonlyMap<string, Value>): Value[] {
+  execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
-    return executeGraph(this.onnx.plan, feeds);
+    const control = new RunControl(this.limits, options.signal, options.timeoutMs);
+    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes);
   }
 
   async release(): Promise<void> {}
+}
+
+/** Bytes of every initializer (subgraphs included): they count against maxMemoryBytes in every run. */
+function weightBytesOf(root: Graph): number {
+  let total = 0;
+  const stack: Graph[] = [root];
+  while (stack.length) {
+    const g = stack.pop()!;
+    for (const t of g.initializers.values()) total += tensorBytes(t);
+    for (const n of g.nodes) for (const sg of subgraphsOf(n)) stack.push(sg);
+  }
+  return total;
 }
 
 function checkInput(name: string, type: ValueType, v: Value): void {

@@ -1,23 +1,32 @@
 // ONNX ModelProto bytes -> the graph IR. Parses only; never runs anything.
 
 import { type DataType, dataTypeFromOnnx } from '../../dtypes.js';
-import { ModelFormatError } from '../../errors.js';
+import { ModelFormatError, ResourceLimitError } from '../../errors.js';
+import { type ResourceLimits, checkLimit, resolveLimits } from '../../limits.js';
 import type {
   Attribute, Dim, FunctionDef, Graph, Model, Node, SparseTensorValue, ValueInfo, ValueType,
 } from '../../ir/graph.js';
 import { canonicalDomain } from '../../ir/graph.js';
 import { Tensor } from '../../tensor.js';
+import { DATA_TYPES } from '../../dtypes.js';
 import {
-  type ExternalBytes, densify, externalEntries, sparseFromProto, tensorFromProto,
+  type ExternalBytes, type ExternalRef, densify, externalRef, sparseFromProto, tensorFromProto,
 } from './tensor-proto.js';
 import { type Msg, decodeMessage } from './wire.js';
 
 export interface OnnxLoadOptions {
   /**
-   * Supplies the bytes of an external data file named by a tensor's `location`
-   * (relative to the model). Required for models with external data.
+   * Supplies the whole bytes of an external data file named by a tensor's `location` (relative
+   * to the model); each tensor's offset and length are checked against it. Called once per file.
    */
   readonly externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
+  /**
+   * Supplies exactly `length` bytes of `location` from `offset` (used instead of externalData
+   * when given): a reader that checks the file and reads only the range, e.g. readModelFile's.
+   */
+  readonly externalRange?: (location: string, offset: number, length: number) => Uint8Array | Promise<Uint8Array>;
+  /** maxTensorElements, maxMemoryBytes (weights and external data), maxNodes, maxRecursionDepth. */
+  readonly limits?: Partial<ResourceLimits>;
 }
 
 const textDecoder = new TextDecoder('utf-8');
@@ -32,28 +41,92 @@ export function looksLikeOnnx(bytes: Uint8Array): boolean {
 }
 
 export async function loadOnnxModel(bytes: Uint8Array, options: OnnxLoadOptions = {}): Promise<Model> {
+  const limits = resolveLimits(options.limits);
   if (bytes.length === 0) throw new ModelFormatError('ONNX model: the file is empty');
-  const msg = decodeMessage(bytes, 'ModelProto', 'ONNX model');
+  checkLimit(limits, 'maxMemoryBytes', bytes.length, 'ONNX model file');
+  const msg = decodeMessage(bytes, 'ModelProto', 'ONNX model', limits.maxRecursionDepth);
   if (!msg.graph) {
     throw new ModelFormatError('ONNX model: no graph (is this an ONNX file? ModelProto.graph is missing)');
   }
-  // Fetch every external file the model names, before the synchronous conversion.
-  const locations = new Set<string>();
-  collectExternal(msg, locations, 0);
-  const files = new Map<string, Uint8Array>();
-  for (const loc of locations) {
-    checkLocation(loc);
-    if (!options.externalData) {
-      throw new ModelFormatError(`ONNX model: tensor data lives in external file '${loc}' but no externalData resolver was given`);
-    }
-    files.set(loc, await options.externalData(loc));
-  }
-  const external: ExternalBytes = (loc) => {
-    const b = files.get(loc);
+  const ranges = await readExternal(msg, options, limits);
+  const external: ExternalBytes = (loc, offset, length) => {
+    const b = ranges.get(rangeKey({ location: loc, offset, length }));
     if (!b) throw new ModelFormatError(`ONNX model: external file '${loc}' was not provided`);
     return b;
   };
-  return convertModel(msg, external);
+  return convertModel(msg, external, limits);
+}
+
+const rangeKey = (r: ExternalRef): string => `${r.location}\0${r.offset}\0${r.length}`;
+
+/**
+ * Reads every external range the model names, before the synchronous conversion: locations are
+ * checked, lengths come from each tensor's type and dims, and their total is checked against
+ * maxMemoryBytes before anything is read.
+ */
+async function readExternal(msg: Msg, options: OnnxLoadOptions, limits: ResourceLimits): Promise<Map<string, Uint8Array>> {
+  const refs = new Map<string, ExternalRef>();
+  let total = 0;
+  for (const t of externalTensors(msg)) {
+    const where = `ONNX model: tensor '${str(t.name)}'`;
+    const ref = externalRef(t, where);
+    checkLocation(ref.location);
+    if (!refs.has(rangeKey(ref))) {
+      total += ref.length;
+      checkLimit(limits, 'maxMemoryBytes', total, `${where} (external data in '${ref.location}')`);
+      refs.set(rangeKey(ref), ref);
+    }
+  }
+  const out = new Map<string, Uint8Array>();
+  if (refs.size === 0) return out;
+  const { externalData, externalRange } = options;
+  if (!externalRange && !externalData) {
+    const first = refs.values().next().value!;
+    throw new ModelFormatError(`ONNX model: tensor data lives in external file '${first.location}' but no externalData resolver was given`);
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [key, r] of refs) {
+    let b: Uint8Array;
+    if (externalRange) {
+      b = await externalRange(r.location, r.offset, r.length);
+      if (!(b instanceof Uint8Array) || b.length !== r.length) {
+        throw new ModelFormatError(`ONNX model: external data '${r.location}' gave ${b?.length} bytes for a range of ${r.length}`);
+      }
+    } else {
+      let file = files.get(r.location);
+      if (!file) {
+        file = await externalData!(r.location);
+        if (!(file instanceof Uint8Array)) throw new ModelFormatError(`ONNX model: externalData('${r.location}') did not return a Uint8Array`);
+        files.set(r.location, file);
+      }
+      if (r.offset + r.length > file.length) {
+        throw new ModelFormatError(
+          `ONNX model: external data range offset=${r.offset} length=${r.length} lies outside '${r.location}' (${file.length} bytes)`,
+        );
+      }
+      b = file.subarray(r.offset, r.offset + r.length);
+    }
+    out.set(key, b);
+  }
+  return out;
+}
+
+/** Every TensorProto with data_location EXTERNAL, found iteratively (no recursion over the message). */
+function externalTensors(root: Msg): Msg[] {
+  const found: Msg[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    const m = v as Msg;
+    if (m.data_location === 1) found.push(m);
+    for (const k in m) stack.push(m[k]);
+  }
+  return found;
 }
 
 /** Rejects locations that could escape the model's folder. */
@@ -64,26 +137,12 @@ export function checkLocation(loc: string): void {
   }
 }
 
-function collectExternal(v: unknown, out: Set<string>, depth: number): void {
-  if (depth > 300 || v === null || typeof v !== 'object' || v instanceof Uint8Array) return;
-  if (Array.isArray(v)) {
-    for (const x of v) collectExternal(x, out, depth + 1);
-    return;
-  }
-  const m = v as Msg;
-  if (m.data_location === 1) {
-    const loc = externalEntries(m).get('location');
-    if (loc) out.add(loc);
-  }
-  for (const k in m) collectExternal(m[k], out, depth + 1);
-}
-
-function convertModel(msg: Msg, external: ExternalBytes): Model {
+function convertModel(msg: Msg, external: ExternalBytes, limits: ResourceLimits): Model {
   const opsetImports = new Map<string, number>();
   for (const o of list(msg.opset_import)) opsetImports.set(canonicalDomain(str(o.domain)), num(o.version));
   const metadata = new Map<string, string>();
   for (const e of list(msg.metadata_props)) metadata.set(str(e.key), str(e.value));
-  const ctx: Ctx = { external };
+  const ctx: Ctx = { external, limits, nodes: 0, bytes: 0 };
   return {
     format: 'onnx',
     irVersion: num(msg.ir_version),
@@ -101,21 +160,53 @@ function convertModel(msg: Msg, external: ExternalBytes): Model {
 
 interface Ctx {
   readonly external: ExternalBytes;
+  readonly limits: ResourceLimits;
+  /** Nodes in every graph and function so far. */
+  nodes: number;
+  /** Bytes of the tensors converted so far (weights, constants, dense sizes of sparse tensors). */
+  bytes: number;
+}
+
+/** Counts the nodes of one more graph or function against maxNodes, before converting them. */
+function countNodes(ctx: Ctx, n: number, where: string): void {
+  ctx.nodes += n;
+  checkLimit(ctx.limits, 'maxNodes', ctx.nodes, `ONNX model (at ${where})`);
+}
+
+function tensorOf(t: Msg, part: string, ctx: Ctx): Tensor {
+  const tensor = tensorFromProto(t, part, ctx.external, ctx.limits.maxTensorElements);
+  countBytes(ctx, tensor.size * DATA_TYPES[tensor.type].bytes, part);
+  return tensor;
+}
+
+function sparseOf(s: Msg, part: string, ctx: Ctx): SparseTensorValue {
+  const sp = sparseFromProto(s, part, ctx.external, ctx.limits.maxTensorElements);
+  countBytes(ctx, sp.dims.reduce((a, b) => a * b, 1) * DATA_TYPES[sp.values.type].bytes, part);
+  return sp;
+}
+
+function countBytes(ctx: Ctx, bytes: number, part: string): void {
+  ctx.bytes += bytes;
+  if (ctx.bytes > ctx.limits.maxMemoryBytes) {
+    throw new ResourceLimitError(
+      `${part}: the model's tensors need ${ctx.bytes} bytes so far, over the limit maxMemoryBytes = ${ctx.limits.maxMemoryBytes}`,
+      'maxMemoryBytes', ctx.bytes, ctx.limits.maxMemoryBytes,
+    );
+  }
 }
 
 function convertGraph(g: Msg, ctx: Ctx, part: string): Graph {
   const name = str(g.name) || part;
   const where = `graph '${name}'`;
+  countNodes(ctx, list(g.node).length, where);
   const initializers = new Map<string, Tensor>();
   for (const t of list(g.initializer)) {
-    const tensor = tensorFromProto(t, `${where} initializer`, ctx.external);
-    initializers.set(str(t.name), tensor);
+    initializers.set(str(t.name), tensorOf(t, `${where} initializer`, ctx));
   }
   const sparseInitializers = new Map<string, SparseTensorValue>();
   for (const s of list(g.sparse_initializer)) {
-    const sp = sparseFromProto(s, `${where} sparse_initializer`, ctx.external);
     const n = str((s.values as Msg | undefined)?.name);
-    sparseInitializers.set(n, sp);
+    sparseInitializers.set(n, sparseOf(s, `${where} sparse initializer '${n}'`, ctx));
   }
   const valueInfo = new Map<string, ValueInfo>();
   for (const v of list(g.value_info)) valueInfo.set(str(v.name), convertValueInfo(v));
@@ -216,20 +307,20 @@ function convertAttribute(a: Msg, ctx: Ctx, where: string): Attribute {
     }
     case 'tensor':
       if (!a.t) throw new ModelFormatError(`${part}: tensor attribute without a tensor`);
-      return { type, value: tensorFromProto(a.t as Msg, part, ctx.external) };
+      return { type, value: tensorOf(a.t as Msg, part, ctx) };
     case 'graph':
       if (!a.g) throw new ModelFormatError(`${part}: graph attribute without a graph`);
       return { type, value: convertGraph(a.g as Msg, ctx, name) };
     case 'sparse_tensor':
       if (!a.sparse_tensor) throw new ModelFormatError(`${part}: sparse_tensor attribute without a value`);
-      return { type, value: sparseFromProto(a.sparse_tensor as Msg, part, ctx.external) };
+      return { type, value: sparseOf(a.sparse_tensor as Msg, part, ctx) };
     case 'type_proto': return { type, value: convertType(a.tp as Msg | undefined) };
     case 'floats': return { type, value: ((a.floats as number[] | undefined) ?? []).slice() };
     case 'ints': return { type, value: ((a.ints as bigint[] | undefined) ?? []).map(Number) };
     case 'strings': return { type, value: ((a.strings as Uint8Array[] | undefined) ?? []).map((b) => textDecoder.decode(b)) };
-    case 'tensors': return { type, value: list(a.tensors).map((t) => tensorFromProto(t, part, ctx.external)) };
+    case 'tensors': return { type, value: list(a.tensors).map((t) => tensorOf(t, part, ctx)) };
     case 'graphs': return { type, value: list(a.graphs).map((g, i) => convertGraph(g, ctx, `${name}[${i}]`)) };
-    case 'sparse_tensors': return { type, value: list(a.sparse_tensors).map((s) => sparseFromProto(s, part, ctx.external)) };
+    case 'sparse_tensors': return { type, value: list(a.sparse_tensors).map((s) => sparseOf(s, part, ctx)) };
     case 'type_protos': return { type, value: list(a.type_protos).map((t) => convertType(t)) };
     default: throw new ModelFormatError(`${part}: unknown attribute type ${num(a.type)}`);
   }
@@ -238,6 +329,7 @@ function convertAttribute(a: Msg, ctx: Ctx, where: string): Attribute {
 function convertFunction(f: Msg, ctx: Ctx): FunctionDef {
   const name = str(f.name);
   const where = `function '${name}'`;
+  countNodes(ctx, list(f.node).length, where);
   const opsetImports = new Map<string, number>();
   for (const o of list(f.opset_import)) opsetImports.set(canonicalDomain(str(o.domain)), num(o.version));
   const attributes = new Map<string, Attribute | undefined>();

@@ -3,13 +3,23 @@
 
 import { shapeSize } from '../../../kernels/strides.js';
 import { DATA_TYPES, type DataType, dataTypeFromOnnx } from '../../dtypes.js';
-import { ModelFormatError } from '../../errors.js';
+import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import type { SparseTensorValue } from '../../ir/graph.js';
 import { Tensor } from '../../tensor.js';
 import type { Msg } from './wire.js';
 
-/** Bytes of external files, by the `location` the model names. */
-export type ExternalBytes = (location: string) => Uint8Array;
+/**
+ * The bytes of one tensor's external data: exactly `length` bytes of the file `location` names,
+ * from `offset` (the loader has read and range-checked them before conversion).
+ */
+export type ExternalBytes = (location: string, offset: number, length: number) => Uint8Array;
+
+/** Where a TensorProto's external bytes are; `length` is what its type and dims need. */
+export interface ExternalRef {
+  readonly location: string;
+  readonly offset: number;
+  readonly length: number;
+}
 
 const textDecoder = new TextDecoder('utf-8');
 
@@ -30,12 +40,14 @@ export function tensorFromProto(msg: Msg, part: string, external?: ExternalBytes
   if (msg.segment) throw new ModelFormatError(`${where}: segmented tensors are not supported`);
   const dims = dimsOf(msg.dims, where);
   const n = shapeSize(dims);
-  if (n > maxElements) throw new ModelFormatError(`${where}: ${n} elements is more than the limit of ${maxElements}`);
+  if (n > maxElements) {
+    throw new ResourceLimitError(`${where}: ${n} elements exceeds the limit maxTensorElements = ${maxElements}`, 'maxTensorElements', n, maxElements);
+  }
 
   if (msg.data_location === 1) {
     if (!external) throw new ModelFormatError(`${where}: uses external data but no external data was provided`);
-    const raw = externalSlice(msg, where, external);
-    return fromRaw(type, raw, dims, n, where);
+    const ref = externalRef(msg, where);
+    return fromRaw(type, external(ref.location, ref.offset, ref.length), dims, n, where);
   }
   if (msg.raw_data !== undefined) return fromRaw(type, msg.raw_data as Uint8Array, dims, n, where);
   return fromTyped(type, msg, dims, n, where);
@@ -47,20 +59,33 @@ export function externalEntries(msg: Msg): Map<string, string> {
   return out;
 }
 
-function externalSlice(msg: Msg, where: string, external: ExternalBytes): Uint8Array {
+/**
+ * The location, offset and length of a tensor's external data. The length is what the tensor's
+ * type and dims need; a declared `length` must agree with it, so no more is ever read.
+ */
+export function externalRef(msg: Msg, where: string): ExternalRef {
   const entries = externalEntries(msg);
   const location = entries.get('location');
   if (!location) throw new ModelFormatError(`${where}: external data without a location`);
-  const bytes = external(location);
-  const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
-  const length = entries.has('length') ? Number(entries.get('length')) : bytes.length - offset;
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 ||
-      offset + length > bytes.length) {
+  const type = dataTypeFromOnnx((msg.data_type as number | undefined) ?? 0);
+  if (!type || type === 'string') throw new ModelFormatError(`${where}: external data needs a numeric data_type`);
+  const dims = dimsOf(msg.dims, where);
+  const need = Math.ceil(shapeSize(dims) * DATA_TYPES[type].bytes);
+  const count = (key: string): number | undefined => {
+    const v = entries.get(key);
+    if (v === undefined) return undefined;
+    const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw new ModelFormatError(`${where}: external data ${key} '${v}' is not a byte count`);
+    return n;
+  };
+  const offset = count('offset') ?? 0;
+  const length = count('length');
+  if (length !== undefined && length !== need) {
     throw new ModelFormatError(
-      `${where}: external data range offset=${offset} length=${length} lies outside '${location}' (${bytes.length} bytes)`,
+      `${where}: ${type}[${dims.join(', ')}] needs ${need} bytes but its external data declares length ${length} in '${location}'`,
     );
   }
-  return bytes.subarray(offset, offset + length);
+  return { location, offset, length: need };
 }
 
 function fromRaw(type: DataType, raw: Uint8Array, dims: number[], n: number, where: string): Tensor {
@@ -136,11 +161,15 @@ function fromTyped(type: DataType, msg: Msg, dims: number[], n: number, where: s
   return new Tensor(type, data, dims);
 }
 
-export function sparseFromProto(msg: Msg, part: string, external?: ExternalBytes): SparseTensorValue {
+export function sparseFromProto(msg: Msg, part: string, external?: ExternalBytes, maxElements = 2 ** 31): SparseTensorValue {
   if (!msg.values || !msg.indices) throw new ModelFormatError(`${part}: sparse tensor without values or indices`);
-  const values = tensorFromProto(msg.values as Msg, `${part} sparse values`, external);
-  const indices = tensorFromProto(msg.indices as Msg, `${part} sparse indices`, external);
   const dims = dimsOf(msg.dims, part);
+  const n = shapeSize(dims);
+  if (n > maxElements) {
+    throw new ResourceLimitError(`${part}: dense size ${n} elements exceeds the limit maxTensorElements = ${maxElements}`, 'maxTensorElements', n, maxElements);
+  }
+  const values = tensorFromProto(msg.values as Msg, `${part} sparse values`, external, maxElements);
+  const indices = tensorFromProto(msg.indices as Msg, `${part} sparse indices`, external, maxElements);
   return { values, indices, dims };
 }
 

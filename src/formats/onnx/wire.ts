@@ -12,9 +12,10 @@ const MAX_DEPTH = 256;
 const textDecoder = new TextDecoder('utf-8');
 
 /** Decodes `bytes` as message `type`; `part` names the file part in errors. */
-export function decodeMessage(bytes: Uint8Array, type: MessageName, part: string): Msg {
+/** Decodes `bytes` as message `type`; messages nested deeper than `maxDepth` are refused. */
+export function decodeMessage(bytes: Uint8Array, type: MessageName, part: string, maxDepth = MAX_DEPTH): Msg {
   const reader = protobuf.Reader.create(bytes);
-  return readMessage(reader, bytes.length, type, part, 0);
+  return readMessage(reader, bytes.length, type, part, 0, maxDepth);
 }
 
 function readVarint64(r: protobuf.Reader, unsigned: boolean, part: string): bigint {
@@ -63,8 +64,13 @@ function checkLength(r: protobuf.Reader, part: string, what: string): number {
   return len;
 }
 
-function readMessage(r: protobuf.Reader, end: number, type: MessageName, part: string, depth: number): Msg {
-  if (depth > MAX_DEPTH) throw new ResourceLimitError(`${part}: messages nested deeper than ${MAX_DEPTH}`);
+function readMessage(r: protobuf.Reader, end: number, type: MessageName, part: string, depth: number, maxDepth: number): Msg {
+  if (depth > maxDepth) {
+    throw new ResourceLimitError(
+      `${part}: ${type} at byte ${r.pos}: nesting depth ${depth} exceeds the limit maxRecursionDepth = ${maxDepth}`,
+      'maxRecursionDepth', depth, maxDepth,
+    );
+  }
   const fields = SCHEMA[type] as Record<number, FieldSpec>;
   const out: Msg = Object.create(null) as Msg;
   try {
@@ -82,7 +88,7 @@ function readMessage(r: protobuf.Reader, end: number, type: MessageName, part: s
       if (typeof spec.kind === 'object') {
         if (wire !== 2) throw new ModelFormatError(`${where}: wire type ${wire}, expected 2`);
         const len = checkLength(r, part, `${type}.${spec.name}`);
-        const value = readMessage(r, r.pos + len, spec.kind.message, part, depth + 1);
+        const value = readMessage(r, r.pos + len, spec.kind.message, part, depth + 1, maxDepth);
         store(out, spec, value);
       } else if (spec.repeated && wire === 2 && want !== 2) {
         const len = checkLength(r, part, `${type}.${spec.name} (packed)`);
