@@ -10,9 +10,12 @@ export interface ResourceLimits {
   readonly maxMemoryBytes: number;
   /** Elements of any one tensor (or TorchScript list/string/dict). */
   readonly maxTensorElements: number;
-  /** Nodes in one graph, subgraphs and functions counted separately. */
+  /** Nodes in a model: its graph, every subgraph and every function body together. */
   readonly maxNodes: number;
-  /** Iterations of one ONNX Loop/Scan or one TorchScript loop. */
+  /**
+   * Loop iterations in one run: every ONNX Loop/Scan step and TorchScript loop iteration counted
+   * together, so nested loops cannot multiply past it (a trip count over it is refused up front).
+   */
   readonly maxLoopIterations: number;
   /** Elements of one TorchScript list, characters of one string, entries of one dict. */
   readonly maxSequenceLength: number;
@@ -117,10 +120,34 @@ export class RunControl {
   check(limit: keyof ResourceLimits, value: number, where: string): void {
     checkLimit(this.limits, limit, value, where);
   }
+
+  /** Loop iterations counted so far in this run (all loops together). */
+  get iterations(): number {
+    return this.iterationCount;
+  }
+  private iterationCount = 0;
+
+  /** Counts `n` more loop iterations of this run; refuses past limits.maxLoopIterations. */
+  addIterations(n: number, where: string): void {
+    this.iterationCount += n;
+    if (this.iterationCount > this.limits.maxLoopIterations) {
+      throw new ResourceLimitError(
+        `${where}: the run's loops reached ${this.iterationCount} iterations in all, over the limit maxLoopIterations = ${this.limits.maxLoopIterations}`,
+        'maxLoopIterations', this.iterationCount, this.limits.maxLoopIterations,
+      );
+    }
+  }
+
+  /** Starts the iteration count again (a control reused across runs). */
+  resetIterations(): void {
+    this.iterationCount = 0;
+  }
 }
 
-/** A control with the default limits and no signal, for callers that have none. */
-export const UNCONTROLLED = new RunControl(DEFAULT_LIMITS);
+/** A control with the default limits and no signal, for callers that have none: a new one each time. */
+export function uncontrolled(): RunControl {
+  return new RunControl(DEFAULT_LIMITS);
+}
 
 function now(): number {
   return globalThis.performance?.now() ?? Date.now();

@@ -7,7 +7,7 @@ import { copyWords, type WordArray } from '../../kernels/element-words.js';
 import { shapeSize } from '../../kernels/strides.js';
 import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
-import { type RunControl, UNCONTROLLED } from '../../src/limits.js';
+import { type RunControl, uncontrolled } from '../../src/limits.js';
 import type { Dim, Graph, ValueType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
@@ -130,7 +130,7 @@ interface LoopAttrs { readonly body: Graph }
 
 /** The run's control, or the default limits when the op runs outside a session. */
 function controlOf(ctx: OpContext): RunControl {
-  return ctx.control ?? UNCONTROLLED;
+  return ctx.control ?? uncontrolled();
 }
 
 function runLoop(
@@ -159,9 +159,8 @@ function runLoop(
     return v;
   });
   const scans: Tensor[][] = Array.from({ length: nScan }, () => []);
-  const max = control.limits.maxLoopIterations;
   for (let i = 0; i < trips && cond; i++) {
-    if (i >= max) control.check('maxLoopIterations', i + 1, `Loop: iteration ${i + 1} (the condition is still true)`);
+    control.addIterations(1, `Loop: iteration ${i + 1}`);
     control.poll('Loop');
     const iter = new Tensor('int64', BigInt64Array.of(BigInt(i)), []);
     const condIn = new Tensor('bool', Uint8Array.of(1), []);
@@ -267,6 +266,7 @@ function runScan9(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody, cont
   });
   if (len < 0) throw new InvalidNodeError('Scan: needs at least one scan input');
   control.check('maxLoopIterations', len, `Scan: ${len} steps`);
+  control.addIterations(len, `Scan: ${len} steps`);
   const res = scanSteps(body, states, xs, inDirs, len, nOut, run, control);
   const outs = res.parts.map((parts, k) => {
     const ordered = outDirs[k] ? [...parts].reverse() : parts;
@@ -304,6 +304,7 @@ function runScan8(inputs: readonly Value[], attrs: ScanAttrs, run: RunBody, cont
     throw new ShapeError(`Scan: sequence_lens [${lens.join(', ')}] must hold ${batch} lengths in [0, ${maxLen}]`);
   }
   control.check('maxLoopIterations', batch * maxLen, `Scan: ${batch} sequences of up to ${maxLen} steps`);
+  control.addIterations(batch * maxLen, `Scan: ${batch} sequences of up to ${maxLen} steps`);
   const finals: Tensor[][] = Array.from({ length: nState }, () => []);
   const perBatch: Tensor[][][] = [];
   for (let b = 0; b < batch; b++) {

@@ -1,6 +1,7 @@
 // `tessera convert FILE.pt OUT.safetensors`: a torch checkpoint's tensors, safely, as safetensors.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readRegularFile } from '../node.js';
 import { stateDict, storageSharing, tensorSource, torchLoad } from '../formats/pickle/index.js';
 import { writeSafetensors } from '../formats/safetensors/index.js';
 import type { Tensor } from '../tensor.js';
@@ -10,7 +11,7 @@ const STORABLE = new Set(['bool', 'uint8', 'int8', 'int16', 'uint16', 'float16',
   'float64', 'int64', 'uint64', 'float8e4m3fn', 'float8e5m2', 'float8e8m0', 'complex64']);
 
 export async function convertCommand(inPath: string, outPath: string, io: Io): Promise<void> {
-  const tree = torchLoad(new Uint8Array(await readFile(inPath)));
+  const tree = torchLoad(await readRegularFile(inPath));
   const sd = stateDict(tree);
   const kept: Array<[string, Tensor]> = [];
   for (const [name, t] of sd) {

@@ -1,11 +1,11 @@
 // `tessera inspect FILE.pt`: the loaded tree with shapes and dtypes, and which tensors share storage.
 
-import { readFile } from 'node:fs/promises';
 import {
   isTuple, PyComplex, PyGlobal, PyRecord, PySlice, stateDict, storageSharing, tensorSource, torchLoadWithFormat,
 } from '../formats/pickle/index.js';
 import { Tensor } from '../tensor.js';
 import type { Io } from './main.js';
+import { readRegularFile } from '../node.js';
 
 const MAX_LINES = 2000;
 
@@ -55,7 +55,7 @@ export function formatTree(tree: unknown, max = MAX_LINES): string[] {
 }
 
 export async function inspectPickleCommand(path: string, io: Io): Promise<void> {
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = await readRegularFile(path);
   const { value, format } = torchLoadWithFormat(bytes);
   const sd = stateDict(value);
   let elements = 0;

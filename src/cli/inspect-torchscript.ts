@@ -1,13 +1,13 @@
 // `tessera inspect model.pt` for TorchScript archives: version, module tree (submodules,
 // parameters, buffers, attributes), classes with their methods, and each method's code.
 
-import { readFile } from 'node:fs/promises';
 import { TsObject, TsTuple, type TsValue } from '../../ops/aten/aten-op.js';
 import { typeToString } from '../formats/torchscript/ast.js';
 import { loadTorchScript, type TorchScriptModule } from '../runtime/torchscript/module.js';
 import { pyRepr } from '../../ops/aten/py-values.js';
 import { Tensor } from '../tensor.js';
 import type { Io } from './main.js';
+import { readRegularFile } from '../node.js';
 
 const MAX_TREE_LINES = 2000;
 
@@ -50,7 +50,7 @@ export function moduleTree(mod: TorchScriptModule, max = MAX_TREE_LINES): string
 }
 
 export async function inspectTorchScriptCommand(path: string, io: Io): Promise<void> {
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = await readRegularFile(path);
   const mod = loadTorchScript(bytes);
   const a = mod.archive;
   io.out(`format: TorchScript archive (folder '${a.prefix.replace(/\/$/, '')}', version ${a.version})`);

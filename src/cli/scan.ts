@@ -3,9 +3,9 @@
 // torchLoad refuses for its format is reported malformed, never SAFE.
 // Exit code: 0 safe, 1 unsafe, 2 not a pickle or malformed.
 
-import { readFile } from 'node:fs/promises';
 import { opcodeClasses, scanPickle, type ScanReport } from '../formats/pickle/index.js';
 import type { Io } from './main.js';
+import { readRegularFile } from '../node.js';
 
 const FORMATS: Record<ScanReport['format'], string> = {
   zip: 'torch.save zip archive', legacy: 'legacy torch.save file', pickle: 'plain pickle', 'not-pickle': 'not a pickle',
@@ -48,7 +48,7 @@ export function formatScan(path: string, r: ScanReport): string[] {
 }
 
 export async function scanCommand(path: string, io: Io): Promise<number> {
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = await readRegularFile(path);
   const report = scanPickle(bytes);
   for (const line of formatScan(path, report)) io.out(line);
   return report.verdict === 'safe' ? 0 : report.verdict === 'unsafe' ? 1 : 2;

@@ -8,7 +8,7 @@ import { DATA_TYPES, isIntegerType, withElementCap } from '../dtypes.js';
 import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
 import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../formats/onnx/tensor-proto.js';
-import { type RunControl, UNCONTROLLED } from '../limits.js';
+import { type RunControl, uncontrolled } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { GraphPlan, Step } from './plan.js';
@@ -49,7 +49,7 @@ export function executeRun(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, 
 
 /** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
 export function executeGraph(
-  plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope, run: RunState = { control: UNCONTROLLED, liveBytes: 0 },
+  plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope, run: RunState = { control: uncontrolled(), liveBytes: 0 },
 ): Value[] {
   const { graph } = plan;
   const scope = new Scope(parent);

@@ -15,7 +15,7 @@ import { OpRegistry } from './registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
 import {
-  createTorchScriptSession, type TorchScriptModule, type TorchScriptSession, type TorchScriptSessionOptions,
+  createTorchScriptSession, type TorchScriptModule, type TorchScriptSession,
 } from './torchscript/index.js';
 import { autodiffOps } from './autodiff.js';
 
@@ -194,10 +194,7 @@ export class InferenceSession {
       );
     }
     if (looksLikeTorchScript(bytes)) {
-      // `limits` on TorchScriptSessionOptions is being widened to ResourceLimits in parallel
-      // (issue 9, TorchScript part); until then the loader reads the keys it knows.
-      const tsOptions = { limits: options.limits } as unknown as TorchScriptSessionOptions;
-      return new InferenceSession(null, createTorchScriptSession(bytes, tsOptions), limits);
+      return new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits }), limits);
     }
     if (looksLikeTorchFile(bytes)) {
       throw new ModelFormatError(
@@ -227,9 +224,7 @@ export class InferenceSession {
   ): Promise<Record<string, Tensor>> {
     const { fetches, options } = this.runArgs('run', feeds, b, c);
     if (this.torchscript) {
-      // TorchScriptSession.run(feeds, options) takes RunControlOptions (issue 9, TorchScript part).
-      const tsRun = this.torchscript.run as (f: typeof feeds, o?: RunControlOptions) => Promise<Record<string, Tensor>>;
-      const out = await tsRun.call(this.torchscript, feeds, options);
+      const out = await this.torchscript.run(feeds, options);
       return fetches ? Object.fromEntries(Object.entries(out).filter(([k]) => fetches.includes(k))) : out;
     }
     return this.runAny(feeds, fetches, options) as Record<string, Tensor>;

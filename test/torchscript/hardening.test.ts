@@ -72,6 +72,16 @@ describe('finding 4: loops are bounded; runs can be cancelled or time out', () =
     }
   });
 
+  it('nested loops cannot multiply past maxLoopIterations: the run counts them together', () => {
+    const body = 's = 0\nfor i in range(200):\n  for j in range(200):\n    s = s + 1\nreturn s';
+    const strict = load(body, '', 'int', { maxLoopIterations: 10_000 });
+    const e = expectLimit(() => strict.forward(), 'maxLoopIterations', /__torch__\.py:9\b.*10001 iterations in all/, 5000);
+    expect(e.max).toBe(10_000);
+    const ok = load(body, '', 'int', { maxLoopIterations: 40_200 });
+    expect(ok.forward()).toBe(40_000n);
+    expect(ok.forward()).toBe(40_000n); // the count starts again with each call
+  });
+
   it('comprehensions count their iterations', () => {
     const m = load('return [i for i in range(5000)]', '', 'List[int]', { maxLoopIterations: 1000 });
     expectLimit(() => m.forward(), 'maxLoopIterations', /__torch__\.py:7\b/);

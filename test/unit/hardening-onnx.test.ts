@@ -382,6 +382,40 @@ describe('loops are bounded (finding 4)', () => {
     const ok = await InferenceSession.create(bytes);
     expect(valueOf((await ok.run(feeds)).a)).toBe(100);
   });
+
+  it('nested Loops cannot multiply past maxLoopIterations: the run counts every iteration together', async () => {
+    // outer: 200 trips, each running an inner Loop of 200 trips that adds 1: 40,200 iterations in all.
+    const inner: GraphSpec = {
+      name: 'inner',
+      nodes: [{ op: 'Identity', inputs: ['ic_in'], outputs: ['ic_out'] }, { op: 'Add', inputs: ['is_in', 'one'], outputs: ['is_out'] }],
+      inputs: [{ name: 'j', elemType: INT64, shape: [] }, { name: 'ic_in', elemType: BOOL, shape: [] }, { name: 'is_in', elemType: FLOAT, shape: [] }],
+      outputs: [{ name: 'ic_out', elemType: BOOL, shape: [] }, { name: 'is_out', elemType: FLOAT, shape: [] }],
+    };
+    const outer: GraphSpec = {
+      name: 'outer',
+      nodes: [
+        { op: 'Identity', inputs: ['c_in'], outputs: ['c_out'] },
+        { op: 'Loop', inputs: ['M', 'cond', 's_in'], outputs: ['s_out'], attrs: [{ name: 'body', g: inner }] },
+      ],
+      inputs: [{ name: 'i', elemType: INT64, shape: [] }, { name: 'c_in', elemType: BOOL, shape: [] }, { name: 's_in', elemType: FLOAT, shape: [] }],
+      outputs: [{ name: 'c_out', elemType: BOOL, shape: [] }, { name: 's_out', elemType: FLOAT, shape: [] }],
+    };
+    const bytes = writeModel({
+      opsets: [['', 17]],
+      graph: {
+        nodes: [{ name: 'loop', op: 'Loop', inputs: ['M', 'cond', 's0'], outputs: ['s'], attrs: [{ name: 'body', g: outer }] }],
+        inputs: [{ name: 's0', elemType: FLOAT, shape: [] }],
+        outputs: [{ name: 's', elemType: FLOAT, shape: [] }],
+        initializers: [i64('M', [200], []), { name: 'cond', dataType: BOOL, dims: [], int32s: [1] }, f32('one', [1], [])],
+      },
+    });
+    const strict = await InferenceSession.create(bytes, { limits: { maxLoopIterations: 10_000 } });
+    const e = await expectLimit(strict.run(zero()), 'maxLoopIterations', /Loop.*10001 iterations in all/);
+    expect(e.max).toBe(10_000);
+    const ok = await InferenceSession.create(bytes, { limits: { maxLoopIterations: 40_200 } });
+    expect(valueOf((await ok.run(zero())).s)).toBe(40_000);
+    expect(valueOf((await ok.run(zero())).s)).toBe(40_000); // the count starts again with each run
+  }, 30_000);
 });
 
 describe('runs can be cancelled and timed out; the session stays usable', () => {

@@ -104,9 +104,13 @@ export class Interpreter {
     }
   }
 
-  /** Counts one more iteration of the loop at `pos`; refuses past maxLoopIterations. */
+  /**
+   * Counts iteration `n` of the loop at `pos`: against maxLoopIterations for this loop, and for
+   * every loop of the run together (nested loops cannot multiply past the limit).
+   */
   private iteration(n: number, pos: Pos): void {
     if (n > this.rt.limits.maxLoopIterations) checkLimit(this.rt.limits, 'maxLoopIterations', n, `${at(pos)}: loop`);
+    this.rt.control.addIterations(1, `${at(pos)}: loop`);
   }
 
   private stmt(s: Stmt, f: Frame): Flow {

@@ -64,6 +64,7 @@ export class ScriptRuntime implements CalleeLookup {
       return withOpLimits(this.limits, body);
     } finally {
       this.current = null;
+      this.idle.resetIterations();
       this.interp.reset();
     }
   }
