@@ -20,7 +20,7 @@ interface Options {
   ep: string[] | undefined;
 }
 
-const USAGE = 'usage: npm run bench -- [--only NAME,NAME] [--runs N] [--size 96|224] [--runtimes tessera,tessera-ts,ort-web,ort-node] [--budget SECONDS] [--ep cpu]';
+const USAGE = 'usage: npm run bench -- [--only NAME,NAME] [--runs MIN_ROUNDS] [--size 96|224] [--runtimes tessera,tessera-ts,ort-web,ort-node] [--budget SECONDS] [--ep cpu]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { only: null, runs: 20, sizes: [96, 224], runtimes: null, budgetMs: 60_000, ep: undefined };
@@ -53,6 +53,8 @@ function selected(w: Workload, only: string[] | null): boolean {
   return !only || only.some((n) => w.name === n || w.name.startsWith(`${n}@`));
 }
 
+const MIN_MS = 3000;
+const MAX_ROUNDS = 500;
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 const progress = (s: string) => process.stderr.write(`${s}\n`);
@@ -124,7 +126,7 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
   }
   const live = rows.filter((r) => r.session);
   const start = performance.now();
-  for (let round = 0; round < o.runs; round++) {
+  for (let round = 0; ; round++) {
     for (let k = 0; k < live.length; k++) {
       const row = live[(round + k) % live.length]!;
       const t = performance.now();
@@ -132,7 +134,10 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
       row.times.push(performance.now() - t);
     }
     peak.rss = Math.max(peak.rss, rssMb());
-    if (round >= 2 && performance.now() - start > o.budgetMs) break;
+    const elapsed = performance.now() - start;
+    if (round >= 2 && elapsed > o.budgetMs) break;
+    // --runs is a minimum: a fast workload keeps going for MIN_MS (up to MAX_ROUNDS) for a steadier median.
+    if (round + 1 >= o.runs && (elapsed >= MIN_MS || round + 1 >= MAX_ROUNDS)) break;
   }
   progress(`${w.name}: ${live[0]?.times.length ?? 0} rounds in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   for (const r of rows) await r.session?.release();
@@ -187,7 +192,8 @@ async function main(): Promise<void> {
   const runtimes = all.filter((r) => !o.runtimes || o.runtimes.includes(r.name));
 
   console.log(`## tessera benchmark\n\n${machine()}`);
-  console.log(`- single-threaded everywhere; ${o.runs} interleaved rounds per workload (fewer when a workload's budget of ${o.budgetMs / 1000} s runs out, never under 3)`);
+  console.log(`- single-threaded everywhere; at least ${o.runs} interleaved rounds per workload, more until ${MIN_MS / 1000} s have passed ` +
+    `(at most ${MAX_ROUNDS}), fewer when its budget of ${o.budgetMs / 1000} s runs out (never under 3)`);
   if (o.ep) console.log(`- tessera executionProviders: ${o.ep.join(',')} (today tessera has only its JS path and ignores this)`);
   // The first session of a runtime pays for loading it (ort-web compiles its wasm): do that on an
   // 8x8 MatMul so that it does not land in the first workload's create time.

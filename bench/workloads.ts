@@ -19,7 +19,7 @@ export interface Workload {
   /** What --only matches: `matmul256`, `resnet18@224`, `lstm`. */
   readonly name: string;
   readonly description: string;
-  /** Floating-point operations per run, for GFLOP/s; undefined for whole models. */
+  /** Floating-point operations per run, for GFLOP/s (CNNs: their Conv and Linear layers only). */
   readonly flops?: number;
   /** ONNX bytes, or the path of an absent file. */
   readonly onnx: Uint8Array | { absent: string };
@@ -95,10 +95,19 @@ function read(rel: string): Uint8Array | { absent: string } {
   return existsSync(path) ? new Uint8Array(readFileSync(path)) : { absent: relative(process.cwd(), path) || path };
 }
 
-function model(name: string, file: string, description: string, feeds: Feed[]): Workload {
+/** Conv2d + Linear FLOPs per CNN, written by bench_models.py next to the models. */
+function modelFlops(): Map<string, number> {
+  const path = join(ROOT, 'spec-models/onnx/large/bench_models.json');
+  if (!existsSync(path)) return new Map();
+  const info = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { flops?: number }>;
+  return new Map(Object.entries(info).flatMap(([k, v]) => (typeof v.flops === 'number' ? [[k, v.flops]] : [])));
+}
+
+function model(name: string, file: string, description: string, feeds: Feed[], flops?: number): Workload {
   return {
     name,
     description,
+    flops,
     // Read lazily by the caller through `load`; the bytes of every model at once would be ~400 MB.
     get onnx() { return read(`spec-models/onnx/large/bench_${file}.onnx`); },
     get torchscript() { return read(`spec-models/torchscript/large/bench_${file}.pt`); },
@@ -114,10 +123,13 @@ export function workloads(sizes: readonly number[]): Workload[] {
     conv('conv1x1', 128, 28, 128, 1),
     conv('depthwise3x3', 128, 56, 128, 3, 128),
   ];
+  const flops = modelFlops();
   for (const net of ['resnet18', 'mobilenet_v2', 'efficientnet_b0']) {
     for (const size of sizes) {
-      list.push(model(`${net}@${size}`, `${net}_${size}`, `torchvision ${net}, random init, image 1x3x${size}x${size}`,
-        [{ name: 'image', dims: [1, 3, size, size], data: rand(3 * size * size, 7) }]));
+      const f = flops.get(`${net}_${size}`);
+      list.push(model(`${net}@${size}`, `${net}_${size}`,
+        `torchvision ${net}, random init, image 1x3x${size}x${size}${f ? `; ${(f / 1e9).toFixed(2)} GFLOP in Conv/Linear` : ''}`,
+        [{ name: 'image', dims: [1, 3, size, size], data: rand(3 * size * size, 7) }], f));
     }
   }
   list.push(
