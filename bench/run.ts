@@ -86,7 +86,7 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   return m;
 }
 
-interface Result { name: string; medians: Map<string, number>; flops?: number }
+interface Result { name: string; times: Map<string, { median: number; min: number }>; flops?: number }
 
 async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: number }): Promise<Result | null> {
   const rows: Row[] = [];
@@ -162,7 +162,7 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
     console.log(`| ${r.runtime.name} | ${fmt(r.createMs)} | ${fmt(r.firstMs)} | ${fmt(med)} | ${fmt(min(r.times))} | ${r.times.length} | ${gflops} | ` +
       `${ratio(r, 'ort-web')} | ${ratio(r, 'ort-node')} | ${ratio(r, 'tessera')} | ${r.rssDeltaMb!.toFixed(0)} | ${r.rssAfterMb!.toFixed(0)} | ${diff} |`);
   }
-  return { name: w.name, medians, flops: w.flops };
+  return { name: w.name, times: new Map(live.map((r) => [r.runtime.name, { median: median(r.times), min: min(r.times) }])), flops: w.flops };
 }
 
 function machine(): string {
@@ -215,15 +215,23 @@ async function main(): Promise<void> {
     gc?.();
   }
 
-  console.log('\n### Summary (median ms; ratios are tessera time ÷ peer time: above 1, tessera is slower)\n');
+  console.log('\n### Summary\n\nEach cell: median / min ms over the interleaved runs; ratios divide the medians, then the mins ' +
+    '(tessera time ÷ peer time: above 1, tessera is slower). GFLOP/s from tessera\'s min.\n');
   console.log('| workload | tessera | tessera-ts | ort-web | ort-node | tessera GFLOP/s | tessera÷ort-web | tessera÷ort-node | tessera-ts÷tessera |');
   console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of results) {
-    const m = (n: string) => r.medians.get(n);
-    const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '—' : fmt(a / b));
-    const t = m('tessera');
-    console.log(`| ${r.name} | ${fmt(t)} | ${fmt(m('tessera-ts'))} | ${fmt(m('ort-web'))} | ${fmt(m('ort-node'))} | ` +
-      `${r.flops && t ? fmt(r.flops / t / 1e6) : '—'} | ${div(t, m('ort-web'))} | ${div(t, m('ort-node'))} | ${div(m('tessera-ts'), t)} |`);
+    const t = r.times.get('tessera');
+    const cell = (n: string) => {
+      const x = r.times.get(n);
+      return x ? `${fmt(x.median)} / ${fmt(x.min)}` : '—';
+    };
+    const div = (a: string, b: string) => {
+      const x = r.times.get(a);
+      const y = r.times.get(b);
+      return x && y ? `${fmt(x.median / y.median)} / ${fmt(x.min / y.min)}` : '—';
+    };
+    console.log(`| ${r.name} | ${cell('tessera')} | ${cell('tessera-ts')} | ${cell('ort-web')} | ${cell('ort-node')} | ` +
+      `${r.flops && t ? fmt(r.flops / t.min / 1e6) : '—'} | ${div('tessera', 'ort-web')} | ${div('tessera', 'ort-node')} | ${div('tessera-ts', 'tessera')} |`);
   }
   console.log(`\nProcess RSS: max seen ${peak.rss.toFixed(0)} MB; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
 }
