@@ -166,7 +166,10 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
 }
 
 function machine(): string {
-  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? '?';
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1];
+  const simd = (field('flags') ?? '').split(' ').filter((f) => ['avx2', 'fma', 'avx512f'].includes(f)).join(' ');
+  const model = `${field('model name') ?? cpus()[0]?.model ?? '?'} (family ${field('cpu family')}, model ${field('model')}, ${simd})`;
   const version = (pkg: string) => {
     try {
       return (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
