@@ -1,127 +1,242 @@
-// `npm run bench`: matmul GFLOP/s (256^3, 512^3, 1024^3) and conv timings, for tessera's JS
-// kernels and, in the same run, onnxruntime-node (native CPU) and onnxruntime-web (wasm),
-// on the same single-op ONNX models. Prints one line per workload with ratios.
+// `npm run bench -- [--only NAME,NAME] [--runs N] [--size 96|224] [--runtimes A,B] [--budget S] [--ep cpu]`
+//
+// In one process, runs the same models and inputs through tessera (ONNX, and TorchScript for whole
+// models), onnxruntime-web (wasm) and onnxruntime-node (native CPU EP), all single-threaded. Runs are
+// interleaved across runtimes, round by round with a rotating start, because the machine is shared
+// and noisy; the tables give median and min. Markdown on stdout, progress on stderr.
+// See bench/RESULTS.md for a recorded run and what each column means.
 
-import { InferenceSession, Tensor } from '../src/index.js';
-import { writeModel, f32raw } from '../test/helpers/onnx-writer.js';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { GENERATE_COMMAND, matmul, workloads, type Workload } from './workloads.js';
+import { ortRuntime, tesseraRuntime, type BenchSession, type Runtime } from './runtimes.js';
 
-const FLOAT = 1;
-
-interface Workload {
-  name: string;
-  flops: number;
-  model: Uint8Array;
-  feeds: Record<string, { dims: number[]; data: Float32Array }>;
+interface Options {
+  only: string[] | null;
+  runs: number;
+  sizes: number[];
+  runtimes: string[] | null;
+  budgetMs: number;
+  ep: string[] | undefined;
 }
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
+const USAGE = 'usage: npm run bench -- [--only NAME,NAME] [--runs MIN_ROUNDS] [--size 96|224] [--runtimes tessera,tessera-ts,ort-web,ort-node] [--budget SECONDS] [--ep cpu]';
 
-function matmulWorkload(n: number): Workload {
-  return {
-    name: `matmul ${n}x${n}x${n}`,
-    flops: 2 * n * n * n,
-    model: writeModel({
-      opsets: [['', 13]],
-      graph: {
-        nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
-        inputs: [{ name: 'a', elemType: FLOAT, shape: [n, n] }, { name: 'b', elemType: FLOAT, shape: [n, n] }],
-        outputs: [{ name: 'c', elemType: FLOAT, shape: [n, n] }],
-      },
-    }),
-    feeds: { a: { dims: [n, n], data: rand(n * n, 1) }, b: { dims: [n, n], data: rand(n * n, 2) } },
-  };
-}
-
-function convWorkload(name: string, c: number, h: number, m: number, k: number, group = 1): Workload {
-  const wShape = [m, c / group, k, k];
-  const wSize = wShape.reduce((a, b) => a * b, 1);
-  const pad = (k - 1) / 2;
-  return {
-    name,
-    flops: 2 * m * h * h * (c / group) * k * k,
-    model: writeModel({
-      opsets: [['', 13]],
-      graph: {
-        nodes: [{
-          op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'],
-          attrs: [{ name: 'pads', ints: [pad, pad, pad, pad] }, { name: 'group', i: group }, { name: 'kernel_shape', ints: [k, k] }],
-        }],
-        inputs: [{ name: 'x', elemType: FLOAT, shape: [1, c, h, h] }],
-        outputs: [{ name: 'y', elemType: FLOAT, shape: [1, m, h, h] }],
-        initializers: [
-          { name: 'w', dataType: FLOAT, dims: wShape, raw: f32raw(Array.from(rand(wSize, 3))) },
-          { name: 'b', dataType: FLOAT, dims: [m], raw: f32raw(Array.from(rand(m, 4))) },
-        ],
-      },
-    }),
-    feeds: { x: { dims: [1, c, h, h], data: rand(c * h * h, 5) } },
-  };
-}
-
-/** Median milliseconds of `fn` over repeats after a warm-up, within a time budget. */
-async function time(fn: () => Promise<unknown>, budgetMs = 1500): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 50)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
-
-type Runner = (w: Workload) => Promise<() => Promise<unknown>>;
-
-const tessera: Runner = async (w) => {
-  const s = await InferenceSession.create(w.model);
-  const feeds = Object.fromEntries(Object.entries(w.feeds).map(([k, v]) => [k, new Tensor('float32', v.data, v.dims)]));
-  return () => s.run(feeds);
-};
-
-async function ortRunner(pkg: 'onnxruntime-node' | 'onnxruntime-web'): Promise<Runner | null> {
-  try {
-    const ort = (await import(pkg)) as typeof import('onnxruntime-node');
-    if (pkg === 'onnxruntime-web') (ort.env.wasm as { numThreads: number }).numThreads = 1;
-    return async (w) => {
-      const s = await ort.InferenceSession.create(w.model, pkg === 'onnxruntime-node' ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : {});
-      const feeds = Object.fromEntries(Object.entries(w.feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
-      return () => s.run(feeds);
+function parseArgs(argv: string[]): Options {
+  const o: Options = { only: null, runs: 20, sizes: [96, 224], runtimes: null, budgetMs: 60_000, ep: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
     };
-  } catch (e) {
-    console.log(`(${pkg} unavailable: ${(e as Error).message.split('\n')[0]})`);
+    const positive = (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got '${v}'`);
+      return n;
+    };
+    if (flag === '--only') o.only = value().split(',').filter(Boolean);
+    else if (flag === '--runs') o.runs = Math.floor(positive(value()));
+    else if (flag === '--size') o.sizes = value().split(',').map(positive);
+    else if (flag === '--runtimes') o.runtimes = value().split(',').filter(Boolean);
+    else if (flag === '--budget') o.budgetMs = positive(value()) * 1000;
+    else if (flag === '--ep') o.ep = value().split(',');
+    else if (flag === '--help' || flag === '-h') { console.log(USAGE); process.exit(0); }
+    else throw new Error(`unknown argument '${flag}'\n${USAGE}`);
+  }
+  return o;
+}
+
+/** `resnet18` selects every size of it; `resnet18@224` one. */
+function selected(w: Workload, only: string[] | null): boolean {
+  return !only || only.some((n) => w.name === n || w.name.startsWith(`${n}@`));
+}
+
+const MIN_MS = 3000;
+const MAX_ROUNDS = 500;
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const gc = (globalThis as { gc?: () => void }).gc;
+const progress = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Row {
+  runtime: Runtime;
+  session?: BenchSession;
+  error?: string;
+  createMs?: number;
+  firstMs?: number;
+  rssDeltaMb?: number;
+  rssAfterMb?: number;
+  output?: Float64Array;
+  times: number[];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const min = (xs: number[]) => Math.min(...xs);
+const fmt = (x: number | undefined, digits = 2) => (x === undefined || !Number.isFinite(x) ? '—' : x < 10 ? x.toFixed(digits) : x.toFixed(1));
+
+function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return NaN;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+interface Result { name: string; times: Map<string, { median: number; min: number }>; flops?: number }
+
+async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: number }): Promise<Result | null> {
+  const rows: Row[] = [];
+  const absent = new Set<string>();
+  const onnx = w.onnx;
+  const torchscript = runtimes.some((r) => r.format === 'torchscript') ? w.torchscript : undefined;
+  for (const rt of runtimes) {
+    const bytes = rt.format === 'onnx' ? onnx : torchscript;
+    if (bytes === undefined) continue;
+    if (!(bytes instanceof Uint8Array)) { absent.add(bytes.absent); continue; }
+    const row: Row = { runtime: rt, times: [] };
+    rows.push(row);
+    gc?.();
+    const before = rssMb();
+    try {
+      progress(`${w.name}: ${rt.name} create`);
+      let t = performance.now();
+      row.session = await rt.create(bytes, w.feeds);
+      row.createMs = performance.now() - t;
+      t = performance.now();
+      const out = await row.session.run();
+      row.firstMs = performance.now() - t;
+      row.output = Float64Array.from(out as ArrayLike<number>, Number);
+    } catch (e) {
+      row.error = (e as Error).message.split('\n')[0]!.slice(0, 160);
+      row.session = undefined;
+      progress(`${w.name}: ${rt.name} failed: ${row.error}`);
+    }
+    row.rssAfterMb = rssMb();
+    row.rssDeltaMb = row.rssAfterMb - before;
+    peak.rss = Math.max(peak.rss, row.rssAfterMb);
+  }
+  const missing = absent.size ? ` Missing ${[...absent].join(', ')}: make it with \`${GENERATE_COMMAND}\`.` : '';
+  if (!rows.length) {
+    console.log(`\n### ${w.name}\n\n${w.description}.${missing}`);
     return null;
   }
+  const live = rows.filter((r) => r.session);
+  const start = performance.now();
+  for (let round = 0; ; round++) {
+    for (let k = 0; k < live.length; k++) {
+      const row = live[(round + k) % live.length]!;
+      const t = performance.now();
+      await row.session!.run();
+      row.times.push(performance.now() - t);
+    }
+    peak.rss = Math.max(peak.rss, rssMb());
+    const elapsed = performance.now() - start;
+    if (round >= 2 && elapsed > o.budgetMs) break;
+    // --runs is a minimum: a fast workload keeps going for MIN_MS (up to MAX_ROUNDS) for a steadier median.
+    if (round + 1 >= o.runs && (elapsed >= MIN_MS || round + 1 >= MAX_ROUNDS)) break;
+  }
+  progress(`${w.name}: ${live[0]?.times.length ?? 0} rounds in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  for (const r of rows) await r.session?.release();
+
+  const medians = new Map(live.map((r) => [r.runtime.name, median(r.times)]));
+  const reference = rows.find((r) => r.runtime.name === 'ort-node' && r.output) ?? rows.find((r) => r.output);
+  const ratio = (r: Row, peer: string) => {
+    const p = medians.get(peer);
+    return r.runtime.name === peer || p === undefined || !r.times.length ? '—' : `${fmt(median(r.times) / p)}`;
+  };
+  console.log(`\n### ${w.name}\n\n${w.description}.${missing}\n`);
+  console.log('| runtime | create ms | 1st run ms | median ms | min ms | runs | GFLOP/s | ÷ort-web | ÷ort-node | ÷tessera | ΔRSS MB | RSS MB | max abs diff |');
+  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of rows) {
+    if (r.error) {
+      console.log(`| ${r.runtime.name} | failed: ${r.error.replaceAll('|', '\\|')} |||||||||||`);
+      continue;
+    }
+    const med = median(r.times);
+    const gflops = w.flops ? fmt(w.flops / med / 1e6) : '—';
+    const diff = reference?.output && r.output && r !== reference ? maxAbsDiff(r.output, reference.output).toExponential(1) : '—';
+    console.log(`| ${r.runtime.name} | ${fmt(r.createMs)} | ${fmt(r.firstMs)} | ${fmt(med)} | ${fmt(min(r.times))} | ${r.times.length} | ${gflops} | ` +
+      `${ratio(r, 'ort-web')} | ${ratio(r, 'ort-node')} | ${ratio(r, 'tessera')} | ${r.rssDeltaMb!.toFixed(0)} | ${r.rssAfterMb!.toFixed(0)} | ${diff} |`);
+  }
+  return { name: w.name, times: new Map(live.map((r) => [r.runtime.name, { median: median(r.times), min: min(r.times) }])), flops: w.flops };
 }
 
-const workloads = [
-  matmulWorkload(256), matmulWorkload(512), matmulWorkload(1024),
-  convWorkload('conv 3x3 64->64 @56x56', 64, 56, 64, 3),
-  convWorkload('conv 1x1 128->128 @28x28', 128, 28, 128, 1),
-  convWorkload('depthwise 3x3 128 @56x56', 128, 56, 128, 3, 128),
-];
-const peers: [string, Runner | null][] = [
-  ['ort-node', await ortRunner('onnxruntime-node')],
-  ['ort-web', await ortRunner('onnxruntime-web')],
-];
-console.log('single-threaded; median ms; GFLOP/s; ratio = peer time / tessera time (higher: tessera faster)');
-for (const w of workloads) {
-  const ms = await time(await tessera(w));
-  const gf = (x: number) => ((w.flops / x) / 1e6).toFixed(2);
-  let line = `${w.name.padEnd(28)} tessera ${ms.toFixed(2).padStart(8)} ms ${gf(ms).padStart(7)} GFLOP/s`;
-  for (const [name, runner] of peers) {
-    if (!runner) continue;
-    const pms = await time(await runner(w));
-    line += ` | ${name} ${pms.toFixed(2)} ms ${gf(pms)} GFLOP/s ratio ${(pms / ms).toFixed(3)}`;
-  }
-  console.log(line);
+function machine(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1];
+  const simd = (field('flags') ?? '').split(' ').filter((f) => ['avx2', 'fma', 'avx512f'].includes(f)).join(' ');
+  const model = `${field('model name') ?? cpus()[0]?.model ?? '?'} (family ${field('cpu family')}, model ${field('model')}, ${simd})`;
+  const version = (pkg: string) => {
+    try {
+      return (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'absent';
+    }
+  };
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- CPU: ${model}, nproc ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `- node ${process.version}; onnxruntime-node ${version('onnxruntime-node')}, onnxruntime-web ${version('onnxruntime-web')}; gc ${gc ? 'exposed' : 'not exposed (run through npm run bench)'}`,
+    `- command: npm run bench --${process.argv.slice(2).map((a) => ` ${a}`).join('')}`,
+  ].join('\n');
 }
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const chosen = workloads(o.sizes).filter((w) => selected(w, o.only));
+  if (!chosen.length) throw new Error(`--only ${o.only?.join(',')} matches no workload; names: ${workloads([96, 224]).map((w) => w.name).join(', ')}`);
+  const all: Runtime[] = [tesseraRuntime('onnx', o.ep), tesseraRuntime('torchscript', o.ep)];
+  if (!o.runtimes || o.runtimes.includes('ort-web')) { const r = await ortRuntime('onnxruntime-web'); if (r) all.push(r); }
+  if (!o.runtimes || o.runtimes.includes('ort-node')) { const r = await ortRuntime('onnxruntime-node'); if (r) all.push(r); }
+  const runtimes = all.filter((r) => !o.runtimes || o.runtimes.includes(r.name));
+
+  console.log(`## tessera benchmark\n\n${machine()}`);
+  console.log(`- single-threaded everywhere; at least ${o.runs} interleaved rounds per workload, more until ${MIN_MS / 1000} s have passed ` +
+    `(at most ${MAX_ROUNDS}), fewer when its budget of ${o.budgetMs / 1000} s runs out (never under 3)`);
+  if (o.ep) console.log(`- tessera executionProviders: ${o.ep.join(',')} (today tessera has only its JS path and ignores this)`);
+  // The first session of a runtime pays for loading it (ort-web compiles its wasm): do that on an
+  // 8x8 MatMul so that it does not land in the first workload's create time.
+  const tiny = matmul(8);
+  const loads: string[] = [];
+  for (const rt of runtimes.filter((r) => r.format === 'onnx')) {
+    const t = performance.now();
+    const s = await rt.create(tiny.onnx as Uint8Array, tiny.feeds);
+    await s.run();
+    await s.release();
+    loads.push(`${rt.name} ${(performance.now() - t).toFixed(0)} ms`);
+  }
+  console.log(`- first session on an 8x8 MatMul (loading the runtime, not in the tables): ${loads.join(', ')}`);
+  const peak = { rss: rssMb() };
+  const results: Result[] = [];
+  for (const w of chosen) {
+    const r = await bench(w, runtimes, o, peak);
+    if (r) results.push(r);
+    gc?.();
+  }
+
+  console.log('\n### Summary\n\nEach cell: median / min ms over the interleaved runs; ratios divide the medians, then the mins ' +
+    '(tessera time ÷ peer time: above 1, tessera is slower). GFLOP/s from tessera\'s min.\n');
+  console.log('| workload | tessera | tessera-ts | ort-web | ort-node | tessera GFLOP/s | tessera÷ort-web | tessera÷ort-node | tessera-ts÷tessera |');
+  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of results) {
+    const t = r.times.get('tessera');
+    const cell = (n: string) => {
+      const x = r.times.get(n);
+      return x ? `${fmt(x.median)} / ${fmt(x.min)}` : '—';
+    };
+    const div = (a: string, b: string) => {
+      const x = r.times.get(a);
+      const y = r.times.get(b);
+      return x && y ? `${fmt(x.median / y.median)} / ${fmt(x.min / y.min)}` : '—';
+    };
+    console.log(`| ${r.name} | ${cell('tessera')} | ${cell('tessera-ts')} | ${cell('ort-web')} | ${cell('ort-node')} | ` +
+      `${r.flops && t ? fmt(r.flops / t.min / 1e6) : '—'} | ${div('tessera', 'ort-web')} | ${div('tessera', 'ort-node')} | ${div('tessera-ts', 'tessera')} |`);
+  }
+  console.log(`\nProcess RSS: max seen ${peak.rss.toFixed(0)} MB; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+}
+
+await main();
