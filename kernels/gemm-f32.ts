@@ -333,19 +333,24 @@ class PrepackedSource implements GemmPanelSource {
 let scratchA: Float32Array = new Float32Array(MC * KC);
 let scratchB: Float32Array = new Float32Array(NC * KC);
 
-/** A strided matrix packed block by block into module scratch. */
+/**
+ * A strided matrix packed block by block into scratch: the caller's (at least
+ * gemmBPanelElements floats for B) or, when none is given, module scratch grown on demand.
+ */
 class StridedSource implements GemmPanelSource {
   panels: Float32Array;
-  constructor(private readonly s: StridedMatrix, private readonly isB: boolean) {
-    this.panels = isB ? scratchB : scratchA;
+  private readonly own: boolean;
+  constructor(private readonly s: StridedMatrix, private readonly isB: boolean, scratch?: Float32Array) {
+    this.own = scratch === undefined;
+    this.panels = scratch ?? (isB ? scratchB : scratchA);
   }
   prepare(pc: number, kc: number, r0: number, rows: number): number {
     const W = this.isB ? NR : MR;
     const need = Math.ceil(rows / W) * W * kc;
     if (this.panels.length < need) {
       this.panels = new Float32Array(need);
-      if (this.isB) scratchB = this.panels;
-      else scratchA = this.panels;
+      if (this.own && this.isB) scratchB = this.panels;
+      else if (this.own) scratchA = this.panels;
     }
     const s = this.s;
     if (this.isB) packStrips(s.data, s.offset, s.colStride, s.rowStride, r0, rows, pc, kc, NR, this.panels, 0);
@@ -600,7 +605,7 @@ export function prepackedASource(pa: PackedGemmA): GemmPanelSource {
   return new PrepackedSource(pa.panels, pa.mPad);
 }
 
-/** A strided B packed block by block into module scratch. */
-export function stridedBSource(b: StridedMatrix): GemmPanelSource {
-  return new StridedSource(b, true);
+/** A strided B packed block by block into `scratch` (gemmBPanelElements floats) or module scratch. */
+export function stridedBSource(b: StridedMatrix, scratch?: Float32Array): GemmPanelSource {
+  return new StridedSource(b, true, scratch);
 }
