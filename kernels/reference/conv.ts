@@ -21,7 +21,7 @@ function unravel(f: number, dims: readonly number[]): number[] {
 
 /**
  * y[n, m, o...] = bias[m] + sum_{c, k...} x[n, g*Cg + c, o*s - p + k*d] * w[m, c, k...] (taps in
- * the padding skipped), and absSum: the same sum of absolute values (for error bounds).
+ * the padding read 0), and absSum: the same sum of absolute values (for error bounds).
  */
 export function convReference(
   x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null, g: ConvGeometry,
@@ -50,8 +50,9 @@ export function convReference(
               if (pos < 0 || pos >= g.inSize[a]!) inside = false;
               xi = xi * g.inSize[a]! + pos;
             }
-            if (!inside) continue;
-            const prod = x[(n * g.inChannels + grp * Cg + c) * inSp + xi]! * w[(m * Cg + c) * taps + tap]!;
+            // A tap in the padding reads a zero (as numpy's pad-then-multiply does: 0 * Inf is NaN).
+            const xv = inside ? x[(n * g.inChannels + grp * Cg + c) * inSp + xi]! : 0;
+            const prod = xv * w[(m * Cg + c) * taps + tap]!;
             s += prod;
             t += Math.abs(prod);
           }
