@@ -131,7 +131,7 @@ const workloads: Workload[] = [
 console.log(`float32 kernels, GFLOP/s by ${WALL ? 'wall' : 'CPU'} time, best of ${ROUNDS} interleaved rounds`);
 for (const w of workloads) {
   const best = w.variants.map(() => Infinity);
-  const budget = Math.min(300, Math.max(20, w.flops / 2e6)); // ms per timing
+  const budget = Math.min(300, Math.max(60, w.flops / 2e6)); // ms per timing
   for (const [, fn] of w.variants) fn(); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate the order each round so neither variant always runs first.

@@ -26,7 +26,6 @@
 // The module-level scratch panels are grown on demand and reused: kernels run
 // synchronously, so two calls never share them at once.
 
-import { sigmoid } from './activation.js';
 import { erf } from './elementwise-unary-erf.js';
 
 /** Rows of the micro-kernel tile (A strips are MR wide). */
@@ -93,33 +92,60 @@ export interface GemmEpilogue {
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** c[from:to] = act(c[from:to] + add), one loop per activation so each stays monomorphic. */
+function clampSlow(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * min(max(v, 0), hi), with max(v, 0) branch-free: on random signs a compare-and-branch
+ * mispredicts half the time, which in V8 costs more than the whole GEMM of a small-K layer.
+ * 0.5 (v + |v|) is exact for every finite v; -Inf makes it NaN, and the rarely taken
+ * fallback fixes that. The upper bound is a branch, but a predictable one.
+ */
+function clampFromZero(v: number, hi: number): number {
+  let r = 0.5 * (v + Math.abs(v));
+  if (r !== r) r = clampSlow(v, 0, hi);
+  return r > hi ? hi : r;
+}
+
+/**
+ * c[from:to] = act(c[from:to] + add), one loop per activation so each stays monomorphic.
+ * The max(v, 0) of relu, relu6 and the hard activations is branch-free (see clampFromZero);
+ * leakyrelu is 0.5 (1 + alpha) v + 0.5 (1 - alpha) |v| (exact for alpha = 0.5, within a
+ * float64 rounding of alpha * v otherwise), with the same fallback for ±Inf.
+ */
 function activateRange(c: Float32Array, from: number, to: number, add: number, act: GemmActivation): void {
   switch (act.kind) {
     case 'none':
       if (add !== 0) for (let x = from; x < to; x++) c[x] += add;
       return;
     case 'relu':
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v < 0 ? 0 : v; }
+      for (let x = from; x < to; x++) {
+        const v = c[x]! + add;
+        const r = 0.5 * (v + Math.abs(v));
+        c[x] = r === r ? r : v < 0 ? 0 : v;
+      }
       return;
     case 'clip': {
       const lo = act.min, hi = act.max;
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v < lo ? lo : v > hi ? hi : v; }
+      if (lo === 0) for (let x = from; x < to; x++) c[x] = clampFromZero(c[x]! + add, hi);
+      else for (let x = from; x < to; x++) c[x] = clampSlow(c[x]! + add, lo, hi);
       return;
     }
     case 'sigmoid':
-      for (let x = from; x < to; x++) c[x] = sigmoid(c[x]! + add);
+      // exp(-v) overflowing to Inf gives 1 / Inf = 0, the right limit: no branch needed.
+      for (let x = from; x < to; x++) c[x] = 1 / (1 + Math.exp(-(c[x]! + add)));
       return;
     case 'hardsigmoid': {
       const al = act.alpha, be = act.beta;
-      for (let x = from; x < to; x++) c[x] = Math.max(0, Math.min(1, al * (c[x]! + add) + be));
+      for (let x = from; x < to; x++) c[x] = clampFromZero(al * (c[x]! + add) + be, 1);
       return;
     }
     case 'hardswish':
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v * Math.max(0, Math.min(1, (1 / 6) * v + 0.5)); }
+      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v * clampFromZero((1 / 6) * v + 0.5, 1); }
       return;
     case 'silu':
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v * sigmoid(v); }
+      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v / (1 + Math.exp(-v)); }
       return;
     case 'gelu':
       for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = 0.5 * v * (1 + erf(v * SQRT1_2)); }
@@ -131,8 +157,13 @@ function activateRange(c: Float32Array, from: number, to: number, add: number, a
       }
       return;
     case 'leakyrelu': {
-      const al = act.alpha;
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v < 0 ? al * v : v; }
+      // alpha * v for v < 0, else v: 0.5 (1 + alpha) v + 0.5 (1 - alpha) |v|.
+      const al = act.alpha, hp = 0.5 * (1 + al), hm = 0.5 * (1 - al);
+      for (let x = from; x < to; x++) {
+        const v = c[x]! + add;
+        const r = hp * v + hm * Math.abs(v);
+        c[x] = r === r || v !== v ? r : v < 0 ? al * v : v;
+      }
       return;
     }
   }
