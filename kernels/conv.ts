@@ -1,5 +1,7 @@
 // Convolution and transposed convolution over NC(D)(H)W float tensors, 1-D to 3-D.
 //
+// Float32 Conv runs on conv-f32.ts (packed weights, im2col gathered straight into GEMM
+// panels, fused epilogue). The code below is the float64 path:
 // Conv: im2col + the blocked matmul per (batch, group); 1x1 stride-1 unpadded
 // convolutions multiply the input directly, and depthwise convolutions
 // (one input channel per group) use a direct loop.
@@ -7,6 +9,7 @@
 // The caller allocates the output; offsets let batches and groups share arrays.
 
 import { type BenchCase, type FloatArray, benchValues, matmulF32, matmulF64 } from './matmul.js';
+import { convF32Fast } from './conv-f32.js';
 import { type Window3, col2im, im2col } from './im2col.js';
 
 /** Shapes of one convolution. Spatial arrays have one entry per spatial axis (1 to 3). */
@@ -238,7 +241,7 @@ function convTransposeFloat(x: FloatArray, w: FloatArray, bias: FloatArray | nul
 
 /** Float32 convolution. x: N x C x spatial, w: M x C/group x kernel, bias: M or null, y: N x M x outSize. */
 export function convF32(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void {
-  convFloat(x, w, bias, y, g);
+  convF32Fast(x, w, y, g, { bias });
 }
 
 /** Float64 version of {@link convF32}. */

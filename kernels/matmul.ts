@@ -1,6 +1,11 @@
 // Dense matrix multiplication: C = alpha * op(A) @ op(B) + beta * bias.
 //
-// Float kernels are cache-blocked (Goto/BLIS style): a KC x NC block of B and an
+// Float32 products run on the float32 GEMM in gemm-f32.ts (packed float32 panels, a 4x8
+// micro-kernel, fused epilogue, prepackable operands); matmulF32 is its strided-options
+// front end. The float64 kernel below stays for float64 tensors and the exact integer
+// products computed in float64 (ConvInteger, MatMulInteger).
+//
+// Float64 kernels are cache-blocked (Goto/BLIS style): a KC x NC block of B and an
 // MC x KC block of A are packed into contiguous Float64Array panels, and a 4x4
 // register-blocked micro-kernel streams through them with sixteen local
 // accumulators. Packing also absorbs transposes and arbitrary strides, so callers
@@ -9,6 +14,8 @@
 // once per K block. Matrix-vector shapes (M = 1 or N < 4) skip packing.
 // The packed panels are module-level scratch, grown on demand and reused: kernels run
 // synchronously, so two calls never share them at once.
+
+import { gemmF32 } from './gemm-f32.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -304,7 +311,22 @@ function gemmFloat(a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: nu
 export function matmulF32(
   a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, options: MatmulOptions = {},
 ): void {
-  gemmFloat(a, b, c, m, n, k, options);
+  const o = options;
+  const bias = o.bias;
+  gemmF32(
+    a, { offset: o.aOffset ?? 0, ...(o.lda === undefined ? {} : { ld: o.lda }), trans: o.transA === true },
+    b, { offset: o.bOffset ?? 0, ...(o.ldb === undefined ? {} : { ld: o.ldb }), trans: o.transB === true },
+    c, m, n, k,
+    {
+      cOffset: o.cOffset ?? 0, ldc: o.ldc ?? n, alpha: o.alpha ?? 1, accumulate: o.accumulate === true,
+      ...(bias === undefined ? {} : {
+        epilogue: {
+          bias: bias as Float32Array, biasOffset: o.biasOffset ?? 0, biasRowStride: o.biasRowStride ?? n,
+          biasColStride: o.biasColStride ?? 1, biasScale: o.beta ?? 1,
+        },
+      }),
+    },
+  );
 }
 
 /** Float64 version of {@link matmulF32}. */

@@ -2,8 +2,9 @@
 // and the quantized ConvInteger and QLinearConv on the same geometry.
 
 import {
-  type ConvGeometry, convF32, convF64, convTransposeF32, convTransposeF64,
+  type ConvGeometry, convF64, convTransposeF32, convTransposeF64,
 } from '../../kernels/conv.js';
+import { type ConvEpilogueF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
@@ -151,6 +152,15 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
   return { g, outDims: [batch, outChannels, ...outSize] };
 }
 
+/**
+ * Every float32 Conv goes through here, packing W per call. A planner that knows W is a
+ * constant keeps packConvF32(W, g) and calls convPackedF32 with it (and fuses a following
+ * BatchNormalization / Add / activation into the epilogue, and plans the scratch).
+ */
+export function convFloat32(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32): void {
+  convPackedF32(x, packConvF32(w, g), y, g, ep);
+}
+
 function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Tensor {
   const [x, w, b] = inputs;
   if (!x || !w) throw new InvalidNodeError('Conv: inputs X and W are required');
@@ -161,7 +171,7 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Ten
   const xd = floatData(x);
   const wd = floatData(w);
   if (y instanceof Float64Array) convF64(xd as Float64Array, wd as Float64Array, bias as Float64Array | null, y, g);
-  else convF32(xd as Float32Array, wd as Float32Array, bias as Float32Array | null, y, g);
+  else convFloat32(xd as Float32Array, wd as Float32Array, y, g, { bias: bias as Float32Array | null });
   return floatTensor(x.type, y, outDims);
 }
 

@@ -1,7 +1,8 @@
 // MatMul and Gemm, and the quantized MatMulInteger and QLinearMatMul.
 
 import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
-import { matmulF32, matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
+import { type GemmOperandLayout, type GemmOptions, gemmF32 } from '../../kernels/gemm-f32.js';
+import { matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
 import {
   type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
 } from '../../kernels/matmul-int.js';
@@ -67,6 +68,18 @@ function planMatmul(aDims: readonly number[], bDims: readonly number[]): MatmulP
   return { m, n, k, offsets, outDims };
 }
 
+/**
+ * Every float32 MatMul and Gemm product goes through here, packing both operands per call.
+ * A planner that knows B (or A) is a constant weight replaces this call with
+ * gemmPackedBF32 / gemmPackedAF32 on an operand packed once by packGemmB / packGemmA.
+ */
+export function gemmFloat32(
+  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
+  c: Float32Array, m: number, n: number, k: number, o: GemmOptions,
+): void {
+  gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
+}
+
 function runMatmul(a: Tensor, b: Tensor): Tensor {
   requireTypes('MatMul', a, b);
   const plan = planMatmul(a.dims, b.dims);
@@ -77,9 +90,8 @@ function runMatmul(a: Tensor, b: Tensor): Tensor {
     const bd = floatData(b);
     const out = allocFloat(a.type, size);
     for (const [aOffset, bOffset, cOffset] of plan.offsets) {
-      const o: MatmulOptions = { aOffset, bOffset, cOffset };
-      if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
-      else matmulF32(ad as Float32Array, bd as Float32Array, out, m, n, k, o);
+      if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, { aOffset, bOffset, cOffset });
+      else gemmFloat32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, { cOffset });
     }
     return floatTensor(a.type, out, plan.outDims);
   }
@@ -160,8 +172,17 @@ function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs): Ten
   const out = allocFloat(a.type, m * n);
   const ad = floatData(a);
   const bd = floatData(b);
-  if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
-  else matmulF32(ad as Float32Array, bd as Float32Array, out, m, n, k, o);
+  if (out instanceof Float64Array) {
+    matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
+  } else {
+    const bias = o.bias as Float32Array | undefined;
+    gemmFloat32(ad as Float32Array, { trans: attrs.transA }, bd as Float32Array, { trans: attrs.transB }, out, m, n, k, {
+      alpha: attrs.alpha,
+      ...(bias === undefined ? {} : {
+        epilogue: { bias, biasRowStride: o.biasRowStride!, biasColStride: o.biasColStride!, biasScale: attrs.beta },
+      }),
+    });
+  }
   return floatTensor(a.type, out, [m, n]);
 }
 

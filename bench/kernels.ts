@@ -1,0 +1,146 @@
+// `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels, old
+// (bench/baseline/: the kernels before issue 10) against new, in one process.
+//
+// The machine is shared and noisy, so every variant of a workload is timed in interleaved
+// rounds and the best round counts. Time is this process's CPU time (process.cpuUsage),
+// which other processes on the machine do not inflate the way they do wall time; set
+// BENCH_WALL=1 to time wall-clock instead. BENCH_ROUNDS sets the rounds (default 5).
+
+import { convF32 as convF32Old } from './baseline/conv.js';
+import { matmulF32 as matmulF32Old } from './baseline/matmul.js';
+import type { ConvGeometry } from '../kernels/conv.js';
+import { convF32 } from '../kernels/conv.js';
+import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
+import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WALL = process.env.BENCH_WALL === '1';
+const filter = process.argv[2] ?? '';
+
+function now(): number {
+  if (WALL) return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed | 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) | 0;
+    out[i] = (s >>> 8) / (1 << 23) - 1;
+  }
+  return out;
+}
+
+interface Workload {
+  readonly name: string;
+  readonly flops: number;
+  /** Variant name -> one run. The first variant is the baseline. */
+  readonly variants: readonly (readonly [string, () => void])[];
+}
+
+/** Milliseconds per run: repeats until at least `minMs` have passed. */
+function timeOnce(fn: () => void, minMs: number): number {
+  let reps = 0;
+  const t0 = now();
+  let t = t0;
+  do {
+    fn();
+    reps++;
+    t = now();
+  } while (t - t0 < minMs);
+  return (t - t0) / reps;
+}
+
+function gemmWorkload(name: string, m: number, k: number, n: number): Workload {
+  const a = values(m * k, 1);
+  const b = values(k * n, 2);
+  const c = new Float32Array(m * n);
+  const packed = packGemmA(a, m, k);
+  return {
+    name: `gemm ${name} M=${m} K=${k} N=${n}`,
+    flops: 2 * m * n * k,
+    variants: [
+      ['old', () => matmulF32Old(a, b, c, m, n, k)],
+      ['new', () => gemmF32(a, {}, b, {}, c, m, n, k)],
+      ['new A packed', () => gemmPackedAF32(packed, b, {}, c, n)],
+    ],
+  };
+}
+
+/** A 2-D conv layer on a 1 x c x h x h input: k x k kernel, stride s, "same"-style padding (k - 1) / 2. */
+function convWorkload(name: string, c: number, h: number, m: number, k: number, s: number, group = 1): Workload {
+  const pad = (k - 1) >> 1;
+  const out = Math.floor((h + 2 * pad - k) / s) + 1;
+  const g: ConvGeometry = {
+    batch: 1, inChannels: c, outChannels: m, group,
+    inSize: [h, h], outSize: [out, out], kernel: [k, k],
+    strides: [s, s], dilations: [1, 1], padsBegin: [pad, pad],
+  };
+  const x = values(c * h * h, 3);
+  const w = values((m * c / group) * k * k, 4);
+  const bias = values(m, 5);
+  const y = new Float32Array(m * out * out);
+  const packed = packConvF32(w, g);
+  const act = { kind: 'relu' } as const;
+  return {
+    name: `conv ${name} ${c}->${m} k${k} s${s}${group > 1 ? ` g${group}` : ''} @${h}`,
+    flops: 2 * m * (c / group) * k * k * out * out,
+    variants: [
+      ['old', () => convF32Old(x, w, bias, y, g)],
+      ['new', () => convF32(x, w, bias, y, g)],
+      ['new W packed', () => convPackedF32(x, packed, y, g, { bias })],
+      ['new W packed + relu', () => convPackedF32(x, packed, y, g, { bias, activation: act })],
+    ],
+  };
+}
+
+const workloads: Workload[] = [
+  gemmWorkload('square', 256, 256, 256),
+  gemmWorkload('square', 512, 512, 512),
+  gemmWorkload('square', 1024, 1024, 1024),
+  // resnet18 conv GEMM shapes at 1x3x224x224 (M = Cout, K = Cin*kh*kw, N = H*W)
+  gemmWorkload('resnet18.conv1', 64, 147, 12544),
+  gemmWorkload('resnet18.layer1', 64, 576, 3136),
+  gemmWorkload('resnet18.layer2', 128, 1152, 784),
+  gemmWorkload('resnet18.layer3', 256, 2304, 196),
+  gemmWorkload('resnet18.layer4', 512, 4608, 49),
+  // mobilenet_v2 pointwise GEMM shapes
+  gemmWorkload('mobilenet_v2.pw', 96, 16, 12544),
+  gemmWorkload('mobilenet_v2.pw', 24, 144, 3136),
+  gemmWorkload('mobilenet_v2.pw', 1280, 320, 49),
+  convWorkload('resnet18.conv1', 3, 224, 64, 7, 2),
+  convWorkload('resnet18.layer1', 64, 56, 64, 3, 1),
+  convWorkload('resnet18.layer2.0', 64, 56, 128, 3, 2),
+  convWorkload('resnet18.layer2', 128, 28, 128, 3, 1),
+  convWorkload('resnet18.layer2.down', 64, 56, 128, 1, 2),
+  convWorkload('resnet18.layer3', 256, 14, 256, 3, 1),
+  convWorkload('resnet18.layer4', 512, 7, 512, 3, 1),
+  convWorkload('mobilenet_v2.stem', 3, 224, 32, 3, 2),
+  convWorkload('mobilenet_v2.pw', 16, 112, 96, 1, 1),
+  convWorkload('mobilenet_v2.pw', 144, 56, 24, 1, 1),
+  convWorkload('mobilenet_v2.pw', 960, 7, 160, 1, 1),
+  convWorkload('mobilenet_v2.dw', 32, 112, 32, 3, 1, 32),
+  convWorkload('mobilenet_v2.dw', 96, 112, 96, 3, 2, 96),
+  convWorkload('mobilenet_v2.dw', 144, 56, 144, 3, 1, 144),
+  convWorkload('efficientnet_b0.dw', 144, 56, 144, 5, 2, 144),
+  convWorkload('efficientnet_b0.dw', 672, 14, 672, 5, 1, 672),
+].filter((w) => w.name.includes(filter));
+
+console.log(`float32 kernels, GFLOP/s by ${WALL ? 'wall' : 'CPU'} time, best of ${ROUNDS} interleaved rounds`);
+for (const w of workloads) {
+  const best = w.variants.map(() => Infinity);
+  const budget = Math.min(300, Math.max(60, w.flops / 2e6)); // ms per timing
+  for (const [, fn] of w.variants) fn(); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate the order each round so neither variant always runs first.
+    const order = w.variants.map((_, i) => i);
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) best[i] = Math.min(best[i]!, timeOnce(w.variants[i]![1], budget));
+  }
+  const gflops = best.map((ms) => w.flops / ms / 1e6);
+  const cells = w.variants.map(([name], i) => `${name} ${gflops[i]!.toFixed(2)}`);
+  const speedup = (gflops[2]! / gflops[0]!).toFixed(2);
+  console.log(`${w.name.padEnd(50)} ${cells.join('  ')}  (x${speedup} packed vs old)`);
+}
