@@ -1,13 +1,13 @@
-// `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels, old
-// (bench/baseline/: the kernels before issue 10) against new, in one process.
+// `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels on the
+// shapes of resnet18 and mobilenet_v2: plain, with the constant operand prepacked, and with a
+// fused epilogue, in one process. (The comparison with the kernels before issue 10 is in the
+// commit that introduced kernels/gemm-f32.ts; peers are compared in bench/run.ts.)
 //
 // The machine is shared and noisy, so every variant of a workload is timed in interleaved
 // rounds and the best round counts. Time is this process's CPU time (process.cpuUsage),
 // which other processes on the machine do not inflate the way they do wall time; set
 // BENCH_WALL=1 to time wall-clock instead. BENCH_ROUNDS sets the rounds (default 5).
 
-import { convF32 as convF32Old } from './baseline/conv.js';
-import { matmulF32 as matmulF32Old } from './baseline/matmul.js';
 import type { ConvGeometry } from '../kernels/conv.js';
 import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
@@ -36,7 +36,7 @@ function values(n: number, seed: number): Float32Array {
 interface Workload {
   readonly name: string;
   readonly flops: number;
-  /** Variant name -> one run. The first variant is the baseline. */
+  /** Variant name -> one run. */
   readonly variants: readonly (readonly [string, () => void])[];
 }
 
@@ -62,7 +62,6 @@ function gemmWorkload(name: string, m: number, k: number, n: number): Workload {
     name: `gemm ${name} M=${m} K=${k} N=${n}`,
     flops: 2 * m * n * k,
     variants: [
-      ['old', () => matmulF32Old(a, b, c, m, n, k)],
       ['new', () => gemmF32(a, {}, b, {}, c, m, n, k)],
       ['new A packed', () => gemmPackedAF32(packed, b, {}, c, n)],
     ],
@@ -88,7 +87,6 @@ function convWorkload(name: string, c: number, h: number, m: number, k: number, 
     name: `conv ${name} ${c}->${m} k${k} s${s}${group > 1 ? ` g${group}` : ''} @${h}`,
     flops: 2 * m * (c / group) * k * k * out * out,
     variants: [
-      ['old', () => convF32Old(x, w, bias, y, g)],
       ['new', () => convF32(x, w, bias, y, g)],
       ['new W packed', () => convPackedF32(x, packed, y, g, { bias })],
       ['new W packed + relu', () => convPackedF32(x, packed, y, g, { bias, activation: act })],
@@ -141,6 +139,5 @@ for (const w of workloads) {
   }
   const gflops = best.map((ms) => w.flops / ms / 1e6);
   const cells = w.variants.map(([name], i) => `${name} ${gflops[i]!.toFixed(2)}`);
-  const speedup = (gflops[2]! / gflops[0]!).toFixed(2);
-  console.log(`${w.name.padEnd(50)} ${cells.join('  ')}  (x${speedup} packed vs old)`);
+  console.log(`${w.name.padEnd(50)} ${cells.join('  ')}`);
 }
