@@ -158,7 +158,7 @@ export function inflateCapped(comp: Uint8Array, declared: number, budget: Budget
   const inf = new Inflate((chunk, final) => {
     total += chunk.length;
     if (total > room) {
-      throw new ResourceLimitError(`${what}: inflating passed the byte limit maxBytes=${budget.limits.maxBytes}`);
+      throw new ResourceLimitError(`${what}: inflating passed the byte limit maxBytes=${budget.limits.maxBytes}`, 'maxBytes', budget.bytes + total, budget.limits.maxBytes);
     }
     if (total > declared) throw new ModelFormatError(`${what}: inflates past its declared size ${declared}`);
     chunks.push(chunk);
