@@ -29,8 +29,8 @@ export const DEFAULT_LIMITS: ResourceLimits = Object.freeze({
   maxMemoryBytes: 4 * 2 ** 30,
   maxTensorElements: 2 ** 28,
   maxNodes: 1_000_000,
-  maxLoopIterations: 1_000_000,
-  maxSequenceLength: 2 ** 24,
+  maxLoopIterations: 100_000,
+  maxSequenceLength: 2 ** 22,
   maxRecursionDepth: 500,
   timeoutMs: 0,
 });

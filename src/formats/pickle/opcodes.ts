@@ -109,7 +109,12 @@ export function narrowInt(v: bigint): number | bigint {
 function parseDecimal(s: string, part: string, pos: number, op: string): number | bigint {
   const m = /^\s*([+-]?\d+)L?\s*$/.exec(s);
   if (!m) fail(part, pos, op, `not an integer: ${JSON.stringify(s.slice(0, 40))}`);
-  if (m[1]!.length > MAX_DECIMAL_DIGITS) throw new ResourceLimitError(`${part}: ${op} at offset ${pos}: integer has more than ${MAX_DECIMAL_DIGITS} digits`);
+  if (m[1]!.length > MAX_DECIMAL_DIGITS) {
+    throw new ResourceLimitError(
+      `${part}: ${op} at offset ${pos}: integer has ${m[1]!.length} digits, more than maxIntegerDigits = ${MAX_DECIMAL_DIGITS} (Python's int_max_str_digits)`,
+      'maxIntegerDigits', m[1]!.length, MAX_DECIMAL_DIGITS,
+    );
+  }
   return narrowInt(BigInt(m[1]!));
 }
 

@@ -80,8 +80,8 @@ export interface PickleLimits {
 export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
   maxBytes: 2 * 1024 ** 3,
   maxDepth: 1000,
-  maxMemo: 1_000_000,
-  maxObjects: 5_000_000,
+  maxMemo: 250_000,
+  maxObjects: 1_000_000,
   maxSequenceLength: SHARED_DEFAULTS.maxSequenceLength,
   maxTensorElements: Infinity,
 });
