@@ -194,5 +194,7 @@ export function failureClass(o: Pick<Outcome, 'kind' | 'stage' | 'error'>, label
     .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, 'N')
     .slice(0, 80);
   const wrapped = o.error?.cause ? ` (wrapped in ${o.error.name})` : '';
-  return `${label} ${o.stage}: ${e?.name ?? ''}${wrapped} at ${topFrame(e?.stack)}: ${msg}`;
+  // A stack overflow's top frame is wherever the stack ran out: keep only the file.
+  const frame = /Maximum call stack/.test(msg) ? topFrame(e?.stack).replace(/:\d+$/, '') : topFrame(e?.stack);
+  return `${label} ${o.stage}: ${e?.name ?? ''}${wrapped} at ${frame}: ${msg}`;
 }

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCorpus, ROOT, type Seed } from './corpus.js';
-import { type Format, mutate } from './mutate.js';
+import type { Format } from './mutate.js';
 import { failureClass } from './outcome.js';
 import { Rng } from './rng.js';
 import { type CaseResult, type Verdict, WorkerHost } from './worker-host.js';
@@ -57,13 +57,17 @@ interface FailureClass {
   /** The recipe with the fewest steps that reproduces the class. */
   min: Recipe;
   minimised: boolean;
+  /** Whether the minimised recipe failed the same way again (timeouts near the budget may not). */
+  reproduced?: boolean;
 }
 
 function classOf(r: CaseResult, format: Format): string | undefined {
   if (r.verdict === 'ok' || r.verdict === 'typed') return undefined;
   if (r.outcome) return failureClass(r.outcome);
+  // No mutated input came back: the harness's own mutator hung or blew up, not tessera.
+  const label = r.bytes ? r.verdict : `harness ${r.verdict} (mutating)`;
   const frame = r.stack?.find((f) => /\((?:src|ops|kernels)\//.test(f)) ?? r.stack?.[0];
-  return `${r.verdict} ${format}: ${frame ? `in ${frame.replace(/:\d+\)$/, ')')}` : (r.detail ?? '').replace(/\d+/g, 'N')}`;
+  return `${label} ${format}: ${frame ? `in ${frame.replace(/:\d+\)$/, ')')}` : (r.detail ?? '').replace(/\d+/g, 'N')}`;
 }
 
 function describe(r: CaseResult, recipe: Recipe, steps: readonly string[], cls: string): string {
@@ -96,32 +100,33 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-|-$/g, '').slice(0, 70);
 }
 
-function save(cls: FailureClass, name: string, recipe: Recipe, bytes: Uint8Array, note: string): string {
+function save(cls: FailureClass, name: string, recipe: Recipe, bytes: Uint8Array | undefined, note: string): string {
   const dir = join(outDir, cls.id);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.${EXT[recipe.format]}`), bytes);
+  if (bytes) writeFileSync(join(dir, `${name}.${EXT[recipe.format]}`), bytes);
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ ...recipe, class: cls.name }, null, 1) + '\n');
   writeFileSync(join(dir, `${name}.txt`), `${note}\nreplay: npm run fuzz -- --replay ${relative(ROOT, join(dir, `${name}.json`))}\n`);
   return dir;
 }
 
-async function runRecipe(recipe: Recipe, seeds: Map<string, Seed>): Promise<{ r: CaseResult; bytes: Uint8Array; steps: readonly string[] }> {
-  const m = mutate(seeds.get(recipe.seed)!.bytes, recipe.format, recipe.steps);
-  return { r: await host.run(recipe.seed, m.bytes), bytes: m.bytes, steps: m.steps };
+async function runRecipe(recipe: Recipe): Promise<{ r: CaseResult; bytes: Uint8Array | undefined; steps: readonly string[] }> {
+  const r = await host.run(recipe.seed, recipe.steps);
+  return { r, bytes: r.bytes, steps: r.steps ?? recipe.steps.map((s) => `step seed ${s} (the mutation did not finish)`) };
 }
 
 /** Drops steps while the class stays the same. */
-async function minimise(cls: FailureClass, seeds: Map<string, Seed>): Promise<void> {
+async function minimise(cls: FailureClass): Promise<void> {
   let steps = [...cls.min.steps];
   for (let i = steps.length - 1; i >= 0 && steps.length > 1; i--) {
     const fewer = steps.filter((_, k) => k !== i);
-    const { r } = await runRecipe({ ...cls.min, steps: fewer }, seeds);
+    const { r } = await runRecipe({ ...cls.min, steps: fewer });
     if (classOf(r, cls.min.format) === cls.name) steps = fewer;
   }
   cls.min = { ...cls.min, steps };
   cls.minimised = true;
-  const again = await runRecipe(cls.min, seeds);
-  if (classOf(again.r, cls.min.format) === cls.name) save(cls, 'min', cls.min, again.bytes, describe(again.r, cls.min, again.steps, cls.name));
+  const again = await runRecipe(cls.min);
+  cls.reproduced = classOf(again.r, cls.min.format) === cls.name;
+  if (cls.reproduced) save(cls, 'min', cls.min, again.bytes, describe(again.r, cls.min, again.steps, cls.name));
 }
 
 function summary(final: boolean): string {
@@ -130,7 +135,7 @@ function summary(final: boolean): string {
   const v = (['ok', 'typed', 'bug', 'timeout', 'oom', 'crash'] as const).map((k) => `${k} ${verdicts.get(k) ?? 0}`).join(', ');
   const lines = [`[fuzz ${min.toFixed(1)} min] ${cases} cases (${fmt}), ${(cases / Math.max(1e-9, min * 60)).toFixed(1)}/s | ${v} | ${classes.size} failure classes, ${host.starts} worker start(s)`];
   if (final || classes.size) {
-    for (const c of classes.values()) lines.push(`  ${c.id}  x${c.count}  ${c.name}${final ? `\n        min: ${c.min.seed} steps ${JSON.stringify(c.min.steps)}` : ''}`);
+    for (const c of classes.values()) lines.push(`  ${c.id}  x${c.count}  ${c.name}${final ? `\n        min: ${c.min.seed} steps ${JSON.stringify(c.min.steps)}${c.reproduced ? '' : ' (did not reproduce on re-run: flaky)'}` : ''}`);
   }
   if (seedFailures.length) lines.push('  seeds that fail unmutated (excluded):', ...seedFailures.map((s) => `    ${s}`));
   return lines.join('\n');
@@ -138,16 +143,14 @@ function summary(final: boolean): string {
 
 async function replay(file: string): Promise<void> {
   const recipe = JSON.parse(readFileSync(file, 'utf8')) as Recipe;
-  const seeds = new Map(loadCorpus().map((s) => [s.name, s]));
-  if (!seeds.has(recipe.seed)) throw new Error(`replay: no seed named '${recipe.seed}' in the corpus`);
-  const { r, steps } = await runRecipe(recipe, seeds);
+  if (!loadCorpus().some((s) => s.name === recipe.seed)) throw new Error(`replay: no seed named '${recipe.seed}' in the corpus`);
+  const { r, steps } = await runRecipe(recipe);
   console.log(describe(r, recipe, steps, classOf(r, recipe.format) ?? r.verdict));
 }
 
 async function fuzz(): Promise<void> {
   const deadline = t0 + Number(args.minutes) * 60_000;
   const all = loadCorpus().filter((s) => formats.includes(s.format));
-  const seeds = new Map(all.map((s) => [s.name, s]));
   console.log(`fuzz: ${all.length} seed files, master seed ${masterSeed}, out ${relative(ROOT, outDir)}, until ${new Date(deadline).toLocaleTimeString()}`);
   let stop = false;
   process.on('SIGINT', () => { stop = true; });
@@ -156,7 +159,7 @@ async function fuzz(): Promise<void> {
   // Slow seeds (the 100k-deep hostile pickles take seconds) are picked less often.
   const usable: (readonly [number, Seed])[] = [];
   for (const s of all) {
-    const r = await host.run(s.name, s.bytes);
+    const r = await host.run(s.name, []);
     const cls = classOf(r, s.format);
     if (cls) seedFailures.push(`${s.name}: ${cls}`);
     else usable.push([Math.round(100 * Math.min(1, Math.max(0.1, 200 / r.ms))), s]);
@@ -172,7 +175,7 @@ async function fuzz(): Promise<void> {
     const seed = rng.weighted(byFormat.get(format)!);
     const nSteps = Math.min(maxSteps, rng.weighted([[5, 1], [3, 2], [1, 3], [1, 4]]));
     const recipe: Recipe = { seed: seed.name, format, steps: Array.from({ length: nSteps }, () => rng.u32()) };
-    const { r, bytes, steps } = await runRecipe(recipe, seeds);
+    const { r, bytes, steps } = await runRecipe(recipe);
     cases++;
     perFormat.set(format, (perFormat.get(format) ?? 0) + 1);
     verdicts.set(r.verdict, (verdicts.get(r.verdict) ?? 0) + 1);
@@ -190,7 +193,7 @@ async function fuzz(): Promise<void> {
         save(cls, `case-${String(cases).padStart(6, '0')}`, recipe, bytes, describe(r, recipe, steps, name));
       }
       if (recipe.steps.length < cls.min.steps.length) { cls.min = recipe; cls.minimised = false; }
-      if (!cls.minimised) await minimise(cls, seeds);
+      if (!cls.minimised) await minimise(cls);
     }
     if (Date.now() - lastReport >= 60_000) {
       lastReport = Date.now();

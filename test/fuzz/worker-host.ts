@@ -18,6 +18,9 @@ export interface CaseResult {
   /** The worker's stack when it was stopped (timeout, oom), innermost first. */
   readonly stack?: readonly string[];
   readonly detail?: string;
+  /** The mutated input and what each step did; absent when the mutation itself never finished. */
+  readonly bytes?: Uint8Array;
+  readonly steps?: readonly string[];
 }
 
 export interface WorkerHostOptions {
@@ -30,7 +33,7 @@ export interface WorkerHostOptions {
 
 interface Pending {
   readonly id: number;
-  readonly t0: number;
+  mutated?: { readonly bytes: Uint8Array; readonly steps: readonly string[] };
   finish(r: Omit<CaseResult, 'ms'> & { ms?: number }): void;
 }
 
@@ -60,12 +63,13 @@ export class WorkerHost {
     w.stderr.resume();
     this.worker = w;
     return new Promise<void>((resolve, reject) => {
-      w.on('message', (m: { ready?: boolean; id?: number; outcome?: Outcome }) => {
+      w.on('message', (m: { ready?: boolean; id?: number; mutated?: Pending['mutated']; outcome?: Outcome }) => {
         if (m.ready) {
           this.rssBase = process.memoryUsage.rss();
           resolve();
         } else if (this.pending && m.id === this.pending.id) {
-          this.pending.finish({ verdict: m.outcome!.kind, outcome: m.outcome!, ms: m.outcome!.ms });
+          if (m.mutated) this.pending.mutated = m.mutated;
+          else this.pending.finish({ verdict: m.outcome!.kind, outcome: m.outcome!, ms: m.outcome!.ms });
         }
       });
       w.on('error', (e: Error & { code?: string }) => {
@@ -93,8 +97,8 @@ export class WorkerHost {
     await Promise.race([w.terminate(), new Promise((r) => setTimeout(r, 5000))]);
   }
 
-  /** Runs one case; never throws for anything the case does. */
-  async run(seed: string, bytes: Uint8Array): Promise<CaseResult> {
+  /** Mutates seed file `seed` with `steps` and runs it, in the worker; never throws for anything the case does. */
+  async run(seed: string, steps: readonly number[]): Promise<CaseResult> {
     this.ready ??= this.start();
     await this.ready;
     const w = this.worker!;
@@ -112,14 +116,14 @@ export class WorkerHost {
         pending.finish({ verdict, detail, ...(stack ? { stack } : {}) });
       };
       const pending: Pending = {
-        id, t0,
+        id,
         finish: (r) => {
           if (done) return;
           done = true;
           clearTimeout(timer);
           clearInterval(memTimer);
           this.pending = undefined;
-          const result: CaseResult = { ...r, ms: r.ms ?? performance.now() - t0 };
+          const result: CaseResult = { ...r, ms: r.ms ?? performance.now() - t0, ...pending.mutated };
           if (r.verdict === 'timeout' || r.verdict === 'oom' || r.verdict === 'crash') void this.kill().then(() => resolve(result));
           else resolve(result);
         },
@@ -130,7 +134,7 @@ export class WorkerHost {
         const growth = process.memoryUsage.rss() - this.rssBase;
         if (growth > this.options.rssGrowthMb * MB) void stopWith('oom', `process RSS grew by ${Math.round(growth / MB)} MB (limit ${this.options.rssGrowthMb} MB)`);
       }, 100);
-      w.postMessage({ id, seed, bytes });
+      w.postMessage({ id, seed, steps });
     });
   }
 

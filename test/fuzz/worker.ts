@@ -1,20 +1,26 @@
-// The fuzz worker thread: receives { id, seed, bytes }, runs the case with runCase and answers
-// { id, outcome }. run.ts watches it from the main thread for timeouts and memory.
+// The fuzz worker thread. For { id, seed, steps } it mutates the seed file (so a mutator that hangs
+// is caught like any other hang), posts { id, mutated } with the bytes and step descriptions, then
+// runs the case and posts { id, outcome }. run.ts watches it from the main thread.
 
 import { parentPort } from 'node:worker_threads';
 import { loadCorpus, seedByName } from './corpus.js';
+import { mutate } from './mutate.js';
 import { runCase } from './outcome.js';
 
 export interface CaseRequest {
   readonly id: number;
   readonly seed: string;
-  readonly bytes: Uint8Array;
+  readonly steps: readonly number[];
 }
 
 const port = parentPort!;
 port.on('message', (req: CaseRequest) => {
   void (async () => {
-    const outcome = await runCase(req.bytes, seedByName(req.seed));
+    const seed = seedByName(req.seed);
+    const m = mutate(seed.bytes, seed.format, req.steps);
+    const copy = m.bytes.slice();
+    port.postMessage({ id: req.id, mutated: { bytes: copy, steps: m.steps } }, [copy.buffer]);
+    const outcome = await runCase(m.bytes, seed);
     port.postMessage({ id: req.id, outcome });
   })();
 });
