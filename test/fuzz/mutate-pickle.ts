@@ -19,12 +19,15 @@ const PIECES = [
   'ctorch.jit._pickle\nrestore_type_tag\n', 'c__torch__\nFoo\n', 'cnumpy.core.multiarray\n_reconstruct\n',
 ];
 
-/** The opcodes of every pickle in `b` (a legacy file holds several back to back); stops at the first malformed one. */
+/**
+ * The opcodes of every pickle in `b` (a legacy file holds several back to back), at most 50 000
+ * (edits land in the first ones); stops at the first malformed one.
+ */
 export function opcodesOf(b: Uint8Array): DecodedOp[] {
   const ops: DecodedOp[] = [];
   let pos = 0;
   try {
-    while (pos < b.length && ops.length < 1_000_000) {
+    while (pos < b.length && ops.length < 50_000) {
       if (!OPCODES[b[pos]!]) break;
       const d = decodeOp(b, pos, 'fuzz');
       ops.push(d);

@@ -88,17 +88,40 @@ function roleOf(name: string): Role {
   return 'other';
 }
 
+/** Largest member (and total) the harness unzips; torch archives here are under 1 MB. */
+const MAX_MEMBER = 16 << 20;
 const text = new TextDecoder();
 const utf8 = new TextEncoder();
 
+/**
+ * The entry count fflate's unzipSync will loop over, read the way it reads it (the end record, or
+ * the zip64 end record its locator points to). A corrupted zip64 record can claim 2^32 entries.
+ */
+function declaredEntries(b: Uint8Array): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u32 = (p: number): number => (p >= 0 && p + 4 <= b.length ? dv.getUint32(p, true) : 0);
+  let e = b.length - 22;
+  while (e > 0 && b.length - e <= 65558 && u32(e) !== 0x06054b50) e--;
+  if (u32(e) !== 0x06054b50) return 0;
+  let count = dv.getUint16(e + 8, true);
+  if (u32(e - 20) === 0x07064b50) {
+    const ze = u32(e - 12);
+    if (u32(ze) === 0x06064b50) count = u32(ze + 32);
+  }
+  return count;
+}
+
 /** One member-level mutation of a zip archive, re-zipped (stored, like torch) so every CRC matches. */
 export function mutateZip(bytes: Uint8Array, rng: Rng): Mutated | undefined {
+  if (declaredEntries(bytes) > 10_000) return undefined;
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    // A mutated header can claim gigabytes; the harness must not inflate what tessera would refuse.
+    members = unzipSync(bytes, { filter: (f) => f.originalSize <= MAX_MEMBER && (f.compression === 0 || f.compression === 8) });
   } catch {
     return undefined;
   }
+  if (Object.values(members).reduce((n, m) => n + m.length, 0) > MAX_MEMBER) return undefined;
   const names = Object.keys(members);
   if (!names.length) return undefined;
   const byRole = (r: Role): string[] => names.filter((n) => roleOf(n) === r);

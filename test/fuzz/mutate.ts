@@ -29,8 +29,16 @@ function strategyFor(format: Format, zip: boolean, rng: Rng): Strategy {
   return rng.weighted<Strategy>([[6, 'pickle'], [4, 'bytes']]);
 }
 
+/** A step may grow the input by this much; larger results are replaced by a byte mutation. */
+const MAX_GROWTH = 1 << 20;
+
 /** One mutation step of `bytes`, driven by `seed`. */
 export function mutateStep(bytes: Uint8Array, format: Format, seed: number): { bytes: Uint8Array; what: string } {
+  const m = chooseAndMutate(bytes, format, seed);
+  return m.bytes.length <= bytes.length + MAX_GROWTH ? m : mutateBytes(bytes, new Rng(seed ^ 0x9e3779b9));
+}
+
+function chooseAndMutate(bytes: Uint8Array, format: Format, seed: number): { bytes: Uint8Array; what: string } {
   const rng = new Rng(seed);
   const strategy = strategyFor(format, isZip(bytes), rng);
   switch (strategy) {

@@ -114,18 +114,27 @@ async function runRecipe(recipe: Recipe): Promise<{ r: CaseResult; bytes: Uint8A
   return { r, bytes: r.bytes, steps: r.steps ?? recipe.steps.map((s) => `step seed ${s} (the mutation did not finish)`) };
 }
 
-/** Drops steps while the class stays the same. */
+/**
+ * Whether a re-run failed the same way. A hang is paused wherever it happens to be, so two runs of
+ * one hang stop in different frames: timeouts and ooms match on the verdict alone.
+ */
+function sameFailure(r: CaseResult, cls: FailureClass): boolean {
+  if (r.verdict === 'timeout' || r.verdict === 'oom') return cls.name.startsWith(r.bytes ? `${r.verdict} ` : `harness ${r.verdict}`);
+  return classOf(r, cls.min.format) === cls.name;
+}
+
+/** Drops steps while the failure stays the same. */
 async function minimise(cls: FailureClass): Promise<void> {
   let steps = [...cls.min.steps];
   for (let i = steps.length - 1; i >= 0 && steps.length > 1; i--) {
     const fewer = steps.filter((_, k) => k !== i);
     const { r } = await runRecipe({ ...cls.min, steps: fewer });
-    if (classOf(r, cls.min.format) === cls.name) steps = fewer;
+    if (sameFailure(r, cls)) steps = fewer;
   }
   cls.min = { ...cls.min, steps };
   cls.minimised = true;
   const again = await runRecipe(cls.min);
-  cls.reproduced = classOf(again.r, cls.min.format) === cls.name;
+  cls.reproduced = sameFailure(again.r, cls);
   if (cls.reproduced) save(cls, 'min', cls.min, again.bytes, describe(again.r, cls.min, again.steps, cls.name));
 }
 

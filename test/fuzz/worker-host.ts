@@ -74,7 +74,7 @@ export class WorkerHost {
       });
       w.on('error', (e: Error & { code?: string }) => {
         const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        if (this.pending) this.pending.finish({ verdict: oom ? 'oom' : 'crash', detail: `${e.code ?? e.name}: ${e.message}` });
+        if (this.pending) this.pending.finish({ verdict: oom ? 'oom' : 'crash', detail: oom ? `${e.code}: ${e.message}` : (e.stack ?? `${e.name}: ${e.message}`) });
         else reject(e);
       });
       w.on('exit', (code) => {
