@@ -7,6 +7,8 @@
 //
 // Other modes:
 //   --replay FILE.json   re-run one saved recipe and print its outcome
+//   --input FILE --like SEED   run a file as it is, with the reference inputs of seed SEED (a name
+//                        from corpus.ts, e.g. torchscript/feature_for_range.pt); test/fuzz/found/ uses this
 //   --formats onnx,pickle   restrict the formats;  --timeout MS (5000)  --heap-mb (1024)  --rss-mb (1536)
 //   --keep N             failing inputs kept per class (10); the rest are counted
 
@@ -31,6 +33,8 @@ const { values: args } = parseArgs({
     'max-steps': { type: 'string', default: '4' },
     keep: { type: 'string', default: '10' },
     replay: { type: 'string' },
+    input: { type: 'string' },
+    like: { type: 'string' },
   },
 });
 
@@ -215,8 +219,16 @@ async function fuzz(): Promise<void> {
   writeFileSync(join(outDir, 'summary.txt'), `${text}\n`);
 }
 
+async function runInput(file: string, like: string): Promise<void> {
+  const seed = loadCorpus().find((s) => s.name === like);
+  if (!seed) throw new Error(`--like: no seed named '${like}' in the corpus`);
+  const r = await host.run(seed.name, [], new Uint8Array(readFileSync(file)));
+  console.log(describe(r, { seed: seed.name, format: seed.format, steps: [] }, r.steps ?? [], classOf(r, seed.format) ?? r.verdict));
+}
+
 try {
-  if (args.replay) await replay(args.replay);
+  if (args.input) await runInput(args.input, args.like ?? '');
+  else if (args.replay) await replay(args.replay);
   else await fuzz();
 } finally {
   await host.close();

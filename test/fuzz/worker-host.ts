@@ -98,7 +98,7 @@ export class WorkerHost {
   }
 
   /** Mutates seed file `seed` with `steps` and runs it, in the worker; never throws for anything the case does. */
-  async run(seed: string, steps: readonly number[]): Promise<CaseResult> {
+  async run(seed: string, steps: readonly number[], bytes?: Uint8Array): Promise<CaseResult> {
     this.ready ??= this.start();
     await this.ready;
     const w = this.worker!;
@@ -134,7 +134,7 @@ export class WorkerHost {
         const growth = process.memoryUsage.rss() - this.rssBase;
         if (growth > this.options.rssGrowthMb * MB) void stopWith('oom', `process RSS grew by ${Math.round(growth / MB)} MB (limit ${this.options.rssGrowthMb} MB)`);
       }, 100);
-      w.postMessage({ id, seed, steps });
+      w.postMessage({ id, seed, steps, ...(bytes ? { bytes } : {}) });
     });
   }
 

@@ -11,13 +11,15 @@ export interface CaseRequest {
   readonly id: number;
   readonly seed: string;
   readonly steps: readonly number[];
+  /** Run these bytes as they are instead of mutating the seed (run.ts --input). */
+  readonly bytes?: Uint8Array;
 }
 
 const port = parentPort!;
 port.on('message', (req: CaseRequest) => {
   void (async () => {
     const seed = seedByName(req.seed);
-    const m = mutate(seed.bytes, seed.format, req.steps);
+    const m = req.bytes ? { bytes: req.bytes, steps: ['(given input, not mutated)'] } : mutate(seed.bytes, seed.format, req.steps);
     const copy = m.bytes.slice();
     port.postMessage({ id: req.id, mutated: { bytes: copy, steps: m.steps } }, [copy.buffer]);
     const outcome = await runCase(m.bytes, seed);
