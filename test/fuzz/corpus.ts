@@ -130,11 +130,19 @@ export interface CorpusOptions {
 
 let cached: Seed[] | undefined;
 
+/**
+ * A plain Uint8Array copy of a Node Buffer (protobufjs's Writer and the pickle writer return
+ * Buffers, whose slice() is a view: mutating a "copy" would change the seed itself).
+ */
+function plain(s: Seed): Seed {
+  return Object.getPrototypeOf(s.bytes) === Uint8Array.prototype ? s : { ...s, bytes: new Uint8Array(s.bytes) };
+}
+
 /** Every seed (or those `include` keeps), in a stable order. */
 export function loadCorpus(options: CorpusOptions = {}): Seed[] {
-  const include = options.include;
-  if (!include) return (cached ??= [...onnxSeeds(() => true), ...torchScriptSeeds(() => true), ...pickleSeeds(() => true)]);
-  return [...onnxSeeds(include), ...torchScriptSeeds(include), ...pickleSeeds(include)];
+  const include = options.include ?? (() => true);
+  const seeds = (): Seed[] => [...onnxSeeds(include), ...torchScriptSeeds(include), ...pickleSeeds(include)].map(plain);
+  return options.include ? seeds() : (cached ??= seeds());
 }
 
 export function seedByName(name: string): Seed {

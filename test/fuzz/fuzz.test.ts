@@ -9,6 +9,9 @@
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ShapeError } from '../../src/errors.js';
+import { registerOp } from '../../src/runtime/session.js';
+import { writeModel } from '../helpers/onnx-writer.js';
 import { loadCorpus, type Seed } from './corpus.js';
 import { KNOWN_FAILURES } from './known-failures.js';
 import { mutate } from './mutate.js';
@@ -23,22 +26,22 @@ interface Plan {
 }
 
 const PLANS: readonly Plan[] = [
-  { seed: 'digits/digits_cnn_opset17.onnx', runs: 40 },
-  { seed: 'onnx/lstm_opset17.onnx', runs: 20 },
-  { seed: 'synthetic/loop.onnx', runs: 30 },
-  { seed: 'synthetic/sizes.onnx', runs: 30 },
-  { seed: 'digits/digits_cnn_trace.pt', runs: 15 },
-  { seed: 'torchscript/feature_for_range.pt', runs: 15 },
-  { seed: 'torchscript/feature_while_break.pt', runs: 15 },
-  { seed: 'torchscript/feature_list_ops.pt', runs: 15 },
-  { seed: 'torchscript/feature_str_ops.pt', runs: 15 },
-  { seed: 'torchscript/feature_user_class.pt', runs: 15 },
-  { seed: 'pickle/state_dict.pt', runs: 20 },
-  { seed: 'pickle/views_legacy.pt', runs: 20 },
-  { seed: 'pickle/numpy_p2.pkl', runs: 20 },
-  { seed: 'pickle/plain_p0.pkl', runs: 20 },
-  { seed: 'pickle/checkpoint.pt', runs: 20 },
-  { seed: 'hostile/payload inside a torch zip beside real tensors', runs: 10 },
+  { seed: 'digits/digits_cnn_opset17.onnx', runs: 80 },
+  { seed: 'onnx/lstm_opset17.onnx', runs: 30 },
+  { seed: 'synthetic/loop.onnx', runs: 50 },
+  { seed: 'synthetic/sizes.onnx', runs: 50 },
+  { seed: 'digits/digits_cnn_trace.pt', runs: 30 },
+  { seed: 'torchscript/feature_for_range.pt', runs: 30 },
+  { seed: 'torchscript/feature_while_break.pt', runs: 30 },
+  { seed: 'torchscript/feature_list_ops.pt', runs: 30 },
+  { seed: 'torchscript/feature_str_ops.pt', runs: 30 },
+  { seed: 'torchscript/feature_user_class.pt', runs: 30 },
+  { seed: 'pickle/state_dict.pt', runs: 30 },
+  { seed: 'pickle/views_legacy.pt', runs: 30 },
+  { seed: 'pickle/numpy_p2.pkl', runs: 30 },
+  { seed: 'pickle/plain_p0.pkl', runs: 30 },
+  { seed: 'pickle/checkpoint.pt', runs: 30 },
+  { seed: 'hostile/payload inside a torch zip beside real tensors', runs: 20 },
 ];
 
 const planned = new Set(PLANS.map((p) => p.seed));
@@ -63,6 +66,41 @@ async function check(seed: Seed, steps: readonly number[]): Promise<void> {
   }
   if (o.ms > CASE_BUDGET_MS) throw new Error(`took ${Math.round(o.ms)} ms (budget ${CASE_BUDGET_MS} ms): ${where}`);
 }
+
+describe('the outcome oracle', () => {
+  // Ops of a domain no model uses, registered for this test file's process only.
+  registerOp({ domain: 'test.fuzz', name: 'ThrowTyped', since: 1, run: () => { throw new ShapeError('ThrowTyped: bad shape'); } });
+  registerOp({ domain: 'test.fuzz', name: 'ThrowTypeError', since: 1, run: () => { throw new TypeError("Cannot read properties of undefined (reading 'dims')"); } });
+  registerOp({ domain: 'test.fuzz', name: 'Recurse', since: 1, run: () => { const f = (n: number): number => f(n + 1) + 1; return [f(0) as never]; } });
+  const model = (op: string) => writeModel({
+    opsets: [['', 17], ['test.fuzz', 1]],
+    graph: { nodes: [{ op, domain: 'test.fuzz', inputs: ['x'], outputs: ['y'], name: 'n' }], inputs: [{ name: 'x', elemType: 1, shape: [2] }], outputs: [{ name: 'y', elemType: 1 }] },
+  });
+
+  it('calls a TesseraError typed, naming the stage', async () => {
+    const o = await runCase(model('ThrowTyped'), { format: 'onnx' });
+    expect([o.kind, o.stage, o.error?.name, o.error?.code]).toEqual(['typed', 'run', 'ShapeError', 'SHAPE']);
+  });
+
+  it('calls a TypeError a bug even when execute wraps it in an ExecutionError', async () => {
+    const o = await runCase(model('ThrowTypeError'), { format: 'onnx' });
+    expect([o.kind, o.error?.name, o.error?.cause?.name]).toEqual(['bug', 'ExecutionError', 'TypeError']);
+    expect(failureClass(o)).toMatch(/^bug run: TypeError \(wrapped in ExecutionError\) at .*: Cannot read properties of undefined \(reading Q\)$/);
+  });
+
+  it('calls a stack overflow a bug and classes it by file, not line', async () => {
+    const o = await runCase(model('Recurse'), { format: 'onnx' });
+    expect(o.kind).toBe('bug');
+    expect(failureClass(o)).toMatch(/^bug run: RangeError \(wrapped in ExecutionError\) at [^:]*: Maximum call stack size exceeded$/);
+  });
+
+  it('loads and scans pickles: ok for a valid one, typed for a refused one', async () => {
+    expect((await runCase(new Uint8Array([0x80, 0x02, 0x4e, 0x2e]), { format: 'pickle' })).kind).toBe('ok');
+    const evil = new TextEncoder().encode('cos\nsystem\n(S\'id\'\ntR.');
+    const o = await runCase(evil, { format: 'pickle' });
+    expect([o.kind, o.stage, o.error?.name]).toEqual(['typed', 'load', 'UnsafePickleError']);
+  });
+});
 
 describe('fuzzing committed models never yields an untyped error or a hang', () => {
   it('has every planned seed in the corpus', () => {

@@ -54,7 +54,7 @@ export function interestingWord(b: Uint8Array, rng: Rng): Mutated {
   const out = b.slice();
   const i = rng.int(out.length - 3);
   const v = rng.pick(INTERESTING_U32);
-  new DataView(out.buffer).setUint32(i, v, rng.chance(0.5));
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(i, v, rng.chance(0.5));
   return { bytes: out, what: `u32 at ${i} = 0x${v.toString(16)}` };
 }
 

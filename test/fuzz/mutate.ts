@@ -61,7 +61,8 @@ function chooseAndMutate(bytes: Uint8Array, format: Format, seed: number): { byt
 
 /** Applies one step per seed, in order. */
 export function mutate(base: Uint8Array, format: Format, stepSeeds: readonly number[]): MutationResult {
-  let bytes = base;
+  // A Buffer's slice() is a view; the mutators copy with slice(), so they must see a plain Uint8Array.
+  let bytes = Object.getPrototypeOf(base) === Uint8Array.prototype ? base : new Uint8Array(base);
   const steps: string[] = [];
   for (const seed of stepSeeds) {
     const m = mutateStep(bytes, format, seed);

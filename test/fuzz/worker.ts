@@ -20,7 +20,7 @@ port.on('message', (req: CaseRequest) => {
   void (async () => {
     const seed = seedByName(req.seed);
     const m = req.bytes ? { bytes: req.bytes, steps: ['(given input, not mutated)'] } : mutate(seed.bytes, seed.format, req.steps);
-    const copy = m.bytes.slice();
+    const copy = new Uint8Array(m.bytes); // a fresh buffer to transfer, never a view of the seed
     port.postMessage({ id: req.id, mutated: { bytes: copy, steps: m.steps } }, [copy.buffer]);
     const outcome = await runCase(m.bytes, seed);
     port.postMessage({ id: req.id, outcome });
