@@ -295,7 +295,11 @@ function erf(x: number): number {
   return Math.sign(x) * (1 - Math.exp(-t * t) / (Math.sqrt(Math.PI) * (t + f)));
 }
 
-const list = (v: TsValue): TsValue[] => v as TsValue[];
+const list = (v: TsValue): TsValue[] => {
+  // Declared types are not checked at every return, so a None (or a tensor) can reach a list op.
+  if (!Array.isArray(v)) throw new TorchScriptError(`expected a list, got ${v === null ? 'None' : typeof v === 'object' ? (v as object).constructor.name : typeof v}`, 'builtins.TypeError');
+  return v as TsValue[];
+};
 
 const containerOps: AtenOp[] = [
   b('len', '(t[] a)', (a) => BigInt(list(a[0]!).length)),

@@ -3,6 +3,7 @@
 
 import { type TsKey, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from './aten-op.js';
 import { Tensor } from '../../src/tensor.js';
+import { TorchScriptError } from '../../src/errors.js';
 import { checkSequenceLength, checkTensorElements, checkValueDepth } from './budget.js';
 
 /** c10::ScalarType codes, named by tessera's DataType where one exists. */
@@ -125,7 +126,7 @@ export function truthy(v: TsValue): boolean {
   if (v instanceof Map) return v.size > 0;
   if (v instanceof TsTuple) return v.items.length > 0;
   if (v instanceof Tensor) {
-    if (v.size !== 1) throw new Error(`Boolean value of Tensor with ${v.size} values is ambiguous`);
+    if (v.size !== 1) throw new TorchScriptError(`Boolean value of Tensor with ${v.size} values is ambiguous`, 'builtins.RuntimeError');
     return Number((v.data as ArrayLike<number | bigint>)[0]) !== 0;
   }
   return true;

@@ -50,7 +50,8 @@ function reducedDims(dims: readonly number[], flags: readonly boolean[], keepdim
   return out;
 }
 
-function reduce(name: string, kind: ReduceKind, x: Tensor, axes: readonly number[], a: ReduceAttrs): Tensor {
+function reduce(name: string, kind: ReduceKind, x: Tensor | undefined, axes: readonly number[], a: ReduceAttrs): Tensor {
+  if (!x) throw new InvalidNodeError(`${name}: input 'data' is required`);
   const flags = reducedFlags(name, x.dims.length, axes, a.noopWithEmptyAxes);
   const outDims = reducedDims(x.dims, flags, a.keepdims);
   const plan = reductionPlan(x.dims, flags);
@@ -100,7 +101,7 @@ function reduceOpsFor(name: string, kind: ReduceKind, inputSince: number): OpDef
       noopWithEmptyAxes: false,
     }),
     infer: (inputs, a) => [reduceType(inputs[0], a.axes!, a)],
-    run: (inputs, a) => [reduce(name, kind, inputs[0]!, a.axes!, a)],
+    run: (inputs, a) => [reduce(name, kind, inputs[0], a.axes!, a)],
   });
   const inputForm = op<ReduceAttrs>({
     name,
@@ -118,7 +119,7 @@ function reduceOpsFor(name: string, kind: ReduceKind, inputSince: number): OpDef
       }
       return [reduceType(inputs[0], inputs[1]?.value ? axesInput(inputs[1].value) : [], a)];
     },
-    run: (inputs, a) => [reduce(name, kind, inputs[0]!, axesInput(inputs[1]), a)],
+    run: (inputs, a) => [reduce(name, kind, inputs[0], axesInput(inputs[1]), a)],
   });
   return [attrForm, inputForm];
 }

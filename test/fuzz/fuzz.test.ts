@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors.js';
 import { registerOp } from '../../src/runtime/session.js';
 import { writeModel } from '../helpers/onnx-writer.js';
-import { loadCorpus, type Seed } from './corpus.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, loadCorpus, seedByName, type Seed } from './corpus.js';
 import { KNOWN_FAILURES } from './known-failures.js';
 import { mutate } from './mutate.js';
 import { failureClass, runCase } from './outcome.js';
@@ -125,4 +127,23 @@ describe('fuzzing committed models never yields an untyped error or a hang', () 
     // Printed so a run shows what is being tolerated; see known-failures.ts.
     if (knownSeen.size) console.warn(`fuzz: tolerated known failures: ${[...knownSeen].join(', ')}`);
   });
+});
+
+// Every failure the long fuzzer found (test/fuzz/found/, each with a .txt naming its seed) is a
+// regression test: it must now end in a result or a typed error.
+describe('inputs the long fuzzer found are fixed', () => {
+  const dir = join(ROOT, 'test/fuzz/found');
+  const found = readdirSync(dir).filter((f) => /\.(onnx|pt|pkl)$/.test(f));
+  it('there are found inputs to replay', () => expect(found.length).toBeGreaterThanOrEqual(9));
+  for (const f of found) {
+    it(f, async () => {
+      const note = readFileSync(join(dir, f.replace(/\.[a-z]+$/, '.txt')), 'utf8');
+      const like = /^seed file: (\S+)/m.exec(note)?.[1]
+        ?? (f.startsWith('onnx-conv') ? 'digits/digits_cnn_opset17.onnx' : f.startsWith('onnx-') ? 'synthetic/sizes.onnx' : undefined);
+      expect(like, `${f}: its .txt names no seed`).toBeDefined();
+      const seed = seedByName(like!);
+      const o = await runCase(new Uint8Array(readFileSync(join(dir, f))), seed);
+      expect(o.kind === 'bug' ? failureClass(o) : o.kind).toMatch(/^(ok|typed)$/);
+    }, 20_000);
+  }
 });

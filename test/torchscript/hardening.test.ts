@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AtenOp } from '../../ops/aten/aten-op.js';
 import { atenOps } from '../../ops/aten/index.js';
 import {
-  InvalidArgumentError, ResourceLimitError, RunCancelledError, TesseraError,
+  InvalidArgumentError, ResourceLimitError, RunCancelledError, TesseraError, TorchScriptError,
 } from '../../src/errors.js';
 import type { ResourceLimits } from '../../src/limits.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
@@ -417,5 +417,24 @@ describe('audit: other recursion and growth a file controls', () => {
     }
     expect(err).toBeInstanceOf(TesseraError);
     expect((err as Error).message).toMatch(/data\.pkl/);
+  });
+});
+
+describe('errors a fuzzer found in ops, typed as PyTorch raises them', () => {
+  it('the truth value of a many-element tensor is a RuntimeError, not a plain Error', () => {
+    const m = load('if not x:\n  return x\nreturn x + 1', 'x: Tensor');
+    let err: unknown;
+    try { m.forward(ones(128)); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(TorchScriptError);
+    expect((err as TorchScriptError).pythonClass).toBe('builtins.RuntimeError');
+    expect((err as Error).message).toMatch(/Boolean value of Tensor with 128 values is ambiguous/);
+  });
+  it('a list op given None (a helper returning None where it declares a list) is a TypeError', () => {
+    const m = load('return list(__torch__.none_list())', '', 'List[int]', undefined,
+      'def none_list() -> List[int]:\n  return None\n');
+    let err: unknown;
+    try { m.forward(); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(TorchScriptError);
+    expect((err as TorchScriptError).pythonClass).toBe('builtins.TypeError');
   });
 });
