@@ -13,6 +13,17 @@ export interface OpContext {
   /** Runs a subgraph attribute (control flow) with the given inputs; outer values are visible. */
   runSubgraph(graph: Graph, inputs: readonly Value[]): Value[];
   /**
+   * A slot that lives as long as the session, one per node: for what an op prepares once and
+   * reuses on every run (constant weights packed into the layout its kernel wants). Absent when
+   * the op runs outside a planned session.
+   */
+  readonly memo?: { value?: unknown };
+  /**
+   * Whether input `i` is a constant of the session (an initializer): the same tensor, with the
+   * same contents, on every run, so what is derived from it may be kept in `memo`.
+   */
+  readonly isConstant?: (input: number) => boolean;
+  /**
    * The run's limits, cancellation signal and deadline: ops that loop (Loop, Scan) check their
    * iteration counts against `control.limits` and call `control.poll` per iteration. Absent when
    * an op runs outside a session (tests, constant folding): then the default limits apply.

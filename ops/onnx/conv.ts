@@ -4,7 +4,8 @@
 import {
   type ConvGeometry, convF64, convTransposeF32, convTransposeF64,
 } from '../../kernels/conv.js';
-import { type ConvEpilogueF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
+import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
+import type { GemmActivation } from '../../kernels/gemm-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
@@ -13,7 +14,7 @@ import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.
 import type { DataType } from '../../src/dtypes.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { dimMul, elemOf, shapeOf, tensorType, unknownDims, windowDim } from '../infer-helpers.js';
-import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
+import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
 import { centeredWith, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
@@ -28,6 +29,8 @@ interface ConvAttrs {
   readonly strides: readonly number[];
   readonly dilations: readonly number[];
   readonly pads: readonly number[];
+  /** Set only by the planner's fusion pass (src/runtime/fuse.ts): applied in the kernel's store. */
+  readonly activation?: GemmActivation;
 }
 
 interface ConvTransposeAttrs extends ConvAttrs {
@@ -153,15 +156,22 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
 }
 
 /**
- * Every float32 Conv goes through here, packing W per call. A planner that knows W is a
- * constant keeps packConvF32(W, g) and calls convPackedF32 with it (and fuses a following
- * BatchNormalization / Add / activation into the epilogue, and plans the scratch).
+ * The float32 conv. A constant W (an initializer: isConstant(1)) is packed once per session and
+ * kept in the node's memo; otherwise it is packed per call. `ep` is the fused epilogue: the bias,
+ * and the activation the planner fused into this node (see src/runtime/fuse.ts).
  */
-export function convFloat32(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32): void {
-  convPackedF32(x, packConvF32(w, g), y, g, ep);
+function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32, ctx?: OpContext): void {
+  const wd = w.data as Float32Array;
+  let packed: PackedConvF32 | undefined;
+  if (ctx?.memo && ctx.isConstant?.(1)) {
+    const held = ctx.memo.value as { w: Tensor; group: number; packed: PackedConvF32 } | undefined;
+    if (held && held.w === w && held.group === g.group) packed = held.packed;
+    else ctx.memo.value = { w, group: g.group, packed: (packed = packConvF32(wd, g)) };
+  }
+  convPackedF32(x, packed ?? packConvF32(wd, g), y, g, ep);
 }
 
-function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Tensor {
+function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?: OpContext): Tensor {
   const [x, w, b] = inputs;
   if (!x || !w) throw new InvalidNodeError('Conv: inputs X and W are required');
   if (w.type !== x.type) throw new InvalidNodeError(`Conv: W is ${w.type} but X is ${x.type}`);
@@ -169,9 +179,15 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs): Ten
   const bias = checkBias('Conv', b, x, g.outChannels);
   const y = allocFloat(x.type, shapeSize(outDims));
   const xd = floatData(x);
-  const wd = floatData(w);
-  if (y instanceof Float64Array) convF64(xd as Float64Array, wd as Float64Array, bias as Float64Array | null, y, g);
-  else convFloat32(xd as Float32Array, wd as Float32Array, y, g, { bias: bias as Float32Array | null });
+  if (y instanceof Float64Array) {
+    if (attrs.activation) throw new InvalidNodeError('Conv: a fused activation needs float32 data (planner bug)');
+    convF64(xd as Float64Array, floatData(w) as Float64Array, bias as Float64Array | null, y, g);
+  } else if (x.type === 'float32') {
+    convFloat32(xd as Float32Array, w, y, g, { bias: bias as Float32Array | null, activation: attrs.activation }, ctx);
+  } else {
+    // float16 / bfloat16: computed in float32 from a converted copy (nothing to keep across runs).
+    convPackedF32(xd as Float32Array, packConvF32(floatData(w) as Float32Array, g), y, g, { bias: bias as Float32Array | null, activation: attrs.activation });
+  }
   return floatTensor(x.type, y, outDims);
 }
 
@@ -339,7 +355,7 @@ export const convOps: OpDef[] = [
     since: 1,
     parse: (a: Attrs) => parseConv('Conv', a),
     infer: (inputs, attrs: ConvAttrs) => inferConv(inputs[0], inputs[1], attrs, elemOf(inputs[0])),
-    run: (inputs, attrs: ConvAttrs) => [runConv(inputs, attrs)],
+    run: (inputs, attrs: ConvAttrs, ctx) => [runConv(inputs, attrs, ctx)],
   }),
   op({
     name: 'ConvTranspose',

@@ -1,7 +1,7 @@
 // MatMul and Gemm, and the quantized MatMulInteger and QLinearMatMul.
 
 import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
-import { type GemmOperandLayout, type GemmOptions, gemmF32 } from '../../kernels/gemm-f32.js';
+import { type GemmActivation, type GemmOperandLayout, type GemmOptions, type PackedGemmB, gemmF32, gemmPackedBF32, packGemmB } from '../../kernels/gemm-f32.js';
 import { matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
 import {
   type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
@@ -14,7 +14,7 @@ import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.
 import type { DataType } from '../../src/dtypes.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { type Shape, broadcast, elemOf, shapeOf, tensorType } from '../infer-helpers.js';
-import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
+import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
@@ -69,18 +69,33 @@ function planMatmul(aDims: readonly number[], bDims: readonly number[]): MatmulP
 }
 
 /**
- * Every float32 MatMul and Gemm product goes through here, packing both operands per call.
- * A planner that knows B (or A) is a constant weight replaces this call with
- * gemmPackedBF32 / gemmPackedAF32 on an operand packed once by packGemmB / packGemmA.
+ * Every float32 MatMul and Gemm product goes through here. A constant B (an initializer:
+ * isConstant(bInput)) is packed once per session into the node's memo, keyed by the tensor and
+ * the layout it was packed with; anything else is packed per call.
  */
-export function gemmFloat32(
-  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
-  c: Float32Array, m: number, n: number, k: number, o: GemmOptions,
+function gemmFloat32(
+  a: Float32Array, aLayout: GemmOperandLayout, b: Tensor, bLayout: GemmOperandLayout,
+  c: Float32Array, m: number, n: number, k: number, o: GemmOptions, ctx: OpContext | undefined, bInput: number,
 ): void {
-  gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
+  const bd = b.data as Float32Array;
+  if (ctx?.memo && ctx.isConstant?.(bInput)) {
+    const offset = bLayout.offset ?? 0;
+    const trans = bLayout.trans ?? false;
+    type Held = { b: Tensor; k: number; n: number; offset: number; trans: boolean; packed: PackedGemmB };
+    const held = ctx.memo.value as Held | undefined;
+    let packed: PackedGemmB;
+    if (held && held.b === b && held.k === k && held.n === n && held.offset === offset && held.trans === trans) packed = held.packed;
+    else {
+      packed = packGemmB(bd, k, n, bLayout);
+      ctx.memo.value = { b, k, n, offset, trans, packed } satisfies Held;
+    }
+    gemmPackedBF32(a, aLayout, packed, c, m, o);
+    return;
+  }
+  gemmF32(a, aLayout, bd, bLayout, c, m, n, k, o);
 }
 
-function runMatmul(a: Tensor, b: Tensor): Tensor {
+function runMatmul(a: Tensor, b: Tensor, ctx?: OpContext): Tensor {
   requireTypes('MatMul', a, b);
   const plan = planMatmul(a.dims, b.dims);
   const { m, n, k } = plan;
@@ -91,7 +106,9 @@ function runMatmul(a: Tensor, b: Tensor): Tensor {
     const out = allocFloat(a.type, size);
     for (const [aOffset, bOffset, cOffset] of plan.offsets) {
       if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, { aOffset, bOffset, cOffset });
-      else gemmFloat32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, { cOffset });
+      else if (b.type === 'float32' && plan.offsets.length === 1) {
+        gemmFloat32(ad as Float32Array, { offset: aOffset }, b, { offset: bOffset }, out, m, n, k, { cOffset }, ctx, 1);
+      } else gemmF32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, { cOffset });
     }
     return floatTensor(a.type, out, plan.outDims);
   }
@@ -114,6 +131,8 @@ interface GemmAttrs {
   readonly transB: boolean;
   /** Gemm-1/6: whether C may broadcast; always true from Gemm-7. */
   readonly broadcast: boolean;
+  /** Set only by the planner's fusion pass (src/runtime/fuse.ts): applied in the kernel's store. */
+  readonly activation?: GemmActivation;
 }
 
 function parseGemm(a: Attrs, broadcastDefault: boolean | undefined): GemmAttrs {
@@ -141,7 +160,7 @@ function biasStrides(cDims: readonly number[], m: number, n: number, broadcast: 
   return [rows === 1 ? 0 : cols, cols === 1 ? 0 : 1];
 }
 
-function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs): Tensor {
+function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs, ctx?: OpContext): Tensor {
   const [a, b, c] = inputs;
   if (!a || !b) throw new InvalidNodeError('Gemm: inputs A and B are required');
   requireTypes('Gemm', a, b);
@@ -176,12 +195,13 @@ function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs): Ten
     matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
   } else {
     const bias = o.bias as Float32Array | undefined;
-    gemmFloat32(ad as Float32Array, { trans: attrs.transA }, bd as Float32Array, { trans: attrs.transB }, out, m, n, k, {
-      alpha: attrs.alpha,
-      ...(bias === undefined ? {} : {
-        epilogue: { bias, biasRowStride: o.biasRowStride!, biasColStride: o.biasColStride!, biasScale: attrs.beta },
-      }),
-    });
+    const epilogue = {
+      ...(bias === undefined ? {} : { bias, biasRowStride: o.biasRowStride!, biasColStride: o.biasColStride!, biasScale: attrs.beta }),
+      ...(attrs.activation ? { activation: attrs.activation } : {}),
+    };
+    const opts = { alpha: attrs.alpha, epilogue };
+    if (b.type === 'float32') gemmFloat32(ad as Float32Array, { trans: attrs.transA }, b, { trans: attrs.transB }, out, m, n, k, opts, ctx, 1);
+    else gemmF32(ad as Float32Array, { trans: attrs.transA }, bd as Float32Array, { trans: attrs.transB }, out, m, n, k, opts);
   }
   return floatTensor(a.type, out, [m, n]);
 }
@@ -314,10 +334,10 @@ export const linearOps: OpDef[] = [
     name: 'MatMul',
     since: 1,
     infer: (inputs) => inferMatmul(inputs[0], inputs[1], elemOf(inputs[0])),
-    run: (inputs) => {
+    run: (inputs, _attrs, ctx) => {
       const [a, b] = inputs;
       if (!a || !b) throw new InvalidNodeError('MatMul: inputs A and B are required');
-      return [runMatmul(a, b)];
+      return [runMatmul(a, b, ctx)];
     },
   }),
   op({
@@ -325,14 +345,14 @@ export const linearOps: OpDef[] = [
     since: 1,
     parse: (a: Attrs) => parseGemm(a, undefined),
     infer: inferGemm,
-    run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
+    run: (inputs, attrs: GemmAttrs, ctx) => [runGemm(inputs, attrs, ctx)],
   }),
   op({
     name: 'Gemm',
     since: 7,
     parse: (a: Attrs) => parseGemm(a, true),
     infer: inferGemm,
-    run: (inputs, attrs: GemmAttrs) => [runGemm(inputs, attrs)],
+    run: (inputs, attrs: GemmAttrs, ctx) => [runGemm(inputs, attrs, ctx)],
   }),
   op({
     name: 'MatMulInteger', since: 10, infer: (inputs) => inferMatmul(inputs[0], inputs[1], 'int32'),

@@ -5,11 +5,13 @@ import { Attrs, type OpDef } from '../../ops/op-def.js';
 import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
 import { type ResourceLimits, resolveLimits } from '../limits.js';
 import {
-  type FunctionDef, type Graph, type Model, type Node, canonicalDomain, describeNode, instantiateFunction,
+  type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, describeNode, instantiateFunction,
 } from '../ir/graph.js';
 import { checkNesting, nodeReads, outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
 import { AUTODIFF_DOMAIN, buildBackwardGraph, isGradientNode } from './autodiff.js';
 import type { OpRegistry } from './registry.js';
+import { fuseActivations } from './fuse.js';
+import { inferShapes } from './infer.js';
 
 export interface Step {
   readonly node: Node;
@@ -29,6 +31,10 @@ export interface Step {
   readonly checkSizes?: boolean;
   /** describeNode(node), for errors and polls. */
   readonly where?: string;
+  /** The op's per-session slot (OpContext.memo). */
+  readonly memo?: { value?: unknown };
+  /** Which inputs are initializers of the graph (OpContext.isConstant). */
+  readonly constants?: readonly boolean[];
 }
 
 export interface GraphPlan {
@@ -47,13 +53,22 @@ interface PlanContext {
   depth: number;
 }
 
-export function planModel(model: Model, registry: OpRegistry, limits?: Partial<ResourceLimits>): GraphPlan {
+export interface PlanOptions {
+  /**
+   * Graph rewrites (src/runtime/fuse.ts): on unless 'disabled'. onnxruntime-web's option names;
+   * 'basic', 'extended' and 'all' all enable every rewrite tessera has.
+   */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export function planModel(model: Model, registry: OpRegistry, limits?: Partial<ResourceLimits>, options: PlanOptions = {}): GraphPlan {
   const functions = new Map<string, FunctionDef>();
   for (const f of model.functions) functions.set(`${canonicalDomain(f.domain)}::${f.name}`, f);
   // Every walker below recurses over subgraph nesting: bound it first, without recursing.
   checkNesting(model, resolveLimits(limits));
   const ctx: PlanContext = { registry, functions, missing: new Set(), subplans: new Map(), depth: 0 };
-  const plan = planGraph(model.graph, model.opsetImports, ctx, new Set());
+  let plan = planGraph(model.graph, model.opsetImports, ctx, new Set());
+  if (ctx.missing.size === 0 && (options.graphOptimizationLevel ?? 'all') !== 'disabled') plan = optimize(model, plan, registry, limits);
   if (ctx.missing.size > 0) {
     const ops = [...ctx.missing].sort();
     throw new UnsupportedOpError(`the model uses ${ops.length} operator(s) tessera does not implement: ${ops.join(', ')}`, ops);
@@ -102,7 +117,10 @@ function planGraph(
       if (e instanceof TesseraError) e.message = `${describeNode(node)}: ${e.message}`;
       throw e;
     }
-    steps.push({ node, opset, def, attrs, release: [], checkSizes: def.infer !== undefined && subgraphsOf(node).length === 0 });
+    steps.push({
+      node, opset, def, attrs, release: [], checkSizes: def.infer !== undefined && subgraphsOf(node).length === 0,
+      memo: {}, constants: node.inputs.map((name) => name !== '' && graph.initializers.has(name)),
+    });
   }
   return { graph, steps: withReleases(graph, steps), subplans: ctx.subplans };
 }
@@ -129,4 +147,17 @@ function withReleases(graph: Graph, steps: Step[]): Step[] {
   const release: string[][] = steps.map(() => []);
   for (const [name, i] of last) if (!keep.has(name)) release[i]!.push(name);
   return steps.map((s, i) => ({ ...s, release: release[i]!, where: describeNode(s.node) }));
+}
+
+/** The main graph's steps with the rewrites applied (types from shape inference decide what may fuse). */
+function optimize(model: Model, plan: GraphPlan, registry: OpRegistry, limits?: Partial<ResourceLimits>): GraphPlan {
+  let types: ReadonlyMap<string, ValueType>;
+  try {
+    types = inferShapes(model, { registry, limits });
+  } catch {
+    return plan; // inference failed: run the graph as written
+  }
+  const fused = fuseActivations(plan.graph, plan.steps, types);
+  if (fused.length === plan.steps.length) return plan;
+  return { ...plan, steps: withReleases(plan.graph, fused) };
 }

@@ -10,7 +10,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { executeRun, tensorBytes } from './execute.js';
-import { type GraphPlan, planModel } from './plan.js';
+import { type GraphPlan, type PlanOptions, planModel } from './plan.js';
 import { OpRegistry } from './registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
@@ -29,6 +29,11 @@ export interface SessionOptions {
   readonly customOps?: readonly OpDef[];
   /** Budgets for loading and for every run (see ResourceLimits); unspecified ones keep their defaults. */
   readonly limits?: Partial<ResourceLimits>;
+  /**
+   * onnxruntime-web's option: 'disabled' runs the graph exactly as written; any other level (the
+   * default 'all') lets the planner fuse activations into Conv/Gemm (src/runtime/fuse.ts).
+   */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 export interface ValueMetadata {
@@ -177,6 +182,10 @@ export class InferenceSession {
     if (options.customOps !== undefined && !Array.isArray(options.customOps)) {
       throw new InvalidArgumentError('InferenceSession.create: options.customOps must be an array of op definitions');
     }
+    const level = options.graphOptimizationLevel;
+    if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
+      throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
+    }
     const limits = resolveLimits(options.limits);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
@@ -202,13 +211,15 @@ export class InferenceSession {
       );
     }
     const model = await loadOnnxModel(bytes, { externalData: options.externalData, externalRange, limits });
-    return InferenceSession.fromModel(model, registryWith(options.customOps), limits);
+    return InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
   }
 
   /** Plans an already loaded model. */
-  static fromModel(model: Model, registry: OpRegistry = defaultRegistry, limits?: Partial<ResourceLimits>): InferenceSession {
+  static fromModel(
+    model: Model, registry: OpRegistry = defaultRegistry, limits?: Partial<ResourceLimits>, planOptions?: PlanOptions,
+  ): InferenceSession {
     const resolved = resolveLimits(limits);
-    const plan = planModel(model, registry, resolved);
+    const plan = planModel(model, registry, resolved, planOptions);
     return new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
   }
 

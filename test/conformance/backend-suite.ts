@@ -54,7 +54,8 @@ function decodeOptional(m: Msg, part: string): Value {
 
 export interface CaseResult { name: string; ok: boolean; message: string }
 
-export async function runCase(folder: Folder, name: string): Promise<CaseResult> {
+/** One case; `optimization` 'disabled' runs the graph exactly as written (no fusion). */
+export async function runCase(folder: Folder, name: string, optimization: 'disabled' | 'all' = 'all'): Promise<CaseResult> {
   const file = (f: string): Uint8Array => {
     const b = caseFile(folder, name, f);
     if (!b) throw new Error(`${folder}/${name}/${f} is missing from ${suite().origin}`);
@@ -62,7 +63,7 @@ export async function runCase(folder: Folder, name: string): Promise<CaseResult>
   };
   try {
     const model = await loadOnnxModel(file('model.onnx'));
-    const session = InferenceSession.fromModel(model);
+    const session = InferenceSession.fromModel(model, undefined, undefined, { graphOptimizationLevel: optimization });
     const g = model.graph;
     const inputs = g.inputs.filter((i) => !g.initializers.has(i.name));
     const feeds = new Map<string, Value>();
