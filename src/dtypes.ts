@@ -120,6 +120,14 @@ export function checkAllocation(n: number, where: () => string): void {
 export function allocate(t: DataType, n: number): TensorData {
   checkAllocation(n, () => `allocating ${t}`);
   const info = DATA_TYPES[t];
+  // A string element is a JS value on the heap (8 bytes and up, against 1-8 for numbers) and the
+  // heap is smaller than the memory typed arrays may use: strings get 1/16 of the element cap.
+  if (!info.array && n > elementCap / 16) {
+    throw new ResourceLimitError(
+      `allocating string: ${n} elements exceeds maxTensorElements / 16 = ${Math.floor(elementCap / 16)} (strings live on the JS heap)`,
+      'maxTensorElements', n, Math.floor(elementCap / 16),
+    );
+  }
   try {
     if (!info.array) return new Array<string>(n).fill('');
     return new info.array(n * info.slots);

@@ -11,8 +11,13 @@ import type { ResourceLimits } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import { UsageError, type Io } from './main.js';
 import { float16BitsToNumber } from '../../kernels/float16.js';
+import { formatProfile } from '../runtime/profile.js';
 
-interface RunArgs { model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>> }
+interface RunArgs {
+  model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>>;
+  /** --profile [RUNS]: runs profiled after one warm-up run (0: no profile). */
+  profileRuns: number;
+}
 
 const SUFFIXES = new Map([['', 1], ['K', 2 ** 10], ['M', 2 ** 20], ['G', 2 ** 30], ['T', 2 ** 40]]);
 
@@ -41,6 +46,7 @@ export function parseRunArgs(args: string[]): RunArgs {
   const inputs = new Map<string, string>();
   let out: string | undefined;
   const limits: RunArgs['limits'] = {};
+  let profileRuns = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const limitFlag = LIMIT_FLAGS.get(a);
@@ -52,6 +58,13 @@ export function parseRunArgs(args: string[]): RunArgs {
       const eq = v?.indexOf('=') ?? -1;
       if (!v || eq <= 0) throw new UsageError(`--input needs NAME=FILE.npy|FILE.pb, got '${v ?? ''}'`);
       inputs.set(v.slice(0, eq), v.slice(eq + 1));
+    } else if (a === '--profile') {
+      const v = args[i + 1];
+      if (v !== undefined && /^[0-9]+$/.test(v)) {
+        profileRuns = Number(v);
+        i++;
+        if (profileRuns < 1) throw new UsageError('--profile RUNS needs at least 1 run');
+      } else profileRuns = 5;
     } else if (a === '--out' || a === '-o') {
       out = args[++i];
       if (!out) throw new UsageError('--out needs a directory');
@@ -64,7 +77,7 @@ export function parseRunArgs(args: string[]): RunArgs {
     }
   }
   if (!model) throw new UsageError('run needs a MODEL path');
-  return { model, inputs, out, limits };
+  return { model, inputs, out, limits, profileRuns };
 }
 
 /** xorshift32: deterministic pseudo-random inputs for models run without --input. */
@@ -134,4 +147,13 @@ export async function runCommand(argv: string[], io: Io): Promise<void> {
     }
   }
   io.out(`ran in ${ms.toFixed(2)} ms`);
+  if (args.profileRuns > 0) {
+    if (session.format !== 'onnx') {
+      io.out('--profile: per-node profiles cover ONNX models only');
+      return;
+    }
+    session.startProfiling();
+    for (let r = 0; r < args.profileRuns; r++) await session.run(feeds);
+    for (const line of formatProfile(session.endProfiling())) io.out(line);
+  }
 }

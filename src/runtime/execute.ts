@@ -12,6 +12,7 @@ import { type RunControl, uncontrolled } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { GraphPlan, Step } from './plan.js';
+import type { Profiler } from './profile.js';
 
 /** Values visible to a graph: its own, then its enclosing graphs'. */
 export class Scope {
@@ -38,11 +39,19 @@ export interface RunState {
   readonly control: RunControl;
   /** Weights plus the activations computed and not yet released. */
   liveBytes: number;
+  /** Set while the session profiles: the top-level steps' times, and the peak of liveBytes. */
+  profile?: { readonly profiler: Profiler; readonly top: GraphPlan };
 }
 
 /** Runs a whole plan under `control`: allocations are capped by its maxTensorElements meanwhile. */
-export function executeRun(plan: GraphPlan, inputs: ReadonlyMap<string, Value>, control: RunControl, weightBytes = 0): Value[] {
-  const run: RunState = { control, liveBytes: weightBytes };
+export function executeRun(
+  plan: GraphPlan, inputs: ReadonlyMap<string, Value>, control: RunControl, weightBytes = 0, profiler?: Profiler,
+): Value[] {
+  const run: RunState = { control, liveBytes: weightBytes, ...(profiler ? { profile: { profiler, top: plan } } : {}) };
+  if (profiler) {
+    profiler.runs++;
+    profiler.peakBytes = Math.max(profiler.peakBytes, weightBytes);
+  }
   control.pollNow(`graph '${plan.graph.name}'`);
   return withElementCap(control.limits.maxTensorElements, () => executeGraph(plan, inputs, undefined, run));
 }
@@ -66,7 +75,11 @@ export function executeGraph(
       scope.set(k, t);
     }
     for (const [k, v] of inputs) scope.set(k, v);
-    for (const step of plan.steps) runStep(plan, step, scope, run, held);
+    if (run.profile?.top === plan) {
+      for (const step of plan.steps) profiledStep(plan, step, scope, run, held, run.profile.profiler);
+    } else {
+      for (const step of plan.steps) runStep(plan, step, scope, run, held);
+    }
     return graph.outputs.map((o) => {
       if (!scope.has(o.name)) throw new ExecutionError(`graph '${graph.name}': output '${o.name}' was not computed`);
       return scope.get(o.name)!;
@@ -74,6 +87,19 @@ export function executeGraph(
   } finally {
     for (const b of held.values()) run.liveBytes -= b;
   }
+}
+
+function profiledStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held: Map<string, number>, profiler: Profiler): void {
+  const { node } = step;
+  const fused = (step.attrs as { activation?: { kind: string } } | undefined)?.activation;
+  const p = profiler.node(step, node.name || node.outputs[0] || node.opType, fused ? `${node.opType}+${fused.kind}` : node.opType);
+  const t0 = performance.now();
+  runStep(plan, step, scope, run, held);
+  p.ms += performance.now() - t0;
+  p.calls++;
+  const out = node.outputs[0] ? scope.get(node.outputs[0]) : undefined;
+  p.shape = out instanceof Tensor ? out.dims : [];
+  if (run.liveBytes > profiler.peakBytes) profiler.peakBytes = run.liveBytes;
 }
 
 /** Bytes a tensor's storage takes (strings: a rough 16 per element). */
@@ -85,6 +111,7 @@ export function tensorBytes(t: Tensor): number {
 function hold(run: RunState, held: Map<string, number>, name: string, bytes: number, where: string): void {
   held.set(name, (held.get(name) ?? 0) + bytes);
   run.liveBytes += bytes;
+  if (run.profile && run.liveBytes > run.profile.profiler.peakBytes) run.profile.profiler.peakBytes = run.liveBytes;
   const max = run.control.limits.maxMemoryBytes;
   if (run.liveBytes > max) {
     throw new ResourceLimitError(

@@ -79,8 +79,10 @@ function activationOf(s: Step, y: string, graph: Graph): GemmActivation | undefi
       const bound = (i: number, def: number): number | undefined => {
         const name = n.inputs[i];
         if (name === undefined || name === '') return def;
-        const t: Tensor | undefined = graph.initializers.get(name);
-        if (!t || t.size !== 1 || (t.type !== 'float32')) return undefined;
+        const t = constantOf(graph, name);
+        if (t === undefined) return undefined;
+        if (typeof t === 'number') return t;
+        if (t.size !== 1 || t.type !== 'float32') return undefined;
         return (t.data as Float32Array)[0]!;
       };
       const min = bound(1, -Infinity);
@@ -109,4 +111,16 @@ function siluOf(
     return { activation: { kind: 'silu' }, output: mul.outputs[0], drop: [si, mi] };
   }
   return undefined;
+}
+
+/** An initializer, or the value of a Constant node of the graph (exporters write Clip's bounds as those). */
+function constantOf(graph: Graph, name: string): Tensor | number | undefined {
+  const init = graph.initializers.get(name);
+  if (init) return init;
+  const node = graph.nodes.find((n) => n.outputs[0] === name);
+  if (!node || node.opType !== 'Constant' || canonicalDomain(node.domain) !== '') return undefined;
+  const value = node.attributes.get('value');
+  if (value?.type === 'tensor') return value.value;
+  const f = node.attributes.get('value_float');
+  return f?.type === 'float' ? f.value : undefined;
 }

@@ -11,6 +11,7 @@ import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { executeRun, tensorBytes } from './execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from './plan.js';
+import { type ProfileReport, Profiler } from './profile.js';
 import { OpRegistry } from './registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
@@ -325,7 +326,26 @@ export class InferenceSession {
   execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
     const control = new RunControl(this.limits, options.signal, options.timeoutMs);
-    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes);
+    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler);
+  }
+
+  private profiler: Profiler | undefined;
+
+  /** Starts recording every run's per-node times (onnxruntime-web's name); ONNX sessions only. */
+  startProfiling(): void {
+    if (!this.onnx) throw new InvalidArgumentError('startProfiling: profiling covers ONNX sessions only');
+    this.profiler = new Profiler();
+  }
+
+  /**
+   * Stops recording and returns where the time went since startProfiling: per node (time, op
+   * type with what was fused into it, output shape), by op type, and the peak of live tensor bytes.
+   */
+  endProfiling(): ProfileReport {
+    if (!this.profiler) throw new InvalidArgumentError('endProfiling: call startProfiling first');
+    const report = this.profiler.report();
+    this.profiler = undefined;
+    return report;
   }
 
   async release(): Promise<void> {}

@@ -19,7 +19,7 @@ import { planModel } from '../../src/runtime/plan.js';
 import { defaultOpRegistry } from '../../src/runtime/session.js';
 import { buildBackwardGraph } from '../../src/runtime/autodiff.js';
 import { Tensor } from '../../src/tensor.js';
-import { allocate } from '../../src/dtypes.js';
+import { allocate, withElementCap } from '../../src/dtypes.js';
 import { op } from '../../ops/op-def.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import {
@@ -290,6 +290,11 @@ describe('output sizes are refused before allocation (finding 3)', () => {
   it('allocate and Tensor.zeros refuse counts over the cap with ResourceLimitError', async () => {
     await expectLimit(() => Tensor.zeros('float32', [2 ** 40]), 'maxTensorElements', /Tensor\.zeros.*1099511627776 elements/);
     await expectLimit(() => allocate('float64', 2 ** 33), 'maxTensorElements', /8589934592 elements/);
+  });
+
+  it('string tensors get 1/16 of the element cap: their elements live on the JS heap (found by the fuzzer: a heap OOM)', async () => {
+    await expectLimit(() => withElementCap(2 ** 28, () => allocate('string', 2 ** 24 + 1)), 'maxTensorElements', /maxTensorElements \/ 16 = 16777216/);
+    expect(withElementCap(2 ** 28, () => allocate('string', 1000)).length).toBe(1000);
   });
 
   it('a custom op allocating past the session limit hits the allocation backstop', async () => {
