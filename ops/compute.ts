@@ -65,3 +65,9 @@ export function int64Tensor(values: readonly number[], dims: readonly number[] =
   return new Tensor('int64', out, dims);
 }
 
+
+/** Input `index`, which the op requires: a model may leave any input out. */
+export function requiredInput(x: Tensor | undefined, op: string, index = 0): Tensor {
+  if (!x) throw new InvalidNodeError(`${op}: input ${index} is required`);
+  return x;
+}

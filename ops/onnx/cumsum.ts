@@ -7,7 +7,7 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { sameAs } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
-import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import { allocFloat, floatData, floatTensor, intValues, requiredInput } from '../compute.js';
 
 interface ScanAttrs {
   readonly exclusive: boolean;
@@ -57,7 +57,7 @@ function scanOp(name: string, kind: ScanKind, since: number): OpDef {
       reverse: a.int('reverse', 0) !== 0,
     }),
     infer: sameAs(0),
-    run: (inputs, a) => [scan(name, kind, inputs[0]!, inputs[1], a)],
+    run: (inputs, a) => [scan(name, kind, requiredInput(inputs[0], name), inputs[1], a)],
   });
 }
 

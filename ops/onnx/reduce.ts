@@ -11,7 +11,7 @@ import { Tensor } from '../../src/tensor.js';
 import type { ValueType } from '../../src/ir/graph.js';
 import { elemOf, reduceShape, shapeOf, tensorType, unknownDims } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
-import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import { allocFloat, floatData, floatTensor, intValues, requiredInput } from '../compute.js';
 
 interface ReduceAttrs {
   /** From the attribute (attribute form); null in the input form. */
@@ -169,7 +169,7 @@ function argOp(name: string, isMax: boolean): OpDef {
       const shape = shapeOf(inputs[0]);
       return [tensorType('int64', shape && reduceShape(shape, [a.axis], a.keepdims))];
     },
-    run: (inputs, a) => [argReduce(name, isMax, inputs[0]!, a)],
+    run: (inputs, a) => [argReduce(name, isMax, requiredInput(inputs[0], name), a)],
   });
 }
 

@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor.js';
 import type { ValueType } from '../../src/ir/graph.js';
 import { elemOf, knownInts, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
-import { allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import { allocFloat, floatData, floatTensor, intValues, requiredInput } from '../compute.js';
 
 interface TopKAttrs {
   /** From the attribute (opset 1); null when k is an input. */
@@ -83,13 +83,13 @@ export const topkOps: OpDef[] = [
     since: 1,
     parse: (a) => parseTopK(a, true),
     infer: (inputs, a) => inferTopK(inputs[0], a.k, a),
-    run: (inputs, a) => topk(inputs[0]!, a.k!, a),
+    run: (inputs, a) => topk(requiredInput(inputs[0], 'TopK'), a.k!, a),
   }),
   op<TopKAttrs>({
     name: 'TopK',
     since: 10,
     parse: (a) => parseTopK(a, false),
     infer: (inputs, a) => inferTopK(inputs[0], knownInts(inputs[1])?.[0] ?? null, a),
-    run: (inputs, a) => topk(inputs[0]!, kInput(inputs[1]), a),
+    run: (inputs, a) => topk(requiredInput(inputs[0], 'TopK'), kInput(inputs[1]), a),
   }),
 ];
