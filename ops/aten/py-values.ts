@@ -170,20 +170,38 @@ function numeric(v: TsValue): bigint | number | undefined {
   return undefined;
 }
 
-/** Dict lookup with Python key equality (1 == 1.0 == True; tensors by identity). */
-export function mapGet(m: Map<TsKey, TsValue>, k: TsValue): TsValue | undefined {
-  if (m.has(k as TsKey)) return m.get(k as TsKey);
-  if (typeof k === 'bigint' || typeof k === 'number' || typeof k === 'boolean') {
-    for (const [kk, v] of m) if (typeof kk !== 'string' && !(kk instanceof Tensor) && pyEquals(kk, k)) return v;
+/**
+ * The other spellings of a numeric key that Python's dict treats as the same key (1 == 1.0 ==
+ * True, 0 == 0.0 == -0.0 == False): a few direct lookups instead of a scan of every key, so
+ * filling a dict stays linear.
+ */
+function sameKeys(k: TsValue): TsKey[] {
+  if (typeof k === 'boolean') return k ? [1n, 1] : [0n, 0];
+  if (typeof k === 'bigint') {
+    const out: TsKey[] = [];
+    if (k >= -(2n ** 53n) && k <= 2n ** 53n) out.push(Number(k));
+    if (k === 0n || k === 1n) out.push(k === 1n);
+    return out;
   }
-  return undefined;
+  if (typeof k === 'number' && Number.isInteger(k)) {
+    const out: TsKey[] = [BigInt(k)];
+    if (k === 0 || k === 1) out.push(k === 1);
+    if (Object.is(k, -0)) out.push(0);
+    return out;
+  }
+  return [];
 }
 
+/** Dict lookup with Python key equality (1 == 1.0 == True; tensors by identity). */
+export function mapGet(m: Map<TsKey, TsValue>, k: TsValue): TsValue | undefined {
+  const key = mapKey(m, k);
+  return m.get(key);
+}
+
+/** The key `m` already holds that equals `k` in Python, else `k` itself. */
 export function mapKey(m: Map<TsKey, TsValue>, k: TsValue): TsKey {
   if (m.has(k as TsKey)) return k as TsKey;
-  if (typeof k === 'bigint' || typeof k === 'number' || typeof k === 'boolean') {
-    for (const kk of m.keys()) if (typeof kk !== 'string' && !(kk instanceof Tensor) && pyEquals(kk, k)) return kk;
-  }
+  for (const kk of sameKeys(k)) if (m.has(kk)) return kk;
   return k as TsKey;
 }
 
