@@ -2,7 +2,7 @@
 // parameters, buffers, attributes), classes with their methods, and each method's code.
 
 import { TsObject, TsTuple, type TsValue } from '../../ops/aten/aten-op.js';
-import { typeToString } from '../formats/torchscript/ast.js';
+import { typeToString } from '../ir/torchscript-ast.js';
 import { loadTorchScript, type TorchScriptModule } from '../runtime/torchscript/module.js';
 import { pyRepr } from '../../ops/aten/py-values.js';
 import { Tensor } from '../tensor.js';

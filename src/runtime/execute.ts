@@ -7,7 +7,7 @@ import type { InferContext, InferInput, OpContext } from '../../ops/op-def.js';
 import { DATA_TYPES, isIntegerType, withElementCap } from '../dtypes.js';
 import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
 import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
-import { densify } from '../formats/onnx/tensor-proto.js';
+import { densify } from '../ir/sparse.js';
 import { type RunControl, uncontrolled } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';

@@ -10,7 +10,7 @@ import {
 } from '../ir/graph.js';
 import { checkNesting, outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
 import { type ResourceLimits, resolveLimits } from '../limits.js';
-import { densify } from '../formats/onnx/tensor-proto.js';
+import { densify } from '../ir/sparse.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { OpRegistry } from './registry.js';

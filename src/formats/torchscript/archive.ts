@@ -9,7 +9,7 @@ import { ZipArchive } from '../pickle/zip.js';
 import { StorageHandle, storageClassDtype } from '../pickle/torch-globals.js';
 import { Budget } from '../pickle/values.js';
 import { unpickle } from '../pickle/vm.js';
-import type { ClassDef, CodeModule, FunctionDef } from './ast.js';
+import type { ClassDef, CodeModule, FunctionDef } from '../../ir/torchscript-ast.js';
 import { parseCodeModule } from './parser.js';
 
 export interface TorchScriptArchive {

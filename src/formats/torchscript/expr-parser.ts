@@ -6,7 +6,7 @@
 
 import { ResourceLimitError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
-import type { Expr, Pos, TypeExpr } from './ast.js';
+import type { Expr, Pos, TypeExpr } from '../../ir/torchscript-ast.js';
 import { syntaxError, type Token, tokenize } from './lexer.js';
 
 const COMPARE_OPS = new Set(['<', '>', '==', '!=', '<=', '>=', 'in', 'is']);

@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
 import { PyGlobal, PyRecord, isTuple } from '../pickle/values.js';
 import { TORCH_DTYPE_ALIASES } from '../pickle/tensor-rebuild.js';
-import type { ClassDef, TypeExpr } from './ast.js';
+import type { ClassDef, TypeExpr } from '../../ir/torchscript-ast.js';
 import { dtypeFromName } from '../../../ops/aten/py-values.js';
 
 export interface ClassResolver {

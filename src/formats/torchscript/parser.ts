@@ -2,7 +2,7 @@
 // archive member, line and column; nesting deeper than maxRecursionDepth (blocks, elif chains,
 // expressions, types) is a ResourceLimitError.
 
-import type { AttributeDecl, ClassDef, CodeModule, Expr, FunctionDef, Param, Stmt, TypeExpr } from './ast.js';
+import type { AttributeDecl, ClassDef, CodeModule, Expr, FunctionDef, Param, Stmt, TypeExpr } from '../../ir/torchscript-ast.js';
 import { AUG_OPS, ExprParser } from './expr-parser.js';
 import { syntaxError } from './lexer.js';
 

@@ -3,7 +3,7 @@
 // special form (annotate, isinstance, getattr, ...), or a method of a value.
 
 import { ModelFormatError } from '../../errors.js';
-import type { Expr, FunctionDef } from '../../formats/torchscript/ast.js';
+import type { Expr, FunctionDef } from '../../ir/torchscript-ast.js';
 
 export type Callee =
   | { kind: 'op'; name: string }

@@ -8,7 +8,7 @@ import { TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/ate
 import { ModelFormatError, ResourceLimitError, TorchScriptError } from '../../errors.js';
 import { checkLimit } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
-import type { Expr, FunctionDef, Pos, Stmt } from '../../formats/torchscript/ast.js';
+import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';

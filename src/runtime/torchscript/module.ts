@@ -6,7 +6,7 @@ import { TsObject } from '../../../ops/aten/aten-op.js';
 import { atenOps } from '../../../ops/aten/index.js';
 import { ModelFormatError } from '../../errors.js';
 import { resolveLimits, type ResourceLimits } from '../../limits.js';
-import type { CodeModule, Expr, FunctionDef, Pos, Stmt } from '../../formats/torchscript/ast.js';
+import type { CodeModule, Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { readTorchScriptArchive, type TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { BUILTIN_OPS, dottedPath, opNameOf } from './callees.js';
 import { PickleConverter } from '../../formats/torchscript/objects.js';

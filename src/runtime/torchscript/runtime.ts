@@ -7,7 +7,7 @@ import { ModelFormatError, TorchScriptError, UnsupportedOpError } from '../../er
 import { checkLimit, DEFAULT_LIMITS, type ResourceLimits, RunControl } from '../../limits.js';
 import { withOpLimits } from '../../../ops/aten/budget.js';
 import { Tensor } from '../../tensor.js';
-import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../formats/torchscript/ast.js';
+import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../ir/torchscript-ast.js';
 import type { TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { type CalleeLookup, FunctionRef } from './callees.js';
 import { type Frame, Interpreter } from './interpreter.js';

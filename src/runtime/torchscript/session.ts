@@ -6,7 +6,7 @@ import { InvalidArgumentError, UnsupportedOpError } from '../../errors.js';
 import { checkLimit, DEFAULT_LIMITS, RunControl, type RunControlOptions } from '../../limits.js';
 import type { DataType } from '../../dtypes.js';
 import { Tensor } from '../../tensor.js';
-import { type TypeExpr, typeToString } from '../../formats/torchscript/ast.js';
+import { type TypeExpr, typeToString } from '../../ir/torchscript-ast.js';
 import { loadTorchScript, type LoadTorchScriptOptions, type TorchScriptModule } from './module.js';
 import { pyStr } from '../../../ops/aten/py-values.js';
 

@@ -2,7 +2,7 @@
 
 import { TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
 import { Tensor } from '../../tensor.js';
-import type { TypeExpr } from '../../formats/torchscript/ast.js';
+import type { TypeExpr } from '../../ir/torchscript-ast.js';
 
 /**
  * Runtime check of a value against a TorchScript type (isinstance, Union refinement).

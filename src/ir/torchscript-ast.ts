@@ -1,4 +1,6 @@
-// The syntax tree of serialized TorchScript: classes, functions, statements and expressions.
+// The parsed TorchScript source (classes, functions, statements, expressions): the IR of
+// TorchScript programs, as src/ir/graph.ts is of ONNX graphs. Made by src/formats/torchscript
+// (lexer, parser), run by src/runtime/torchscript.
 
 export interface Pos {
   readonly file: string;
