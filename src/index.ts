@@ -9,7 +9,7 @@ export {
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
-export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './runtime/session.js';
+export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';

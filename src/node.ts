@@ -12,10 +12,10 @@ import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
-import { type ModelFile, setFileLoader } from './runtime/session.js';
+import { type ModelFile, setFileLoader } from './api/session.js';
 
 export * from './index.js';
-export type { ModelFile } from './runtime/session.js';
+export type { ModelFile } from './api/session.js';
 
 /**
  * Reads a model file (a regular file of at most limits.maxMemoryBytes) and returns a reader for

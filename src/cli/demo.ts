@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseNpy } from '../formats/npy/npy.js';
 import { stateDict, torchLoad } from '../formats/pickle/index.js';
-import { InferenceSession } from '../runtime/session.js';
+import { InferenceSession } from '../api/session.js';
 import { Tensor } from '../tensor.js';
 import type { Io } from './main.js';
 

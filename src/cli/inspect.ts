@@ -6,7 +6,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { subgraphsOf, validateGraph } from '../ir/validate.js';
 import { readModelFile } from '../node.js';
 import { planModel } from '../runtime/plan.js';
-import { defaultOpRegistry } from '../runtime/session.js';
+import { defaultOpRegistry } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
 import type { Io } from './main.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DATA_TYPES, type DataType, isDataType } from '../dtypes.js';
 import { decodeTensorProto } from '../formats/onnx/load.js';
 import { parseNpy, writeNpy } from '../formats/npy/npy.js';
-import { InferenceSession } from '../runtime/session.js';
+import { InferenceSession } from '../api/session.js';
 import { readRegularFile } from '../node.js'; // also installs the reader of model paths (external data confined to the model's folder)
 import type { ResourceLimits } from '../limits.js';
 import { Tensor } from '../tensor.js';

@@ -14,7 +14,7 @@ import { densify } from '../ir/sparse.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { OpRegistry } from './registry.js';
-import { defaultOpRegistry } from './session.js';
+import { defaultOpRegistry } from './default-registry.js';
 
 export interface InferOptions {
   /** Pins graph-input shapes (concrete numbers, or symbolic names), by input name. */

@@ -7,7 +7,7 @@ import { decodeMessage, type Msg } from '../../src/formats/onnx/wire.js';
 import { tensorFromProto } from '../../src/formats/onnx/tensor-proto.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import type { ValueType } from '../../src/ir/graph.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { compareTensors } from '../helpers/allclose.js';

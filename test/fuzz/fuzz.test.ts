@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors.js';
-import { registerOp } from '../../src/runtime/session.js';
+import { registerOp } from '../../src/api/session.js';
 import { writeModel } from '../helpers/onnx-writer.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -15,7 +15,7 @@ import { TsTuple, type TsValue } from '../../ops/aten/aten-op.js';
 import { DATA_TYPES, type DataType } from '../../src/dtypes.js';
 import { TesseraError } from '../../src/errors.js';
 import { scanPickle, torchLoad } from '../../src/formats/pickle/index.js';
-import { InferenceSession, type ValueMetadata } from '../../src/runtime/session.js';
+import { InferenceSession, type ValueMetadata } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import type { Seed } from './corpus.js';

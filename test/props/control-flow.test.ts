@@ -9,7 +9,7 @@ import { Attrs, type OpDef } from '../../ops/op-def.js';
 import { ShapeError } from '../../src/errors.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import type { Attribute, Dim, Graph, Node } from '../../src/ir/graph.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { type GraphSpec, type ModelSpec, writeModel } from '../helpers/onnx-writer.js';

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/formats/npy/npy.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../spec-models/digits');

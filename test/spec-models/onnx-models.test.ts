@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/formats/npy/npy.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import type { Tensor } from '../../src/tensor.js';
 import { compareTensors } from '../helpers/allclose.js';
 import { reportAbsent } from '../helpers/absent-files.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { type NodeSpec, writeModel } from '../helpers/onnx-writer.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import { planModel } from '../../src/runtime/plan.js';
-import { InferenceSession, defaultOpRegistry } from '../../src/runtime/session.js';
+import { InferenceSession, defaultOpRegistry } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import { compareTensors } from '../helpers/allclose.js';
 import { type AttrSpec, type NodeSpec, type TensorSpec, writeModel } from '../helpers/onnx-writer.js';

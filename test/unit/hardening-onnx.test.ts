@@ -14,9 +14,9 @@ import { writeNpy } from '../../src/formats/npy/npy.js';
 import {
   InvalidArgumentError, ModelFormatError, ResourceLimitError, RunCancelledError,
 } from '../../src/errors.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { planModel } from '../../src/runtime/plan.js';
-import { defaultOpRegistry } from '../../src/runtime/session.js';
+import { defaultOpRegistry } from '../../src/api/session.js';
 import { buildBackwardGraph } from '../../src/runtime/autodiff.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocate, withElementCap } from '../../src/dtypes.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import { writeModel } from '../helpers/onnx-writer.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import { GraphError, InvalidArgumentError, ShapeError, UnsupportedOpError } from '../../src/errors.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { OpRegistry } from '../../src/runtime/registry.js';
 import { planModel } from '../../src/runtime/plan.js';
 import { Tensor } from '../../src/tensor.js';

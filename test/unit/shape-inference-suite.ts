@@ -9,7 +9,7 @@ import { tensorFromProto } from '../../src/formats/onnx/tensor-proto.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import type { Dim, Model, ValueType } from '../../src/ir/graph.js';
 import { inferShapes } from '../../src/runtime/infer.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/api/session.js';
 import { Tensor as TensorClass, type Tensor } from '../../src/tensor.js';
 
 export interface OutputCheck {

@@ -1,6 +1,5 @@
 // The public session API, shaped like onnxruntime-web's InferenceSession.
 
-import { onnxOps } from '../../ops/onnx/index.js';
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits } from '../limits.js';
@@ -9,16 +8,17 @@ import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
-import { executeRun, tensorBytes } from './execute.js';
-import { type GraphPlan, type PlanOptions, planModel } from './plan.js';
-import { type ProfileReport, Profiler } from './profile.js';
-import { OpRegistry } from './registry.js';
+import { executeRun, tensorBytes } from '../runtime/execute.js';
+import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
+import { type ProfileReport, Profiler } from '../runtime/profile.js';
+import type { OpRegistry } from '../runtime/registry.js';
+import { defaultOpRegistry, registryWith } from '../runtime/default-registry.js';
+export { defaultOpRegistry, registerOp } from '../runtime/default-registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
 import {
   createTorchScriptSession, type TorchScriptModule, type TorchScriptSession,
-} from './torchscript/index.js';
-import { autodiffOps } from './autodiff.js';
+} from '../runtime/torchscript/index.js';
 
 export interface SessionOptions {
   /**
@@ -92,32 +92,6 @@ async function fetchLoader(url: string, limits: ResourceLimits): Promise<ModelFi
       return file.subarray(offset, offset + length);
     },
   };
-}
-
-const defaultRegistry = new OpRegistry(onnxOps);
-for (const d of autodiffOps(defaultRegistry)) defaultRegistry.add(d);
-const registered: OpDef[] = [];
-
-export function defaultOpRegistry(): OpRegistry {
-  return defaultRegistry;
-}
-
-/**
- * Registers an operator for every session created afterwards, e.g. a custom layer:
- * `registerOp({ domain: 'com.example', name: 'Swish2', since: 1, run: ([x]) => [...] })`.
- * A definition for an existing domain::name with a higher `since` takes precedence from that
- * opset on; one with the same `since` replaces the built-in one.
- */
-export function registerOp(def: OpDef): void {
-  registered.push(def);
-  defaultRegistry.add(def);
-}
-
-function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
-  if (!custom?.length) return defaultRegistry;
-  const registry = new OpRegistry([...onnxOps, ...registered, ...custom]);
-  for (const d of autodiffOps(registry)) registry.add(d);
-  return registry;
 }
 
 function metadataOf(v: ValueInfo): ValueMetadata {
@@ -217,7 +191,7 @@ export class InferenceSession {
 
   /** Plans an already loaded model. */
   static fromModel(
-    model: Model, registry: OpRegistry = defaultRegistry, limits?: Partial<ResourceLimits>, planOptions?: PlanOptions,
+    model: Model, registry: OpRegistry = defaultOpRegistry(), limits?: Partial<ResourceLimits>, planOptions?: PlanOptions,
   ): InferenceSession {
     const resolved = resolveLimits(limits);
     const plan = planModel(model, registry, resolved, planOptions);

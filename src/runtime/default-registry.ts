@@ -1,0 +1,34 @@
+// The operator registry every session uses unless it brings custom ops: the built-in ONNX ops,
+// the autodiff ops, and whatever registerOp() added.
+
+import { onnxOps } from '../../ops/onnx/index.js';
+import type { OpDef } from '../../ops/op-def.js';
+import { autodiffOps } from './autodiff.js';
+import { OpRegistry } from './registry.js';
+
+const defaultRegistry = new OpRegistry(onnxOps);
+for (const d of autodiffOps(defaultRegistry)) defaultRegistry.add(d);
+const registered: OpDef[] = [];
+
+export function defaultOpRegistry(): OpRegistry {
+  return defaultRegistry;
+}
+
+/**
+ * Registers an operator for every session created afterwards, e.g. a custom layer:
+ * `registerOp({ domain: 'com.example', name: 'Swish2', since: 1, run: ([x]) => [...] })`.
+ * A definition for an existing domain::name with a higher `since` takes precedence from that
+ * opset on; one with the same `since` replaces the built-in one.
+ */
+export function registerOp(def: OpDef): void {
+  registered.push(def);
+  defaultRegistry.add(def);
+}
+
+/** The default registry, or a new one with `custom` ops added for one session. */
+export function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
+  if (!custom?.length) return defaultRegistry;
+  const registry = new OpRegistry([...onnxOps, ...registered, ...custom]);
+  for (const d of autodiffOps(registry)) registry.add(d);
+  return registry;
+}
