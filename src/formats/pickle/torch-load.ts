@@ -70,7 +70,7 @@ export function torchLoadWithFormat(bytes: Uint8Array, options: TorchLoadOptions
 
 function safeKey(key: unknown, what: string): string {
   if (typeof key !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(key)) {
-    throw new ModelFormatError(`${what}: storage key ${JSON.stringify(key)} is not a plain name`);
+    throw new ModelFormatError(`${what}: storage key ${typeof key === 'string' ? JSON.stringify(key.slice(0, 80)) : `(a ${describe(key)})`} is not a plain name`);
   }
   return key;
 }

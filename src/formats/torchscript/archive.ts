@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type ResourceLimits } from '../../limits.js';
 import { ZipArchive } from '../pickle/zip.js';
 import { StorageHandle, storageClassDtype } from '../pickle/torch-globals.js';
 import { Budget } from '../pickle/values.js';
+import { describe } from '../pickle/globals-api.js';
 import { unpickle } from '../pickle/vm.js';
 import type { ClassDef, CodeModule, FunctionDef } from '../../ir/torchscript-ast.js';
 import { parseCodeModule } from './parser.js';
@@ -59,7 +60,7 @@ export function readTorchScriptArchive(bytes: Uint8Array, limits: ResourceLimits
       if (!dtype) throw new ModelFormatError(`${what}: unsupported storage type`);
       const key = pid[2];
       if (typeof key !== 'string' || !/^[A-Za-z0-9_.][A-Za-z0-9_./]{0,200}$/.test(key) || key.split('/').includes('..')) {
-        throw new ModelFormatError(`${what}: storage key ${JSON.stringify(key)} is not a plain name`);
+        throw new ModelFormatError(`${what}: storage key ${typeof key === 'string' ? JSON.stringify(key.slice(0, 80)) : `(a ${describe(key)})`} is not a plain name`);
       }
       const member = [`${prefix}${dir}${key}`, `${prefix}${key}`, `${prefix}data/${key}`, `${prefix}.data/${key}`].find((n) => zip.has(n));
       if (!member) throw new ModelFormatError(`${what}: storage '${key}' has no member under ${prefix}${dir}`);
