@@ -496,7 +496,7 @@ export function buildCorpus(): Built {
     pk('pickle-memo-bomb-default', null, 'added (the pickle corpus memo bomb at the default maxMemo)', '1,000,001 MEMOIZE in a deflated data.pkl',
       deflatedPickle(w.stop().done()), limitError('torchLoad', 'maxMemo', 'archive/data\\.pkl: MEMOIZE at offset \\d+: memo holds more than maxMemo=250000'), 'malformed');
     pk('pickle-object-bomb-default', null, 'added (the pickle corpus object bomb at the default maxObjects)', '5,000,001 NONE in a deflated data.pkl',
-      deflatedPickle(P().proto(2).mark().op('N'.repeat(5_000_001)).op('l').stop().done()), limitError('torchLoad', 'maxObjects', 'archive/data\\.pkl: .*maxObjects=1000000'), 'malformed');
+      deflatedPickle(P().proto(2).mark().op('N'.repeat(5_000_001)).op('l').stop().done()), limitError('torchLoad', 'maxObjects', 'archive/data\\.pkl: .*maxObjects=500000'), 'malformed');
   }
 
   // ---- finding 10: RegexFullMatch backtracked exponentially ----

@@ -81,7 +81,7 @@ export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
   maxBytes: 2 * 1024 ** 3,
   maxDepth: 1000,
   maxMemo: 250_000,
-  maxObjects: 1_000_000,
+  maxObjects: 500_000,
   maxSequenceLength: SHARED_DEFAULTS.maxSequenceLength,
   maxTensorElements: Infinity,
 });
