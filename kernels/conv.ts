@@ -8,7 +8,7 @@
 // ConvTranspose: matmul (W^T @ X) + col2im scatter-add.
 // The caller allocates the output; offsets let batches and groups share arrays.
 
-import { type BenchCase, type FloatArray, benchValues, matmulF32, matmulF64 } from './matmul.js';
+import { type FloatArray, matmulF32, matmulF64 } from './matmul.js';
 import { convF32Fast } from './conv-f32.js';
 import { type Window3, col2im, im2col } from './im2col.js';
 
@@ -264,27 +264,4 @@ export function convTransposeF64(
   x: Float64Array, w: Float64Array, bias: Float64Array | null, y: Float64Array, g: ConvGeometry,
 ): void {
   convTransposeFloat(x, w, bias, y, g);
-}
-
-/**
- * Float32 convolution benchmark: X 1 x C x H x W, `filters` k x k filters, stride 1, "same"
- * padding, with bias (bench/ times 1x64x56x56 with 64 3x3 filters, the default).
- */
-export function convBenchCase(channels = 64, size = 56, filters = 64, k = 3): BenchCase {
-  const pad = Math.floor(k / 2);
-  const out = size + 2 * pad - k + 1;
-  const g: ConvGeometry = {
-    batch: 1, inChannels: channels, outChannels: filters, group: 1,
-    inSize: [size, size], outSize: [out, out], kernel: [k, k],
-    strides: [1, 1], dilations: [1, 1], padsBegin: [pad, pad],
-  };
-  const x = benchValues(channels * size * size, 3);
-  const w = benchValues(filters * channels * k * k, 4);
-  const bias = benchValues(filters, 5);
-  const y = new Float32Array(filters * out * out);
-  return {
-    name: `convF32 1x${channels}x${size}x${size} * ${filters}x${channels}x${k}x${k}`,
-    flops: 2 * filters * channels * k * k * out * out,
-    run: () => convF32(x, w, bias, y, g),
-  };
 }

@@ -335,29 +335,3 @@ export function matmulF64(
 ): void {
   gemmFloat(a, b, c, m, n, k, options);
 }
-
-/** Deterministic values in [-1, 1) for benchmark inputs (a 32-bit LCG). */
-export function benchValues(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed | 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) | 0;
-    out[i] = (s >>> 8) / (1 << 23) - 1;
-  }
-  return out;
-}
-
-/** A ready-to-time benchmark: `run` repeats the same work, `flops` counts it. */
-export interface BenchCase {
-  readonly name: string;
-  readonly flops: number;
-  readonly run: () => void;
-}
-
-/** Square float32 product C = A @ B of size n (bench/ times n = 256, 512, 1024). */
-export function matmulBenchCase(n: number): BenchCase {
-  const a = benchValues(n * n, 1);
-  const b = benchValues(n * n, 2);
-  const c = new Float32Array(n * n);
-  return { name: `matmulF32 ${n}x${n}x${n}`, flops: 2 * n * n * n, run: () => matmulF32(a, b, c, n, n, n) };
-}
