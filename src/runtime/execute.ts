@@ -157,7 +157,7 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
         opset: step.opset,
         control: run.control,
         memo: step.memo,
-        isConstant: step.constants ? (i: number) => step.constants![i] === true : undefined,
+        isConstant: step.isConstant,
         runSubgraph: (g: Graph, subInputs: readonly Value[]) => {
           const sub = plan.subplans.get(g);
           if (!sub) throw new ExecutionError(`${describeNode(node)}: subgraph '${g.name}' was not planned`);

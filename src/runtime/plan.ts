@@ -33,8 +33,8 @@ export interface Step {
   readonly where?: string;
   /** The op's per-session slot (OpContext.memo). */
   readonly memo?: { value?: unknown };
-  /** Which inputs are initializers of the graph (OpContext.isConstant). */
-  readonly constants?: readonly boolean[];
+  /** Whether input i is an initializer of the graph (OpContext.isConstant), made once here. */
+  readonly isConstant?: (input: number) => boolean;
 }
 
 export interface GraphPlan {
@@ -119,7 +119,7 @@ function planGraph(
     }
     steps.push({
       node, opset, def, attrs, release: [], checkSizes: def.infer !== undefined && subgraphsOf(node).length === 0,
-      memo: {}, constants: node.inputs.map((name) => name !== '' && graph.initializers.has(name)),
+      memo: {}, isConstant: constantInputs(node.inputs.map((name) => name !== '' && graph.initializers.has(name))),
     });
   }
   return { graph, steps: withReleases(graph, steps), subplans: ctx.subplans };
@@ -160,4 +160,8 @@ function optimize(model: Model, plan: GraphPlan, registry: OpRegistry, limits?: 
   const fused = fuseActivations(plan.graph, plan.steps, types);
   if (fused.length === plan.steps.length) return plan;
   return { ...plan, steps: withReleases(plan.graph, fused) };
+}
+
+function constantInputs(flags: readonly boolean[]): (input: number) => boolean {
+  return (i) => flags[i] === true;
 }
