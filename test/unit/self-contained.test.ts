@@ -1,5 +1,6 @@
 // The repository must work on a fresh clone with nothing beside it: no test, script or source
-// file may reach outside the repository (../shared was once read by the conformance tests).
+// file may reach outside the repository (the conformance tests once read their data from a
+// folder beside it).
 // .ci/run also runs the suite in a clone inside an otherwise empty folder.
 
 import { execFileSync } from 'node:child_process';
