@@ -7,7 +7,7 @@
 import { ResourceLimitError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import type { Expr, Pos, TypeExpr } from '../../ir/torchscript-ast.js';
-import { syntaxError, type Token, tokenize } from './lexer.js';
+import { syntaxError, type Token, type TokenStream, tokenize } from './lexer.js';
 
 const COMPARE_OPS = new Set(['<', '>', '==', '!=', '<=', '>=', 'in', 'is']);
 export const AUG_OPS = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '&=', '|=', '^=', '<<=', '>>=', '@=']);
@@ -19,7 +19,7 @@ const BINARY_LEVEL = new Map<string, number>([
 const TYPE_ARG_CALLS = new Set(['annotate', 'unchecked_cast', 'uninitialized', 'isinstance']);
 
 export class ExprParser {
-  protected readonly toks: Token[];
+  protected readonly toks: TokenStream;
   protected p = 0;
   protected readonly lines: string[];
   /** Current nesting depth of the construct being parsed (see enter). */
@@ -49,19 +49,33 @@ export class ExprParser {
   }
 
   // ------------------------------------------------------------------ token helpers
-  protected get tok(): Token { return this.toks[this.p]!; }
-  protected k(): Token['kind'] { return this.toks[this.p]!.kind; }
-  protected peek(k = 1): Token { return this.toks[Math.min(this.p + k, this.toks.length - 1)]!; }
-  protected pos(t: Token = this.tok): Pos { return { file: this.file, line: t.line, col: t.col }; }
+  protected get tok(): Token { return this.toks.at(this.p); }
+  protected k(): Token['kind'] { return this.toks.kind(this.p); }
+  protected peek(k = 1): Token { return this.toks.at(Math.min(this.p + k, this.toks.length - 1)); }
+  /**
+   * Where token `t` (by default the current one) starts. The nested rules all ask for the position
+   * of the same token before consuming it, so the last answer is reused (Pos objects are immutable).
+   */
+  protected pos(t?: Token): Pos {
+    if (t) return { file: this.file, line: t.line, col: t.col };
+    if (this.posIndex !== this.p) {
+      this.posIndex = this.p;
+      this.lastPos = { file: this.file, line: this.toks.line(this.p), col: this.toks.col(this.p) };
+    }
+    return this.lastPos!;
+  }
+  private posIndex = -1;
+  private lastPos: Pos | undefined;
   protected error(what: string, t: Token = this.tok): never {
     const got = t.kind === 'eof' ? 'end of file' : t.kind === 'newline' ? 'end of line' : t.kind === 'indent' ? 'indent'
       : t.kind === 'dedent' ? 'dedent' : JSON.stringify(t.text);
     throw syntaxError(this.file, t.line, t.col, `${what}, found ${got}`);
   }
-  protected isOp(text: string): boolean { return this.k() === 'op' && this.tok.text === text; }
-  protected isName(text: string): boolean { return this.k() === 'name' && this.tok.text === text; }
+  protected isOp(text: string): boolean { return this.k() === 'op' && this.toks.text(this.p) === text; }
+  protected isName(text: string): boolean { return this.k() === 'name' && this.toks.text(this.p) === text; }
   protected accept(text: string): boolean {
-    if ((this.k() === 'op' || this.k() === 'name') && this.tok.text === text) { this.p++; return true; }
+    const k = this.k();
+    if ((k === 'op' || k === 'name') && this.toks.text(this.p) === text) { this.p++; return true; }
     return false;
   }
   protected expect(text: string): Token {
@@ -71,7 +85,7 @@ export class ExprParser {
   }
   protected name(): string {
     if (this.k() !== 'name') this.error('expected a name');
-    return this.toks[this.p++]!.text;
+    return this.toks.text(this.p++);
   }
   protected newline(): void {
     if (this.k() === 'newline') { this.p++; return; }
@@ -93,7 +107,7 @@ export class ExprParser {
     if (this.accept('[')) {
       this.enter();
       while (!this.isOp(']')) {
-        if (this.k() === 'str' || this.k() === 'int') { args.push({ name: this.toks[this.p++]!.value, args: [] }); }
+        if (this.k() === 'str' || this.k() === 'int') { args.push({ name: this.toks.at(this.p++).value, args: [] }); }
         else args.push(this.typeExpr());
         if (!this.accept(',')) break;
       }
@@ -203,9 +217,9 @@ export class ExprParser {
     const pos = this.pos();
     let left = this.unary();
     for (;;) {
-      const level = this.k() === 'op' ? BINARY_LEVEL.get(this.tok.text) : undefined;
+      const op = this.k() === 'op' ? this.toks.text(this.p) : '';
+      const level = BINARY_LEVEL.get(op);
       if (level === undefined || level < minLevel) return left;
-      const op = this.tok.text;
       this.p++;
       left = { kind: 'binary', pos, op, left, right: this.bitOr(level + 1) };
     }
@@ -338,7 +352,7 @@ export class ExprParser {
       case 'float': this.p++; return { kind: 'const', pos, value: Number(t.value) };
       case 'str': {
         let value = '';
-        while (this.k() === 'str') value += this.toks[this.p++]!.value; // implicit concatenation
+        while (this.k() === 'str') value += this.toks.at(this.p++).value; // implicit concatenation
         return { kind: 'const', pos, value };
       }
       case 'name': {

@@ -52,7 +52,7 @@ class Parser extends ExprParser {
   }
 
   private sourceOf(startLine: number): string {
-    const endLine = this.toks[Math.max(0, this.p - 1)]!.line;
+    const endLine = this.toks.line(Math.max(0, this.p - 1));
     return this.lines.slice(startLine - 1, Math.max(startLine, endLine)).join('\n');
   }
 
@@ -91,7 +91,7 @@ class Parser extends ExprParser {
         this.p++;
         this.expect('[');
         if (this.k() !== 'str') this.error('expected a string key');
-        const attr = this.toks[this.p++]!.value;
+        const attr = this.toks.at(this.p++).value;
         this.expect(']');
         this.expect('=');
         attributes.push({ name: attr, type: this.typeExpr(), value: null, final: false });
