@@ -3,7 +3,7 @@
 // streams in small chunks and stops at the declared size or the byte budget, whichever is smaller,
 // so a zip bomb is cut off at the limit; a member that inflates past its declared size is an error.
 
-import { Inflate } from 'fflate';
+import { Inflate, inflateSync } from 'fflate';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import type { Budget } from './values.js';
 
@@ -152,6 +152,27 @@ export class ZipArchive {
 /** Inflates `comp`, stopping with an error as soon as output passes `declared` or the budget. */
 export function inflateCapped(comp: Uint8Array, declared: number, budget: Budget, what: string): Uint8Array {
   const room = budget.limits.maxBytes - budget.bytes;
+  if (declared > room) {
+    throw new ResourceLimitError(`${what}: declares ${declared} bytes, past the byte limit maxBytes=${budget.limits.maxBytes}`, 'maxBytes', budget.bytes + declared, budget.limits.maxBytes);
+  }
+  // Deflate expands at most ~1032:1. When even that could not take the output far past the declared
+  // size, inflate in one call into a buffer one byte longer than declared (fflate drops writes past
+  // its end, so a full buffer means the member lies about its size); otherwise stream, below.
+  if (comp.length * 1032 <= 4 * declared + (1 << 20)) {
+    let out: Uint8Array;
+    try {
+      out = inflateSync(comp, { out: new Uint8Array(declared + 1) });
+    } catch (e) {
+      throw new ModelFormatError(`${what}: corrupt deflate data (${(e as Error)?.message ?? e})`);
+    }
+    if (out.length > declared) throw new ModelFormatError(`${what}: inflates past its declared size ${declared}`);
+    if (out.length !== declared) throw new ModelFormatError(`${what}: inflated to ${out.length} bytes, declared ${declared}`);
+    budget.chargeBytes(declared, what);
+    return out;
+  }
+  // Deflate expands at most ~1032:1, so one push of `step` compressed bytes yields at most about
+  // 1032*step bytes before the callback can object: keep that overshoot near the room left.
+  const step = Math.max(1024, Math.min(CHUNK, Math.floor(room / 1032)));
   const chunks: Uint8Array[] = [];
   let total = 0;
   let done = false;
@@ -166,7 +187,7 @@ export function inflateCapped(comp: Uint8Array, declared: number, budget: Budget
   });
   try {
     if (comp.length === 0) inf.push(new Uint8Array(0), true);
-    for (let i = 0; i < comp.length; i += CHUNK) inf.push(comp.subarray(i, i + CHUNK), i + CHUNK >= comp.length);
+    for (let i = 0; i < comp.length; i += step) inf.push(comp.subarray(i, i + step), i + step >= comp.length);
   } catch (e) {
     if (e instanceof ResourceLimitError || e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`${what}: corrupt deflate data (${(e as Error)?.message ?? e})`);
