@@ -4,7 +4,7 @@
 import {
   bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16,
 } from '../kernels/float16.js';
-import type { DataType } from '../src/dtypes.js';
+import { type DataType, newArray } from '../src/dtypes.js';
 import { InvalidNodeError } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
 
@@ -32,7 +32,15 @@ export function floatData(t: Tensor): FloatArray {
 
 /** A float array of the compute type for `type` (Float64Array for float64, else Float32Array). */
 export function allocFloat(type: DataType, n: number): FloatArray {
-  return type === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  return type === 'float64' ? newArray(Float64Array, n, 8) : newArray(Float32Array, n, 4);
+}
+
+/**
+ * allocFloat for an output the caller's kernel writes completely (every element stored before any
+ * is read): inside a run the arena may hand back a used array without clearing it.
+ */
+export function allocFloatOut(type: DataType, n: number): FloatArray {
+  return type === 'float64' ? newArray(Float64Array, n, 8, false) : newArray(Float32Array, n, 4, false);
 }
 
 /** Wraps computed float data as a tensor of `type`, rounding to half precision when needed. */

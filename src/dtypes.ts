@@ -116,6 +116,39 @@ export function checkAllocation(n: number, where: () => string): void {
   }
 }
 
+/**
+ * Where a run's numeric storage comes from (the session's activation arena, src/runtime/arena.ts):
+ * a zeroed array of exactly `length` elements, new or reused.
+ */
+export interface StoragePool {
+  /** `zeroed` false: the caller writes every element, so a reused array need not be cleared. */
+  take(ctor: new (n: number) => Exclude<TensorData, string[]>, length: number, bytesPerElement: number, zeroed: boolean): Exclude<TensorData, string[]>;
+}
+
+let storagePool: StoragePool | undefined;
+
+/** Runs `fn` with allocate() (and ops' allocFloat) drawing from `pool`; synchronous, like withElementCap. */
+export function withStoragePool<T>(pool: StoragePool | undefined, fn: () => T): T {
+  const outer = storagePool;
+  storagePool = pool;
+  try {
+    return fn();
+  } finally {
+    storagePool = outer;
+  }
+}
+
+/**
+ * A typed array of `length` elements from the current pool, or a new one when none is set. Zeroed
+ * unless `zeroed` is false, which promises that the caller writes every element before reading any
+ * (a reused array then keeps its old contents until overwritten: clearing it would cost a pass).
+ */
+export function newArray<A extends Exclude<TensorData, string[]>>(
+  ctor: new (n: number) => A, length: number, bytesPerElement: number, zeroed = true,
+): A {
+  return storagePool ? storagePool.take(ctor, length, bytesPerElement, zeroed) as A : new ctor(length);
+}
+
 /** Allocates storage for `n` elements of type `t`; refuses counts over the cap with ResourceLimitError. */
 export function allocate(t: DataType, n: number): TensorData {
   checkAllocation(n, () => `allocating ${t}`);
@@ -130,7 +163,7 @@ export function allocate(t: DataType, n: number): TensorData {
   }
   try {
     if (!info.array) return new Array<string>(n).fill('');
-    return new info.array(n * info.slots);
+    return newArray(info.array as new (n: number) => Exclude<TensorData, string[]>, n * info.slots, info.bytes / info.slots);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const bytes = n * info.bytes;

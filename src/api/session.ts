@@ -8,6 +8,7 @@ import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
+import { StorageArena } from '../runtime/arena.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
 import { type ProfileReport, Profiler } from '../runtime/profile.js';
@@ -35,6 +36,12 @@ export interface SessionOptions {
    * default 'all') lets the planner fuse activations into Conv/Gemm (src/runtime/fuse.ts).
    */
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * onnxruntime's option: keep activations in a per-session arena (src/runtime/arena.ts), reusing
+   * a value's storage once its last reader ran and across runs (default true). false allocates
+   * every activation afresh.
+   */
+  readonly enableCpuMemArena?: boolean;
 }
 
 export interface ValueMetadata {
@@ -186,7 +193,12 @@ export class InferenceSession {
       );
     }
     const model = await loadOnnxModel(bytes, { externalData: options.externalData, externalRange, limits });
-    return InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
+    if (options.enableCpuMemArena !== undefined && typeof options.enableCpuMemArena !== 'boolean') {
+      throw new InvalidArgumentError(`InferenceSession.create: options.enableCpuMemArena must be a boolean, got ${typeof options.enableCpuMemArena}`);
+    }
+    const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
+    if (options.enableCpuMemArena === false) session.arena = undefined;
+    return session;
   }
 
   /** Plans an already loaded model. */
@@ -300,7 +312,16 @@ export class InferenceSession {
   execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
     const control = new RunControl(this.limits, options.signal, options.timeoutMs);
-    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler);
+    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler, this.arena);
+  }
+
+  /** The activation arena (absent when created with enableCpuMemArena: false, and after release()). */
+  private arena: StorageArena | undefined = new StorageArena();
+
+  /** How the activation arena did: arrays created and reused over the session, bytes free in it now. */
+  get arenaStats(): { readonly enabled: boolean; readonly created: number; readonly reused: number; readonly freeBytes: number } {
+    const a = this.arena;
+    return { enabled: a !== undefined, created: a?.created ?? 0, reused: a?.reused ?? 0, freeBytes: a?.freeBytes ?? 0 };
   }
 
   private profiler: Profiler | undefined;
@@ -322,7 +343,10 @@ export class InferenceSession {
     return report;
   }
 
-  async release(): Promise<void> {}
+  /** Drops the activation arena's storage; the session stays usable (it allocates afresh). */
+  async release(): Promise<void> {
+    this.arena?.clear();
+  }
 }
 
 /** Bytes of every initializer (subgraphs included): they count against maxMemoryBytes in every run. */

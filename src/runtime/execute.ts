@@ -4,13 +4,14 @@
 // already live); the run's control is polled between nodes (cancellation, deadline).
 
 import type { InferContext, InferInput, OpContext } from '../../ops/op-def.js';
-import { DATA_TYPES, isIntegerType, withElementCap } from '../dtypes.js';
+import { DATA_TYPES, isIntegerType, withElementCap, withStoragePool } from '../dtypes.js';
 import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
 import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../ir/sparse.js';
 import { type RunControl, uncontrolled } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
+import type { StorageArena } from './arena.js';
 import type { GraphPlan, Step } from './plan.js';
 import type { Profiler } from './profile.js';
 
@@ -41,19 +42,55 @@ export interface RunState {
   liveBytes: number;
   /** Set while the session profiles: the top-level steps' times, and the peak of liveBytes. */
   profile?: { readonly profiler: Profiler; readonly top: GraphPlan };
+  /** The session's activation arena, when the top-level plan can use one (see usesArena). */
+  readonly arena?: StorageArena;
+  /** The plan the arena serves: steps of other graphs do not report to it. */
+  readonly arenaPlan?: GraphPlan;
 }
+
+/**
+ * Whether a plan's values can live in an arena: every step is a built-in op on this graph's
+ * values (no subgraphs, model-local functions or inlined graphs, through which a value could be
+ * held where the executor does not see it).
+ */
+export function usesArena(plan: GraphPlan): boolean {
+  return plan.subplans.size === 0 && plan.steps.every((s) => s.def !== undefined);
+}
+
+/**
+ * Ops whose outputs are never views of their inputs (fresh arrays, or an input itself, which
+ * the arena counts): the arena skips the view check (which reads `.buffer`) after them.
+ */
+const FRESH_OUTPUT_OPS = new Set([
+  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Relu', 'Sigmoid', 'Tanh', 'Clip',
+  'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'MaxPool', 'AveragePool', 'GlobalAveragePool',
+  'GlobalMaxPool', 'BatchNormalization', 'LayerNormalization', 'Softmax', 'LogSoftmax', 'Gelu', 'HardSwish',
+  'HardSigmoid', 'LeakyRelu', 'Elu', 'Selu', 'Softplus', 'Shape', 'Size', 'Where', 'Equal', 'Less', 'Greater',
+  'Not', 'And', 'Or', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ConstantOfShape', 'Range', 'Cast',
+  'Concat', 'Transpose', 'Expand', 'Tile', 'Pad', 'Resize', 'Constant',
+]);
 
 /** Runs a whole plan under `control`: allocations are capped by its maxTensorElements meanwhile. */
 export function executeRun(
   plan: GraphPlan, inputs: ReadonlyMap<string, Value>, control: RunControl, weightBytes = 0, profiler?: Profiler,
+  arena?: StorageArena,
 ): Value[] {
-  const run: RunState = { control, liveBytes: weightBytes, ...(profiler ? { profile: { profiler, top: plan } } : {}) };
+  const pooled = arena !== undefined && usesArena(plan) ? arena : undefined;
+  const run: RunState = {
+    control, liveBytes: weightBytes,
+    ...(profiler ? { profile: { profiler, top: plan } } : {}),
+    ...(pooled ? { arena: pooled, arenaPlan: plan } : {}),
+  };
   if (profiler) {
     profiler.runs++;
     profiler.peakBytes = Math.max(profiler.peakBytes, weightBytes);
   }
   control.pollNow(`graph '${plan.graph.name}'`);
-  return withElementCap(control.limits.maxTensorElements, () => executeGraph(plan, inputs, undefined, run));
+  try {
+    return withElementCap(control.limits.maxTensorElements, () => withStoragePool(pooled, () => executeGraph(plan, inputs, undefined, run)));
+  } finally {
+    pooled?.endRun();
+  }
 }
 
 /** Runs `plan` with `inputs` bound to the graph's inputs, in order; returns the graph outputs. */
@@ -178,6 +215,9 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
       scope.set(name, v);
       if (v instanceof Tensor && !sharesStorage(v, inputs)) hold(run, held, name, tensorBytes(v), `output ${i}`);
     });
+    if (run.arenaPlan === plan) {
+      run.arena!.holdOutputs(node.outputs.length === 1 ? outputs : outputs.filter((_, i) => node.outputs[i]), inputs, !FRESH_OUTPUT_OPS.has(node.opType));
+    }
   } catch (e) {
     if (e instanceof TesseraError) {
       if (!e.message.includes(describeNode(node))) e.message = `${describeNode(node)}: ${e.message}`;
@@ -185,7 +225,9 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
     }
     throw new ExecutionError(`${describeNode(node)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
+  const arena = run.arenaPlan === plan ? run.arena : undefined;
   for (const r of step.release) {
+    if (arena) arena.release(scope.get(r));
     scope.delete(r);
     const b = held.get(r);
     if (b !== undefined) {
