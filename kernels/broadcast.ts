@@ -40,6 +40,33 @@ export function broadcastStrides(dims: readonly number[], outDims: readonly numb
  * fast (same shape / scalar) path.
  */
 export function broadcastIndexMap(dims: readonly number[], outDims: readonly number[]): Int32Array {
+  for (let r = 0; r < recentMaps.length; r++) {
+    const e = recentMaps[r]!;
+    if (sameDims(e.dims, dims) && sameDims(e.out, outDims)) return e.map;
+  }
+  const map = buildIndexMap(dims, outDims);
+  if (map.length <= MAX_CACHED_MAP) {
+    recentMaps.unshift({ dims: dims.slice(), out: outDims.slice(), map });
+    if (recentMaps.length > RECENT_MAPS) recentMaps.pop();
+  }
+  return map;
+}
+
+/**
+ * Recent index maps: a model asks for the same few broadcasts on every run, and a map depends
+ * only on the two shapes. Callers must not modify a returned map.
+ */
+const recentMaps: { dims: readonly number[]; out: readonly number[]; map: Int32Array }[] = [];
+const RECENT_MAPS = 32;
+const MAX_CACHED_MAP = 1 << 16;
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function buildIndexMap(dims: readonly number[], outDims: readonly number[]): Int32Array {
   let total = 1;
   for (const d of outDims) total *= d;
   const map = new Int32Array(total);

@@ -20,10 +20,41 @@ export interface BroadcastPlan {
 }
 
 /**
+ * Recent plans, newest first: a model runs the same few shape combinations on every run, and a
+ * plan is immutable, so it is reused instead of rebuilt (its offset arrays are the only
+ * allocations an elementwise op makes besides its output).
+ */
+const recent: { inputs: (readonly number[])[]; out: readonly number[]; plan: BroadcastPlan }[] = [];
+const RECENT = 64;
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * The row plan reading contiguous inputs of shapes `inputs` as if broadcast to `outDims`.
  * Every input shape must broadcast to `outDims` (the caller checks with broadcastShapes).
+ * The result is shared with later calls for the same shapes: do not modify it.
  */
 export function broadcastPlan(
+  inputs: readonly (readonly number[])[], outDims: readonly number[],
+): BroadcastPlan {
+  search: for (let r = 0; r < recent.length; r++) {
+    const e = recent[r]!;
+    if (e.inputs.length !== inputs.length || !sameDims(e.out, outDims)) continue;
+    for (let i = 0; i < inputs.length; i++) if (!sameDims(e.inputs[i]!, inputs[i]!)) continue search;
+    if (r > 0) { recent.splice(r, 1); recent.unshift(e); }
+    return e.plan;
+  }
+  const plan = buildPlan(inputs, outDims);
+  recent.unshift({ inputs: inputs.map((d) => d.slice()), out: outDims.slice(), plan: Object.freeze(plan) });
+  if (recent.length > RECENT) recent.pop();
+  return plan;
+}
+
+function buildPlan(
   inputs: readonly (readonly number[])[], outDims: readonly number[],
 ): BroadcastPlan {
   const k = inputs.length;

@@ -20,6 +20,12 @@ export interface PoolGeometry {
 }
 
 /**
+ * One grown buffer per spatial dim, reused by every call (kernels run synchronously, and a pool
+ * reads its three ranges only while it runs); it may be longer than a call needs.
+ */
+const tapScratch = [new Int32Array(0), new Int32Array(0), new Int32Array(0)];
+
+/**
  * Per spatial dim and output position, the range [kFrom, kTo) of kernel taps that land
  * inside the input, and `kPad`: the number of taps that land before in + padEnd (the
  * count_include_pad divisor). Stored as Int32Array triples, indexed by output position.
@@ -32,7 +38,8 @@ function tapRanges(g: PoolGeometry, dim: number): Int32Array {
   const d = g.dilations[dim]!;
   const pb = g.padsBegin[dim]!;
   const pe = g.padsEnd[dim]!;
-  const r = new Int32Array(n * 3);
+  if (tapScratch[dim]!.length < n * 3) tapScratch[dim] = new Int32Array(n * 3);
+  const r = tapScratch[dim]!;
   for (let o = 0; o < n; o++) {
     const start = o * s - pb;
     const from = start >= 0 ? 0 : Math.ceil(-start / d);

@@ -90,7 +90,7 @@ export function transpose(
   const colIn = inStride[p[r - 1]!]!;
   const rowOut = outStride[q]!;
   const n = loopDims.length;
-  const idx = new Int32Array(n);
+  const idx = new Array<number>(n).fill(0);
   let outer = 1;
   for (const x of loopDims) outer *= x;
   let inBase = 0;
@@ -116,7 +116,7 @@ function transposeRuns(
   total: number,
 ): void {
   const n = outDims.length - 1;
-  const idx = new Int32Array(n);
+  const idx = new Array<number>(n).fill(0);
   const count = total / run;
   let inOff = 0;
   let outOff = 0;

@@ -38,9 +38,9 @@ function axisOf(axis: number, rank: number, opName: string): number {
 }
 
 /** Normalised indices; throws naming the first bad index and its bound. */
-function checkedIndices(indices: Tensor, bounds: readonly number[], opName: string): Int32Array {
+function checkedIndices(indices: Tensor, bounds: readonly number[], opName: string, into?: Int32Array): Int32Array {
   const src = indexArray(indices, opName);
-  const out = new Int32Array(src.length);
+  const out = into ? into.subarray(0, src.length) : new Int32Array(src.length);
   const bad = normalizeIndices(src, bounds, out);
   if (bad >= 0) {
     const bound = bounds[bad % bounds.length]!;
@@ -116,6 +116,16 @@ function scatterInto(
 
 // ---- Gather family --------------------------------------------------------------------------
 
+/**
+ * Gather's index and offset scratch, grown and reused (ops run synchronously and Gather reads them
+ * only while it runs): a steady-state run allocates no storage for them.
+ */
+const gatherBuffers = [new Int32Array(64), new Int32Array(64)];
+function gatherScratch(which: 0 | 1, n: number): Int32Array {
+  if (gatherBuffers[which]!.length < n) gatherBuffers[which] = new Int32Array(Math.max(n, 2 * gatherBuffers[which]!.length));
+  return gatherBuffers[which]!;
+}
+
 interface AxisAttrs { readonly axis: number }
 
 const gather = op<AxisAttrs>({
@@ -140,10 +150,10 @@ const gather = op<AxisAttrs>({
     const ind = required(indices, 'Gather', 'indices');
     const ax = axisOf(axis, x.rank, 'Gather');
     const axisLen = x.dims[ax]!;
-    const idx = checkedIndices(ind, [axisLen], 'Gather');
+    const idx = checkedIndices(ind, [axisLen], 'Gather', gatherScratch(0, ind.size));
     const outer = sizeBetween(x.dims, 0, ax);
     const inner = sizeBetween(x.dims, ax + 1, x.rank);
-    const offsets = new Int32Array(outer * idx.length);
+    const offsets = gatherScratch(1, outer * idx.length).subarray(0, outer * idx.length);
     gatherOffsets(outer, axisLen, inner, idx, offsets);
     const dims = [...x.dims.slice(0, ax), ...ind.dims, ...x.dims.slice(ax + 1)];
     return [takeTensor(x, offsets, inner, dims)];
