@@ -10,7 +10,7 @@ import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
+import { type FloatArray, allocFloat, allocFloatOut, floatData, floatTensor } from '../compute.js';
 import type { DataType } from '../../src/dtypes.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { dimMul, elemOf, shapeOf, tensorType, unknownDims, windowDim } from '../infer-helpers.js';
@@ -177,7 +177,7 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?
   if (w.type !== x.type) throw new InvalidNodeError(`Conv: W is ${w.type} but X is ${x.type}`);
   const { g, outDims } = convGeometry('Conv', x, w, attrs);
   const bias = checkBias('Conv', b, x, g.outChannels);
-  const y = allocFloat(x.type, shapeSize(outDims));
+  const y = allocFloatOut(x.type, shapeSize(outDims));
   const xd = floatData(x);
   if (y instanceof Float64Array) {
     if (attrs.activation) throw new InvalidNodeError('Conv: a fused activation needs float32 data (planner bug)');

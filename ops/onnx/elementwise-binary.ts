@@ -16,7 +16,7 @@ import {
 import { DATA_TYPES, type DataType, allocate, isBigIntType, isFloatType, isIntegerType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { allocFloatOut, floatData, floatTensor } from '../compute.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { broadcast, broadcastOf, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 
@@ -98,7 +98,7 @@ function arithmetic(
   const plan = broadcastPlan([a.dims, bDims], dims);
   const type = a.type;
   if (isFloatType(type)) {
-    const out = allocFloat(type, plan.size);
+    const out = allocFloatOut(type, plan.size);
     binaryFloat(kind as FloatBinaryOp, floatData(a), floatData(b), out, plan);
     return floatTensor(type, out, dims);
   }
@@ -161,7 +161,7 @@ function pow(a: Tensor, b: Tensor, bDims: readonly number[] = b.dims): Tensor {
   const base = isFloatType(a.type) ? floatData(a) : (a.data as PowArray);
   const exponent = isFloatType(b.type) ? floatData(b) : (b.data as PowArray);
   if (isFloatType(a.type)) {
-    const out = allocFloat(a.type, plan.size);
+    const out = allocFloatOut(a.type, plan.size);
     powKernel(base, exponent, out, plan);
     return floatTensor(a.type, out, dims);
   }
@@ -195,7 +195,7 @@ function variadic(
   const type = ts[0]!.type;
   const firstPlan = broadcastPlan([ts[0]!.dims], dims);
   if (isFloatType(type)) {
-    const out = allocFloat(type, firstPlan.size);
+    const out = allocFloatOut(type, firstPlan.size);
     broadcastCopy(floatData(ts[0]!), out, firstPlan);
     for (let k = 1; k < ts.length; k++) {
       binaryFloat(kind, out, floatData(ts[k]!), out, broadcastPlan([dims, ts[k]!.dims], dims));

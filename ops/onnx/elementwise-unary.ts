@@ -13,7 +13,7 @@ import {
 import { allocate, isBigIntType, isFloatType, isIntegerType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { allocFloat, floatData, floatTensor } from '../compute.js';
+import { allocFloatOut, floatData, floatTensor } from '../compute.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 import { sameAs } from '../infer-helpers.js';
 
@@ -33,7 +33,7 @@ function floatInput(name: string, inputs: readonly (Tensor | undefined)[]): Tens
 
 /** A float tensor through a float kernel; float16/bfloat16 go through float32. */
 function mapFloat(x: Tensor, kernel: (src: Float32Array | Float64Array, dst: Float32Array | Float64Array) => void): Tensor {
-  const out = allocFloat(x.type, x.size);
+  const out = allocFloatOut(x.type, x.size);
   kernel(floatData(x), out);
   return floatTensor(x.type, out, x.dims);
 }

@@ -12,7 +12,7 @@ import { shapeSize } from '../../kernels/strides.js';
 import { type DataType, type NumericArray, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
+import { type FloatArray, allocFloatOut, floatData, floatTensor } from '../compute.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { elemOf, shapeOf, tensorType, windowDim } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
@@ -166,7 +166,7 @@ const maxPool = op({
     const x = input('MaxPool', inputs, true);
     const { geometry, outDims } = poolGeometry('MaxPool', x.dims, at);
     const size = shapeSize(outDims);
-    const out = isFloatType(x.type) ? allocFloat(x.type, size) : new Float64Array(size);
+    const out = isFloatType(x.type) ? allocFloatOut(x.type, size) : new Float64Array(size);
     const wantIndices = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const indices = wantIndices ? new BigInt64Array(size) : null;
     const empty = x.type === 'int8' ? -128 : x.type === 'uint8' ? 0 : -Infinity;
@@ -185,7 +185,7 @@ const averagePool = op({
   run: (inputs, at: AveragePoolAttrs) => {
     const x = input('AveragePool', inputs, false);
     const { geometry, outDims } = poolGeometry('AveragePool', x.dims, at);
-    const out = allocFloat(x.type, shapeSize(outDims));
+    const out = allocFloatOut(x.type, shapeSize(outDims));
     averagePoolFloat(floatData(x), out, geometry, at.countIncludePad);
     return [floatTensor(x.type, out, outDims)];
   },
@@ -203,7 +203,7 @@ function lpPool(since: number, parseP: (a: Attrs) => number): OpDef {
     run: (inputs, at: LpPoolAttrs) => {
       const x = input('LpPool', inputs, false);
       const { geometry, outDims } = poolGeometry('LpPool', x.dims, at);
-      const out = allocFloat(x.type, shapeSize(outDims));
+      const out = allocFloatOut(x.type, shapeSize(outDims));
       lpPoolFloat(floatData(x), out, geometry, at.p);
       return [floatTensor(x.type, out, outDims)];
     },
@@ -224,7 +224,7 @@ const globalAveragePool = op({
   run: (inputs) => {
     const x = input('GlobalAveragePool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalAveragePool', x);
-    const out = allocFloat(x.type, channels);
+    const out = allocFloatOut(x.type, channels);
     globalAveragePoolFloat(floatData(x), out, channels, size);
     return [floatTensor(x.type, out, outDims)];
   },
@@ -236,7 +236,7 @@ const globalMaxPool = op({
   run: (inputs) => {
     const x = input('GlobalMaxPool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalMaxPool', x);
-    const out = allocFloat(x.type, channels);
+    const out = allocFloatOut(x.type, channels);
     globalMaxPoolFloat(floatData(x), out, channels, size);
     return [floatTensor(x.type, out, outDims)];
   },
@@ -254,7 +254,7 @@ function globalLpPool(since: number, parseP: (a: Attrs) => number): OpDef {
     run: (inputs, at: { readonly p: number }) => {
       const x = input('GlobalLpPool', inputs, false);
       const { outDims, channels, size } = globalShape('GlobalLpPool', x);
-      const out = allocFloat(x.type, channels);
+      const out = allocFloatOut(x.type, channels);
       globalLpPoolFloat(floatData(x), out, channels, size, at.p);
       return [floatTensor(x.type, out, outDims)];
     },
