@@ -7,9 +7,9 @@
 
 import { InvalidNodeError, ModelFormatError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
-import { type PixelFormat, convertPixels } from '../../kernels/image/color.js';
-import { decodeImage } from '../../kernels/image/decode-image.js';
-import { ImageDecodeError } from '../../kernels/image/image-error.js';
+import { type PixelFormat, convertPixels } from '../../src/formats/image/color.js';
+import { decodeImage } from '../../src/formats/image/decode-image.js';
+import { ImageDecodeError } from '../../src/formats/image/image-error.js';
 import { tensorType } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
 

@@ -15,7 +15,8 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   kernels: ['kernels'],
   core: ['core', 'kernels'],
   formats: ['formats', 'core', 'kernels'],
-  ops: ['ops', 'core', 'kernels'],
+  // ops sit above formats (ARCHITECTURE.md): ImageDecoder reads image files with src/formats/image.
+  ops: ['ops', 'formats', 'core', 'kernels'],
   runtime: ['runtime', 'ops', 'core', 'kernels'],
   api: ['api', 'runtime', 'formats', 'ops', 'core', 'kernels'],
   cli: ['cli', 'api', 'runtime', 'formats', 'ops', 'core', 'kernels'],
