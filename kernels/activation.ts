@@ -3,8 +3,7 @@
 // ones its ONNX definition names (alpha, beta, gamma; Shrink: alpha = lambd, beta = bias).
 
 import { erf } from './elementwise-unary-erf.js';
-
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 export type ActivationOp =
   | 'Relu' | 'LeakyRelu' | 'Elu' | 'Selu' | 'Celu' | 'Gelu' | 'GeluTanh'

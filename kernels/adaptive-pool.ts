@@ -2,7 +2,7 @@
 // leading dims): output cell o of an axis of length `in` pooled to `out` covers
 // [floor(o * in / out), ceil((o + 1) * in / out)), as PyTorch's adaptive pools do.
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 function bounds(inLen: number, outLen: number): Int32Array {
   const r = new Int32Array(outLen * 2);

@@ -6,7 +6,7 @@
 //   y[b, c, t] = act(bias[c] + sum_k w[c, k] * seq[t + k]),  act = identity or x * sigmoid(x)
 //   present[b, c, :] = the last K - 1 entries of seq
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 export function causalConvWithStateFloat(
   x: FloatArray, weight: FloatArray, bias: FloatArray | null, past: FloatArray | null,

@@ -8,7 +8,7 @@
 //   o_h = scale * q_h^T S   for every query head h of the group (h / (Hq/Hkv) = kv head)
 // The state is kept in float64 while it runs.
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 export interface LinearAttentionLayout {
   readonly batch: number;

@@ -9,7 +9,7 @@
 //   y1 = cos * x1 - sin * x2,  y2 = sin * x1 + cos * x2
 // with cos = cosCache[row * cacheStride + r] and row = rows[b * seq + s].
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 export interface RotaryLayout {
   readonly batch: number;

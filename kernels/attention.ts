@@ -14,7 +14,7 @@
 // where bias_j = mask (additive; -inf past the mask's last column) + causal (-inf for
 // j > i + causalOffset[b]) + padding (-inf for j >= kvValid[b]).
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 export interface AttentionLayout {
   readonly batch: number;

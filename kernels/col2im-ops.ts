@@ -5,7 +5,8 @@
 //   image[nc, l_i * stride_i - padBegin_i + k_i * dilation_i  for each axis i]
 // when that point lies inside the image (taps falling in the padding are dropped).
 
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 export interface Col2ImGeometry {
   /** N * C: independent images. */

@@ -11,7 +11,8 @@
 // column matrix [C/group * kh * kw, oh * ow] of sampled, masked values and multiplying it by the
 // group's weights.
 
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 export interface DeformConvGeometry {
   readonly batch: number;

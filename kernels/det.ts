@@ -1,7 +1,8 @@
 // Determinants of a batch of square matrices by LU decomposition with partial pivoting,
 // accumulated in float64. A singular matrix gives (signed) zero; any NaN element gives NaN.
 
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 /** out[b] = det(x[b]) for `batch` row-major m x m matrices. */
 export function determinant(x: FloatArray, out: FloatArray, batch: number, m: number): void {

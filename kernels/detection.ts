@@ -1,8 +1,8 @@
 // Detection kernels: NonMaxSuppression, RoiAlign, MaxRoiPool.
 
 import { argsortByKeys } from './argsort.js';
-
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 // ---- NonMaxSuppression ----
 
@@ -36,7 +36,6 @@ function suppresses(c: Float64Array, i: number, j: number, threshold: number): b
   if (!(inter > 0) || !(areaA > 0) || !(areaB > 0) || !(union > 0)) return false;
   return inter / union > threshold;
 }
-
 
 /**
  * Greedy NMS per (batch, class): candidates by descending score (ties: lower box index first),

@@ -6,6 +6,8 @@
 // transposes and broadcast dims are all just strides folded into those offsets.
 
 import { odometerOffsets } from './reduce.js';
+import type { IntArray } from './arrays.js';
+export type { IntArray };
 
 /** The offsets of one operand over a label space: sizes per label, the operand's stride per label. */
 export function labelOffsets(sizes: readonly number[], strides: readonly number[]): Int32Array {
@@ -63,8 +65,6 @@ export function einsumFloat(
     out[o] = acc;
   }
 }
-
-export type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /** Number-backed integer operands: products and sums wrap modulo 2^32, then to the output type. */
 export function einsumInt(xs: readonly IntArray[], out: IntArray, plan: EinsumPlan): void {

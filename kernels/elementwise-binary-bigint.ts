@@ -2,9 +2,9 @@
 // numpy broadcasting. Results wrap to 64 bits on store, as numpy's int64 arithmetic does.
 
 import { BOTH, FIRST_REPEATS, type BroadcastPlan, rowMode } from './elementwise-binary-plan.js';
+import type { BigArray } from './arrays.js';
 import type { IntBinaryOp } from './elementwise-binary.js';
-
-export type BigArray = BigInt64Array | BigUint64Array;
+export type { BigArray };
 
 /** out = a (op) b; division truncates toward zero, x / 0 and x % 0 give 0 (as numpy). */
 export function binaryBig(

@@ -4,9 +4,8 @@
 // keeps the low bits. One loop per op and row mode; the switch sits outside the loops.
 
 import { BOTH, FIRST_REPEATS, type BroadcastPlan, rowMode } from './elementwise-binary-plan.js';
-
-export type FloatArray = Float32Array | Float64Array;
-export type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+import type { FloatArray, IntArray } from './arrays.js';
+export type { FloatArray, IntArray };
 
 export type FloatBinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Fmod' | 'Min' | 'Max' | 'PRelu';
 export type IntBinaryOp =

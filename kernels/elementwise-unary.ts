@@ -4,9 +4,9 @@
 
 import { roundHalfEven } from './rounding.js';
 import { erf } from './elementwise-unary-erf.js';
+import type { FloatArray, IntArray } from './arrays.js';
+export type { FloatArray, IntArray };
 
-export type FloatArray = Float32Array | Float64Array;
-export type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 export type BigIntArray = BigInt64Array | BigUint64Array;
 
 export type UnaryFloatOp =

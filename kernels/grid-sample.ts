@@ -16,8 +16,9 @@
 // NaN (an infinite one is clamped by border and gives NaN under reflection).
 
 import { roundHalfEven } from './rounding.js';
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
-export type FloatArray = Float32Array | Float64Array;
 export type GridMode = 'nearest' | 'linear' | 'cubic';
 export type GridPadding = 'zeros' | 'border' | 'reflection';
 

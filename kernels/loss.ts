@@ -8,7 +8,9 @@
 // weights that were applied (the count of non-ignored elements without weights), which is
 // NaN when every element is ignored, as in the ONNX reference. Sums accumulate in float64.
 
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
+
 export type LossReduction = 'none' | 'sum' | 'mean';
 
 /**

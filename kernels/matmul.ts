@@ -16,8 +16,8 @@
 // synchronously, so two calls never share them at once.
 
 import { gemmF32 } from './gemm-f32.js';
-
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 /** Where a matrix lives inside a flat array and how to step through it. */
 export interface MatmulOptions {

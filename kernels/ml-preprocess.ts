@@ -2,8 +2,7 @@
 // key -> index lookups (LabelEncoder, CategoryMapper) and the word copy that fills values.
 
 import type { WordArray } from './element-words.js';
-
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 /** Binarizer: out = x > threshold ? 1 : 0 (NaN -> 0). */
 export function binarize(x: FloatArray, threshold: number, out: FloatArray): void {

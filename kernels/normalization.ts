@@ -3,7 +3,7 @@
 // float64 (JS numbers) with two passes (mean, then squared deviations), whatever the
 // storage type; variances are population variances.
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 /**
  * Inference batch norm over x viewed as [n, c, spatial]:

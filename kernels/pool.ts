@@ -4,7 +4,7 @@
 // dilation 1, no padding). A window position p = o * stride - padBegin + k * dilation
 // reads the input when 0 <= p < in; positions outside are padding.
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 /** Geometry of a pool; every array has exactly three entries [D, H, W]. */
 export interface PoolGeometry {

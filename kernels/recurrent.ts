@@ -15,8 +15,8 @@
 // All float arrays of one call share one type (Float32Array or Float64Array).
 
 import { type MatmulOptions, matmulF32, matmulF64 } from './matmul.js';
-
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
+export type { FloatArray };
 
 /** The activation functions the ONNX recurrent ops accept (lower-cased names). */
 export type RecurrentActivationKind =

@@ -6,6 +6,8 @@
 // Every kernel then folds x[outer[o] + inner[r]] for r in [0, inner.length).
 
 import { contiguousStrides } from './strides.js';
+import type { IntArray } from './arrays.js';
+export type { IntArray };
 
 export type ReduceKind =
   | 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'l1' | 'l2' | 'logsum' | 'logsumexp' | 'sumsquare';
@@ -280,7 +282,6 @@ function reduceFloatBlock(
 }
 
 /** Integer arrays whose elements are JS numbers (int8..uint32, and bool as 0/1). */
-export type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /**
  * Integer reduction: prod and sumsquare wrap like 32-bit arithmetic; the others are computed

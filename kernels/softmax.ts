@@ -4,7 +4,7 @@
 // Numerics follow numpy: subtract the row max (started at -Infinity); a row whose max
 // is +-Infinity or NaN yields NaN where numpy's exp(x - max) does.
 
-type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from './arrays.js';
 
 /** The max of row (o, i) — NaN when any element is NaN, like numpy's max. */
 function rowMax(x: FloatArray, base: number, n: number, inner: number): number {

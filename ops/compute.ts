@@ -7,8 +7,8 @@ import {
 import { type DataType, newArray } from '../src/dtypes.js';
 import { InvalidNodeError } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
-
-export type FloatArray = Float32Array | Float64Array;
+import type { FloatArray } from '../kernels/arrays.js';
+export type { FloatArray };
 
 /** The float data of a float tensor: a view for float32/float64, a converted copy for halves. */
 export function floatData(t: Tensor): FloatArray {
@@ -72,7 +72,6 @@ export function int64Tensor(values: readonly number[], dims: readonly number[] =
   for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]!);
   return new Tensor('int64', out, dims);
 }
-
 
 /** Input `index`, which the op requires: a model may leave any input out. */
 export function requiredInput(x: Tensor | undefined, op: string, index = 0): Tensor {

@@ -10,8 +10,8 @@ import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { sameAs } from '../infer-helpers.js';
 import { type Attrs, type OpDef, op } from '../op-def.js';
+import type { FloatArray } from '../../kernels/arrays.js';
 
-type FloatArray = Float32Array | Float64Array;
 type Kernel = (x: FloatArray, out: FloatArray, outer: number, n: number, inner: number) => void;
 
 interface AxisAttrs { readonly axis: number }
