@@ -94,6 +94,12 @@ export interface OpDef<A = unknown> {
   readonly run: (inputs: readonly (Tensor | undefined)[], attrs: A, ctx: OpContext) => Value[];
   /** Set when the op takes or returns sequences / optionals. */
   readonly values?: boolean;
+  /**
+   * A graph-building op (Gradient): instead of running a kernel, the planner plans the graph this
+   * returns inline — its nodes read the enclosing graph's values by name, and its outputs, in
+   * order, are the node's outputs. `opsets` are the opsets its nodes are written for.
+   */
+  readonly expand?: (node: Node, graph: Graph) => { readonly graph: Graph; readonly opsets: ReadonlyMap<string, number> };
   /** Shape and type inference: output types from input types (and known values), without running. */
   readonly infer?: InferFn<A>;
   /** Symbolic values of shape-computation outputs (optional; see InferDimsFn). */

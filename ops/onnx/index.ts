@@ -34,6 +34,7 @@ import { signalOps } from './signal.js';
 import { randomOps } from './random.js';
 import { stringOps } from './string.js';
 import { trainingOps } from './training.js';
+import { gradientOps } from './gradient.js';
 import { imageDecoderOps } from './image-decoder.js';
 import { mlOps } from '../ml/index.js';
 
@@ -71,6 +72,7 @@ export const onnxOps: readonly OpDef[] = [
   ...randomOps,
   ...stringOps,
   ...trainingOps,
+  ...gradientOps,
   ...imageDecoderOps,
   ...mlOps,
 ];

@@ -1,13 +1,11 @@
-// The operator registry every session uses unless it brings custom ops: the built-in ONNX ops,
-// the autodiff ops, and whatever registerOp() added.
+// The operator registry every session uses unless it brings custom ops: the built-in ONNX ops
+// (Gradient and its SumTo helper among them) and whatever registerOp() added.
 
 import { onnxOps } from '../../ops/onnx/index.js';
 import type { OpDef } from '../../ops/op-def.js';
-import { autodiffOps } from './autodiff.js';
 import { OpRegistry } from './registry.js';
 
 const defaultRegistry = new OpRegistry(onnxOps);
-for (const d of autodiffOps(defaultRegistry)) defaultRegistry.add(d);
 const registered: OpDef[] = [];
 
 export function defaultOpRegistry(): OpRegistry {
@@ -28,7 +26,5 @@ export function registerOp(def: OpDef): void {
 /** The default registry, or a new one with `custom` ops added for one session. */
 export function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
   if (!custom?.length) return defaultRegistry;
-  const registry = new OpRegistry([...onnxOps, ...registered, ...custom]);
-  for (const d of autodiffOps(registry)) registry.add(d);
-  return registry;
+  return new OpRegistry([...onnxOps, ...registered, ...custom]);
 }

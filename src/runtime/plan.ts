@@ -8,7 +8,6 @@ import {
   type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, describeNode, instantiateFunction,
 } from '../ir/graph.js';
 import { checkNesting, nodeReads, outerReads, subgraphsOf, validateGraph } from '../ir/validate.js';
-import { AUTODIFF_DOMAIN, buildBackwardGraph, isGradientNode } from './autodiff.js';
 import type { OpRegistry } from './registry.js';
 import { fuseActivations } from './fuse.js';
 import { inferShapes } from './infer.js';
@@ -94,20 +93,27 @@ function planGraph(
       const gs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
       for (const g of gs) if (!ctx.subplans.has(g)) ctx.subplans.set(g, planGraph(g, opsets, ctx, scope));
     }
-    if (isGradientNode(node) && !ctx.registry.resolve(domain, node.opType, opset)) {
-      const backward = buildBackwardGraph(graph, node);
-      // The backward graph is ours: it uses today's ops whatever opset the model imports.
-      const inline = planGraph(backward, new Map([['', 17], [AUTODIFF_DOMAIN, 1]]), ctx, scope);
-      steps.push({ node, opset, inline, reads: [...nodeReads(node), ...outerReads(backward)], release: [] });
-      continue;
-    }
-    if (fnDef && !ctx.registry.resolve(domain, node.opType, opset)) {
+    const def = ctx.registry.resolve(domain, node.opType, opset);
+    if (fnDef && !def) {
       steps.push({ node, opset, fn: planFunction(fnDef, node, ctx), release: [] });
       continue;
     }
-    const def = ctx.registry.resolve(domain, node.opType, opset);
     if (!def) {
       ctx.missing.add(`${domain || 'ai.onnx'}::${node.opType}(${opset})`);
+      continue;
+    }
+    if (def.expand) {
+      // A graph-building op (Gradient): its graph is planned here and run inline, reading this
+      // graph's values; the opsets are the ones that graph is written for, not the model's.
+      let built: ReturnType<NonNullable<typeof def.expand>>;
+      try {
+        built = def.expand(node, graph);
+      } catch (e) {
+        if (e instanceof TesseraError && !e.message.includes(describeNode(node))) e.message = `${describeNode(node)}: ${e.message}`;
+        throw e;
+      }
+      const inline = planGraph(built.graph, built.opsets, ctx, scope);
+      steps.push({ node, opset, inline, reads: [...nodeReads(node), ...outerReads(built.graph)], release: [] });
       continue;
     }
     let attrs: unknown;

@@ -17,7 +17,7 @@ import {
 import { InferenceSession } from '../../src/api/session.js';
 import { planModel } from '../../src/runtime/plan.js';
 import { defaultOpRegistry } from '../../src/api/session.js';
-import { buildBackwardGraph } from '../../src/runtime/autodiff.js';
+import { buildBackwardGraph } from '../../ops/onnx/gradient.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocate, withElementCap } from '../../src/dtypes.js';
 import { op } from '../../ops/op-def.js';

@@ -1,26 +1,22 @@
 // Reverse-mode differentiation for ai.onnx.preview.training::Gradient. The forward nodes that
 // lead from the `xs` to `y` are turned into a backward graph of ordinary ONNX ops (plus one
-// internal op, SumTo, that undoes broadcasting), which the planner runs like a subgraph that
-// reads the forward values from the enclosing scope. The gradient of a non-scalar y is that
-// of sum(y), as the operator's spec states.
+// internal op, SumTo, that undoes broadcasting). Gradient is a graph-building op (OpDef.expand):
+// the planner plans that graph inline, reading the forward values from the enclosing scope. The
+// gradient of a non-scalar y is that of sum(y), as the operator's spec states.
 
-import { int64Tensor } from '../../ops/compute.js';
-import { Attrs, type OpDef, op } from '../../ops/op-def.js';
-import { InvalidNodeError } from '../errors.js';
-import { type Attribute, type Graph, type Node, canonicalDomain, describeNode } from '../ir/graph.js';
-import { Tensor } from '../tensor.js';
-import type { OpRegistry } from './registry.js';
+import { InvalidNodeError } from '../../src/errors.js';
+import { type Attribute, type Graph, type Node, canonicalDomain, describeNode } from '../../src/ir/graph.js';
+import { Tensor } from '../../src/tensor.js';
+import { int64Tensor } from '../compute.js';
+import { Attrs, type OpDef, op } from '../op-def.js';
+import { reduceOps } from './reduce.js';
 
 export const TRAINING_DOMAIN = 'ai.onnx.preview.training';
 export const AUTODIFF_DOMAIN = 'ai.tessera.autodiff';
 const INTERNAL = AUTODIFF_DOMAIN;
 
-export function isGradientNode(n: Node): boolean {
-  return canonicalDomain(n.domain) === TRAINING_DOMAIN && n.opType === 'Gradient';
-}
-
 /** The value a Gradient node differentiates: it must be computed before the node runs. */
-export function gradientTarget(n: Node): string | undefined {
+function gradientTarget(n: Node): string | undefined {
   const y = n.attributes.get('y');
   return y?.type === 'string' ? y.value : undefined;
 }
@@ -157,9 +153,23 @@ export function buildBackwardGraph(forward: Graph, node: Node): Graph {
   };
 }
 
-/** SumTo(g, like): sums g over the axes along which `like` was broadcast, to like's shape. */
-export function autodiffOps(registry: OpRegistry): OpDef[] {
-  return [op({
+/** The graph the planner runs for a Gradient node, with the opsets its nodes are written for. */
+const OPSETS: ReadonlyMap<string, number> = new Map([['', 17], [AUTODIFF_DOMAIN, 1]]);
+
+const reduceSum13 = (): OpDef => {
+  const d = reduceOps.find((o) => o.name === 'ReduceSum' && o.since === 13);
+  if (!d) throw new InvalidNodeError('SumTo: ReduceSum (opset 13) is missing');
+  return d;
+};
+
+export const gradientOps: OpDef[] = [
+  op({
+    domain: TRAINING_DOMAIN, name: 'Gradient', since: 1,
+    expand: (node, graph) => ({ graph: buildBackwardGraph(graph, node), opsets: OPSETS }),
+    run: () => { throw new InvalidNodeError('Gradient runs as the backward graph the planner builds from it (OpDef.expand)'); },
+  }),
+  /** SumTo(g, like): sums g over the axes along which `like` was broadcast, to like's shape. */
+  op({
     domain: INTERNAL, name: 'SumTo', since: 1,
     run: ([g, like], _a, ctx) => {
       const gd = g!.dims;
@@ -168,11 +178,10 @@ export function autodiffOps(registry: OpRegistry): OpDef[] {
       const axes: number[] = [];
       for (let i = 0; i < gd.length; i++) if (i < lead || (ld[i - lead] === 1 && gd[i] !== 1)) axes.push(i);
       if (axes.length === 0) return [g!];
-      const reduceSum = registry.resolve('', 'ReduceSum', 13)!;
+      const reduceSum = reduceSum13();
       const keepdims = new Attrs(new Map<string, Attribute>([['keepdims', { type: 'int', value: 1 }]]));
       const [summed] = reduceSum.run([g!, int64Tensor(axes)], reduceSum.parse?.(keepdims, ctx.node), ctx);
       return [(summed as Tensor).reshape(ld)];
     },
-  })];
-}
-
+  }),
+];
