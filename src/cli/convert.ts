@@ -5,7 +5,7 @@ import { readRegularFile } from '../node.js';
 import { stateDict, storageSharing, tensorSource, torchLoad } from '../formats/pickle/index.js';
 import { writeSafetensors } from '../formats/safetensors/index.js';
 import type { Tensor } from '../tensor.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const STORABLE = new Set(['bool', 'uint8', 'int8', 'int16', 'uint16', 'float16', 'bfloat16', 'int32', 'uint32', 'float32',
   'float64', 'int64', 'uint64', 'float8e4m3fn', 'float8e5m2', 'float8e8m0', 'complex64']);

@@ -7,7 +7,7 @@ import { parseNpy } from '../formats/npy/npy.js';
 import { stateDict, torchLoad } from '../formats/pickle/index.js';
 import { InferenceSession } from '../api/session.js';
 import { Tensor } from '../tensor.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 function argmaxRows(logits: Float32Array, classes: number): number[] {
   const out: number[] = [];

@@ -4,7 +4,7 @@ import {
   isTuple, PyComplex, PyGlobal, PyRecord, PySlice, stateDict, storageSharing, tensorSource, torchLoadWithFormat,
 } from '../formats/pickle/index.js';
 import { Tensor } from '../tensor.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { readRegularFile } from '../node.js';
 
 const MAX_LINES = 2000;

@@ -6,7 +6,7 @@ import { typeToString } from '../ir/torchscript-ast.js';
 import { loadTorchScript, type TorchScriptModule } from '../runtime/torchscript/module.js';
 import { pyRepr } from '../../ops/aten/py-values.js';
 import { Tensor } from '../tensor.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { readRegularFile } from '../node.js';
 
 const MAX_TREE_LINES = 2000;

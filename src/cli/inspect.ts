@@ -9,7 +9,7 @@ import { planModel } from '../runtime/plan.js';
 import { defaultOpRegistry } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export function formatType(t: ValueType): string {
   switch (t.kind) {

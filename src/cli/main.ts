@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, TesseraError } from '../errors.js';
 import { readModelFile, readRegularFile } from '../node.js';
+import { type Io, UsageError } from './io.js';
 import { inspectCommand, parseInputShape } from './inspect.js';
 import type { Dim } from '../ir/graph.js';
 import { runCommand } from './run.js';
@@ -19,7 +20,6 @@ import { looksLikeTorchScript } from '../formats/torchscript/index.js';
 import { inspectTorchScriptCommand } from './inspect-torchscript.js';
 
 /** A bad command line: reported in one line, exit code 2. */
-export class UsageError extends Error {}
 
 const USAGE = `usage: tessera <command> [options]
   inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
@@ -37,9 +37,6 @@ const USAGE = `usage: tessera <command> [options]
                                     limits for loading and running (BYTES may be 512M, 4G); a breach exits 1
   demo                              classify the shipped handwritten digits with the shipped model`;
 
-export interface Io {
-  out(line: string): void;
-}
 
 export async function main(argv: string[], io: Io = { out: (l) => console.log(l) }): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -9,7 +9,7 @@ import { InferenceSession } from '../api/session.js';
 import { readRegularFile } from '../node.js'; // also installs the reader of model paths (external data confined to the model's folder)
 import type { ResourceLimits } from '../limits.js';
 import { Tensor } from '../tensor.js';
-import { UsageError, type Io } from './main.js';
+import { UsageError, type Io } from './io.js';
 import { float16BitsToNumber } from '../../kernels/float16.js';
 import { formatProfile } from '../runtime/profile.js';
 

@@ -4,7 +4,7 @@
 // Exit code: 0 safe, 1 unsafe, 2 not a pickle or malformed.
 
 import { opcodeClasses, scanPickle, type ScanReport } from '../formats/pickle/index.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { readRegularFile } from '../node.js';
 
 const FORMATS: Record<ScanReport['format'], string> = {
