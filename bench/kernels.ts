@@ -12,7 +12,7 @@ import type { ConvGeometry } from '../kernels/conv.js';
 import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
 import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
-import { packWinogradF32, winogradConvF32 } from '../kernels/winograd-f32.js';
+import { packWinogradF32, winogradConvF32, winogradPlanFor } from '../kernels/winograd-f32.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WALL = process.env.BENCH_WALL === '1';
@@ -96,9 +96,10 @@ function convWorkload(name: string, c: number, h: number, m: number, k: number, 
 }
 
 /**
- * A 3x3 stride-1 pad-1 conv (c -> m on 1 x c x h x h) three ways, with bias and relu: im2col
- * GEMM, Winograd F(2x2, 3x3), Winograd F(4x4, 3x3). GFLOP/s are of the direct convolution
- * (2 m c 9 h^2), so Winograd's rows read as "equivalent" GFLOP/s.
+ * A 3x3 stride-1 pad-1 conv (c -> m on 1 x c x h x h) five ways, with bias and relu: im2col
+ * GEMM, Winograd F(2x2, 3x3) and F(4x4, 3x3) with the tiles as the GEMM's rows or columns; the
+ * name ends with what winogradPlanFor picks. GFLOP/s are of the direct convolution
+ * (2 m c 9 h^2), so Winograd's read as "equivalent" GFLOP/s.
  */
 function winogradWorkload(name: string, c: number, h: number, m: number): Workload {
   const g: ConvGeometry = {
@@ -110,16 +111,21 @@ function winogradWorkload(name: string, c: number, h: number, m: number): Worklo
   const bias = values(m, 5);
   const y = new Float32Array(m * h * h);
   const direct = packConvF32(w, g);
-  const f2 = packWinogradF32(w, g, 2);
-  const f4 = packWinogradF32(w, g, 4);
+  const f2 = packWinogradF32(w, g, { tile: 2, tilesAsRows: true });
+  const f4 = packWinogradF32(w, g, { tile: 4, tilesAsRows: true });
+  const f2c = packWinogradF32(w, g, { tile: 2, tilesAsRows: false });
+  const f4c = packWinogradF32(w, g, { tile: 4, tilesAsRows: false });
   const ep = { bias, activation: { kind: 'relu' } } as const;
+  const plan = winogradPlanFor(g);
   return {
-    name: `winograd ${name} ${c}->${m} k3 s1 @${h}`,
+    name: `winograd ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
     flops: 2 * m * c * 9 * h * h,
     variants: [
       ['im2col', () => convPackedF32(x, direct, y, g, ep)],
-      ['F(2x2)', () => winogradConvF32(x, f2, y, g, ep)],
-      ['F(4x4)', () => winogradConvF32(x, f4, y, g, ep)],
+      ['F(2x2) rows', () => winogradConvF32(x, f2, y, g, ep)],
+      ['F(2x2) cols', () => winogradConvF32(x, f2c, y, g, ep)],
+      ['F(4x4) rows', () => winogradConvF32(x, f4, y, g, ep)],
+      ['F(4x4) cols', () => winogradConvF32(x, f4c, y, g, ep)],
     ],
   };
 }
@@ -190,5 +196,5 @@ for (const w of workloads) {
   }
   const gflops = best.map((ms) => w.flops / ms / 1e6);
   const cells = w.variants.map(([name], i) => `${name} ${gflops[i]!.toFixed(2)}`);
-  console.log(`${w.name.padEnd(50)} ${cells.join('  ')}`);
+  console.log(`${w.name.padEnd(60)} ${cells.join('  ')}`);
 }

@@ -41,11 +41,12 @@
 import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
 import {
-  type GemmEpilogue, type GemmPanelSource, type PackedGemmA,
-  GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32, packGemmA, prepackedASource,
+  type GemmEpilogue, type GemmPanelSource,
+  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32, packGemmA, packGemmB,
 } from './gemm-f32.js';
 
 const NR = GEMM_NR;
+const MR = GEMM_MR;
 
 /** Output tile edge: F(2x2, 3x3) or F(4x4, 3x3). */
 export type WinogradTile = 2 | 4;
@@ -62,36 +63,59 @@ export function winogradApplies(g: ConvGeometry): boolean {
     && g.strides[0] === 1 && g.strides[1] === 1 && g.dilations[0] === 1 && g.dilations[1] === 1 && g.group === 1;
 }
 
+/** How winogradConvF32 runs a conv: its tile and the layout of the a^2 GEMMs (see PackedWinogradF32). */
+export interface WinogradPlan {
+  readonly tile: WinogradTile;
+  readonly tilesAsRows: boolean;
+}
+
 /**
- * The tile that makes this conv fastest, or 0 when the im2col kernel is (measured with
- * `npx tsx bench/kernels.ts winograd`). Per (output channel, input channel) F(m x m) multiplies
- * ceil(OH / m) ceil(OW / m) (m + 2)^2 times where im2col multiplies 9 OH OW times. F(4x4) when
- * it multiplies strictly less than F(2x2) (at a tie F(2x2) measured faster: its transforms are
- * cheaper and it has more tiles for the GEMM: 256 -> 256 on 5x5 ran 5.7 against 3.7 GFLOP/s);
- * Winograd at all only when that count is at most 3/4 of im2col's (a 1x1 output multiplies
- * more than directly: 512 -> 512 on 1x1 ran 1.7 against 2.9) and Cin * Cout >= 16 (the
- * transforms cost O(Cin + Cout) per tile and point against the GEMM's Cin * Cout: 1 -> 8 on
- * 28x28 was a tie).
+ * The plan that makes this conv fastest, or null when the im2col kernel is (measured with
+ * `npx tsx bench/kernels.ts winograd`, GFLOP/s-equivalent quoted below).
+ *
+ * Tile. Per (output channel, input channel) F(m x m) multiplies ceil(OH / m) ceil(OW / m)
+ * (m + 2)^2 times where im2col multiplies 9 OH OW times. F(4x4) when it multiplies strictly less
+ * than F(2x2) (at a tie they measured alike, 256 -> 256 on 6x6 or 5x5: ~7-10 either way, and
+ * F(2x2) is the more accurate); Winograd at all only when that count is at most 3/4 of im2col's
+ * (a 1x1 output multiplies more than directly: 512 -> 512 on 1x1 ran 1.6 against 2.9) and
+ * Cin * Cout >= 16 (the transforms cost O(Cin + Cout) per tile and point against the GEMM's
+ * Cin * Cout: 1 -> 8 on 28x28 was a tie).
+ *
+ * Layout. The GEMM's 4x8 micro-kernel wants full strips: a last, partial strip of rows runs an
+ * edge kernel over every column (a column of it costs about a quarter of a 4x8 tile), a partial
+ * strip of columns only over its own columns. With nb tiles per chunk (one image) and Cout
+ * channels, tiles as rows cost floor(nb / 4) Cout / 8 tiles (+ Cout / 4 if nb % 4 > 0) and tiles
+ * as columns Cout / 4 (floor(nb / 8) + (nb % 8) / 4): the cheaper wins (512 -> 512 on 7x7, 4 tiles
+ * of F(4x4): 14 as rows against 10 as columns; on 3x3, one tile: 7.0 as columns against 1.8).
  */
-export function winogradTileFor(g: ConvGeometry): WinogradTile | 0 {
-  if (!winogradApplies(g) || g.inChannels * g.outChannels < 16) return 0;
+export function winogradPlanFor(g: ConvGeometry): WinogradPlan | null {
+  if (!winogradApplies(g) || g.inChannels * g.outChannels < 16) return null;
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const f2 = Math.ceil(OH / 2) * Math.ceil(OW / 2) * 16;
   const f4 = Math.ceil(OH / 4) * Math.ceil(OW / 4) * 36;
-  const best = Math.min(f2, f4);
-  if (best > 0.75 * 9 * OH * OW) return 0;
-  return f4 < f2 ? 4 : 2;
+  if (Math.min(f2, f4) > 0.75 * 9 * OH * OW) return null;
+  const tile: WinogradTile = f4 < f2 ? 4 : 2;
+  const tw = Math.ceil(OW / tile);
+  const nb = Math.min(Math.ceil(OH / tile), Math.max(1, Math.floor(CHUNK_TILES / tw))) * tw;
+  const M = g.outChannels;
+  const asRows = Math.floor(nb / MR) * (M / NR) + (nb % MR > 0 ? M / 4 : 0);
+  const asColumns = (M / MR) * (Math.floor(nb / NR) + (nb % NR) / 4);
+  return { tile, tilesAsRows: asRows <= asColumns };
 }
 
-/** A 3x3 weight transformed once for F(m x m, 3x3): one packed GEMM A (Cout x Cin) per point. */
+/** A 3x3 weight transformed once for F(m x m, 3x3): one packed GEMM operand (Cout x Cin) per point. */
 export interface PackedWinogradF32 {
   readonly tile: WinogradTile;
   readonly outChannels: number;
   readonly inChannels: number;
-  /** a^2 panel sources over the packed U_xi, point xi = i * a + j. */
+  /**
+   * How the a^2 products are laid out: true, M_xi^T (tiles x Cout) = V_xi^T U_xi^T with the tiles
+   * as the GEMM's rows (A, strips of GEMM_MR) and U_xi as its B operand; false, M_xi = U_xi V_xi
+   * with U_xi as A and the tiles as B's columns (strips of GEMM_NR).
+   */
+  readonly tilesAsRows: boolean;
+  /** a^2 panel sources over the packed U_xi (A or B panels), point xi = i * a + j. */
   readonly points: readonly GemmPanelSource[];
-  /** The packed U_xi themselves (what `points` read). */
-  readonly packed: readonly PackedGemmA[];
   /** max |w| (NaN when W holds a NaN): with max |x| it decides whether the call may overflow. */
   readonly maxAbsW: number;
   /** The original weight, for calls that must take the direct path (non-finite or huge X). */
@@ -113,7 +137,8 @@ const G4 = [
  * Transforms W (Cout x Cin x 3 x 3) into U = G g G^T per (o, c), in float64 rounded once to
  * float32, and packs each point's Cout x Cin matrix. Keep the result for a constant weight.
  */
-export function packWinogradF32(w: Float32Array, g: ConvGeometry, tile: WinogradTile): PackedWinogradF32 {
+export function packWinogradF32(w: Float32Array, g: ConvGeometry, plan: WinogradPlan): PackedWinogradF32 {
+  const { tile, tilesAsRows } = plan;
   if (!winogradApplies(g)) throw new RangeError('packWinogradF32: needs a 2-D 3x3 convolution, stride 1, dilation 1, group 1');
   const M = g.outChannels;
   const C = g.inChannels;
@@ -122,11 +147,9 @@ export function packWinogradF32(w: Float32Array, g: ConvGeometry, tile: Winograd
   const G = tile === 2 ? G2 : G4;
   const u = new Float32Array(T * M * C);
   const t = new Float64Array(a * 3);
-  let maxAbsW = 0;
   for (let o = 0; o < M; o++) {
     for (let c = 0; c < C; c++) {
       const src = (o * C + c) * 9;
-      for (let q = 0; q < 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[src + q]!));
       // t = G g (a x 3), then U = t G^T (a x a).
       for (let i = 0; i < a; i++) {
         const g0 = G[i * 3]!, g1 = G[i * 3 + 1]!, g2 = G[i * 3 + 2]!;
@@ -140,17 +163,45 @@ export function packWinogradF32(w: Float32Array, g: ConvGeometry, tile: Winograd
       }
     }
   }
-  const packed: PackedGemmA[] = [];
-  for (let xi = 0; xi < T; xi++) packed.push(packGemmA(u, M, C, { offset: xi * M * C, ld: C }));
-  return { tile, outChannels: M, inChannels: C, points: packed.map(prepackedASource), packed, maxAbsW, weight: w };
+  return packTransformedWinogradF32(u, w, g, tile, tilesAsRows);
 }
 
-/** B panels already laid out by the input transform: K block at pc starts at base + pc * nPad. */
-class TransformedSource implements GemmPanelSource {
+/**
+ * Packs weights already transformed: u[(xi * Cout + o) * Cin + c] = U_xi[o, c]. `w` is the
+ * untransformed weight (for the direct fallback and its range). packWinogradF32 calls this;
+ * tests call it with a transform of their own.
+ */
+export function packTransformedWinogradF32(
+  u: Float32Array, w: Float32Array, g: ConvGeometry, tile: WinogradTile, tilesAsRows: boolean,
+): PackedWinogradF32 {
+  const M = g.outChannels;
+  const C = g.inChannels;
+  const T = (tile + 2) ** 2;
+  let maxAbsW = 0;
+  for (let q = 0; q < M * C * 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[q]!));
+  const points: GemmPanelSource[] = [];
+  for (let xi = 0; xi < T; xi++) {
+    const layout = { offset: xi * M * C, ld: C };
+    if (tilesAsRows) {
+      const b = packGemmB(u, C, M, { ...layout, trans: true });
+      points.push(new PanelSource(b.panels, b.nPad));
+    } else {
+      const a = packGemmA(u, M, C, layout);
+      points.push(new PanelSource(a.panels, a.mPad));
+    }
+  }
+  return { tile, outChannels: M, inChannels: C, tilesAsRows, points, maxAbsW, weight: w };
+}
+
+/**
+ * Panels laid out K block by K block (the block at depth pc starts at base + pc * pad, its
+ * strips one after another): the packed U_xi, and the V_xi the input transform writes.
+ */
+class PanelSource implements GemmPanelSource {
   base = 0;
-  constructor(public panels: Float32Array, private readonly nPad: number) {}
+  constructor(public panels: Float32Array, private readonly pad: number) {}
   prepare(pc: number, kc: number, r0: number): number {
-    return this.base + pc * this.nPad + r0 * kc;
+    return this.base + pc * this.pad + r0 * kc;
   }
 }
 
@@ -190,11 +241,12 @@ function fillBand(
 
 /**
  * V = B^T d B for every tile of one band (F(2x2)): writes the 16 points of tile t into
- * v[xi * vStride + at + (t / NR) * NR * kc + t % NR] (the B-panel slot of channel `at`'s row).
+ * v[xi * vStride + at + (t / sw) * sw * kc + t % sw] (the panel slot of tile t and the channel
+ * that `at` points at; sw is the strip width, GEMM_MR or GEMM_NR).
  */
 function inputBand2(
   band: Float32Array, bw: number, tiles: number, t0: number,
-  v: Float32Array, vStride: number, at: number, kc: number,
+  v: Float32Array, vStride: number, at: number, kc: number, sw: number,
 ): void {
   const b1 = bw, b2 = 2 * bw, b3 = 3 * bw;
   for (let tx = 0; tx < tiles; tx++) {
@@ -209,7 +261,7 @@ function inputBand2(
     const r10 = d10 + d20, r11 = d11 + d21, r12 = d12 + d22, r13 = d13 + d23;
     const r20 = d20 - d10, r21 = d21 - d11, r22 = d22 - d12, r23 = d23 - d13;
     const r30 = d10 - d30, r31 = d11 - d31, r32 = d12 - d32, r33 = d13 - d33;
-    let q = at + Math.floor(t / NR) * NR * kc + (t % NR);
+    let q = at + Math.floor(t / sw) * sw * kc + (t % sw);
     v[q] = r00 - r02; q += vStride; v[q] = r01 + r02; q += vStride; v[q] = r02 - r01; q += vStride; v[q] = r01 - r03; q += vStride;
     v[q] = r10 - r12; q += vStride; v[q] = r11 + r12; q += vStride; v[q] = r12 - r11; q += vStride; v[q] = r11 - r13; q += vStride;
     v[q] = r20 - r22; q += vStride; v[q] = r21 + r22; q += vStride; v[q] = r22 - r21; q += vStride; v[q] = r21 - r23; q += vStride;
@@ -220,7 +272,7 @@ function inputBand2(
 /** V = B^T d B for every tile of one band (F(4x4)), 36 points per tile, slots as inputBand2. */
 function inputBand4(
   band: Float32Array, bw: number, tiles: number, t0: number,
-  v: Float32Array, vStride: number, at: number, kc: number,
+  v: Float32Array, vStride: number, at: number, kc: number, sw: number,
 ): void {
   const s = tile4;
   for (let tx = 0; tx < tiles; tx++) {
@@ -238,7 +290,7 @@ function inputBand4(
       s[30 + col] = 4 * d1 - 5 * d3 + d5;
     }
     // Row pass, into the panels.
-    let q = at + Math.floor(t / NR) * NR * kc + (t % NR);
+    let q = at + Math.floor(t / sw) * sw * kc + (t % sw);
     for (let r = 0; r < 36; r += 6) {
       const d0 = s[r]!, d1 = s[r + 1]!, d2 = s[r + 2]!, d3 = s[r + 3]!, d4 = s[r + 4]!, d5 = s[r + 5]!;
       v[q] = 4 * d0 - 5 * d2 + d4; q += vStride;
@@ -252,15 +304,15 @@ function inputBand4(
 }
 
 /**
- * Y = A^T M A + bias for the tiles [t0, t0 + tiles) of one tile row (F(2x2)): point xi of tile t
- * at mm[mOff + xi * mStride + t]; output row oy0 of the plane at y[yOff...], clipped to rows x OW.
+ * Y = A^T M A + bias for one tile row of one output channel (F(2x2)): point xi of tile tx at
+ * mm[mOff + tx * tStride + xi * mStride]; the row's first output at y[yOff], clipped to rows x OW.
  */
 function outputRow2(
-  mm: Float32Array, mOff: number, mStride: number, t0: number, tiles: number, bias: number,
+  mm: Float32Array, mOff: number, mStride: number, tStride: number, tiles: number, bias: number,
   y: Float32Array, yOff: number, OW: number, rows: number,
 ): void {
   for (let tx = 0; tx < tiles; tx++) {
-    let q = mOff + t0 + tx;
+    let q = mOff + tx * tStride;
     const m00 = mm[q]!, m01 = mm[q += mStride]!, m02 = mm[q += mStride]!, m03 = mm[q += mStride]!;
     const m10 = mm[q += mStride]!, m11 = mm[q += mStride]!, m12 = mm[q += mStride]!, m13 = mm[q += mStride]!;
     const m20 = mm[q += mStride]!, m21 = mm[q += mStride]!, m22 = mm[q += mStride]!, m23 = mm[q += mStride]!;
@@ -286,12 +338,12 @@ function outputRow2(
 
 /** As outputRow2 for F(4x4): 36 points per tile, 4 x 4 outputs. */
 function outputRow4(
-  mm: Float32Array, mOff: number, mStride: number, t0: number, tiles: number, bias: number,
+  mm: Float32Array, mOff: number, mStride: number, tStride: number, tiles: number, bias: number,
   y: Float32Array, yOff: number, OW: number, rows: number,
 ): void {
   const s = tile4;
   for (let tx = 0; tx < tiles; tx++) {
-    const base = mOff + t0 + tx;
+    const base = mOff + tx * tStride;
     // Column pass: s[r * 6 + col] = (A^T M)[r, col] for r < 4.
     for (let col = 0; col < 6; col++) {
       let q = base + col * mStride;
@@ -364,7 +416,8 @@ export function winogradConvF32(
   const rowsTotal = N * th;
   const rowsPerChunk = Math.max(1, Math.min(rowsTotal, Math.floor(CHUNK_TILES / tw)));
   const nbMax = rowsPerChunk * tw;
-  const nbPadMax = Math.ceil(nbMax / NR) * NR;
+  const sw = w.tilesAsRows ? MR : NR;
+  const nbPadMax = Math.ceil(nbMax / sw) * sw;
   const kcMax = gemmBlockDepth(C);
   const bw = tw * m + 2;
   vScratch = grow(vScratch, T * C * nbPadMax);
@@ -383,37 +436,49 @@ export function winogradConvF32(
   for (let r0 = 0; r0 < rowsTotal; r0 += rowsPerChunk) {
     const r1 = Math.min(rowsTotal, r0 + rowsPerChunk);
     const nb = (r1 - r0) * tw;
-    const nbPad = Math.ceil(nb / NR) * NR;
+    const nbPad = Math.ceil(nb / sw) * sw;
     const vStride = C * nbPad;
     // Input transform: V_xi (Cin x nb) in B-panel layout, channel by channel.
     for (let c = 0; c < C; c++) {
       const pc = Math.floor(c / kcMax) * kcMax;
       const kc = Math.min(kcMax, C - pc);
-      const at = pc * nbPad + (c - pc) * NR;
+      const at = pc * nbPad + (c - pc) * sw;
       for (let r = r0; r < r1; r++) {
         const n = Math.floor(r / th);
         fillBand(x, (n * C + c) * inPlane, H, W, r - n * th, m, pt, pl, band, bw);
-        if (m === 2) inputBand2(band, bw, tw, (r - r0) * tw, v, vStride, at, kc);
-        else inputBand4(band, bw, tw, (r - r0) * tw, v, vStride, at, kc);
+        if (m === 2) inputBand2(band, bw, tw, (r - r0) * tw, v, vStride, at, kc, sw);
+        else inputBand4(band, bw, tw, (r - r0) * tw, v, vStride, at, kc, sw);
       }
     }
-    // The a^2 products M_xi = U_xi @ V_xi, stored so that row o of every point is side by side.
-    const B = new TransformedSource(v, nbPad);
-    for (let xi = 0; xi < T; xi++) {
-      B.base = xi * vStride;
-      gemmPanelsF32(M, nb, C, w.points[xi]!, B, mm, xi * nb, T * nb, 1, false, NO_EPILOGUE);
+    // The a^2 products. Point xi of (o, tile t) lands at mm[o * oStride + t * tStride + xi * xiStride].
+    const vs = new PanelSource(v, nbPad);
+    let oStride: number, tStride: number, xiStride: number;
+    if (w.tilesAsRows) {
+      // M_xi^T (nb x Cout) at column offset xi * Cout of rows T * Cout long.
+      [oStride, tStride, xiStride] = [1, T * M, M];
+      for (let xi = 0; xi < T; xi++) {
+        vs.base = xi * vStride;
+        gemmPanelsF32(nb, M, C, vs, w.points[xi]!, mm, xi * M, T * M, 1, false, NO_EPILOGUE);
+      }
+    } else {
+      // M_xi (Cout x nb) at column offset xi * nb of rows T * nb long.
+      [oStride, tStride, xiStride] = [T * nb, 1, nb];
+      for (let xi = 0; xi < T; xi++) {
+        vs.base = xi * vStride;
+        gemmPanelsF32(M, nb, C, w.points[xi]!, vs, mm, xi * nb, T * nb, 1, false, NO_EPILOGUE);
+      }
     }
     // Output transform + bias, then residual and activation over the finished rows.
     for (let o = 0; o < M; o++) {
       const b = bias === null ? 0 : bias[o]!;
-      const mOff = o * T * nb;
       for (let r = r0; r < r1; r++) {
         const n = Math.floor(r / th);
         const oy = (r - n * th) * m;
         const rows = Math.min(m, OH - oy);
         const yOff = (n * M + o) * outPlane + oy * OW;
-        if (m === 2) outputRow2(mm, mOff, nb, (r - r0) * tw, tw, b, y, yOff, OW, rows);
-        else outputRow4(mm, mOff, nb, (r - r0) * tw, tw, b, y, yOff, OW, rows);
+        const mOff = o * oStride + (r - r0) * tw * tStride;
+        if (m === 2) outputRow2(mm, mOff, xiStride, tStride, tw, b, y, yOff, OW, rows);
+        else outputRow4(mm, mOff, xiStride, tStride, tw, b, y, yOff, OW, rows);
       }
       if (finishing) {
         // The chunk's rows of this channel, one contiguous run per image.

@@ -6,7 +6,7 @@ import {
 } from '../../kernels/conv.js';
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import type { GemmActivation } from '../../kernels/gemm-f32.js';
-import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradTileFor } from '../../kernels/winograd-f32.js';
+import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
@@ -161,20 +161,20 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
  * kept in the node's memo; otherwise it is packed per call. `ep` is the fused epilogue: the bias,
  * and the activation the planner fused into this node (see src/runtime/fuse.ts). 3x3 stride-1
  * convs run as Winograd F(2x2) or F(4x4) when kernels/winograd-f32.ts measures that faster
- * (`winogradTileFor`: by channel counts and output size, so a memo keeps one packing per kind).
+ * (`winogradPlanFor`: by channel counts and output size; the memo keeps the latest plan's packing).
  */
 function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32, ctx?: OpContext): void {
   const wd = w.data as Float32Array;
-  const tile = winogradTileFor(g);
+  const plan = winogradPlanFor(g);
   let held: ConvMemo | undefined;
   if (ctx?.memo && ctx.isConstant?.(1)) {
     held = ctx.memo.value as ConvMemo | undefined;
     if (!held || held.w !== w || held.group !== g.group) ctx.memo.value = held = { w, group: g.group };
   }
-  if (tile !== 0) {
+  if (plan !== null) {
     let packed = held?.winograd;
-    if (!packed || packed.tile !== tile) {
-      packed = packWinogradF32(wd, g, tile);
+    if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {
+      packed = packWinogradF32(wd, g, plan);
       if (held) held.winograd = packed;
     }
     winogradConvF32(x, packed, y, g, ep);

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConvGeometry } from '../../kernels/conv.js';
 import type { GemmActivation } from '../../kernels/gemm-f32.js';
-import { packGemmA, prepackedASource } from '../../kernels/gemm-f32.js';
 import { convReference } from '../../kernels/reference/conv.js';
 import { activationReference } from '../../kernels/reference/gemm.js';
 import {
-  type PackedWinogradF32, type WinogradTile, packWinogradF32, winogradConvF32, winogradTileFor,
+  type PackedWinogradF32, type WinogradTile, packTransformedWinogradF32, packWinogradF32, winogradConvF32,
+  winogradPlanFor,
 } from '../../kernels/winograd-f32.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
@@ -96,6 +96,8 @@ function winogradMagnitude(x: ArrayLike<number>, w: ArrayLike<number>, g: ConvGe
 interface Problem {
   g: ConvGeometry;
   tile: WinogradTile;
+  /** The GEMM layout (both are always correct; the plan picks the faster). */
+  tilesAsRows: boolean;
   x: number[]; w: number[]; bias: number[] | null; residual: number[] | null;
   act: GemmActivation;
 }
@@ -129,8 +131,9 @@ function problem(xs: fc.Arbitrary<number>, ws: fc.Arbitrary<number>, acts: fc.Ar
     cin: fc.integer({ min: s.cin?.[0] ?? 1, max: s.cin?.[1] ?? 6 }),
     cout: fc.integer({ min: s.cout?.[0] ?? 1, max: s.cout?.[1] ?? 9 }),
     tile: fc.constantFrom(...(s.tiles ?? [2, 4] as WinogradTile[])),
+    tilesAsRows: fc.boolean(),
     hasBias: fc.boolean(), hasResidual: fc.boolean(), act: acts,
-  }).chain(({ ay, ax, batch, cin, cout, tile, hasBias, hasResidual, act }) => {
+  }).chain(({ ay, ax, batch, cin, cout, tile, tilesAsRows, hasBias, hasResidual, act }) => {
     const g: ConvGeometry = {
       batch, inChannels: cin, outChannels: cout, group: 1,
       inSize: [ay.size, ax.size],
@@ -139,7 +142,7 @@ function problem(xs: fc.Arbitrary<number>, ws: fc.Arbitrary<number>, acts: fc.Ar
     };
     const arr = (v: fc.Arbitrary<number>, n: number) => fc.array(v, { minLength: n, maxLength: n });
     return fc.record({
-      g: fc.constant(g), tile: fc.constant(tile),
+      g: fc.constant(g), tile: fc.constant(tile), tilesAsRows: fc.constant(tilesAsRows),
       x: arr(xs, batch * cin * prod(g.inSize)),
       w: arr(ws, cout * cin * 9),
       bias: hasBias ? arr(smallInt, cout) : fc.constant(null),
@@ -151,7 +154,7 @@ function problem(xs: fc.Arbitrary<number>, ws: fc.Arbitrary<number>, acts: fc.Ar
 
 function runFast(p: Problem, packed?: PackedWinogradF32): Float32Array {
   const y = new Float32Array(p.g.batch * p.g.outChannels * prod(p.g.outSize)).fill(Number.NaN);
-  winogradConvF32(Float32Array.from(p.x), packed ?? packWinogradF32(Float32Array.from(p.w), p.g, p.tile), y, p.g, {
+  winogradConvF32(Float32Array.from(p.x), packed ?? packWinogradF32(Float32Array.from(p.w), p.g, p), y, p.g, {
     bias: p.bias && Float32Array.from(p.bias),
     ...(p.residual ? { residual: Float32Array.from(p.residual) } : {}),
     activation: p.act,
@@ -200,7 +203,7 @@ const bounded = (p: Problem) => {
 };
 
 /** U = G g G^T with the given G (a x 3), packed as the kernel packs it. */
-function packWith(w: Float32Array, g: ConvGeometry, tile: WinogradTile, G: number[][]): PackedWinogradF32 {
+function packWith(w: Float32Array, g: ConvGeometry, tile: WinogradTile, tilesAsRows: boolean, G: number[][]): PackedWinogradF32 {
   const a = tile + 2;
   const { outChannels: M, inChannels: C } = g;
   const u = new Float32Array(a * a * M * C);
@@ -211,10 +214,7 @@ function packWith(w: Float32Array, g: ConvGeometry, tile: WinogradTile, G: numbe
       for (let i = 0; i < a; i++) for (let j = 0; j < a; j++) u[((i * a + j) * M + o) * C + c] = U[i]![j]!;
     }
   }
-  const packed = Array.from({ length: a * a }, (_, xi) => packGemmA(u, M, C, { offset: xi * M * C, ld: C }));
-  let maxAbsW = 0;
-  for (const v of w) maxAbsW = Math.max(maxAbsW, Math.abs(v));
-  return { tile, outChannels: M, inChannels: C, points: packed.map(prepackedASource), packed, maxAbsW, weight: w };
+  return packTransformedWinogradF32(u, w, g, tile, tilesAsRows);
 }
 
 describe('winogradConvF32 vs the direct sum', () => {
@@ -254,41 +254,47 @@ describe('winogradConvF32 vs the direct sum', () => {
 
   it('the weight transform of the test reproduces the kernel, and a transform off by 2^-10 fails the bound', () => {
     const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 12.9898) * 8);
-    for (const tile of [2, 4] as WinogradTile[]) {
+    for (const [tile, tilesAsRows] of [[2, true], [2, false], [4, true], [4, false]] as const) {
       const g: ConvGeometry = {
         batch: 1, inChannels: 5, outChannels: 6, group: 1, inSize: [9, 10], outSize: [9, 10],
         kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1],
       };
-      const p: Problem = { g, tile, x: Array.from(rnd(5 * 90, 1)), w: Array.from(rnd(6 * 5 * 9, 2)), bias: null, residual: null, act: { kind: 'none' } };
+      const p: Problem = { g, tile, tilesAsRows, x: Array.from(rnd(5 * 90, 1)), w: Array.from(rnd(6 * 5 * 9, 2)), bias: null, residual: null, act: { kind: 'none' } };
       const { want, tol } = runReference(p);
       const w = Float32Array.from(p.w);
       const G = TRANSFORMS[tile].G;
-      expect(mismatch(runFast(p, packWith(w, g, tile, G)), want, tol)).toBeNull();
+      expect(mismatch(runFast(p, packWith(w, g, tile, tilesAsRows, G)), want, tol)).toBeNull();
       // One coefficient of G off by one part in 1024, in each row in turn: every one is caught.
       for (let row = 0; row < G.length; row++) {
         const broken = G.map((r, i) => (i === row ? r.map((v, j) => (j === row % 3 ? v * (1 + 2 ** -10) + (v === 0 ? 2 ** -10 : 0) : v)) : r));
-        expect(mismatch(runFast(p, packWith(w, g, tile, broken)), want, tol), `G row ${row}`).not.toBeNull();
+        expect(mismatch(runFast(p, packWith(w, g, tile, tilesAsRows, broken)), want, tol), `G row ${row}`).not.toBeNull();
       }
     }
   });
 });
 
-describe('winogradTileFor (the dispatch rule)', () => {
+describe('winogradPlanFor (the dispatch rule)', () => {
   const conv = (c: number, m: number, h: number, w: number, o: Partial<ConvGeometry> = {}): ConvGeometry => ({
     batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, w], outSize: [h, w], kernel: [3, 3],
     strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], ...o,
   });
+  const plan = (g: ConvGeometry) => {
+    const p = winogradPlanFor(g);
+    return p === null ? 'im2col' : `F${p.tile} ${p.tilesAsRows ? 'rows' : 'columns'}`;
+  };
   it('F(4x4) for large images, F(2x2) where it multiplies as little, im2col where Winograd would not pay', () => {
-    expect(winogradTileFor(conv(64, 64, 56, 56))).toBe(4);
-    expect(winogradTileFor(conv(512, 512, 7, 7))).toBe(4);
-    expect(winogradTileFor(conv(256, 256, 6, 6))).toBe(2);
-    expect(winogradTileFor(conv(64, 64, 2, 2))).toBe(2);
-    expect(winogradTileFor(conv(512, 512, 1, 1))).toBe(0);
-    expect(winogradTileFor(conv(1, 8, 28, 28))).toBe(0);
-    expect(winogradTileFor(conv(64, 64, 56, 56, { strides: [2, 2], outSize: [28, 28] }))).toBe(0);
-    expect(winogradTileFor(conv(64, 64, 56, 56, { group: 2 }))).toBe(0);
-    expect(winogradTileFor(conv(64, 64, 56, 56, { dilations: [2, 2], outSize: [54, 54] }))).toBe(0);
-    expect(winogradTileFor({ ...conv(64, 64, 56, 56), inSize: [56], outSize: [56], kernel: [3], strides: [1], dilations: [1], padsBegin: [1] })).toBe(0);
+    expect(plan(conv(64, 64, 56, 56))).toBe('F4 rows');
+    expect(plan(conv(512, 512, 7, 7))).toBe('F4 rows');
+    expect(plan(conv(128, 128, 28, 28))).toBe('F4 columns');
+    expect(plan(conv(256, 256, 6, 6))).toBe('F2 columns');
+    expect(plan(conv(512, 512, 3, 3))).toBe('F4 columns');
+    expect(plan(conv(64, 64, 2, 2))).toBe('F2 columns');
+    expect(plan(conv(512, 512, 1, 1))).toBe('im2col');
+    expect(plan(conv(1, 8, 28, 28))).toBe('im2col');
+    expect(plan(conv(64, 64, 56, 56, { strides: [2, 2], outSize: [28, 28] }))).toBe('im2col');
+    expect(plan(conv(64, 64, 56, 56, { group: 2 }))).toBe('im2col');
+    expect(plan(conv(64, 64, 56, 56, { dilations: [2, 2], outSize: [54, 54] }))).toBe('im2col');
+    expect(plan({ ...conv(64, 64, 56, 56), inSize: [56], outSize: [56], kernel: [3], strides: [1], dilations: [1], padsBegin: [1] })).toBe('im2col');
   });
 
   it('a Conv session whose input size changes between runs switches kernels and stays right', async () => {
@@ -309,7 +315,7 @@ describe('winogradTileFor (the dispatch rule)', () => {
     }));
     for (const [h, wd] of [[20, 17], [6, 6], [1, 1], [20, 17], [5, 9]] as const) {
       const g = conv(C, M, h, wd);
-      expect(winogradTileFor(g)).toBe(h === 1 ? 0 : h === 6 ? 2 : 4);
+      expect(winogradPlanFor(g)?.tile ?? 0).toBe(h === 1 ? 0 : h === 6 ? 2 : 4);
       const x = Float32Array.from({ length: C * h * wd }, (_, i) => ((i * 7) % 11) - 5);
       const out = await session.run({ x: new Tensor('float32', x, [1, C, h, wd]) });
       const { out: want } = convReference(x, w, b, g);
