@@ -42,7 +42,7 @@ import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
 import {
   type GemmEpilogue, type GemmPanelSource,
-  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32, packGemmA, packGemmB,
+  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32,
 } from './gemm-f32.js';
 
 const NR = GEMM_NR;
@@ -87,14 +87,21 @@ export interface WinogradPlan {
  * channels, tiles as rows cost floor(nb / 4) Cout / 8 tiles (+ Cout / 4 if nb % 4 > 0) and tiles
  * as columns Cout / 4 (floor(nb / 8) + (nb % 8) / 4): the cheaper wins (512 -> 512 on 7x7, 4 tiles
  * of F(4x4): 14 as rows against 10 as columns; on 3x3, one tile: 7.0 as columns against 1.8).
+ *
+ * Weights transformed per call (`perCall`: W is not a constant the caller keeps packed). The
+ * transform costs about as much per (Cout, Cin) pair as a few hundred multiply-adds, more with a
+ * fresh (a / 3)^2 x W allocation: Winograd then only where it saves at least 1024 multiplies per
+ * pair, N (9 OH OW - tiles a^2). (512 -> 512 on 7x7 saves 297: transform + run took ~180 ms of
+ * CPU against ~70 for im2col; 128 -> 128 on 28x28 saves 5292: ~25 against ~50.)
  */
-export function winogradPlanFor(g: ConvGeometry): WinogradPlan | null {
+export function winogradPlanFor(g: ConvGeometry, perCall = false): WinogradPlan | null {
   if (!winogradApplies(g) || g.inChannels * g.outChannels < 16) return null;
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const f2 = Math.ceil(OH / 2) * Math.ceil(OW / 2) * 16;
   const f4 = Math.ceil(OH / 4) * Math.ceil(OW / 4) * 36;
   if (Math.min(f2, f4) > 0.75 * 9 * OH * OW) return null;
   const tile: WinogradTile = f4 < f2 ? 4 : 2;
+  if (perCall && g.batch * (9 * OH * OW - Math.min(f2, f4)) < 1024) return null;
   const tw = Math.ceil(OW / tile);
   const nb = Math.min(Math.ceil(OH / tile), Math.max(1, Math.floor(CHUNK_TILES / tw))) * tw;
   const M = g.outChannels;
@@ -122,20 +129,87 @@ export interface PackedWinogradF32 {
   readonly weight: Float32Array;
 }
 
-/** G (a x 3) of F(2x2, 3x3) and F(4x4, 3x3), row-major. */
-const G2 = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
-const G4 = [
-  1 / 4, 0, 0,
-  -1 / 6, -1 / 6, -1 / 6,
-  -1 / 6, 1 / 6, -1 / 6,
-  1 / 24, 1 / 12, 1 / 6,
-  1 / 24, -1 / 12, 1 / 6,
-  0, 0, 1,
-];
+/** (G2 applied to a column g0, g1, g2) into out[at], out[at + step], ...: G of F(2x2, 3x3). */
+function applyG2(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+  out[at] = g0;
+  out[at + step] = 0.5 * (g0 + g1 + g2);
+  out[at + 2 * step] = 0.5 * (g0 - g1 + g2);
+  out[at + 3 * step] = g2;
+}
+
+const SIXTH = 1 / 6;
+const TWELFTH = 1 / 12;
+const TWENTY_FOURTH = 1 / 24;
+
+/**
+ * The same for F(4x4, 3x3): G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+ * 1/24 -1/12 1/6; 0 0 1] (multiplying by the float64 reciprocals: a 2^-53 relative error, far
+ * under the float32 rounding that follows).
+ */
+function applyG4(g0: number, g1: number, g2: number, out: Float64Array, at: number, step: number): void {
+  const s = g0 + g2;
+  const h = TWENTY_FOURTH * g0 + SIXTH * g2;
+  const k = TWELFTH * g1;
+  out[at] = 0.25 * g0;
+  out[at + step] = -SIXTH * (s + g1);
+  out[at + 2 * step] = -SIXTH * (s - g1);
+  out[at + 3 * step] = h + k;
+  out[at + 4 * step] = h - k;
+  out[at + 5 * step] = g2;
+}
+
+/**
+ * The smallest stride >= n floats that is an odd number of 64-byte cache lines. The transforms
+ * touch all a^2 points of one tile or channel at once; at a stride of a multiple of 4 KB (Cin x
+ * tiles is often a power of two) those 16 or 36 lines fall in one set of the L1 cache and evict
+ * each other (packing 256 x 256 weights for F(4x4) ran ~3x slower so). An odd number of lines
+ * puts any 64 consecutive points in different sets.
+ */
+function oddLines(n: number): number {
+  const lines = Math.ceil(n / 16);
+  return (lines % 2 === 0 ? lines + 1 : lines) * 16;
+}
+
+/**
+ * The a^2 U_xi (Cout x Cin) in one array, each in the GEMM's packed layout (gemm-f32.ts): as
+ * B (tiles as rows; strips of GEMM_NR output channels) or as A (strips of GEMM_MR), K blocks of
+ * gemmBlockDepth(Cin) input channels. Point xi starts at xi * size (size: see oddLines).
+ */
+class UPanels {
+  readonly sw: number;
+  readonly pad: number;
+  readonly size: number;
+  readonly kcMax: number;
+  readonly panels: Float32Array;
+  constructor(M: number, private readonly C: number, T: number, tilesAsRows: boolean) {
+    this.sw = tilesAsRows ? NR : MR;
+    this.pad = Math.ceil(M / this.sw) * this.sw;
+    this.size = oddLines(this.pad * C);
+    this.kcMax = gemmBlockDepth(C);
+    this.panels = new Float32Array(T * this.size);
+  }
+
+  /** Where U_0[o, c] goes (U_xi[o, c] at xi * size past it). */
+  slot(o: number, c: number): number {
+    const pc = Math.floor(c / this.kcMax) * this.kcMax;
+    const kc = Math.min(this.kcMax, this.C - pc);
+    return pc * this.pad + Math.floor(o / this.sw) * this.sw * kc + (c - pc) * this.sw + (o % this.sw);
+  }
+
+  finish(w: Float32Array, g: ConvGeometry, tile: WinogradTile, tilesAsRows: boolean): PackedWinogradF32 {
+    const M = g.outChannels;
+    let maxAbsW = 0;
+    for (let q = 0; q < M * this.C * 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[q]!));
+    const points: GemmPanelSource[] = [];
+    for (let xi = 0; xi < (tile + 2) ** 2; xi++) points.push(new PanelSource(this.panels, this.pad, xi * this.size));
+    return { tile, outChannels: M, inChannels: this.C, tilesAsRows, points, maxAbsW, weight: w };
+  }
+}
 
 /**
  * Transforms W (Cout x Cin x 3 x 3) into U = G g G^T per (o, c), in float64 rounded once to
- * float32, and packs each point's Cout x Cin matrix. Keep the result for a constant weight.
+ * float32, written straight into the GEMM panels of each point. Keep the result for a constant
+ * weight: it holds (a / 3)^2 times W's floats (16/9 for F(2x2), 4 for F(4x4)).
  */
 export function packWinogradF32(w: Float32Array, g: ConvGeometry, plan: WinogradPlan): PackedWinogradF32 {
   const { tile, tilesAsRows } = plan;
@@ -144,32 +218,39 @@ export function packWinogradF32(w: Float32Array, g: ConvGeometry, plan: Winograd
   const C = g.inChannels;
   const a = tile + 2;
   const T = a * a;
-  const G = tile === 2 ? G2 : G4;
-  const u = new Float32Array(T * M * C);
+  const out = new UPanels(M, C, T, tilesAsRows);
   const t = new Float64Array(a * 3);
-  for (let o = 0; o < M; o++) {
-    for (let c = 0; c < C; c++) {
-      const src = (o * C + c) * 9;
-      // t = G g (a x 3), then U = t G^T (a x a).
-      for (let i = 0; i < a; i++) {
-        const g0 = G[i * 3]!, g1 = G[i * 3 + 1]!, g2 = G[i * 3 + 2]!;
-        for (let q = 0; q < 3; q++) t[i * 3 + q] = g0 * w[src + q]! + g1 * w[src + 3 + q]! + g2 * w[src + 6 + q]!;
-      }
-      for (let i = 0; i < a; i++) {
-        const t0 = t[i * 3]!, t1 = t[i * 3 + 1]!, t2 = t[i * 3 + 2]!;
-        for (let j = 0; j < a; j++) {
-          u[((i * a + j) * M + o) * C + c] = t0 * G[j * 3]! + t1 * G[j * 3 + 1]! + t2 * G[j * 3 + 2]!;
+  const u = new Float64Array(T);
+  const { panels, size, kcMax, sw } = out;
+  for (let pc = 0; pc < C; pc += kcMax) {
+    const kc = Math.min(kcMax, C - pc);
+    // Strip by strip (sw output channels), channel by channel: each point's sw lanes of one
+    // channel are adjacent, so every cache line of the panels is written while it is hot.
+    for (let o0 = 0; o0 < M; o0 += sw) {
+      let q = pc * out.pad + o0 * kc;
+      for (let c = pc; c < pc + kc; c++, q += sw) {
+        for (let o = o0; o < Math.min(M, o0 + sw); o++) {
+          const src = (o * C + c) * 9;
+          // t = G g (a x 3), column by column; then U = t G^T (a x a), row by row.
+          if (tile === 2) {
+            for (let k = 0; k < 3; k++) applyG2(w[src + k]!, w[src + 3 + k]!, w[src + 6 + k]!, t, k, 3);
+            for (let i = 0; i < 4; i++) applyG2(t[i * 3]!, t[i * 3 + 1]!, t[i * 3 + 2]!, u, i * 4, 1);
+          } else {
+            for (let k = 0; k < 3; k++) applyG4(w[src + k]!, w[src + 3 + k]!, w[src + 6 + k]!, t, k, 3);
+            for (let i = 0; i < 6; i++) applyG4(t[i * 3]!, t[i * 3 + 1]!, t[i * 3 + 2]!, u, i * 6, 1);
+          }
+          for (let xi = 0, d = q + o - o0; xi < T; xi++, d += size) panels[d] = u[xi]!;
         }
       }
     }
   }
-  return packTransformedWinogradF32(u, w, g, tile, tilesAsRows);
+  return out.finish(w, g, tile, tilesAsRows);
 }
 
 /**
- * Packs weights already transformed: u[(xi * Cout + o) * Cin + c] = U_xi[o, c]. `w` is the
- * untransformed weight (for the direct fallback and its range). packWinogradF32 calls this;
- * tests call it with a transform of their own.
+ * Packs weights already transformed, u[(xi * Cout + o) * Cin + c] = U_xi[o, c], as
+ * packWinogradF32 packs its own (for tests that bring their own transform). `w` is the
+ * untransformed weight, for the direct fallback and its range check.
  */
 export function packTransformedWinogradF32(
   u: Float32Array, w: Float32Array, g: ConvGeometry, tile: WinogradTile, tilesAsRows: boolean,
@@ -177,20 +258,13 @@ export function packTransformedWinogradF32(
   const M = g.outChannels;
   const C = g.inChannels;
   const T = (tile + 2) ** 2;
-  let maxAbsW = 0;
-  for (let q = 0; q < M * C * 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[q]!));
-  const points: GemmPanelSource[] = [];
+  const out = new UPanels(M, C, T, tilesAsRows);
   for (let xi = 0; xi < T; xi++) {
-    const layout = { offset: xi * M * C, ld: C };
-    if (tilesAsRows) {
-      const b = packGemmB(u, C, M, { ...layout, trans: true });
-      points.push(new PanelSource(b.panels, b.nPad));
-    } else {
-      const a = packGemmA(u, M, C, layout);
-      points.push(new PanelSource(a.panels, a.mPad));
+    for (let o = 0; o < M; o++) {
+      for (let c = 0; c < C; c++) out.panels[xi * out.size + out.slot(o, c)] = u[(xi * M + o) * C + c]!;
     }
   }
-  return { tile, outChannels: M, inChannels: C, tilesAsRows, points, maxAbsW, weight: w };
+  return out.finish(w, g, tile, tilesAsRows);
 }
 
 /**
@@ -198,8 +272,7 @@ export function packTransformedWinogradF32(
  * strips one after another): the packed U_xi, and the V_xi the input transform writes.
  */
 class PanelSource implements GemmPanelSource {
-  base = 0;
-  constructor(public panels: Float32Array, private readonly pad: number) {}
+  constructor(public panels: Float32Array, private readonly pad: number, public base = 0) {}
   prepare(pc: number, kc: number, r0: number): number {
     return this.base + pc * this.pad + r0 * kc;
   }
@@ -420,8 +493,8 @@ export function winogradConvF32(
   const nbPadMax = Math.ceil(nbMax / sw) * sw;
   const kcMax = gemmBlockDepth(C);
   const bw = tw * m + 2;
-  vScratch = grow(vScratch, T * C * nbPadMax);
-  mScratch = grow(mScratch, T * M * nbMax);
+  vScratch = grow(vScratch, T * oddLines(C * nbPadMax));
+  mScratch = grow(mScratch, T * Math.max(nbMax * oddLines(M), M * oddLines(nbMax)));
   bandScratch = grow(bandScratch, a * bw);
   const v = vScratch, mm = mScratch, band = bandScratch;
   const bias = ep.bias ?? null;
@@ -437,7 +510,7 @@ export function winogradConvF32(
     const r1 = Math.min(rowsTotal, r0 + rowsPerChunk);
     const nb = (r1 - r0) * tw;
     const nbPad = Math.ceil(nb / sw) * sw;
-    const vStride = C * nbPad;
+    const vStride = oddLines(C * nbPad);
     // Input transform: V_xi (Cin x nb) in B-panel layout, channel by channel.
     for (let c = 0; c < C; c++) {
       const pc = Math.floor(c / kcMax) * kcMax;
@@ -454,18 +527,20 @@ export function winogradConvF32(
     const vs = new PanelSource(v, nbPad);
     let oStride: number, tStride: number, xiStride: number;
     if (w.tilesAsRows) {
-      // M_xi^T (nb x Cout) at column offset xi * Cout of rows T * Cout long.
-      [oStride, tStride, xiStride] = [1, T * M, M];
+      // M_xi^T (nb x Cout) at column offset xi * xiStride of rows T * xiStride long.
+      xiStride = oddLines(M);
+      [oStride, tStride] = [1, T * xiStride];
       for (let xi = 0; xi < T; xi++) {
         vs.base = xi * vStride;
-        gemmPanelsF32(nb, M, C, vs, w.points[xi]!, mm, xi * M, T * M, 1, false, NO_EPILOGUE);
+        gemmPanelsF32(nb, M, C, vs, w.points[xi]!, mm, xi * xiStride, tStride, 1, false, NO_EPILOGUE);
       }
     } else {
-      // M_xi (Cout x nb) at column offset xi * nb of rows T * nb long.
-      [oStride, tStride, xiStride] = [T * nb, 1, nb];
+      // M_xi (Cout x nb) at column offset xi * xiStride of rows T * xiStride long.
+      xiStride = oddLines(nb);
+      [oStride, tStride] = [T * xiStride, 1];
       for (let xi = 0; xi < T; xi++) {
         vs.base = xi * vStride;
-        gemmPanelsF32(M, nb, C, w.points[xi]!, vs, mm, xi * nb, T * nb, 1, false, NO_EPILOGUE);
+        gemmPanelsF32(M, nb, C, w.points[xi]!, vs, mm, xi * xiStride, oStride, 1, false, NO_EPILOGUE);
       }
     }
     // Output transform + bias, then residual and activation over the finished rows.

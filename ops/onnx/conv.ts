@@ -161,16 +161,17 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
  * kept in the node's memo; otherwise it is packed per call. `ep` is the fused epilogue: the bias,
  * and the activation the planner fused into this node (see src/runtime/fuse.ts). 3x3 stride-1
  * convs run as Winograd F(2x2) or F(4x4) when kernels/winograd-f32.ts measures that faster
- * (`winogradPlanFor`: by channel counts and output size; the memo keeps the latest plan's packing).
+ * (`winogradPlanFor`: by channel counts and output size, and whether W is packed once or per call;
+ * the memo keeps the latest plan's packing).
  */
 function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32, ctx?: OpContext): void {
   const wd = w.data as Float32Array;
-  const plan = winogradPlanFor(g);
   let held: ConvMemo | undefined;
   if (ctx?.memo && ctx.isConstant?.(1)) {
     held = ctx.memo.value as ConvMemo | undefined;
     if (!held || held.w !== w || held.group !== g.group) ctx.memo.value = held = { w, group: g.group };
   }
+  const plan = winogradPlanFor(g, held === undefined);
   if (plan !== null) {
     let packed = held?.winograd;
     if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {

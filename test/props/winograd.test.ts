@@ -278,8 +278,8 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, w], outSize: [h, w], kernel: [3, 3],
     strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], ...o,
   });
-  const plan = (g: ConvGeometry) => {
-    const p = winogradPlanFor(g);
+  const plan = (g: ConvGeometry, perCall = false) => {
+    const p = winogradPlanFor(g, perCall);
     return p === null ? 'im2col' : `F${p.tile} ${p.tilesAsRows ? 'rows' : 'columns'}`;
   };
   it('F(4x4) for large images, F(2x2) where it multiplies as little, im2col where Winograd would not pay', () => {
@@ -295,6 +295,14 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     expect(plan(conv(64, 64, 56, 56, { group: 2 }))).toBe('im2col');
     expect(plan(conv(64, 64, 56, 56, { dilations: [2, 2], outSize: [54, 54] }))).toBe('im2col');
     expect(plan({ ...conv(64, 64, 56, 56), inSize: [56], outSize: [56], kernel: [3], strides: [1], dilations: [1], padsBegin: [1] })).toBe('im2col');
+  });
+
+  it('weights transformed per call: Winograd only where it saves enough multiplies to pay for the transform', () => {
+    expect(plan(conv(128, 128, 28, 28), true)).toBe('F4 columns');
+    expect(plan(conv(256, 256, 14, 14), true)).toBe('F4 rows');
+    expect(plan(conv(512, 512, 7, 7), true)).toBe('im2col');
+    expect(plan(conv(512, 512, 7, 7, { batch: 4 }), true)).toBe('F4 rows');
+    expect(plan(conv(256, 256, 6, 6), true)).toBe('im2col');
   });
 
   it('a Conv session whose input size changes between runs switches kernels and stays right', async () => {
