@@ -8,20 +8,25 @@
 //     M_xi (Cout x tiles) = U_xi (Cout x Cin) @ V_xi (Cin x tiles)
 // so 9 m^2 multiplies per (o, c, tile) become a^2: 2.25x fewer for F(2x2), 4x for F(4x4).
 //
-// Layout. `packWinogradF32` transforms W once (in float64, rounded to float32) and packs each
-// U_xi as a GEMM A operand (`packGemmA`); the op keeps it in its memo. Per call, tiles are
-// processed in chunks of whole tile rows (at most CHUNK_TILES tiles, so V and M of a chunk stay
-// in cache): the input transform writes V_xi straight into the GEMM's B-panel layout, the
-// a^2 GEMMs (`gemmPanelsF32`) write M with the points of one output channel side by side,
-// and the output transform adds the bias, stores Y (clipping the tiles that overhang it) and
-// applies the residual and activation (`applyGemmEpilogueF32`) to the finished rows.
-// Scratch (V, M and a zero-padded band of input rows) is module-level, grown on demand and
-// reused: kernels run synchronously, so two calls never share it at once.
+// Layout. `packWinogradF32` transforms W once (in float64, rounded to float32) straight into
+// the packed panels of gemm-f32.ts, one operand per point; the op keeps it in its memo. The
+// a^2 products go through the existing blocked GEMM (`gemmPanelsF32`, its 4x8 micro-kernel) in
+// one of two layouts picked by `winogradPlanFor`: the tiles as the GEMM's rows (M_xi^T =
+// V_xi^T U_xi^T, U_xi as B) or as its columns (U_xi as A), whichever leaves fewer partial
+// micro-kernel strips. Per call, tiles are processed in chunks of whole tile rows (at most
+// CHUNK_TILES tiles, so V and M of a chunk stay in cache): the input transform copies the
+// a input rows of a tile row into a zero-padded band and writes V_xi straight into the GEMM's
+// panel layout, the a^2 GEMMs write M, and the output transform adds the bias, stores Y
+// (clipping the tiles that overhang it) and applies the residual and activation
+// (`applyGemmEpilogueF32`) to the finished rows. Points of U, V and M are an odd number of
+// cache lines apart (see oddLines). Scratch (V, M and the band) is module-level, grown on
+// demand and reused: kernels run synchronously, so two calls never share it at once.
 //
 // Accumulation and error. Write eps = 2^-24 (float32 rounding). U and V are computed in float64
 // from float32 values and rounded once to float32; the GEMM sums each K block (at most 256
 // input channels) in float64 and rounds it once into M (float32); the output transform and
-// the bias are summed in float64 and rounded once into Y. To first order, for one output y:
+// the bias are summed in float64 and rounded once into Y. To first order (and away from float32
+// underflow, where a rounding of U or V errs by up to 2^-150 absolutely), for one output y:
 //     |y~ - y| <= eps |y| + (3 + ceil(Cin / 256)) eps * P,
 //     P = sum_c sum_(k, i) K(o, k, i) |g[c, k]| |d[c, i]|,
 //     K(o, k, i) = sum_xi |A^T[o, xi]| |G[xi, k]| |B^T[xi, i]|   (per axis; 2-D is the product),
@@ -35,8 +40,9 @@
 // (cross terms, Inf - Inf), and values near the float32 limit could overflow U, V or M where
 // the direct sum does not: the caller-visible semantics must stay the direct convolution's.
 // So the pack records the largest |w|, each call scans X for the largest |x| (one pass, NaN
-// included), and when Cin * 100 * max|w| * max|x| is not below 2^120 (|V| <= 100 |d|,
-// |U| <= |g|, so nothing in M can come near 2^128) the call runs the im2col kernel instead.
+// included), and unless max|w|, max|x| and Cin * 100 * max|w| * max|x| are all below 2^120
+// (|U| <= 2.25 max|g|, |V| <= 100 max|d|, so nothing in U, V or M comes near 2^128) the call
+// runs the im2col kernel instead (packing W for it per call: a rare path).
 
 import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
@@ -54,7 +60,7 @@ export type WinogradTile = 2 | 4;
 /** Tiles per chunk: V and M of one chunk (a^2 x channels x tiles floats each) should stay in L2/L3. */
 const CHUNK_TILES = 256;
 
-/** Largest Cin * 100 * max|w| * max|x| for which no intermediate can overflow float32. */
+/** Bound on max|w|, max|x| and Cin * 100 * max|w| * max|x| under which no intermediate can overflow float32. */
 const RANGE_LIMIT = 2 ** 120;
 
 /** True when `g` is a convolution this kernel computes: 2-D, 3x3, stride 1, dilation 1, group 1. */
@@ -475,8 +481,8 @@ export function winogradConvF32(
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const N = g.batch;
   if (N === 0 || M === 0 || OH === 0 || OW === 0) return;
-  const range = C * 100 * w.maxAbsW * maxAbs(x, 0, N * C * H * W);
-  if (!(range < RANGE_LIMIT)) {
+  const maxAbsX = maxAbs(x, 0, N * C * H * W);
+  if (!(w.maxAbsW < RANGE_LIMIT && maxAbsX < RANGE_LIMIT && C * 100 * w.maxAbsW * maxAbsX < RANGE_LIMIT)) {
     convPackedF32(x, packConvF32(w.weight, g), y, g, ep);
     return;
   }

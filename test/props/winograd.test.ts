@@ -250,6 +250,10 @@ describe('winogradConvF32 vs the direct sum', () => {
     const huge = fc.oneof(fc.constantFrom(1e37, -1e37, 0), fc.double({ min: -1e37, max: 1e37, noNaN: true }));
     const unit = fc.constantFrom(1, -1, 0);
     fc.assert(fc.property(problem(huge, unit, exactActs, { cin: [1, 3] }), bounded), { numRuns: 60 });
+    // Near the float32 limit with tiny weights: y is small, but V of F(2x2) can reach 4 |d|.
+    const top = fc.constantFrom(3e38, -3e38, 1e38, 0, 1);
+    const tiny = fc.constantFrom(1e-30, -1e-30, 0);
+    fc.assert(fc.property(problem(top, tiny, exactActs, { cin: [1, 3] }), bounded), { numRuns: 60 });
   });
 
   it('the weight transform of the test reproduces the kernel, and a transform off by 2^-10 fails the bound', () => {
