@@ -1,6 +1,7 @@
 // `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels on the
 // shapes of resnet18 and mobilenet_v2: plain, with the constant operand prepacked, and with a
-// fused epilogue, in one process. (The comparison with the kernels before issue 10 is in the
+// fused epilogue, in one process; and (filter `winograd`) the 3x3 stride-1 convs as im2col
+// against kernels/winograd-f32.ts's variants, GFLOP/s-equivalent of the direct convolution. (The comparison with the kernels before issue 10 is in the
 // commit that introduced kernels/gemm-f32.ts; peers are compared in bench/run.ts.)
 //
 // The machine is shared and noisy, so every variant of a workload is timed in interleaved
