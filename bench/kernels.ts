@@ -1,6 +1,7 @@
 // `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels on the
 // shapes of resnet18 and mobilenet_v2: plain, with the constant operand prepacked, and with a
-// fused epilogue, in one process. (The comparison with the kernels before issue 10 is in the
+// fused epilogue, in one process; and (filter `winograd`) the 3x3 stride-1 convs as im2col
+// against kernels/winograd-f32.ts's variants, GFLOP/s-equivalent of the direct convolution. (The comparison with the kernels before issue 10 is in the
 // commit that introduced kernels/gemm-f32.ts; peers are compared in bench/run.ts.)
 //
 // The machine is shared and noisy, so every variant of a workload is timed in interleaved
@@ -12,6 +13,7 @@ import type { ConvGeometry } from '../kernels/conv.js';
 import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
 import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
+import { packWinogradF32, winogradConvF32, winogradPlanFor } from '../kernels/winograd-f32.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WALL = process.env.BENCH_WALL === '1';
@@ -94,6 +96,41 @@ function convWorkload(name: string, c: number, h: number, m: number, k: number, 
   };
 }
 
+/**
+ * A 3x3 stride-1 pad-1 conv (c -> m on 1 x c x h x h) five ways, with bias and relu: im2col
+ * GEMM, Winograd F(2x2, 3x3) and F(4x4, 3x3) with the tiles as the GEMM's rows or columns; the
+ * name ends with what winogradPlanFor picks. GFLOP/s are of the direct convolution
+ * (2 m c 9 h^2), so Winograd's read as "equivalent" GFLOP/s.
+ */
+function winogradWorkload(name: string, c: number, h: number, m: number): Workload {
+  const g: ConvGeometry = {
+    batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, h], outSize: [h, h], kernel: [3, 3],
+    strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1],
+  };
+  const x = values(c * h * h, 3);
+  const w = values(m * c * 9, 4);
+  const bias = values(m, 5);
+  const y = new Float32Array(m * h * h);
+  const direct = packConvF32(w, g);
+  const f2 = packWinogradF32(w, g, { tile: 2, tilesAsRows: true });
+  const f4 = packWinogradF32(w, g, { tile: 4, tilesAsRows: true });
+  const f2c = packWinogradF32(w, g, { tile: 2, tilesAsRows: false });
+  const f4c = packWinogradF32(w, g, { tile: 4, tilesAsRows: false });
+  const ep = { bias, activation: { kind: 'relu' } } as const;
+  const plan = winogradPlanFor(g);
+  return {
+    name: `winograd ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
+    flops: 2 * m * c * 9 * h * h,
+    variants: [
+      ['im2col', () => convPackedF32(x, direct, y, g, ep)],
+      ['F(2x2) rows', () => winogradConvF32(x, f2, y, g, ep)],
+      ['F(2x2) cols', () => winogradConvF32(x, f2c, y, g, ep)],
+      ['F(4x4) rows', () => winogradConvF32(x, f4, y, g, ep)],
+      ['F(4x4) cols', () => winogradConvF32(x, f4c, y, g, ep)],
+    ],
+  };
+}
+
 const workloads: Workload[] = [
   gemmWorkload('square', 256, 256, 256),
   gemmWorkload('square', 512, 512, 512),
@@ -124,6 +161,27 @@ const workloads: Workload[] = [
   convWorkload('mobilenet_v2.dw', 144, 56, 144, 3, 1, 144),
   convWorkload('efficientnet_b0.dw', 144, 56, 144, 5, 2, 144),
   convWorkload('efficientnet_b0.dw', 672, 14, 672, 5, 1, 672),
+  // The 3x3 stride-1 convs of resnet18 at 224 and 96, and small channel counts / images.
+  winogradWorkload('resnet18.layer1', 64, 56, 64),
+  winogradWorkload('resnet18.layer2', 128, 28, 128),
+  winogradWorkload('resnet18.layer3', 256, 14, 256),
+  winogradWorkload('resnet18.layer4', 512, 7, 512),
+  winogradWorkload('resnet18@96.layer1', 64, 24, 64),
+  winogradWorkload('resnet18@96.layer2', 128, 12, 128),
+  winogradWorkload('resnet18@96.layer3', 256, 6, 256),
+  winogradWorkload('resnet18@96.layer4', 512, 3, 512),
+  winogradWorkload('small', 3, 56, 16),
+  winogradWorkload('small', 8, 56, 8),
+  winogradWorkload('small', 16, 56, 16),
+  winogradWorkload('small', 32, 28, 32),
+  winogradWorkload('small', 64, 4, 64),
+  winogradWorkload('small', 1, 28, 8),
+  winogradWorkload('small', 3, 224, 64),
+  winogradWorkload('small', 64, 2, 64),
+  winogradWorkload('small', 512, 1, 512),
+  winogradWorkload('small', 256, 5, 256),
+  winogradWorkload('small', 4, 8, 4),
+  winogradWorkload('small', 2, 3, 2),
 ].filter((w) => w.name.includes(filter));
 
 console.log(`float32 kernels, GFLOP/s by ${WALL ? 'wall' : 'CPU'} time, best of ${ROUNDS} interleaved rounds`);
@@ -139,5 +197,5 @@ for (const w of workloads) {
   }
   const gflops = best.map((ms) => w.flops / ms / 1e6);
   const cells = w.variants.map(([name], i) => `${name} ${gflops[i]!.toFixed(2)}`);
-  console.log(`${w.name.padEnd(50)} ${cells.join('  ')}`);
+  console.log(`${w.name.padEnd(60)} ${cells.join('  ')}`);
 }

@@ -6,6 +6,7 @@ import {
 } from '../../kernels/conv.js';
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import type { GemmActivation } from '../../kernels/gemm-f32.js';
+import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
@@ -158,17 +159,42 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
 /**
  * The float32 conv. A constant W (an initializer: isConstant(1)) is packed once per session and
  * kept in the node's memo; otherwise it is packed per call. `ep` is the fused epilogue: the bias,
- * and the activation the planner fused into this node (see src/runtime/fuse.ts).
+ * and the activation the planner fused into this node (see src/runtime/fuse.ts). 3x3 stride-1
+ * convs run as Winograd F(2x2) or F(4x4) when kernels/winograd-f32.ts measures that faster
+ * (`winogradPlanFor`: by channel counts and output size, and whether W is packed once or per call;
+ * the memo keeps the latest plan's packing).
  */
 function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32, ctx?: OpContext): void {
   const wd = w.data as Float32Array;
-  let packed: PackedConvF32 | undefined;
+  let held: ConvMemo | undefined;
   if (ctx?.memo && ctx.isConstant?.(1)) {
-    const held = ctx.memo.value as { w: Tensor; group: number; packed: PackedConvF32 } | undefined;
-    if (held && held.w === w && held.group === g.group) packed = held.packed;
-    else ctx.memo.value = { w, group: g.group, packed: (packed = packConvF32(wd, g)) };
+    held = ctx.memo.value as ConvMemo | undefined;
+    if (!held || held.w !== w || held.group !== g.group) ctx.memo.value = held = { w, group: g.group };
   }
-  convPackedF32(x, packed ?? packConvF32(wd, g), y, g, ep);
+  const plan = winogradPlanFor(g, held === undefined);
+  if (plan !== null) {
+    let packed = held?.winograd;
+    if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {
+      packed = packWinogradF32(wd, g, plan);
+      if (held) held.winograd = packed;
+    }
+    winogradConvF32(x, packed, y, g, ep);
+    return;
+  }
+  let packed = held?.direct;
+  if (!packed) {
+    packed = packConvF32(wd, g);
+    if (held) held.direct = packed;
+  }
+  convPackedF32(x, packed, y, g, ep);
+}
+
+/** What convFloat32 keeps for a constant W: each packing made on first use. */
+interface ConvMemo {
+  readonly w: Tensor;
+  readonly group: number;
+  direct?: PackedConvF32;
+  winograd?: PackedWinogradF32;
 }
 
 function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?: OpContext): Tensor {
