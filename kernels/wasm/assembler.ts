@@ -383,33 +383,27 @@ export class ModuleBuilder {
 
   toBytes(): Uint8Array<ArrayBuffer> {
     const out = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d]).bytes([0x01, 0x00, 0x00, 0x00]);
-    const section = (id: number, body: ByteWriter) => out.byte(id).sized(body);
+    /** A section of `count` entries (left out when empty, as the spec allows). */
+    const section = (id: number, count: number, write: (w: ByteWriter) => void) => {
+      if (count === 0) return;
+      const body = new ByteWriter().u32(count);
+      write(body);
+      out.byte(id).sized(body);
+    };
 
-    const types = new ByteWriter().u32(this.typeBytes.length);
-    for (const t of this.typeBytes) types.bytes(t);
-    section(SECTION.type, types);
-
-    if (this.memory !== null) {
-      const { module, name, limits } = this.memory;
-      const imp = new ByteWriter().u32(1).name(module).name(name).byte(EXTERN_MEMORY);
+    section(SECTION.type, this.typeBytes.length, (w) => { for (const t of this.typeBytes) w.bytes(t); });
+    const memory = this.memory;
+    section(SECTION.import, memory === null ? 0 : 1, (w) => {
+      const { module, name, limits } = memory!;
+      w.name(module).name(name).byte(EXTERN_MEMORY);
       // Limits flags: 0 = min only, 1 = min and max, 3 = min, max and shared (threads proposal).
-      if (limits.maximum === undefined) imp.byte(0x00).u32(limits.initial);
-      else imp.byte(limits.shared === true ? 0x03 : 0x01).u32(limits.initial).u32(limits.maximum);
-      section(SECTION.import, imp);
-    }
-
-    const fns = new ByteWriter().u32(this.funcs.length);
-    for (const f of this.funcs) fns.u32(f.type);
-    section(SECTION.function, fns);
-
-    const exported = this.funcs.map((f, i) => [f.exportName, i] as const).filter((e): e is [string, number] => e[0] !== undefined);
-    const exp = new ByteWriter().u32(exported.length);
-    for (const [name, i] of exported) exp.name(name).byte(EXTERN_FUNC).u32(i);
-    section(SECTION.export, exp);
-
-    const code = new ByteWriter().u32(this.funcs.length);
-    for (const f of this.funcs) code.sized(f.fn.encodeBody());
-    section(SECTION.code, code);
+      if (limits.maximum === undefined) w.byte(0x00).u32(limits.initial);
+      else w.byte(limits.shared === true ? 0x03 : 0x01).u32(limits.initial).u32(limits.maximum);
+    });
+    section(SECTION.function, this.funcs.length, (w) => { for (const f of this.funcs) w.u32(f.type); });
+    const exported = this.funcs.flatMap((f, i) => (f.exportName === undefined ? [] : [[f.exportName, i] as const]));
+    section(SECTION.export, exported.length, (w) => { for (const [name, i] of exported) w.name(name).byte(EXTERN_FUNC).u32(i); });
+    section(SECTION.code, this.funcs.length, (w) => { for (const f of this.funcs) w.sized(f.fn.encodeBody()); });
     return out.toBytes();
   }
 }

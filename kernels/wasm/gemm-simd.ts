@@ -27,8 +27,10 @@
 // The epilogue (bias, residual, activation) runs in JS (applyGemmEpilogueF32) on each finished
 // C block after it is copied out, exactly as the JS kernel applies it.
 //
-// Matrix-vector shapes (m = 1 or n < 4) go to the JS kernel (its gemv path, which packs nothing),
-// with its float64 accuracy.
+// One-row products (m = 1) go to the JS kernel (its gemv path packs nothing: packing B would cost
+// more than the product), with its float64 accuracy; so do k = 0 products (only the epilogue).
+// Each element of C is computed the same way whatever N is, so splitting N (or M, into parts of
+// two rows or more) across calls gives bit-identical results.
 
 import { applyGemmEpilogueF32, gemmF32, stridedA, stridedB } from '../gemm-f32.js';
 import type { GemmEpilogue, GemmOperandLayout, GemmOptions } from '../gemm-f32.js';
@@ -317,7 +319,7 @@ export function gemmSimdF32With(
   c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
 ): void {
   if (m === 0 || n === 0) return;
-  if (k === 0 || m === 1 || n < 4) {
+  if (k === 0 || m === 1) {
     gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
     return;
   }
