@@ -1,5 +1,5 @@
 // `npx tsx bench/gemm-simd-tune.ts [shape...]`: GFLOP/s of the WebAssembly SIMD GEMM
-// (kernels/wasm/gemm-simd.ts) for register tiles, unrolling and cache blocks, interleaved in one
+// (kernels/wasm/gemm-simd.ts) for register tiles and cache blocks, interleaved in one
 // process (best of BENCH_ROUNDS rounds, CPU time), to choose defaultGemmSimdConfig.
 // Run under `node --experimental-wasm-relaxed-simd --import tsx` to include the fma variants on Node 20.
 // Shapes: `MxKxN`, default 512x512x512 and two resnet18 conv shapes. TUNE=tile|block selects the sweep.
@@ -37,7 +37,7 @@ const configs: GemmSimdConfig[] = [];
 if ((process.env.TUNE ?? 'tile') === 'tile') {
   for (const fma of fmas) {
     for (const [mr, nr] of [[4, 8], [3, 8], [5, 8], [6, 8], [8, 8], [3, 12], [4, 12], [2, 16], [3, 16], [4, 16]] as const) {
-      for (const unroll of [1, 2, 4]) configs.push({ ...base, mr, nr, unroll, fma, mc: Math.ceil(base.mc / mr) * mr });
+      configs.push({ ...base, mr, nr, fma, mc: Math.ceil(base.mc / mr) * mr });
     }
   }
 } else {
@@ -66,6 +66,6 @@ for (const [m, k, n] of shapes) {
   console.log(`M=${m} K=${k} N=${n}`);
   const rows = configs.map((cfg, i) => [flops / best[i]! / 1e6, cfg] as const).sort((x, y) => y[0] - x[0]);
   for (const [g, cfg] of rows) {
-    console.log(`  ${g.toFixed(2).padStart(6)}  ${cfg.mr}x${cfg.nr} u${cfg.unroll} ${cfg.fma ? 'fma' : 'mul+add'} mc${cfg.mc} kc${cfg.kc} nc${cfg.nc}`);
+    console.log(`  ${g.toFixed(2).padStart(6)}  ${cfg.mr}x${cfg.nr} ${cfg.fma ? 'fma' : 'mul+add'} mc${cfg.mc} kc${cfg.kc} nc${cfg.nc}`);
   }
 }

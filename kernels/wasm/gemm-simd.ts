@@ -16,6 +16,15 @@
 // where the host validates it, f32x4.mul then f32x4.add otherwise). Edge tiles need no code of
 // their own: padded rows and columns compute on zeros and are never copied out.
 //
+// The tile is 4x8, by measurement (bench/gemm-simd-tune.ts, V8 11.3 on x64): 8 accumulators,
+// 2 B vectors and the 4 A broadcasts TurboFan hoists to the top of the step fit the 15 xmm
+// registers it allocates; 6x8, 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack
+// and ran 30-45% slower (2x16 and 3x12 about tie with 4x8). The K loop is one step long:
+// TurboFan unrolls it itself, and unrolling it in the emitted code (2 or 4 steps) ran 30-40%
+// slower. Relaxed fma does not beat mul+add on the measured Zen 4, which has separate add and
+// multiply pipes; it is used where available for its one rounding. 4x8 is also the JS kernel's
+// tile, so its packed A panels (packGemmA, K blocks of 256) have this layout.
+//
 // Accumulation order (the same for every element and for any split of M or N into blocks, so
 // any thread split of N later gives bit-identical results): K is cut into
 // blocks = ceil(k / KC) equal blocks of kc <= KC (gemmSimdBlockDepth, a function of k only).
@@ -32,8 +41,10 @@
 // Each element of C is computed the same way whatever N is, so splitting N (or M, into parts of
 // two rows or more) across calls gives bit-identical results.
 
-import { applyGemmEpilogueF32, gemmF32, stridedA, stridedB } from '../gemm-f32.js';
-import type { GemmEpilogue, GemmOperandLayout, GemmOptions } from '../gemm-f32.js';
+import {
+  applyGemmEpilogueF32, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32, stridedA, stridedB,
+} from '../gemm-f32.js';
+import type { GemmEpilogue, GemmOperandLayout, GemmOptions, PackedGemmA, PackedGemmB, StridedMatrix } from '../gemm-f32.js';
 import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
 
 // ---- the module ------------------------------------------------------------------------------
@@ -44,8 +55,6 @@ export interface GemmKernelShape {
   readonly mr: number;
   /** Columns of the register tile, a multiple of 4 (B strips are NR wide). */
   readonly nr: number;
-  /** K steps per trip of the inner loop. */
-  readonly unroll: number;
   /** Use f32x4.relaxed_madd (the host must validate it). */
   readonly fma: boolean;
 }
@@ -56,8 +65,8 @@ export interface GemmKernelShape {
  * block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip) over kc steps.
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
-  const { mr: MR, nr: NR, unroll: U, fma } = s;
-  if (NR % 4 !== 0 || MR < 1 || U < 1) throw new Error(`emitGemmModule: bad tile ${MR}x${NR} unroll ${U}`);
+  const { mr: MR, nr: NR, fma } = s;
+  if (NR % 4 !== 0 || MR < 1) throw new Error(`emitGemmModule: bad tile ${MR}x${NR}`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
   const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32], []);
@@ -67,7 +76,7 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const av = f.local(v128);
   const alphaV = f.local(v128);
   const aStrip = f.local(i32), bStrip = f.local(i32), cTile = f.local(i32), cCol = f.local(i32), cRow = f.local(i32);
-  const pA = f.local(i32), pB = f.local(i32), kk = f.local(i32), ir = f.local(i32), jr = f.local(i32);
+  const pA = f.local(i32), pB = f.local(i32), aEnd = f.local(i32), ir = f.local(i32), jr = f.local(i32);
 
   f.get(alpha).simd('f32x4.splat').set(alphaV);
   f.get(pb).set(bStrip);
@@ -83,41 +92,21 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
       for (const a of acc) f.v128ConstF32(0, 0, 0, 0).set(a);
       f.get(aStrip).set(pA);
       f.get(bStrip).set(pB);
-      f.get(kc).set(kk);
-      /** One K step at element offset u (within an unrolled trip). */
-      const step = (u: number) => {
-        for (let v = 0; v < V; v++) f.get(pB).simdMem('v128.load', (u * NR + 4 * v) * 4, 2).set(bv[v]!);
-        for (let r = 0; r < MR; r++) {
-          f.get(pA).simdMem('v128.load32_splat', (u * MR + r) * 4).set(av);
-          for (let v = 0; v < V; v++) {
-            const t = acc[r * V + v]!;
-            if (fma) f.get(av).get(bv[v]!).get(t).simd('f32x4.relaxed_madd').set(t);
-            else f.get(t).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(t);
-          }
+      // K loop: kc >= 1 steps, ended by comparing the A pointer with its end (no counter).
+      f.get(pA).get(kc).i32Const(MR * 4).op('i32.mul').op('i32.add').set(aEnd);
+      const kLoop = f.loop();
+      for (let v = 0; v < V; v++) f.get(pB).simdMem('v128.load', 16 * v, 2).set(bv[v]!);
+      for (let r = 0; r < MR; r++) {
+        f.get(pA).simdMem('v128.load32_splat', 4 * r).set(av);
+        for (let v = 0; v < V; v++) {
+          const t = acc[r * V + v]!;
+          if (fma) f.get(av).get(bv[v]!).get(t).simd('f32x4.relaxed_madd').set(t);
+          else f.get(t).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(t);
         }
-      };
-      const advance = (steps: number) => {
-        f.get(pA).i32Const(steps * MR * 4).op('i32.add').set(pA);
-        f.get(pB).i32Const(steps * NR * 4).op('i32.add').set(pB);
-        f.get(kk).i32Const(steps).op('i32.sub').set(kk);
-      };
-      if (U > 1) {
-        const skip = f.block();
-        f.get(kk).i32Const(U).op('i32.lt_u').brIf(skip);
-        const main = f.loop();
-        for (let u = 0; u < U; u++) step(u);
-        advance(U);
-        f.get(kk).i32Const(U).op('i32.ge_u').brIf(main);
-        f.end();
-        f.end();
       }
-      const done = f.block();
-      f.get(kk).op('i32.eqz').brIf(done);
-      const rest = f.loop();
-      step(0);
-      advance(1);
-      f.get(kk).brIf(rest);
-      f.end();
+      f.get(pA).i32Const(MR * 4).op('i32.add').set(pA);
+      f.get(pB).i32Const(NR * 4).op('i32.add').set(pB);
+      f.get(pA).get(aEnd).op('i32.ne').brIf(kLoop);
       f.end();
 
       // Write the tile: C = alpha * acc, or C + alpha * acc.
@@ -182,7 +171,7 @@ export function relaxedSimdAvailable(): boolean {
 
 // ---- configuration ----------------------------------------------------------------------------
 
-/** The register tile, unrolling and cache blocking of one GEMM engine. */
+/** The register tile and cache blocking of one GEMM engine. */
 export interface GemmSimdConfig extends GemmKernelShape {
   /** Rows of A per wasm call (an MC x KC block of A stays in L2); a multiple of mr. */
   readonly mc: number;
@@ -194,7 +183,7 @@ export interface GemmSimdConfig extends GemmKernelShape {
 
 /** Chosen by measurement (bench/gemm-simd.ts). */
 export function defaultGemmSimdConfig(): GemmSimdConfig {
-  return { mr: 4, nr: 8, unroll: 1, fma: relaxedSimdAvailable(), mc: 128, kc: 256, nc: 1024 };
+  return { mr: 4, nr: 8, fma: relaxedSimdAvailable(), mc: 128, kc: 256, nc: 1024 };
 }
 
 /** The depth of each K block for a product of depth k: equal blocks of at most `kcMax`. */
@@ -273,23 +262,41 @@ function packStrips(
     const base = off + (r0 + r) * rs + pc * ps;
     if (w === W && rs === 1) {
       // Strip rows adjacent in memory (a row-major B, a transposed A): runs of W.
-      for (let p = 0, s = base; p < kc; p++, s += ps, q += W) {
-        for (let t = 0; t < W; t++) dst[q + t] = data[s + t]!;
-      }
+      if (W === 8) packRuns8(data, base, ps, kc, dst, q);
+      else if (W === 4) packRuns4(data, base, ps, kc, dst, q);
+      else for (let p = 0, s = base, x = q; p < kc; p++, s += ps, x += W) for (let t = 0; t < W; t++) dst[x + t] = data[s + t]!;
     } else if (w === W && ps === 1) {
       // Depth adjacent in memory (a row-major A, a transposed B): W streams read in step.
-      for (let t = 0; t < W; t++) {
-        const s = base + t * rs;
-        for (let p = 0, x = q + t; p < kc; p++, x += W) dst[x] = data[s + p]!;
-      }
-      q += W * kc;
+      if (W === 4) packStreams4(data, base, rs, kc, dst, q);
+      else for (let t = 0; t < W; t++) for (let p = 0, s = base + t * rs, x = q + t; p < kc; p++, x += W) dst[x] = data[s + p]!;
     } else {
-      for (let p = 0, s = base; p < kc; p++, s += ps, q += W) {
+      for (let p = 0, s = base, x = q; p < kc; p++, s += ps, x += W) {
         let t = 0;
-        for (; t < w; t++) dst[q + t] = data[s + t * rs]!;
-        for (; t < W; t++) dst[q + t] = 0;
+        for (; t < w; t++) dst[x + t] = data[s + t * rs]!;
+        for (; t < W; t++) dst[x + t] = 0;
       }
     }
+    q += W * kc;
+  }
+}
+
+// The common strip shapes, unrolled: V8 does not unroll a loop over a variable width, and these
+// copies run at about twice the speed of the generic loop.
+function packRuns8(d: Float32Array, s: number, ps: number, kc: number, dst: Float32Array, x: number): void {
+  for (let p = 0; p < kc; p++, s += ps, x += 8) {
+    dst[x] = d[s]!; dst[x + 1] = d[s + 1]!; dst[x + 2] = d[s + 2]!; dst[x + 3] = d[s + 3]!;
+    dst[x + 4] = d[s + 4]!; dst[x + 5] = d[s + 5]!; dst[x + 6] = d[s + 6]!; dst[x + 7] = d[s + 7]!;
+  }
+}
+function packRuns4(d: Float32Array, s: number, ps: number, kc: number, dst: Float32Array, x: number): void {
+  for (let p = 0; p < kc; p++, s += ps, x += 4) {
+    dst[x] = d[s]!; dst[x + 1] = d[s + 1]!; dst[x + 2] = d[s + 2]!; dst[x + 3] = d[s + 3]!;
+  }
+}
+function packStreams4(d: Float32Array, s: number, rs: number, kc: number, dst: Float32Array, x: number): void {
+  const s1 = s + rs, s2 = s + 2 * rs, s3 = s + 3 * rs;
+  for (let p = 0; p < kc; p++, x += 4) {
+    dst[x] = d[s + p]!; dst[x + 1] = d[s1 + p]!; dst[x + 2] = d[s2 + p]!; dst[x + 3] = d[s3 + p]!;
   }
 }
 
@@ -312,22 +319,45 @@ export function gemmSimdF32(
   gemmSimdF32With(defaultGemmSimdConfig(), a, aLayout, b, bLayout, c, m, n, k, o);
 }
 
+/** gemmSimdF32 with A packed by packGemmA (a constant weight): its panels are copied, not repacked. */
+export function gemmSimdPackedAF32(
+  pa: PackedGemmA, b: Float32Array, bLayout: GemmOperandLayout, c: Float32Array, n: number, o: GemmOptions = {},
+  config = defaultGemmSimdConfig(),
+): void {
+  const { m, k } = pa;
+  if (k === 0 || m === 1) return gemmPackedAF32(pa, b, bLayout, c, n, o);
+  run(config, m, n, k, pa.source, pa, stridedB(b, k, n, bLayout), null, c, o);
+}
+
+/** gemmSimdF32 with B packed by packGemmB (a constant weight): its panels are copied, not repacked. */
+export function gemmSimdPackedBF32(
+  a: Float32Array, aLayout: GemmOperandLayout, pb: PackedGemmB, c: Float32Array, m: number, o: GemmOptions = {},
+  config = defaultGemmSimdConfig(),
+): void {
+  const { n, k } = pb;
+  if (k === 0 || m === 1) return gemmPackedBF32(a, aLayout, pb, c, m, o);
+  run(config, m, n, k, stridedA(a, m, k, aLayout), null, pb.source, pb, c, o);
+}
+
 /** gemmSimdF32 with an explicit tile and blocking (for the benchmark that chooses the default). */
 export function gemmSimdF32With(
   config: GemmSimdConfig,
   a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
   c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
 ): void {
+  if (k === 0 || m === 1) return gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
+  run(config, m, n, k, stridedA(a, m, k, aLayout), null, stridedB(b, k, n, bLayout), null, c, o);
+}
+
+function run(
+  config: GemmSimdConfig, m: number, n: number, k: number,
+  A: StridedMatrix, aPacked: PackedGemmA | null, B: StridedMatrix, bPacked: PackedGemmB | null,
+  c: Float32Array, o: GemmOptions,
+): void {
   if (m === 0 || n === 0) return;
-  if (k === 0 || m === 1) {
-    gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
-    return;
-  }
   const engine = engineFor(config);
   if (engine === null) throw new Error('gemmSimdF32: WebAssembly SIMD is not available in this host (check simdAvailable() first)');
   const { mr: MR, nr: NR } = config;
-  const A = stridedA(a, m, k, aLayout);
-  const B = stridedB(b, k, n, bLayout);
   const cOff = o.cOffset ?? 0;
   const ldc = o.ldc ?? n;
   const alpha = o.alpha ?? 1;
@@ -335,6 +365,9 @@ export function gemmSimdF32With(
   const ep = o.epilogue ?? NO_EPILOGUE;
 
   const kcMax = gemmSimdBlockDepth(k, config.kc);
+  // Panels from packGemmA / packGemmB have this layout when the tile and K blocks match.
+  const aPanels = aPacked !== null && MR === GEMM_MR && aPacked.kcMax === kcMax ? aPacked.panels : null;
+  const bPanels = bPacked !== null && NR === GEMM_NR && bPacked.kcMax === kcMax && config.nc % NR === 0 ? bPacked : null;
   const mPad = Math.ceil(m / MR) * MR;
   const ncMax = Math.min(config.nc, Math.ceil(n / NR) * NR);
   const aFloats = vec4(mPad * k);
@@ -343,9 +376,12 @@ export function gemmSimdF32With(
   const mem = engine.reserve(cBase + mPad * ncMax);
 
   // op(A) whole, K block by K block: block pc at pc * mPad, strip at (row / MR) * MR * kc.
-  for (let pc = 0; pc < k; pc += kcMax) {
-    const kc = Math.min(kcMax, k - pc);
-    packStrips(A.data, A.offset, A.rowStride, A.colStride, 0, m, pc, kc, MR, mem, aBase + pc * mPad);
+  if (aPanels !== null) mem.set(aPanels.subarray(0, mPad * k), aBase);
+  else {
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = Math.min(kcMax, k - pc);
+      packStrips(A.data, A.offset, A.rowStride, A.colStride, 0, m, pc, kc, MR, mem, aBase + pc * mPad);
+    }
   }
   const mcStep = Math.max(MR, Math.floor(config.mc / MR) * MR);
   for (let jc = 0; jc < n; jc += config.nc) {
@@ -356,7 +392,12 @@ export function gemmSimdF32With(
     }
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      packStrips(B.data, B.offset, B.colStride, B.rowStride, jc, nc, pc, kc, NR, mem, bBase);
+      if (bPanels !== null) {
+        const from = pc * bPanels.nPad + jc * kc;
+        mem.set(bPanels.panels.subarray(from, from + ncPad * kc), bBase);
+      } else {
+        packStrips(B.data, B.offset, B.colStride, B.rowStride, jc, nc, pc, kc, NR, mem, bBase);
+      }
       const load = accumulate || pc > 0 ? 1 : 0;
       for (let ic = 0; ic < mPad; ic += mcStep) {
         const mc = Math.min(mcStep, mPad - ic);

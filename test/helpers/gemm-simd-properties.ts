@@ -4,10 +4,11 @@
 // Node, Deno and Bun.
 
 import fc from 'fast-check';
-import type { GemmActivation, GemmEpilogue } from '../../kernels/gemm-f32.js';
+import { packGemmA, packGemmB, type GemmActivation, type GemmEpilogue } from '../../kernels/gemm-f32.js';
 import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
 import {
-  defaultGemmSimdConfig, gemmSimdBlockDepth, gemmSimdF32With, relaxedSimdAvailable, type GemmSimdConfig,
+  defaultGemmSimdConfig, gemmSimdBlockDepth, gemmSimdF32With, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable,
+  type GemmSimdConfig,
 } from '../../kernels/wasm/gemm-simd.js';
 
 interface Case {
@@ -17,6 +18,9 @@ interface Case {
   aOffset: number; bOffset: number; cOffset: number;
   alpha: number; beta: number; accumulate: boolean;
   fma: boolean;
+  mode: 'plain' | 'packedA' | 'packedB';
+  /** Small cache blocks, so that small products cross MC, NC and KC boundaries too. */
+  smallBlocks: boolean;
   bias: 'none' | 'row' | 'col' | 'full';
   residual: boolean;
   act: GemmActivation;
@@ -61,6 +65,8 @@ function caseArb(values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation
     beta: fc.constantFrom(1, 0.25),
     accumulate: fc.boolean(),
     fma: fmaChoices(),
+    mode: fc.constantFrom('plain', 'packedA', 'packedB') as fc.Arbitrary<Case['mode']>,
+    smallBlocks: fc.boolean(),
     bias: fc.constantFrom('none', 'row', 'col', 'full') as fc.Arbitrary<Case['bias']>,
     residual: fc.boolean(),
     act: acts,
@@ -87,7 +93,10 @@ function epilogueOf(t: Case): GemmEpilogue {
   };
 }
 
-const configOf = (t: Case): GemmSimdConfig => ({ ...defaultGemmSimdConfig(), fma: t.fma });
+/** Blocks of 8 rows, 16 columns and depth 64 (packed panels of depth 256 are then repacked). */
+const SMALL_BLOCKS = { mc: 8, nc: 16, kc: 64 } as const;
+const configOf = (t: { fma: boolean; smallBlocks: boolean }): GemmSimdConfig =>
+  ({ ...defaultGemmSimdConfig(), fma: t.fma, ...(t.smallBlocks ? SMALL_BLOCKS : {}) });
 
 /** Runs the SIMD kernel; returns all of C (padding included). */
 function runSimd(t: Case): Float32Array {
@@ -96,9 +105,11 @@ function runSimd(t: Case): Float32Array {
   const c = Float32Array.from(t.c0);
   const aL = { offset: t.aOffset, ld: (t.transA ? t.m : t.k) + t.padA, trans: t.transA };
   const bL = { offset: t.bOffset, ld: (t.transB ? t.k : t.n) + t.padB, trans: t.transB };
-  gemmSimdF32With(configOf(t), a, aL, b, bL, c, t.m, t.n, t.k, {
-    cOffset: t.cOffset, ldc: t.n + t.padC, alpha: t.alpha, accumulate: t.accumulate, epilogue: epilogueOf(t),
-  });
+  const o = { cOffset: t.cOffset, ldc: t.n + t.padC, alpha: t.alpha, accumulate: t.accumulate, epilogue: epilogueOf(t) };
+  const cfg = configOf(t);
+  if (t.mode === 'plain') gemmSimdF32With(cfg, a, aL, b, bL, c, t.m, t.n, t.k, o);
+  else if (t.mode === 'packedA') gemmSimdPackedAF32(packGemmA(a, t.m, t.k, aL), b, bL, c, t.n, o, cfg);
+  else gemmSimdPackedBF32(a, aL, packGemmB(b, t.k, t.n, bL), c, t.m, o, cfg);
   return c;
 }
 
@@ -195,7 +206,7 @@ export interface GemmSimdProperty {
 export function gemmSimdProperties(): GemmSimdProperty[] {
   return [
     {
-      name: 'small integers: exact, with transposes, offsets, alpha, accumulate, bias, residual and piecewise-linear activations',
+      name: 'small integers: exact, with transposes, offsets, a prepacked A or B, alpha, accumulate, bias, residual and piecewise-linear activations',
       property: fc.property(caseArb(smallInt, exactActs, exactAlphas), (t) => {
         // Every partial sum is an integer (times a power of two for alpha 0.5/-2) far below 2^24: exact in float32.
         const { want } = runReference(t);
@@ -229,9 +240,9 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
         fc.record({
           m: fc.integer({ min: 2, max: 13 }), n: fc.integer({ min: 1, max: 20 }),
           k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
-          alpha: fc.constantFrom(1, -0.3, 1.7), accumulate: fc.boolean(), seed: fc.integer(),
+          alpha: fc.constantFrom(1, -0.3, 1.7), accumulate: fc.boolean(), seed: fc.integer(), smallBlocks: fc.boolean(),
         }),
-        ({ m, n, k, alpha, accumulate, seed }) => {
+        ({ m, n, k, alpha, accumulate, seed, smallBlocks }) => {
           let s = seed | 0;
           // Values spread over 2^-8 .. 2^8 so that the order of the sum shows in its rounding.
           const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return ((s >> 8) / (1 << 23)) * 2 ** ((s & 15) - 8); };
@@ -239,7 +250,7 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
           const b = Float32Array.from({ length: k * n }, rnd);
           const got = Float32Array.from({ length: m * n }, rnd);
           const want = got.slice();
-          const cfg = { ...defaultGemmSimdConfig(), fma: false };
+          const cfg = configOf({ fma: false, smallBlocks });
           gemmSimdF32With(cfg, a, {}, b, {}, got, m, n, k, { alpha, accumulate });
           simulateOrder(a, b, want, m, n, k, alpha, accumulate, cfg.kc);
           for (let x = 0; x < m * n; x++) {
@@ -255,10 +266,10 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
         splitDims.chain(({ m, n, k }) => fc.record({
           m: fc.constant(m), n: fc.constant(n), k: fc.constant(k),
           jSplit: fc.integer({ min: 1, max: n - 1 }), iSplit: fc.integer({ min: 2, max: Math.max(2, m - 2) }),
-          fma: fmaChoices(), accumulate: fc.boolean(), seed: fc.integer(),
+          fma: fmaChoices(), accumulate: fc.boolean(), seed: fc.integer(), smallBlocks: fc.boolean(),
         })),
-        ({ m, n, k, jSplit, iSplit, fma, accumulate, seed }) => {
-          const cfg = { ...defaultGemmSimdConfig(), fma };
+        ({ m, n, k, jSplit, iSplit, fma, accumulate, seed, smallBlocks }) => {
+          const cfg = configOf({ fma, smallBlocks });
           let s = seed | 0;
           const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return (s >> 8) / (1 << 23); };
           const a = Float32Array.from({ length: m * k }, rnd);
