@@ -46,6 +46,9 @@ import {
 } from '../gemm-f32.js';
 import type { GemmEpilogue, GemmOperandLayout, GemmOptions, PackedGemmA, PackedGemmB, StridedMatrix } from '../gemm-f32.js';
 import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
+import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
+
+export { relaxedSimdAvailable } from './host.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -144,31 +147,6 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   return m.toBytes();
 }
 
-// ---- availability ------------------------------------------------------------------------------
-
-/** A module using f32x4.relaxed_madd: does this host accept relaxed-simd? */
-function relaxedProbe(): Uint8Array<ArrayBuffer> {
-  const f = new FunctionBuilder([], [ValType.f32]);
-  f.v128ConstF32(1, 2, 3, 4).v128ConstF32(1, 2, 3, 4).v128ConstF32(1, 2, 3, 4).simd('f32x4.relaxed_madd').f32x4ExtractLane(0);
-  const m = new ModuleBuilder();
-  m.addFunction(f, 'probe');
-  return m.toBytes();
-}
-
-let relaxed: boolean | undefined;
-
-/** True when WebAssembly exists and validates relaxed-simd (f32x4.relaxed_madd). */
-export function relaxedSimdAvailable(): boolean {
-  if (relaxed === undefined) {
-    try {
-      relaxed = typeof WebAssembly === 'object' && WebAssembly.validate(relaxedProbe());
-    } catch {
-      relaxed = false;
-    }
-  }
-  return relaxed;
-}
-
 // ---- configuration ----------------------------------------------------------------------------
 
 /** The register tile and cache blocking of one GEMM engine. */
@@ -191,34 +169,13 @@ export function gemmSimdBlockDepth(k: number, kcMax: number): number {
   return k === 0 ? 0 : Math.ceil(k / Math.ceil(k / kcMax));
 }
 
-// ---- the engine: one instance, its memory, and views of it --------------------------------------
+// ---- the engine: one instance and its memory -------------------------------------------------
 
 type BlockFn = (pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number, alpha: number, load: number) => void;
 
-const PAGE = 65536;
-
-class GemmSimdEngine {
-  readonly memory: WebAssembly.Memory;
+interface GemmSimdEngine {
+  readonly memory: KernelMemory;
   readonly block: BlockFn;
-  view: Float32Array;
-
-  constructor(readonly config: GemmSimdConfig, module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: 16 });
-    const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.block = inst.exports.block as BlockFn;
-    this.view = new Float32Array(this.memory.buffer);
-  }
-
-  /** Makes the memory at least `floats` long; returns the current view. */
-  reserve(floats: number): Float32Array {
-    const bytes = floats * 4;
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    if (this.view.buffer !== this.memory.buffer || this.view.length * 4 !== this.memory.buffer.byteLength) {
-      this.view = new Float32Array(this.memory.buffer);
-    }
-    return this.view;
-  }
 }
 
 const engines = new Map<string, GemmSimdEngine | null>();
@@ -228,11 +185,12 @@ function engineFor(config: GemmSimdConfig): GemmSimdEngine | null {
   const key = JSON.stringify(config);
   let e = engines.get(key);
   if (e === undefined) {
-    try {
-      // new WebAssembly.Module is synchronous; hosts that forbid compiling bytes (workerd) throw here.
-      e = new GemmSimdEngine(config, new WebAssembly.Module(emitGemmModule(config)));
-    } catch {
-      e = null;
+    const module = compileModule(emitGemmModule(config));
+    if (module === null) e = null;
+    else {
+      const memory = new KernelMemory();
+      const inst = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
+      e = { memory, block: inst.exports.block as BlockFn };
     }
     engines.set(key, e);
   }
@@ -241,7 +199,7 @@ function engineFor(config: GemmSimdConfig): GemmSimdEngine | null {
 
 /** True when the SIMD GEMM can run here: WebAssembly with SIMD128, and compiling bytes is allowed. */
 export function simdAvailable(): boolean {
-  return typeof WebAssembly === 'object' && engineFor(defaultGemmSimdConfig()) !== null;
+  return engineFor(defaultGemmSimdConfig()) !== null;
 }
 
 // ---- packing -------------------------------------------------------------------------------------
@@ -310,7 +268,8 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
 /**
  * C (m x n) = epilogue(alpha * op(A) @ op(B) [+ C]) with the multiply-adds in WebAssembly SIMD:
  * the contract of gemmF32 (layouts, cOffset/ldc, alpha, accumulate, epilogue). C must not
- * overlap A or B. Throws where simdAvailable() is false; check it first and call gemmF32 there.
+ * overlap A or B. Throws a WasmKernelError where simdAvailable() is false (check it first and
+ * call gemmF32 there) or when the host refuses the memory the product needs.
  */
 export function gemmSimdF32(
   a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
@@ -356,7 +315,9 @@ function run(
 ): void {
   if (m === 0 || n === 0) return;
   const engine = engineFor(config);
-  if (engine === null) throw new Error('gemmSimdF32: WebAssembly SIMD is not available in this host (check simdAvailable() first)');
+  if (engine === null) {
+    throw new WasmKernelError('WASM_UNAVAILABLE', 'gemmSimdF32: WebAssembly SIMD is not available in this host (check simdAvailable() first)');
+  }
   const { mr: MR, nr: NR } = config;
   const cOff = o.cOffset ?? 0;
   const ldc = o.ldc ?? n;
@@ -373,7 +334,7 @@ function run(
   const aFloats = vec4(mPad * k);
   const bFloats = vec4(kcMax * ncMax);
   const aBase = 0, bBase = aFloats, cBase = aFloats + bFloats;
-  const mem = engine.reserve(cBase + mPad * ncMax);
+  const mem = engine.memory.reserveFloats(cBase + mPad * ncMax, `gemmSimdF32 (${m}x${k} @ ${k}x${n})`);
 
   // op(A) whole, K block by K block: block pc at pc * mPad, strip at (row / MR) * MR * kc.
   if (aPanels !== null) mem.set(aPanels.subarray(0, mPad * k), aBase);

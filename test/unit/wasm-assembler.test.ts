@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   encodeI32, encodeU32, FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError,
 } from '../../kernels/wasm/assembler.js';
-import { emitGemmModule, relaxedSimdAvailable } from '../../kernels/wasm/gemm-simd.js';
+import { emitGemmModule } from '../../kernels/wasm/gemm-simd.js';
+import { KernelMemory, relaxedSimdAvailable, WasmKernelError } from '../../kernels/wasm/host.js';
 
 // The WebAssembly emitter of kernels/wasm/assembler.ts: LEB128 and instruction bytes checked by
 // hand against the core spec (binary format) and the SIMD / relaxed-simd proposals' opcode
@@ -265,6 +266,32 @@ describe('mistakes are refused where they are made', () => {
   });
 });
 
+describe('KernelMemory', () => {
+  it('grows on demand, keeps its view current, and never shrinks', () => {
+    const mem = new KernelMemory(1);
+    const small = mem.reserveFloats(100, 'test');
+    expect(small.length).toBe(16384);
+    small[5] = 7;
+    const big = mem.reserveFloats(100_000, 'test');
+    expect(big.length).toBeGreaterThanOrEqual(100_000);
+    expect(big[5]).toBe(7);
+    expect(mem.reserveFloats(10, 'test')).toBe(big);
+  });
+
+  it('refuses more than a wasm32 memory can address, naming the caller', () => {
+    const mem = new KernelMemory(1);
+    let err: unknown;
+    try {
+      mem.reserveFloats(2 ** 31, 'gemmSimdF32 (huge)');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WasmKernelError);
+    expect((err as WasmKernelError).code).toBe('WASM_MEMORY');
+    expect((err as Error).message).toMatch(/gemmSimdF32 \(huge\): needs 8192 MiB/);
+  });
+});
+
 describe('hosts that refuse to compile WebAssembly bytes (workerd)', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -284,6 +311,11 @@ describe('hosts that refuse to compile WebAssembly bytes (workerd)', () => {
     const a = new Float32Array([1, 2, 3, 4]);
     const c = new Float32Array(4);
     expect(() => g.gemmSimdF32(a, {}, a, {}, c, 2, 2, 2)).toThrow(/not available in this host/);
+    try {
+      g.gemmSimdF32(a, {}, a, {}, c, 2, 2, 2);
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('WASM_UNAVAILABLE');
+    }
     g.gemmSimdF32(a, {}, a, {}, c, 1, 1, 4);
     expect(c[0]).toBe(30);
   });
