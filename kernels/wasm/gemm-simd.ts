@@ -21,8 +21,8 @@
 // registers it allocates; 6x8, 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack
 // and ran 30-45% slower (2x16 and 3x12 about tie with 4x8). The K loop is one step long:
 // TurboFan unrolls it itself, and unrolling it in the emitted code (2 or 4 steps) ran 30-40%
-// slower. Relaxed fma does not beat mul+add on the measured Zen 4, which has separate add and
-// multiply pipes; it is used where available for its one rounding. 4x8 is also the JS kernel's
+// slower. Relaxed fma does not beat mul+add on this machine's AMD EPYC (Zen 4), which has
+// separate add and multiply pipes; it is used where available for its one rounding. 4x8 is also the JS kernel's
 // tile, so its packed A panels (packGemmA, K blocks of 256) have this layout.
 //
 // Accumulation order (the same for every element and for any split of M or N into blocks, so
@@ -30,9 +30,12 @@
 // blocks = ceil(k / KC) equal blocks of kc <= KC (gemmSimdBlockDepth, a function of k only).
 // In block b the tile starts at +0 and adds a_p * b_p for p in order (float32, rounded after
 // each step; one rounding per step with fma, two without); then C = C + fl(alpha * acc)
-// (C = fl(alpha * acc) for the first block unless accumulating into C). So, to first order,
-// with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when accumulating):
-//     |C - exact| <= (kc + blocks + 1) * u * s          (kc the block depth, <= KC)
+// (C = fl(alpha * acc) for the first block unless accumulating into C), alpha itself rounded
+// to float32. So, to first order, with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when
+// accumulating):
+//     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= KC)
+// against the JS kernel's (k * 2^-53 + blocks * 2^-24) * s: the float64 sums of JS cost more
+// than the SIMD product, so this path accepts float32's usual error (onnxruntime's too).
 // The epilogue (bias, residual, activation) runs in JS (applyGemmEpilogueF32) on each finished
 // C block after it is copied out, exactly as the JS kernel applies it.
 //
@@ -45,7 +48,7 @@ import {
   applyGemmEpilogueF32, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32, stridedA, stridedB,
 } from '../gemm-f32.js';
 import type { GemmEpilogue, GemmOperandLayout, GemmOptions, PackedGemmA, PackedGemmB, StridedMatrix } from '../gemm-f32.js';
-import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
+import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
 import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
 
 export { relaxedSimdAvailable } from './host.js';
@@ -69,11 +72,11 @@ export interface GemmKernelShape {
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
-  if (NR % 4 !== 0 || MR < 1) throw new Error(`emitGemmModule: bad tile ${MR}x${NR}`);
+  if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
   const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32], []);
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = f.params as [typeof f.params[0], ...typeof f.params];
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = f.params;
   const acc = Array.from({ length: MR * V }, () => f.local(v128));
   const bv = Array.from({ length: V }, () => f.local(v128));
   const av = f.local(v128);
