@@ -143,7 +143,7 @@ const NATURAL_ALIGN: Record<MemOp | SimdMemOp, number> = {
 
 /** The plain (immediate-free) scalar instructions. */
 type PlainOp = Exclude<keyof typeof Op,
-  'block' | 'loop' | 'if' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
+  'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
   MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'f32.const'>;
 /** The immediate-free SIMD instructions. */
 type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
@@ -183,7 +183,6 @@ export class FunctionBuilder {
 
   /** Any immediate-free scalar instruction by its spec name. */
   op(name: PlainOp): this {
-    if (name === 'end' || name === 'else') throw new WasmAssemblyError(`use end() / else() for '${name}'`);
     this.code.byte(Op[name]);
     return this;
   }
