@@ -1,0 +1,88 @@
+// What the host offers the WebAssembly kernels, probed once: run-time compilation of module
+// bytes (refused by some hosts: Cloudflare's workerd rejects compiling bytes at run time),
+// SIMD128, relaxed-simd; and a memory the kernels and JS share, grown on demand.
+
+import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
+
+/** A WebAssembly kernel cannot run here, or cannot get the memory it needs. */
+export class WasmKernelError extends Error {
+  constructor(readonly code: 'WASM_UNAVAILABLE' | 'WASM_MEMORY', message: string) {
+    super(message);
+    this.name = 'WasmKernelError';
+  }
+}
+
+/**
+ * Compiles module bytes synchronously (new WebAssembly.Module: no eval, no promise); null where
+ * WebAssembly is missing, the bytes use a feature the host lacks, or compiling is refused.
+ */
+export function compileModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
+  if (typeof WebAssembly !== 'object' || WebAssembly === null) return null;
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** A module using f32x4.relaxed_madd. */
+function relaxedProbe(): Uint8Array<ArrayBuffer> {
+  const f = new FunctionBuilder([], [ValType.f32]);
+  f.v128ConstF32(1, 2, 3, 4).v128ConstF32(1, 2, 3, 4).v128ConstF32(1, 2, 3, 4).simd('f32x4.relaxed_madd').f32x4ExtractLane(0);
+  const m = new ModuleBuilder();
+  m.addFunction(f, 'probe');
+  return m.toBytes();
+}
+
+let relaxed: boolean | undefined;
+
+/** True when WebAssembly exists and validates relaxed-simd (f32x4.relaxed_madd); probed once. */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxed === undefined) {
+    try {
+      relaxed = typeof WebAssembly === 'object' && WebAssembly !== null && WebAssembly.validate(relaxedProbe());
+    } catch {
+      relaxed = false;
+    }
+  }
+  return relaxed;
+}
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB at most; hosts may give less (memory.grow then throws). */
+const MAX_BYTES = 2 ** 32;
+
+/** A WebAssembly.Memory imported by kernel modules, with a Float32Array view kept current. */
+export class KernelMemory {
+  readonly memory: WebAssembly.Memory;
+  private view: Float32Array;
+
+  constructor(initialPages = 16) {
+    this.memory = new WebAssembly.Memory({ initial: initialPages });
+    this.view = new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * Grows the memory to at least `floats` float32 values (never shrinks) and returns a view of
+   * all of it. Growing detaches earlier views: call this again after any call that may grow.
+   * `what` names the caller in the error when the host refuses.
+   */
+  reserveFloats(floats: number, what: string): Float32Array {
+    const bytes = floats * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      if (bytes > MAX_BYTES) {
+        throw new WasmKernelError('WASM_MEMORY', `${what}: needs ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory, over the 4 GiB a wasm32 memory can address`);
+      }
+      try {
+        this.memory.grow(Math.ceil((bytes - have) / PAGE));
+      } catch (e) {
+        throw new WasmKernelError('WASM_MEMORY', `${what}: the host refused to grow WebAssembly memory from ${(have / 2 ** 20).toFixed(0)} to ${(bytes / 2 ** 20).toFixed(0)} MiB (${(e as Error).message})`);
+      }
+    }
+    if (this.view.buffer !== this.memory.buffer || this.view.byteLength !== this.memory.buffer.byteLength) {
+      this.view = new Float32Array(this.memory.buffer);
+    }
+    return this.view;
+  }
+}

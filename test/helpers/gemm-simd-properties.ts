@@ -1,0 +1,300 @@
+// The properties of the WebAssembly SIMD GEMM (kernels/wasm/gemm-simd.ts) against the naive
+// float64 triple loop (kernels/reference/gemm.ts), free of any test runner: vitest runs them in
+// test/props/gemm-simd.test.ts, and test/portability/gemm-simd-run.ts runs the same ones in
+// Node, Deno and Bun.
+
+import fc from 'fast-check';
+import { packGemmA, packGemmB, type GemmActivation, type GemmEpilogue } from '../../kernels/gemm-f32.js';
+import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
+import {
+  defaultGemmSimdConfig, gemmSimdBlockDepth, gemmSimdF32With, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable,
+  type GemmSimdConfig,
+} from '../../kernels/wasm/gemm-simd.js';
+
+interface Case {
+  m: number; n: number; k: number;
+  transA: boolean; transB: boolean;
+  padA: number; padB: number; padC: number; padR: number;
+  aOffset: number; bOffset: number; cOffset: number;
+  alpha: number; beta: number; accumulate: boolean;
+  fma: boolean;
+  mode: 'plain' | 'packedA' | 'packedB';
+  /** Small cache blocks, so that small products cross MC, NC and KC boundaries too. */
+  smallBlocks: boolean;
+  bias: 'none' | 'row' | 'col' | 'full';
+  residual: boolean;
+  act: GemmActivation;
+  a: number[]; b: number[]; c0: number[]; biasData: number[]; res: number[];
+}
+
+const smallInt = fc.integer({ min: -8, max: 8 });
+const wide = fc.double({ min: -1e3, max: 1e3, noNaN: true });
+const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0, 1e3, -1e3);
+
+/** Sizes that are zero, one, smaller than the 4x8 tile or not multiples of it, and depths past one K block. */
+const dims = fc.record({
+  m: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
+  n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
+  k: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 }), fc.integer({ min: 250, max: 530 })),
+});
+
+/** Activations whose result is exact on small integers. */
+const exactActs: fc.Arbitrary<GemmActivation> = fc.constantFrom<GemmActivation>(
+  { kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: -3, max: 6 }, { kind: 'clip', min: 0, max: 6 },
+  { kind: 'leakyrelu', alpha: 0.5 },
+);
+const allActs: fc.Arbitrary<GemmActivation> = fc.oneof(exactActs, fc.constantFrom<GemmActivation>(
+  { kind: 'sigmoid' }, { kind: 'hardsigmoid', alpha: 0.2, beta: 0.5 }, { kind: 'hardswish' }, { kind: 'silu' },
+  { kind: 'gelu' }, { kind: 'gelu-tanh' }, { kind: 'leakyrelu', alpha: 0.01 },
+));
+
+/** Both kernels where the host has relaxed-simd, else mul+add only. */
+const fmaChoices = (): fc.Arbitrary<boolean> => (relaxedSimdAvailable() ? fc.boolean() : fc.constant(false));
+
+const exactAlphas = fc.constantFrom(1, 0.5, -2);
+const allAlphas = fc.constantFrom(1, 0.5, -2, 0.3);
+
+function caseArb(values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>, alphas = allAlphas): fc.Arbitrary<Case> {
+  return dims.chain(({ m, n, k }) => fc.record({
+    m: fc.constant(m), n: fc.constant(n), k: fc.constant(k),
+    transA: fc.boolean(), transB: fc.boolean(),
+    padA: fc.integer({ min: 0, max: 2 }), padB: fc.integer({ min: 0, max: 2 }),
+    padC: fc.integer({ min: 0, max: 2 }), padR: fc.integer({ min: 0, max: 2 }),
+    aOffset: fc.integer({ min: 0, max: 3 }), bOffset: fc.integer({ min: 0, max: 3 }), cOffset: fc.integer({ min: 0, max: 3 }),
+    alpha: alphas,
+    beta: fc.constantFrom(1, 0.25),
+    accumulate: fc.boolean(),
+    fma: fmaChoices(),
+    mode: fc.constantFrom('plain', 'packedA', 'packedB') as fc.Arbitrary<Case['mode']>,
+    smallBlocks: fc.boolean(),
+    bias: fc.constantFrom('none', 'row', 'col', 'full') as fc.Arbitrary<Case['bias']>,
+    residual: fc.boolean(),
+    act: acts,
+  }).chain((s) => {
+    const aLen = s.aOffset + (s.transA ? k * (m + s.padA) : m * (k + s.padA));
+    const bLen = s.bOffset + (s.transB ? n * (k + s.padB) : k * (n + s.padB));
+    const cLen = s.cOffset + m * (n + s.padC);
+    const arr = (v: fc.Arbitrary<number>, len: number) => fc.array(v, { minLength: len, maxLength: len });
+    return fc.record({
+      a: arr(values, aLen), b: arr(values, bLen), c0: arr(smallInt, cLen),
+      biasData: arr(smallInt, m * n + 1), res: arr(smallInt, m * (n + s.padR)),
+    }).map((d) => ({ ...s, ...d }));
+  }));
+}
+
+function epilogueOf(t: Case): GemmEpilogue {
+  const strides = { row: [1, 0], col: [0, 1], full: [t.n, 1], none: [0, 0] }[t.bias];
+  return {
+    ...(t.bias === 'none' ? {} : {
+      bias: Float32Array.from(t.biasData), biasOffset: 1, biasRowStride: strides[0], biasColStride: strides[1], biasScale: t.beta,
+    }),
+    ...(t.residual ? { residual: Float32Array.from(t.res), ldr: t.n + t.padR } : {}),
+    activation: t.act,
+  };
+}
+
+/** Blocks of 8 rows, 16 columns and depth 64 (packed panels of depth 256 are then repacked). */
+const SMALL_BLOCKS = { mc: 8, nc: 16, kc: 64 } as const;
+const configOf = (t: { fma: boolean; smallBlocks: boolean }): GemmSimdConfig =>
+  ({ ...defaultGemmSimdConfig(), fma: t.fma, ...(t.smallBlocks ? SMALL_BLOCKS : {}) });
+
+/** Runs the SIMD kernel; returns all of C (padding included). */
+function runSimd(t: Case): Float32Array {
+  const a = Float32Array.from(t.a);
+  const b = Float32Array.from(t.b);
+  const c = Float32Array.from(t.c0);
+  const aL = { offset: t.aOffset, ld: (t.transA ? t.m : t.k) + t.padA, trans: t.transA };
+  const bL = { offset: t.bOffset, ld: (t.transB ? t.k : t.n) + t.padB, trans: t.transB };
+  const o = { cOffset: t.cOffset, ldc: t.n + t.padC, alpha: t.alpha, accumulate: t.accumulate, epilogue: epilogueOf(t) };
+  const cfg = configOf(t);
+  if (t.mode === 'plain') gemmSimdF32With(cfg, a, aL, b, bL, c, t.m, t.n, t.k, o);
+  else if (t.mode === 'packedA') gemmSimdPackedAF32(packGemmA(a, t.m, t.k, aL), b, bL, c, t.n, o, cfg);
+  else gemmSimdPackedBF32(a, aL, packGemmB(b, t.k, t.n, bL), c, t.m, o, cfg);
+  return c;
+}
+
+/**
+ * The reference result (whole C) and, per element, the error bound of the SIMD kernel's
+ * accumulation order (kernels/wasm/gemm-simd.ts): (kc + blocks + 2) float32 roundings of the
+ * product's absolute sum, two more for the accumulate/bias/residual passes, and the activation's
+ * own rounding (Lipschitz constant <= 1.2 for every activation here), with 20% slack for the
+ * second-order terms.
+ */
+function runReference(t0: Case): { want: number[]; tol: number[] } {
+  const f32 = (v: number[]) => Array.from(Float32Array.from(v));
+  const t = { ...t0, a: f32(t0.a), b: f32(t0.b) };
+  const lda = (t.transA ? t.m : t.k) + t.padA;
+  const ldb = (t.transB ? t.k : t.n) + t.padB;
+  const A = { data: t.a, offset: t.aOffset, rs: t.transA ? 1 : lda, cs: t.transA ? lda : 1 };
+  const B = { data: t.b, offset: t.bOffset, rs: t.transB ? 1 : ldb, cs: t.transB ? ldb : 1 };
+  const { out, absSum } = gemmReference(A, B, t.m, t.n, t.k, t.alpha);
+  const ep = epilogueOf(t);
+  const want = [...t.c0];
+  const tol = new Array<number>(want.length).fill(0);
+  const kcMax = configOf(t).kc;
+  const kc = gemmSimdBlockDepth(t.k, kcMax);
+  const blocks = t.k === 0 ? 0 : Math.ceil(t.k / kc);
+  const roundings = kc + blocks + 2 + 2;
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      const idx = t.cOffset + i * (t.n + t.padC) + j;
+      let v = out[i * t.n + j]!;
+      let mag = absSum[i * t.n + j]!;
+      if (t.accumulate) { v += t.c0[idx]!; mag += Math.abs(t.c0[idx]!); }
+      if (ep.bias) {
+        const bv = t.beta * ep.bias[1 + i * ep.biasRowStride! + j * ep.biasColStride!]!;
+        v += bv;
+        mag += Math.abs(bv);
+      }
+      if (t.residual) { const r = t.res[i * (t.n + t.padR) + j]!; v += r; mag += Math.abs(r); }
+      want[idx] = activationReference(t.act, v);
+      tol[idx] = 1.2 * 1.2 * roundings * 2 ** -24 * mag + 2 ** -22 * Math.abs(want[idx]!) + 2 ** -126;
+    }
+  }
+  return { want, tol };
+}
+
+function check(got: Float32Array, want: readonly number[], tol: readonly number[]): void {
+  if (got.length !== want.length) throw new Error(`C has ${got.length} elements, want ${want.length}`);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol[i]!;
+    if (!ok) throw new Error(`element ${i}: got ${g}, want ${w} (tolerance ${tol[i]})`);
+  }
+}
+
+/**
+ * The accumulation order documented in kernels/wasm/gemm-simd.ts, simulated with Math.fround
+ * (float32 rounding of a float64 result; for +, - and * of float32 values this equals float32
+ * arithmetic, float64 having more than 2 * 24 + 2 bits): in each K block the products are summed
+ * from +0 in K order, then C = fl(C + fl(alpha * sum)) (or C = fl(alpha * sum) for the first block
+ * when not accumulating). The mul+add kernel must match it bit for bit.
+ */
+function simulateOrder(
+  a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, alpha: number, accumulate: boolean, kcMax: number,
+): void {
+  const f = Math.fround;
+  const kc = gemmSimdBlockDepth(k, kcMax);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let v = c[i * n + j]!;
+      for (let pc = 0; pc < k; pc += kc) {
+        let acc = 0;
+        for (let p = pc; p < Math.min(k, pc + kc); p++) acc = f(acc + f(a[i * k + p]! * b[p * n + j]!));
+        const t = f(f(alpha) * acc);
+        v = pc === 0 && !accumulate ? t : f(v + t);
+      }
+      c[i * n + j] = v;
+    }
+  }
+}
+
+/** A 1-row product goes to the JS kernel, so row splits keep at least 2 rows a part. */
+const splitDims = fc.record({
+  m: fc.integer({ min: 2, max: 40 }), n: fc.integer({ min: 2, max: 90 }), k: fc.integer({ min: 1, max: 600 }),
+});
+
+export interface GemmSimdProperty {
+  readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly property: fc.IProperty<any>;
+  readonly numRuns: number;
+}
+
+/** Every property, with its run count. */
+export function gemmSimdProperties(): GemmSimdProperty[] {
+  return [
+    {
+      name: 'small integers: exact, with transposes, offsets, a prepacked A or B, alpha, accumulate, bias, residual and piecewise-linear activations',
+      property: fc.property(caseArb(smallInt, exactActs, exactAlphas), (t) => {
+        // Every partial sum is an integer (times a power of two for alpha 0.5/-2) far below 2^24: exact in float32.
+        const { want } = runReference(t);
+        const got = Array.from(runSimd(t), (v) => v + 0);
+        for (let i = 0; i < want.length; i++) {
+          const w = want[i]! + 0;
+          if (got[i] !== w) throw new Error(`element ${i}: got ${got[i]}, want ${w}`);
+        }
+      }),
+      numRuns: 120,
+    },
+    {
+      name: 'values in ±1e3 with every activation: within the documented float32 error bound',
+      property: fc.property(caseArb(wide, allActs), (t) => {
+        const { want, tol } = runReference(t);
+        check(runSimd(t), want, tol);
+      }),
+      numRuns: 80,
+    },
+    {
+      name: 'NaN and ±Inf propagate like the reference',
+      property: fc.property(caseArb(fc.oneof({ weight: 1, arbitrary: special }, { weight: 4, arbitrary: smallInt }), allActs), (t) => {
+        const { want, tol } = runReference(t);
+        check(runSimd(t), want, tol);
+      }),
+      numRuns: 80,
+    },
+    {
+      name: 'the mul+add kernel follows the documented accumulation order bit for bit',
+      property: fc.property(
+        fc.record({
+          m: fc.integer({ min: 2, max: 13 }), n: fc.integer({ min: 1, max: 20 }),
+          k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
+          alpha: fc.constantFrom(1, -0.3, 1.7), accumulate: fc.boolean(), seed: fc.integer(), smallBlocks: fc.boolean(),
+        }),
+        ({ m, n, k, alpha, accumulate, seed, smallBlocks }) => {
+          let s = seed | 0;
+          // Values spread over 2^-8 .. 2^8 so that the order of the sum shows in its rounding.
+          const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return ((s >> 8) / (1 << 23)) * 2 ** ((s & 15) - 8); };
+          const a = Float32Array.from({ length: m * k }, rnd);
+          const b = Float32Array.from({ length: k * n }, rnd);
+          const got = Float32Array.from({ length: m * n }, rnd);
+          const want = got.slice();
+          const cfg = configOf({ fma: false, smallBlocks });
+          gemmSimdF32With(cfg, a, {}, b, {}, got, m, n, k, { alpha, accumulate });
+          simulateOrder(a, b, want, m, n, k, alpha, accumulate, cfg.kc);
+          for (let x = 0; x < m * n; x++) {
+            if (!Object.is(got[x], want[x])) throw new Error(`element ${x}: got ${got[x]}, the documented order gives ${want[x]}`);
+          }
+        },
+      ),
+      numRuns: 60,
+    },
+    {
+      name: 'splitting N or M into blocks (as threads will) gives bit-identical results',
+      property: fc.property(
+        splitDims.chain(({ m, n, k }) => fc.record({
+          m: fc.constant(m), n: fc.constant(n), k: fc.constant(k),
+          jSplit: fc.integer({ min: 1, max: n - 1 }), iSplit: fc.integer({ min: 2, max: Math.max(2, m - 2) }),
+          fma: fmaChoices(), accumulate: fc.boolean(), seed: fc.integer(), smallBlocks: fc.boolean(),
+        })),
+        ({ m, n, k, jSplit, iSplit, fma, accumulate, seed, smallBlocks }) => {
+          const cfg = configOf({ fma, smallBlocks });
+          let s = seed | 0;
+          const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return (s >> 8) / (1 << 23); };
+          const a = Float32Array.from({ length: m * k }, rnd);
+          const b = Float32Array.from({ length: k * n }, rnd);
+          const c0 = Float32Array.from({ length: m * n }, rnd);
+          const whole = c0.slice();
+          gemmSimdF32With(cfg, a, {}, b, {}, whole, m, n, k, { accumulate, alpha: 0.75 });
+          const cols = c0.slice();
+          gemmSimdF32With(cfg, a, {}, b, { ld: n }, cols, m, jSplit, k, { accumulate, alpha: 0.75, ldc: n });
+          gemmSimdF32With(cfg, a, {}, b, { offset: jSplit, ld: n }, cols, m, n - jSplit, k, { accumulate, alpha: 0.75, ldc: n, cOffset: jSplit });
+          const rows = c0.slice();
+          if (iSplit <= m - 2) {
+            gemmSimdF32With(cfg, a, {}, b, {}, rows, iSplit, n, k, { accumulate, alpha: 0.75 });
+            gemmSimdF32With(cfg, a, { offset: iSplit * k }, b, {}, rows, m - iSplit, n, k, { accumulate, alpha: 0.75, cOffset: iSplit * n });
+          } else {
+            gemmSimdF32With(cfg, a, {}, b, {}, rows, m, n, k, { accumulate, alpha: 0.75 });
+          }
+          for (let x = 0; x < m * n; x++) {
+            if (!Object.is(cols[x], whole[x]) || !Object.is(rows[x], whole[x])) {
+              throw new Error(`element ${x}: whole ${whole[x]}, column split ${cols[x]}, row split ${rows[x]}`);
+            }
+          }
+        },
+      ),
+      numRuns: 60,
+    },
+  ];
+}
