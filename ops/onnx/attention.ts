@@ -437,6 +437,80 @@ function inferFlex(inputs: readonly (InferInput | undefined)[]): ValueType[] {
   return [tensorType(elemOf(inputs[0]), qs && [qs[0]!, qs[1]!, qs[2]!, vs?.[3] ?? null])];
 }
 
+// ------------------------------------------------------------------ planner-fused attention
+
+/** Where one operand of the fused attention lives in its input tensor: element [b, h, s, d] at offset + b*sb + h*sh + s*ss + d. */
+export interface StridedOperand {
+  readonly offset: number;
+  readonly strides: Strides3;
+  /** Elements the input tensor must hold (its dims are whatever the graph gave it). */
+  readonly size: number;
+}
+
+/**
+ * Scaled dot-product attention that the planner recognised in a graph's MatMul / Softmax /
+ * MatMul nodes (src/runtime/rewrite/attention.ts), with the Transposes, Reshapes and Slices
+ * around it folded into strides: inputs are Q, K, V and optionally an additive float mask, each
+ * read in place through a StridedOperand (feature stride 1); the output, of `outDims`, is written
+ * through `out`. Not an ONNX op: the planner builds it, float32 only.
+ */
+export interface StridedAttentionAttrs {
+  readonly batch: number;
+  readonly heads: number;
+  readonly qSeq: number;
+  readonly kvSeq: number;
+  readonly headSize: number;
+  readonly vHeadSize: number;
+  readonly scale: number;
+  readonly q: StridedOperand;
+  readonly k: StridedOperand;
+  readonly v: StridedOperand;
+  /** Input 3, columns (keys) contiguous; null when there is no mask. */
+  readonly mask: StridedOperand | null;
+  readonly out: StridedOperand;
+  readonly outDims: readonly number[];
+}
+
+function stridedInput(t: Tensor | undefined, o: StridedOperand, what: string): Float32Array {
+  if (!t || t.type !== 'float32' || t.size !== o.size) {
+    throw new ShapeError(`Attention (fused): ${what} must be float32 with ${o.size} elements, got ${t ? `${t.type} [${t.dims.join(', ')}]` : 'none'} (planner bug)`);
+  }
+  const d = t.data as Float32Array;
+  return o.offset === 0 ? d : d.subarray(o.offset);
+}
+
+function runStridedAttention(inputs: readonly (Tensor | undefined)[], a: StridedAttentionAttrs): Tensor[] {
+  const q = stridedInput(inputs[0], a.q, 'Q');
+  const kIn = stridedInput(inputs[1], a.k, 'K');
+  const vIn = stridedInput(inputs[2], a.v, 'V');
+  const mask = a.mask ? stridedInput(inputs[3], a.mask, 'mask') : null;
+  const keys = new Float32Array(a.batch * a.heads * a.kvSeq * a.headSize);
+  const values = new Float32Array(a.batch * a.heads * a.kvSeq * a.vHeadSize);
+  appendKvCache(null, kIn, a.k.strides, keys, a.batch, a.heads, 0, a.kvSeq, a.headSize);
+  appendKvCache(null, vIn, a.v.strides, values, a.batch, a.heads, 0, a.kvSeq, a.vHeadSize);
+  const out = allocFloat('float32', a.out.size) as Float32Array;
+  attentionFloat(
+    {
+      batch: a.batch, qHeads: a.heads, kvHeads: a.heads, qSeq: a.qSeq, kvSeq: a.kvSeq, headSize: a.headSize,
+      vHeadSize: a.vHeadSize, qStrides: a.q.strides, outStrides: a.out.strides,
+    },
+    {
+      scale: a.scale, softcap: 0, mask, maskStrides: a.mask ? a.mask.strides : [0, 0, 0], maskCols: a.kvSeq,
+      causalOffset: null, kvValid: null, qkMode: -1,
+    },
+    q, keys, values, a.out.offset === 0 ? out : out.subarray(a.out.offset), null,
+  );
+  return [new Tensor('float32', out, a.outDims)];
+}
+
+/** The planner's fused attention (see StridedAttentionAttrs); not registered as an ONNX op. */
+export const stridedAttentionOp: OpDef = op({
+  name: 'Attention',
+  since: 1,
+  infer: (_inputs, a: StridedAttentionAttrs) => [tensorType('float32', a.outDims)],
+  run: runStridedAttention,
+});
+
 // ------------------------------------------------------------------ definitions
 
 export const attentionOps: OpDef[] = [

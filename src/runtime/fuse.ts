@@ -6,9 +6,11 @@
 //   2. batchnorm.ts   BatchNormalization folded into the Conv before it
 //   3. patterns.ts    exporters' decompositions recognised: Gelu as Div/Erf/Add/Mul/Mul,
 //                     LayerNormalization as ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add
-//   4. epilogue.ts    MatMul + Add(bias); Conv/Gemm/MatMul + Add(residual)
-//   5. activation.ts  an activation after a Conv/Gemm/MatMul runs in its store
-//   6. constants.ts   the constants the passes made enter the run through Constant steps
+//   4. attention.ts   MatMul/Softmax/MatMul attention, with the Transposes/Reshapes/Slices around
+//                     it, as one step of the attention kernel
+//   5. epilogue.ts    MatMul + Add(bias); Conv/Gemm/MatMul + Add(residual)
+//   6. activation.ts  an activation after a Conv/Gemm/MatMul runs in its store
+//   7. constants.ts   the constants the passes made enter the run through Constant steps
 //
 // A rewrite only fires where it keeps what the graph computes: types and dims come from shape
 // inference over the model as written, and values that are graph outputs are never fused away.
@@ -16,6 +18,7 @@
 import type { Graph, ValueType } from '../ir/graph.js';
 import type { Step } from './plan.js';
 import { fuseActivations as fuseActivationSteps } from './rewrite/activation.js';
+import { fuseAttention } from './rewrite/attention.js';
 import { foldBatchNorms } from './rewrite/batchnorm.js';
 import { materializeConstants } from './rewrite/constants.js';
 import { rewriteContext } from './rewrite/context.js';
@@ -29,6 +32,7 @@ export function rewriteSteps(graph: Graph, steps: readonly Step[], types: Readon
   let out = foldConstants(ctx, steps);
   out = foldBatchNorms(ctx, out);
   out = recognisePatterns(ctx, out);
+  out = fuseAttention(ctx, out);
   out = fuseMatMulBias(ctx, out);
   out = fuseResidualAdds(ctx, out);
   out = fuseActivationSteps(ctx, out);

@@ -1,0 +1,423 @@
+// Scaled dot-product attention as exporters write it, run by one step of the attention kernel
+// (ops/onnx/attention.ts stridedAttentionOp over kernels/attention.ts):
+//
+//   MatMul(Q [* c | / c], K^T) [* c | / c] [Where(mask, ., -inf) | + mask] -> Softmax(last axis)
+//     -> MatMul(., V)
+//
+// with Q, K^T and V, and the output, reached through Transposes, Reshapes, Squeezes/Unsqueezes,
+// Slices and Splits that only this attention reads: those are folded into the strides the kernel
+// reads and writes with (nn.MultiheadAttention's [S, B*H, D] views, a GPT block's
+// Split -> Reshape -> Transpose), so the step reads the Split/Slice input and writes the final
+// Reshape's output. The layout of each operand is found by evaluating the chain's index maps at
+// every element and fitting offset + b*sb + h*sh + s*ss + d (feature stride 1), trying each
+// split of a merged batch*heads axis; anything not affine is left alone. Float32 only, batch
+// dims equal (no broadcasting), masks constant with at least one key kept in every row (there
+// Where(-inf)+Softmax and the kernel agree: 0 weight for masked keys).
+//
+// Exactness: the kernel keeps scores, softmax and the weighted sum in float64 and rounds once;
+// the nodes round after each. They differ by a few ulp of max |V| * (1 + max |scaled score|).
+
+import { type StridedAttentionAttrs, type StridedOperand, stridedAttentionOp } from '../../../ops/onnx/attention.js';
+import { Tensor } from '../../tensor.js';
+import type { Step } from '../plan.js';
+import { type RewriteContext, StepEdits, StepIndex, float32Dims, isOp, otherOperand, scalarOf } from './context.js';
+import { freshName } from './names.js';
+
+/** Largest operand (elements) whose layout is fitted element by element. */
+const FIT_LIMIT = 1 << 18;
+const RELAYOUT = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+
+type IndexMap = (i: readonly number[]) => number[];
+
+function ravel(i: readonly number[], dims: readonly number[]): number {
+  let a = 0;
+  for (let k = 0; k < dims.length; k++) a = a * dims[k]! + i[k]!;
+  return a;
+}
+
+function unravel(a: number, dims: readonly number[]): number[] {
+  const out = new Array<number>(dims.length);
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k]!;
+    out[k] = d === 0 ? 0 : a % d;
+    a = d === 0 ? 0 : Math.floor(a / d);
+  }
+  return out;
+}
+
+const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
+
+/** A value read through a chain of layout-only steps from `base`: index of the value -> index of the base. */
+interface Source {
+  readonly base: string;
+  readonly baseDims: readonly number[];
+  readonly toBase: IndexMap[];
+  readonly absorbed: number[];
+  readonly splits: boolean;
+}
+
+/** How a Transpose / reshape-like / Slice / Split output indexes its data input, or undefined. */
+function inputMap(ctx: RewriteContext, s: Step, out: string, inDims: readonly number[], outDims: readonly number[], allowSplit: boolean): IndexMap | undefined {
+  const op = s.node.opType;
+  if (isOp(s, 'Transpose')) {
+    const perm = (s.attrs as { perm?: readonly number[] }).perm ?? inDims.map((_, k) => inDims.length - 1 - k);
+    if (perm.length !== inDims.length) return undefined;
+    return (i) => {
+      const j = new Array<number>(i.length);
+      for (let a = 0; a < i.length; a++) j[perm[a]!] = i[a]!;
+      return j;
+    };
+  }
+  if (RELAYOUT.has(op) && isOp(s, op)) {
+    if (product(inDims) !== product(outDims)) return undefined;
+    return (i) => unravel(ravel(i, outDims), inDims);
+  }
+  if (isOp(s, 'Slice') && s.opset >= 10 && inDims.length === outDims.length) {
+    const [, st, en, ax, sp] = s.node.inputs.map((n) => (n ? ctx.constants.get(n)?.toNumbers() : undefined));
+    if (!st || !en || st.length !== en.length) return undefined;
+    const axes = (ax ?? st.map((_, k) => k)).map((a) => (a < 0 ? a + inDims.length : a));
+    const start = inDims.map(() => 0);
+    for (let k = 0; k < axes.length; k++) {
+      const a = axes[k]!;
+      const n = inDims[a]!;
+      if ((sp?.[k] ?? 1) !== 1) return undefined;
+      let b = st[k]!;
+      if (b < 0) b += n;
+      start[a] = Math.min(Math.max(b, 0), n);
+    }
+    if (outDims.some((d, a) => start[a]! + d > inDims[a]!)) return undefined;
+    return (i) => i.map((v, a) => v + start[a]!);
+  }
+  if (allowSplit && isOp(s, 'Split')) {
+    const at = s.node.outputs.indexOf(out);
+    const rawAxis = (s.attrs as { axis: number }).axis;
+    const axis = rawAxis < 0 ? rawAxis + inDims.length : rawAxis;
+    let offset = 0;
+    for (let k = 0; k < at; k++) {
+      const d = float32Dims(ctx, s.node.outputs[k]!);
+      if (!d) return undefined;
+      offset += d[axis]!;
+    }
+    if (outDims.length !== inDims.length || offset + outDims[axis]! > inDims[axis]!) return undefined;
+    return (i) => i.map((v, a) => (a === axis ? v + offset : v));
+  }
+  return undefined;
+}
+
+/** Follows `name` back through layout-only steps that nothing else reads. */
+function traceBack(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, name: string, reader: number, allowSplit: boolean): Source | undefined {
+  let cur = name;
+  let consumer = reader;
+  const toBase: IndexMap[] = [];
+  const absorbed: number[] = [];
+  let splits = false;
+  for (let depth = 0; depth < 16; depth++) {
+    const p = index.producer.get(cur);
+    if (p === undefined || index.onlyReader(cur) !== consumer) break;
+    const s = steps[p]!;
+    const input = s.node.inputs[0];
+    const inDims = input ? float32Dims(ctx, input) : undefined;
+    const outDims = float32Dims(ctx, cur);
+    const map = inDims && outDims && inputMap(ctx, s, cur, inDims, outDims, allowSplit);
+    if (!map || !input) break;
+    splits ||= s.node.opType === 'Split';
+    toBase.push(map);
+    absorbed.push(p);
+    cur = input;
+    consumer = p;
+  }
+  const baseDims = float32Dims(ctx, cur);
+  return baseDims ? { base: cur, baseDims, toBase, absorbed, splits } : undefined;
+}
+
+/** Element address in the base of the value's index `i`. */
+function addressOf(src: Source, i: readonly number[]): number {
+  let j: readonly number[] = i;
+  for (const m of src.toBase) j = m(j);
+  return ravel(j, src.baseDims);
+}
+
+/**
+ * offset + b*sb + h*sh + s*ss + d for every [b, h, s, d] < dims (addr gives the address), or
+ * undefined when the layout is not that.
+ */
+function fit(dims: readonly [number, number, number, number], addr: (b: number, h: number, s: number, d: number) => number): { offset: number; strides: [number, number, number] } | undefined {
+  const [B, H, S, D] = dims;
+  const offset = addr(0, 0, 0, 0);
+  if (D > 1 && addr(0, 0, 0, 1) - offset !== 1) return undefined;
+  const sb = B > 1 ? addr(1, 0, 0, 0) - offset : 0;
+  const sh = H > 1 ? addr(0, 1, 0, 0) - offset : 0;
+  const ss = S > 1 ? addr(0, 0, 1, 0) - offset : 0;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let s = 0; s < S; s++) {
+        const row = offset + b * sb + h * sh + s * ss;
+        for (let d = 0; d < D; d++) if (addr(b, h, s, d) !== row + d) return undefined;
+      }
+    }
+  }
+  return { offset, strides: [sb, sh, ss] };
+}
+
+/** A MatMul/Mul/Div by a constant scalar: the scale it applies, or undefined. */
+function scaleBy(ctx: RewriteContext, s: Step, x: string): number | undefined {
+  const c = otherOperand(s.node, x);
+  const v = c === undefined ? undefined : scalarOf(ctx, c);
+  if (v === undefined || !(v > 0) || !Number.isFinite(v) || !ctx.constants.has(c!) || ctx.constants.get(c!)!.type !== 'float32') return undefined;
+  if (isOp(s, 'Mul')) return v;
+  if (isOp(s, 'Div') && s.node.inputs[0] === x) return 1 / v;
+  return undefined;
+}
+
+interface Pattern {
+  /** Steps of the core (scales, MatMuls, mask, Softmax). */
+  readonly core: number[];
+  readonly q: string; readonly qReader: number;
+  readonly k: string; readonly v: string; readonly mm1: number; readonly mm2: number;
+  readonly scale: number;
+  /** Additive mask: a constant of the scores' rank-aligned dims, or none. */
+  readonly mask: { readonly name: string; readonly dims: readonly number[] } | null;
+}
+
+/** The core of an attention ending at Softmax `at`, or undefined. */
+function coreAt(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, at: number): Pattern | undefined {
+  const sm = steps[at]!;
+  const x = sm.node.inputs[0]!;
+  const xDims = float32Dims(ctx, x);
+  const axis = (sm.attrs as { axis: number }).axis;
+  if (!xDims || (axis < 0 ? axis + xDims.length : axis) !== xDims.length - 1) return undefined;
+  const mm2 = index.onlyReader(sm.node.outputs[0]!);
+  if (mm2 === undefined || !isOp(steps[mm2], 'MatMul') || steps[mm2]!.attrs !== undefined || steps[mm2]!.node.inputs[0] !== sm.node.outputs[0]) return undefined;
+  const core = [at, mm2];
+  let cur = x;
+  let reader = at;
+  let scale = 1;
+  let mask: Pattern['mask'] = null;
+  // Mask (Where with a constant condition and -inf, or Add of a constant).
+  const p0 = index.producer.get(cur);
+  const ms = p0 === undefined ? undefined : steps[p0];
+  if (p0 !== undefined && index.onlyReader(cur) === reader && (isOp(ms, 'Where') || isOp(ms, 'Add'))) {
+    const m = maskOf(ctx, ms, xDims);
+    if (m) {
+      mask = m.mask;
+      core.push(p0);
+      cur = m.scores;
+      reader = p0;
+    }
+  }
+  // Scale of the scores.
+  const p1 = index.producer.get(cur);
+  if (p1 !== undefined && index.onlyReader(cur) === reader && (isOp(steps[p1], 'Mul') || isOp(steps[p1], 'Div'))) {
+    const s = steps[p1]!;
+    const operand = s.node.inputs.find((n) => scaleBy(ctx, s, n) !== undefined && !ctx.constants.has(n));
+    if (operand !== undefined) {
+      scale *= scaleBy(ctx, s, operand)!;
+      core.push(p1);
+      cur = operand;
+      reader = p1;
+    }
+  }
+  const mm1 = index.producer.get(cur);
+  if (mm1 === undefined || index.onlyReader(cur) !== reader || !isOp(steps[mm1], 'MatMul') || steps[mm1]!.attrs !== undefined) return undefined;
+  core.push(mm1);
+  let [q, k] = steps[mm1]!.node.inputs as [string, string];
+  let qReader = mm1;
+  // Scale of Q.
+  const pq = index.producer.get(q);
+  if (pq !== undefined && index.onlyReader(q) === mm1 && (isOp(steps[pq], 'Mul') || isOp(steps[pq], 'Div'))) {
+    const s = steps[pq]!;
+    const operand = s.node.inputs.find((n) => scaleBy(ctx, s, n) !== undefined && !ctx.constants.has(n));
+    if (operand !== undefined) {
+      scale *= scaleBy(ctx, s, operand)!;
+      core.push(pq);
+      q = operand;
+      qReader = pq;
+    }
+  }
+  const v = steps[mm2]!.node.inputs[1]!;
+  if (q === k || k === v || q === v) return undefined;
+  return { core, q, qReader, k, v, mm1, mm2, scale, mask };
+}
+
+/** The additive mask a Where/Add on the scores applies, when it is a constant we can run. */
+function maskOf(ctx: RewriteContext, s: Step, scoreDims: readonly number[]): { mask: NonNullable<Pattern['mask']>; scores: string } | undefined {
+  const T = scoreDims[scoreDims.length - 1]!;
+  const fits = (dims: readonly number[]) => dims.length >= 1 && dims.length <= scoreDims.length && dims[dims.length - 1] === T
+    && dims.every((d, i) => d === 1 || d === scoreDims[scoreDims.length - dims.length + i]);
+  const rowsKeepOne = (m: Float32Array) => {
+    for (let r = 0; r < m.length; r += T) {
+      let kept = false;
+      for (let j = 0; j < T && !kept; j++) kept = m[r + j]! > -Infinity;
+      if (!kept) return false;
+    }
+    return true;
+  };
+  if (isOp(s, 'Where')) {
+    const [c, a, b] = s.node.inputs as [string, string, string];
+    const cond = ctx.constants.get(c);
+    const fa = ctx.constants.has(a) ? scalarOf(ctx, a) : undefined;
+    const fb = ctx.constants.has(b) ? scalarOf(ctx, b) : undefined;
+    const fill = fa ?? fb;
+    const scores = fa === undefined ? a : b;
+    if (!cond || cond.type !== 'bool' || (fa === undefined) === (fb === undefined) || !fits(cond.dims)) return undefined;
+    if (fill === undefined || !(fill <= -1e9)) return undefined;
+    const keepWhenTrue = fa === undefined;
+    const cd = cond.data as Uint8Array;
+    const m = new Float32Array(cd.length);
+    for (let i = 0; i < m.length; i++) m[i] = (cd[i] !== 0) === keepWhenTrue ? 0 : -Infinity;
+    if (!rowsKeepOne(m)) return undefined;
+    const name = freshName(ctx, `${s.node.outputs[0]}:additive-mask`);
+    const t = new Tensor('float32', m, cond.dims);
+    ctx.constants.set(name, t);
+    ctx.made.set(name, t);
+    return { mask: { name, dims: cond.dims }, scores };
+  }
+  if (isOp(s, 'Add')) {
+    for (const scores of s.node.inputs) {
+      const other = otherOperand(s.node, scores);
+      const t = other === undefined ? undefined : ctx.constants.get(other);
+      if (!t || t.type !== 'float32' || !fits(t.dims) || !rowsKeepOne(t.data as Float32Array)) continue;
+      if (ctx.constants.has(scores)) continue;
+      return { mask: { name: other!, dims: t.dims }, scores };
+    }
+  }
+  return undefined;
+}
+
+export function fuseAttention(ctx: RewriteContext, steps: readonly Step[]): Step[] {
+  const index = new StepIndex(steps, ctx.outputs);
+  const edits = new StepEdits();
+  steps.forEach((s, at) => {
+    if (!isOp(s, 'Softmax')) return;
+    const p = coreAt(ctx, steps, index, at);
+    if (!p) return;
+    const fused = build(ctx, steps, index, p, true) ?? build(ctx, steps, index, p, false);
+    if (!fused || edits.touched(...fused.remove)) return;
+    edits.replace(fused.at, fused.step);
+    edits.remove(...fused.remove.filter((i) => i !== fused.at));
+  });
+  return edits.size === 0 ? [...steps] : edits.apply(steps);
+}
+
+function build(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, p: Pattern, allowSplit: boolean): { at: number; step: Step; remove: number[] } | undefined {
+  const qDims = float32Dims(ctx, p.q);
+  const kDims = float32Dims(ctx, p.k);
+  const vDims = float32Dims(ctx, p.v);
+  const o = steps[p.mm2]!.node.outputs[0]!;
+  const oDims = float32Dims(ctx, o);
+  if (!qDims || !kDims || !vDims || !oDims) return undefined;
+  const r = qDims.length;
+  if ((r !== 3 && r !== 4) || kDims.length !== r || vDims.length !== r || oDims.length !== r) return undefined;
+  const batchDims = qDims.slice(0, r - 2);
+  if (![kDims, vDims, oDims].every((d) => d.slice(0, r - 2).join() === batchDims.join())) return undefined;
+  const [S, D] = qDims.slice(r - 2) as [number, number];
+  const T = kDims[r - 1]!;
+  const Dv = vDims[r - 1]!;
+  if (kDims[r - 2] !== D || vDims[r - 2] !== T || oDims[r - 2] !== S || oDims[r - 1] !== Dv) return undefined;
+  if ([qDims, kDims, vDims].some((d) => product(d) > FIT_LIMIT) || S * T * product(batchDims) > FIT_LIMIT) return undefined;
+
+  const qs = traceBack(ctx, steps, index, p.q, p.qReader, allowSplit);
+  const ks = traceBack(ctx, steps, index, p.k, p.mm1, allowSplit);
+  const vs = traceBack(ctx, steps, index, p.v, p.mm2, allowSplit);
+  if (!qs || !ks || !vs) return undefined;
+  if (!allowSplit && [qs, ks, vs].some((x) => x.splits)) return undefined;
+  // The output: forward through layout-only steps that nothing else reads.
+  let out = o;
+  const outChain: number[] = [];
+  const fromOut: IndexMap[] = [];
+  let outDims = oDims;
+  for (let depth = 0; depth < 16; depth++) {
+    const next = index.onlyReader(out);
+    const s = next === undefined ? undefined : steps[next];
+    if (next === undefined || !s || s.node.inputs[0] !== out || s.node.outputs.length !== 1) break;
+    if (!isOp(s, 'Transpose') && !(RELAYOUT.has(s.node.opType) && isOp(s, s.node.opType))) break;
+    const y = s.node.outputs[0]!;
+    const yDims = float32Dims(ctx, y);
+    const back = yDims && inputMap(ctx, s, y, outDims, yDims, false);
+    if (!yDims || !back) break;
+    // The forward map of a bijective layout step: invert its index map by the addresses.
+    const inv = invert(back, outDims, yDims);
+    if (!inv) break;
+    fromOut.push(inv);
+    outChain.push(next);
+    out = y;
+    outDims = yDims;
+  }
+
+  const batchCandidates: [number, number][] = r === 4
+    ? [[batchDims[0]!, batchDims[1]!]]
+    : divisorsDescending(batchDims[0]!).map((h) => [batchDims[0]! / h, h]);
+  for (const [B, H] of batchCandidates) {
+    const value = (b: number, h: number, x: number, y: number): number[] => (r === 4 ? [b, h, x, y] : [b * H + h, x, y]);
+    const q = fit([B, H, S, D], (b, h, s, d) => addressOf(qs, value(b, h, s, d)));
+    const k = q && fit([B, H, T, D], (b, h, t, d) => addressOf(ks, value(b, h, d, t)));
+    const v = k && fit([B, H, T, Dv], (b, h, t, d) => addressOf(vs, value(b, h, t, d)));
+    const w = v && fit([B, H, S, Dv], (b, h, s, d) => {
+      let j: readonly number[] = value(b, h, s, d);
+      for (const m of fromOut) j = m(j);
+      return ravel(j, outDims);
+    });
+    if (!q || !k || !v || !w) continue;
+    let maskOperand: StridedOperand | null = null;
+    if (p.mask) {
+      const md = p.mask.dims;
+      const scoreIndex = (b: number, h: number, s: number, t: number) => (r === 4 ? [b, h, s, t] : [b * H + h, s, t]);
+      const m = fit([B, H, S, T], (b, h, s, t) => {
+        const si = scoreIndex(b, h, s, t);
+        const mi = md.map((d, i) => (d === 1 ? 0 : si[si.length - md.length + i]!));
+        return ravel(mi, md);
+      });
+      if (!m) continue;
+      maskOperand = { ...m, size: product(md) };
+    }
+    const remove = [...new Set([...p.core, ...qs.absorbed, ...ks.absorbed, ...vs.absorbed, ...outChain])];
+    if (!selfContained(ctx, steps, index, remove, out)) return undefined;
+    const attrs: StridedAttentionAttrs = Object.freeze({
+      batch: B, heads: H, qSeq: S, kvSeq: T, headSize: D, vHeadSize: Dv, scale: p.scale,
+      q: { ...q, size: product(qs.baseDims) }, k: { ...k, size: product(ks.baseDims) }, v: { ...v, size: product(vs.baseDims) },
+      mask: maskOperand, out: { ...w, size: product(outDims) }, outDims,
+    });
+    const at = outChain.length ? outChain[outChain.length - 1]! : p.mm2;
+    const mm2 = steps[p.mm2]!.node;
+    const step: Step = {
+      node: {
+        name: `${mm2.name || o} (Attention)`, domain: '', opType: 'Attention',
+        inputs: [qs.base, ks.base, vs.base, ...(p.mask ? [p.mask.name] : [])], outputs: [out], attributes: new Map(),
+      },
+      opset: 1, def: stridedAttentionOp, attrs, release: [], checkSizes: true, memo: {},
+    };
+    return { at, step, remove };
+  }
+  return undefined;
+}
+
+function divisorsDescending(n: number): number[] {
+  const out: number[] = [];
+  for (let h = n; h >= 1; h--) if (n % h === 0) out.push(h);
+  return out;
+}
+
+/** The forward index map of a bijective layout step given its input map (out index -> in index). */
+function invert(back: IndexMap, inDims: readonly number[], outDims: readonly number[]): IndexMap | undefined {
+  const n = product(outDims);
+  if (n !== product(inDims) || n > FIT_LIMIT) return undefined;
+  const table = new Int32Array(n).fill(-1);
+  for (let a = 0; a < n; a++) {
+    const src = ravel(back(unravel(a, outDims)), inDims);
+    if (src < 0 || src >= n || table[src] !== -1) return undefined;
+    table[src] = a;
+  }
+  return (i) => unravel(table[ravel(i, inDims)]!, outDims);
+}
+
+/** Every value the removed steps make (but `out`) is read only by removed steps and is no graph output. */
+function selfContained(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, remove: readonly number[], out: string): boolean {
+  const gone = new Set(remove);
+  for (const i of remove) {
+    for (const o of steps[i]!.node.outputs) {
+      if (!o || o === out) continue;
+      if (ctx.outputs.has(o) || (index.readers.get(o) ?? []).some((r) => !gone.has(r))) return false;
+    }
+  }
+  return true;
+}
