@@ -117,11 +117,7 @@ function matmulEpilogue(
     throw new ShapeError(`MatMul: the fused bias ${bias.type} ${fmt(bias.dims)} must be float32 with ${n} values (one per column)`);
   }
   const residual = attrs.residual ? fusedResidual('MatMul', inputs[3], outDims) : undefined;
-  return {
-    ...(bias ? { bias: bias.data as Float32Array, biasRowStride: 0, biasColStride: 1 } : {}),
-    ...(residual ? { residual } : {}),
-    ...(attrs.activation ? { activation: attrs.activation } : {}),
-  };
+  return { bias: bias?.data as Float32Array | undefined, biasRowStride: 0, biasColStride: 1, residual, activation: attrs.activation };
 }
 
 /** A fused residual input: float32 with exactly the output's dims. */
@@ -152,7 +148,7 @@ function runMatmul(inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogu
     for (const [aOffset, bOffset, cOffset] of plan.offsets) {
       if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, { aOffset, bOffset, cOffset });
       else {
-        const ep = epilogue?.residual ? { ...epilogue, residualOffset: cOffset } : epilogue;
+        const ep = epilogue?.residual && cOffset !== 0 ? { ...epilogue, residualOffset: cOffset } : epilogue;
         const o = ep ? { cOffset, epilogue: ep } : { cOffset };
         if (b.type === 'float32' && plan.offsets.length === 1) {
           gemmFloat32(ad as Float32Array, { offset: aOffset }, b, { offset: bOffset }, out, m, n, k, o, ctx, 1);
