@@ -75,6 +75,31 @@ describe('constant folding', () => {
     await expectSameOutputs(bytes, { x: input([4, 6], 1) });
   });
 
+  it('folded values and aliases that a subgraph reads stay in scope for it', async () => {
+    const branch = (y: string) => ({
+      nodes: [{ op: 'Add', inputs: ['x', 'w_alias'], outputs: [`${y}0`] }, { op: 'Reshape', inputs: [`${y}0`, 'target'], outputs: [y] }],
+      inputs: [], outputs: [{ name: y, elemType: FLOAT }],
+    });
+    const bytes = writeModel({
+      opsets: [['', 17]],
+      graph: {
+        nodes: [
+          { op: 'Identity', inputs: ['w'], outputs: ['w_alias'] },
+          { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+          { op: 'ReduceProd', inputs: ['s'], outputs: ['n'], attrs: [{ name: 'keepdims', i: 1 }] },
+          { op: 'Concat', inputs: ['n', 'one'], outputs: ['target'], attrs: [{ name: 'axis', i: 0 }] },
+          { op: 'If', inputs: ['c'], outputs: ['z'], attrs: [{ name: 'then_branch', g: branch('t') }, { name: 'else_branch', g: branch('e') }] },
+        ],
+        inputs: [{ name: 'x', elemType: FLOAT, shape: [2, 3] }, { name: 'c', elemType: 9, shape: [] }],
+        outputs: [{ name: 'z', elemType: FLOAT }],
+        initializers: [f32('w', values(6, 3), [2, 3]), i64('one', [1])],
+      },
+    });
+    expect(await rewrittenSteps(bytes)).toEqual(['Constant', 'If']);
+    const got = await expectSameOutputs(bytes, { x: input([2, 3], 1), c: new Tensor('bool', [true], []) });
+    expect(got.z!.dims).toEqual([6, 1]);
+  });
+
   it('an initializer a feed can replace is no constant', async () => {
     const bytes = writeModel({
       opsets: [['', 17]],
