@@ -58,8 +58,12 @@ export function materializeConstants(ctx: RewriteContext, steps: readonly Step[]
   return out;
 }
 
+/**
+ * isConstant as the planner gives it (an initializer, even one a feed may replace: what ops keep
+ * is keyed by the tensor, so a fed replacement is noticed), and true for made constants.
+ */
 function withConstantInputs(ctx: RewriteContext, s: Step): Step {
   if (!s.def || s.def === MADE_CONSTANTS) return s;
-  const flags = s.node.inputs.map((name) => name !== '' && ctx.constants.has(name));
+  const flags = s.node.inputs.map((name) => name !== '' && (ctx.constants.has(name) || ctx.graph.initializers.has(name)));
   return { ...s, isConstant: (i) => flags[i] === true };
 }
