@@ -14,7 +14,7 @@ import { type DataType, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
-import { type FloatArray, allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import { type FloatArray, allocFloat, allocFloatOut, floatData, floatTensor, intValues } from '../compute.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { type Shape, dimAdd, dimMul, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 import { type InferInput, type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
@@ -479,16 +479,26 @@ function stridedInput(t: Tensor | undefined, o: StridedOperand, what: string): F
   return o.offset === 0 ? d : d.subarray(o.offset);
 }
 
+/**
+ * The fused attention's contiguous keys and values, grown and reused (ops run synchronously and
+ * read them only while they run): a steady-state run allocates no storage for them.
+ */
+const kvBuffers = [new Float32Array(0), new Float32Array(0)];
+function kvScratch(which: 0 | 1, n: number): Float32Array {
+  if (kvBuffers[which]!.length < n) kvBuffers[which] = new Float32Array(n);
+  return kvBuffers[which]!;
+}
+
 function runStridedAttention(inputs: readonly (Tensor | undefined)[], a: StridedAttentionAttrs): Tensor[] {
   const q = stridedInput(inputs[0], a.q, 'Q');
   const kIn = stridedInput(inputs[1], a.k, 'K');
   const vIn = stridedInput(inputs[2], a.v, 'V');
   const mask = a.mask ? stridedInput(inputs[3], a.mask, 'mask') : null;
-  const keys = new Float32Array(a.batch * a.heads * a.kvSeq * a.headSize);
-  const values = new Float32Array(a.batch * a.heads * a.kvSeq * a.vHeadSize);
+  const keys = kvScratch(0, a.batch * a.heads * a.kvSeq * a.headSize);
+  const values = kvScratch(1, a.batch * a.heads * a.kvSeq * a.vHeadSize);
   appendKvCache(null, kIn, a.k.strides, keys, a.batch, a.heads, 0, a.kvSeq, a.headSize);
   appendKvCache(null, vIn, a.v.strides, values, a.batch, a.heads, 0, a.kvSeq, a.vHeadSize);
-  const out = allocFloat('float32', a.out.size) as Float32Array;
+  const out = allocFloatOut('float32', a.out.size) as Float32Array;
   attentionFloat(
     {
       batch: a.batch, qHeads: a.heads, kvHeads: a.heads, qSeq: a.qSeq, kvSeq: a.kvSeq, headSize: a.headSize,
