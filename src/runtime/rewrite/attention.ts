@@ -8,8 +8,8 @@
 // Slices and Splits that only this attention reads: those are folded into the strides the kernel
 // reads and writes with (nn.MultiheadAttention's [S, B*H, D] views, a GPT block's
 // Split -> Reshape -> Transpose), so the step reads the Split/Slice input and writes the final
-// Reshape's output. The layout of each operand is found by evaluating the chain's index maps at
-// every element and fitting offset + b*sb + h*sh + s*ss + d (feature stride 1), trying each
+// Reshape's output. The layout of each operand comes from layout.ts (the chain's own ops run on
+// element indices), fitted to offset + b*sb + h*sh + s*ss + d (feature stride 1), trying each
 // split of a merged batch*heads axis; anything not affine is left alone. Float32 only, batch
 // dims equal (no broadcasting), masks constant with at least one key kept in every row (there
 // Where(-inf)+Softmax and the kernel agree: 0 weight for masked keys).
@@ -21,143 +21,8 @@ import { type StridedAttentionAttrs, type StridedOperand, stridedAttentionOp } f
 import { Tensor } from '../../tensor.js';
 import type { Step } from '../plan.js';
 import { type RewriteContext, StepEdits, StepIndex, float32Dims, isOp, otherOperand, scalarOf } from './context.js';
+import { LAYOUT_LIMIT, fitStrides, product, stridesOf, traceBack, traceForward } from './layout.js';
 import { freshName } from './names.js';
-
-/** Largest operand (elements) whose layout is fitted element by element. */
-const FIT_LIMIT = 1 << 18;
-const RELAYOUT = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
-
-type IndexMap = (i: readonly number[]) => number[];
-
-function ravel(i: readonly number[], dims: readonly number[]): number {
-  let a = 0;
-  for (let k = 0; k < dims.length; k++) a = a * dims[k]! + i[k]!;
-  return a;
-}
-
-function unravel(a: number, dims: readonly number[]): number[] {
-  const out = new Array<number>(dims.length);
-  for (let k = dims.length - 1; k >= 0; k--) {
-    const d = dims[k]!;
-    out[k] = d === 0 ? 0 : a % d;
-    a = d === 0 ? 0 : Math.floor(a / d);
-  }
-  return out;
-}
-
-const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
-
-/** A value read through a chain of layout-only steps from `base`: index of the value -> index of the base. */
-interface Source {
-  readonly base: string;
-  readonly baseDims: readonly number[];
-  readonly toBase: IndexMap[];
-  readonly absorbed: number[];
-  readonly splits: boolean;
-}
-
-/** How a Transpose / reshape-like / Slice / Split output indexes its data input, or undefined. */
-function inputMap(ctx: RewriteContext, s: Step, out: string, inDims: readonly number[], outDims: readonly number[], allowSplit: boolean): IndexMap | undefined {
-  const op = s.node.opType;
-  if (isOp(s, 'Transpose')) {
-    const perm = (s.attrs as { perm?: readonly number[] }).perm ?? inDims.map((_, k) => inDims.length - 1 - k);
-    if (perm.length !== inDims.length) return undefined;
-    return (i) => {
-      const j = new Array<number>(i.length);
-      for (let a = 0; a < i.length; a++) j[perm[a]!] = i[a]!;
-      return j;
-    };
-  }
-  if (RELAYOUT.has(op) && isOp(s, op)) {
-    if (product(inDims) !== product(outDims)) return undefined;
-    return (i) => unravel(ravel(i, outDims), inDims);
-  }
-  if (isOp(s, 'Slice') && s.opset >= 10 && inDims.length === outDims.length) {
-    const [, st, en, ax, sp] = s.node.inputs.map((n) => (n ? ctx.constants.get(n)?.toNumbers() : undefined));
-    if (!st || !en || st.length !== en.length) return undefined;
-    const axes = (ax ?? st.map((_, k) => k)).map((a) => (a < 0 ? a + inDims.length : a));
-    const start = inDims.map(() => 0);
-    for (let k = 0; k < axes.length; k++) {
-      const a = axes[k]!;
-      const n = inDims[a]!;
-      if ((sp?.[k] ?? 1) !== 1) return undefined;
-      let b = st[k]!;
-      if (b < 0) b += n;
-      start[a] = Math.min(Math.max(b, 0), n);
-    }
-    if (outDims.some((d, a) => start[a]! + d > inDims[a]!)) return undefined;
-    return (i) => i.map((v, a) => v + start[a]!);
-  }
-  if (allowSplit && isOp(s, 'Split')) {
-    const at = s.node.outputs.indexOf(out);
-    const rawAxis = (s.attrs as { axis: number }).axis;
-    const axis = rawAxis < 0 ? rawAxis + inDims.length : rawAxis;
-    let offset = 0;
-    for (let k = 0; k < at; k++) {
-      const d = float32Dims(ctx, s.node.outputs[k]!);
-      if (!d) return undefined;
-      offset += d[axis]!;
-    }
-    if (outDims.length !== inDims.length || offset + outDims[axis]! > inDims[axis]!) return undefined;
-    return (i) => i.map((v, a) => (a === axis ? v + offset : v));
-  }
-  return undefined;
-}
-
-/** Follows `name` back through layout-only steps that nothing else reads. */
-function traceBack(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, name: string, reader: number, allowSplit: boolean): Source | undefined {
-  let cur = name;
-  let consumer = reader;
-  const toBase: IndexMap[] = [];
-  const absorbed: number[] = [];
-  let splits = false;
-  for (let depth = 0; depth < 16; depth++) {
-    const p = index.producer.get(cur);
-    if (p === undefined || index.onlyReader(cur) !== consumer) break;
-    const s = steps[p]!;
-    const input = s.node.inputs[0];
-    const inDims = input ? float32Dims(ctx, input) : undefined;
-    const outDims = float32Dims(ctx, cur);
-    const map = inDims && outDims && inputMap(ctx, s, cur, inDims, outDims, allowSplit);
-    if (!map || !input) break;
-    splits ||= s.node.opType === 'Split';
-    toBase.push(map);
-    absorbed.push(p);
-    cur = input;
-    consumer = p;
-  }
-  const baseDims = float32Dims(ctx, cur);
-  return baseDims ? { base: cur, baseDims, toBase, absorbed, splits } : undefined;
-}
-
-/** Element address in the base of the value's index `i`. */
-function addressOf(src: Source, i: readonly number[]): number {
-  let j: readonly number[] = i;
-  for (const m of src.toBase) j = m(j);
-  return ravel(j, src.baseDims);
-}
-
-/**
- * offset + b*sb + h*sh + s*ss + d for every [b, h, s, d] < dims (addr gives the address), or
- * undefined when the layout is not that.
- */
-function fit(dims: readonly [number, number, number, number], addr: (b: number, h: number, s: number, d: number) => number): { offset: number; strides: [number, number, number] } | undefined {
-  const [B, H, S, D] = dims;
-  const offset = addr(0, 0, 0, 0);
-  if (D > 1 && addr(0, 0, 0, 1) - offset !== 1) return undefined;
-  const sb = B > 1 ? addr(1, 0, 0, 0) - offset : 0;
-  const sh = H > 1 ? addr(0, 1, 0, 0) - offset : 0;
-  const ss = S > 1 ? addr(0, 0, 1, 0) - offset : 0;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      for (let s = 0; s < S; s++) {
-        const row = offset + b * sb + h * sh + s * ss;
-        for (let d = 0; d < D; d++) if (addr(b, h, s, d) !== row + d) return undefined;
-      }
-    }
-  }
-  return { offset, strides: [sb, sh, ss] };
-}
 
 /** A MatMul/Mul/Div by a constant scalar: the scale it applies, or undefined. */
 function scaleBy(ctx: RewriteContext, s: Step, x: string): number | undefined {
@@ -314,75 +179,59 @@ function build(ctx: RewriteContext, steps: readonly Step[], index: StepIndex, p:
   const T = kDims[r - 1]!;
   const Dv = vDims[r - 1]!;
   if (kDims[r - 2] !== D || vDims[r - 2] !== T || oDims[r - 2] !== S || oDims[r - 1] !== Dv) return undefined;
-  if ([qDims, kDims, vDims].some((d) => product(d) > FIT_LIMIT) || S * T * product(batchDims) > FIT_LIMIT) return undefined;
+  if (S * T * product(batchDims) > LAYOUT_LIMIT) return undefined;
 
   const qs = traceBack(ctx, steps, index, p.q, p.qReader, allowSplit);
   const ks = traceBack(ctx, steps, index, p.k, p.mm1, allowSplit);
   const vs = traceBack(ctx, steps, index, p.v, p.mm2, allowSplit);
-  if (!qs || !ks || !vs) return undefined;
+  const out = traceForward(ctx, steps, index, o);
+  if (!qs || !ks || !vs || !out) return undefined;
   if (!allowSplit && [qs, ks, vs].some((x) => x.splits)) return undefined;
-  // The output: forward through layout-only steps that nothing else reads.
-  let out = o;
-  const outChain: number[] = [];
-  const fromOut: IndexMap[] = [];
-  let outDims = oDims;
-  for (let depth = 0; depth < 16; depth++) {
-    const next = index.onlyReader(out);
-    const s = next === undefined ? undefined : steps[next];
-    if (next === undefined || !s || s.node.inputs[0] !== out || s.node.outputs.length !== 1) break;
-    if (!isOp(s, 'Transpose') && !(RELAYOUT.has(s.node.opType) && isOp(s, s.node.opType))) break;
-    const y = s.node.outputs[0]!;
-    const yDims = float32Dims(ctx, y);
-    const back = yDims && inputMap(ctx, s, y, outDims, yDims, false);
-    if (!yDims || !back) break;
-    // The forward map of a bijective layout step: invert its index map by the addresses.
-    const inv = invert(back, outDims, yDims);
-    if (!inv) break;
-    fromOut.push(inv);
-    outChain.push(next);
-    out = y;
-    outDims = yDims;
-  }
 
+  // Element [b, h, x, y] of a rank-r value whose batch axes hold b*H + h: its row-major index.
+  const qSt = stridesOf(qDims);
+  const kSt = stridesOf(kDims);
+  const vSt = stridesOf(vDims);
+  const oSt = stridesOf(oDims);
+  const head = (st: readonly number[]) => st[r - 3]!;
   const batchCandidates: [number, number][] = r === 4
     ? [[batchDims[0]!, batchDims[1]!]]
     : divisorsDescending(batchDims[0]!).map((h) => [batchDims[0]! / h, h]);
   for (const [B, H] of batchCandidates) {
-    const value = (b: number, h: number, x: number, y: number): number[] => (r === 4 ? [b, h, x, y] : [b * H + h, x, y]);
-    const q = fit([B, H, S, D], (b, h, s, d) => addressOf(qs, value(b, h, s, d)));
-    const k = q && fit([B, H, T, D], (b, h, t, d) => addressOf(ks, value(b, h, d, t)));
-    const v = k && fit([B, H, T, Dv], (b, h, t, d) => addressOf(vs, value(b, h, t, d)));
-    const w = v && fit([B, H, S, Dv], (b, h, s, d) => {
-      let j: readonly number[] = value(b, h, s, d);
-      for (const m of fromOut) j = m(j);
-      return ravel(j, outDims);
-    });
+    const q = fitStrides([B, H, S, D], (b, h, s, d) => qs.table[(b * H + h) * head(qSt) + s * qSt[r - 2]! + d]!);
+    const k = q && fitStrides([B, H, T, D], (b, h, t, d) => ks.table[(b * H + h) * head(kSt) + d * kSt[r - 2]! + t]!);
+    const v = k && fitStrides([B, H, T, Dv], (b, h, t, d) => vs.table[(b * H + h) * head(vSt) + t * vSt[r - 2]! + d]!);
+    const w = v && fitStrides([B, H, S, Dv], (b, h, s, d) => out.place[(b * H + h) * head(oSt) + s * oSt[r - 2]! + d]!);
     if (!q || !k || !v || !w) continue;
     let maskOperand: StridedOperand | null = null;
     if (p.mask) {
+      // The mask's dims align with the scores' [.., S, T] from the right; dims of 1 broadcast.
       const md = p.mask.dims;
-      const scoreIndex = (b: number, h: number, s: number, t: number) => (r === 4 ? [b, h, s, t] : [b * H + h, s, t]);
-      const m = fit([B, H, S, T], (b, h, s, t) => {
-        const si = scoreIndex(b, h, s, t);
-        const mi = md.map((d, i) => (d === 1 ? 0 : si[si.length - md.length + i]!));
-        return ravel(mi, md);
-      });
+      const ms = stridesOf(md);
+      const along = (axis: number) => { // stride of scores axis `axis` (rank r) in the mask
+        const k2 = axis - (r - md.length);
+        return k2 < 0 || md[k2] === 1 ? 0 : ms[k2]!;
+      };
+      const [sB, sH] = r === 4 ? [along(0), along(1)] : [along(0) * H, along(0)];
+      const sS = along(r - 2);
+      const sT = along(r - 1);
+      const m = fitStrides([B, H, S, T], (b, h, s, t) => b * sB + h * sH + s * sS + t * sT);
       if (!m) continue;
       maskOperand = { ...m, size: product(md) };
     }
-    const remove = [...new Set([...p.core, ...qs.absorbed, ...ks.absorbed, ...vs.absorbed, ...outChain])];
-    if (!selfContained(ctx, steps, index, remove, out)) return undefined;
+    const remove = [...new Set([...p.core, ...qs.absorbed, ...ks.absorbed, ...vs.absorbed, ...out.absorbed])];
+    if (!selfContained(ctx, steps, index, remove, out.final)) return undefined;
     const attrs: StridedAttentionAttrs = Object.freeze({
       batch: B, heads: H, qSeq: S, kvSeq: T, headSize: D, vHeadSize: Dv, scale: p.scale,
       q: { ...q, size: product(qs.baseDims) }, k: { ...k, size: product(ks.baseDims) }, v: { ...v, size: product(vs.baseDims) },
-      mask: maskOperand, out: { ...w, size: product(outDims) }, outDims,
+      mask: maskOperand, out: { ...w, size: product(out.finalDims) }, outDims: out.finalDims,
     });
-    const at = outChain.length ? outChain[outChain.length - 1]! : p.mm2;
+    const at = out.absorbed.length ? out.absorbed[out.absorbed.length - 1]! : p.mm2;
     const mm2 = steps[p.mm2]!.node;
     const step: Step = {
       node: {
         name: `${mm2.name || o} (Attention)`, domain: '', opType: 'Attention',
-        inputs: [qs.base, ks.base, vs.base, ...(p.mask ? [p.mask.name] : [])], outputs: [out], attributes: new Map(),
+        inputs: [qs.base, ks.base, vs.base, ...(p.mask ? [p.mask.name] : [])], outputs: [out.final], attributes: new Map(),
       },
       opset: 1, def: stridedAttentionOp, attrs, release: [], checkSizes: true, memo: {},
     };
@@ -395,19 +244,6 @@ function divisorsDescending(n: number): number[] {
   const out: number[] = [];
   for (let h = n; h >= 1; h--) if (n % h === 0) out.push(h);
   return out;
-}
-
-/** The forward index map of a bijective layout step given its input map (out index -> in index). */
-function invert(back: IndexMap, inDims: readonly number[], outDims: readonly number[]): IndexMap | undefined {
-  const n = product(outDims);
-  if (n !== product(inDims) || n > FIT_LIMIT) return undefined;
-  const table = new Int32Array(n).fill(-1);
-  for (let a = 0; a < n; a++) {
-    const src = ravel(back(unravel(a, outDims)), inDims);
-    if (src < 0 || src >= n || table[src] !== -1) return undefined;
-    table[src] = a;
-  }
-  return (i) => unravel(table[ravel(i, inDims)]!, outDims);
 }
 
 /** Every value the removed steps make (but `out`) is read only by removed steps and is no graph output. */
