@@ -130,6 +130,26 @@ describe('no attention fusion where it would change what the graph computes', ()
     expect(await rewrittenSteps(bytes)).toContain('Softmax');
     await expectSameOutputs(bytes, { qkv: input([B, T, 3 * H * D], 2) });
   });
+  it('an additive mask row at float32 min everywhere (the nodes give a uniform row, the kernel would not)', async () => {
+    const [B, H, S, T, D] = [1, 2, 3, 4, 4];
+    const lowest = -3.4028234663852886e38;
+    const bias = values(S * T, 9, 4).map((v, i) => (i < T || i % T === 0 ? lowest : v));
+    const nodes: NodeSpec[] = [
+      { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: [{ name: 'perm', ints: [0, 1, 3, 2] }] },
+      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['s'] }, { op: 'Add', inputs: ['s', 'bias'], outputs: ['s2'] },
+      { op: 'Softmax', inputs: ['s2'], outputs: ['p'] }, { op: 'MatMul', inputs: ['p', 'v'], outputs: ['z'] },
+    ];
+    const dims: [string, number[]][] = [['q', [B, H, S, D]], ['k', [B, H, T, D]], ['v', [B, H, T, D]]];
+    const feeds = { q: input([B, H, S, D], 1), k: input([B, H, T, D], 2), v: input([B, H, T, D], 3) };
+    const masked = model(nodes, dims, [f32('bias', bias, [S, T])]);
+    expect(await rewrittenSteps(masked)).toContain('Softmax');
+    await expectSameOutputs(masked, feeds);
+    // With a key left in the first row, it fuses, and float32 min acts as -inf.
+    bias[1] = 0.5;
+    const kept = model(nodes, dims, [f32('bias', bias, [S, T])]);
+    expect(await rewrittenSteps(kept)).toEqual(['Attention']);
+    await expectAttentionClose(kept, feeds, D, 1);
+  });
   it('the scores are also a graph output', async () => {
     const [S, B, H, D] = [3, 1, 2, 4];
     const { nodes, inits } = mhaNodes(S, B, H, D);

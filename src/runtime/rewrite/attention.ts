@@ -12,10 +12,12 @@
 // element indices), fitted to offset + b*sb + h*sh + s*ss + d (feature stride 1), trying each
 // split of a merged batch*heads axis; anything not affine is left alone. Float32 only, batch
 // dims equal (no broadcasting), masks constant with at least one key kept in every row (there
-// Where(-inf)+Softmax and the kernel agree: 0 weight for masked keys).
+// Where(-inf)+Softmax and the kernel agree: 0 weight for masked keys) and finite biases of at
+// most 1e4 in magnitude.
 //
 // Exactness: the kernel keeps scores, softmax and the weighted sum in float64 and rounds once;
-// the nodes round after each. They differ by a few ulp of max |V| * (1 + max |scaled score|).
+// the nodes round after each. They differ by a few ulp of max |V| * (1 + max |scaled score +
+// mask bias|).
 
 import { type StridedAttentionAttrs, type StridedOperand, stridedAttentionOp } from '../../../ops/onnx/attention.js';
 import { Tensor } from '../../tensor.js';
@@ -23,6 +25,11 @@ import type { Step } from '../plan.js';
 import { type RewriteContext, StepEdits, StepIndex, float32Dims, isOp, otherOperand, scalarOf } from './context.js';
 import { LAYOUT_LIMIT, fitStrides, product, stridesOf, traceBack, traceForward } from './layout.js';
 import { freshName } from './names.js';
+
+/** Mask values at or below this give a key no weight, fused or not (exp underflows to 0). */
+const MASKED = -1e9;
+/** Larger finite mask values are not fused: the nodes would round score + mask to float32. */
+const MAX_BIAS = 1e4;
 
 /** A MatMul/Mul/Div by a constant scalar: the scale it applies, or undefined. */
 function scaleBy(ctx: RewriteContext, s: Step, x: string): number | undefined {
@@ -109,14 +116,21 @@ function maskOf(ctx: RewriteContext, s: Step, scoreDims: readonly number[]): { m
   const T = scoreDims[scoreDims.length - 1]!;
   const fits = (dims: readonly number[]) => dims.length >= 1 && dims.length <= scoreDims.length && dims[dims.length - 1] === T
     && dims.every((d, i) => d === 1 || d === scoreDims[scoreDims.length - dims.length + i]);
-  const rowsKeepOne = (m: Float32Array) => {
+  // Each entry masks (<= MASKED: no weight either way) or is a bias of moderate size (the nodes
+  // round score + bias to float32, the kernel does not); every row keeps a key.
+  const usable = (m: Float32Array) => {
     for (let r = 0; r < m.length; r += T) {
       let kept = false;
-      for (let j = 0; j < T && !kept; j++) kept = m[r + j]! > -Infinity;
+      for (let j = 0; j < T; j++) {
+        const v = m[r + j]!;
+        if (v > MASKED && !(Math.abs(v) <= MAX_BIAS)) return false;
+        kept ||= v > MASKED;
+      }
       if (!kept) return false;
     }
     return true;
   };
+  const sameScores = (scores: string) => float32Dims(ctx, scores)?.join() === scoreDims.join();
   if (isOp(s, 'Where')) {
     const [c, a, b] = s.node.inputs as [string, string, string];
     const cond = ctx.constants.get(c);
@@ -125,12 +139,12 @@ function maskOf(ctx: RewriteContext, s: Step, scoreDims: readonly number[]): { m
     const fill = fa ?? fb;
     const scores = fa === undefined ? a : b;
     if (!cond || cond.type !== 'bool' || (fa === undefined) === (fb === undefined) || !fits(cond.dims)) return undefined;
-    if (fill === undefined || !(fill <= -1e9)) return undefined;
+    if (fill === undefined || !(fill <= MASKED) || !sameScores(scores)) return undefined;
     const keepWhenTrue = fa === undefined;
     const cd = cond.data as Uint8Array;
     const m = new Float32Array(cd.length);
     for (let i = 0; i < m.length; i++) m[i] = (cd[i] !== 0) === keepWhenTrue ? 0 : -Infinity;
-    if (!rowsKeepOne(m)) return undefined;
+    if (!usable(m)) return undefined;
     const name = freshName(ctx, `${s.node.outputs[0]}:additive-mask`);
     const t = new Tensor('float32', m, cond.dims);
     ctx.constants.set(name, t);
@@ -141,8 +155,8 @@ function maskOf(ctx: RewriteContext, s: Step, scoreDims: readonly number[]): { m
     for (const scores of s.node.inputs) {
       const other = otherOperand(s.node, scores);
       const t = other === undefined ? undefined : ctx.constants.get(other);
-      if (!t || t.type !== 'float32' || !fits(t.dims) || !rowsKeepOne(t.data as Float32Array)) continue;
-      if (ctx.constants.has(scores)) continue;
+      if (!t || t.type !== 'float32' || !fits(t.dims) || !usable(t.data as Float32Array)) continue;
+      if (ctx.constants.has(scores) || !sameScores(scores)) continue;
       return { mask: { name: other!, dims: t.dims }, scores };
     }
   }
