@@ -49,6 +49,16 @@ export interface AttentionOptions {
 }
 
 /**
+ * Per-row float64 scratch of attentionFloat (scores, capped, biased, probabilities, accumulator),
+ * grown and reused: kernels run synchronously, and a steady-state run then allocates none.
+ */
+const rowBuffers = [0, 1, 2, 3, 4].map(() => new Float64Array(0));
+function rowScratch(which: number, n: number): Float64Array {
+  if (rowBuffers[which]!.length < n) rowBuffers[which] = new Float64Array(n);
+  return rowBuffers[which]!;
+}
+
+/**
  * Attention forward pass. `out` is addressed by layout.outStrides; `qkOut` (when qkMode >= 0)
  * is a contiguous [B, Hq, S, T] array.
  */
@@ -62,11 +72,11 @@ export function attentionFloat(
   const { scale, softcap, mask, maskCols, causalOffset, kvValid, qkMode } = opts;
   const [msb, msh, mss] = opts.maskStrides;
   const group = qHeads / kvHeads;
-  const raw = new Float64Array(T);
-  const capped = new Float64Array(T);
-  const x = new Float64Array(T);
-  const p = new Float64Array(T);
-  const acc = new Float64Array(Dv);
+  const raw = rowScratch(0, T);
+  const capped = rowScratch(1, T);
+  const x = rowScratch(2, T);
+  const p = rowScratch(3, T);
+  const acc = rowScratch(4, Dv);
   for (let b = 0; b < batch; b++) {
     const valid = kvValid ? kvValid[b]! : T;
     for (let h = 0; h < qHeads; h++) {
@@ -100,7 +110,7 @@ export function attentionFloat(
         }
         const allMasked = maxBias === -Infinity && T > 0;
         if (allMasked) {
-          p.fill(0);
+          p.fill(0, 0, T);
         } else {
           const m = nan ? NaN : maxX;
           let sum = 0;
@@ -117,7 +127,7 @@ export function attentionFloat(
           const base = ((b * qHeads + h) * qSeq + i) * T;
           for (let j = 0; j < T; j++) qkOut[base + j] = src[j]!;
         }
-        acc.fill(0);
+        acc.fill(0, 0, Dv);
         for (let j = 0; j < T; j++) {
           const pj = p[j]!;
           const vOff = vBase + j * Dv;

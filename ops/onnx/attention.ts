@@ -14,7 +14,7 @@ import { type DataType, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
-import { type FloatArray, allocFloat, floatData, floatTensor, intValues } from '../compute.js';
+import { type FloatArray, allocFloat, allocFloatOut, floatData, floatTensor, intValues } from '../compute.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { type Shape, dimAdd, dimMul, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 import { type InferInput, type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
@@ -436,6 +436,90 @@ function inferFlex(inputs: readonly (InferInput | undefined)[]): ValueType[] {
   const [qs, vs] = [shapeOf(inputs[0]), shapeOf(inputs[2])];
   return [tensorType(elemOf(inputs[0]), qs && [qs[0]!, qs[1]!, qs[2]!, vs?.[3] ?? null])];
 }
+
+// ------------------------------------------------------------------ planner-fused attention
+
+/** Where one operand of the fused attention lives in its input tensor: element [b, h, s, d] at offset + b*sb + h*sh + s*ss + d. */
+export interface StridedOperand {
+  readonly offset: number;
+  readonly strides: Strides3;
+  /** Elements the input tensor must hold (its dims are whatever the graph gave it). */
+  readonly size: number;
+}
+
+/**
+ * Scaled dot-product attention that the planner recognised in a graph's MatMul / Softmax /
+ * MatMul nodes (src/runtime/rewrite/attention.ts), with the Transposes, Reshapes and Slices
+ * around it folded into strides: inputs are Q, K, V and optionally an additive float mask, each
+ * read in place through a StridedOperand (feature stride 1); the output, of `outDims`, is written
+ * through `out`. Not an ONNX op: the planner builds it, float32 only.
+ */
+export interface StridedAttentionAttrs {
+  readonly batch: number;
+  readonly heads: number;
+  readonly qSeq: number;
+  readonly kvSeq: number;
+  readonly headSize: number;
+  readonly vHeadSize: number;
+  readonly scale: number;
+  readonly q: StridedOperand;
+  readonly k: StridedOperand;
+  readonly v: StridedOperand;
+  /** Input 3, columns (keys) contiguous; null when there is no mask. */
+  readonly mask: StridedOperand | null;
+  readonly out: StridedOperand;
+  readonly outDims: readonly number[];
+}
+
+function stridedInput(t: Tensor | undefined, o: StridedOperand, what: string): Float32Array {
+  if (!t || t.type !== 'float32' || t.size !== o.size) {
+    throw new ShapeError(`Attention (fused): ${what} must be float32 with ${o.size} elements, got ${t ? `${t.type} [${t.dims.join(', ')}]` : 'none'} (planner bug)`);
+  }
+  const d = t.data as Float32Array;
+  return o.offset === 0 ? d : d.subarray(o.offset);
+}
+
+/**
+ * The fused attention's contiguous keys and values, grown and reused (ops run synchronously and
+ * read them only while they run): a steady-state run allocates no storage for them.
+ */
+const kvBuffers = [new Float32Array(0), new Float32Array(0)];
+function kvScratch(which: 0 | 1, n: number): Float32Array {
+  if (kvBuffers[which]!.length < n) kvBuffers[which] = new Float32Array(n);
+  return kvBuffers[which]!;
+}
+
+function runStridedAttention(inputs: readonly (Tensor | undefined)[], a: StridedAttentionAttrs): Tensor[] {
+  const q = stridedInput(inputs[0], a.q, 'Q');
+  const kIn = stridedInput(inputs[1], a.k, 'K');
+  const vIn = stridedInput(inputs[2], a.v, 'V');
+  const mask = a.mask ? stridedInput(inputs[3], a.mask, 'mask') : null;
+  const keys = kvScratch(0, a.batch * a.heads * a.kvSeq * a.headSize);
+  const values = kvScratch(1, a.batch * a.heads * a.kvSeq * a.vHeadSize);
+  appendKvCache(null, kIn, a.k.strides, keys, a.batch, a.heads, 0, a.kvSeq, a.headSize);
+  appendKvCache(null, vIn, a.v.strides, values, a.batch, a.heads, 0, a.kvSeq, a.vHeadSize);
+  const out = allocFloatOut('float32', a.out.size) as Float32Array;
+  attentionFloat(
+    {
+      batch: a.batch, qHeads: a.heads, kvHeads: a.heads, qSeq: a.qSeq, kvSeq: a.kvSeq, headSize: a.headSize,
+      vHeadSize: a.vHeadSize, qStrides: a.q.strides, outStrides: a.out.strides,
+    },
+    {
+      scale: a.scale, softcap: 0, mask, maskStrides: a.mask ? a.mask.strides : [0, 0, 0], maskCols: a.kvSeq,
+      causalOffset: null, kvValid: null, qkMode: -1,
+    },
+    q, keys, values, a.out.offset === 0 ? out : out.subarray(a.out.offset), null,
+  );
+  return [new Tensor('float32', out, a.outDims)];
+}
+
+/** The planner's fused attention (see StridedAttentionAttrs); not registered as an ONNX op. */
+export const stridedAttentionOp: OpDef = op({
+  name: 'Attention',
+  since: 1,
+  infer: (_inputs, a: StridedAttentionAttrs) => [tensorType('float32', a.outDims)],
+  run: runStridedAttention,
+});
 
 // ------------------------------------------------------------------ definitions
 

@@ -16,7 +16,7 @@ import type { DataType } from '../../src/dtypes.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { dimMul, elemOf, shapeOf, tensorType, unknownDims, windowDim } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
-import { centeredWith, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
+import { centeredWith, fusedResidual, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
@@ -30,8 +30,10 @@ interface ConvAttrs {
   readonly strides: readonly number[];
   readonly dilations: readonly number[];
   readonly pads: readonly number[];
-  /** Set only by the planner's fusion pass (src/runtime/fuse.ts): applied in the kernel's store. */
+  /** Set only by the planner's rewrites (src/runtime/rewrite/): applied in the kernel's store. */
   readonly activation?: GemmActivation;
+  /** Set only by the planner's rewrites: input 3 (Y's dims) is added before the activation. */
+  readonly residual?: boolean;
 }
 
 interface ConvTransposeAttrs extends ConvAttrs {
@@ -159,8 +161,8 @@ function convGeometry(opName: string, x: Tensor, w: Tensor, attrs: ConvAttrs): {
 /**
  * The float32 conv. A constant W (an initializer: isConstant(1)) is packed once per session and
  * kept in the node's memo; otherwise it is packed per call. `ep` is the fused epilogue: the bias,
- * and the activation the planner fused into this node (see src/runtime/fuse.ts). 3x3 stride-1
- * convs run as Winograd F(2x2) or F(4x4) when kernels/winograd-f32.ts measures that faster
+ * and the residual and activation the planner fused into this node (see src/runtime/rewrite/). 3x3
+ * stride-1 convs run as Winograd F(2x2) or F(4x4) when kernels/winograd-f32.ts measures that faster
  * (`winogradPlanFor`: by channel counts and output size, and whether W is packed once or per call;
  * the memo keeps the latest plan's packing).
  */
@@ -205,14 +207,21 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?
   const bias = checkBias('Conv', b, x, g.outChannels);
   const y = allocFloatOut(x.type, shapeSize(outDims));
   const xd = floatData(x);
+  if ((attrs.activation || attrs.residual) && x.type !== 'float32') {
+    throw new InvalidNodeError(`Conv: a fused epilogue needs float32 data, got ${x.type} (planner bug)`);
+  }
+  const ep: ConvEpilogueF32 = {
+    bias: bias as Float32Array | null,
+    ...(attrs.activation ? { activation: attrs.activation } : {}),
+    ...(attrs.residual ? { residual: fusedResidual('Conv', inputs[3], outDims) } : {}),
+  };
   if (y instanceof Float64Array) {
-    if (attrs.activation) throw new InvalidNodeError('Conv: a fused activation needs float32 data (planner bug)');
     convF64(xd as Float64Array, floatData(w) as Float64Array, bias as Float64Array | null, y, g);
   } else if (x.type === 'float32') {
-    convFloat32(xd as Float32Array, w, y, g, { bias: bias as Float32Array | null, activation: attrs.activation }, ctx);
+    convFloat32(xd as Float32Array, w, y, g, ep, ctx);
   } else {
     // float16 / bfloat16: computed in float32 from a converted copy (nothing to keep across runs).
-    convPackedF32(xd as Float32Array, packConvF32(floatData(w) as Float32Array, g), y, g, { bias: bias as Float32Array | null, activation: attrs.activation });
+    convPackedF32(xd as Float32Array, packConvF32(floatData(w) as Float32Array, g), y, g, ep);
   }
   return floatTensor(x.type, y, outDims);
 }

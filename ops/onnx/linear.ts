@@ -1,7 +1,9 @@
 // MatMul and Gemm, and the quantized MatMulInteger and QLinearMatMul.
 
 import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
-import { type GemmActivation, type GemmOperandLayout, type GemmOptions, type PackedGemmB, gemmF32, gemmPackedBF32, packGemmB } from '../../kernels/gemm-f32.js';
+import {
+  type GemmActivation, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type PackedGemmB, gemmF32, gemmPackedBF32, packGemmB,
+} from '../../kernels/gemm-f32.js';
 import { matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
 import {
   type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
@@ -95,7 +97,42 @@ function gemmFloat32(
   gemmF32(a, aLayout, bd, bLayout, c, m, n, k, o);
 }
 
-function runMatmul(a: Tensor, b: Tensor, ctx?: OpContext): Tensor {
+/**
+ * What the planner fused into a MatMul (src/runtime/rewrite/epilogue.ts, activation.ts), applied
+ * in the GEMM's store: input 2 is a bias per output column, input 3 a residual of the output's
+ * dims, then the activation. Absent (undefined attributes) for a MatMul as written.
+ */
+interface MatMulEpilogueAttrs {
+  readonly bias?: boolean;
+  readonly residual?: boolean;
+  readonly activation?: GemmActivation;
+}
+
+/** The fused epilogue of a float32 MatMul over `outDims`, its inputs checked. */
+function matmulEpilogue(
+  inputs: readonly (Tensor | undefined)[], attrs: MatMulEpilogueAttrs, outDims: readonly number[], n: number,
+): GemmEpilogue {
+  const bias = attrs.bias ? inputs[2] : undefined;
+  if (bias && (bias.type !== 'float32' || bias.size !== n)) {
+    throw new ShapeError(`MatMul: the fused bias ${bias.type} ${fmt(bias.dims)} must be float32 with ${n} values (one per column)`);
+  }
+  const residual = attrs.residual ? fusedResidual('MatMul', inputs[3], outDims) : undefined;
+  return { bias: bias?.data as Float32Array | undefined, biasRowStride: 0, biasColStride: 1, residual, activation: attrs.activation };
+}
+
+/** A fused residual input: float32 with exactly the output's dims. */
+export function fusedResidual(opName: string, r: Tensor | undefined, outDims: readonly number[]): Float32Array {
+  if (!r || r.type !== 'float32' || r.dims.length !== outDims.length || r.dims.some((d, i) => d !== outDims[i])) {
+    throw new ShapeError(
+      `${opName}: the fused residual ${r ? `${r.type} ${fmt(r.dims)}` : '(missing)'} must be float32 ${fmt(outDims)} (planner bug)`,
+    );
+  }
+  return r.data as Float32Array;
+}
+
+function runMatmul(inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogueAttrs | undefined, ctx?: OpContext): Tensor {
+  const [a, b] = inputs;
+  if (!a || !b) throw new InvalidNodeError('MatMul: inputs A and B are required');
   requireTypes('MatMul', a, b);
   const plan = planMatmul(a.dims, b.dims);
   const { m, n, k } = plan;
@@ -104,14 +141,23 @@ function runMatmul(a: Tensor, b: Tensor, ctx?: OpContext): Tensor {
     const ad = floatData(a);
     const bd = floatData(b);
     const out = allocFloat(a.type, size);
+    if (fused && !(out instanceof Float32Array && a.type === 'float32')) {
+      throw new InvalidNodeError(`MatMul: a fused epilogue needs float32 data, got ${a.type} (planner bug)`);
+    }
+    const epilogue = fused ? matmulEpilogue(inputs, fused, plan.outDims, n) : undefined;
     for (const [aOffset, bOffset, cOffset] of plan.offsets) {
       if (out instanceof Float64Array) matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, { aOffset, bOffset, cOffset });
-      else if (b.type === 'float32' && plan.offsets.length === 1) {
-        gemmFloat32(ad as Float32Array, { offset: aOffset }, b, { offset: bOffset }, out, m, n, k, { cOffset }, ctx, 1);
-      } else gemmF32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, { cOffset });
+      else {
+        const ep = epilogue?.residual && cOffset !== 0 ? { ...epilogue, residualOffset: cOffset } : epilogue;
+        const o = ep ? { cOffset, epilogue: ep } : { cOffset };
+        if (b.type === 'float32' && plan.offsets.length === 1) {
+          gemmFloat32(ad as Float32Array, { offset: aOffset }, b, { offset: bOffset }, out, m, n, k, o, ctx, 1);
+        } else gemmF32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, o);
+      }
     }
     return floatTensor(a.type, out, plan.outDims);
   }
+  if (fused) throw new InvalidNodeError(`MatMul: a fused epilogue needs float32 data, got ${a.type} (planner bug)`);
   const out = Tensor.zeros(a.type, plan.outDims);
   for (const [aOffset, bOffset, cOffset] of plan.offsets) {
     const o = { aOffset, bOffset, cOffset };
@@ -131,8 +177,10 @@ interface GemmAttrs {
   readonly transB: boolean;
   /** Gemm-1/6: whether C may broadcast; always true from Gemm-7. */
   readonly broadcast: boolean;
-  /** Set only by the planner's fusion pass (src/runtime/fuse.ts): applied in the kernel's store. */
+  /** Set only by the planner's rewrites (src/runtime/rewrite/): applied in the kernel's store. */
   readonly activation?: GemmActivation;
+  /** Set only by the planner's rewrites: input 3 (the output's dims) is added before the activation. */
+  readonly residual?: boolean;
 }
 
 function parseGemm(a: Attrs, broadcastDefault: boolean | undefined): GemmAttrs {
@@ -191,12 +239,16 @@ function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs, ctx?
   const out = allocFloat(a.type, m * n);
   const ad = floatData(a);
   const bd = floatData(b);
+  if ((attrs.activation || attrs.residual) && a.type !== 'float32') {
+    throw new InvalidNodeError(`Gemm: a fused epilogue needs float32 data, got ${a.type} (planner bug)`);
+  }
   if (out instanceof Float64Array) {
     matmulF64(ad as Float64Array, bd as Float64Array, out, m, n, k, o);
   } else {
     const bias = o.bias as Float32Array | undefined;
     const epilogue = {
       ...(bias === undefined ? {} : { bias, biasRowStride: o.biasRowStride!, biasColStride: o.biasColStride!, biasScale: attrs.beta }),
+      ...(attrs.residual ? { residual: fusedResidual('Gemm', inputs[3], [m, n]) } : {}),
       ...(attrs.activation ? { activation: attrs.activation } : {}),
     };
     const opts = { alpha: attrs.alpha, epilogue };
@@ -334,11 +386,7 @@ export const linearOps: OpDef[] = [
     name: 'MatMul',
     since: 1,
     infer: (inputs) => inferMatmul(inputs[0], inputs[1], elemOf(inputs[0])),
-    run: (inputs, _attrs, ctx) => {
-      const [a, b] = inputs;
-      if (!a || !b) throw new InvalidNodeError('MatMul: inputs A and B are required');
-      return [runMatmul(a, b, ctx)];
-    },
+    run: (inputs, attrs: MatMulEpilogueAttrs | undefined, ctx) => [runMatmul(inputs, attrs, ctx)],
   }),
   op({
     name: 'Gemm',

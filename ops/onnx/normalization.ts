@@ -207,6 +207,27 @@ function paramIndex(name: string, what: string, p: Tensor, dims: readonly number
   return p.dims.length <= tail.length ? broadcastIndexMap(p.dims, tail) : broadcastIndexMap(p.dims, dims);
 }
 
+interface AffineIndex { readonly scaleIndex: Int32Array; readonly biasIndex: Int32Array | null }
+
+/**
+ * The index maps of Scale and B over X. Constant Scale and B (initializers) keep theirs in the
+ * node's memo for the session, keyed by the tensors and X's dims: a small Transformer runs
+ * LayerNormalization on the same dims every time.
+ */
+function affineIndex(name: string, scale: Tensor, bias: Tensor | undefined, dims: readonly number[], axis: number, ctx: OpContext): AffineIndex {
+  const keep = ctx.memo !== undefined && ctx.isConstant?.(1) === true && (bias === undefined || ctx.isConstant?.(2) === true);
+  type Held = AffineIndex & { readonly scale: Tensor; readonly bias: Tensor | undefined; readonly dims: string };
+  const key = dims.join();
+  const held = keep ? (ctx.memo!.value as Held | undefined) : undefined;
+  if (held && held.scale === scale && held.bias === bias && held.dims === key) return held;
+  const made: AffineIndex = {
+    scaleIndex: paramIndex(name, 'Scale', scale, dims, axis),
+    biasIndex: bias ? paramIndex(name, 'B', bias, dims, axis) : null,
+  };
+  if (keep) ctx.memo!.value = { ...made, scale, bias, dims: key } satisfies Held;
+  return made;
+}
+
 const layerNormalization = op({
   name: 'LayerNormalization', since: 17,
   parse: (a: Attrs) => parseRowNorm('LayerNormalization', a),
@@ -227,10 +248,8 @@ const layerNormalization = op({
     const invStd = nOut > 2 ? new Float64Array(rows) : null;
     const out = allocFloat(x.type, x.size);
     standardizeRowsFloat(floatData(x), out, rows, cols, at.epsilon, mean, invStd);
-    affineRowsFloat(
-      out, rows, cols, floatData(scale), paramIndex(name, 'Scale', scale, x.dims, a),
-      bias ? floatData(bias) : null, bias ? paramIndex(name, 'B', bias, x.dims, a) : null,
-    );
+    const { scaleIndex, biasIndex } = affineIndex(name, scale, bias, x.dims, a, ctx);
+    affineRowsFloat(out, rows, cols, floatData(scale), scaleIndex, bias ? floatData(bias) : null, biasIndex);
     const statDims = x.dims.map((d, i) => (i < a ? d : 1));
     const results: Value[] = [floatTensor(x.type, out, x.dims)];
     if (mean) results.push(floatTensor(at.stashType, mean, statDims));
