@@ -67,7 +67,7 @@ const FRESH_OUTPUT_OPS = new Set([
   'GlobalMaxPool', 'BatchNormalization', 'LayerNormalization', 'Softmax', 'LogSoftmax', 'Gelu', 'HardSwish',
   'HardSigmoid', 'LeakyRelu', 'Elu', 'Selu', 'Softplus', 'Shape', 'Size', 'Where', 'Equal', 'Less', 'Greater',
   'Not', 'And', 'Or', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ConstantOfShape', 'Range', 'Cast',
-  'Concat', 'Transpose', 'Expand', 'Tile', 'Pad', 'Resize', 'Constant',
+  'Concat', 'Transpose', 'Expand', 'Tile', 'Pad', 'Resize', 'Constant', 'Attention',
 ]);
 
 /** Runs a whole plan under `control`: allocations are capped by its maxTensorElements meanwhile. */

@@ -164,7 +164,9 @@ function optimize(model: Model, plan: GraphPlan, registry: OpRegistry, limits?: 
     return plan; // inference failed: run the graph as written
   }
   const fused = fuseActivations(plan.graph, plan.steps, types);
-  if (fused.length === plan.steps.length) return plan;
+  // Unchanged only when every step is the same object: a rewrite may keep the count (a lone
+  // Conv + BatchNormalization becomes a Constant step and the Conv).
+  if (fused.length === plan.steps.length && fused.every((s, i) => s === plan.steps[i])) return plan;
   return { ...plan, steps: withReleases(plan.graph, fused) };
 }
 
