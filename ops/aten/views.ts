@@ -11,6 +11,7 @@ import { sliceAssign } from '../../kernels/slice-assign.js';
 import { type StorageArray, wordView } from '../../kernels/element-words.js';
 import type { Tensor } from '../../src/tensor.js';
 import { onnx1 } from './onnx-bridge.js';
+import { bumpStorageVersion } from './versions.js';
 
 interface Provenance {
   readonly base: Tensor;
@@ -59,6 +60,9 @@ export function recordPermute(view: Tensor, base: Tensor, perm: readonly number[
 export function propagateToBase(t: Tensor): void {
   let v = t;
   for (let p = provenance.get(v); p !== undefined; v = p.base, p = provenance.get(v)) {
-    p.writeBack?.(p.base, v);
+    if (p.writeBack) {
+      p.writeBack(p.base, v);
+      bumpStorageVersion(p.base.data);
+    }
   }
 }

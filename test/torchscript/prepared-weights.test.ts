@@ -1,0 +1,137 @@
+// Weights packed once per parameter tensor (ops/aten/prepared.ts) must follow in-place writes:
+// mutating a parameter from TorchScript code, then calling the module again, gives the result
+// of the new values. References are plain loops over the tensors' current values.
+
+import { describe, expect, it } from 'vitest';
+import { Tensor } from '../../src/tensor.js';
+import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
+import { buildArchive } from './archive-builder.js';
+
+/** A root module with tensor attributes `weight` and `bias`, forward `fwd` and method mutate(s). */
+function load(fwd: string, mutate: string) {
+  const src = [
+    'class M(Module):',
+    '  __parameters__ = ["weight", "bias", ]',
+    '  __buffers__ = []',
+    '  training : bool',
+    '  weight : Tensor',
+    '  bias : Tensor',
+    '  def forward(self: __torch__.M,',
+    '    x: Tensor) -> Tensor:',
+    `    return ${fwd}`,
+    '  def mutate(self: __torch__.M,',
+    '    s: float) -> Tensor:',
+    ...mutate.split('\n').map((l) => `    ${l}`),
+    '',
+  ].join('\n');
+  return loadTorchScript(buildArchive({ '__torch__.py': src }));
+}
+
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out[i] = (s / 2147483648) * 2 - 1;
+  }
+  return out;
+}
+
+/** x [rows, k] @ w^T ([n, k]) + b [n]. */
+function linearRef(x: Tensor, w: Tensor, b: Tensor): number[] {
+  const [rows, k] = x.dims as [number, number];
+  const n = w.dims[0]!;
+  const xd = x.data as Float32Array, wd = w.data as Float32Array, bd = b.data as Float32Array;
+  const out: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = bd[j]!;
+      for (let p = 0; p < k; p++) s += xd[i * k + p]! * wd[j * k + p]!;
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+function expectClose(t: Tensor, ref: readonly number[]): void {
+  expect(t.size).toBe(ref.length);
+  const d = t.data as Float32Array;
+  for (let i = 0; i < ref.length; i++) expect(Math.abs(d[i]! - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
+}
+
+describe('packed weights follow in-place writes to the parameter', () => {
+  const x = new Tensor('float32', rand(5 * 24, 1), [5, 24]);
+  const mutations: [string, string][] = [
+    ['mul_ on the parameter', 'return torch.mul_(self.weight, s)'],
+    ['copy_ into the parameter', 'return torch.copy_(self.weight, torch.mul(self.weight, s))'],
+    ['add_ through a view (shared storage)', 'v = torch.view(self.weight, [-1])\nreturn torch.add_(v, torch.mul(v, s - 1.))'],
+    ['zero_ of a row (a select written back into the weight)', 'r = torch.select(self.weight, 0, 3)\nreturn torch.zero_(r)'],
+    ['fill_ of a slice', 'r = torch.slice(self.weight, 1, 2, 9)\nreturn torch.fill_(r, s)'],
+    ['t() then mul_ (a transposed copy written back)', 'r = torch.t(self.weight)\nreturn torch.mul_(r, s)'],
+  ];
+  for (const [name, mutate] of mutations) {
+    it(`linear, after ${name}`, () => {
+      const m = load('torch.linear(x, self.weight, self.bias)', mutate);
+      const w = new Tensor('float32', rand(40 * 24, 2), [40, 24]);
+      const b = new Tensor('float32', rand(40, 3), [40]);
+      m.root.attributes.set('weight', w);
+      m.root.attributes.set('bias', b);
+      expectClose(m.forward(x) as Tensor, linearRef(x, w, b));
+      expectClose(m.forward(x) as Tensor, linearRef(x, w, b)); // from the packed weight
+      const before = Float32Array.from(w.data as Float32Array);
+      m.call('mutate', [2.5]);
+      expect(Array.from(w.data as Float32Array)).not.toEqual(Array.from(before)); // the write reached the weight
+      expectClose(m.forward(x) as Tensor, linearRef(x, w, b));
+    });
+  }
+
+  it('matmul with a weight as B (packed from its second use)', () => {
+    // `bias` holds a [24, 40] matrix here.
+    const b = new Tensor('float32', rand(24 * 40, 4), [24, 40]);
+    const m = load('torch.matmul(x, self.bias)', 'return torch.mul_(self.bias, s)');
+    m.root.attributes.set('bias', b);
+    const ref = () => {
+      const w = new Tensor('float32', new Float32Array(40 * 24), [40, 24]);
+      const bd = b.data as Float32Array;
+      for (let p = 0; p < 24; p++) for (let j = 0; j < 40; j++) (w.data as Float32Array)[j * 24 + p] = bd[p * 40 + j]!;
+      return linearRef(x, w, new Tensor('float32', new Float32Array(40), [40]));
+    };
+    for (let i = 0; i < 3; i++) expectClose(m.forward(x) as Tensor, ref());
+    m.call('mutate', [-3]);
+    expectClose(m.forward(x) as Tensor, ref());
+  });
+
+  it('conv2d, after mul_ on the weight and after zero_ of one output channel', () => {
+    const m = load('torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1])', 'r = torch.select(self.weight, 0, 1)\nreturn torch.mul_(r, s)');
+    const w = new Tensor('float32', rand(4 * 3 * 3 * 3, 5), [4, 3, 3, 3]);
+    const b = new Tensor('float32', rand(4, 6), [4]);
+    m.root.attributes.set('weight', w);
+    m.root.attributes.set('bias', b);
+    const xi = new Tensor('float32', rand(3 * 6 * 5, 7), [1, 3, 6, 5]);
+    const ref = (): number[] => {
+      const out: number[] = [];
+      const xd = xi.data as Float32Array, wd = w.data as Float32Array, bd = b.data as Float32Array;
+      for (let o = 0; o < 4; o++) {
+        for (let y = 0; y < 6; y++) {
+          for (let z = 0; z < 5; z++) {
+            let s = bd[o]!;
+            for (let c = 0; c < 3; c++) {
+              for (let ky = 0; ky < 3; ky++) {
+                for (let kz = 0; kz < 3; kz++) {
+                  const iy = y + ky - 1, iz = z + kz - 1;
+                  if (iy >= 0 && iy < 6 && iz >= 0 && iz < 5) s += xd[(c * 6 + iy) * 5 + iz]! * wd[((o * 3 + c) * 3 + ky) * 3 + kz]!;
+                }
+              }
+            }
+            out.push(s);
+          }
+        }
+      }
+      return out;
+    };
+    expectClose(m.forward(xi) as Tensor, ref());
+    expectClose(m.forward(xi) as Tensor, ref());
+    m.call('mutate', [-2]);
+    expectClose(m.forward(xi) as Tensor, ref());
+  });
+});
