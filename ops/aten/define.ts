@@ -40,6 +40,13 @@ export function assignInPlace(self: Tensor, result: Tensor, op: string): Tensor 
   return self;
 }
 
+/** Records that a kernel wrote into `self`'s storage in place (what assignInPlace does after its copy). */
+export function wroteInPlace(self: Tensor): Tensor {
+  bumpStorageVersion(self.data);
+  propagateToBase(self);
+  return self;
+}
+
 /** The in-place twin `name_` of an out-of-place op: same schema, writes into arg 0. */
 export function inPlace(base: AtenOp): AtenOp {
   const name = `${base.name}_`;

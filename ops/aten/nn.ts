@@ -4,7 +4,7 @@
 // LayerNormalization ops and the shared group-norm kernel.
 
 import { type GemmEpilogue, gemmF32, gemmPackedBF32 } from '../../kernels/gemm-f32.js';
-import { groupNormFloat } from '../../kernels/normalization.js';
+import { affineRowsFloat, batchNormFloat, groupNormFloat, standardizeRowsFloat } from '../../kernels/normalization.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
@@ -13,6 +13,7 @@ import { boolArg, floatArg, intArg, intList, optTensor, scalarArg, tensorArg } f
 import { aten, assignInPlace, shapeTensor } from './define.js';
 import { checkTensorElements } from './budget.js';
 import { convOps } from './conv.js';
+import { allocF32, isF32 } from './float32.js';
 import { onnx1 } from './onnx-bridge.js';
 import { planMatmul } from '../onnx/linear.js';
 import { packedGemmB, reusedGemmB } from './prepared.js';
@@ -129,12 +130,37 @@ function channelStats(x: Tensor): [Tensor, Tensor] {
   return [mean.reshape([x.dims[1]!]), v];
 }
 
+/** A float32 tensor of `c` elements (one per channel); false for null. */
+function perChannelF32(t: Tensor | null, c: number): boolean {
+  return t !== null && t.type === 'float32' && t.size === c;
+}
+
+let identity = new Int32Array(0);
+
+/** [0, 1, ..., n - 1]: affineRowsFloat's index map for a parameter spanning the row. */
+function identityIndex(n: number): Int32Array {
+  if (identity.length < n) {
+    identity = new Int32Array(Math.max(n, 2 * identity.length));
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+  }
+  return identity.subarray(0, n);
+}
+
 export function batchNorm(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor | null, variance: Tensor | null,
   training: boolean, momentum: number, eps: number, op: string,
 ): Tensor {
   if (x.rank < 2) throw new ShapeError(`${op}: expected an input with at least 2 dims, got [${x.dims.join(', ')}]`);
   const c = x.dims[1]!;
+  if (!training && x.type === 'float32' && perChannelF32(mean, c) && perChannelF32(variance, c)
+    && (weight === null || perChannelF32(weight, c)) && (bias === null || perChannelF32(bias, c))) {
+    const n = x.dims[0]!;
+    const spatial = c === 0 || n === 0 ? 0 : x.size / (n * c);
+    const out = allocF32(x.dims, op);
+    batchNormFloat(x.data as Float32Array, out, weight === null ? new Float32Array(c).fill(1) : (weight.data as Float32Array),
+      bias === null ? new Float32Array(c) : (bias.data as Float32Array), mean!.data as Float32Array, variance!.data as Float32Array, eps, n, c, spatial);
+    return new Tensor('float32', out, x.dims);
+  }
   let m = mean;
   let v = variance;
   if (training || m === null || v === null) {
@@ -162,6 +188,17 @@ export function layerNorm(x: Tensor, shape: readonly number[], weight: Tensor | 
     throw new ShapeError(`${op}: normalized_shape [${shape.join(', ')}] does not match the input's trailing dims [${x.dims.join(', ')}]`);
   }
   const n = shape.reduce((p, d) => p * d, 1);
+  if (x.type === 'float32' && n > 0 && (weight === null ? bias === null : isF32(weight) && weight.size === n)
+    && (bias === null || (isF32(bias) && bias.size === n))) {
+    const rows = x.size / n;
+    const out = allocF32(x.dims, op);
+    standardizeRowsFloat(x.data as Float32Array, out, rows, n, eps, null, null);
+    if (weight !== null) {
+      const index = identityIndex(n);
+      affineRowsFloat(out, rows, n, weight.data as Float32Array, index, bias === null ? null : (bias.data as Float32Array), bias === null ? null : index);
+    }
+    return new Tensor('float32', out, x.dims);
+  }
   const scale = (weight ?? ones(n, x.type)).reshape(shape);
   const b = (bias ?? zeros(n, x.type)).reshape(shape);
   return onnx1('LayerNormalization', [x, scale, b], { axis: x.rank - k, epsilon: { float: eps } });

@@ -10,7 +10,7 @@
 import { sliceAssign } from '../../kernels/slice-assign.js';
 import { type StorageArray, wordView } from '../../kernels/element-words.js';
 import type { Tensor } from '../../src/tensor.js';
-import { onnx1 } from './onnx-bridge.js';
+import { transposeTensor } from '../tensor-words.js';
 import { bumpStorageVersion } from './versions.js';
 
 interface Provenance {
@@ -49,7 +49,7 @@ export function recordPermute(view: Tensor, base: Tensor, perm: readonly number[
   provenance.set(view, {
     base,
     writeBack: (b, v) => {
-      const back = onnx1('Transpose', [v], { perm: inverse });
+      const back = transposeTensor(v, inverse);
       (b.data as unknown as { set(a: ArrayLike<unknown>): void }).set(back.data as ArrayLike<unknown>);
     },
   });
