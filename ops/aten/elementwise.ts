@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import { type Scalar, isIntegral, scalarArg, strArg, tensorArg } from './args.js';
 import { aten, assignInPlace, withInPlace, wroteInPlace } from './define.js';
-import { binaryF32, f32Pair, maskedFillF32 } from './float32.js';
+import { binaryF32, f32Operands, f32Pair, maskedFillF32 } from './float32.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, isFloating, operand, resultType, scalarTensor, tensorOrScalar } from './promote.js';
 
@@ -51,7 +51,8 @@ function int64Scalars(kind: 'Add' | 'Sub' | 'Mul' | 'trunc' | 'floor', a: Operan
 /** self + alpha * other (kind 'Add') or self - alpha * other ('Sub'), promoted. */
 function addSub(kind: 'Add' | 'Sub', self: Operand, other: Operand, alpha: Scalar, op: string): Tensor {
   if (isOne(alpha)) {
-    if (f32Pair(self, other)) return binaryF32(kind, self, other, op);
+    const f = f32Operands(self, other);
+    if (f !== null) return binaryF32(kind, f[0], f[1], op);
     const r = int64Scalars(kind, self, other);
     if (r !== null) return r;
   }
@@ -69,7 +70,8 @@ function addSub(kind: 'Add' | 'Sub', self: Operand, other: Operand, alpha: Scala
 }
 
 export function mul(self: Operand, other: Operand): Tensor {
-  if (f32Pair(self, other)) return binaryF32('Mul', self, other, 'aten::mul');
+  const f = f32Operands(self, other);
+  if (f !== null) return binaryF32('Mul', f[0], f[1], 'aten::mul');
   const r = int64Scalars('Mul', self, other);
   if (r !== null) return r;
   const t = resultType([self, other]);
@@ -88,7 +90,8 @@ function truncFloat(x: Tensor): Tensor {
 }
 
 export function div(self: Operand, other: Operand, mode: string | null, op: string): Tensor {
-  if (mode === null && f32Pair(self, other)) return binaryF32('Div', self, other, op);
+  const f = mode === null ? f32Operands(self, other) : null;
+  if (f !== null) return binaryF32('Div', f[0], f[1], op);
   if (mode === 'trunc' || mode === 'floor') {
     const r = int64Scalars(mode, self, other);
     if (r !== null) return r;

@@ -12,6 +12,7 @@ import { ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { checkTensorElements } from './budget.js';
 import type { Scalar } from './args.js';
+import { resultType } from './promote.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
@@ -38,6 +39,23 @@ export type F32Operand = Tensor | Scalar;
 export function f32Pair(a: Tensor | Scalar, b: Tensor | Scalar): boolean {
   if (a instanceof Tensor) return a.type === 'float32' && (!(b instanceof Tensor) || b.type === 'float32');
   return b instanceof Tensor && b.type === 'float32';
+}
+
+/**
+ * The operands of a binary op as f32Pair accepts them, also when one is a float32 tensor and the
+ * other a 0-dim tensor of another type that it outranks (`torch.mul(x, CONSTANTS.c1)` with a
+ * float64 constant): that one becomes its value, as the cast to float32 would. Null otherwise.
+ */
+export function f32Operands(a: Tensor | Scalar, b: Tensor | Scalar): [F32Operand, F32Operand] | null {
+  if (f32Pair(a, b)) return [a, b];
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) return null;
+  if (a.type === 'float32' && b.rank === 0 && b.size === 1 && resultType([a, b]) === 'float32') return [a, valueOf(b)];
+  if (b.type === 'float32' && a.rank === 0 && a.size === 1 && resultType([a, b]) === 'float32') return [valueOf(a), b];
+  return null;
+}
+
+function valueOf(t: Tensor): number {
+  return t.type === 'bool' ? ((t.data as Uint8Array)[0]! !== 0 ? 1 : 0) : t.toNumbers()[0]!;
 }
 
 const ZERO_OFFSETS = new Int32Array(1);

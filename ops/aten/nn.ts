@@ -3,8 +3,10 @@
 // tensor (prepared.ts); the rest composes the ONNX Gemm / MatMul / BatchNormalization /
 // LayerNormalization ops and the shared group-norm kernel.
 
+import { gatherOffsets, normalizeIndices } from '../../kernels/gather.js';
 import { type GemmEpilogue, gemmF32, gemmPackedBF32 } from '../../kernels/gemm-f32.js';
 import { affineRowsFloat, batchNormFloat, groupNormFloat, standardizeRowsFloat } from '../../kernels/normalization.js';
+import { bitView, takeBlocks } from '../../kernels/take.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
@@ -14,7 +16,7 @@ import { aten, assignInPlace, shapeTensor } from './define.js';
 import { checkTensorElements } from './budget.js';
 import { convOps } from './conv.js';
 import { allocF32, isF32 } from './float32.js';
-import { onnx1 } from './onnx-bridge.js';
+import { onnx1, onnxOp } from './onnx-bridge.js';
 import { planMatmul } from '../onnx/linear.js';
 import { packedGemmB, reusedGemmB } from './prepared.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
@@ -251,10 +253,29 @@ function dropout(name: string, inPlace: boolean): AtenOp {
   });
 }
 
+const GATHER_ROWS = Object.freeze({ axis: 0 });
+
+/** Rows of a float32 [V, D] weight picked by int64 / int32 indices (negative ones wrap, as Gather's). */
+function embedding(w: Tensor, indices: Tensor): Tensor {
+  if (w.type !== 'float32' || w.rank !== 2 || (indices.type !== 'int64' && indices.type !== 'int32')) {
+    return onnxOp('Gather', GATHER_ROWS).run1([w, indices]);
+  }
+  const [rows, d] = w.dims as [number, number];
+  const idx = new Int32Array(indices.size);
+  const bad = normalizeIndices(indices.data as BigInt64Array | Int32Array, [rows], idx);
+  if (bad >= 0) throw new InvalidNodeError(`aten::embedding: index ${String(indices.data[bad])} out of range [${-rows}, ${rows})`);
+  const dims = [...indices.dims, d];
+  const out = allocF32(dims, 'aten::embedding');
+  const offsets = new Int32Array(idx.length);
+  gatherOffsets(1, rows, d, idx, offsets);
+  takeBlocks(bitView(w.data as Float32Array).bits, bitView(out).bits, offsets, d, 1);
+  return new Tensor('float32', out, dims);
+}
+
 function miscOps(): AtenOp[] {
   return [
     aten('embedding', '(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False)', (a) =>
-      onnx1('Gather', [T(a[0]!, 'embedding', 'weight'), T(a[1]!, 'embedding', 'indices')], { axis: 0 })),
+      embedding(T(a[0]!, 'embedding', 'weight'), T(a[1]!, 'embedding', 'indices'))),
     ...['dropout', 'feature_dropout', 'alpha_dropout', 'feature_alpha_dropout'].flatMap((n) => [dropout(n, false), dropout(`${n}_`, true)]),
   ];
 }

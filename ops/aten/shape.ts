@@ -6,13 +6,14 @@
 import { concat as concatKernel } from '../../kernels/concat.js';
 import type { WordArray } from '../../kernels/element-words.js';
 import { slice as sliceKernel } from '../../kernels/slice.js';
+import { transpose as transposeKernel } from '../../kernels/transpose.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import {
   boolArg, dimArg, dtypeArg, intArg, intList, optDtype, optInt, tensorArg, tensorList,
 } from './args.js';
-import { outputWords, tensorWords, transposeTensor } from '../tensor-words.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
 import { checkTensorElements } from './budget.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
@@ -76,12 +77,30 @@ function squeeze(x: Tensor, dim: number | null, op: string): Tensor {
   return recordAlias(x.reshape(x.dims.filter((_, i) => i !== d)), x);
 }
 
+/** A new tensor of x's type and `dims` (at most x's size: no limit check), and its storage as words. */
+function outputOf(x: Tensor, dims: readonly number[]): { tensor: Tensor; words: WordArray } {
+  if (x.type !== 'float32') return outputWords(x.type, dims);
+  let n = 1;
+  for (const d of dims) n *= d;
+  const data = new Float32Array(n);
+  return { tensor: new Tensor('float32', data, dims), words: new Uint32Array(data.buffer) };
+}
+
+/** x with its axes permuted: output axis i is input axis perm[i]. */
+export function permuted(x: Tensor, perm: readonly number[]): Tensor {
+  const dims = perm.map((a) => x.dims[a]!);
+  const src = tensorWords(x);
+  const out = outputOf(x, dims);
+  transposeKernel(src.words, out.words, x.dims, perm, src.width);
+  return out.tensor;
+}
+
 export function permute(x: Tensor, dims: readonly number[], op: string): Tensor {
   if (dims.length !== x.rank) throw new ShapeError(`${op}: number of dims ${dims.length} doesn't match the rank ${x.rank}`);
   const perm = dims.map((d) => dimArg(d, x.rank, op));
   if (new Set(perm).size !== perm.length) throw new ShapeError(`${op}: repeated dim in [${dims.join(', ')}]`);
   if (perm.every((p, i) => p === i)) return x;
-  return recordPermute(transposeTensor(x, perm), x, perm);
+  return recordPermute(permuted(x, perm), x, perm);
 }
 
 export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor {
@@ -92,7 +111,7 @@ export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor
   const perm = x.dims.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
-  return recordPermute(transposeTensor(x, perm), x, perm);
+  return recordPermute(permuted(x, perm), x, perm);
 }
 
 /** PyTorch's slice clamping: start/end wrap once, then clamp to [0, size]; step > 0. */
@@ -113,7 +132,7 @@ export function slice(x: Tensor, dim: number, start: number | null, end: number 
   const outDims = [...x.dims];
   outDims[d] = Math.ceil((e - s) / step);
   const src = tensorWords(x);
-  const out = outputWords(x.type, outDims);
+  const out = outputOf(x, outDims);
   sliceKernel(src.words, out.words, x.dims, starts, steps, outDims, src.width);
   return recordSlice(out.tensor, x, starts, steps);
 }

@@ -76,9 +76,15 @@ export class ScriptRuntime implements CalleeLookup {
   isClass(q: string): boolean {
     return this.archive.findClass(q) !== undefined;
   }
+  /** Classes by qualified name, as looked up so far (a method call looks its class up each time). */
+  private readonly classes = new Map<string, ClassDef>();
+
   classOf(qualifiedName: string): ClassDef {
+    const hit = this.classes.get(qualifiedName);
+    if (hit !== undefined) return hit;
     const c = this.archive.findClass(qualifiedName);
     if (!c) throw new ModelFormatError(`class ${qualifiedName} is not defined under ${this.archive.prefix}code/`);
+    this.classes.set(qualifiedName, c);
     return c;
   }
   classMatches(obj: TsObject, name: string): boolean {
@@ -106,17 +112,21 @@ export class ScriptRuntime implements CalleeLookup {
     return r.entry.op.run(r.bound);
   }
 
-  callFunction(fn: FunctionDef, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {
+  /** Calls `fn` with `args` (after `self`, when given: a method's first parameter). */
+  callFunction(fn: FunctionDef, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, self?: TsObject): TsValue {
     const vars = new Map<string, TsValue>();
     const params = fn.params;
-    if (args.length > params.length) {
-      throw new ModelFormatError(`${fn.qualifiedName}() takes ${params.length} argument(s) but ${args.length} were given`);
+    const first = self === undefined ? 0 : 1;
+    const given = args.length + first;
+    if (given > params.length) {
+      throw new ModelFormatError(`${fn.qualifiedName}() takes ${params.length} argument(s) but ${given} were given`);
     }
     let used = 0;
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
       let v: TsValue;
-      if (i < args.length) v = args[i]!;
+      if (i < first) v = self!;
+      else if (i < given) v = args[i - first]!;
       else if (kwargs?.has(p.name)) { v = kwargs.get(p.name)!; used++; }
       else if (p.default) v = this.constantExpr(p.default, fn);
       else throw new ModelFormatError(`${fn.qualifiedName}() is missing argument '${p.name}'`);
@@ -138,7 +148,7 @@ export class ScriptRuntime implements CalleeLookup {
       if (attr instanceof TsObject && name !== 'forward') return this.callMethod(attr, 'forward', args, kwargs);
       throw new ModelFormatError(`${obj.className} has no method '${name}' (methods: ${[...cls.methods.keys()].join(', ') || 'none'})`);
     }
-    return this.callFunction(m, [obj, ...args], kwargs);
+    return this.callFunction(m, args, kwargs, obj);
   }
 
   construct(q: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {

@@ -28,6 +28,8 @@ export interface SchemaArg {
 export interface Schema {
   readonly args: readonly SchemaArg[];
   readonly text: string;
+  /** Index of the `...` argument; -1 when there is none. */
+  readonly varargs: number;
 }
 
 function splitTop(s: string): string[] {
@@ -116,7 +118,7 @@ export function parseSchema(text: string): Schema {
     }
     args.push({ name, type, kwOnly, hasDefault, default: def });
   }
-  const s = { args, text };
+  const s = { args, text, varargs: args.findIndex((a) => a.varargs) };
   cache.set(text, s);
   return s;
 }
@@ -208,16 +210,25 @@ export function bindArgs(
   schema: Schema, args: readonly TsValue[], kwargs: ReadonlyMap<string, TsValue> | undefined, lenient: boolean,
 ): TsValue[] | undefined {
   const params = schema.args;
-  const va = params.findIndex((p) => p.varargs);
+  const va = schema.varargs;
   if (va >= 0) {
     if (args.length < va) return undefined;
-    const head = bindArgs({ args: params.slice(0, va), text: schema.text }, args.slice(0, va), undefined, lenient);
+    const head = bindArgs({ args: params.slice(0, va), text: schema.text, varargs: -1 }, args.slice(0, va), undefined, lenient);
     return head ? [...head, args.slice(va)] : undefined;
   }
   if (args.length > params.length) return undefined;
+  // Most overloads that do not fit fail on the first argument: convert it before allocating.
+  let first: TsValue | typeof FAIL = null;
+  if (args.length > 0) {
+    if (params[0]!.kwOnly) return undefined;
+    first = convert(args[0]!, params[0]!.type, lenient);
+    if (first === FAIL) return undefined;
+  }
   const out: TsValue[] = new Array<TsValue>(params.length);
   let used = 0;
-  for (let i = 0; i < params.length; i++) {
+  let i = 0;
+  if (args.length > 0) out[i++] = first;
+  for (; i < params.length; i++) {
     const p = params[i]!;
     let v: TsValue | undefined;
     if (i < args.length) {
@@ -265,10 +276,12 @@ export class OpTable {
   resolve(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): { entry: OpEntry; bound: TsValue[] } | undefined {
     const list = this.byName.get(name);
     if (!list) return undefined;
-    wrapNumbers = args.some((a) => a instanceof Tensor);
-    for (const lenient of [false, true]) {
-      for (const entry of list) {
-        const bound = bindArgs(entry.schema, args, kwargs, lenient);
+    wrapNumbers = false;
+    for (let i = 0; i < args.length; i++) if (args[i] instanceof Tensor) wrapNumbers = true;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < list.length; i++) {
+        const entry = list[i]!;
+        const bound = bindArgs(entry.schema, args, kwargs, pass === 1);
         if (bound) return { entry, bound };
       }
     }
