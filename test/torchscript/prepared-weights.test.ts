@@ -7,7 +7,10 @@ import { Tensor } from '../../src/tensor.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { buildArchive } from './archive-builder.js';
 
-/** A root module with tensor attributes `weight` and `bias`, forward `fwd` and method mutate(s). */
+/**
+ * A root module with tensor attributes `weight` and `bias`, forward(x) running `fwd` (lines; the
+ * last is returned) and mutate(s) running `mutate`.
+ */
 function load(fwd: string, mutate: string) {
   const src = [
     'class M(Module):',
@@ -18,7 +21,7 @@ function load(fwd: string, mutate: string) {
     '  bias : Tensor',
     '  def forward(self: __torch__.M,',
     '    x: Tensor) -> Tensor:',
-    `    return ${fwd}`,
+    ...fwd.split('\n').map((l, i, all) => `    ${i === all.length - 1 ? 'return ' : ''}${l}`),
     '  def mutate(self: __torch__.M,',
     '    s: float) -> Tensor:',
     ...mutate.split('\n').map((l) => `    ${l}`),
@@ -133,5 +136,30 @@ describe('packed weights follow in-place writes to the parameter', () => {
     expectClose(m.forward(xi) as Tensor, ref());
     m.call('mutate', [-2]);
     expectClose(m.forward(xi) as Tensor, ref());
+  });
+});
+
+describe('prepared LSTM weights follow in-place writes', () => {
+  it('aten::lstm after mul_ on one weight gives what fresh (never prepared) weights give', () => {
+    // weight = W_ih [4 * 5, 3], bias = W_hh [4 * 5, 5]; no biases.
+    const fwd = 'out = torch.lstm(x, [torch.zeros([1, 2, 5]), torch.zeros([1, 2, 5])], [self.weight, self.bias], False, 1, 0., False, False, False)\nout[0]';
+    const m = load(fwd, 'return torch.mul_(self.bias, s)');
+    const x = new Tensor('float32', rand(4 * 2 * 3, 8), [4, 2, 3]);
+    m.root.attributes.set('weight', new Tensor('float32', rand(20 * 3, 9), [20, 3]));
+    m.root.attributes.set('bias', new Tensor('float32', rand(20 * 5, 10), [20, 5]));
+    const fresh = (): Tensor => {
+      const f = load(fwd, 'return self.bias');
+      for (const k of ['weight', 'bias']) {
+        const t = m.root.attributes.get(k) as Tensor;
+        f.root.attributes.set(k, new Tensor('float32', Float32Array.from(t.data as Float32Array), t.dims));
+      }
+      return f.forward(x) as Tensor;
+    };
+    const first = m.forward(x) as Tensor;
+    expectClose(m.forward(x) as Tensor, Array.from(first.data as Float32Array));
+    m.call('mutate', [-1.5]);
+    const after = m.forward(x) as Tensor;
+    expect(Array.from(after.data as Float32Array)).not.toEqual(Array.from(first.data as Float32Array));
+    expectClose(after, Array.from(fresh().data as Float32Array));
   });
 });
