@@ -11,12 +11,19 @@ import { Tensor } from '../../tensor.js';
 import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
+import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
 
 export interface Frame {
   readonly fn: FunctionDef;
   readonly vars: Map<string, TsValue>;
   ret: TsValue;
+}
+
+/** What the interpreter keeps on a call expression: its callee when that is fixed, and its overload. */
+interface SiteState {
+  callee: Callee | undefined;
+  readonly overloads: OverloadCache;
 }
 
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
@@ -406,16 +413,18 @@ export class Interpreter {
   }
 
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
-    let callee = e.site.resolved as Callee | undefined;
+    let site = e.site.resolved as SiteState | undefined;
+    if (site === undefined) e.site.resolved = site = { callee: undefined, overloads: overloadCache() };
+    let callee = site.callee;
     if (!callee) {
       callee = resolveCallee(e, (id) => f.vars.has(id), this.rt);
-      if (callee.kind !== 'method' && callee.kind !== 'local') e.site.resolved = callee;
+      if (callee.kind !== 'method' && callee.kind !== 'local') site.callee = callee;
     }
     if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
     const args = callee.kind === 'method' ? NO_ARGS : this.evalItems(e.args, f);
     const kwargs = e.kwargs.length ? this.evalKwargs(e.kwargs, f) : undefined;
     switch (callee.kind) {
-      case 'op': return this.rt.callOp(callee.name, args, kwargs);
+      case 'op': return this.rt.callOp(callee.name, args, kwargs, site.overloads);
       case 'function': return this.rt.callFunction(callee.fn, args, kwargs);
       case 'class': return this.rt.construct(callee.qualifiedName, args, kwargs);
       case 'new': return new TsObject(callee.qualifiedName);
@@ -430,7 +439,8 @@ export class Interpreter {
         const margs = this.evalItems(e.args, f);
         if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, margs, kwargs);
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
-        return this.rt.callOp(`aten::${e.fn.attr}`, [obj, ...margs], kwargs);
+        margs.unshift(obj);
+        return this.rt.callOp(`aten::${e.fn.attr}`, margs, kwargs, site.overloads);
       }
     }
   }

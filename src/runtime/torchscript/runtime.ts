@@ -11,7 +11,7 @@ import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../ir/torchs
 import type { TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { type CalleeLookup, FunctionRef } from './callees.js';
 import { type Frame, Interpreter } from './interpreter.js';
-import { describeArgs, OpTable } from './schema.js';
+import { describeArgs, OpTable, type OverloadCache } from './schema.js';
 import { dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
 import { matchesType } from './type-match.js';
 
@@ -96,8 +96,9 @@ export class ScriptRuntime implements CalleeLookup {
   }
 
   // ------------------------------------------------------------------ calls
-  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {
-    const r = this.table.resolve(name, args, kwargs);
+  /** Calls operator `name`; `cache` is the call site's memory of the overload it resolved to. */
+  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache): TsValue {
+    const r = this.table.resolve(name, args, kwargs, cache);
     if (!r) {
       if (!this.table.has(name)) {
         const others = this.missingOps.filter((m) => m !== name);
