@@ -26,6 +26,8 @@ interface SiteState {
   readonly overloads: OverloadCache;
 }
 
+const METHOD: Callee = Object.freeze({ kind: 'method' });
+
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
 const NO_ARGS: readonly TsValue[] = Object.freeze([]);
 type Flow = 0 | 1 | 2 | 3;
@@ -417,7 +419,10 @@ export class Interpreter {
     if (site === undefined) e.site.resolved = site = { callee: undefined, overloads: overloadCache() };
     let callee = site.callee;
     if (!callee) {
-      callee = resolveCallee(e, (id) => f.vars.has(id), this.rt);
+      // `(conv).forward(x)`, `x.view(...)`: a method of a local, without building its dotted path.
+      callee = e.fn.kind === 'attr' && e.fn.obj.kind === 'name' && f.vars.has(e.fn.obj.id)
+        ? METHOD
+        : resolveCallee(e, (id) => f.vars.has(id), this.rt);
       if (callee.kind !== 'method' && callee.kind !== 'local') site.callee = callee;
     }
     if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
