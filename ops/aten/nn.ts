@@ -15,7 +15,7 @@ import { boolArg, floatArg, intArg, intList, optTensor, scalarArg, tensorArg } f
 import { aten, assignInPlace, shapeTensor } from './define.js';
 import { checkTensorElements } from './budget.js';
 import { convOps } from './conv.js';
-import { allocF32, isF32 } from './float32.js';
+import { allocF32, isF32, newF32 } from './float32.js';
 import { onnx1, onnxOp } from './onnx-bridge.js';
 import { planMatmul } from '../onnx/linear.js';
 import { packedGemmB, reusedGemmB } from './prepared.js';
@@ -38,7 +38,7 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, op: string): T
   const outDims = [...x.dims.slice(0, -1), outF];
   if (x.type === 'float32' && w.type === 'float32' && (bias === null || (bias.type === 'float32' && bias.rank === 1 && bias.dims[0] === outF))) {
     checkTensorElements(rows * outF, `${op} output of shape [${outDims.join(', ')}]`);
-    const out = new Float32Array(rows * outF);
+    const out = newF32(rows * outF);
     const epilogue = bias === null ? NO_EPILOGUE : { bias: bias.data as Float32Array, biasRowStride: 0, biasColStride: 1 };
     gemmPackedBF32(x.data as Float32Array, {}, packedGemmB(w, inF, outF, true), out, rows, { epilogue });
     return new Tensor('float32', out, outDims);
@@ -61,7 +61,7 @@ export function matmul(a: Tensor, b: Tensor, op = 'aten::matmul'): Tensor {
   let size = 1;
   for (const d of plan.outDims) size *= d;
   checkTensorElements(size, `${op} output of shape [${plan.outDims.join(', ')}]`);
-  const out = new Float32Array(size);
+  const out = newF32(size);
   const ad = a.data as Float32Array;
   if (plan.offsets.length === 1 && m > 1 && n >= 4) {
     const [aOffset, , cOffset] = plan.offsets[0]!;

@@ -15,6 +15,7 @@ import {
 } from './args.js';
 import { outputWords, tensorWords } from '../tensor-words.js';
 import { checkTensorElements } from './budget.js';
+import { newF32 } from './float32.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, promoteTypes } from './promote.js';
@@ -82,8 +83,8 @@ function outputOf(x: Tensor, dims: readonly number[]): { tensor: Tensor; words: 
   if (x.type !== 'float32') return outputWords(x.type, dims);
   let n = 1;
   for (const d of dims) n *= d;
-  const data = new Float32Array(n);
-  return { tensor: new Tensor('float32', data, dims), words: new Uint32Array(data.buffer) };
+  const data = newF32(n);
+  return { tensor: new Tensor('float32', data, dims), words: new Uint32Array(data.buffer, data.byteOffset, n) };
 }
 
 /** x with its axes permuted: output axis i is input axis perm[i]. */

@@ -2,7 +2,9 @@
 // TorchScript values (bigint ints, number floats, Tensors, arrays, Maps, TsTuples, ...).
 
 import type { AtenOp, TsValue } from '../../../ops/aten/aten-op.js';
-import { TsObject } from '../../../ops/aten/aten-op.js';
+import { TsObject, TsTuple } from '../../../ops/aten/aten-op.js';
+import { ownedStorage } from '../../../ops/aten/float32.js';
+import { Tensor } from '../../tensor.js';
 import { atenOps } from '../../../ops/aten/index.js';
 import { ModelFormatError } from '../../errors.js';
 import { resolveLimits, type ResourceLimits } from '../../limits.js';
@@ -67,9 +69,38 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   };
   return {
     root, archive, runtime, limits, missingOps: missing, missingOpSites, methodNames: [...cls.methods.keys()], method,
-    call: (name, args, kwargs) => runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)),
-    forward: (...args) => runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)),
+    call: (name, args, kwargs) => ownResult(runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)), limits),
+    forward: (...args) => ownResult(runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)), limits),
   };
+}
+
+/**
+ * A call's result with every tensor in a buffer of its own: aten ops carve small outputs from
+ * shared slabs (ops/aten/float32.ts), and a caller keeping a result must not keep a whole slab.
+ * Lists, dicts and tuples are updated in place (they keep their identity: they may be module
+ * state); objects are not entered.
+ */
+function ownResult(v: TsValue, limits: ResourceLimits): TsValue {
+  const seen = new Set<object>();
+  const own = (x: TsValue, depth: number): TsValue => {
+    if (x instanceof Tensor) return ownedStorage(x);
+    if (x === null || typeof x !== 'object' || seen.has(x) || depth > limits.maxRecursionDepth) return x;
+    seen.add(x);
+    const items = Array.isArray(x) ? x : x instanceof TsTuple ? (x.items as TsValue[]) : null;
+    if (items !== null) {
+      for (let i = 0; i < items.length; i++) {
+        const y = own(items[i]!, depth + 1);
+        if (y !== items[i]) items[i] = y; // only slab-backed tensors change: constants stay untouched
+      }
+    } else if (x instanceof Map) {
+      for (const [k, e] of x) {
+        const y = own(e, depth + 1);
+        if (y !== e) x.set(k, y);
+      }
+    }
+    return x;
+  };
+  return own(v, 0);
 }
 
 /**
