@@ -13,40 +13,9 @@ import { Tensor } from '../../src/tensor.js';
 import { checkTensorElements } from './budget.js';
 import type { Scalar } from './args.js';
 import { resultType } from './promote.js';
+import { newF32 } from './slabs.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
-
-// Small outputs are carved from shared slabs: a typed array with its own buffer costs V8 an
-// off-heap allocation and later a sweep (about 1 us for a few hundred floats, a tenth of a small
-// transformer's run over its ~100 outputs), a view into a slab a small fraction of that. A slab
-// lives while any tensor carved from it does; regions are never reused, so every carved array
-// starts zeroed, as a fresh one would. What leaves a run is copied out of the slabs
-// (ownedStorage), so a caller keeping an output does not keep a slab.
-const SLAB_BYTES = 64 * 1024;
-/** Arrays above this many bytes get their own buffer. */
-const CARVE_MAX_BYTES = 8 * 1024;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
-
-/** A zeroed float32 array of n elements (no limit check: for sizes already known to fit). */
-export function newF32(n: number): Float32Array {
-  const bytes = 4 * n;
-  if (bytes > CARVE_MAX_BYTES) return new Float32Array(n);
-  if (slabUsed + bytes > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const a = new Float32Array(slab, slabUsed, n);
-  slabUsed += bytes;
-  return a;
-}
-
-/** The data of `t` in a buffer of its own: a copy when it is a view into a larger buffer (a slab). */
-export function ownedStorage(t: Tensor): Tensor {
-  const d = t.data;
-  if (Array.isArray(d) || d.byteLength === d.buffer.byteLength) return t;
-  return new Tensor(t.type, (d as Float32Array).slice(), t.dims);
-}
 
 /** A zeroed float32 array for an output of `dims`, refused over maxTensorElements first. */
 export function allocF32(dims: readonly number[], op: string): Float32Array {

@@ -15,7 +15,8 @@ import { boolArg, floatArg, intArg, intList, optTensor, scalarArg, tensorArg } f
 import { aten, assignInPlace, shapeTensor } from './define.js';
 import { checkTensorElements } from './budget.js';
 import { convOps } from './conv.js';
-import { allocF32, isF32, newF32 } from './float32.js';
+import { allocF32, isF32 } from './float32.js';
+import { newF32 } from './slabs.js';
 import { onnx1, onnxOp } from './onnx-bridge.js';
 import { planMatmul } from '../onnx/linear.js';
 import { packedGemmB, reusedGemmB } from './prepared.js';

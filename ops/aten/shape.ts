@@ -15,7 +15,7 @@ import {
 } from './args.js';
 import { outputWords, tensorWords } from '../tensor-words.js';
 import { checkTensorElements } from './budget.js';
-import { newF32 } from './float32.js';
+import { newF32 } from './slabs.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, promoteTypes } from './promote.js';

@@ -13,6 +13,7 @@ import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.j
 import type { ScriptRuntime } from './runtime.js';
 import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
+import { noteEscape } from '../../../ops/aten/slabs.js';
 
 export interface Frame {
   readonly fn: FunctionDef;
@@ -261,6 +262,7 @@ export class Interpreter {
       case 'attr': {
         const obj = this.evaluate(t.obj, f);
         if (!(obj instanceof TsObject)) throw new ModelFormatError(`cannot set attribute '${t.attr}' on a ${typeName(obj)}`);
+        noteEscape(); // the value may outlive the call (ops/aten/slabs.ts)
         obj.attributes.set(t.attr, v);
         return;
       }

@@ -6,6 +6,7 @@ import { type AtenOp, TsDevice, TsObject, TsTuple, type TsValue } from '../../..
 import { ModelFormatError, TorchScriptError, UnsupportedOpError } from '../../errors.js';
 import { checkLimit, DEFAULT_LIMITS, type ResourceLimits, RunControl } from '../../limits.js';
 import { withOpLimits } from '../../../ops/aten/budget.js';
+import { noteEscape } from '../../../ops/aten/slabs.js';
 import { Tensor } from '../../tensor.js';
 import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../ir/torchscript-ast.js';
 import type { TorchScriptArchive } from '../../formats/torchscript/archive.js';
@@ -23,6 +24,8 @@ const TORCH_ENUMS = new Map([
 const TORCH_DTYPE_NAMES = new Map([
   ['float', 'float32'], ['double', 'float64'], ['half', 'float16'], ['long', 'int64'], ['int', 'int32'], ['short', 'int16'], ['bool', 'bool'], ['uint8', 'uint8'],
 ]);
+/** Operators that store a value into an existing list or dict. */
+const STORING_OPS = new Set(['aten::append', 'aten::extend', 'aten::insert', 'aten::_set_item', 'aten::setdefault', 'aten::update']);
 const TENSOR_FALSE_PROPERTIES = new Set(['is_cuda', 'is_sparse', 'is_quantized', 'is_mkldnn', 'is_meta', 'is_nested', 'requires_grad', 'is_vulkan', 'is_xpu', 'is_mps']);
 const TENSOR_PROPERTY_OPS = new Map([
   ['shape', 'aten::size'], ['dtype', 'prim::dtype'], ['device', 'prim::device'], ['ndim', 'aten::dim'], ['T', 'aten::numpy_T'], ['data', 'prim::data'],
@@ -98,6 +101,7 @@ export class ScriptRuntime implements CalleeLookup {
   // ------------------------------------------------------------------ calls
   /** Calls operator `name`; `cache` is the call site's memory of the overload it resolved to. */
   callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache): TsValue {
+    if (STORING_OPS.has(name)) noteEscape(); // a list or dict may keep the value past the call (ops/aten/slabs.ts)
     const r = this.table.resolve(name, args, kwargs, cache);
     if (!r) {
       if (!this.table.has(name)) {
