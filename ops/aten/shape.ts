@@ -7,6 +7,7 @@ import { concat as concatKernel } from '../../kernels/concat.js';
 import type { WordArray } from '../../kernels/element-words.js';
 import { slice as sliceKernel } from '../../kernels/slice.js';
 import { transpose as transposeKernel } from '../../kernels/transpose.js';
+import type { TensorData } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
@@ -19,7 +20,7 @@ import { newF32 } from './slabs.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, promoteTypes } from './promote.js';
-import { recordAlias, recordPermute, recordSlice } from './views.js';
+import { recordAlias, recordSlice, ViewTensor } from './views.js';
 
 const T = (v: TsValue, op: string, name = 'self'): Tensor => tensorArg(v, op, name);
 const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
@@ -78,22 +79,37 @@ function squeeze(x: Tensor, dim: number | null, op: string): Tensor {
   return recordAlias(x.reshape(x.dims.filter((_, i) => i !== d)), x);
 }
 
-/** A new tensor of x's type and `dims` (at most x's size: no limit check), and its storage as words. */
-function outputOf(x: Tensor, dims: readonly number[]): { tensor: Tensor; words: WordArray } {
-  if (x.type !== 'float32') return outputWords(x.type, dims);
+/** Storage for a new tensor of x's type and `dims` (at most x's size: no limit check), and as words. */
+function outputOf(x: Tensor, dims: readonly number[]): { data: TensorData; words: WordArray } {
+  if (x.type !== 'float32') {
+    const out = outputWords(x.type, dims);
+    return { data: out.tensor.data, words: out.words };
+  }
   let n = 1;
   for (const d of dims) n *= d;
   const data = newF32(n);
-  return { tensor: new Tensor('float32', data, dims), words: new Uint32Array(data.buffer, data.byteOffset, n) };
+  return { data, words: new Uint32Array(data.buffer, data.byteOffset, n) };
 }
 
-/** x with its axes permuted: output axis i is input axis perm[i]. */
-export function permuted(x: Tensor, perm: readonly number[]): Tensor {
+/** The storage of x with its axes permuted (output axis i is input axis perm[i]) and its dims. */
+function permutedData(x: Tensor, perm: readonly number[]): { data: TensorData; dims: number[] } {
   const dims = perm.map((a) => x.dims[a]!);
   const src = tensorWords(x);
   const out = outputOf(x, dims);
   transposeKernel(src.words, out.words, x.dims, perm, src.width);
-  return out.tensor;
+  return { data: out.data, dims };
+}
+
+/** x with its axes permuted: output axis i is input axis perm[i] (a plain copy, not a view of x). */
+export function permuted(x: Tensor, perm: readonly number[]): Tensor {
+  const { data, dims } = permutedData(x, perm);
+  return new Tensor(x.type, data, dims);
+}
+
+/** x permuted, as a view of x (an in-place write to it is written back into x). */
+function permutedView(x: Tensor, perm: readonly number[]): Tensor {
+  const { data, dims } = permutedData(x, perm);
+  return new ViewTensor(x.type, data, dims, { base: x, perm });
 }
 
 export function permute(x: Tensor, dims: readonly number[], op: string): Tensor {
@@ -101,7 +117,7 @@ export function permute(x: Tensor, dims: readonly number[], op: string): Tensor 
   const perm = dims.map((d) => dimArg(d, x.rank, op));
   if (new Set(perm).size !== perm.length) throw new ShapeError(`${op}: repeated dim in [${dims.join(', ')}]`);
   if (perm.every((p, i) => p === i)) return x;
-  return recordPermute(permuted(x, perm), x, perm);
+  return permutedView(x, perm);
 }
 
 export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor {
@@ -112,7 +128,7 @@ export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor
   const perm = x.dims.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
-  return recordPermute(permuted(x, perm), x, perm);
+  return permutedView(x, perm);
 }
 
 /** PyTorch's slice clamping: start/end wrap once, then clamp to [0, size]; step > 0. */
@@ -135,7 +151,7 @@ export function slice(x: Tensor, dim: number, start: number | null, end: number 
   const src = tensorWords(x);
   const out = outputOf(x, outDims);
   sliceKernel(src.words, out.words, x.dims, starts, steps, outDims, src.width);
-  return recordSlice(out.tensor, x, starts, steps);
+  return new ViewTensor(x.type, out.data, outDims, { base: x, starts, steps });
 }
 
 export function select(x: Tensor, dim: number, index: number, op: string): Tensor {

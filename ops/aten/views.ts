@@ -9,12 +9,13 @@
 
 import { sliceAssign } from '../../kernels/slice-assign.js';
 import { type StorageArray, wordView } from '../../kernels/element-words.js';
-import type { Tensor } from '../../src/tensor.js';
+import type { DataType, TensorData } from '../../src/dtypes.js';
+import { Tensor } from '../../src/tensor.js';
 import { transposeTensor } from '../tensor-words.js';
 import { bumpStorageVersion } from './versions.js';
 
 /** How a view relates to its base: shares its data, or is a copy of a slice or a permutation of it. */
-interface Provenance {
+export interface Provenance {
   readonly base: Tensor;
   /** A slice: base[starts + k * steps] (full rank). */
   readonly starts?: readonly number[];
@@ -23,27 +24,33 @@ interface Provenance {
   readonly perm?: readonly number[];
 }
 
-const provenance = new WeakMap<Tensor, Provenance>();
+/**
+ * A tensor that is a view of another: it carries its provenance (a subclass rather than a
+ * WeakMap entry per view, which cost more than the view itself on small tensors).
+ */
+export class ViewTensor extends Tensor {
+  constructor(type: DataType, data: TensorData, dims: readonly number[], readonly provenance: Provenance) {
+    super(type, data, dims);
+  }
+}
 
 /**
  * `view` shares `base`'s data array (view/reshape/flatten/squeeze/unsqueeze/detach). Only a base
- * that is itself a recorded view needs the link (a write then has to travel on to its base).
+ * that is itself a view needs the link (a write then has to travel on to its base).
  */
 export function recordAlias(view: Tensor, base: Tensor): Tensor {
-  if (view !== base && provenance.has(base)) provenance.set(view, { base });
-  return view;
+  if (view === base || !(base instanceof ViewTensor)) return view;
+  return new ViewTensor(view.type, view.data, view.dims, { base });
 }
 
 /** `view` is a copy of base[starts + k * steps] (full-rank starts/steps; view has base's rank). */
 export function recordSlice(view: Tensor, base: Tensor, starts: readonly number[], steps: readonly number[]): Tensor {
-  if (view !== base) provenance.set(view, { base, starts, steps });
-  return view;
+  return view === base ? view : new ViewTensor(view.type, view.data, view.dims, { base, starts, steps });
 }
 
 /** `view` is base transposed by `perm`. */
 export function recordPermute(view: Tensor, base: Tensor, perm: readonly number[]): Tensor {
-  if (view !== base) provenance.set(view, { base, perm });
-  return view;
+  return view === base ? view : new ViewTensor(view.type, view.data, view.dims, { base, perm });
 }
 
 /** Writes the view's current values into its base's storage (nothing for shared-data views). */
@@ -67,8 +74,8 @@ function writeBack(p: Provenance, view: Tensor): boolean {
 
 /** After `t` was mutated in place: pushes its values into the tensors it is a view of. */
 export function propagateToBase(t: Tensor): void {
-  let v = t;
-  for (let p = provenance.get(v); p !== undefined; v = p.base, p = provenance.get(v)) {
+  for (let v = t; v instanceof ViewTensor; v = v.provenance.base) {
+    const p = v.provenance;
     if (writeBack(p, v)) bumpStorageVersion(p.base.data);
   }
 }
