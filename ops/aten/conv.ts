@@ -1,10 +1,10 @@
 // Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d, _convolution and convolution.
-// Float32 convolutions call the conv kernel directly (kernels/conv-f32.ts) with the weight
-// packed once per weight tensor (prepared.ts); other types and transposed convolutions go
-// through the ONNX Conv / ConvTranspose ops.
+// Float32 convolutions call the conv kernels directly (kernels/conv-f32.ts, and
+// kernels/winograd-f32.ts where it is faster, as the ONNX Conv chooses) with the weight packed
+// once per weight tensor (prepared.ts); other types and transposed convolutions go through the
+// ONNX Conv / ConvTranspose ops.
 
 import type { ConvGeometry } from '../../kernels/conv.js';
-import { convPackedF32 } from '../../kernels/conv-f32.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
@@ -12,7 +12,7 @@ import { boolArg, intArg, intList, optTensor, strArg, tensorArg } from './args.j
 import { checkTensorElements } from './budget.js';
 import { aten } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
-import { packedConvWeight } from './prepared.js';
+import { convWithPackedWeight } from './prepared.js';
 
 const T = (v: TsValue, op: string, name = 'input'): Tensor => tensorArg(v, op, name);
 const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
@@ -72,7 +72,7 @@ function convFloat32(x: Tensor, w: Tensor, bias: Tensor | null, stride: number[]
   for (const d of outDims) size *= d;
   checkTensorElements(size, `${op} output of shape ${fmt(outDims)}`);
   const y = new Float32Array(size);
-  convPackedF32(x.data as Float32Array, packedConvWeight(w, g), y, g, { bias: bias === null ? null : (bias.data as Float32Array) });
+  convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array) });
   return new Tensor('float32', y, outDims);
 }
 

@@ -6,9 +6,10 @@
 // of it) bumps the version and the next call packs again (see versions.ts).
 // This is the TorchScript side of what the ONNX runtime keeps in OpContext.memo for initializers.
 
-import { type PackedConvF32, packConvF32 } from '../../kernels/conv-f32.js';
+import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import type { ConvGeometry } from '../../kernels/conv.js';
 import { type PackedGemmB, packGemmB } from '../../kernels/gemm-f32.js';
+import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import type { Tensor } from '../../src/tensor.js';
 import { storageVersion } from './versions.js';
 
@@ -36,22 +37,40 @@ export function packedGemmB(b: Tensor, k: number, n: number, trans: boolean): Pa
   return packed;
 }
 
+/** A conv weight's packings, each made on first use (as ops/onnx/conv.ts keeps them in its memo). */
 interface HeldConv {
   readonly version: number;
   readonly group: number;
-  readonly packed: PackedConvF32;
+  direct?: PackedConvF32;
+  winograd?: PackedWinogradF32;
 }
 
 const conv = new WeakMap<Tensor, HeldConv>();
 
-/** A float32 conv weight packed for convPackedF32 (it depends on W's dims and the group only). */
-export function packedConvWeight(w: Tensor, g: ConvGeometry): PackedConvF32 {
+function heldConv(w: Tensor, g: ConvGeometry): HeldConv {
   const version = storageVersion(w.data);
-  const held = conv.get(w);
-  if (held !== undefined && held.version === version && held.group === g.group) return held.packed;
-  const packed = packConvF32(w.data as Float32Array, g);
-  conv.set(w, { version, group: g.group, packed });
-  return packed;
+  let held = conv.get(w);
+  if (held === undefined || held.version !== version || held.group !== g.group) conv.set(w, (held = { version, group: g.group }));
+  return held;
+}
+
+/**
+ * y = conv(x, w) with the epilogue `ep`, for float32 data, choosing the kernel as the ONNX Conv
+ * does: Winograd where winogradPlanFor says it is faster for a weight packed once, else im2col.
+ * The weight is packed (or transformed) once per tensor and storage version.
+ */
+export function convWithPackedWeight(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32): void {
+  const held = heldConv(w, g);
+  const plan = winogradPlanFor(g, false);
+  if (plan !== null) {
+    let packed = held.winograd;
+    if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {
+      held.winograd = packed = packWinogradF32(w.data as Float32Array, g, plan);
+    }
+    winogradConvF32(x, packed, y, g, ep);
+    return;
+  }
+  convPackedF32(x, held.direct ??= packConvF32(w.data as Float32Array, g), y, g, ep);
 }
 
 const metOnce = new WeakMap<Tensor, number>();

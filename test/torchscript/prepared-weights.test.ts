@@ -104,39 +104,42 @@ describe('packed weights follow in-place writes to the parameter', () => {
     expectClose(m.forward(x) as Tensor, ref());
   });
 
-  it('conv2d, after mul_ on the weight and after zero_ of one output channel', () => {
-    const m = load('torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1])', 'r = torch.select(self.weight, 0, 1)\nreturn torch.mul_(r, s)');
-    const w = new Tensor('float32', rand(4 * 3 * 3 * 3, 5), [4, 3, 3, 3]);
-    const b = new Tensor('float32', rand(4, 6), [4]);
-    m.root.attributes.set('weight', w);
-    m.root.attributes.set('bias', b);
-    const xi = new Tensor('float32', rand(3 * 6 * 5, 7), [1, 3, 6, 5]);
-    const ref = (): number[] => {
-      const out: number[] = [];
-      const xd = xi.data as Float32Array, wd = w.data as Float32Array, bd = b.data as Float32Array;
-      for (let o = 0; o < 4; o++) {
-        for (let y = 0; y < 6; y++) {
-          for (let z = 0; z < 5; z++) {
-            let s = bd[o]!;
-            for (let c = 0; c < 3; c++) {
-              for (let ky = 0; ky < 3; ky++) {
-                for (let kz = 0; kz < 3; kz++) {
-                  const iy = y + ky - 1, iz = z + kz - 1;
-                  if (iy >= 0 && iy < 6 && iz >= 0 && iz < 5) s += xd[(c * 6 + iy) * 5 + iz]! * wd[((o * 3 + c) * 3 + ky) * 3 + kz]!;
+  // [Cout, Cin, H, W]: 4x3 on 6x5 runs the im2col kernel; 8x4 on 16x16 runs Winograd (kernels/winograd-f32.ts).
+  for (const [M, C, H, W] of [[4, 3, 6, 5], [8, 4, 16, 16]] as const) {
+    it(`conv2d ${M}x${C} on ${H}x${W}, after mul_ on one output channel of the weight`, () => {
+      const m = load('torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1])', 'r = torch.select(self.weight, 0, 1)\nreturn torch.mul_(r, s)');
+      const w = new Tensor('float32', rand(M * C * 9, 5), [M, C, 3, 3]);
+      const b = new Tensor('float32', rand(M, 6), [M]);
+      m.root.attributes.set('weight', w);
+      m.root.attributes.set('bias', b);
+      const xi = new Tensor('float32', rand(C * H * W, 7), [1, C, H, W]);
+      const ref = (): number[] => {
+        const out: number[] = [];
+        const xd = xi.data as Float32Array, wd = w.data as Float32Array, bd = b.data as Float32Array;
+        for (let o = 0; o < M; o++) {
+          for (let y = 0; y < H; y++) {
+            for (let z = 0; z < W; z++) {
+              let s = bd[o]!;
+              for (let c = 0; c < C; c++) {
+                for (let ky = 0; ky < 3; ky++) {
+                  for (let kz = 0; kz < 3; kz++) {
+                    const iy = y + ky - 1, iz = z + kz - 1;
+                    if (iy >= 0 && iy < H && iz >= 0 && iz < W) s += xd[(c * H + iy) * W + iz]! * wd[((o * C + c) * 3 + ky) * 3 + kz]!;
+                  }
                 }
               }
+              out.push(s);
             }
-            out.push(s);
           }
         }
-      }
-      return out;
-    };
-    expectClose(m.forward(xi) as Tensor, ref());
-    expectClose(m.forward(xi) as Tensor, ref());
-    m.call('mutate', [-2]);
-    expectClose(m.forward(xi) as Tensor, ref());
-  });
+        return out;
+      };
+      expectClose(m.forward(xi) as Tensor, ref());
+      expectClose(m.forward(xi) as Tensor, ref());
+      m.call('mutate', [-2]);
+      expectClose(m.forward(xi) as Tensor, ref());
+    });
+  }
 });
 
 describe('prepared LSTM weights follow in-place writes', () => {
