@@ -25,6 +25,8 @@ export interface Frame {
 interface SiteState {
   callee: Callee | undefined;
   readonly overloads: OverloadCache;
+  /** 'aten::view' for `x.view(...)` on a tensor. */
+  methodOp?: string;
 }
 
 const METHOD: Callee = Object.freeze({ kind: 'method' });
@@ -367,7 +369,10 @@ export class Interpreter {
   }
 
   private evalItems(items: readonly Expr[], f: Frame): TsValue[] {
-    const out: TsValue[] = [];
+    return this.evalItemsInto([], items, f);
+  }
+
+  private evalItemsInto(out: TsValue[], items: readonly Expr[], f: Frame): TsValue[] {
     for (let i = 0; i < items.length; i++) {
       const x = items[i]!;
       if (x.kind === 'starred') for (const v of this.iterate(this.evaluate(x.value, f), x.pos)) out.push(v);
@@ -443,11 +448,11 @@ export class Interpreter {
       case 'method': {
         if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
         const obj = this.evaluate(e.fn.obj, f);
-        const margs = this.evalItems(e.args, f);
-        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, margs, kwargs);
+        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, this.evalItems(e.args, f), kwargs);
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
-        margs.unshift(obj);
-        return this.rt.callOp(`aten::${e.fn.attr}`, margs, kwargs, site.overloads);
+        const margs: TsValue[] = [obj];
+        this.evalItemsInto(margs, e.args, f);
+        return this.rt.callOp(site.methodOp ??= `aten::${e.fn.attr}`, margs, kwargs, site.overloads);
       }
     }
   }
