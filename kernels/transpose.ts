@@ -15,31 +15,44 @@ export interface SimplePermutation {
   readonly perm: number[];
 }
 
-/** Drops size-1 axes and merges runs of input axes that remain consecutive in the output. */
+/**
+ * Drops size-1 axes and merges runs of input axes that remain consecutive in the output.
+ * (Plain loops, no sort: it runs once per transpose, and the ranks are small.)
+ */
 export function simplifyPermutation(dims: readonly number[], perm: readonly number[]): SimplePermutation {
   // Input axes kept (size != 1), renumbered in input order.
-  const keep = new Array<number>(dims.length).fill(-1);
+  const keep = new Array<number>(dims.length);
   const keptDims: number[] = [];
   for (let a = 0; a < dims.length; a++) {
     if (dims[a] !== 1) {
       keep[a] = keptDims.length;
       keptDims.push(dims[a]!);
+    } else keep[a] = -1;
+  }
+  // Groups of consecutive input axes, in output order: each group's first input axis and size.
+  const first: number[] = [];
+  const size: number[] = [];
+  let last = -2;
+  for (let i = 0; i < perm.length; i++) {
+    const a = keep[perm[i]!]!;
+    if (a < 0) continue;
+    if (a === last + 1 && first.length > 0) size[size.length - 1]! *= keptDims[a]!;
+    else {
+      first.push(a);
+      size.push(keptDims[a]!);
     }
+    last = a;
   }
-  const p: number[] = [];
-  for (const a of perm) if (keep[a]! >= 0) p.push(keep[a]!);
-  // Groups of consecutive input axes, in output order.
-  const groups: number[][] = [];
-  for (const a of p) {
-    const last = groups[groups.length - 1];
-    if (last && last[last.length - 1]! + 1 === a) last.push(a);
-    else groups.push([a]);
+  // A group's rank in input order is how many groups start before it.
+  const g = first.length;
+  const newDims = new Array<number>(g);
+  const rankOfGroup = new Array<number>(g);
+  for (let i = 0; i < g; i++) {
+    let rank = 0;
+    for (let j = 0; j < g; j++) if (first[j]! < first[i]!) rank++;
+    newDims[rank] = size[i]!;
+    rankOfGroup[i] = rank;
   }
-  const byInput = groups.map((g, i) => ({ first: g[0]!, i, size: g.reduce((n, a) => n * keptDims[a]!, 1) }));
-  byInput.sort((x, y) => x.first - y.first);
-  const newDims = byInput.map((g) => g.size);
-  const rankOfGroup = new Array<number>(groups.length);
-  byInput.forEach((g, r) => { rankOfGroup[g.i] = r; });
   return { dims: newDims, perm: rankOfGroup };
 }
 

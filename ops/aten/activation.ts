@@ -1,13 +1,29 @@
 // Unary math and activation functions. Float-only functions promote integer and bool
-// inputs to float32 as PyTorch does (torch.sqrt(int tensor) is float32).
+// inputs to float32 as PyTorch does (torch.sqrt(int tensor) is float32). relu, gelu and the
+// softmax family call the kernels directly on float32 (relu_ writes into self's storage).
 
+import { type ActivationOp, activationFloat } from '../../kernels/activation.js';
+import { logSoftmaxFloat, softmaxFloat } from '../../kernels/softmax.js';
 import { InvalidNodeError } from '../../src/errors.js';
-import type { Tensor } from '../../src/tensor.js';
+import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import { boolArg, dimArg, floatArg, intArg, isIntegral, optDtype, scalarArg, strArg, tensorArg } from './args.js';
-import { aten, withInPlace } from './define.js';
+import { aten, assignInPlace, withInPlace, wroteInPlace } from './define.js';
+import { allocF32 } from './float32.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
+
+/** activation(x) for a float32 x by the kernel: into x's own storage when `inPlace`. */
+function activationF32(kind: ActivationOp, x: Tensor, op: string, inPlace = false): Tensor {
+  const xd = x.data as Float32Array;
+  if (inPlace) {
+    activationFloat(kind, xd, xd);
+    return wroteInPlace(x);
+  }
+  const out = allocF32(x.dims, op);
+  activationFloat(kind, xd, out);
+  return new Tensor('float32', out, x.dims);
+}
 
 /** Integer and bool tensors as float32 (PyTorch's int-to-float promotion for float ops). */
 export function asFloat(x: Tensor): Tensor {
@@ -60,8 +76,13 @@ const ANY_UNARY: ReadonlyArray<[string, (x: Tensor) => Tensor]> = [
   ['round', (x) => (isFloating(x.type) ? onnx1('Round', [x]) : x)],
   ['trunc', trunc],
   ['fix', trunc],
-  ['relu', (x) => onnx1('Relu', [x])],
 ];
+
+function relu(x: Tensor, op: string, inPlace: boolean): Tensor {
+  if (x.type === 'float32') return activationF32('Relu', x, op, inPlace);
+  const r = onnx1('Relu', [x]);
+  return inPlace ? assignInPlace(x, r, op) : r;
+}
 
 function hardtanh(x: Tensor, lo: TsValue, hi: TsValue): Tensor {
   const l = scalarArg(lo, 'hardtanh', 'min_val');
@@ -73,6 +94,7 @@ function gelu(x: Tensor, approximate: string): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new InvalidNodeError(`aten::gelu: approximate must be 'none' or 'tanh', got '${approximate}'`);
   }
+  if (x.type === 'float32') return activationF32(approximate === 'tanh' ? 'GeluTanh' : 'Gelu', x, 'aten::gelu');
   return onnx1('Gelu', [x], { approximate });
 }
 
@@ -95,7 +117,17 @@ function softplus(x: Tensor, beta: number, threshold: number): Tensor {
 export function softmax(kind: 'Softmax' | 'LogSoftmax', x: Tensor, dim: number, dtype: TsValue, op: string): Tensor {
   const t = optDtype(dtype, op);
   const xin = t !== null ? castTo(x, t) : asFloatChecked(x, op);
-  return onnx1(kind, [xin], { axis: dimArg(dim, x.rank, op) - (x.rank === 0 ? 1 : 0) });
+  const axis = dimArg(dim, x.rank, op);
+  if (xin.type === 'float32' && x.rank > 0) {
+    let outer = 1;
+    let inner = 1;
+    for (let i = 0; i < axis; i++) outer *= x.dims[i]!;
+    for (let i = axis + 1; i < x.rank; i++) inner *= x.dims[i]!;
+    const out = allocF32(x.dims, op);
+    (kind === 'Softmax' ? softmaxFloat : logSoftmaxFloat)(xin.data as Float32Array, out, outer, x.dims[axis]!, inner);
+    return new Tensor('float32', out, x.dims);
+  }
+  return onnx1(kind, [xin], { axis: axis - (x.rank === 0 ? 1 : 0) });
 }
 
 function asFloatChecked(x: Tensor, op: string): Tensor {
@@ -110,6 +142,7 @@ function activations(): AtenOp[] {
   for (const [n, fn] of FLOAT_UNARY) ops.push(aten(n, '(Tensor self)', (a) => fn(asFloat(T(a[0]!, n)))));
   for (const [n, fn] of ANY_UNARY) ops.push(aten(n, '(Tensor self)', (a) => fn(T(a[0]!, n))));
   ops.push(
+    aten('relu', '(Tensor self)', (a) => relu(T(a[0]!, 'relu'), 'aten::relu', false)),
     aten('relu6', '(Tensor self)', (a) => hardtanh(T(a[0]!, 'relu6'), 0n, 6n)),
     aten('hardtanh', '(Tensor self, Scalar min_val=-1, Scalar max_val=1)', (a) => hardtanh(T(a[0]!, 'hardtanh'), a[1]!, a[2]!)),
     aten('gelu', "(Tensor self, *, str approximate='none')", (a) => gelu(asFloat(T(a[0]!, 'gelu')), strArg(a[1]!, 'gelu', 'approximate'))),
@@ -132,7 +165,8 @@ function activations(): AtenOp[] {
       return onnx1('PRelu', [x, w]);
     }),
   );
-  const inPlace = withInPlace(ops);
+  const inPlace = withInPlace(ops).filter((o) => o.name !== 'aten::relu_');
+  inPlace.push(aten('relu_', '(Tensor self)', (a) => relu(T(a[0]!, 'relu_'), 'aten::relu_', true)));
   // `silu_` etc. come from withInPlace; the softmax family has no in-place form.
   inPlace.push(
     aten('softmax', '(Tensor self, int dim, ScalarType? dtype=None)', (a) => softmax('Softmax', T(a[0]!, 'softmax'), intArg(a[1]!, 'softmax', 'dim'), a[2]!, 'aten::softmax')),

@@ -297,7 +297,7 @@ function erf(x: number): number {
 
 const list = (v: TsValue): TsValue[] => {
   // Declared types are not checked at every return, so a None (or a tensor) can reach a list op.
-  if (!Array.isArray(v)) throw new TorchScriptError(`expected a list, got ${v === null ? 'None' : typeof v === 'object' ? (v as object).constructor.name : typeof v}`, 'builtins.TypeError');
+  if (!Array.isArray(v)) throw new TorchScriptError(`expected a list, got ${v === null ? 'None' : v instanceof Tensor ? 'Tensor' : typeof v === 'object' ? (v as object).constructor.name : typeof v}`, 'builtins.TypeError');
   return v as TsValue[];
 };
 

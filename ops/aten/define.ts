@@ -8,6 +8,7 @@ import { isIntegral } from './args.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo } from './promote.js';
 import { propagateToBase } from './views.js';
+import { bumpStorageVersion } from './versions.js';
 
 export function aten(name: string, schema: string, run: (args: readonly TsValue[]) => TsValue): AtenOp {
   return Object.freeze({ name: `aten::${name}`, schema, run });
@@ -34,6 +35,14 @@ export function assignInPlace(self: Tensor, result: Tensor, op: string): Tensor 
   }
   r = castTo(r, self.type);
   if (r.data !== self.data) (self.data as unknown as { set(a: ArrayLike<unknown>): void }).set(r.data as ArrayLike<unknown>);
+  bumpStorageVersion(self.data);
+  propagateToBase(self);
+  return self;
+}
+
+/** Records that a kernel wrote into `self`'s storage in place (what assignInPlace does after its copy). */
+export function wroteInPlace(self: Tensor): Tensor {
+  bumpStorageVersion(self.data);
   propagateToBase(self);
   return self;
 }

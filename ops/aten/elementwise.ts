@@ -1,11 +1,14 @@
 // Binary arithmetic and comparison ops with PyTorch's type promotion, where, masked_fill
-// and clamp: each promotes its operands, then composes the ONNX elementwise op.
+// and clamp: each promotes its operands, then composes the ONNX elementwise op. Float32
+// arithmetic and masked_fill call the kernels directly (float32.ts), and so does arithmetic on
+// 0-dim int64 tensors (the sizes a traced model computes with: `torch.floor_divide(c, 4)`).
 
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import { type Scalar, isIntegral, scalarArg, strArg, tensorArg } from './args.js';
-import { aten, assignInPlace, withInPlace } from './define.js';
+import { aten, assignInPlace, withInPlace, wroteInPlace } from './define.js';
+import { binaryF32, f32Operands, f32Pair, maskedFillF32 } from './float32.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, isFloating, operand, resultType, scalarTensor, tensorOrScalar } from './promote.js';
 
@@ -15,8 +18,44 @@ function isOne(s: Scalar): boolean {
   return s === 1 || s === 1n || s === true;
 }
 
+/** The value of an int64 0-dim tensor or of a Python int; null for anything else. */
+function int64Value(v: Operand): bigint | null {
+  if (typeof v === 'bigint') return v;
+  if (v instanceof Tensor && v.type === 'int64' && v.rank === 0) return (v.data as BigInt64Array)[0]!;
+  return null;
+}
+
+/**
+ * a (kind) b when both are 0-dim int64 tensors or one is an int: an int64 0-dim tensor,
+ * wrapping as int64 does; null when the operands are anything else, or for a zero divisor
+ * (left to the composed path).
+ */
+function int64Scalars(kind: 'Add' | 'Sub' | 'Mul' | 'trunc' | 'floor', a: Operand, b: Operand): Tensor | null {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) return null;
+  const x = int64Value(a);
+  const y = int64Value(b);
+  if (x === null || y === null) return null;
+  let r: bigint;
+  switch (kind) {
+    case 'Add': r = x + y; break;
+    case 'Sub': r = x - y; break;
+    case 'Mul': r = x * y; break;
+    default:
+      if (y === 0n) return null;
+      r = x / y;
+      if (kind === 'floor' && r * y !== x && (x < 0n) !== (y < 0n)) r -= 1n;
+  }
+  return new Tensor('int64', BigInt64Array.of(BigInt.asIntN(64, r)), []);
+}
+
 /** self + alpha * other (kind 'Add') or self - alpha * other ('Sub'), promoted. */
 function addSub(kind: 'Add' | 'Sub', self: Operand, other: Operand, alpha: Scalar, op: string): Tensor {
+  if (isOne(alpha)) {
+    const f = f32Operands(self, other);
+    if (f !== null) return binaryF32(kind, f[0], f[1], op);
+    const r = int64Scalars(kind, self, other);
+    if (r !== null) return r;
+  }
   const t = resultType([self, other]);
   if (t === 'bool') {
     if (kind === 'Sub') throw new InvalidNodeError(`${op}: subtraction with two bool tensors is not supported`);
@@ -31,6 +70,10 @@ function addSub(kind: 'Add' | 'Sub', self: Operand, other: Operand, alpha: Scala
 }
 
 export function mul(self: Operand, other: Operand): Tensor {
+  const f = f32Operands(self, other);
+  if (f !== null) return binaryF32('Mul', f[0], f[1], 'aten::mul');
+  const r = int64Scalars('Mul', self, other);
+  if (r !== null) return r;
   const t = resultType([self, other]);
   if (t === 'bool') return onnx1('And', [operand(self, t), operand(other, t)]);
   return onnx1('Mul', [operand(self, t), operand(other, t)]);
@@ -47,6 +90,12 @@ function truncFloat(x: Tensor): Tensor {
 }
 
 export function div(self: Operand, other: Operand, mode: string | null, op: string): Tensor {
+  const f = mode === null ? f32Operands(self, other) : null;
+  if (f !== null) return binaryF32('Div', f[0], f[1], op);
+  if (mode === 'trunc' || mode === 'floor') {
+    const r = int64Scalars(mode, self, other);
+    if (r !== null) return r;
+  }
   let t = resultType([self, other]);
   if (mode === null) {
     if (!isFloating(t)) t = 'float32';
@@ -129,6 +178,9 @@ function maskedFill(self: Tensor, mask: Tensor, value: Operand, op: string): Ten
   if (value instanceof Tensor && value.rank !== 0) {
     throw new InvalidNodeError(`${op}: only supports a 0-dimensional value tensor, got ${value.rank} dimension(s)`);
   }
+  if (self.type === 'float32' && !(value instanceof Tensor)) {
+    return maskedFillF32(self, mask, typeof value === 'boolean' ? (value ? 1 : 0) : Number(value), op);
+  }
   const v = value instanceof Tensor ? castTo(value, self.type) : scalarTensor(value, self.type);
   return onnx1('Where', [mask, v, self]);
 }
@@ -172,8 +224,15 @@ function arithmetic(): AtenOp[] {
     for (const suffix of ['', '_']) {
       const n = name + suffix;
       const make = (schema: string) => aten(n, schema, (a) => {
-        const r = addSub(kind, T(a[0]!, n), O(a[1]!, n, 'other'), S(a[2]!, n, 'alpha'), `aten::${n}`);
-        return suffix === '' ? r : assignInPlace(a[0] as Tensor, r, `aten::${n}`);
+        const self = T(a[0]!, n);
+        const other = O(a[1]!, n, 'other');
+        const alpha = S(a[2]!, n, 'alpha');
+        if (suffix === '_' && isOne(alpha) && f32Pair(self, other)) {
+          const r = binaryF32(kind, self, other, `aten::${n}`, self);
+          return r === self ? wroteInPlace(self) : assignInPlace(self, r, `aten::${n}`);
+        }
+        const r = addSub(kind, self, other, alpha, `aten::${n}`);
+        return suffix === '' ? r : assignInPlace(self, r, `aten::${n}`);
       });
       out.push(make('(Tensor self, Tensor other, *, Scalar alpha=1)'), make('(Tensor self, Scalar other, Scalar alpha=1)'));
     }

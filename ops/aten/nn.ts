@@ -1,124 +1,87 @@
-// Convolution, linear algebra, normalisation, embedding and dropout, composed from the
-// ONNX Conv / ConvTranspose / Gemm / MatMul / BatchNormalization / LayerNormalization ops
-// and the shared group-norm kernel.
+// Linear algebra, normalisation, embedding and dropout (convolutions are in conv.ts). Float32
+// linear / matmul call the GEMM kernel directly, with Linear weights packed once per weight
+// tensor (prepared.ts); the rest composes the ONNX Gemm / MatMul / BatchNormalization /
+// LayerNormalization ops and the shared group-norm kernel.
 
-import { groupNormFloat } from '../../kernels/normalization.js';
+import { gatherOffsets, normalizeIndices } from '../../kernels/gather.js';
+import { type GemmEpilogue, gemmF32, gemmPackedBF32 } from '../../kernels/gemm-f32.js';
+import { affineRowsFloat, batchNormFloat, groupNormFloat, standardizeRowsFloat } from '../../kernels/normalization.js';
+import { bitView, takeBlocks } from '../../kernels/take.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import type { AtenOp, TsValue } from './aten-op.js';
-import {
-  boolArg, floatArg, intArg, intList, optTensor, scalarArg, strArg, tensorArg,
-} from './args.js';
+import { boolArg, floatArg, intArg, intList, optTensor, scalarArg, tensorArg } from './args.js';
 import { aten, assignInPlace, shapeTensor } from './define.js';
-import { onnx1 } from './onnx-bridge.js';
+import { checkTensorElements } from './budget.js';
+import { convOps } from './conv.js';
+import { allocF32, isF32 } from './float32.js';
+import { newF32 } from './slabs.js';
+import { onnx1, onnxOp } from './onnx-bridge.js';
+import { planMatmul } from '../onnx/linear.js';
+import { packedGemmB, reusedGemmB } from './prepared.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
 import { mul } from './elementwise.js';
 
 const T = (v: TsValue, op: string, name = 'input'): Tensor => tensorArg(v, op, name);
 const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
 
-interface ConvArgs {
-  readonly stride: number[];
-  readonly padding: number[] | 'same' | 'valid';
-  readonly dilation: number[];
-  readonly groups: number;
-  readonly transposed: boolean;
-  readonly outputPadding: number[];
-}
-
-/** PyTorch convolution over N x C x spatial (or unbatched C x spatial) input. */
-export function convolution(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string): Tensor {
-  const spatial = w.rank - 2;
-  if (spatial < 1) throw new ShapeError(`${op}: weight must have at least 3 dimensions, got [${w.dims.join(', ')}]`);
-  const unbatched = x.rank === spatial + 1;
-  if (!unbatched && x.rank !== spatial + 2) {
-    throw new ShapeError(`${op}: expected a ${spatial + 1}D or ${spatial + 2}D input for weight [${w.dims.join(', ')}], got [${x.dims.join(', ')}]`);
-  }
-  const xin = unbatched ? x.reshape([1, ...x.dims]) : x;
-  const fit = (v: readonly number[]) => (v.length === 1 && spatial > 1 ? new Array<number>(spatial).fill(v[0]!) : [...v]);
-  const stride = fit(a.stride);
-  const dilation = fit(a.dilation);
-  const kernel = w.dims.slice(2);
-  let begin: number[];
-  let end: number[];
-  if (a.padding === 'valid') begin = end = new Array<number>(spatial).fill(0);
-  else if (a.padding === 'same') {
-    begin = kernel.map((k, i) => Math.floor((dilation[i]! * (k - 1)) / 2));
-    end = kernel.map((k, i) => dilation[i]! * (k - 1) - begin[i]!);
-  } else begin = end = fit(a.padding);
-  const attrs = { strides: stride, dilations: dilation, pads: [...begin, ...end], group: a.groups, kernel_shape: kernel };
-  const inputs = bias === null ? [xin, w] : [xin, w, bias];
-  const y = a.transposed
-    ? onnx1('ConvTranspose', inputs, { ...attrs, output_padding: fit(a.outputPadding) })
-    : onnx1('Conv', inputs, attrs);
-  return unbatched ? y.reshape(y.dims.slice(1)) : y;
-}
-
-function convOps(): AtenOp[] {
-  const ops: AtenOp[] = [];
-  for (const n of [1, 2, 3]) {
-    const name = `conv${n}d`;
-    const run = (a: readonly TsValue[], padding: ConvArgs['padding']) => convolution(
-      T(a[0]!, name), T(a[1]!, name, 'weight'), optTensor(a[2]!, name, 'bias'),
-      { stride: intList(a[3]!, name, 'stride', n), padding, dilation: intList(a[5]!, name, 'dilation', n),
-        groups: I(a[6]!, name, 'groups'), transposed: false, outputPadding: [0] }, `aten::${name}`);
-    ops.push(
-      aten(name, `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, int[${n}] padding=0, int[${n}] dilation=1, int groups=1)`,
-        (a) => run(a, intList(a[4]!, name, 'padding', n))),
-      aten(name, `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, str padding="valid", int[${n}] dilation=1, int groups=1)`,
-        (a) => {
-          const p = strArg(a[4]!, name, 'padding');
-          if (p !== 'same' && p !== 'valid') throw new InvalidNodeError(`aten::${name}: padding must be 'same' or 'valid', got '${p}'`);
-          return run(a, p);
-        }),
-    );
-    const tname = `conv_transpose${n}d`;
-    ops.push(aten(tname,
-      `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, int[${n}] padding=0, int[${n}] output_padding=0, int groups=1, int[${n}] dilation=1)`,
-      (a) => convolution(T(a[0]!, tname), T(a[1]!, tname, 'weight'), optTensor(a[2]!, tname, 'bias'), {
-        stride: intList(a[3]!, tname, 'stride', n), padding: intList(a[4]!, tname, 'padding', n),
-        outputPadding: intList(a[5]!, tname, 'output_padding', n), groups: I(a[6]!, tname, 'groups'),
-        dilation: intList(a[7]!, tname, 'dilation', n), transposed: true,
-      }, `aten::${tname}`)));
-  }
-  const general = (name: string) => (a: readonly TsValue[]) => convolution(
-    T(a[0]!, name), T(a[1]!, name, 'weight'), optTensor(a[2]!, name, 'bias'), {
-      stride: intList(a[3]!, name, 'stride'), padding: intList(a[4]!, name, 'padding'),
-      dilation: intList(a[5]!, name, 'dilation'), transposed: boolArg(a[6]!, name, 'transposed'),
-      outputPadding: intList(a[7]!, name, 'output_padding'), groups: I(a[8]!, name, 'groups'),
-    }, `aten::${name}`);
-  const head = 'Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] dilation, bool transposed, int[] output_padding, int groups';
-  ops.push(
-    aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled, bool allow_tf32)`, general('_convolution')),
-    aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled)`, general('_convolution')),
-    aten('convolution', `(${head})`, general('convolution')),
-  );
-  return ops;
-}
-
 /** input @ weight^T + bias over the last dim of input. */
 export function linear(x: Tensor, w: Tensor, bias: Tensor | null, op: string): Tensor {
   if (w.rank !== 2) throw new ShapeError(`${op}: weight must be 2-D, got [${w.dims.join(', ')}]`);
   const inF = w.dims[1]!;
-  if (x.dims[x.rank - 1] !== inF) {
+  const outF = w.dims[0]!;
+  if (x.rank === 0 || x.dims[x.rank - 1] !== inF) {
     throw new ShapeError(`${op}: input [${x.dims.join(', ')}] and weight [${w.dims.join(', ')}] cannot be multiplied`);
   }
-  const rows = x.size / Math.max(inF, 1);
+  let rows = 1;
+  for (let i = 0; i < x.rank - 1; i++) rows *= x.dims[i]!;
+  const outDims = [...x.dims.slice(0, -1), outF];
+  if (x.type === 'float32' && w.type === 'float32' && (bias === null || (bias.type === 'float32' && bias.rank === 1 && bias.dims[0] === outF))) {
+    checkTensorElements(rows * outF, `${op} output of shape [${outDims.join(', ')}]`);
+    const out = newF32(rows * outF);
+    const epilogue = bias === null ? NO_EPILOGUE : { bias: bias.data as Float32Array, biasRowStride: 0, biasColStride: 1 };
+    gemmPackedBF32(x.data as Float32Array, {}, packedGemmB(w, inF, outF, true), out, rows, { epilogue });
+    return new Tensor('float32', out, outDims);
+  }
   const x2 = x.reshape([rows, inF]);
   const y = onnx1('Gemm', bias === null ? [x2, w] : [x2, w, bias], { transB: 1 });
-  return y.reshape([...x.dims.slice(0, -1), w.dims[0]!]);
+  return y.reshape(outDims);
 }
 
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  return onnx1('MatMul', [a, b]);
+const NO_EPILOGUE: GemmEpilogue = Object.freeze({});
+
+/**
+ * numpy-style matmul. Float32 operands call the GEMM directly; a B operand met a second time
+ * unchanged (a weight: `x @ self.w`) is packed then and reused (prepared.ts).
+ */
+export function matmul(a: Tensor, b: Tensor, op = 'aten::matmul'): Tensor {
+  if (a.type !== 'float32' || b.type !== 'float32') return onnx1('MatMul', [a, b]);
+  const plan = planMatmul(a.dims, b.dims);
+  const { m, n, k } = plan;
+  let size = 1;
+  for (const d of plan.outDims) size *= d;
+  checkTensorElements(size, `${op} output of shape [${plan.outDims.join(', ')}]`);
+  const out = newF32(size);
+  const ad = a.data as Float32Array;
+  if (plan.offsets.length === 1 && m > 1 && n >= 4) {
+    const [aOffset, , cOffset] = plan.offsets[0]!;
+    const packed = reusedGemmB(b, k, n);
+    if (packed !== null) {
+      gemmPackedBF32(ad, { offset: aOffset }, packed, out, m, { cOffset });
+      return new Tensor('float32', out, plan.outDims);
+    }
+  }
+  const bd = b.data as Float32Array;
+  for (const [aOffset, bOffset, cOffset] of plan.offsets) gemmF32(ad, { offset: aOffset }, bd, { offset: bOffset }, out, m, n, k, { cOffset });
+  return new Tensor('float32', out, plan.outDims);
 }
 
 /** beta * self + alpha * (m1 @ m2), for addmm / baddbmm / addmv. */
 function addProduct(self: Tensor, m1: Tensor, m2: Tensor, beta: TsValue, alpha: TsValue, op: string): Tensor {
   const b = scalarArg(beta, op, 'beta');
   const al = scalarArg(alpha, op, 'alpha');
-  let p = matmul(m1, m2);
+  let p = matmul(m1, m2, op);
   if (Number(al) !== 1) p = mul(p, al);
   if (Number(b) === 0) return p;
   const s = Number(b) === 1 ? self : mul(self, b);
@@ -130,7 +93,7 @@ function linearOps(): AtenOp[] {
     const x = T(a[0]!, n, 'self');
     const y = T(a[1]!, n, 'mat2');
     check?.(x, y);
-    return matmul(x, y);
+    return matmul(x, y, `aten::${n}`);
   });
   return [
     aten('linear', '(Tensor input, Tensor weight, Tensor? bias=None)', (a) =>
@@ -170,12 +133,37 @@ function channelStats(x: Tensor): [Tensor, Tensor] {
   return [mean.reshape([x.dims[1]!]), v];
 }
 
+/** A float32 tensor of `c` elements (one per channel); false for null. */
+function perChannelF32(t: Tensor | null, c: number): boolean {
+  return t !== null && t.type === 'float32' && t.size === c;
+}
+
+let identity = new Int32Array(0);
+
+/** [0, 1, ..., n - 1]: affineRowsFloat's index map for a parameter spanning the row. */
+function identityIndex(n: number): Int32Array {
+  if (identity.length < n) {
+    identity = new Int32Array(Math.max(n, 2 * identity.length));
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+  }
+  return identity.subarray(0, n);
+}
+
 export function batchNorm(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor | null, variance: Tensor | null,
   training: boolean, momentum: number, eps: number, op: string,
 ): Tensor {
   if (x.rank < 2) throw new ShapeError(`${op}: expected an input with at least 2 dims, got [${x.dims.join(', ')}]`);
   const c = x.dims[1]!;
+  if (!training && x.type === 'float32' && perChannelF32(mean, c) && perChannelF32(variance, c)
+    && (weight === null || perChannelF32(weight, c)) && (bias === null || perChannelF32(bias, c))) {
+    const n = x.dims[0]!;
+    const spatial = c === 0 || n === 0 ? 0 : x.size / (n * c);
+    const out = allocF32(x.dims, op);
+    batchNormFloat(x.data as Float32Array, out, weight === null ? new Float32Array(c).fill(1) : (weight.data as Float32Array),
+      bias === null ? new Float32Array(c) : (bias.data as Float32Array), mean!.data as Float32Array, variance!.data as Float32Array, eps, n, c, spatial);
+    return new Tensor('float32', out, x.dims);
+  }
   let m = mean;
   let v = variance;
   if (training || m === null || v === null) {
@@ -203,6 +191,17 @@ export function layerNorm(x: Tensor, shape: readonly number[], weight: Tensor | 
     throw new ShapeError(`${op}: normalized_shape [${shape.join(', ')}] does not match the input's trailing dims [${x.dims.join(', ')}]`);
   }
   const n = shape.reduce((p, d) => p * d, 1);
+  if (x.type === 'float32' && n > 0 && (weight === null ? bias === null : isF32(weight) && weight.size === n)
+    && (bias === null || (isF32(bias) && bias.size === n))) {
+    const rows = x.size / n;
+    const out = allocF32(x.dims, op);
+    standardizeRowsFloat(x.data as Float32Array, out, rows, n, eps, null, null);
+    if (weight !== null) {
+      const index = identityIndex(n);
+      affineRowsFloat(out, rows, n, weight.data as Float32Array, index, bias === null ? null : (bias.data as Float32Array), bias === null ? null : index);
+    }
+    return new Tensor('float32', out, x.dims);
+  }
   const scale = (weight ?? ones(n, x.type)).reshape(shape);
   const b = (bias ?? zeros(n, x.type)).reshape(shape);
   return onnx1('LayerNormalization', [x, scale, b], { axis: x.rank - k, epsilon: { float: eps } });
@@ -255,10 +254,29 @@ function dropout(name: string, inPlace: boolean): AtenOp {
   });
 }
 
+const GATHER_ROWS = Object.freeze({ axis: 0 });
+
+/** Rows of a float32 [V, D] weight picked by int64 / int32 indices (negative ones wrap, as Gather's). */
+function embedding(w: Tensor, indices: Tensor): Tensor {
+  if (w.type !== 'float32' || w.rank !== 2 || (indices.type !== 'int64' && indices.type !== 'int32')) {
+    return onnxOp('Gather', GATHER_ROWS).run1([w, indices]);
+  }
+  const [rows, d] = w.dims as [number, number];
+  const idx = new Int32Array(indices.size);
+  const bad = normalizeIndices(indices.data as BigInt64Array | Int32Array, [rows], idx);
+  if (bad >= 0) throw new InvalidNodeError(`aten::embedding: index ${String(indices.data[bad])} out of range [${-rows}, ${rows})`);
+  const dims = [...indices.dims, d];
+  const out = allocF32(dims, 'aten::embedding');
+  const offsets = new Int32Array(idx.length);
+  gatherOffsets(1, rows, d, idx, offsets);
+  takeBlocks(bitView(w.data as Float32Array).bits, bitView(out).bits, offsets, d, 1);
+  return new Tensor('float32', out, dims);
+}
+
 function miscOps(): AtenOp[] {
   return [
     aten('embedding', '(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False)', (a) =>
-      onnx1('Gather', [T(a[0]!, 'embedding', 'weight'), T(a[1]!, 'embedding', 'indices')], { axis: 0 })),
+      embedding(T(a[0]!, 'embedding', 'weight'), T(a[1]!, 'embedding', 'indices'))),
     ...['dropout', 'feature_dropout', 'alpha_dropout', 'feature_alpha_dropout'].flatMap((n) => [dropout(n, false), dropout(`${n}_`, true)]),
   ];
 }

@@ -1,11 +1,19 @@
 // Calls ONNX operator definitions from aten ops: most aten ops are an ONNX op with
 // PyTorch's argument conventions, so they compose the ONNX definitions (and through
-// them the shared kernels) instead of duplicating them. This is also where most aten ops
-// allocate: each ONNX op's own shape inference gives its output sizes, which are checked
-// against limits.maxTensorElements before the kernel runs.
+// them the shared kernels) instead of duplicating them. The hot float32 ops (linear, conv,
+// matmul, elementwise arithmetic, softmax, layer_norm, ...) call the kernels directly instead
+// (see fast-f32.ts and the family files); what comes through here allocates too: each ONNX
+// op's own shape inference gives its output sizes, which are checked against
+// limits.maxTensorElements before the kernel runs.
+//
+// `onnxOp(name, attrs)` is an op with its attributes parsed once, for a caller to keep and run
+// many times (module-level constants for fixed attributes). `onnx1` / `runOnnx` take attributes
+// per call: a call without attributes uses the op's shared prepared form, a call whose
+// attribute object was prepared before (the same object) reuses it, and any other is parsed
+// for that call. Nothing is keyed by strings built from attribute values.
 
 import { InvalidNodeError } from '../../src/errors.js';
-import type { Attribute, Node, ValueType } from '../../src/ir/graph.js';
+import type { Attribute, Graph, Node, ValueType } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { onnxOps } from '../onnx/index.js';
@@ -15,24 +23,32 @@ import { checkTensorElements } from './budget.js';
 /** The opset aten ops compose against: the newest definition of each ONNX op. */
 const OPSET = 1_000;
 
-let newest: Map<string, OpDef> | null = null;
+interface Entry {
+  readonly def: OpDef;
+  /** The op without attributes, prepared on first use. */
+  plain: OnnxOp | null;
+}
 
-function definition(name: string): OpDef {
+let newest: Map<string, Entry> | null = null;
+
+function entry(name: string): Entry {
   if (newest === null) {
     newest = new Map();
     for (const d of onnxOps) {
       if ((d.domain ?? '') !== '' || d.since > OPSET) continue;
       const seen = newest.get(d.name);
-      if (seen === undefined || seen.since < d.since) newest.set(d.name, d);
+      if (seen === undefined || seen.def.since < d.since) newest.set(d.name, { def: d, plain: null });
     }
   }
-  const d = newest.get(name);
-  if (d === undefined) throw new InvalidNodeError(`ONNX op ${name} is not available to compose aten ops`);
-  return d;
+  const e = newest.get(name);
+  if (e === undefined) throw new InvalidNodeError(`ONNX op ${name} is not available to compose aten ops`);
+  return e;
 }
 
 /** Attribute values as plain data: ints are integers, floats any other number (use `float`). */
 export type OnnxAttr = number | string | readonly number[] | readonly string[] | { readonly float: number } | Tensor;
+
+export type OnnxAttrs = Readonly<Record<string, OnnxAttr>>;
 
 function toAttribute(v: OnnxAttr): Attribute {
   if (typeof v === 'number') return { type: 'int', value: v };
@@ -47,80 +63,116 @@ function toAttribute(v: OnnxAttr): Attribute {
 }
 
 const OUTPUT_NAMES = ['y0', 'y1', 'y2', 'y3', 'y4', 'y5'];
+const NO_ATTRS: OnnxAttrs = Object.freeze({});
 
-const parsed = new WeakMap<object, Map<string, unknown>>();
-
-/**
- * Runs ONNX op `name` on `inputs` (undefined for an omitted optional input) with `attrs`
- * and returns its first `outputs` outputs. Parsed attributes are cached per (op, attribute values).
- */
-export function runOnnx(
-  name: string, inputs: readonly (Tensor | undefined)[], attrs: Readonly<Record<string, OnnxAttr>> = {}, outputs = 1,
-): Tensor[] {
-  const def = definition(name);
-  const map = new Map<string, Attribute>();
-  for (const [k, v] of Object.entries(attrs)) map.set(k, toAttribute(v));
-  // The first `outputs` outputs are requested (ops such as LSTM skip outputs nobody names).
-  const node: Node = {
-    name: `aten→${name}`, domain: '', opType: name, inputs: [], outputs: OUTPUT_NAMES.slice(0, outputs), attributes: map,
-  };
-  let cache = parsed.get(def);
-  if (cache === undefined) parsed.set(def, (cache = new Map()));
-  const hasTensorAttr = Object.values(attrs).some((v) => typeof v === 'object' && v !== null && 'dims' in v);
-  const key = hasTensorAttr ? null : JSON.stringify(attrs);
-  let a: unknown = key === null ? undefined : cache.get(key);
-  if (a === undefined) {
-    a = def.parse ? def.parse(new Attrs(map), node) : undefined;
-    if (key !== null && cache.size < 256) cache.set(key, a);
+/** The context an ONNX op runs and infers in when an aten op calls it: no subgraphs, no memo. */
+class BridgeContext implements OpContext, InferContext {
+  constructor(readonly node: Node, readonly opset: number) {}
+  runSubgraph(_graph: Graph, _inputs: readonly Value[]): Value[] {
+    throw new InvalidNodeError(`${this.node.opType}: subgraphs are not available to aten ops`);
   }
-  const opset = Math.max(def.since, 1);
-  checkOutputSizes(def, inputs, a, node, opset);
-  const ctx: OpContext = {
-    node, opset,
-    runSubgraph: () => { throw new InvalidNodeError(`${name}: subgraphs are not available to aten ops`); },
-  };
-  return def.run(inputs, a, ctx).map((v: Value) => v as Tensor);
+  inferSubgraph(_graph: Graph, _inputs: readonly (InferInput | undefined)[]): (InferInput | undefined)[] {
+    throw new InvalidNodeError(`${this.node.opType}: subgraphs are not available to aten ops`);
+  }
+  dataDim(label: string): string {
+    return `${this.node.opType}_${label}`;
+  }
 }
 
 /** Inputs up to this many elements are shown to shape inference by value (shapes, pads, repeats). */
 const VALUE_ELEMENTS = 64;
 
-/**
- * Refuses outputs over limits.maxTensorElements before `def` runs: Expand to [100000, 100000],
- * Tile, Pad, broadcasting outer products, convolutions with huge padding, ... Outputs whose
- * shape inference cannot tell are left to the kernel.
- */
-function checkOutputSizes(def: OpDef, inputs: readonly (Tensor | undefined)[], attrs: unknown, node: Node, opset: number): void {
-  if (!def.infer) return;
-  const known: (InferInput | undefined)[] = inputs.map((t) => t && {
-    type: { kind: 'tensor', elemType: t.type, shape: t.dims },
-    value: t.size <= VALUE_ELEMENTS ? t : undefined,
-  });
-  const ctx: InferContext = {
-    node, opset,
-    inferSubgraph: () => { throw new InvalidNodeError(`${def.name}: subgraphs are not available to aten ops`); },
-    dataDim: (label) => `${def.name}_${label}`,
-  };
-  let types: (ValueType | undefined)[];
-  try {
-    types = def.infer(known, attrs, ctx);
-  } catch {
-    return; // the kernel reports bad inputs with its own message
+/** An ONNX op with its attributes parsed once; `run` it as often as needed. */
+export class OnnxOp {
+  readonly def: OpDef;
+  readonly outputs: number;
+  private readonly attrs: unknown;
+  private readonly ctx: BridgeContext;
+
+  constructor(name: string, attrs: OnnxAttrs = NO_ATTRS, outputs = 1) {
+    this.def = entry(name).def;
+    this.outputs = outputs;
+    const map = new Map<string, Attribute>();
+    for (const k of Object.keys(attrs)) map.set(k, toAttribute(attrs[k]!));
+    // The first `outputs` outputs are requested (ops such as LSTM skip outputs nobody names).
+    const node: Node = {
+      name: `aten→${name}`, domain: '', opType: name, inputs: [], outputs: OUTPUT_NAMES.slice(0, outputs), attributes: map,
+    };
+    this.attrs = this.def.parse ? this.def.parse(new Attrs(map), node) : undefined;
+    this.ctx = new BridgeContext(node, Math.max(this.def.since, 1));
   }
-  types.forEach((t, i) => {
-    if (t?.kind !== 'tensor' || !t.shape) return;
-    let n = 1;
-    for (const d of t.shape) {
-      if (typeof d !== 'number') return;
-      n *= d;
+
+  /** Runs the op on `inputs` (undefined for an omitted optional input); returns its outputs. */
+  run(inputs: readonly (Tensor | undefined)[]): Tensor[] {
+    this.checkOutputSizes(inputs);
+    return this.def.run(inputs, this.attrs, this.ctx) as Tensor[];
+  }
+
+  /** The op's first output. */
+  run1(inputs: readonly (Tensor | undefined)[]): Tensor {
+    return this.run(inputs)[0]!;
+  }
+
+  /**
+   * Refuses outputs over limits.maxTensorElements before the op runs: Expand to [100000, 100000],
+   * Tile, Pad, broadcasting outer products, convolutions with huge padding, ... Outputs whose
+   * shape inference cannot tell are left to the kernel.
+   */
+  private checkOutputSizes(inputs: readonly (Tensor | undefined)[]): void {
+    const def = this.def;
+    if (!def.infer) return;
+    const known: (InferInput | undefined)[] = [];
+    for (const t of inputs) {
+      known.push(t && { type: { kind: 'tensor', elemType: t.type, shape: t.dims }, value: t.size <= VALUE_ELEMENTS ? t : undefined });
     }
-    if (n > 0) checkTensorElements(n, `${def.name} output ${i} of shape [${t.shape.join(', ')}]`);
-  });
+    let types: (ValueType | undefined)[];
+    try {
+      types = def.infer(known, this.attrs, this.ctx);
+    } catch {
+      return; // the kernel reports bad inputs with its own message
+    }
+    for (let i = 0; i < types.length; i++) {
+      const t = types[i];
+      if (t?.kind !== 'tensor' || !t.shape) continue;
+      let n = 1;
+      for (const d of t.shape) n *= typeof d === 'number' ? d : NaN;
+      if (n > 0) checkTensorElements(n, `${def.name} output ${i} of shape [${t.shape.join(', ')}]`);
+    }
+  }
+}
+
+const prepared = new WeakMap<object, OnnxOp>();
+
+/** ONNX op `name` with `attrs` parsed once (kept per attribute object: pass a constant one). */
+export function onnxOp(name: string, attrs: OnnxAttrs = NO_ATTRS, outputs = 1): OnnxOp {
+  if (attrs === NO_ATTRS && outputs === 1) {
+    const e = entry(name);
+    return e.plain ?? (e.plain = new OnnxOp(name));
+  }
+  const held = prepared.get(attrs);
+  if (held !== undefined && held.def.name === name && held.outputs === outputs) return held;
+  const op = new OnnxOp(name, attrs, outputs);
+  if (Object.isFrozen(attrs)) prepared.set(attrs, op);
+  return op;
+}
+
+/**
+ * Runs ONNX op `name` on `inputs` (undefined for an omitted optional input) with `attrs`
+ * and returns its first `outputs` outputs.
+ */
+export function runOnnx(
+  name: string, inputs: readonly (Tensor | undefined)[], attrs: OnnxAttrs = NO_ATTRS, outputs = 1,
+): Tensor[] {
+  const noAttrs = attrs === NO_ATTRS || isEmpty(attrs);
+  return (noAttrs && outputs === 1 ? onnxOp(name) : onnxOp(name, attrs, outputs)).run(inputs);
+}
+
+function isEmpty(attrs: OnnxAttrs): boolean {
+  for (const _ in attrs) return false;
+  return true;
 }
 
 /** The single output of ONNX op `name`. */
-export function onnx1(
-  name: string, inputs: readonly (Tensor | undefined)[], attrs: Readonly<Record<string, OnnxAttr>> = {},
-): Tensor {
+export function onnx1(name: string, inputs: readonly (Tensor | undefined)[], attrs: OnnxAttrs = NO_ATTRS): Tensor {
   return runOnnx(name, inputs, attrs)[0]!;
 }

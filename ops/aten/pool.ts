@@ -79,8 +79,9 @@ export function maxPool(x: Tensor, n: number, w: Window, op: string, withIndices
   maxPoolFloat(xd, out, g, idx, false, -Infinity);
   let y = floatTensor(x.type, out, dims);
   // The kernel skips NaN (ONNX); PyTorch's max pool propagates it: pool the NaN mask too.
-  const nan = onnx1('IsNaN', [x]);
-  if (idx === null && (onnx1('ReduceMax', [onnx1('Cast', [nan], { to: 2 })], { keepdims: 0 }).data as Uint8Array)[0] === 1) {
+  // (TypedArray includes compares with SameValueZero, so it finds NaN.)
+  if (idx === null && xd.includes(NaN)) {
+    const nan = onnx1('IsNaN', [x]);
     const mask = floatData(onnx1('Cast', [nan], { to: 1 }));
     const pooled = new Float32Array(out.length);
     maxPoolFloat(mask, pooled, g, null, false, 0);

@@ -1,21 +1,31 @@
 // aten::lstm / aten::gru / aten::rnn_tanh / aten::rnn_relu (the flattened-weights forms
 // nn.LSTM / nn.GRU / nn.RNN call) and the single-step cells. Each layer runs as one ONNX
 // LSTM / GRU / RNN op after reordering PyTorch's gate blocks (LSTM i,f,g,o -> ONNX i,o,f,c;
-// GRU r,z,n -> ONNX z,r,h with linear_before_reset, which is PyTorch's formulation).
+// GRU r,z,n -> ONNX z,r,h with linear_before_reset, which is PyTorch's formulation). The
+// reordered, stacked weights and the ONNX op are prepared once per parameter list and reused
+// while every parameter is the same tensor at the same storage version (see prepared.ts).
 
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { TsTuple, type AtenOp, type TsValue } from './aten-op.js';
 import { boolArg, floatArg, intArg, optTensor, tensorArg, tensorList } from './args.js';
 import { aten, shapeTensor } from './define.js';
-import { onnx1, runOnnx } from './onnx-bridge.js';
+import { OnnxOp, onnx1 } from './onnx-bridge.js';
 import { linear } from './nn.js';
+import { cat, permuted } from './shape.js';
+import { storageVersion } from './versions.js';
 
 type Kind = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
 const GATES: Record<Kind, number[]> = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN_TANH: [0], RNN_RELU: [0] };
 
 function rows(t: Tensor, from: number, to: number): Tensor {
   return onnx1('Slice', [t, shapeTensor([from]), shapeTensor([to]), shapeTensor([0])]);
+}
+
+/** Rows [from, to) of a float state tensor [rows, ...] (a copy). */
+function stateRows(t: Tensor, from: number, to: number): Tensor {
+  const inner = t.size / Math.max(t.dims[0]!, 1);
+  return new Tensor(t.type, (t.data as Float32Array).slice(from * inner, to * inner), [to - from, ...t.dims.slice(1)]);
 }
 
 function reorder(t: Tensor, kind: Kind, hidden: number): Tensor {
@@ -33,23 +43,42 @@ interface RnnArgs {
   readonly batchFirst: boolean;
 }
 
-/** Runs a stacked (bi)directional RNN; returns [output, h_n, c_n (LSTM only)]. */
-function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params: readonly Tensor[], a: RnnArgs, op: string): Tensor[] {
-  if (a.train && a.dropout > 0 && a.layers > 1) throw new InvalidNodeError(`${op}: training-mode dropout between layers is not supported`);
-  const dirs = a.bidirectional ? 2 : 1;
-  const perDir = a.hasBiases ? 4 : 2;
-  if (params.length !== a.layers * dirs * perDir) {
-    throw new InvalidNodeError(`${op}: expected ${a.layers * dirs * perDir} weight tensors, got ${params.length} (projections are not supported)`);
+/** One layer's ONNX inputs W, R, B (B undefined without biases). */
+interface LayerWeights {
+  readonly w: Tensor;
+  readonly r: Tensor;
+  readonly b: Tensor | undefined;
+}
+
+/** What runRnn derives from the parameters alone, kept while they are unchanged. */
+interface PreparedRnn {
+  readonly kind: Kind;
+  readonly hidden: number;
+  readonly dirs: number;
+  readonly params: readonly Tensor[];
+  readonly versions: readonly number[];
+  readonly layers: readonly LayerWeights[];
+  readonly op: OnnxOp;
+}
+
+/** Keyed by the first parameter tensor; see `prepared`. */
+const preparedRnns = new WeakMap<Tensor, PreparedRnn>();
+
+function stillValid(p: PreparedRnn, kind: Kind, hidden: number, dirs: number, params: readonly Tensor[]): boolean {
+  if (p.kind !== kind || p.hidden !== hidden || p.dirs !== dirs || p.params.length !== params.length) return false;
+  for (let i = 0; i < params.length; i++) {
+    if (p.params[i] !== params[i] || p.versions[i] !== storageVersion(params[i]!.data)) return false;
   }
-  const unbatched = input.rank === 2;
-  let x = unbatched ? input.reshape([input.dims[0]!, 1, input.dims[1]!]) : input;
-  if (a.batchFirst && !unbatched) x = onnx1('Transpose', [x], { perm: [1, 0, 2] });
-  const hidden = h0.dims[h0.rank - 1]!;
-  const h = unbatched ? h0.reshape([h0.dims[0]!, 1, hidden]) : h0;
-  const c = c0 === null ? null : unbatched ? c0.reshape([c0.dims[0]!, 1, hidden]) : c0;
-  if (h.dims[0] !== a.layers * dirs) throw new ShapeError(`${op}: expected hidden state with ${a.layers * dirs} layers*directions, got [${h0.dims.join(', ')}]`);
-  const hs: Tensor[] = [];
-  const cs: Tensor[] = [];
+  return true;
+}
+
+/** The layers' reordered and stacked weights and the ONNX op, made once per parameter list. */
+function prepared(kind: Kind, hidden: number, dirs: number, params: readonly Tensor[], a: RnnArgs): PreparedRnn {
+  const held = params.length > 0 ? preparedRnns.get(params[0]!) : undefined;
+  if (held !== undefined && stillValid(held, kind, hidden, dirs, params)) return held;
+  const perDir = a.hasBiases ? 4 : 2;
+  const stack = (ts: Tensor[]) => onnx1('Concat', ts.map((t) => t.reshape([1, ...t.dims])), { axis: 0 });
+  const layers: LayerWeights[] = [];
   for (let l = 0; l < a.layers; l++) {
     const W: Tensor[] = [];
     const R: Tensor[] = [];
@@ -60,27 +89,57 @@ function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params
       R.push(reorder(p[1]!, kind, hidden));
       if (a.hasBiases) B.push(onnx1('Concat', [reorder(p[2]!, kind, hidden), reorder(p[3]!, kind, hidden)], { axis: 0 }));
     }
-    const stack = (ts: Tensor[]) => onnx1('Concat', ts.map((t) => t.reshape([1, ...t.dims])), { axis: 0 });
-    const hl = rows(h, l * dirs, (l + 1) * dirs);
-    const cl = c === null ? undefined : rows(c, l * dirs, (l + 1) * dirs);
-    const attrs: Record<string, number | string | string[]> = {
-      hidden_size: hidden, direction: a.bidirectional ? 'bidirectional' : 'forward',
-    };
-    if (kind === 'GRU') attrs.linear_before_reset = 1;
-    if (kind === 'RNN_TANH' || kind === 'RNN_RELU') attrs.activations = new Array<string>(dirs).fill(kind === 'RNN_TANH' ? 'Tanh' : 'Relu');
-    const onnxKind = kind === 'LSTM' ? 'LSTM' : kind === 'GRU' ? 'GRU' : 'RNN';
-    const inputs: (Tensor | undefined)[] = [x, stack(W), stack(R), a.hasBiases ? stack(B) : undefined, undefined, hl];
+    layers.push({ w: stack(W), r: stack(R), b: a.hasBiases ? stack(B) : undefined });
+  }
+  const attrs: Record<string, number | string | string[]> = {
+    hidden_size: hidden, direction: a.bidirectional ? 'bidirectional' : 'forward',
+  };
+  if (kind === 'GRU') attrs.linear_before_reset = 1;
+  if (kind === 'RNN_TANH' || kind === 'RNN_RELU') attrs.activations = new Array<string>(dirs).fill(kind === 'RNN_TANH' ? 'Tanh' : 'Relu');
+  const onnxKind = kind === 'LSTM' ? 'LSTM' : kind === 'GRU' ? 'GRU' : 'RNN';
+  const p: PreparedRnn = {
+    kind, hidden, dirs, params: [...params], versions: params.map((t) => storageVersion(t.data)), layers,
+    op: new OnnxOp(onnxKind, attrs, kind === 'LSTM' ? 3 : 2),
+  };
+  if (params.length > 0) preparedRnns.set(params[0]!, p);
+  return p;
+}
+
+/** Runs a stacked (bi)directional RNN; returns [output, h_n, c_n (LSTM only)]. */
+function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params: readonly Tensor[], a: RnnArgs, op: string): Tensor[] {
+  if (a.train && a.dropout > 0 && a.layers > 1) throw new InvalidNodeError(`${op}: training-mode dropout between layers is not supported`);
+  const dirs = a.bidirectional ? 2 : 1;
+  const perDir = a.hasBiases ? 4 : 2;
+  if (params.length !== a.layers * dirs * perDir) {
+    throw new InvalidNodeError(`${op}: expected ${a.layers * dirs * perDir} weight tensors, got ${params.length} (projections are not supported)`);
+  }
+  const unbatched = input.rank === 2;
+  let x = unbatched ? input.reshape([input.dims[0]!, 1, input.dims[1]!]) : input;
+  if (a.batchFirst && !unbatched) x = permuted(x, [1, 0, 2]);
+  const hidden = h0.dims[h0.rank - 1]!;
+  const h = unbatched ? h0.reshape([h0.dims[0]!, 1, hidden]) : h0;
+  const c = c0 === null ? null : unbatched ? c0.reshape([c0.dims[0]!, 1, hidden]) : c0;
+  if (h.dims[0] !== a.layers * dirs) throw new ShapeError(`${op}: expected hidden state with ${a.layers * dirs} layers*directions, got [${h0.dims.join(', ')}]`);
+  const floatStates = (h.type === 'float32' || h.type === 'float64') && (c === null || c.type === h.type);
+  const pre = prepared(kind, hidden, dirs, params, a);
+  const hs: Tensor[] = [];
+  const cs: Tensor[] = [];
+  for (let l = 0; l < a.layers; l++) {
+    const { w, r, b } = pre.layers[l]!;
+    const hl = floatStates ? stateRows(h, l * dirs, (l + 1) * dirs) : rows(h, l * dirs, (l + 1) * dirs);
+    const cl = c === null ? undefined : floatStates ? stateRows(c, l * dirs, (l + 1) * dirs) : rows(c, l * dirs, (l + 1) * dirs);
+    const inputs: (Tensor | undefined)[] = [x, w, r, b, undefined, hl];
     if (kind === 'LSTM') inputs.push(cl);
-    const [y, yh, yc] = runOnnx(onnxKind, inputs, attrs, kind === 'LSTM' ? 3 : 2);
+    const [y, yh, yc] = pre.op.run(inputs);
     // Y: [seq, dirs, batch, hidden] -> [seq, batch, dirs * hidden]
-    const yt = onnx1('Transpose', [y!], { perm: [0, 2, 1, 3] });
-    x = yt.reshape([yt.dims[0]!, yt.dims[1]!, dirs * hidden]);
+    const yt = dirs === 1 ? y! : permuted(y!, [0, 2, 1, 3]);
+    x = yt.reshape([yt.dims[0]!, y!.dims[2]!, dirs * hidden]);
     hs.push(yh!);
     if (yc !== undefined) cs.push(yc);
   }
-  let out = a.batchFirst && !unbatched ? onnx1('Transpose', [x], { perm: [1, 0, 2] }) : x;
-  let hn = onnx1('Concat', hs, { axis: 0 });
-  let cn = cs.length > 0 ? onnx1('Concat', cs, { axis: 0 }) : null;
+  let out = a.batchFirst && !unbatched ? permuted(x, [1, 0, 2]) : x;
+  let hn = hs.length === 1 ? hs[0]! : cat(hs, 0, op);
+  let cn = cs.length === 0 ? null : cs.length === 1 ? cs[0]! : cat(cs, 0, op);
   if (unbatched) {
     out = out.reshape([out.dims[0]!, out.dims[2]!]);
     hn = hn.reshape([hn.dims[0]!, hidden]);

@@ -1,17 +1,26 @@
 // Shape and data-movement ops. view/reshape/flatten/squeeze/unsqueeze/contiguous/detach
 // return tensors sharing `self`'s data array (same element order); slice, select,
-// narrow, permute, transpose, expand, repeat, chunk/split/unbind copy.
+// narrow, permute, transpose, expand, repeat, chunk/split/unbind copy. permute/transpose,
+// slice and cat move the elements with the kernels directly (as words, any element type).
 
+import { concat as concatKernel } from '../../kernels/concat.js';
+import type { WordArray } from '../../kernels/element-words.js';
+import { slice as sliceKernel } from '../../kernels/slice.js';
+import { transpose as transposeKernel } from '../../kernels/transpose.js';
+import type { TensorData } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import {
   boolArg, dimArg, dtypeArg, intArg, intList, optDtype, optInt, tensorArg, tensorList,
 } from './args.js';
+import { outputWords, tensorWords } from '../tensor-words.js';
+import { checkTensorElements } from './budget.js';
+import { newF32 } from './slabs.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, promoteTypes } from './promote.js';
-import { recordAlias, recordPermute, recordSlice } from './views.js';
+import { recordAlias, recordSlice, ViewTensor } from './views.js';
 
 const T = (v: TsValue, op: string, name = 'self'): Tensor => tensorArg(v, op, name);
 const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
@@ -70,12 +79,45 @@ function squeeze(x: Tensor, dim: number | null, op: string): Tensor {
   return recordAlias(x.reshape(x.dims.filter((_, i) => i !== d)), x);
 }
 
+/** Storage for a new tensor of x's type and `dims` (at most x's size: no limit check), and as words. */
+function outputOf(x: Tensor, dims: readonly number[]): { data: TensorData; words: WordArray } {
+  if (x.type !== 'float32') {
+    const out = outputWords(x.type, dims);
+    return { data: out.tensor.data, words: out.words };
+  }
+  let n = 1;
+  for (const d of dims) n *= d;
+  const data = newF32(n);
+  return { data, words: new Uint32Array(data.buffer, data.byteOffset, n) };
+}
+
+/** The storage of x with its axes permuted (output axis i is input axis perm[i]) and its dims. */
+function permutedData(x: Tensor, perm: readonly number[]): { data: TensorData; dims: number[] } {
+  const dims = perm.map((a) => x.dims[a]!);
+  const src = tensorWords(x);
+  const out = outputOf(x, dims);
+  transposeKernel(src.words, out.words, x.dims, perm, src.width);
+  return { data: out.data, dims };
+}
+
+/** x with its axes permuted: output axis i is input axis perm[i] (a plain copy, not a view of x). */
+export function permuted(x: Tensor, perm: readonly number[]): Tensor {
+  const { data, dims } = permutedData(x, perm);
+  return new Tensor(x.type, data, dims);
+}
+
+/** x permuted, as a view of x (an in-place write to it is written back into x). */
+function permutedView(x: Tensor, perm: readonly number[]): Tensor {
+  const { data, dims } = permutedData(x, perm);
+  return new ViewTensor(x.type, data, dims, { base: x, perm });
+}
+
 export function permute(x: Tensor, dims: readonly number[], op: string): Tensor {
   if (dims.length !== x.rank) throw new ShapeError(`${op}: number of dims ${dims.length} doesn't match the rank ${x.rank}`);
   const perm = dims.map((d) => dimArg(d, x.rank, op));
   if (new Set(perm).size !== perm.length) throw new ShapeError(`${op}: repeated dim in [${dims.join(', ')}]`);
   if (perm.every((p, i) => p === i)) return x;
-  return recordPermute(onnx1('Transpose', [x], { perm }), x, perm);
+  return permutedView(x, perm);
 }
 
 export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor {
@@ -86,7 +128,7 @@ export function transpose(x: Tensor, d0: number, d1: number, op: string): Tensor
   const perm = x.dims.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
-  return recordPermute(onnx1('Transpose', [x], { perm }), x, perm);
+  return permutedView(x, perm);
 }
 
 /** PyTorch's slice clamping: start/end wrap once, then clamp to [0, size]; step > 0. */
@@ -102,10 +144,14 @@ export function slice(x: Tensor, dim: number, start: number | null, end: number 
   s = Math.min(Math.max(s, 0), n);
   e = Math.min(Math.max(e, s), n);
   if (s === 0 && e === n && step === 1) return x;
-  const i64 = (v: number) => new Tensor('int64', BigInt64Array.of(BigInt(v)), [1]);
   const starts = x.dims.map((_, i) => (i === d ? s : 0));
   const steps = x.dims.map((_, i) => (i === d ? step : 1));
-  return recordSlice(onnx1('Slice', [x, i64(s), i64(e), i64(d), i64(step)]), x, starts, steps);
+  const outDims = [...x.dims];
+  outDims[d] = Math.ceil((e - s) / step);
+  const src = tensorWords(x);
+  const out = outputOf(x, outDims);
+  sliceKernel(src.words, out.words, x.dims, starts, steps, outDims, src.width);
+  return new ViewTensor(x.type, out.data, outDims, { base: x, starts, steps });
 }
 
 export function select(x: Tensor, dim: number, index: number, op: string): Tensor {
@@ -199,7 +245,37 @@ export function cat(ts: readonly Tensor[], dim: number, op: string): Tensor {
   if (rank === 0) throw new InvalidNodeError(`${op}: zero-dimensional tensor cannot be concatenated`);
   const d = dimArg(dim, rank, op);
   if (kept.length === 1) return castTo(kept[0]!, type);
-  return onnx1('Concat', kept.map((t) => castTo(t, type)), { axis: d });
+  return concatTensors(kept.map((t) => castTo(t, type)), d, op);
+}
+
+/** Tensors of one type joined along axis `d` (each checked to match the first outside it). */
+function concatTensors(ts: readonly Tensor[], d: number, op: string): Tensor {
+  const first = ts[0]!;
+  const outDims = [...first.dims];
+  outDims[d] = 0;
+  for (const t of ts) {
+    if (t.rank !== first.rank || t.dims.some((v, i) => i !== d && v !== first.dims[i])) {
+      throw new ShapeError(`${op}: sizes of tensors must match except in dimension ${d}, got [${first.dims.join(', ')}] and [${t.dims.join(', ')}]`);
+    }
+    outDims[d] += t.dims[d]!;
+  }
+  let size = 1;
+  for (const v of outDims) size *= v;
+  checkTensorElements(size, `${op} output of shape [${outDims.join(', ')}]`);
+  let outer = 1;
+  for (let i = 0; i < d; i++) outer *= first.dims[i]!;
+  const srcs: WordArray[] = [];
+  const blocks: number[] = [];
+  for (const t of ts) {
+    const { words, width } = tensorWords(t);
+    let block = width;
+    for (let i = d; i < t.rank; i++) block *= t.dims[i]!;
+    srcs.push(words);
+    blocks.push(block);
+  }
+  const out = outputWords(first.type, outDims);
+  concatKernel(srcs, blocks, out.words, outer);
+  return out.tensor;
 }
 
 function stack(ts: readonly Tensor[], dim: number, op: string): Tensor {

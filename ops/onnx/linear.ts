@@ -28,7 +28,7 @@ function requireTypes(opName: string, a: Tensor, b: Tensor): void {
 }
 
 /** One matrix product of a batch: offsets of A, B and C in their flat arrays. */
-interface MatmulPlan {
+export interface MatmulPlan {
   readonly m: number;
   readonly n: number;
   readonly k: number;
@@ -37,8 +37,8 @@ interface MatmulPlan {
   readonly outDims: readonly number[];
 }
 
-/** numpy.matmul shape rules: 1-D promotion and broadcasting over batch dims. */
-function planMatmul(aDims: readonly number[], bDims: readonly number[]): MatmulPlan {
+/** numpy.matmul shape rules: 1-D promotion and broadcasting over batch dims (aten::matmul uses it too). */
+export function planMatmul(aDims: readonly number[], bDims: readonly number[]): MatmulPlan {
   if (aDims.length === 0 || bDims.length === 0) {
     throw new ShapeError(`MatMul: inputs must have rank >= 1, got A ${fmt(aDims)} and B ${fmt(bDims)}`);
   }

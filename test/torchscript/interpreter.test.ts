@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TsTuple } from '../../ops/aten/aten-op.js';
+import { Tensor } from '../../src/tensor.js';
 import { TorchScriptError, UnsupportedOpError } from '../../src/errors.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { parseCodeModule } from '../../src/formats/torchscript/parser.js';
@@ -172,5 +173,34 @@ describe('source-level Python forms (older serializers and hand-written code)', 
   it('an assert failure raises AssertionError with its message', () => {
     const m = loadTorchScript(buildArchive({ '__torch__.py': src }));
     expect(() => m.forward([-1n, -1n, -1n], new Map())).toThrow(/AssertionError: too small/);
+  });
+});
+
+describe('a call site keeps the overload it resolved to only for arguments of the same kinds', () => {
+  // One site, torch.add(x, y), sees a Tensor, an int, a float, a bool and a 0-d tensor in turn,
+  // and the same site `a + b` on ints and on strs: each call must bind its own overload.
+  const src = [
+    'class M(Module):',
+    '  __parameters__ = []',
+    '  training : bool',
+    '  def forward(self: __torch__.M, x: Tensor, ys: List[Any], ab: List[Any]) -> Tuple[List[Tensor], List[Any]]:',
+    '    out = annotate(List[Tensor], [])',
+    '    for y in ys:',
+    '      out.append(torch.add(x, y))',
+    '    cat = annotate(List[Any], [])',
+    '    for i in range(2):',
+    '      cat.append(torch.add(ab[2 * i], ab[2 * i + 1]))',
+    '    return out, cat',
+  ].join('\n');
+  it('adds each kind of operand as its own overload does', () => {
+    const m = loadTorchScript(buildArchive({ '__torch__.py': src }));
+    const x = new Tensor('float32', Float32Array.of(1, 2), [2]);
+    const zero = new Tensor('int64', BigInt64Array.of(5n), []);
+    const r = m.forward(x, [x, 2n, 0.5, true, zero, x, 3n], [1n, 2n, 'a', 'b']) as TsTuple;
+    const [out, cat] = r.items as [Tensor[], unknown[]];
+    expect(out.map((t) => [t.type, ...t.toNumbers()])).toEqual([
+      ['float32', 2, 4], ['float32', 3, 4], ['float32', 1.5, 2.5], ['float32', 2, 3], ['float32', 6, 7], ['float32', 2, 4], ['float32', 4, 5],
+    ]);
+    expect(cat).toEqual([3n, 'ab']);
   });
 });

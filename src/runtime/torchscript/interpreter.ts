@@ -11,7 +11,9 @@ import { Tensor } from '../../tensor.js';
 import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
+import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
+import { noteEscape } from '../../../ops/aten/slabs.js';
 
 export interface Frame {
   readonly fn: FunctionDef;
@@ -19,7 +21,18 @@ export interface Frame {
   ret: TsValue;
 }
 
+/** What the interpreter keeps on a call expression: its callee when that is fixed, and its overload. */
+interface SiteState {
+  callee: Callee | undefined;
+  readonly overloads: OverloadCache;
+  /** 'aten::view' for `x.view(...)` on a tensor. */
+  methodOp?: string;
+}
+
+const METHOD: Callee = Object.freeze({ kind: 'method' });
+
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
+const NO_ARGS: readonly TsValue[] = Object.freeze([]);
 type Flow = 0 | 1 | 2 | 3;
 
 const BINARY = new Map([
@@ -40,6 +53,15 @@ function binaryOp(op: string, pos: Pos): string {
 
 const at = (pos: Pos): string => `${pos.file}:${pos.line}:${pos.col}`;
 
+/** 'file:line' of each statement of a block, for RunControl.poll (made once per block, not per run). */
+const WHERE = new WeakMap<readonly Stmt[], readonly string[]>();
+
+function wheresOf(stmts: readonly Stmt[]): readonly string[] {
+  let w = WHERE.get(stmts);
+  if (w === undefined) WHERE.set(stmts, (w = stmts.map((s) => `${s.pos.file}:${s.pos.line}`)));
+  return w;
+}
+
 /** Errors already carrying a TorchScript traceback line for a position. */
 const TRACED = new WeakMap<object, Set<string>>();
 
@@ -54,9 +76,14 @@ export function addTraceback(err: unknown, pos: Pos, fn: string): unknown {
   return err;
 }
 
+/** Roots of dotted names whose values never change during a runtime's life. */
+const CONSTANT_ROOTS = new Set(['CONSTANTS', 'math', 'torch']);
+
 export class Interpreter {
   /** Calls + blocks + nested expressions currently being evaluated. */
   private depth = 0;
+  /** Values of `CONSTANTS.c0`-style expressions already evaluated. */
+  private readonly constantAttrs = new WeakMap<Expr, TsValue>();
 
   constructor(private readonly rt: ScriptRuntime) {}
 
@@ -88,10 +115,12 @@ export class Interpreter {
     const control = this.rt.control;
     this.enter(stmts[0]?.pos ?? f.fn.pos, 'block');
     try {
-      for (const s of stmts) {
+      const where = wheresOf(stmts);
+      for (let i = 0; i < stmts.length; i++) {
+        const s = stmts[i]!;
         let flow: Flow;
         try {
-          control.poll(`${s.pos.file}:${s.pos.line}`);
+          control.poll(where[i]!);
           flow = this.stmt(s, f);
         } catch (e) {
           throw addTraceback(e, s.pos, f.fn.qualifiedName);
@@ -119,7 +148,7 @@ export class Interpreter {
       case 'assign': {
         let v = this.evaluate(s.value, f);
         if (s.annotation) v = this.rt.annotate(s.annotation, v);
-        for (const t of s.targets) this.assign(t, v, f);
+        for (let i = 0; i < s.targets.length; i++) this.assign(s.targets[i]!, v, f);
         return NORMAL;
       }
       case 'augassign': {
@@ -225,16 +254,17 @@ export class Interpreter {
     switch (t.kind) {
       case 'name': f.vars.set(t.id, v); return;
       case 'tuple': case 'list': {
-        const items = this.iterate(v);
+        const items = v instanceof TsTuple ? v.items : this.iterate(v);
         if (items.length !== t.items.length) {
           throw new TorchScriptError(`ValueError: expected ${t.items.length} values to unpack, got ${items.length}`, 'builtins.ValueError');
         }
-        t.items.forEach((x, i) => this.assign(x, items[i]!, f));
+        for (let i = 0; i < items.length; i++) this.assign(t.items[i]!, items[i]!, f);
         return;
       }
       case 'attr': {
         const obj = this.evaluate(t.obj, f);
         if (!(obj instanceof TsObject)) throw new ModelFormatError(`cannot set attribute '${t.attr}' on a ${typeName(obj)}`);
+        noteEscape(); // the value may outlive the call (ops/aten/slabs.ts)
         obj.attributes.set(t.attr, v);
         return;
       }
@@ -339,8 +369,12 @@ export class Interpreter {
   }
 
   private evalItems(items: readonly Expr[], f: Frame): TsValue[] {
-    const out: TsValue[] = [];
-    for (const x of items) {
+    return this.evalItemsInto([], items, f);
+  }
+
+  private evalItemsInto(out: TsValue[], items: readonly Expr[], f: Frame): TsValue[] {
+    for (let i = 0; i < items.length; i++) {
+      const x = items[i]!;
       if (x.kind === 'starred') for (const v of this.iterate(this.evaluate(x.value, f), x.pos)) out.push(v);
       else out.push(this.evaluate(x, f));
     }
@@ -363,23 +397,46 @@ export class Interpreter {
   }
 
   private attr(e: Extract<Expr, { kind: 'attr' }>, f: Frame): TsValue {
-    const path = dottedPath(e);
-    if (path && !f.vars.has(path[0]!)) return this.rt.qualifiedValue(path, e.pos);
+    if (e.obj.kind === 'name') {
+      // `self.conv`, `x.shape`: a local's attribute. `CONSTANTS.c0`, `torch.float32`: a constant,
+      // looked up once per expression.
+      if (!f.vars.has(e.obj.id)) {
+        const hit = this.constantAttrs.get(e);
+        if (hit !== undefined) return hit;
+        const v = this.rt.qualifiedValue([e.obj.id, e.attr], e.pos);
+        if (CONSTANT_ROOTS.has(e.obj.id)) this.constantAttrs.set(e, v);
+        return v;
+      }
+    } else {
+      const path = dottedPath(e);
+      if (path && !f.vars.has(path[0]!)) return this.rt.qualifiedValue(path, e.pos);
+    }
     const obj = this.evaluate(e.obj, f);
     return this.rt.getAttr(obj, e.attr, e.pos);
   }
 
+  private evalKwargs(kwargs: readonly { name: string; value: Expr }[], f: Frame): Map<string, TsValue> {
+    const m = new Map<string, TsValue>();
+    for (let i = 0; i < kwargs.length; i++) m.set(kwargs[i]!.name, this.evaluate(kwargs[i]!.value, f));
+    return m;
+  }
+
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
-    let callee = e.site.resolved as Callee | undefined;
+    let site = e.site.resolved as SiteState | undefined;
+    if (site === undefined) e.site.resolved = site = { callee: undefined, overloads: overloadCache() };
+    let callee = site.callee;
     if (!callee) {
-      callee = resolveCallee(e, (id) => f.vars.has(id), this.rt);
-      if (callee.kind !== 'method' && callee.kind !== 'local') e.site.resolved = callee;
+      // `(conv).forward(x)`, `x.view(...)`: a method of a local, without building its dotted path.
+      callee = e.fn.kind === 'attr' && e.fn.obj.kind === 'name' && f.vars.has(e.fn.obj.id)
+        ? METHOD
+        : resolveCallee(e, (id) => f.vars.has(id), this.rt);
+      if (callee.kind !== 'method' && callee.kind !== 'local') site.callee = callee;
     }
     if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
-    const args = this.evalItems(callee.kind === 'method' ? [] : e.args, f);
-    const kwargs = e.kwargs.length ? new Map(e.kwargs.map((k) => [k.name, this.evaluate(k.value, f)])) : undefined;
+    const args = callee.kind === 'method' ? NO_ARGS : this.evalItems(e.args, f);
+    const kwargs = e.kwargs.length ? this.evalKwargs(e.kwargs, f) : undefined;
     switch (callee.kind) {
-      case 'op': return this.rt.callOp(callee.name, args, kwargs);
+      case 'op': return this.rt.callOp(callee.name, args, kwargs, site.overloads);
       case 'function': return this.rt.callFunction(callee.fn, args, kwargs);
       case 'class': return this.rt.construct(callee.qualifiedName, args, kwargs);
       case 'new': return new TsObject(callee.qualifiedName);
@@ -391,10 +448,11 @@ export class Interpreter {
       case 'method': {
         if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
         const obj = this.evaluate(e.fn.obj, f);
-        const margs = this.evalItems(e.args, f);
-        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, margs, kwargs);
+        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, this.evalItems(e.args, f), kwargs);
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
-        return this.rt.callOp(`aten::${e.fn.attr}`, [obj, ...margs], kwargs);
+        const margs: TsValue[] = [obj];
+        this.evalItemsInto(margs, e.args, f);
+        return this.rt.callOp(site.methodOp ??= `aten::${e.fn.attr}`, margs, kwargs, site.overloads);
       }
     }
   }

@@ -2,7 +2,9 @@
 // TorchScript values (bigint ints, number floats, Tensors, arrays, Maps, TsTuples, ...).
 
 import type { AtenOp, TsValue } from '../../../ops/aten/aten-op.js';
-import { TsObject } from '../../../ops/aten/aten-op.js';
+import { TsDevice, TsDtype, TsObject, TsTuple } from '../../../ops/aten/aten-op.js';
+import { inSlabArena, noteEscape, ownedStorage, SlabArena } from '../../../ops/aten/slabs.js';
+import { Tensor } from '../../tensor.js';
 import { atenOps } from '../../../ops/aten/index.js';
 import { ModelFormatError } from '../../errors.js';
 import { resolveLimits, type ResourceLimits } from '../../limits.js';
@@ -60,6 +62,7 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   const pending = [...constConv.pending, ...conv.pending];
   if (pending.length) runtime.run(undefined, () => { for (const { obj, state } of pending) runtime.callMethod(obj, '__setstate__', [state]); });
   const cls = runtime.classOf(root.className);
+  const arena = new SlabArena();
   const method = (name: string): FunctionDef => {
     const m = cls.methods.get(name);
     if (!m) throw new ModelFormatError(`${root.className} has no method '${name}' (methods: ${[...cls.methods.keys()].join(', ')})`);
@@ -67,9 +70,45 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   };
   return {
     root, archive, runtime, limits, missingOps: missing, missingOpSites, methodNames: [...cls.methods.keys()], method,
-    call: (name, args, kwargs) => runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)),
-    forward: (...args) => runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)),
+    call: (name, args, kwargs) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)), limits)),
+    forward: (...args) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)), limits)),
   };
+}
+
+/**
+ * A call's result with every tensor in a buffer of its own: aten ops carve small outputs from
+ * slabs the module reuses on its next call (ops/aten/slabs.ts). Lists, dicts and tuples are
+ * updated in place (they keep their identity: they may be module state). What this cannot copy
+ * (objects, tensors as dict keys, values nested past the depth limit) marks the call as escaped,
+ * so its slabs are not reused.
+ */
+function ownResult(v: TsValue, limits: ResourceLimits): TsValue {
+  const seen = new Set<object>();
+  const own = (x: TsValue, depth: number): TsValue => {
+    if (x instanceof Tensor) return ownedStorage(x);
+    if (x === null || typeof x !== 'object' || seen.has(x)) return x;
+    if (x instanceof TsDevice || x instanceof TsDtype) return x;
+    if (depth > limits.maxRecursionDepth || !(Array.isArray(x) || x instanceof TsTuple || x instanceof Map)) {
+      noteEscape();
+      return x;
+    }
+    seen.add(x);
+    const items = Array.isArray(x) ? x : x instanceof TsTuple ? (x.items as TsValue[]) : null;
+    if (items !== null) {
+      for (let i = 0; i < items.length; i++) {
+        const y = own(items[i]!, depth + 1);
+        if (y !== items[i]) items[i] = y; // only slab-backed tensors change: constants stay untouched
+      }
+    } else if (x instanceof Map) {
+      for (const [k, e] of x) {
+        if (k instanceof Tensor) noteEscape();
+        const y = own(e, depth + 1);
+        if (y !== e) x.set(k, y);
+      }
+    }
+    return x;
+  };
+  return own(v, 0);
 }
 
 /**

@@ -6,12 +6,13 @@ import { type AtenOp, TsDevice, TsObject, TsTuple, type TsValue } from '../../..
 import { ModelFormatError, TorchScriptError, UnsupportedOpError } from '../../errors.js';
 import { checkLimit, DEFAULT_LIMITS, type ResourceLimits, RunControl } from '../../limits.js';
 import { withOpLimits } from '../../../ops/aten/budget.js';
+import { noteEscape } from '../../../ops/aten/slabs.js';
 import { Tensor } from '../../tensor.js';
 import type { ClassDef, Expr, FunctionDef, Pos, TypeExpr } from '../../ir/torchscript-ast.js';
 import type { TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { type CalleeLookup, FunctionRef } from './callees.js';
 import { type Frame, Interpreter } from './interpreter.js';
-import { describeArgs, OpTable } from './schema.js';
+import { describeArgs, OpTable, type OverloadCache } from './schema.js';
 import { dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
 import { matchesType } from './type-match.js';
 
@@ -23,6 +24,8 @@ const TORCH_ENUMS = new Map([
 const TORCH_DTYPE_NAMES = new Map([
   ['float', 'float32'], ['double', 'float64'], ['half', 'float16'], ['long', 'int64'], ['int', 'int32'], ['short', 'int16'], ['bool', 'bool'], ['uint8', 'uint8'],
 ]);
+/** Operators that store a value into an existing list or dict. */
+const STORING_OPS = new Set(['aten::append', 'aten::extend', 'aten::insert', 'aten::_set_item', 'aten::setdefault', 'aten::update']);
 const TENSOR_FALSE_PROPERTIES = new Set(['is_cuda', 'is_sparse', 'is_quantized', 'is_mkldnn', 'is_meta', 'is_nested', 'requires_grad', 'is_vulkan', 'is_xpu', 'is_mps']);
 const TENSOR_PROPERTY_OPS = new Map([
   ['shape', 'aten::size'], ['dtype', 'prim::dtype'], ['device', 'prim::device'], ['ndim', 'aten::dim'], ['T', 'aten::numpy_T'], ['data', 'prim::data'],
@@ -76,9 +79,15 @@ export class ScriptRuntime implements CalleeLookup {
   isClass(q: string): boolean {
     return this.archive.findClass(q) !== undefined;
   }
+  /** Classes by qualified name, as looked up so far (a method call looks its class up each time). */
+  private readonly classes = new Map<string, ClassDef>();
+
   classOf(qualifiedName: string): ClassDef {
+    const hit = this.classes.get(qualifiedName);
+    if (hit !== undefined) return hit;
     const c = this.archive.findClass(qualifiedName);
     if (!c) throw new ModelFormatError(`class ${qualifiedName} is not defined under ${this.archive.prefix}code/`);
+    this.classes.set(qualifiedName, c);
     return c;
   }
   classMatches(obj: TsObject, name: string): boolean {
@@ -90,8 +99,10 @@ export class ScriptRuntime implements CalleeLookup {
   }
 
   // ------------------------------------------------------------------ calls
-  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {
-    const r = this.table.resolve(name, args, kwargs);
+  /** Calls operator `name`; `cache` is the call site's memory of the overload it resolved to. */
+  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache): TsValue {
+    if (STORING_OPS.has(name)) noteEscape(); // a list or dict may keep the value past the call (ops/aten/slabs.ts)
+    const r = this.table.resolve(name, args, kwargs, cache);
     if (!r) {
       if (!this.table.has(name)) {
         const others = this.missingOps.filter((m) => m !== name);
@@ -106,17 +117,21 @@ export class ScriptRuntime implements CalleeLookup {
     return r.entry.op.run(r.bound);
   }
 
-  callFunction(fn: FunctionDef, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {
+  /** Calls `fn` with `args` (after `self`, when given: a method's first parameter). */
+  callFunction(fn: FunctionDef, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, self?: TsObject): TsValue {
     const vars = new Map<string, TsValue>();
     const params = fn.params;
-    if (args.length > params.length) {
-      throw new ModelFormatError(`${fn.qualifiedName}() takes ${params.length} argument(s) but ${args.length} were given`);
+    const first = self === undefined ? 0 : 1;
+    const given = args.length + first;
+    if (given > params.length) {
+      throw new ModelFormatError(`${fn.qualifiedName}() takes ${params.length} argument(s) but ${given} were given`);
     }
     let used = 0;
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
       let v: TsValue;
-      if (i < args.length) v = args[i]!;
+      if (i < first) v = self!;
+      else if (i < given) v = args[i - first]!;
       else if (kwargs?.has(p.name)) { v = kwargs.get(p.name)!; used++; }
       else if (p.default) v = this.constantExpr(p.default, fn);
       else throw new ModelFormatError(`${fn.qualifiedName}() is missing argument '${p.name}'`);
@@ -138,7 +153,7 @@ export class ScriptRuntime implements CalleeLookup {
       if (attr instanceof TsObject && name !== 'forward') return this.callMethod(attr, 'forward', args, kwargs);
       throw new ModelFormatError(`${obj.className} has no method '${name}' (methods: ${[...cls.methods.keys()].join(', ') || 'none'})`);
     }
-    return this.callFunction(m, [obj, ...args], kwargs);
+    return this.callFunction(m, args, kwargs, obj);
   }
 
   construct(q: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): TsValue {

@@ -28,6 +28,8 @@ export interface SchemaArg {
 export interface Schema {
   readonly args: readonly SchemaArg[];
   readonly text: string;
+  /** Index of the `...` argument; -1 when there is none. */
+  readonly varargs: number;
 }
 
 function splitTop(s: string): string[] {
@@ -116,7 +118,7 @@ export function parseSchema(text: string): Schema {
     }
     args.push({ name, type, kwOnly, hasDefault, default: def });
   }
-  const s = { args, text };
+  const s = { args, text, varargs: args.findIndex((a) => a.varargs) };
   cache.set(text, s);
   return s;
 }
@@ -208,16 +210,25 @@ export function bindArgs(
   schema: Schema, args: readonly TsValue[], kwargs: ReadonlyMap<string, TsValue> | undefined, lenient: boolean,
 ): TsValue[] | undefined {
   const params = schema.args;
-  const va = params.findIndex((p) => p.varargs);
+  const va = schema.varargs;
   if (va >= 0) {
     if (args.length < va) return undefined;
-    const head = bindArgs({ args: params.slice(0, va), text: schema.text }, args.slice(0, va), undefined, lenient);
+    const head = bindArgs({ args: params.slice(0, va), text: schema.text, varargs: -1 }, args.slice(0, va), undefined, lenient);
     return head ? [...head, args.slice(va)] : undefined;
   }
   if (args.length > params.length) return undefined;
+  // Most overloads that do not fit fail on the first argument: convert it before allocating.
+  let first: TsValue | typeof FAIL = null;
+  if (args.length > 0) {
+    if (params[0]!.kwOnly) return undefined;
+    first = convert(args[0]!, params[0]!.type, lenient);
+    if (first === FAIL) return undefined;
+  }
   const out: TsValue[] = new Array<TsValue>(params.length);
   let used = 0;
-  for (let i = 0; i < params.length; i++) {
+  let i = 0;
+  if (args.length > 0) out[i++] = first;
+  for (; i < params.length; i++) {
     const p = params[i]!;
     let v: TsValue | undefined;
     if (i < args.length) {
@@ -245,6 +256,80 @@ export interface OpEntry {
   readonly schema: Schema;
 }
 
+/**
+ * What one call site resolved to last time, for the arguments' signature (see argSignature):
+ * arguments with the same signature bind to the same overloads in the same passes, so the site
+ * binds the overload it found directly.
+ */
+export interface OverloadCache {
+  sig: number;
+  entry: OpEntry | null;
+  lenient: boolean;
+}
+
+/** A fresh cache for a call site. */
+export function overloadCache(): OverloadCache {
+  return { sig: -1, entry: null, lenient: false };
+}
+
+/**
+ * Everything about the arguments that decides which overloads bind (convert's outcomes), as
+ * base-16 digits: the kind of each argument (a Tensor that is a 0-d scalar, an int that is a
+ * dtype code, and so on), list lengths and element kinds, keyword arguments after a marker.
+ * -1 when that takes more than 13 digits or a value is nested deeper (not cached).
+ */
+export function argSignature(args: readonly TsValue[], kwargs: ReadonlyMap<string, TsValue> | undefined): number {
+  sigValue = 0;
+  sigScale = 1;
+  for (let i = 0; i < args.length; i++) if (!pushValue(args[i]!, false)) return -1;
+  if (kwargs) {
+    if (!pushDigit(0)) return -1;
+    for (const v of kwargs.values()) if (!pushValue(v, false)) return -1;
+  }
+  return sigValue;
+}
+
+// The signature being built (calls are synchronous: one at a time).
+let sigValue = 0;
+let sigScale = 1;
+
+function pushDigit(d: number): boolean {
+  if (sigScale > 2 ** 48) return false;
+  sigValue += d * sigScale;
+  sigScale *= 16;
+  return true;
+}
+
+function pushValue(v: TsValue, nested: boolean): boolean {
+  const k = kindCode(v);
+  if (k !== 9 && k !== 10) return pushDigit(k);
+  if (nested) return false;
+  const items = k === 9 ? (v as TsValue[]) : (v as TsTuple).items;
+  if (items.length > 15 || !pushDigit(k) || !pushDigit(items.length)) return false;
+  for (let i = 0; i < items.length; i++) if (!pushValue(items[i]!, true)) return false;
+  return true;
+}
+
+/** 1..15: the kind of a value as far as convert() can tell them apart. */
+function kindCode(v: TsValue): number {
+  if (v instanceof Tensor) return v.rank === 0 && v.size === 1 ? 2 : 1;
+  switch (typeof v) {
+    case 'bigint': return dtypeFromCode(Number(v)) === undefined ? 3 : 4;
+    case 'number': return 5;
+    case 'boolean': return 6;
+    case 'string': return 8;
+    default: break;
+  }
+  if (v === null) return 7;
+  if (Array.isArray(v)) return 9;
+  if (v instanceof TsTuple) return 10;
+  if (v instanceof TsDtype) return 11;
+  if (v instanceof TsDevice) return 12;
+  if (v instanceof Map) return 13;
+  if (v instanceof TsObject) return 14;
+  return 15;
+}
+
 /** Every registered overload of each op name, in registration order. */
 export class OpTable {
   private readonly byName = new Map<string, OpEntry[]>();
@@ -261,15 +346,34 @@ export class OpTable {
   overloads(name: string): readonly OpEntry[] {
     return this.byName.get(name) ?? [];
   }
-  /** Picks the first overload that fits strictly, else the first that fits with conversions. */
-  resolve(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>): { entry: OpEntry; bound: TsValue[] } | undefined {
+  /**
+   * Picks the first overload that fits strictly, else the first that fits with conversions. With
+   * a call site's `cache`, arguments of the signature the site saw last bind its overload directly.
+   */
+  resolve(
+    name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache,
+  ): { entry: OpEntry; bound: TsValue[] } | undefined {
     const list = this.byName.get(name);
     if (!list) return undefined;
-    wrapNumbers = args.some((a) => a instanceof Tensor);
-    for (const lenient of [false, true]) {
-      for (const entry of list) {
-        const bound = bindArgs(entry.schema, args, kwargs, lenient);
-        if (bound) return { entry, bound };
+    wrapNumbers = false;
+    for (let i = 0; i < args.length; i++) if (args[i] instanceof Tensor) wrapNumbers = true;
+    const sig = cache !== undefined && list.length > 1 ? argSignature(args, kwargs) : -1;
+    if (sig >= 0 && cache!.sig === sig && cache!.entry !== null) {
+      const bound = bindArgs(cache!.entry.schema, args, kwargs, cache!.lenient);
+      if (bound) return { entry: cache!.entry, bound };
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < list.length; i++) {
+        const entry = list[i]!;
+        const bound = bindArgs(entry.schema, args, kwargs, pass === 1);
+        if (bound) {
+          if (sig >= 0) {
+            cache!.sig = sig;
+            cache!.entry = entry;
+            cache!.lenient = pass === 1;
+          }
+          return { entry, bound };
+        }
       }
     }
     return undefined;

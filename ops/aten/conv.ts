@@ -1,0 +1,154 @@
+// Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d, _convolution and convolution.
+// Float32 convolutions call the conv kernels directly (kernels/conv-f32.ts, and
+// kernels/winograd-f32.ts where it is faster, as the ONNX Conv chooses) with the weight packed
+// once per weight tensor (prepared.ts); other types and transposed convolutions go through the
+// ONNX Conv / ConvTranspose ops.
+
+import type { ConvGeometry } from '../../kernels/conv.js';
+import { InvalidNodeError, ShapeError } from '../../src/errors.js';
+import { Tensor } from '../../src/tensor.js';
+import type { AtenOp, TsValue } from './aten-op.js';
+import { boolArg, intArg, intList, optTensor, strArg, tensorArg } from './args.js';
+import { checkTensorElements } from './budget.js';
+import { aten } from './define.js';
+import { onnx1 } from './onnx-bridge.js';
+import { convWithPackedWeight } from './prepared.js';
+
+const T = (v: TsValue, op: string, name = 'input'): Tensor => tensorArg(v, op, name);
+const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
+const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
+
+export interface ConvArgs {
+  readonly stride: number[];
+  readonly padding: number[] | 'same' | 'valid';
+  readonly dilation: number[];
+  readonly groups: number;
+  readonly transposed: boolean;
+  readonly outputPadding: number[];
+}
+
+/**
+ * The geometry of a float32 convolution of batched `x` by `w` with explicit pads, checked the
+ * way PyTorch checks it (channels against groups, the dilated kernel against the padded input).
+ */
+function convGeometry(
+  x: Tensor, w: Tensor, stride: readonly number[], dilation: readonly number[], begin: readonly number[],
+  end: readonly number[], groups: number, op: string,
+): { g: ConvGeometry; outDims: number[] } {
+  const spatial = w.rank - 2;
+  const [batch, inChannels] = [x.dims[0]!, x.dims[1]!];
+  const outChannels = w.dims[0]!;
+  if (groups < 1) throw new InvalidNodeError(`${op}: non-positive groups ${groups} is not supported`);
+  if (inChannels !== w.dims[1]! * groups || outChannels % groups !== 0) {
+    throw new ShapeError(
+      `${op}: input ${fmt(x.dims)} and weight ${fmt(w.dims)} do not fit groups=${groups} ` +
+        '(need input channels = weight.size(1) * groups and weight.size(0) divisible by groups)',
+    );
+  }
+  const inSize = x.dims.slice(2);
+  const kernel = w.dims.slice(2);
+  const outSize: number[] = [];
+  for (let i = 0; i < spatial; i++) {
+    const [s, d, pb, pe] = [stride[i]!, dilation[i]!, begin[i]!, end[i]!];
+    if (!(s >= 1) || !(d >= 1)) throw new InvalidNodeError(`${op}: stride ${fmt(stride)} and dilation ${fmt(dilation)} must be positive`);
+    if (!(pb >= 0) || !(pe >= 0)) throw new InvalidNodeError(`${op}: negative padding ${fmt([...begin, ...end])} is not supported`);
+    const extent = (kernel[i]! - 1) * d + 1;
+    const padded = inSize[i]! + pb + pe;
+    if (padded < extent) {
+      throw new ShapeError(`${op}: the padded input ${fmt(inSize.map((n, k) => n + begin[k]! + end[k]!))} is smaller than the dilated kernel ${fmt(kernel.map((k, j) => (k - 1) * dilation[j]! + 1))}`);
+    }
+    outSize.push(Math.floor((padded - extent) / s) + 1);
+  }
+  const g: ConvGeometry = {
+    batch, inChannels, outChannels, group: groups, inSize, outSize, kernel, strides: [...stride], dilations: [...dilation], padsBegin: [...begin],
+  };
+  return { g, outDims: [batch, outChannels, ...outSize] };
+}
+
+/** conv(x, w) + bias for float32 x, w and bias ([M] or none): the packed-weight kernel. */
+function convFloat32(x: Tensor, w: Tensor, bias: Tensor | null, stride: number[], dilation: number[], begin: number[], end: number[], groups: number, op: string): Tensor {
+  const { g, outDims } = convGeometry(x, w, stride, dilation, begin, end, groups, op);
+  let size = 1;
+  for (const d of outDims) size *= d;
+  checkTensorElements(size, `${op} output of shape ${fmt(outDims)}`);
+  const y = new Float32Array(size);
+  convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array) });
+  return new Tensor('float32', y, outDims);
+}
+
+/** PyTorch convolution over N x C x spatial (or unbatched C x spatial) input. */
+export function convolution(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string): Tensor {
+  const spatial = w.rank - 2;
+  if (spatial < 1) throw new ShapeError(`${op}: weight must have at least 3 dimensions, got [${w.dims.join(', ')}]`);
+  const unbatched = x.rank === spatial + 1;
+  if (!unbatched && x.rank !== spatial + 2) {
+    throw new ShapeError(`${op}: expected a ${spatial + 1}D or ${spatial + 2}D input for weight [${w.dims.join(', ')}], got [${x.dims.join(', ')}]`);
+  }
+  const xin = unbatched ? x.reshape([1, ...x.dims]) : x;
+  const fit = (v: readonly number[]) => (v.length === 1 && spatial > 1 ? new Array<number>(spatial).fill(v[0]!) : [...v]);
+  const stride = fit(a.stride);
+  const dilation = fit(a.dilation);
+  const kernel = w.dims.slice(2);
+  let begin: number[];
+  let end: number[];
+  if (a.padding === 'valid') begin = end = new Array<number>(spatial).fill(0);
+  else if (a.padding === 'same') {
+    begin = kernel.map((k, i) => Math.floor((dilation[i]! * (k - 1)) / 2));
+    end = kernel.map((k, i) => dilation[i]! * (k - 1) - begin[i]!);
+  } else begin = end = fit(a.padding);
+  let y: Tensor;
+  const fast = !a.transposed && spatial <= 3 && xin.type === 'float32' && w.type === 'float32'
+    && stride.length === spatial && dilation.length === spatial && begin.length === spatial
+    && (bias === null || (bias.type === 'float32' && bias.rank === 1 && bias.dims[0] === w.dims[0]));
+  if (fast) y = convFloat32(xin, w, bias, stride, dilation, begin, end, a.groups, op);
+  else {
+    const attrs = { strides: stride, dilations: dilation, pads: [...begin, ...end], group: a.groups, kernel_shape: kernel };
+    const inputs = bias === null ? [xin, w] : [xin, w, bias];
+    y = a.transposed
+      ? onnx1('ConvTranspose', inputs, { ...attrs, output_padding: fit(a.outputPadding) })
+      : onnx1('Conv', inputs, attrs);
+  }
+  return unbatched ? y.reshape(y.dims.slice(1)) : y;
+}
+
+export function convOps(): AtenOp[] {
+  const ops: AtenOp[] = [];
+  for (const n of [1, 2, 3]) {
+    const name = `conv${n}d`;
+    const run = (a: readonly TsValue[], padding: ConvArgs['padding']) => convolution(
+      T(a[0]!, name), T(a[1]!, name, 'weight'), optTensor(a[2]!, name, 'bias'),
+      { stride: intList(a[3]!, name, 'stride', n), padding, dilation: intList(a[5]!, name, 'dilation', n),
+        groups: I(a[6]!, name, 'groups'), transposed: false, outputPadding: [0] }, `aten::${name}`);
+    ops.push(
+      aten(name, `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, int[${n}] padding=0, int[${n}] dilation=1, int groups=1)`,
+        (a) => run(a, intList(a[4]!, name, 'padding', n))),
+      aten(name, `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, str padding="valid", int[${n}] dilation=1, int groups=1)`,
+        (a) => {
+          const p = strArg(a[4]!, name, 'padding');
+          if (p !== 'same' && p !== 'valid') throw new InvalidNodeError(`aten::${name}: padding must be 'same' or 'valid', got '${p}'`);
+          return run(a, p);
+        }),
+    );
+    const tname = `conv_transpose${n}d`;
+    ops.push(aten(tname,
+      `(Tensor input, Tensor weight, Tensor? bias=None, int[${n}] stride=1, int[${n}] padding=0, int[${n}] output_padding=0, int groups=1, int[${n}] dilation=1)`,
+      (a) => convolution(T(a[0]!, tname), T(a[1]!, tname, 'weight'), optTensor(a[2]!, tname, 'bias'), {
+        stride: intList(a[3]!, tname, 'stride', n), padding: intList(a[4]!, tname, 'padding', n),
+        outputPadding: intList(a[5]!, tname, 'output_padding', n), groups: I(a[6]!, tname, 'groups'),
+        dilation: intList(a[7]!, tname, 'dilation', n), transposed: true,
+      }, `aten::${tname}`)));
+  }
+  const general = (name: string) => (a: readonly TsValue[]) => convolution(
+    T(a[0]!, name), T(a[1]!, name, 'weight'), optTensor(a[2]!, name, 'bias'), {
+      stride: intList(a[3]!, name, 'stride'), padding: intList(a[4]!, name, 'padding'),
+      dilation: intList(a[5]!, name, 'dilation'), transposed: boolArg(a[6]!, name, 'transposed'),
+      outputPadding: intList(a[7]!, name, 'output_padding'), groups: I(a[8]!, name, 'groups'),
+    }, `aten::${name}`);
+  const head = 'Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] dilation, bool transposed, int[] output_padding, int groups';
+  ops.push(
+    aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled, bool allow_tf32)`, general('_convolution')),
+    aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled)`, general('_convolution')),
+    aten('convolution', `(${head})`, general('convolution')),
+  );
+  return ops;
+}
