@@ -50,6 +50,29 @@ describe('parse errors name file, line and column', () => {
   });
 });
 
+describe('binary operator precedence with plain names as operands (the parser\'s fast path)', () => {
+  // Python's precedence, written out by hand: | < ^ < & < shifts < + - < * // % ; all left-associative.
+  const cases: [string, string, (a: bigint, b: bigint, c: bigint, d: bigint) => bigint | boolean][] = [
+    ['a - b - c - d', 'int', (a, b, c, d) => ((a - b) - c) - d],
+    ['a + b * c - d', 'int', (a, b, c, d) => a + b * c - d],
+    ['a - b * c * d + a', 'int', (a, b, c, d) => a - b * c * d + a],
+    ['a | b ^ c & d', 'int', (a, b, c, d) => a | (b ^ (c & d))],
+    ['a & b | c ^ d', 'int', (a, b, c, d) => (a & b) | (c ^ d)],
+    ['a + b << c - d + b', 'int', (a, b, c, d) => (a + b) << (c - d + b)],
+    ['a * b + c * d', 'int', (a, b, c, d) => a * b + c * d],
+    ['a + b == c + d', 'bool', (a, b, c, d) => a + b === c + d],
+    ['a - b < c - d', 'bool', (a, b, c, d) => a - b < c - d],
+  ];
+  for (const [src, ret, want] of cases) {
+    it(src, () => {
+      const m = module(`return ${src}`, 'a: int, b: int, c: int, d: int', ret);
+      fc.assert(fc.property(fc.bigInt(-50n, 50n), fc.bigInt(0n, 6n), fc.bigInt(3n, 9n), fc.bigInt(0n, 3n), (a, b, c, d) => {
+        expect(m.forward(a, b, c, d)).toBe(want(a, b, c, d));
+      }), { numRuns: 100 });
+    });
+  }
+});
+
 describe('Python int semantics', () => {
   const m = module('return (torch.floordiv(a, b), torch.remainder(a, b), torch.div(a, b), a // b, a % b)', 'a: int, b: int', 'Tuple[int, int, float, int, int]');
   it('floor division and modulo round toward -inf; / is true division', () => {
