@@ -5,23 +5,11 @@
 // Shapes: `MxKxN`, default 512x512x512 and two resnet18 conv shapes. TUNE=tile|block selects the sweep.
 
 import { defaultGemmSimdConfig, gemmSimdF32With, relaxedSimdAvailable, type GemmSimdConfig } from '../kernels/wasm/gemm-simd.js';
+import { now as cpuNow, values } from './clock.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-function now(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed | 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) | 0;
-    out[i] = (s >>> 8) / (1 << 23) - 1;
-  }
-  return out;
-}
+const now = (): number => cpuNow(false);
 
 function timeOnce(fn: () => void, minMs: number): number {
   let reps = 0;

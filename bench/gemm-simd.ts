@@ -10,26 +10,10 @@
 import { gemmF32 } from '../kernels/gemm-f32.js';
 import { gemmSimdF32, relaxedSimdAvailable, simdAvailable } from '../kernels/wasm/gemm-simd.js';
 import { writeModel } from '../test/helpers/onnx-writer.js';
+import { now, values, WALL } from './clock.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const WALL = process.env.BENCH_WALL === '1';
 const filter = process.argv[2] ?? '';
-
-function now(): number {
-  if (WALL) return performance.now();
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed | 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) | 0;
-    out[i] = (s >>> 8) / (1 << 23) - 1;
-  }
-  return out;
-}
 
 /** Milliseconds per run: repeats until at least `minMs` have passed. */
 async function timeOnce(fn: () => unknown, minMs: number): Promise<number> {

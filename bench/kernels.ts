@@ -14,26 +14,10 @@ import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
 import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
 import { packWinogradF32, winogradConvF32, winogradPlanFor } from '../kernels/winograd-f32.js';
+import { now, values, WALL } from './clock.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const WALL = process.env.BENCH_WALL === '1';
 const filter = process.argv[2] ?? '';
-
-function now(): number {
-  if (WALL) return performance.now();
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed | 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) | 0;
-    out[i] = (s >>> 8) / (1 << 23) - 1;
-  }
-  return out;
-}
 
 interface Workload {
   readonly name: string;
