@@ -27,6 +27,7 @@
 // synchronously, so two calls never share them at once.
 
 import { erf } from './elementwise-unary-erf.js';
+import { packStrips } from './gemm-pack.js';
 
 /** Rows of the micro-kernel tile (A strips are MR wide). */
 export const GEMM_MR = 4;
@@ -229,41 +230,6 @@ export interface StridedMatrix {
   readonly offset: number;
   readonly rowStride: number;
   readonly colStride: number;
-}
-
-/**
- * Packs rows [r0, r0 + rows) x depth [pc, pc + kc) of `s` (rows indexed by r, depth by p:
- * element s(r, p)) as W-wide strips into dst[q0...], zero-padding the last strip.
- * For A: r = i, p = the K index. For B: r = j, p = the K index (so it packs op(B)^T's rows).
- */
-function packStrips(
-  data: Float32Array, off: number, rs: number, ps: number,
-  r0: number, rows: number, pc: number, kc: number, W: number, dst: Float32Array, q0: number,
-): void {
-  let q = q0;
-  for (let r = 0; r < rows; r += W) {
-    const w = Math.min(W, rows - r);
-    const base = off + (r0 + r) * rs + pc * ps;
-    if (w === 4 && W === 4) {
-      for (let p = 0; p < kc; p++, q += 4) {
-        const s = base + p * ps;
-        dst[q] = data[s]!; dst[q + 1] = data[s + rs]!; dst[q + 2] = data[s + 2 * rs]!; dst[q + 3] = data[s + 3 * rs]!;
-      }
-    } else if (w === W && rs === 1) {
-      // Strip rows adjacent in memory (a row-major B, or a transposed A): copy runs of W.
-      for (let p = 0; p < kc; p++, q += W) {
-        const s = base + p * ps;
-        for (let t = 0; t < W; t++) dst[q + t] = data[s + t]!;
-      }
-    } else {
-      for (let p = 0; p < kc; p++, q += W) {
-        const s = base + p * ps;
-        let t = 0;
-        for (; t < w; t++) dst[q + t] = data[s + t * rs]!;
-        for (; t < W; t++) dst[q + t] = 0;
-      }
-    }
-  }
 }
 
 /** op(A) (m x k) packed once: K block by K block, MR-row strips. Keep it for a constant A. */
