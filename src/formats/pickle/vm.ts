@@ -112,13 +112,16 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
     if (!marks.length) throw fmt('no MARK on the stack');
     return stack.splice(marks.pop()!);
   };
-  // Depth of a value: 0 for a primitive, 1 for an object until something is put in it (kept out of
-  // the WeakMap: a pickle of 100k empty containers would otherwise cost 100k ephemeron entries,
-  // which made the garbage collector the loader's main cost).
-  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? depths.get(v) ?? 1 : 0);
+  // Depth of a value: 0 for a primitive. An empty container's depth 1 is implied, not stored: a
+  // pickle of 100k empty containers would otherwise cost 100k WeakMap (ephemeron) entries, which
+  // made the garbage collector the loader's main cost.
+  // A container is 1 deep until something is put in it; any other value (a constructed object, a
+  // scan's placeholder) is 0, as before, so that loading and scanning count the same depths.
+  const baseDepth = (v: object): number => (Array.isArray(v) || v instanceof Map || v instanceof Set ? 1 : 0);
+  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? depths.get(v) ?? baseDepth(v) : 0);
   const setDepth = (c: object, d: number): void => {
     if (d > maxDepth) throw new ResourceLimitError(`${part}: ${opName} at offset ${opPos}: nesting deeper than maxDepth=${maxDepth}`, 'maxDepth', d, maxDepth);
-    if (d > (depths.get(c) ?? 1)) depths.set(c, d);
+    if (d > (depths.get(c) ?? baseDepth(c))) depths.set(c, d);
   };
   const checkLength = (n: number): void => {
     if (n > maxSequenceLength) {
