@@ -1,41 +1,10 @@
-// The contract between the TorchScript interpreter (src/formats/torchscript) and the aten
-// operator library (ops/aten/<family>.ts): TorchScript values and aten op definitions.
+// The contract between the TorchScript interpreter (src/runtime/torchscript) and the aten
+// operator library (ops/aten/<family>.ts): aten op definitions, over the TorchScript values of
+// src/ir/torchscript-values.ts (re-exported here for the op files).
 
-import type { Tensor } from '../../src/tensor.js';
+import type { TsValue } from '../../src/ir/torchscript-values.js';
 
-/**
- * TorchScript values at run time. Python `int` is a bigint (TorchScript ints are int64 and
- * `1` must stay distinct from `1.0`), `float` a number, `bool` a boolean, `str` a string,
- * `None` null, `List[T]` a JS array, `Dict[K, V]` a Map, tuples and NamedTuples a TsTuple.
- */
-export type TsValue =
-  | Tensor | bigint | number | boolean | string | null
-  | TsValue[] | Map<TsKey, TsValue> | TsTuple | TsDevice | TsDtype | TsObject;
-
-/** Values that can be dict keys (TorchScript allows str, int, float, bool, Tensor). */
-export type TsKey = string | bigint | number | boolean | Tensor;
-
-export class TsTuple {
-  constructor(readonly items: readonly TsValue[], readonly names?: readonly string[], readonly typeName?: string) {}
-}
-
-export class TsDevice {
-  constructor(readonly type: string, readonly index: number | null = null) {}
-  toString(): string {
-    return this.index === null ? this.type : `${this.type}:${this.index}`;
-  }
-}
-
-/** A torch dtype (torch.float32, ...), named by tessera's DataType where one exists. */
-export class TsDtype {
-  constructor(readonly name: string, readonly code: number) {}
-}
-
-/** An instance of a class from the archive's code/ (modules, user classes). */
-export class TsObject {
-  readonly attributes = new Map<string, TsValue>();
-  constructor(readonly className: string) {}
-}
+export { type TsKey, TsDevice, TsDtype, TsObject, TsTuple, type TsValue } from '../../src/ir/torchscript-values.js';
 
 /**
  * An aten (or prim) operator. `schema` lists arguments as PyTorch's native_functions.yaml

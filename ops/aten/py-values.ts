@@ -6,21 +6,7 @@ import { Tensor } from '../../src/tensor.js';
 import { TorchScriptError } from '../../src/errors.js';
 import { checkSequenceLength, checkTensorElements, checkValueDepth } from './budget.js';
 
-/** c10::ScalarType codes, named by tessera's DataType where one exists. */
-const SCALAR_TYPES: readonly [number, string][] = [
-  [0, 'uint8'], [1, 'int8'], [2, 'int16'], [3, 'int32'], [4, 'int64'], [5, 'float16'], [6, 'float32'], [7, 'float64'],
-  [8, 'complex32'], [9, 'complex64'], [10, 'complex128'], [11, 'bool'], [12, 'qint8'], [13, 'quint8'], [14, 'qint32'],
-  [15, 'bfloat16'],
-];
-const BY_CODE = new Map(SCALAR_TYPES.map(([c, n]) => [c, new TsDtype(n, c)]));
-const BY_NAME = new Map(SCALAR_TYPES.map(([c, n]) => [n, BY_CODE.get(c)!]));
-
-export function dtypeFromCode(code: number): TsDtype | undefined {
-  return BY_CODE.get(code);
-}
-export function dtypeFromName(name: string): TsDtype | undefined {
-  return BY_NAME.get(name);
-}
+export { dtypeFromCode, dtypeFromName } from '../../src/ir/torchscript-values.js';
 
 /**
  * A float as TorchScript prints it (str(), format(), IValue printing): integral values under 1e10

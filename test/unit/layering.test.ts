@@ -34,8 +34,6 @@ function layerOf(file: string): Layer {
 
 /** Imports that still run the wrong way, each with what removes it. Shrink this list; never grow it. */
 const KNOWN: ReadonlyMap<string, string> = new Map([
-  ['src/formats/torchscript/objects.ts -> ops/aten/aten-op.ts', 'TorchScript value types (TsTuple, TsObject, ...) belong in core'],
-  ['src/formats/torchscript/objects.ts -> ops/aten/py-values.ts', 'the same: value helpers with the value types'],
   ['src/runtime/torchscript/module.ts -> src/formats/torchscript/archive.ts', 'loadTorchScript(bytes) is API: it ties the archive reader to the interpreter'],
   ['src/runtime/torchscript/module.ts -> src/formats/torchscript/objects.ts', 'the same'],
   ['src/runtime/torchscript/runtime.ts -> src/formats/torchscript/archive.ts', 'the runtime should take the archive\'s parsed contents, not its reader\'s type'],

@@ -2,14 +2,14 @@
 // attributes are typed by their class's annotations (pickle ints and floats are both JS numbers,
 // so the declared type decides `1` versus `1.0`), tuples become TsTuples, dicts Maps.
 
-import { type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
+import { type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../ir/torchscript-values.js';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
 import { PyGlobal, PyRecord, isTuple } from '../pickle/values.js';
 import { TORCH_DTYPE_ALIASES } from '../pickle/tensor-rebuild.js';
 import type { ClassDef, TypeExpr } from '../../ir/torchscript-ast.js';
-import { dtypeFromName } from '../../../ops/aten/py-values.js';
+import { dtypeFromName } from '../../ir/torchscript-values.js';
 
 export interface ClassResolver {
   findClass(qualifiedName: string): ClassDef | undefined;
