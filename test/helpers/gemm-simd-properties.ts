@@ -10,6 +10,7 @@ import {
   defaultGemmSimdConfig, gemmSimdBlockDepth, gemmSimdF32With, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable,
   type GemmSimdConfig,
 } from '../../kernels/wasm/gemm-simd.js';
+import { allActs, dims, exactActs, smallInt, special, wide } from './gemm-arbitraries.js';
 
 interface Case {
   m: number; n: number; k: number;
@@ -26,27 +27,6 @@ interface Case {
   act: GemmActivation;
   a: number[]; b: number[]; c0: number[]; biasData: number[]; res: number[];
 }
-
-const smallInt = fc.integer({ min: -8, max: 8 });
-const wide = fc.double({ min: -1e3, max: 1e3, noNaN: true });
-const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0, 1e3, -1e3);
-
-/** Sizes that are zero, one, smaller than the 4x8 tile or not multiples of it, and depths past one K block. */
-const dims = fc.record({
-  m: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
-  n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
-  k: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 }), fc.integer({ min: 250, max: 530 })),
-});
-
-/** Activations whose result is exact on small integers. */
-const exactActs: fc.Arbitrary<GemmActivation> = fc.constantFrom<GemmActivation>(
-  { kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: -3, max: 6 }, { kind: 'clip', min: 0, max: 6 },
-  { kind: 'leakyrelu', alpha: 0.5 },
-);
-const allActs: fc.Arbitrary<GemmActivation> = fc.oneof(exactActs, fc.constantFrom<GemmActivation>(
-  { kind: 'sigmoid' }, { kind: 'hardsigmoid', alpha: 0.2, beta: 0.5 }, { kind: 'hardswish' }, { kind: 'silu' },
-  { kind: 'gelu' }, { kind: 'gelu-tanh' }, { kind: 'leakyrelu', alpha: 0.01 },
-));
 
 /** Both kernels where the host has relaxed-simd, else mul+add only. */
 const fmaChoices = (): fc.Arbitrary<boolean> => (relaxedSimdAvailable() ? fc.boolean() : fc.constant(false));

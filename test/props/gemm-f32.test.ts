@@ -4,6 +4,7 @@ import {
   type GemmActivation, type GemmEpilogue, gemmF32, gemmPackedAF32, gemmPackedBF32, packGemmA, packGemmB,
 } from '../../kernels/gemm-f32.js';
 import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
+import { allActs, dims, exactActs, smallInt, special, wide } from '../helpers/gemm-arbitraries.js';
 
 // The float32 GEMM (plain, A prepacked, B prepacked) with its fused epilogue, against the
 // naive float64 triple loop in kernels/reference/gemm.ts.
@@ -20,27 +21,6 @@ interface Case {
   act: GemmActivation;
   a: number[]; b: number[]; c0: number[]; biasData: number[]; res: number[];
 }
-
-const smallInt = fc.integer({ min: -8, max: 8 });
-const wide = fc.double({ min: -1e3, max: 1e3, noNaN: true });
-const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0, 1e3, -1e3);
-
-/** Sizes that are zero, tiny, or not multiples of the 4x8 tile, and depths past one 256 block. */
-const dims = fc.record({
-  m: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
-  n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 })),
-  k: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 70 }), fc.integer({ min: 250, max: 530 })),
-});
-
-/** Activations whose result is exact on small integers (no rounding inside the function). */
-const exactActs: fc.Arbitrary<GemmActivation> = fc.constantFrom<GemmActivation>(
-  { kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: -3, max: 6 }, { kind: 'clip', min: 0, max: 6 },
-  { kind: 'leakyrelu', alpha: 0.5 },
-);
-const allActs: fc.Arbitrary<GemmActivation> = fc.oneof(exactActs, fc.constantFrom<GemmActivation>(
-  { kind: 'sigmoid' }, { kind: 'hardsigmoid', alpha: 0.2, beta: 0.5 }, { kind: 'hardswish' }, { kind: 'silu' },
-  { kind: 'gelu' }, { kind: 'gelu-tanh' }, { kind: 'leakyrelu', alpha: 0.01 },
-));
 
 function caseArb(values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>): fc.Arbitrary<Case> {
   return dims.chain(({ m, n, k }) => fc.record({
