@@ -16,8 +16,8 @@
 
 import type { ConvGeometry } from './conv.js';
 import {
-  type GemmActivation, type GemmEpilogue, type GemmPanelSource, type PackedGemmA,
-  GEMM_NR, applyGemmEpilogueF32, gemmBPanelElements, gemmPanelsF32, packGemmA,
+  type GemmActivation, type GemmEngine, type GemmEpilogue, type GemmPanelSource, type PackedGemmA,
+  GEMM_NR, applyGemmEpilogueF32, gemmBPanelElements, jsGemmEngine, packGemmA,
   prepackedASource, stridedBSource,
 } from './gemm-f32.js';
 import { endInside, firstInside } from './im2col.js';
@@ -90,6 +90,8 @@ export interface ConvEpilogueF32 {
   readonly activation?: GemmActivation;
   /** At least convScratchElementsF32(g) floats the kernel may overwrite; module scratch when absent. */
   readonly scratch?: Float32Array;
+  /** Who runs the GEMMs (default: jsGemmEngine). */
+  readonly engine?: GemmEngine;
 }
 
 let moduleScratch = new Float32Array(0);
@@ -343,6 +345,7 @@ export function convPackedF32(
   const pointwise = isPointwise(g);
   const im2col = pointwise ? null : new Im2colSource(x, g, scratch);
   const bias = ep.bias ?? undefined;
+  const engine = ep.engine ?? jsGemmEngine;
   for (let n = 0; n < g.batch; n++) {
     for (let gi = 0; gi < G; gi++) {
       const xOff = (n * C + gi * Cg) * inSp;
@@ -355,7 +358,7 @@ export function convPackedF32(
         ...(ep.residual === undefined ? {} : { residual: ep.residual, residualOffset: yOff, ldr: outSp }),
         ...(ep.activation === undefined ? {} : { activation: ep.activation }),
       };
-      gemmPanelsF32(Mg, outSp, depth, prepackedASource(w.groups[gi]!), B, y, yOff, outSp, 1, false, e);
+      engine.panels(Mg, outSp, depth, prepackedASource(w.groups[gi]!), B, y, yOff, outSp, 1, false, e);
     }
   }
 }

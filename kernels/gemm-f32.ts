@@ -540,8 +540,28 @@ function gemvF32(
   }
 }
 
+/**
+ * Who runs the blocked product over two panel sources (gemmPanelsF32's contract, including its
+ * accumulation order per element whatever the split): the JS engine below, or one from
+ * kernels/wasm/ (SIMD). Conv, Winograd and the GEMM entry points take one as an option, so a
+ * session picks its engine once and every float32 product follows.
+ */
+export interface GemmEngine {
+  /** 'js' here; the wasm engines name themselves (e.g. 'wasm-simd'). */
+  readonly name: string;
+  panels(
+    m: number, n: number, k: number, A: GemmPanelSource, B: GemmPanelSource,
+    c: Float32Array, cOff: number, ldc: number, alpha: number, accumulate: boolean, ep: GemmEpilogue,
+  ): void;
+}
+
+/** The plain-JS engine (float64 sums per K block): always available. */
+export const jsGemmEngine: GemmEngine = Object.freeze({ name: 'js', panels: gemmPanelsF32 });
+
 /** Where C lives and what to do with it, for the GEMM entry points. */
 export interface GemmOptions {
+  /** Who runs the product (default: jsGemmEngine). Matrix-vector shapes always run in JS. */
+  readonly engine?: GemmEngine;
   readonly cOffset?: number;
   /** Row stride of C (default n). */
   readonly ldc?: number;
@@ -572,7 +592,7 @@ function run(
   }
   const A = aPacked ? new PrepackedSource(aPacked.panels, aPacked.mPad) : new StridedSource(aSrc, false);
   const B = bPacked ? new PrepackedSource(bPacked.panels, bPacked.nPad) : new StridedSource(bSrc, true);
-  gemmPanelsF32(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
+  (o.engine ?? jsGemmEngine).panels(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
 }
 
 /** C (m x n) = epilogue(alpha * op(A) @ op(B)), both operands packed on the fly. C must not overlap A or B. */

@@ -48,7 +48,7 @@ import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
 import {
   type GemmEpilogue, type GemmPanelSource,
-  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32,
+  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, jsGemmEngine,
 } from './gemm-f32.js';
 
 const NR = GEMM_NR;
@@ -512,6 +512,7 @@ export function winogradConvF32(
     ...(ep.activation === undefined ? {} : { activation: ep.activation }),
   };
   const NO_EPILOGUE: GemmEpilogue = {};
+  const engine = ep.engine ?? jsGemmEngine;
   for (let r0 = 0; r0 < rowsTotal; r0 += rowsPerChunk) {
     const r1 = Math.min(rowsTotal, r0 + rowsPerChunk);
     const nb = (r1 - r0) * tw;
@@ -538,7 +539,7 @@ export function winogradConvF32(
       [oStride, tStride] = [1, T * xiStride];
       for (let xi = 0; xi < T; xi++) {
         vs.base = xi * vStride;
-        gemmPanelsF32(nb, M, C, vs, w.points[xi]!, mm, xi * xiStride, tStride, 1, false, NO_EPILOGUE);
+        engine.panels(nb, M, C, vs, w.points[xi]!, mm, xi * xiStride, tStride, 1, false, NO_EPILOGUE);
       }
     } else {
       // M_xi (Cout x nb) at column offset xi * xiStride of rows T * xiStride long.
@@ -546,7 +547,7 @@ export function winogradConvF32(
       [oStride, tStride] = [T * xiStride, 1];
       for (let xi = 0; xi < T; xi++) {
         vs.base = xi * vStride;
-        gemmPanelsF32(M, nb, C, w.points[xi]!, vs, mm, xi * xiStride, oStride, 1, false, NO_EPILOGUE);
+        engine.panels(M, nb, C, w.points[xi]!, vs, mm, xi * xiStride, oStride, 1, false, NO_EPILOGUE);
       }
     }
     // Output transform + bias, then residual and activation over the finished rows.
