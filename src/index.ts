@@ -10,6 +10,7 @@ export {
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
+export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';

@@ -5,7 +5,8 @@ import {
   type ConvGeometry, convF64, convTransposeF32, convTransposeF64,
 } from '../../kernels/conv.js';
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
-import type { GemmActivation } from '../../kernels/gemm-f32.js';
+import { type GemmActivation, jsGemmEngine } from '../../kernels/gemm-f32.js';
+import { gemmEngine } from '../engine.js';
 import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
@@ -210,8 +211,10 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?
   if ((attrs.activation || attrs.residual) && x.type !== 'float32') {
     throw new InvalidNodeError(`Conv: a fused epilogue needs float32 data, got ${x.type} (planner bug)`);
   }
+  const engine = gemmEngine();
   const ep: ConvEpilogueF32 = {
     bias: bias as Float32Array | null,
+    ...(engine === jsGemmEngine ? {} : { engine }),
     ...(attrs.activation ? { activation: attrs.activation } : {}),
     ...(attrs.residual ? { residual: fusedResidual('Conv', inputs[3], outDims) } : {}),
   };

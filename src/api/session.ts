@@ -9,6 +9,8 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
+import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend } from '../runtime/backend.js';
+import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
 import { type ProfileReport, Profiler } from '../runtime/profile.js';
@@ -42,6 +44,13 @@ export interface SessionOptions {
    * every activation afresh.
    */
   readonly enableCpuMemArena?: boolean;
+  /**
+   * onnxruntime-web's option: the backends to try, in order ('wasm': WebAssembly SIMD kernels;
+   * 'cpu': the plain JS kernels). Names onnxruntime knows but tessera does not run are skipped;
+   * unknown names are an InvalidArgumentError. Default: 'wasm' where the host can compile it, else 'cpu'.
+   * `session.backend` tells which one was taken.
+   */
+  readonly executionProviders?: readonly ExecutionProviderConfig[];
 }
 
 export interface ValueMetadata {
@@ -138,6 +147,14 @@ export class InferenceSession {
     }
   }
 
+  /** The backend chosen at create (see SessionOptions.executionProviders). */
+  private chosen: Backend = resolveBackend(undefined, 'InferenceSession');
+
+  /** Which kernels this session runs on: 'wasm' (WebAssembly SIMD) or 'cpu' (plain JS). */
+  get backend(): BackendName {
+    return this.chosen.name;
+  }
+
   /** Which kind of model this session runs. */
   get format(): 'onnx' | 'torchscript' {
     return this.onnx ? 'onnx' : 'torchscript';
@@ -168,6 +185,7 @@ export class InferenceSession {
     if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
     }
+    const backend = resolveBackend(options.executionProviders, 'InferenceSession.create');
     const limits = resolveLimits(options.limits);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
@@ -185,7 +203,9 @@ export class InferenceSession {
       );
     }
     if (looksLikeTorchScript(bytes)) {
-      return new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits }), limits);
+      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine }), limits);
+      session.chosen = backend;
+      return session;
     }
     if (looksLikeTorchFile(bytes)) {
       throw new ModelFormatError(
@@ -198,6 +218,7 @@ export class InferenceSession {
     }
     const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
     if (options.enableCpuMemArena === false) session.arena = undefined;
+    session.chosen = backend;
     return session;
   }
 
@@ -312,7 +333,8 @@ export class InferenceSession {
   execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
     const control = new RunControl(this.limits, options.signal, options.timeoutMs);
-    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler, this.arena);
+    const { plan, weightBytes } = this.onnx;
+    return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
   }
 
   /** The activation arena (absent when created with enableCpuMemArena: false, and after release()). */
