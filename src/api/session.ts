@@ -222,13 +222,17 @@ export class InferenceSession {
     return session;
   }
 
-  /** Plans an already loaded model. */
+  /** Plans an already loaded model; `executionProviders` as in SessionOptions. */
   static fromModel(
     model: Model, registry: OpRegistry = defaultOpRegistry(), limits?: Partial<ResourceLimits>, planOptions?: PlanOptions,
+    executionProviders?: readonly ExecutionProviderConfig[],
   ): InferenceSession {
+    const backend = resolveBackend(executionProviders, 'InferenceSession.fromModel');
     const resolved = resolveLimits(limits);
     const plan = planModel(model, registry, resolved, planOptions);
-    return new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
+    const session = new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
+    session.chosen = backend;
+    return session;
   }
 
   /**
