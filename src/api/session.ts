@@ -2,7 +2,8 @@
 
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
-import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits } from '../limits.js';
+import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
+import { parseRunArgs } from './run-args.js';
 import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
@@ -222,7 +223,9 @@ export class InferenceSession {
   ): Promise<Record<string, Tensor>> {
     const { fetches, options } = this.runArgs('run', feeds, b, c);
     if (this.torchscript) {
-      const out = await this.torchscript.run(feeds, options);
+      // The TorchScript session reads only `signal`: terminate reaches it folded into that.
+      const stop = options && { ...options, signal: stopSignalOf(options) as AbortSignal | undefined };
+      const out = await this.torchscript.run(feeds, stop);
       return fetches ? Object.fromEntries(Object.entries(out).filter(([k]) => fetches.includes(k))) : out;
     }
     return this.runAny(feeds, fetches, options) as Record<string, Tensor>;
@@ -251,35 +254,7 @@ export class InferenceSession {
   private runArgs(
     fn: string, feeds: unknown, b: readonly string[] | RunControlOptions | undefined, c: RunControlOptions | undefined,
   ): { fetches?: readonly string[]; options?: RunControlOptions } {
-    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
-      const got = feeds === null ? 'null' : Array.isArray(feeds) ? 'an array' : feeds instanceof Tensor ? 'a Tensor' : typeof feeds;
-      throw new InvalidArgumentError(`${fn}: feeds must be an object mapping input names to tensors, got ${got}`);
-    }
-    let fetches: readonly string[] | undefined;
-    let options: RunControlOptions | undefined = c;
-    if (Array.isArray(b)) fetches = b;
-    else if (b !== undefined && b !== null && typeof b === 'object') {
-      if (c !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names`);
-      options = b as RunControlOptions;
-    } else if (b !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names, got ${typeof b}`);
-    if (fetches) {
-      for (const f of fetches) {
-        if (typeof f !== 'string' || !this.outputNames.includes(f)) {
-          throw new InvalidArgumentError(`${fn}: '${String(f)}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
-        }
-      }
-    }
-    if (options !== undefined) {
-      if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${fn}: options must be an object such as { signal, timeoutMs }`);
-      const { signal, timeoutMs } = options;
-      if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
-        throw new InvalidArgumentError(`${fn}: options.signal must be an AbortSignal`);
-      }
-      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new InvalidArgumentError(`${fn}: options.timeoutMs must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
-      }
-    }
-    return { fetches, options };
+    return parseRunArgs(fn, this.outputNames, feeds, b, c);
   }
 
   private runAny(feeds: Record<string, Value>, fetches: readonly string[] | undefined, options?: RunControlOptions): Record<string, Value> {
@@ -311,7 +286,7 @@ export class InferenceSession {
   /** Runs with values bound by input name, unchecked; returns every graph output in order. */
   execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
-    const control = new RunControl(this.limits, options.signal, options.timeoutMs);
+    const control = new RunControl(this.limits, stopSignalOf(options), options.timeoutMs);
     return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler, this.arena);
   }
 
