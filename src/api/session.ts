@@ -4,6 +4,7 @@ import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
 import { parseRunArgs } from './run-args.js';
+import { type WorkerSession, type WorkerSessionOptions, createWorkerSession, workerEntryFor } from './worker-session.js';
 import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
@@ -43,6 +44,12 @@ export interface SessionOptions {
    * every activation afresh.
    */
   readonly enableCpuMemArena?: boolean;
+  /**
+   * Load and run the model in a worker (src/api/worker-session.ts), so that run() never blocks
+   * this thread: create() then returns a WorkerSession. `{ url }` names the worker script when a
+   * bundler moved it (default: worker-entry.js next to this module).
+   */
+  readonly worker?: boolean | WorkerSessionOptions;
 }
 
 export interface ValueMetadata {
@@ -154,8 +161,14 @@ export class InferenceSession {
     return this.torchscript?.module;
   }
 
-  /** Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op. */
-  static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession> {
+  /**
+   * Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op.
+   * With `worker: true` the model loads and runs in a worker, and the result is a WorkerSession.
+   */
+  static create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions & { readonly worker: true | WorkerSessionOptions }): Promise<WorkerSession>;
+  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions & { readonly worker?: false }): Promise<InferenceSession>;
+  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions): Promise<InferenceSession | WorkerSession>;
+  static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession | WorkerSession> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError(`InferenceSession.create: options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
@@ -170,6 +183,8 @@ export class InferenceSession {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
     }
     const limits = resolveLimits(options.limits);
+    // Checked before the model is read: a runtime without workers fails at once.
+    const workerEntry = options.worker === undefined || options.worker === false ? undefined : workerEntryFor(options);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
     if (typeof source === 'string') {
@@ -185,6 +200,20 @@ export class InferenceSession {
         `InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path, got ${source === null ? 'null' : typeof source}`,
       );
     }
+    if (workerEntry) {
+      return createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange);
+    }
+    return InferenceSession.fromBytes(bytes, options, limits, externalRange);
+  }
+
+  /**
+   * create() once the model's bytes are read (for the worker entry, whose external data ranges
+   * are read by the thread that created the worker). `options` were checked by create().
+   */
+  static async fromBytes(
+    bytes: Uint8Array, options: SessionOptions, limits: ResourceLimits, externalRange?: ModelFile['externalRange'],
+  ): Promise<InferenceSession> {
+    const level = options.graphOptimizationLevel;
     if (looksLikeTorchScript(bytes)) {
       return new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits }), limits);
     }
