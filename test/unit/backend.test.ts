@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InferenceSession, InvalidArgumentError } from '../../src/index.js';
+import { InferenceSession, InvalidArgumentError } from '../../src/node.js';
 
 const DIGITS = join(import.meta.dirname, '..', '..', 'spec-models', 'digits');
 const onnxBytes = () => new Uint8Array(readFileSync(join(DIGITS, 'digits_cnn_opset17.onnx')));
@@ -30,5 +30,16 @@ describe('executionProviders', () => {
   it('fails when no listed provider can run here, saying why each was skipped', async () => {
     await expect(InferenceSession.create(onnxBytes(), { executionProviders: ['webgpu', 'webnn'] }))
       .rejects.toThrow(/none of the execution providers can run here: webgpu .*webnn/);
+  });
+});
+
+describe('executionProviders in a worker session', () => {
+  it('reaches the worker, which reports the backend it took', async () => {
+    const s = await InferenceSession.create(onnxBytes(), { worker: true, executionProviders: ['cpu'] });
+    try {
+      expect(s.backend).toBe('cpu');
+    } finally {
+      await s.release();
+    }
   });
 });
