@@ -308,7 +308,10 @@ export function packGemmB(b: Float32Array, k: number, n: number, layout: GemmOpe
   return { n, k, kcMax, panels, nPad, source: src };
 }
 
-/** Supplies K blocks of one GEMM operand as packed strips (A: MR-row strips; B: NR-column strips). */
+/**
+ * Supplies K blocks of one GEMM operand as packed strips (A: MR-row strips; B: NR-column strips).
+ * K is cut as the engines cut it: blocks of gemmBlockDepth(k) (the last may be shorter).
+ */
 export interface GemmPanelSource {
   /**
    * Makes rows [r0, r0 + rows) (A: rows of op(A); B: columns of op(B)) at depth [pc, pc + kc)
@@ -317,10 +320,25 @@ export interface GemmPanelSource {
   prepare(pc: number, kc: number, r0: number, rows: number): number;
   /** Read after `prepare`. */
   readonly panels: Float32Array;
+  /**
+   * Writes the strips `prepare` would make available (same layout, last strip zero-padded) into
+   * dst from `at`, without going through `panels`: for engines whose panels live elsewhere (the
+   * WebAssembly engine packs straight into its memory). Optional: an engine without it calls
+   * `prepare` and copies.
+   */
+  packInto?(dst: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number): void;
+  /**
+   * True when `panels` already holds every strip, never changes while the source lives, and
+   * `prepare` only computes where (weights packed once). An engine may then keep its own copy of
+   * `panels` (the WebAssembly engine keeps it resident in its memory) and address it with
+   * `prepare`'s offsets.
+   */
+  readonly constant?: boolean;
 }
 
 /** Panels packed ahead of time by packGemmA / packGemmB. */
 class PrepackedSource implements GemmPanelSource {
+  readonly constant = true;
   constructor(readonly panels: Float32Array, private readonly pad: number) {}
   prepare(pc: number, kc: number, r0: number): number {
     return pc * this.pad + r0 * kc;
@@ -349,10 +367,13 @@ class StridedSource implements GemmPanelSource {
       if (this.own && this.isB) scratchB = this.panels;
       else if (this.own) scratchA = this.panels;
     }
-    const s = this.s;
-    if (this.isB) packStrips(s.data, s.offset, s.colStride, s.rowStride, r0, rows, pc, kc, NR, this.panels, 0);
-    else packStrips(s.data, s.offset, s.rowStride, s.colStride, r0, rows, pc, kc, MR, this.panels, 0);
+    this.packInto(this.panels, 0, pc, kc, r0, rows);
     return 0;
+  }
+  packInto(dst: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number): void {
+    const s = this.s;
+    if (this.isB) packStrips(s.data, s.offset, s.colStride, s.rowStride, r0, rows, pc, kc, NR, dst, at);
+    else packStrips(s.data, s.offset, s.rowStride, s.colStride, r0, rows, pc, kc, MR, dst, at);
   }
 }
 
@@ -560,7 +581,11 @@ export const jsGemmEngine: GemmEngine = Object.freeze({ name: 'js', panels: gemm
 
 /** Where C lives and what to do with it, for the GEMM entry points. */
 export interface GemmOptions {
-  /** Who runs the product (default: jsGemmEngine). Matrix-vector shapes always run in JS. */
+  /**
+   * Who runs the product (default: jsGemmEngine). With the JS engine, matrix-vector shapes (m = 1
+   * or n < 4) take a float64 dot-product path that packs nothing; any other engine gets every
+   * shape (the WebAssembly one keeps a constant B resident, which beats that path).
+   */
   readonly engine?: GemmEngine;
   readonly cOffset?: number;
   /** Row stride of C (default n). */
@@ -585,14 +610,15 @@ function run(
   const alpha = o.alpha ?? 1;
   const accumulate = o.accumulate === true;
   const ep = o.epilogue ?? NO_EPILOGUE;
-  if (k > 0 && (m === 1 || n < 4)) {
+  const engine = o.engine ?? jsGemmEngine;
+  if (k > 0 && (m === 1 || n < 4) && engine === jsGemmEngine) {
     gemvF32(aSrc, bSrc, c, cOff, ldc, m, n, k, alpha, accumulate);
     applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, 0, n, ep);
     return;
   }
   const A = aPacked ? new PrepackedSource(aPacked.panels, aPacked.mPad) : new StridedSource(aSrc, false);
   const B = bPacked ? new PrepackedSource(bPacked.panels, bPacked.nPad) : new StridedSource(bSrc, true);
-  (o.engine ?? jsGemmEngine).panels(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
+  engine.panels(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
 }
 
 /** C (m x n) = epilogue(alpha * op(A) @ op(B)), both operands packed on the fly. C must not overlap A or B. */

@@ -123,7 +123,7 @@ export const Op = {
 
 /** SIMD opcodes, each emitted as 0xFD then the number as LEB128 u32 (SIMD BinarySIMD.md; relaxed-simd). */
 export const SimdOp = {
-  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c,
+  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c, 'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13, 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20,
   'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
   'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
@@ -146,7 +146,7 @@ type PlainOp = Exclude<keyof typeof Op,
   'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
   MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'f32.const'>;
 /** The immediate-free SIMD instructions. */
-type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
+type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'i8x16.shuffle' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
 
 /** A block, loop or if opened by FunctionBuilder; branch targets are these, not raw depths. */
 export interface Label {
@@ -235,6 +235,15 @@ export class FunctionBuilder {
   /** v128.load / v128.load32_splat / v128.store with a constant byte `offset`. */
   simdMem(name: SimdMemOp, offset = 0, alignLog2 = NATURAL_ALIGN[name]): this {
     this.code.byte(SIMD_PREFIX).u32(SimdOp[name]).u32(alignLog2).u32(offset);
+    return this;
+  }
+
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of the two operands (0-15 the first, 16-31 the second). */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+      throw new WasmAssemblyError(`i8x16.shuffle: needs 16 lane indices in 0..31, got [${lanes.join(', ')}]`);
+    }
+    this.code.byte(SIMD_PREFIX).u32(SimdOp['i8x16.shuffle']).bytes(lanes);
     return this;
   }
 

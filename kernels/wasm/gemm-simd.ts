@@ -1,61 +1,61 @@
-// Float32 GEMM on WebAssembly SIMD128: C = epilogue(alpha * op(A) @ op(B) [+ C]), the contract
-// of gemmF32 (kernels/gemm-f32.ts), with the multiply-adds in a module this file assembles
-// (kernels/wasm/assembler.ts) — no .wasm file, no eval.
+// Float32 GEMM on WebAssembly SIMD128: the block kernel (a module this file assembles with
+// kernels/wasm/assembler.ts — no .wasm file, no eval) and the driver that runs a GemmEngine's
+// product over GemmPanelSources with it (kernels/wasm/engine.ts makes the engine).
 //
-// Memory. The module imports one WebAssembly.Memory that JS also views as a Float32Array;
-// it holds, 16-byte aligned: op(A) packed whole (K block by K block, MR-row strips, zero-padded
-// to a multiple of MR rows), one K block of op(B) for one NC-column block (NR-column strips,
-// zero-padded), and the matching C block (all rows, ldc a multiple of NR). Packing runs in JS
-// straight into that view; the memory grows when a product needs more.
+// Memory. The kernels' one WebAssembly.Memory (host.ts KernelMemory), which JS also views as a
+// Float32Array, holds: constant panels kept resident across calls (resident.ts: prepacked
+// weights, from their second use), then this call's scratch, 16-byte aligned: op(A) packed whole
+// (K block by K block, MR-row strips, zero-padded to a multiple of MR rows) unless resident, one
+// K block of op(B) for one NC-column block (NR-column strips, zero-padded) unless resident, and
+// the matching C block (all rows, row stride a multiple of NR). Sources pack straight into that
+// memory (GemmPanelSource.packInto) where they can.
 //
 // Loops. jc (NC columns of C) > pc (K blocks; B block packed here) > ic (MC rows, one wasm call)
 // > jr (NR-column strips of B, in wasm) > ir (MR-row strips of A) > the micro-kernel. A B strip
-// (kc x NR floats) stays in L1 while the ir loop streams the MC x kc block of A from L2.
+// (kc x NR floats) stays in L1 while the ir loop streams the MC x kc block of A from L2. The ic
+// calls of one (jc, pc) block write disjoint rows of C: they go to the engine's executor as one
+// batch (sequential by default; a worker pool over shared memory may run them at once, or split
+// each further by rows in multiples of MR or columns in multiples of NR: see splitGemmBlockCall).
 // The micro-kernel keeps the MR x NR tile in MR * NR / 4 f32x4 locals and per K step does
 // NR / 4 vector loads of B, MR splat-loads of A and MR * NR / 4 multiply-adds (relaxed fma
 // where the host validates it, f32x4.mul then f32x4.add otherwise). Edge tiles need no code of
 // their own: padded rows and columns compute on zeros and are never copied out.
 //
-// The tile is 4x8, by measurement (bench/gemm-simd-tune.ts, V8 11.3 on x64): 8 accumulators,
-// 2 B vectors and the 4 A broadcasts TurboFan hoists to the top of the step fit the 15 xmm
-// registers it allocates; 6x8, 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack
-// and ran 30-45% slower (2x16 and 3x12 about tie with 4x8). The K loop is one step long:
-// TurboFan unrolls it itself, and unrolling it in the emitted code (2 or 4 steps) ran 30-40%
-// slower. Relaxed fma does not beat mul+add on this machine's AMD EPYC (Zen 4), which has
-// separate add and multiply pipes; it is used where available for its one rounding. 4x8 is
-// also the JS kernel's tile, so its packed A panels (packGemmA, K blocks of 256) have this
-// layout. Other engines differ (same script, 512^3): Deno 2.9 (V8 15.0) runs 6x8 fma 8% faster
-// than 4x8 fma, and 4x8 fma 23% faster than 4x8 mul+add; Bun 1.4 (JavaScriptCore) runs 4x8
-// fma 13% slower than mul+add. A per-engine choice is left for later.
+// The tile is 4x8, by measurement (the tile sweep of bench/gemm-simd-tune.ts before the engine
+// fixed the tile to the panel layout, V8 11.3 on x64): 8 accumulators, 2 B vectors and the 4 A
+// broadcasts TurboFan hoists to the top of the step fit the 15 xmm registers it allocates; 6x8,
+// 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack and ran 30-45% slower (2x16 and
+// 3x12 about tie with 4x8). The K loop is one step long: TurboFan unrolls it itself, and
+// unrolling it in the emitted code (2 or 4 steps) ran 30-40% slower. Relaxed fma does not beat
+// mul+add on this machine's AMD EPYC (Zen 4), which has separate add and multiply pipes; it is
+// used where available for its one rounding. 4x8 is also the JS kernel's tile, so every panel
+// source (packGemmA/B, im2col, Winograd) packs for both. Other engines differ (same script,
+// 512^3): Deno 2.9 (V8 15.0) runs 6x8 fma 8% faster than 4x8 fma, and 4x8 fma 23% faster than
+// 4x8 mul+add; Bun 1.4 (JavaScriptCore) runs 4x8 fma 13% slower than mul+add. A per-engine tile
+// would need the panel sources to pack other widths: left for later.
 //
-// Accumulation order (the same for every element and for any split of M or N into blocks, so
-// any thread split of N later gives bit-identical results): K is cut into
-// blocks = ceil(k / KC) equal blocks of kc <= KC (gemmSimdBlockDepth, a function of k only).
-// In block b the tile starts at +0 and adds a_p * b_p for p in order (float32, rounded after
-// each step; one rounding per step with fma, two without); then C = C + fl(alpha * acc)
-// (C = fl(alpha * acc) for the first block unless accumulating into C), alpha itself rounded
-// to float32. So, to first order, with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when
+// Accumulation order (the same for every element and for any split of M or N into blocks or
+// calls, so a thread split gives bit-identical results): K is cut into blocks = ceil(k / 256)
+// equal blocks of kc <= 256 (gemmBlockDepth, a function of k only, as every panel source
+// expects). In block b the tile starts at +0 and adds a_p * b_p for p in order (float32, rounded
+// after each step; one rounding per step with fma, two without); then C = C + fl(alpha * acc)
+// (C = fl(alpha * acc) for the first block unless accumulating into C), alpha itself rounded to
+// float32. So, to first order, with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when
 // accumulating):
-//     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= KC)
+//     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= 256)
 // against the JS kernel's (k * 2^-53 + blocks * 2^-24) * s: the float64 sums of JS cost more
 // than the SIMD product, so this path accepts float32's usual error (onnxruntime's too).
 // The epilogue (bias, residual, activation) runs in JS (applyGemmEpilogueF32) on each finished
-// C block after it is copied out, exactly as the JS kernel applies it.
-//
-// One-row products (m = 1) go to the JS kernel (its gemv path packs nothing: packing B would cost
-// more than the product), with its float64 accuracy; so do k = 0 products (only the epilogue).
-// Each element of C is computed the same way whatever N is, so splitting N (or M, into parts of
-// two rows or more) across calls gives bit-identical results.
+// C block after it is copied out, exactly as the JS kernel applies it. Every shape runs here,
+// one-row products included (k = 0 needs no product: the JS engine writes C and the epilogue).
 
 import {
-  applyGemmEpilogueF32, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32, stridedA, stridedB,
+  type GemmEpilogue, type GemmPanelSource,
+  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32,
 } from '../gemm-f32.js';
-import type { GemmEpilogue, GemmOperandLayout, GemmOptions, PackedGemmA, PackedGemmB, StridedMatrix } from '../gemm-f32.js';
 import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
-import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
-import { packStrips } from '../gemm-pack.js';
-
-export { relaxedSimdAvailable } from './host.js';
+import type { KernelMemory } from './host.js';
+import type { ResidentPanels } from './resident.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -156,167 +156,141 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
 
 // ---- configuration ----------------------------------------------------------------------------
 
-/** The register tile and cache blocking of one GEMM engine. */
-export interface GemmSimdConfig extends GemmKernelShape {
-  /** Rows of A per wasm call (an MC x KC block of A stays in L2); a multiple of mr. */
+/** The cache blocking and arithmetic of one GEMM engine (the register tile is GEMM_MR x GEMM_NR). */
+export interface GemmSimdConfig {
+  /** Use f32x4.relaxed_madd (the host must validate it). */
+  readonly fma: boolean;
+  /** Rows of A per wasm call (an MC x KC block of A stays in L2); a multiple of GEMM_MR. */
   readonly mc: number;
-  /** Largest K block. */
-  readonly kc: number;
-  /** Columns of C per block (a KC x NC block of B); a multiple of nr. */
+  /** Columns of C per block (a KC x NC block of B); a multiple of GEMM_NR. */
   readonly nc: number;
 }
 
-/** Chosen by measurement (bench/gemm-simd.ts). */
-export function defaultGemmSimdConfig(): GemmSimdConfig {
-  return { mr: 4, nr: 8, fma: relaxedSimdAvailable(), mc: 128, kc: 256, nc: 1024 };
+/** Chosen by measurement (bench/gemm-simd-tune.ts). */
+export function defaultGemmSimdConfig(fma: boolean): GemmSimdConfig {
+  return { fma, mc: 128, nc: 1024 };
 }
-
-/** The depth of each K block for a product of depth k: equal blocks of at most `kcMax`. */
-export function gemmSimdBlockDepth(k: number, kcMax: number): number {
-  return k === 0 ? 0 : Math.ceil(k / Math.ceil(k / kcMax));
-}
-
-// ---- the engine: one instance and its memory -------------------------------------------------
-
-type BlockFn = (pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number, alpha: number, load: number) => void;
-
-interface GemmSimdEngine {
-  readonly memory: KernelMemory;
-  readonly block: BlockFn;
-}
-
-const engines = new Map<string, GemmSimdEngine | null>();
-
-/** The engine for `config`, compiled once; null where WebAssembly, SIMD or run-time compilation is missing. */
-function engineFor(config: GemmSimdConfig): GemmSimdEngine | null {
-  const key = JSON.stringify(config);
-  let e = engines.get(key);
-  if (e === undefined) {
-    const module = compileModule(emitGemmModule(config));
-    if (module === null) e = null;
-    else {
-      const memory = new KernelMemory();
-      const inst = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
-      e = { memory, block: inst.exports.block as BlockFn };
-    }
-    engines.set(key, e);
-  }
-  return e;
-}
-
-/** True when the SIMD GEMM can run here: WebAssembly with SIMD128, and compiling bytes is allowed. */
-export function simdAvailable(): boolean {
-  return engineFor(defaultGemmSimdConfig()) !== null;
-}
-
-// ---- packing -------------------------------------------------------------------------------------
 
 // ---- the driver -----------------------------------------------------------------------------------
 
-const NO_EPILOGUE: GemmEpilogue = {};
+/** One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load] (addresses and ldc in bytes). */
+export type GemmBlockCall = readonly [number, number, number, number, number, number, number, number, number];
+
+/** The name the executor receives for block calls: export `block` of the GEMM module. */
+export const GEMM_BLOCK = 'gemm.block';
+
+/** What the driver needs from its engine (kernels/wasm/engine.ts). */
+export interface GemmSimdHost {
+  readonly config: GemmSimdConfig;
+  readonly memory: KernelMemory;
+  readonly resident: ResidentPanels;
+  /** Runs one batch of block calls (disjoint outputs), in any order or at once. */
+  runCalls(fn: typeof GEMM_BLOCK, calls: readonly GemmBlockCall[]): void;
+}
+
+const MR = GEMM_MR;
+const NR = GEMM_NR;
 
 /** Rounds a float count up to a whole number of 16-byte vectors. */
 const vec4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
- * C (m x n) = epilogue(alpha * op(A) @ op(B) [+ C]) with the multiply-adds in WebAssembly SIMD:
- * the contract of gemmF32 (layouts, cOffset/ldc, alpha, accumulate, epilogue). C must not
- * overlap A or B. Throws a WasmKernelError where simdAvailable() is false (check it first and
- * call gemmF32 there) or when the host refuses the memory the product needs.
+ * Cuts a block call into `parts` calls over disjoint column ranges (multiples of GEMM_NR), or
+ * fewer when the block is too narrow. Every element is computed exactly as by the whole call.
  */
-export function gemmSimdF32(
-  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
-  c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
-): void {
-  gemmSimdF32With(defaultGemmSimdConfig(), a, aLayout, b, bLayout, c, m, n, k, o);
+export function splitGemmBlockCall(call: GemmBlockCall, parts: number): GemmBlockCall[] {
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = call;
+  const strips = nc / NR;
+  const per = Math.ceil(strips / Math.max(1, Math.min(parts, strips)));
+  const out: GemmBlockCall[] = [];
+  for (let s = 0; s < strips; s += per) {
+    const w = Math.min(per, strips - s) * NR;
+    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load]);
+  }
+  return out;
 }
 
-/** gemmSimdF32 with A packed by packGemmA (a constant weight): its panels are copied, not repacked. */
-export function gemmSimdPackedAF32(
-  pa: PackedGemmA, b: Float32Array, bLayout: GemmOperandLayout, c: Float32Array, n: number, o: GemmOptions = {},
-  config = defaultGemmSimdConfig(),
-): void {
-  const { m, k } = pa;
-  if (k === 0 || m === 1) return gemmPackedAF32(pa, b, bLayout, c, n, o);
-  run(config, m, n, k, pa.source, pa, stridedB(b, k, n, bLayout), null, c, o);
+/**
+ * Where a constant source's panels live in the kernels' memory (floats), or -1 when they are not
+ * resident (a source that is not constant, a first use, the resident budget spent).
+ */
+function residentPanels(host: GemmSimdHost, s: GemmPanelSource, kc0: number, what: string): number {
+  if (s.constant !== true) return -1;
+  return host.resident.locate(s.panels, s.prepare(0, kc0, 0, 1), what);
 }
 
-/** gemmSimdF32 with B packed by packGemmB (a constant weight): its panels are copied, not repacked. */
-export function gemmSimdPackedBF32(
-  a: Float32Array, aLayout: GemmOperandLayout, pb: PackedGemmB, c: Float32Array, m: number, o: GemmOptions = {},
-  config = defaultGemmSimdConfig(),
+/** Strips rows [r0, r0 + rows) x depth [pc, pc + kc) of `s` into mem from `at` (width W). */
+function packOperand(
+  s: GemmPanelSource, mem: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number, W: number,
 ): void {
-  const { n, k } = pb;
-  if (k === 0 || m === 1) return gemmPackedBF32(a, aLayout, pb, c, m, o);
-  run(config, m, n, k, stridedA(a, m, k, aLayout), null, pb.source, pb, c, o);
+  if (s.packInto !== undefined) {
+    s.packInto(mem, at, pc, kc, r0, rows);
+    return;
+  }
+  const from = s.prepare(pc, kc, r0, rows);
+  mem.set(s.panels.subarray(from, from + Math.ceil(rows / W) * W * kc), at);
 }
 
-/** gemmSimdF32 with an explicit tile and blocking (for the benchmark that chooses the default). */
-export function gemmSimdF32With(
-  config: GemmSimdConfig,
-  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
-  c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
-): void {
-  if (k === 0 || m === 1) return gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
-  run(config, m, n, k, stridedA(a, m, k, aLayout), null, stridedB(b, k, n, bLayout), null, c, o);
-}
-
-function run(
-  config: GemmSimdConfig, m: number, n: number, k: number,
-  A: StridedMatrix, aPacked: PackedGemmA | null, B: StridedMatrix, bPacked: PackedGemmB | null,
-  c: Float32Array, o: GemmOptions,
+/**
+ * The GemmEngine product on the wasm block kernel: C[cOff + i * ldc + j] (m x n) =
+ * epilogue(alpha * sum_p A(i, p) B(p, j) [+ C when accumulating]) (gemmPanelsF32's contract,
+ * with the accumulation order of this file's header). C must not overlap A's or B's data.
+ */
+export function gemmSimdPanels(
+  host: GemmSimdHost, m: number, n: number, k: number, A: GemmPanelSource, B: GemmPanelSource,
+  c: Float32Array, cOff: number, ldc: number, alpha: number, accumulate: boolean, ep: GemmEpilogue,
 ): void {
   if (m === 0 || n === 0) return;
-  const engine = engineFor(config);
-  if (engine === null) {
-    throw new WasmKernelError('WASM_UNAVAILABLE', 'gemmSimdF32: WebAssembly SIMD is not available in this host (check simdAvailable() first)');
+  if (k === 0) {
+    gemmPanelsF32(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
+    return;
   }
-  const { mr: MR, nr: NR } = config;
-  const cOff = o.cOffset ?? 0;
-  const ldc = o.ldc ?? n;
-  const alpha = o.alpha ?? 1;
-  const accumulate = o.accumulate === true;
-  const ep = o.epilogue ?? NO_EPILOGUE;
-
-  const kcMax = gemmSimdBlockDepth(k, config.kc);
-  // Panels from packGemmA / packGemmB have this layout when the tile and K blocks match.
-  const aPanels = aPacked !== null && MR === GEMM_MR && aPacked.kcMax === kcMax ? aPacked.panels : null;
-  const bPanels = bPacked !== null && NR === GEMM_NR && bPacked.kcMax === kcMax && config.nc % NR === 0 ? bPacked : null;
+  const what = `wasm GEMM (${m}x${k} @ ${k}x${n})`;
+  const kcMax = gemmBlockDepth(k);
+  const kc0 = Math.min(kcMax, k);
   const mPad = Math.ceil(m / MR) * MR;
-  const ncMax = Math.min(config.nc, Math.ceil(n / NR) * NR);
-  const aFloats = vec4(mPad * k);
-  const bFloats = vec4(kcMax * ncMax);
-  const aBase = 0, bBase = aFloats, cBase = aFloats + bFloats;
-  const mem = engine.memory.reserveFloats(cBase + mPad * ncMax, `gemmSimdF32 (${m}x${k} @ ${k}x${n})`);
+  const NC = host.config.nc;
+  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  // Residency first: an upload may grow the memory and move the scratch up.
+  const aRes = residentPanels(host, A, kc0, what);
+  const bRes = residentPanels(host, B, kc0, what);
+  let top = host.resident.scratchBase;
+  const aBase = top;
+  if (aRes < 0) top += vec4(mPad * k);
+  const bBase = top;
+  if (bRes < 0) top += vec4(kcMax * ncMax);
+  const cBase = top;
+  top += mPad * ncMax;
+  const mem = host.memory.reserveFloats(top, what);
 
-  // op(A) whole, K block by K block: block pc at pc * mPad, strip at (row / MR) * MR * kc.
-  if (aPanels !== null) mem.set(aPanels.subarray(0, mPad * k), aBase);
-  else {
+  // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
+  if (aRes < 0) {
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      packStrips(A.data, A.offset, A.rowStride, A.colStride, 0, m, pc, kc, MR, mem, aBase + pc * mPad);
+      packOperand(A, mem, aBase + pc * mPad, pc, kc, 0, m, MR);
     }
   }
-  const mcStep = Math.max(MR, Math.floor(config.mc / MR) * MR);
-  for (let jc = 0; jc < n; jc += config.nc) {
-    const nc = Math.min(config.nc, n - jc);
+  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const calls: GemmBlockCall[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
     const ncPad = Math.ceil(nc / NR) * NR;
     if (accumulate) {
       for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc + jc, cOff + i * ldc + jc + nc), cBase + i * ncPad);
     }
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      if (bPanels !== null) {
-        const from = pc * bPanels.nPad + jc * kc;
-        mem.set(bPanels.panels.subarray(from, from + ncPad * kc), bBase);
-      } else {
-        packStrips(B.data, B.offset, B.colStride, B.rowStride, jc, nc, pc, kc, NR, mem, bBase);
-      }
+      let pb = bBase;
+      if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
+      else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
+      calls.length = 0;
       for (let ic = 0; ic < mPad; ic += mcStep) {
         const mc = Math.min(mcStep, mPad - ic);
-        engine.block(4 * (aBase + pc * mPad + ic * kc), 4 * bBase, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load);
+        const pa = aRes >= 0 ? aRes + A.prepare(pc, kc, ic, mc) : aBase + pc * mPad + ic * kc;
+        calls.push([4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load]);
       }
+      host.runCalls(GEMM_BLOCK, calls);
     }
     for (let i = 0; i < m; i++) c.set(mem.subarray(cBase + i * ncPad, cBase + i * ncPad + nc), cOff + i * ldc + jc);
     applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, ep);

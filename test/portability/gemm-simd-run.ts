@@ -2,7 +2,7 @@
 // vitest and prints one JSON line. Executed by Node (through tsx), Deno (--sloppy-imports, which
 // maps the .js import specifiers to the .ts sources) and Bun from gemm-simd-runtimes.test.ts.
 import fc from 'fast-check';
-import { relaxedSimdAvailable, simdAvailable } from '../../kernels/wasm/gemm-simd.js';
+import { relaxedSimdAvailable, simdAvailable } from '../../kernels/wasm/engine.js';
 import { gemmSimdProperties } from '../helpers/gemm-simd-properties.js';
 
 const failures: { name: string; error: string }[] = [];
