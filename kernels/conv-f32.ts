@@ -90,7 +90,10 @@ export interface ConvEpilogueF32 {
   readonly activation?: GemmActivation;
   /** At least convScratchElementsF32(g) floats the kernel may overwrite; module scratch when absent. */
   readonly scratch?: Float32Array;
-  /** Who runs the GEMMs (default: jsGemmEngine). */
+  /**
+   * Who runs the GEMMs (default: jsGemmEngine), and the depthwise convs where the engine has a
+   * depthwise kernel for them (the wasm engine: 2-D 3x3 / 5x5, horizontal stride 1 or 2).
+   */
   readonly engine?: GemmEngine;
 }
 
@@ -138,7 +141,12 @@ class Im2colSource implements GemmPanelSource {
   }
 
   prepare(pc: number, kc: number, j0: number, cols: number): number {
-    const { x, panels, D, H, W, OH, OW, KH, KW, taps } = this;
+    this.packInto(this.panels, 0, pc, kc, j0, cols);
+    return 0;
+  }
+
+  packInto(panels: Float32Array, at: number, pc: number, kc: number, j0: number, cols: number): void {
+    const { x, D, H, W, OH, OW, KH, KW, taps } = this;
     const [sz, sy, sx] = this.s;
     const [dz, dy, dx] = this.d;
     const [pz, py, px] = this.p;
@@ -156,7 +164,7 @@ class Im2colSource implements GemmPanelSource {
       const xStart = kx * dx - px;
       const oxLo = firstInside(xStart, sx, OW);
       const oxHi = Math.max(oxLo, endInside(xStart, sx, W, OW));
-      let dst = (r - pc) * NR;
+      let dst = at + (r - pc) * NR;
       let lane = 0;
       let oz = oz0, oy = oy0, ox = ox0;
       let left = cols;
@@ -192,7 +200,6 @@ class Im2colSource implements GemmPanelSource {
         if (++oy === OH) { oy = 0; oz++; }
       }
     }
-    return 0;
   }
 }
 
@@ -336,11 +343,11 @@ export function convPackedF32(
   const inSp = product(g.inSize);
   const outSp = product(g.outSize);
   if (g.batch === 0 || M === 0 || outSp === 0) return;
-  const scratch = scratchFor(g, ep.scratch);
   if (w.depthwise !== null) {
-    depthwiseF32(x, w.depthwise, y, g, ep, scratch);
+    if (ep.engine?.depthwise?.(x, w.depthwise, y, g, ep) !== true) depthwiseF32(x, w.depthwise, y, g, ep, scratchFor(g, ep.scratch));
     return;
   }
+  const scratch = scratchFor(g, ep.scratch);
   const depth = w.depth;
   const pointwise = isPointwise(g);
   const im2col = pointwise ? null : new Im2colSource(x, g, scratch);

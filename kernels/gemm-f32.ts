@@ -26,6 +26,7 @@
 // The module-level scratch panels are grown on demand and reused: kernels run
 // synchronously, so two calls never share them at once.
 
+import type { ConvGeometry } from './conv.js';
 import { erf } from './elementwise-unary-erf.js';
 import { packStrips } from './gemm-pack.js';
 
@@ -321,8 +322,9 @@ export interface GemmPanelSource {
   /** Read after `prepare`. */
   readonly panels: Float32Array;
   /**
-   * Writes the strips `prepare` would make available (same layout, last strip zero-padded) into
-   * dst from `at`, without going through `panels`: for engines whose panels live elsewhere (the
+   * Writes the strips `prepare` would make available (same layout; the padding of a last,
+   * partial strip may hold anything, since engines never store what it computes) into dst from
+   * `at`, without going through `panels`: for engines whose panels live elsewhere (the
    * WebAssembly engine packs straight into its memory). Optional: an engine without it calls
    * `prepare` and copies.
    */
@@ -574,6 +576,19 @@ export interface GemmEngine {
     m: number, n: number, k: number, A: GemmPanelSource, B: GemmPanelSource,
     c: Float32Array, cOff: number, ldc: number, alpha: number, accumulate: boolean, ep: GemmEpilogue,
   ): void;
+  /**
+   * Optional: a depthwise conv (one input channel per group; w is M x 1 x kernel) with its fused
+   * epilogue, convPackedF32's contract for x, y and the epilogue. Returns false, having written
+   * nothing, for a conv it does not compute (then the JS kernel runs).
+   */
+  depthwise?(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue): boolean;
+}
+
+/** The fused work of a depthwise conv: + bias[m], + residual (Y-shaped), then the activation. */
+export interface DepthwiseEpilogue {
+  readonly bias?: Float32Array | null;
+  readonly residual?: Float32Array;
+  readonly activation?: GemmActivation;
 }
 
 /** The plain-JS engine (float64 sums per K block): always available. */

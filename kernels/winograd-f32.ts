@@ -207,7 +207,7 @@ class UPanels {
     let maxAbsW = 0;
     for (let q = 0; q < M * this.C * 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[q]!));
     const points: GemmPanelSource[] = [];
-    for (let xi = 0; xi < (tile + 2) ** 2; xi++) points.push(new PanelSource(this.panels, this.pad, xi * this.size));
+    for (let xi = 0; xi < (tile + 2) ** 2; xi++) points.push(new PanelSource(this.panels, this.pad, xi * this.size, true));
     return { tile, outChannels: M, inChannels: this.C, tilesAsRows, points, maxAbsW, weight: w };
   }
 }
@@ -275,10 +275,11 @@ export function packTransformedWinogradF32(
 
 /**
  * Panels laid out K block by K block (the block at depth pc starts at base + pc * pad, its
- * strips one after another): the packed U_xi, and the V_xi the input transform writes.
+ * strips one after another): the packed U_xi (constant: an engine may keep them), and the V_xi
+ * the input transform writes (rewritten every chunk).
  */
 class PanelSource implements GemmPanelSource {
-  constructor(public panels: Float32Array, private readonly pad: number, public base = 0) {}
+  constructor(public panels: Float32Array, private readonly pad: number, public base = 0, readonly constant = false) {}
   prepare(pc: number, kc: number, r0: number): number {
     return this.base + pc * this.pad + r0 * kc;
   }

@@ -25,17 +25,12 @@
 // scratch) to its executor as one batch; see kernels/wasm/engine.ts.
 
 import type { ConvGeometry } from '../conv.js';
-import { type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
+import { type DepthwiseEpilogue as DepthwiseEpilogueF32, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
 import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
 
-/** The fused work after the sum: + bias[m], + residual (Y-shaped), then the activation. */
-export interface DepthwiseEpilogueF32 {
-  readonly bias?: Float32Array | null;
-  readonly residual?: Float32Array;
-  readonly activation?: GemmActivation;
-}
+export type { DepthwiseEpilogue as DepthwiseEpilogueF32 } from '../gemm-f32.js';
 
 /** A call of a depthwise kernel: [byte address of its parameter block]. */
 export type DepthwiseCall = readonly [number];
