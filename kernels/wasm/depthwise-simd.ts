@@ -359,7 +359,7 @@ export function depthwiseSimdF32(
   const yBase = top; top += vec4(N * M * outPlane);
   const resBase = top; if (ep.residual !== undefined) top += vec4(N * M * outPlane);
   const xpBase = top; top += nCalls * zeroFloats;
-  const mem = host.memory.reserveFloats(top, what);
+  const mem = host.resident.reserve(top, what);
   const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
   mem.set(w.subarray(0, M * taps), wBase);
   const bias = ep.bias ?? null;

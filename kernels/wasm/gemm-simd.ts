@@ -45,8 +45,11 @@
 //     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= 256)
 // against the JS kernel's (k * 2^-53 + blocks * 2^-24) * s: the float64 sums of JS cost more
 // than the SIMD product, so this path accepts float32's usual error (onnxruntime's too).
-// The epilogue (bias, residual, activation) runs in JS (applyGemmEpilogueF32) on each finished
-// C block after it is copied out, exactly as the JS kernel applies it. Every shape runs here,
+// The epilogue runs in the block kernel on the last K block, before each tile is stored:
+// + bias (per row or per column, fl(biasScale * bias) rounded to float32 first), + residual,
+// each one more float32 rounding (JS rounds their sum with the product once), then relu or clip
+// (exact). Other activations, and a bias varying along both axes, run in JS
+// (applyGemmEpilogueF32) on each finished C block after it is copied out. Every shape runs here,
 // one-row products included (k = 0 needs no product: the JS engine writes C and the epilogue).
 
 import {
@@ -70,21 +73,26 @@ export interface GemmKernelShape {
 }
 
 /**
- * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load)` (byte addresses;
- * mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for each MR x NR tile of the mc x nc
- * block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip) over kc steps.
+ * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
+ * resDelta, lo, hi)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
+ * each MR x NR tile of the mc x nc block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip)
+ * over kc steps. With epi != 0 the tile then gets the epilogue before it is stored: + the bias
+ * (biasMode 1: one float per row at bias + 4 * row; 2: one per column at bias + 4 * column;
+ * 0: none), + the residual at the same position resDelta bytes past C (0: none), each rounded
+ * to float32, and is clamped to [lo, hi] (max then min: relu is [0, inf], none [-inf, inf]).
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
   if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
-  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32], []);
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = f.params;
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32], []);
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = f.params;
   const acc = Array.from({ length: MR * V }, () => f.local(v128));
   const bv = Array.from({ length: V }, () => f.local(v128));
   const av = f.local(v128);
   const alphaV = f.local(v128);
+  const t = f.local(v128);
   const aStrip = f.local(i32), bStrip = f.local(i32), cTile = f.local(i32), cCol = f.local(i32), cRow = f.local(i32);
   const pA = f.local(i32), pB = f.local(i32), aEnd = f.local(i32), ir = f.local(i32), jr = f.local(i32);
 
@@ -109,9 +117,9 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
       for (let r = 0; r < MR; r++) {
         f.get(pA).simdMem('v128.load32_splat', 4 * r).set(av);
         for (let v = 0; v < V; v++) {
-          const t = acc[r * V + v]!;
-          if (fma) f.get(av).get(bv[v]!).get(t).simd('f32x4.relaxed_madd').set(t);
-          else f.get(t).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(t);
+          const a = acc[r * V + v]!;
+          if (fma) f.get(av).get(bv[v]!).get(a).simd('f32x4.relaxed_madd').set(a);
+          else f.get(a).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(a);
         }
       }
       f.get(pA).i32Const(MR * 4).op('i32.add').set(pA);
@@ -119,24 +127,50 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
       f.get(pA).get(aEnd).op('i32.ne').brIf(kLoop);
       f.end();
 
-      // Write the tile: C = alpha * acc, or C + alpha * acc.
-      const store = (accumulate: boolean) => {
+      // Write the tile: C = alpha * acc, or C + alpha * acc; then, with the epilogue, + bias,
+      // + residual and the clamp.
+      const store = (accumulate: boolean, epilogue: boolean) => {
         f.get(cTile).set(cRow);
         for (let r = 0; r < MR; r++) {
           if (r > 0) f.get(cRow).get(ldc).op('i32.add').set(cRow);
           for (let v = 0; v < V; v++) {
-            f.get(cRow);
             if (accumulate) f.get(cRow).simdMem('v128.load', 16 * v, 2);
             f.get(acc[r * V + v]!).get(alphaV).simd('f32x4.mul');
             if (accumulate) f.simd('f32x4.add');
-            f.simdMem('v128.store', 16 * v, 2);
+            f.set(t);
+            if (epilogue) {
+              f.get(biasMode).i32Const(1).op('i32.eq').if();
+              f.get(t).get(bias).get(ir).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load32_splat', 4 * r).simd('f32x4.add').set(t);
+              f.else();
+              f.get(biasMode).i32Const(2).op('i32.eq').if();
+              f.get(t).get(bias).get(jr).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
+              f.end();
+              f.end();
+              f.get(resDelta).if();
+              f.get(t).get(cRow).get(resDelta).op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
+              f.end();
+              f.get(t).get(lo).simd('f32x4.splat').simd('f32x4.max').get(hi).simd('f32x4.splat').simd('f32x4.min').set(t);
+            }
+            f.get(cRow).get(t).simdMem('v128.store', 16 * v, 2);
           }
         }
       };
-      f.get(load).if();
-      store(true);
+      f.get(epi).if();
+      {
+        f.get(load).if();
+        store(true, true);
+        f.else();
+        store(false, true);
+        f.end();
+      }
       f.else();
-      store(false);
+      {
+        f.get(load).if();
+        store(true, false);
+        f.else();
+        store(false, false);
+        f.end();
+      }
       f.end();
 
       f.get(aStrip).get(kc).i32Const(MR * 4).op('i32.mul').op('i32.add').set(aStrip);
@@ -173,8 +207,13 @@ export function defaultGemmSimdConfig(fma: boolean): GemmSimdConfig {
 
 // ---- the driver -----------------------------------------------------------------------------------
 
-/** One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load] (addresses and ldc in bytes). */
-export type GemmBlockCall = readonly [number, number, number, number, number, number, number, number, number];
+/**
+ * One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
+ * resDelta, lo, hi] (addresses, ldc and resDelta in bytes; see emitGemmModule).
+ */
+export type GemmBlockCall = readonly [
+  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+];
 
 /** The name the executor receives for block calls: export `block` of the GEMM module. */
 export const GEMM_BLOCK = 'gemm.block';
@@ -199,13 +238,14 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
  * fewer when the block is too narrow. Every element is computed exactly as by the whole call.
  */
 export function splitGemmBlockCall(call: GemmBlockCall, parts: number): GemmBlockCall[] {
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = call;
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = call;
   const strips = nc / NR;
   const per = Math.ceil(strips / Math.max(1, Math.min(parts, strips)));
   const out: GemmBlockCall[] = [];
   for (let s = 0; s < strips; s += per) {
     const w = Math.min(per, strips - s) * NR;
-    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load]);
+    const b = biasMode === 2 ? bias + 4 * s * NR : bias;
+    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi]);
   }
   return out;
 }
@@ -232,6 +272,60 @@ function packOperand(
 }
 
 /**
+ * Copies `rows` rows of `cols` floats between a block in wasm memory (row stride ld) and C (row
+ * stride ldc): one copy when both are dense, else row by row (a plain loop for short rows, where
+ * a subarray per row would cost more than the copy).
+ */
+function copyRows(
+  toWasm: boolean, mem: Float32Array, at: number, ld: number,
+  c: Float32Array, cOff: number, ldc: number, rows: number, cols: number,
+): void {
+  if (ld === cols && ldc === cols) {
+    if (toWasm) mem.set(c.subarray(cOff, cOff + rows * cols), at);
+    else c.set(mem.subarray(at, at + rows * cols), cOff);
+  } else if (cols < 64) {
+    for (let i = 0; i < rows; i++) {
+      const w = at + i * ld, x = cOff + i * ldc;
+      if (toWasm) for (let j = 0; j < cols; j++) mem[w + j] = c[x + j]!;
+      else for (let j = 0; j < cols; j++) c[x + j] = mem[w + j]!;
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const w = at + i * ld, x = cOff + i * ldc;
+      if (toWasm) mem.set(c.subarray(x, x + cols), w);
+      else c.set(mem.subarray(w, w + cols), x);
+    }
+  }
+}
+
+/** How an epilogue runs: in the block kernel (bias mode, residual, clamp), and what JS applies after. */
+interface EpiloguePlan {
+  /** Block kernel epilogue on the last K block. */
+  readonly inWasm: boolean;
+  /** 0 none, 1 per row, 2 per column (see emitGemmModule). */
+  readonly biasMode: 0 | 1 | 2;
+  readonly lo: number;
+  readonly hi: number;
+  /** What JS still applies to each copied-out block (null: nothing). */
+  readonly after: GemmEpilogue | null;
+}
+
+const NO_EPILOGUE: EpiloguePlan = { inWasm: false, biasMode: 0, lo: -Infinity, hi: Infinity, after: null };
+
+function epiloguePlan(ep: GemmEpilogue): EpiloguePlan {
+  const act = ep.activation ?? { kind: 'none' as const };
+  const bias = ep.bias !== undefined;
+  const brs = ep.biasRowStride ?? 0, bcs = ep.biasColStride ?? 0;
+  if (!bias && ep.residual === undefined && act.kind === 'none') return NO_EPILOGUE;
+  // A bias varying along both axes stays in JS, with everything after it.
+  if (bias && brs !== 0 && bcs !== 0) return { ...NO_EPILOGUE, after: ep };
+  const biasMode = !bias ? 0 : bcs !== 0 ? 2 : 1;
+  const clamp = act.kind === 'relu' ? [0, Infinity] : act.kind === 'clip' ? [act.min, act.max] : [-Infinity, Infinity];
+  const inKernel = act.kind === 'none' || act.kind === 'relu' || act.kind === 'clip';
+  return { inWasm: true, biasMode, lo: clamp[0]!, hi: clamp[1]!, after: inKernel ? null : { activation: act } };
+}
+
+/**
  * The GemmEngine product on the wasm block kernel: C[cOff + i * ldc + j] (m x n) =
  * epilogue(alpha * sum_p A(i, p) B(p, j) [+ C when accumulating]) (gemmPanelsF32's contract,
  * with the accumulation order of this file's header). C must not overlap A's or B's data.
@@ -251,6 +345,8 @@ export function gemmSimdPanels(
   const mPad = Math.ceil(m / MR) * MR;
   const NC = host.config.nc;
   const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  const plan = epiloguePlan(ep);
+  const residual = plan.inWasm && ep.residual !== undefined ? ep.residual : null;
   // Residency first: an upload may grow the memory and move the scratch up.
   const aRes = residentPanels(host, A, kc0, what);
   const bRes = residentPanels(host, B, kc0, what);
@@ -261,7 +357,12 @@ export function gemmSimdPanels(
   if (bRes < 0) top += vec4(kcMax * ncMax);
   const cBase = top;
   top += mPad * ncMax;
-  const mem = host.memory.reserveFloats(top, what);
+  const biasBase = top;
+  if (plan.biasMode === 1) top += vec4(mPad);
+  else if (plan.biasMode === 2) top += ncMax;
+  const resBase = top;
+  if (residual !== null) top += mPad * ncMax;
+  const mem = host.resident.reserve(top, what);
 
   // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
   if (aRes < 0) {
@@ -270,29 +371,42 @@ export function gemmSimdPanels(
       packOperand(A, mem, aBase + pc * mPad, pc, kc, 0, m, MR);
     }
   }
+  const bias = ep.bias, beta = ep.biasScale ?? 1, bo = ep.biasOffset ?? 0;
+  if (plan.biasMode === 1) {
+    const brs = ep.biasRowStride ?? 0;
+    for (let i = 0; i < mPad; i++) mem[biasBase + i] = i < m ? beta * bias![bo + i * brs]! : 0;
+  }
   const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
   const calls: GemmBlockCall[] = [];
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     const ncPad = Math.ceil(nc / NR) * NR;
-    if (accumulate) {
-      for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc + jc, cOff + i * ldc + jc + nc), cBase + i * ncPad);
+    if (accumulate) copyRows(true, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
+    if (plan.biasMode === 2) {
+      const bcs = ep.biasColStride ?? 0;
+      for (let j = 0; j < ncPad; j++) mem[biasBase + j] = j < nc ? beta * bias![bo + (jc + j) * bcs]! : 0;
     }
+    if (residual !== null) copyRows(true, mem, resBase, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
       let pb = bBase;
       if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
       else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
+      const epi = plan.inWasm && pc + kc >= k ? 1 : 0;
       calls.length = 0;
       for (let ic = 0; ic < mPad; ic += mcStep) {
         const mc = Math.min(mcStep, mPad - ic);
         const pa = aRes >= 0 ? aRes + A.prepare(pc, kc, ic, mc) : aBase + pc * mPad + ic * kc;
-        calls.push([4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load]);
+        const biasAt = plan.biasMode === 1 ? biasBase + ic : biasBase;
+        calls.push([
+          4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
+          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
+        ]);
       }
       host.runCalls(GEMM_BLOCK, calls);
     }
-    for (let i = 0; i < m; i++) c.set(mem.subarray(cBase + i * ncPad, cBase + i * ncPad + nc), cOff + i * ldc + jc);
-    applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, ep);
+    copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
+    if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
   }
 }

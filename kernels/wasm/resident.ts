@@ -50,6 +50,24 @@ export class ResidentPanels {
     return this.top;
   }
 
+  /**
+   * Grows the memory to at least `floats` (never shrinks) and returns a view of all of it: by
+   * half again its size at least when it must grow, since growing may copy the whole memory
+   * (uploading a model's weights one array at a time would otherwise copy quadratically), or
+   * exactly `floats` if the host refuses that much.
+   */
+  reserve(floats: number, what: string): Float32Array {
+    const have = this.memory.memory.buffer.byteLength / 4;
+    if (floats > have) {
+      try {
+        return this.memory.reserveFloats(Math.max(floats, Math.floor(have * 1.5)), what);
+      } catch {
+        // fall through: the exact size, with the host's refusal as the error if it refuses that too
+      }
+    }
+    return this.memory.reserveFloats(floats, what);
+  }
+
   /** Floats held by resident copies. */
   get residentFloats(): number {
     return this.used;
@@ -78,7 +96,7 @@ export class ResidentPanels {
     const len = vec4(panels.length);
     if (this.registry === null || this.used + len > this.budgetFloats) return -1;
     const r = this.allocate(len, what);
-    this.memory.reserveFloats(r.off + len, what).set(panels, r.off);
+    this.reserve(r.off + len, what).set(panels, r.off);
     e.region = r;
     this.used += len;
     this.registry.register(panels, r);
@@ -95,7 +113,7 @@ export class ResidentPanels {
       return r;
     }
     // Grow first, so that a refusal leaves `top` where it was.
-    this.memory.reserveFloats(this.top + len, what);
+    this.reserve(this.top + len, what);
     const r = { off: this.top, len };
     this.top += len;
     return r;
