@@ -336,6 +336,11 @@ export interface GemmPanelSource {
    * `prepare`'s offsets.
    */
   readonly constant?: boolean;
+  /**
+   * Set when the source is exactly this strided matrix packed on the fly (A: rows i, columns p;
+   * B: rows p, columns j), so an engine may copy it whole and pack it its own way.
+   */
+  readonly matrix?: StridedMatrix;
 }
 
 /** Panels packed ahead of time by packGemmA / packGemmB. */
@@ -356,8 +361,10 @@ let scratchB: Float32Array = new Float32Array(NC * KC);
  */
 class StridedSource implements GemmPanelSource {
   panels: Float32Array;
+  readonly matrix: StridedMatrix;
   private readonly own: boolean;
   constructor(private readonly s: StridedMatrix, private readonly isB: boolean, scratch?: Float32Array) {
+    this.matrix = s;
     this.own = scratch === undefined;
     this.panels = scratch ?? (isB ? scratchB : scratchA);
   }

@@ -19,9 +19,9 @@ import {
   type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
   type PackedGemmA, type PackedGemmB, gemmF32, gemmPackedAF32, gemmPackedBF32,
 } from '../gemm-f32.js';
-import { type DepthwiseCall, type DepthwiseEpilogueF32, depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
+import { type DepthwiseEpilogueF32, depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
 import {
-  type GemmBlockCall, type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
+  type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
 } from './gemm-simd.js';
 import { GEMM_MR, GEMM_NR } from '../gemm-f32.js';
 import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
@@ -118,7 +118,7 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
     return this.resident.residentFloats;
   }
 
-  runCalls(kernel: string, calls: readonly GemmBlockCall[] | readonly DepthwiseCall[]): void {
+  runCalls(kernel: string, calls: readonly WasmCall[]): void {
     this.executor.run(kernel, calls);
   }
 

@@ -185,7 +185,36 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   f.end();
   const m = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
   m.addFunction(f, 'block');
+  m.addFunction(emitPackB(NR), 'packB');
   return m.toBytes();
+}
+
+/**
+ * `packB(src, ld, dst, kc, strips)`: packs `strips` NR-column strips of kc rows of a row-major
+ * matrix (row stride ld bytes; strip s starts NR * s floats into the row) into dst, strip after
+ * strip, kc x NR floats each (the B panel layout). The last strip is read whole: its columns past
+ * the matrix read what follows (padding, whose products are never stored).
+ */
+function emitPackB(NR: number): FunctionBuilder {
+  const { i32 } = ValType;
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32], []);
+  const [src, ld, dst, kc, strips] = f.params;
+  const p = f.local(i32), d = f.local(i32), end = f.local(i32), s = f.local(i32);
+  f.get(dst).set(d);
+  f.i32Const(0).set(s);
+  const stripLoop = f.loop();
+  {
+    f.get(src).get(s).i32Const(NR * 4).op('i32.mul').op('i32.add').set(p);
+    f.get(d).get(kc).i32Const(NR * 4).op('i32.mul').op('i32.add').set(end);
+    const row = f.loop();
+    for (let v = 0; v < NR / 4; v++) f.get(d).get(p).simdMem('v128.load', 16 * v, 2).simdMem('v128.store', 16 * v, 2);
+    f.get(p).get(ld).op('i32.add').set(p);
+    f.get(d).i32Const(NR * 4).op('i32.add').tee(d).get(end).op('i32.lt_u').brIf(row);
+    f.end();
+    f.get(s).i32Const(1).op('i32.add').tee(s).get(strips).op('i32.lt_u').brIf(stripLoop);
+  }
+  f.end();
+  return f;
 }
 
 // ---- configuration ----------------------------------------------------------------------------
@@ -223,9 +252,14 @@ export interface GemmSimdHost {
   readonly config: GemmSimdConfig;
   readonly memory: KernelMemory;
   readonly resident: ResidentPanels;
-  /** Runs one batch of block calls (disjoint outputs), in any order or at once. */
+  /** Runs one batch of calls (disjoint outputs), in any order or at once. */
   runCalls(fn: typeof GEMM_BLOCK, calls: readonly GemmBlockCall[]): void;
+  runCalls(fn: typeof GEMM_PACK_B, calls: readonly GemmPackBCall[]): void;
 }
+
+/** The packing kernel: export `packB` of the GEMM module; calls [src, ld, dst, kc, strips]. */
+export const GEMM_PACK_B = 'gemm.packB';
+export type GemmPackBCall = readonly [number, number, number, number, number];
 
 const MR = GEMM_MR;
 const NR = GEMM_NR;
@@ -362,7 +396,18 @@ export function gemmSimdPanels(
   else if (plan.biasMode === 2) top += ncMax;
   const resBase = top;
   if (residual !== null) top += mPad * ncMax;
+  // A row-major B packed in wasm: copied in whole (one copy when its rows are close), then packed
+  // block by block by the module.
+  const bm = bRes < 0 && B.matrix !== undefined && B.matrix.colStride === 1 ? B.matrix : null;
+  const bDense = bm !== null && bm.rowStride <= 2 * n;
+  const bLd = bm === null ? 0 : bDense ? bm.rowStride : n;
+  const bSrc = top;
+  if (bm !== null) top += vec4((k - 1) * bLd + n) + NR;
   const mem = host.resident.reserve(top, what);
+  if (bm !== null) {
+    if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
+    else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
+  }
 
   // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
   if (aRes < 0) {
@@ -391,6 +436,7 @@ export function gemmSimdPanels(
       const kc = Math.min(kcMax, k - pc);
       let pb = bBase;
       if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
+      else if (bm !== null) host.runCalls(GEMM_PACK_B, [[4 * (bSrc + pc * bLd + jc), 4 * bLd, 4 * bBase, kc, ncPad / NR]]);
       else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
       const epi = plan.inWasm && pc + kc >= k ? 1 : 0;

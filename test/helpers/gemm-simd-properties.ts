@@ -178,6 +178,16 @@ function simulateOrder(
   }
 }
 
+/** The epilogue of kernels/wasm/gemm-simd.ts on a finished element: + fl(beta * bias), + residual, each rounded; then the clamp. */
+function simulateEpilogue(v: number, bias: number | null, beta: number, res: number | null, act: GemmActivation): number {
+  const f = Math.fround;
+  if (bias !== null) v = f(v + f(beta * bias));
+  if (res !== null) v = f(v + res);
+  if (act.kind === 'relu') return Number.isNaN(v) ? v : Math.max(v, 0);
+  if (act.kind === 'clip') return Number.isNaN(v) ? v : Math.min(Math.max(v, act.min), act.max);
+  return v;
+}
+
 const splitDims = fc.record({
   m: fc.integer({ min: 2, max: 40 }), n: fc.integer({ min: 2, max: 90 }), k: fc.integer({ min: 1, max: 600 }),
 });
@@ -241,6 +251,43 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
           simulateOrder(a, b, want, m, n, k, alpha, accumulate);
           for (let x = 0; x < m * n; x++) {
             if (!Object.is(got[x], want[x])) throw new Error(`element ${x}: got ${got[x]}, the documented order gives ${want[x]}`);
+          }
+        },
+      ),
+      numRuns: 60,
+    },
+    {
+      name: 'the epilogue in the kernel (row or column bias, residual, relu or clip) follows the documented order bit for bit',
+      property: fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 13 }), n: fc.integer({ min: 1, max: 20 }), k: fc.integer({ min: 1, max: 300 }),
+          alpha: fc.constantFrom(1, -0.3), beta: fc.constantFrom(1, 0.3), accumulate: fc.boolean(), seed: fc.integer(),
+          bias: fc.constantFrom('none', 'row', 'col'), residual: fc.boolean(),
+          act: fc.constantFrom<GemmActivation>({ kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: -0.5, max: 2 }),
+        }),
+        ({ m, n, k, alpha, beta, accumulate, seed, bias, residual, act }) => {
+          let s = seed | 0;
+          const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return ((s >> 8) / (1 << 23)) * 2 ** ((s & 7) - 4); };
+          const a = Float32Array.from({ length: m * k }, rnd);
+          const b = Float32Array.from({ length: k * n }, rnd);
+          const got = Float32Array.from({ length: m * n }, rnd);
+          const biasData = Float32Array.from({ length: Math.max(m, n) }, rnd);
+          const res = Float32Array.from({ length: m * n }, rnd);
+          const want = got.slice();
+          const epilogue: GemmEpilogue = {
+            ...(bias === 'none' ? {} : { bias: biasData, biasScale: beta, biasRowStride: bias === 'row' ? 1 : 0, biasColStride: bias === 'col' ? 1 : 0 }),
+            ...(residual ? { residual: res } : {}),
+            activation: act,
+          };
+          gemmSimdF32(a, {}, b, {}, got, m, n, k, { alpha, accumulate, epilogue }, engineOf({ fma: false, smallBlocks: false }));
+          simulateOrder(a, b, want, m, n, k, alpha, accumulate);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              const x = i * n + j;
+              const bv = bias === 'none' ? null : biasData[bias === 'row' ? i : j]!;
+              const w = simulateEpilogue(want[x]!, bv, beta, residual ? res[x]! : null, act);
+              if (!Object.is(got[x], w) && !(got[x] === 0 && w === 0)) throw new Error(`element ${x}: got ${got[x]}, the documented order gives ${w}`);
+            }
           }
         },
       ),
