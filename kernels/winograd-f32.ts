@@ -47,7 +47,7 @@
 import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
 import {
-  type GemmEpilogue, type GemmPanelSource,
+  type GemmEngine, type GemmEpilogue, type GemmPanelSource,
   GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, jsGemmEngine,
 } from './gemm-f32.js';
 
@@ -94,20 +94,32 @@ export interface WinogradPlan {
  * as columns Cout / 4 (floor(nb / 8) + (nb % 8) / 4): the cheaper wins (512 -> 512 on 7x7, 4 tiles
  * of F(4x4): 14 as rows against 10 as columns; on 3x3, one tile: 7.0 as columns against 1.8).
  *
- * Weights transformed per call (`perCall`: W is not a constant the caller keeps packed). The
+ * The rules above are the JS engine's; pass the engine that will run the products (`engine`) for
+ * its own (see below). Weights transformed per call (`perCall`: W is not a constant the caller keeps packed). The
  * transform costs about as much per (Cout, Cin) pair as a few hundred multiply-adds, more with a
  * fresh (a / 3)^2 x W allocation: Winograd then only where it saves at least 1024 multiplies per
  * pair, N (9 OH OW - tiles a^2). (512 -> 512 on 7x7 saves 297: transform + run took ~180 ms of
  * CPU against ~70 for im2col; 128 -> 128 on 28x28 saves 5292: ~25 against ~50.)
  */
-export function winogradPlanFor(g: ConvGeometry, perCall = false): WinogradPlan | null {
+export function winogradPlanFor(g: ConvGeometry, perCall = false, engine: GemmEngine = jsGemmEngine): WinogradPlan | null {
   if (!winogradApplies(g) || g.inChannels * g.outChannels < 16) return null;
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const f2 = Math.ceil(OH / 2) * Math.ceil(OW / 2) * 16;
   const f4 = Math.ceil(OH / 4) * Math.ceil(OW / 4) * 36;
   if (Math.min(f2, f4) > 0.75 * 9 * OH * OW) return null;
-  const tile: WinogradTile = f4 < f2 ? 4 : 2;
   if (perCall && g.batch * (9 * OH * OW - Math.min(f2, f4)) < 1024) return null;
+  if (engine !== jsGemmEngine) {
+    // Another engine (WebAssembly SIMD) pads partial strips with zeros instead of running edge
+    // kernels, so tiles as rows (padded to 4, not 8) rarely lose, and on small images win by up
+    // to 75% (`npx tsx bench/kernels.ts winograd-wasm`, equivalent GFLOP/s: 512 -> 512 on 3x3,
+    // F(2x2) 45 as rows against 25 as columns). F(4x4) where it multiplies no more than F(2x2)
+    // (at a tie, 256 -> 256 on 6x6: 61 against 53) unless one tile would cover the image: its
+    // GEMM is then a matrix-vector product reading 4x W's bytes (512 -> 512 on 3x3: 23 against
+    // F(2x2)'s 45; im2col 23).
+    const tile: WinogradTile = f4 <= f2 && Math.ceil(OH / 4) * Math.ceil(OW / 4) * g.batch >= 2 ? 4 : 2;
+    return { tile, tilesAsRows: true };
+  }
+  const tile: WinogradTile = f4 < f2 ? 4 : 2;
   const tw = Math.ceil(OW / tile);
   const nb = Math.min(Math.ceil(OH / tile), Math.max(1, Math.floor(CHUNK_TILES / tw))) * tw;
   const M = g.outChannels;

@@ -5,6 +5,8 @@ import { convReference } from '../../kernels/reference/conv.js';
 import {
   type PackedWinogradF32, type WinogradTile, packTransformedWinogradF32, winogradPlanFor,
 } from '../../kernels/winograd-f32.js';
+import type { GemmEngine } from '../../kernels/gemm-f32.js';
+import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import {
@@ -112,8 +114,8 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, w], outSize: [h, w], kernel: [3, 3],
     strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], ...o,
   });
-  const plan = (g: ConvGeometry, perCall = false) => {
-    const p = winogradPlanFor(g, perCall);
+  const plan = (g: ConvGeometry, perCall = false, engine?: GemmEngine) => {
+    const p = winogradPlanFor(g, perCall, engine);
     return p === null ? 'im2col' : `F${p.tile} ${p.tilesAsRows ? 'rows' : 'columns'}`;
   };
   it('F(4x4) for large images, F(2x2) where it multiplies as little, im2col where Winograd would not pay', () => {
@@ -137,6 +139,19 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     expect(plan(conv(512, 512, 7, 7), true)).toBe('im2col');
     expect(plan(conv(512, 512, 7, 7, { batch: 4 }), true)).toBe('F4 rows');
     expect(plan(conv(256, 256, 6, 6), true)).toBe('im2col');
+  });
+
+  it('on the wasm engine: tiles as rows, F(4x4) where it multiplies no more unless one tile covers the image', () => {
+    const e = wasmSimdGemmEngine()!;
+    expect(plan(conv(64, 64, 56, 56), false, e)).toBe('F4 rows');
+    expect(plan(conv(128, 128, 28, 28), false, e)).toBe('F4 rows');
+    expect(plan(conv(256, 256, 6, 6), false, e)).toBe('F4 rows');
+    expect(plan(conv(512, 512, 3, 3), false, e)).toBe('F2 rows');
+    expect(plan(conv(512, 512, 3, 3, { batch: 2 }), false, e)).toBe('F4 rows');
+    expect(plan(conv(512, 512, 1, 1), false, e)).toBe('im2col');
+    expect(plan(conv(1, 8, 28, 28), false, e)).toBe('im2col');
+    expect(plan(conv(64, 64, 56, 56, { strides: [2, 2], outSize: [28, 28] }), false, e)).toBe('im2col');
+    expect(plan(conv(512, 512, 7, 7), true, e)).toBe('im2col');
   });
 
   it('a Conv session whose input size changes between runs switches kernels and stays right', async () => {
