@@ -125,7 +125,9 @@ export const Op = {
 export const SimdOp = {
   'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c, 'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13, 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20,
-  'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
+  'f32x4.nearest': 0x6a, 'f32x4.neg': 0xe1,
+  'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
+  'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
 } as const;
 
@@ -208,6 +210,15 @@ export class FunctionBuilder {
   v128ConstF32(a: number, b: number, c: number, d: number): this {
     this.code.byte(SIMD_PREFIX).u32(SimdOp['v128.const']);
     for (const v of [a, b, c, d]) this.code.f32(v);
+    return this;
+  }
+
+  /** v128.const from four i32 lanes (two's complement, little-endian). */
+  v128ConstI32(a: number, b: number, c: number, d: number): this {
+    this.code.byte(SIMD_PREFIX).u32(SimdOp['v128.const']);
+    const lanes = new DataView(new ArrayBuffer(16));
+    [a, b, c, d].forEach((v, i) => lanes.setInt32(4 * i, v, true));
+    for (let i = 0; i < 16; i++) this.code.byte(lanes.getUint8(i));
     return this;
   }
 

@@ -48,7 +48,8 @@
 // The epilogue runs in the block kernel on the last K block, before each tile is stored:
 // + bias (per row or per column, fl(biasScale * bias) rounded to float32 first), + residual,
 // each one more float32 rounding (JS rounds their sum with the product once), then relu or clip
-// (exact). Other activations, and a bias varying along both axes, run in JS
+// (exact), or sigmoid or silu (kernels/wasm/simd-math.ts: within about 3 * 2^-24 relative of
+// the float64 formula). Other activations, and a bias varying along both axes, run in JS
 // (applyGemmEpilogueF32) on each finished C block after it is copied out. Every shape runs here,
 // one-row products included (k = 0 needs no product: the JS engine writes C and the epilogue).
 
@@ -59,6 +60,7 @@ import {
 import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
+import { addActivationFunctions } from './simd-math.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -74,20 +76,23 @@ export interface GemmKernelShape {
 
 /**
  * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
- * resDelta, lo, hi)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
+ * resDelta, lo, hi, act)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
  * each MR x NR tile of the mc x nc block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip)
  * over kc steps. With epi != 0 the tile then gets the epilogue before it is stored: + the bias
  * (biasMode 1: one float per row at bias + 4 * row; 2: one per column at bias + 4 * column;
  * 0: none), + the residual at the same position resDelta bytes past C (0: none), each rounded
- * to float32, and is clamped to [lo, hi] (max then min: relu is [0, inf], none [-inf, inf]).
+ * to float32, is clamped to [lo, hi] (max then min: relu is [0, inf], none [-inf, inf]), and
+ * goes through sigmoid (act 1) or silu (act 2) of simd-math.ts (act 0: neither).
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
   if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
-  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32], []);
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = f.params;
+  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+  const fns = addActivationFunctions(mod);
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32, i32], []);
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi, act] = f.params;
   const acc = Array.from({ length: MR * V }, () => f.local(v128));
   const bv = Array.from({ length: V }, () => f.local(v128));
   const av = f.local(v128);
@@ -150,6 +155,13 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
               f.get(t).get(cRow).get(resDelta).op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
               f.end();
               f.get(t).get(lo).simd('f32x4.splat').simd('f32x4.max').get(hi).simd('f32x4.splat').simd('f32x4.min').set(t);
+              f.get(act).if();
+              f.get(act).i32Const(1).op('i32.eq').if();
+              f.get(t).call(fns.sigmoid).set(t);
+              f.else();
+              f.get(t).call(fns.silu).set(t);
+              f.end();
+              f.end();
             }
             f.get(cRow).get(t).simdMem('v128.store', 16 * v, 2);
           }
@@ -183,10 +195,9 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
     f.get(jr).i32Const(NR).op('i32.add').tee(jr).get(nc).op('i32.lt_u').brIf(jrLoop);
   }
   f.end();
-  const m = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
-  m.addFunction(f, 'block');
-  m.addFunction(emitPackB(NR), 'packB');
-  return m.toBytes();
+  mod.addFunction(f, 'block');
+  mod.addFunction(emitPackB(NR), 'packB');
+  return mod.toBytes();
 }
 
 /**
@@ -238,10 +249,10 @@ export function defaultGemmSimdConfig(fma: boolean): GemmSimdConfig {
 
 /**
  * One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
- * resDelta, lo, hi] (addresses, ldc and resDelta in bytes; see emitGemmModule).
+ * resDelta, lo, hi, act] (addresses, ldc and resDelta in bytes; see emitGemmModule).
  */
 export type GemmBlockCall = readonly [
-  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
 ];
 
 /** The name the executor receives for block calls: export `block` of the GEMM module. */
@@ -272,14 +283,14 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
  * fewer when the block is too narrow. Every element is computed exactly as by the whole call.
  */
 export function splitGemmBlockCall(call: GemmBlockCall, parts: number): GemmBlockCall[] {
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = call;
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi, act] = call;
   const strips = nc / NR;
   const per = Math.ceil(strips / Math.max(1, Math.min(parts, strips)));
   const out: GemmBlockCall[] = [];
   for (let s = 0; s < strips; s += per) {
     const w = Math.min(per, strips - s) * NR;
     const b = biasMode === 2 ? bias + 4 * s * NR : bias;
-    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi]);
+    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi, act]);
   }
   return out;
 }
@@ -340,11 +351,13 @@ interface EpiloguePlan {
   readonly biasMode: 0 | 1 | 2;
   readonly lo: number;
   readonly hi: number;
+  /** 0 none, 1 sigmoid, 2 silu (after the clamp). */
+  readonly act: 0 | 1 | 2;
   /** What JS still applies to each copied-out block (null: nothing). */
   readonly after: GemmEpilogue | null;
 }
 
-const NO_EPILOGUE: EpiloguePlan = { inWasm: false, biasMode: 0, lo: -Infinity, hi: Infinity, after: null };
+const NO_EPILOGUE: EpiloguePlan = { inWasm: false, biasMode: 0, lo: -Infinity, hi: Infinity, act: 0, after: null };
 
 function epiloguePlan(ep: GemmEpilogue): EpiloguePlan {
   const act = ep.activation ?? { kind: 'none' as const };
@@ -355,8 +368,9 @@ function epiloguePlan(ep: GemmEpilogue): EpiloguePlan {
   if (bias && brs !== 0 && bcs !== 0) return { ...NO_EPILOGUE, after: ep };
   const biasMode = !bias ? 0 : bcs !== 0 ? 2 : 1;
   const clamp = act.kind === 'relu' ? [0, Infinity] : act.kind === 'clip' ? [act.min, act.max] : [-Infinity, Infinity];
-  const inKernel = act.kind === 'none' || act.kind === 'relu' || act.kind === 'clip';
-  return { inWasm: true, biasMode, lo: clamp[0]!, hi: clamp[1]!, after: inKernel ? null : { activation: act } };
+  const fn = act.kind === 'sigmoid' ? 1 : act.kind === 'silu' ? 2 : 0;
+  const inKernel = fn !== 0 || act.kind === 'none' || act.kind === 'relu' || act.kind === 'clip';
+  return { inWasm: true, biasMode, lo: clamp[0]!, hi: clamp[1]!, act: fn, after: inKernel ? null : { activation: act } };
 }
 
 /**
@@ -447,7 +461,7 @@ export function gemmSimdPanels(
         const biasAt = plan.biasMode === 1 ? biasBase + ic : biasBase;
         calls.push([
           4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
-          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
+          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi, plan.act,
         ]);
       }
       host.runCalls(GEMM_BLOCK, calls);

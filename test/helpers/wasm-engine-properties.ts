@@ -15,6 +15,8 @@ import {
   createWasmSimdGemmEngine, relaxedSimdAvailable, type WasmCall, type WasmExecutor, type WasmSimdGemmEngine,
 } from '../../kernels/wasm/engine.js';
 import { GEMM_BLOCK, splitGemmBlockCall, type GemmBlockCall } from '../../kernels/wasm/gemm-simd.js';
+import { FunctionBuilder, ModuleBuilder, ValType } from '../../kernels/wasm/assembler.js';
+import { addActivationFunctions } from '../../kernels/wasm/simd-math.js';
 import { packWinogradF32, winogradConvF32 } from '../../kernels/winograd-f32.js';
 import {
   type ConvProblem, type WinogradProblem, allActs, convExpected, convProblem, exactActs, exactMismatch, mismatch, prod,
@@ -108,9 +110,49 @@ const withEngine = <T>(a: fc.Arbitrary<T>) => fc.tuple(a, engineArb()).map(([p, 
 const depthwiseShape = { rank: 2, maxSize: 13, kernels: [3, 5], strides: [1, 2], depthwise: true } as const;
 const mixedValues = fc.oneof({ weight: 1, arbitrary: special }, { weight: 4, arbitrary: smallInt });
 
+/** sigmoid and silu of simd-math.ts on four values at a time, through a module of their own. */
+function simdActivations(): (name: 'sigmoid' | 'silu', xs: readonly number[]) => Float32Array {
+  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+  const fns = addActivationFunctions(mod);
+  for (const name of ['sigmoid', 'silu'] as const) {
+    const f = new FunctionBuilder([ValType.i32], []);
+    f.get(f.params[0]!).get(f.params[0]!).simdMem('v128.load', 0).call(fns[name]).simdMem('v128.store', 0);
+    mod.addFunction(f, name);
+  }
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(mod.toBytes()), { env: { memory } });
+  return (name, xs) => {
+    const v = new Float32Array(memory.buffer, 0, 4);
+    v.set(xs);
+    (inst.exports[name] as (at: number) => void)(0);
+    return v.slice();
+  };
+}
+
 /** Every property, with its run count. */
 export function wasmEngineProperties(): EngineProperty[] {
+  const act = simdActivations();
   return [
+    {
+      name: 'sigmoid and silu on f32x4: within 3 * 2^-24 relative (2^-126 absolute) of the float64 formula, the same limits at ±Inf and NaN',
+      property: fc.property(
+        fc.array(fc.oneof(fc.float({ noNaN: false }), fc.float({ min: -120, max: 120 }), fc.constantFrom(Infinity, -Infinity, Number.NaN, 0, -0)),
+          { minLength: 4, maxLength: 4 }),
+        (xs) => {
+          for (const name of ['sigmoid', 'silu'] as const) {
+            const got = act(name, xs);
+            xs.forEach((x, i) => {
+              const want = name === 'sigmoid' ? 1 / (1 + Math.exp(-x)) : x / (1 + Math.exp(-x));
+              const g = got[i]!;
+              const ok = Number.isNaN(want) ? Number.isNaN(g) : !Number.isFinite(want) ? g === want
+                : Math.abs(g - want) <= 3 * 2 ** -24 * Math.abs(want) + 2 ** -126;
+              if (!ok) throw new Error(`${name}(${x}): got ${g}, want ${want}`);
+            });
+          }
+        },
+      ),
+      numRuns: 300,
+    },
     {
       name: 'conv on the wasm engine, small integers: exact, 1-D/2-D/3-D, groups, strides, pads, dilations, fused epilogue',
       property: fc.property(withEngine(convProblem(smallInt, exactActs)), convExact),
