@@ -127,6 +127,7 @@ export const SimdOp = {
   'f32x4.splat': 0x13, 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20,
   'f32x4.nearest': 0x6a, 'f32x4.neg': 0xe1,
   'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
+  'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
 } as const;

@@ -19,7 +19,7 @@
 //     |y - exact| <= (KW + KH) * u * S
 // (JS: float64 sums rounded once, u * S). The same for every output, whatever the split of
 // channels into calls. Then, in the module: + residual (one float32 rounding), relu / clip
-// (max then min, exact; NaN stays NaN) or sigmoid / silu (simd-math.ts: within about
+// (pmax then pmin as in gemm-simd.ts, exact; NaN stays NaN) or sigmoid / silu (simd-math.ts: within about
 // 3 * 2^-24 relative); other activations run in JS after the copy out.
 //
 // The engine hands the calls (one per image and channel range, each with its own padded-plane
@@ -30,7 +30,6 @@ import { type DepthwiseEpilogue as DepthwiseEpilogueF32, type GemmActivation, ap
 import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
-import { addActivationFunctions } from './simd-math.js';
 
 export type { DepthwiseEpilogue as DepthwiseEpilogueF32 } from '../gemm-f32.js';
 
@@ -42,7 +41,7 @@ export interface DepthwiseHost {
   readonly memory: KernelMemory;
   readonly resident: ResidentPanels;
   readonly executor: { readonly parallelism: number };
-  runCalls(kernel: string, calls: readonly DepthwiseCall[]): void;
+  runCalls(kernel: string, calls: readonly (readonly number[])[]): void;
 }
 
 // ---- the module ------------------------------------------------------------------------------
@@ -51,7 +50,7 @@ export interface DepthwiseHost {
 const P = {
   x: 0, w: 1, bias: 2, y: 3, res: 4, xp: 5, channels: 6, mult: 7, H: 8, W: 9, OH: 10, OW: 11, Hp: 12, Wq: 13,
   py: 14, px: 15, rowStep: 16, planeBytes: 17, syRowBytes: 18, hasBias: 19, hasRes: 20, lo: 21, hi: 22,
-  xPlaneBytes: 23, yPlaneBytes: 24, zeroBytes: 25, colOff: 26, /* 26..30 */ act: 31,
+  xPlaneBytes: 23, yPlaneBytes: 24, zeroBytes: 25, colOff: 26, // 26..30
 } as const;
 const PARAM_SLOTS = 32;
 
@@ -176,9 +175,7 @@ function emitPad(sx: 1 | 2): FunctionBuilder {
  * dw{K}_{variant}(params): for each of `channels` input channels, pads its plane into xp, then
  * computes its `mult` output planes (y, OH x OW, dense), with bias, residual and clamp [lo, hi].
  */
-function emitDepthwise(
-  K: 3 | 5, variant: Variant, fma: boolean, padFn: number, fns: { sigmoid: number; silu: number },
-): FunctionBuilder {
+function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number): FunctionBuilder {
   const f = new FunctionBuilder([i32], []);
   const [params] = f.params;
   const loadParam = (slot: number, type: ValType = i32): Local => {
@@ -192,7 +189,6 @@ function emitDepthwise(
   const py = loadParam(P.py), px = loadParam(P.px), rowStep = loadParam(P.rowStep), planeBytes = loadParam(P.planeBytes);
   const syRowBytes = loadParam(P.syRowBytes), hasBias = loadParam(P.hasBias), hasRes = loadParam(P.hasRes);
   const xPlaneBytes = loadParam(P.xPlaneBytes), yPlaneBytes = loadParam(P.yPlaneBytes), zeroBytes = loadParam(P.zeroBytes);
-  const act = loadParam(P.act);
   const dense = variant === 's1' || variant === 's2';
   const colOff = !dense ? Array.from({ length: K }, (_, kx) => loadParam(P.colOff + kx)) : [];
   const loV = f.local(v128), hiV = f.local(v128), bv = f.local(v128), acc = f.local(v128), s = f.local(v128);
@@ -233,14 +229,7 @@ function emitDepthwise(
     load(0);
     f.simd('f32x4.add').set(acc);
     f.end();
-    f.get(acc).get(loV).simd('f32x4.max').get(hiV).simd('f32x4.min').set(acc);
-    f.get(act).if();
-    f.get(act).i32Const(1).op('i32.eq').if();
-    f.get(acc).call(fns.sigmoid).set(acc);
-    f.else();
-    f.get(acc).call(fns.silu).set(acc);
-    f.end();
-    f.end();
+    f.get(acc).get(loV).simd('f32x4.pmax').get(hiV).simd('f32x4.pmin').set(acc);
     f.get(yRow).get(q).op('i32.add').get(acc);
     if (lane) f.f32x4ExtractLane(0).mem('f32.store');
     else f.simdMem('v128.store', 0, 2);
@@ -311,10 +300,9 @@ export function emitDepthwiseModule(fma: boolean): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
   const pad1 = mod.addFunction(emitPad(1));
   const pad2 = mod.addFunction(emitPad(2));
-  const fns = addActivationFunctions(mod);
   for (const K of KERNELS) {
     for (const v of VARIANTS) {
-      mod.addFunction(emitDepthwise(K, v, fma, v.endsWith('1') ? pad1 : pad2, fns), `dw${K}_${v}`);
+      mod.addFunction(emitDepthwise(K, v, fma, v.endsWith('1') ? pad1 : pad2), `dw${K}_${v}`);
     }
   }
   return mod.toBytes();
@@ -408,13 +396,19 @@ export function depthwiseSimdF32(
       ints[q + P.xPlaneBytes] = 4 * inPlane;
       ints[q + P.yPlaneBytes] = 4 * outPlane;
       ints[q + P.zeroBytes] = 4 * zeroFloats;
-      ints[q + P.act] = fn;
       for (let kx = 0; kx < KW; kx++) ints[q + P.colOff + kx] = 4 * (((kx * dx) % sx) * planeFloats + Math.floor((kx * dx) / sx));
       calls.push([4 * q]);
     }
   }
   host.runCalls(kernel, calls);
   const total = N * M * outPlane;
+  if (fn !== 0) {
+    // sigmoid / silu over Y in runs of whole vectors (the GEMM module's pass, same memory).
+    const per = 4 * Math.ceil(total / 4 / host.executor.parallelism);
+    const acts: (readonly [number, number, number])[] = [];
+    for (let at = 0; at < total; at += per) acts.push([4 * (yBase + at), Math.ceil(Math.min(per, total - at) / 4), fn]);
+    host.runCalls('gemm.act', acts);
+  }
   y.set(mem.subarray(yBase, yBase + total));
   const act = ep.activation;
   if (act !== undefined && !IN_MODULE.has(act.kind)) {

@@ -48,8 +48,9 @@
 // The epilogue runs in the block kernel on the last K block, before each tile is stored:
 // + bias (per row or per column, fl(biasScale * bias) rounded to float32 first), + residual,
 // each one more float32 rounding (JS rounds their sum with the product once), then relu or clip
-// (exact), or sigmoid or silu (kernels/wasm/simd-math.ts: within about 3 * 2^-24 relative of
-// the float64 formula). Other activations, and a bias varying along both axes, run in JS
+// (exact); sigmoid and silu then run over the finished rows of each call in the module (`act`,
+// kernels/wasm/simd-math.ts: within 3 * 2^-24 relative of the float64 formula, measured).
+// Other activations, and a bias varying along both axes, run in JS
 // (applyGemmEpilogueF32) on each finished C block after it is copied out. Every shape runs here,
 // one-row products included (k = 0 needs no product: the JS engine writes C and the epilogue).
 
@@ -60,7 +61,7 @@ import {
 import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
-import { addActivationFunctions } from './simd-math.js';
+import { emitActivationPass } from './simd-math.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -76,23 +77,23 @@ export interface GemmKernelShape {
 
 /**
  * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
- * resDelta, lo, hi, act)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
+ * resDelta, lo, hi)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
  * each MR x NR tile of the mc x nc block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip)
  * over kc steps. With epi != 0 the tile then gets the epilogue before it is stored: + the bias
  * (biasMode 1: one float per row at bias + 4 * row; 2: one per column at bias + 4 * column;
  * 0: none), + the residual at the same position resDelta bytes past C (0: none), each rounded
- * to float32, is clamped to [lo, hi] (max then min: relu is [0, inf], none [-inf, inf]), and
- * goes through sigmoid (act 1) or silu (act 2) of simd-math.ts (act 0: neither).
+ * to float32, and is clamped to [lo, hi] (pmax then pmin, t < lo ? lo : t and hi < t ? hi : t,
+ * one instruction each where max / min take about ten: relu is [0, inf], none [-inf, inf];
+ * NaN passes, and relu keeps -0 where JS gives +0).
+ * Two more exports: `packB` (below) and `act` (sigmoid or silu over a run of floats, simd-math.ts).
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
   if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
-  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
-  const fns = addActivationFunctions(mod);
-  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32, i32], []);
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi, act] = f.params;
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32], []);
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = f.params;
   const acc = Array.from({ length: MR * V }, () => f.local(v128));
   const bv = Array.from({ length: V }, () => f.local(v128));
   const av = f.local(v128);
@@ -154,14 +155,7 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
               f.get(resDelta).if();
               f.get(t).get(cRow).get(resDelta).op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
               f.end();
-              f.get(t).get(lo).simd('f32x4.splat').simd('f32x4.max').get(hi).simd('f32x4.splat').simd('f32x4.min').set(t);
-              f.get(act).if();
-              f.get(act).i32Const(1).op('i32.eq').if();
-              f.get(t).call(fns.sigmoid).set(t);
-              f.else();
-              f.get(t).call(fns.silu).set(t);
-              f.end();
-              f.end();
+              f.get(t).get(lo).simd('f32x4.splat').simd('f32x4.pmax').get(hi).simd('f32x4.splat').simd('f32x4.pmin').set(t);
             }
             f.get(cRow).get(t).simdMem('v128.store', 16 * v, 2);
           }
@@ -195,8 +189,10 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
     f.get(jr).i32Const(NR).op('i32.add').tee(jr).get(nc).op('i32.lt_u').brIf(jrLoop);
   }
   f.end();
+  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
   mod.addFunction(f, 'block');
   mod.addFunction(emitPackB(NR), 'packB');
+  mod.addFunction(emitActivationPass(), 'act');
   return mod.toBytes();
 }
 
@@ -249,10 +245,10 @@ export function defaultGemmSimdConfig(fma: boolean): GemmSimdConfig {
 
 /**
  * One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
- * resDelta, lo, hi, act] (addresses, ldc and resDelta in bytes; see emitGemmModule).
+ * resDelta, lo, hi] (addresses, ldc and resDelta in bytes; see emitGemmModule).
  */
 export type GemmBlockCall = readonly [
-  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
 ];
 
 /** The name the executor receives for block calls: export `block` of the GEMM module. */
@@ -266,7 +262,12 @@ export interface GemmSimdHost {
   /** Runs one batch of calls (disjoint outputs), in any order or at once. */
   runCalls(fn: typeof GEMM_BLOCK, calls: readonly GemmBlockCall[]): void;
   runCalls(fn: typeof GEMM_PACK_B, calls: readonly GemmPackBCall[]): void;
+  runCalls(fn: typeof GEMM_ACT, calls: readonly GemmActCall[]): void;
 }
+
+/** The activation pass: export `act` of the GEMM module; calls [p, vectors, kind] (simd-math.ts). */
+export const GEMM_ACT = 'gemm.act';
+export type GemmActCall = readonly [number, number, number];
 
 /** The packing kernel: export `packB` of the GEMM module; calls [src, ld, dst, kc, strips]. */
 export const GEMM_PACK_B = 'gemm.packB';
@@ -283,14 +284,14 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
  * fewer when the block is too narrow. Every element is computed exactly as by the whole call.
  */
 export function splitGemmBlockCall(call: GemmBlockCall, parts: number): GemmBlockCall[] {
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi, act] = call;
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = call;
   const strips = nc / NR;
   const per = Math.ceil(strips / Math.max(1, Math.min(parts, strips)));
   const out: GemmBlockCall[] = [];
   for (let s = 0; s < strips; s += per) {
     const w = Math.min(per, strips - s) * NR;
     const b = biasMode === 2 ? bias + 4 * s * NR : bias;
-    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi, act]);
+    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi]);
   }
   return out;
 }
@@ -461,10 +462,13 @@ export function gemmSimdPanels(
         const biasAt = plan.biasMode === 1 ? biasBase + ic : biasBase;
         calls.push([
           4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
-          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi, plan.act,
+          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
         ]);
       }
       host.runCalls(GEMM_BLOCK, calls);
+      if (epi === 1 && plan.act !== 0) {
+        host.runCalls(GEMM_ACT, calls.map((call, i) => [call[2], (call[3] * ncPad) / 4, plan.act] as const));
+      }
     }
     copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
     if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);

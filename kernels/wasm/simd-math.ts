@@ -1,70 +1,104 @@
-// Elementwise functions on f32x4 for the kernels' epilogues, as internal functions of a module:
-// exp (Cephes' expf: a Cody-Waite reduction by ln 2 and a degree-6 polynomial, within about one
-// ulp of float32 on [-87, 88]), and from it sigmoid and silu (v * sigmoid(v)). Only IEEE
-// operations (no relaxed ones), so the results are the same on every host.
+// Elementwise activations on f32x4 for the kernels' epilogues: sigmoid and silu (v * sigmoid(v))
+// over a run of floats in memory, from an exp after Cephes' expf (a Cody-Waite reduction by ln 2
+// and a degree-6 polynomial, within about one ulp of float32). Only IEEE operations (no relaxed
+// ones), so the results are the same on every host.
 //
-// exp(x) = p(r) * 2^n, n = nearest(x log2 e), r = x - n ln 2 (ln 2 split in two so that n * C1
-// is exact). x is first clamped to [-104, 104] (exp underflows to 0 below -103.3 and overflows
-// above 88.8 in float32 anyway), and 2^n is applied as two factors 2^(n >> 1) 2^(n - (n >> 1)),
-// each a normal float32, so that the product overflows to Inf or rounds into the subnormals as
-// a float32 multiplication does. NaN stays NaN (min and max propagate it).
+// exp(x) = p(r) * 2^n, n = nearest(x log2 e) (rounded by adding 1.5 * 2^23, which also leaves n
+// as an integer in the low bits), r = x - n ln 2 (ln 2 split in two so that n * C1 is exact). Only 1 + exp(-v) is needed, so x is first clamped to [-87, 104]: below -87 exp
+// would be under 2^-125, where 1 + exp(x) = 1 anyway, and where float32 goes subnormal (slow on
+// x86); above 88.8 exp overflows. 2^n is applied as two factors 2^(n >> 1) 2^(n - (n >> 1)),
+// each a normal float32, so that the product overflows to Inf as a float32 multiplication does.
+// NaN stays NaN (min and max propagate it).
 //   sigmoid(v) = 1 / (1 + exp(-v))        silu(v) = v / (1 + exp(-v))
-// each with three more float32 roundings than exp: a relative error of about 4 ulp (2^-22), the
-// JS kernels' float64 evaluation rounded once being within half an ulp. Inf in, the same limits
-// as the JS formulas: sigmoid(-Inf) = 0, sigmoid(Inf) = 1, silu(Inf) = Inf, silu(-Inf) = NaN.
+// each with three more float32 roundings than exp: measured within 3 * 2^-24 relative of the
+// float64 formula (2^-126 absolute where it underflows); JS's float64 evaluation rounded once is
+// within 2^-24. At ±Inf the JS formulas' limits: sigmoid(-Inf) = 0, sigmoid(Inf) = 1,
+// silu(Inf) = Inf, silu(-Inf) = NaN.
+//
+// The constants of the polynomial live in locals set before the loop: a v128.const inside it
+// would be rebuilt at every use (V8 materialises one in about four instructions).
 
-import { FunctionBuilder, type ModuleBuilder, ValType } from './assembler.js';
+import { FunctionBuilder, type Local, ValType } from './assembler.js';
 
-const splat = (f: FunctionBuilder, c: number) => f.v128ConstF32(c, c, c, c);
+/** Activations of the pass: 1 sigmoid, 2 silu. */
+export const SIMD_ACTIVATION = { sigmoid: 1, silu: 2 } as const;
 
-/** exp of the v128 on the stack, left on the stack (declares its own scratch locals). */
-function emitExp(f: FunctionBuilder): void {
-  const { v128 } = ValType;
-  const x = f.local(v128), fx = f.local(v128), r = f.local(v128), y = f.local(v128), n = f.local(v128), h = f.local(v128);
-  f.set(x);
-  f.get(x);
-  splat(f, -104).simd('f32x4.max');
-  splat(f, 104).simd('f32x4.min').set(x);
-  f.get(x);
-  splat(f, Math.LOG2E).simd('f32x4.mul').simd('f32x4.nearest').set(fx);
-  // r = x - fx * C1 - fx * C2 (C1 + C2 = ln 2, C1 with 9 significant bits).
-  f.get(x).get(fx);
-  splat(f, 0.693359375).simd('f32x4.mul').simd('f32x4.sub');
-  f.get(fx);
-  splat(f, -2.12194440e-4).simd('f32x4.mul').simd('f32x4.sub').set(r);
-  // Horner: y = ((((c6 r + c5) r + c4) r + c3) r + c2) r + c1, then y r^2 + r + 1.
-  const coeffs = [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
-  splat(f, 1.9875691500e-4).set(y);
-  for (const c of coeffs) {
-    f.get(y).get(r).simd('f32x4.mul');
-    splat(f, c).simd('f32x4.add').set(y);
-  }
-  f.get(y).get(r).simd('f32x4.mul').get(r).simd('f32x4.mul').get(r).simd('f32x4.add');
-  splat(f, 1).simd('f32x4.add').set(y);
-  // 2^n as 2^h 2^(n - h), h = n >> 1: exponent fields (k + 127) << 23.
-  f.get(fx).simd('i32x4.trunc_sat_f32x4_s').set(n);
-  f.get(n).i32Const(1).simd('i32x4.shr_s').set(h);
-  f.get(y);
-  f.get(h);
-  f.v128ConstI32(127, 127, 127, 127).simd('i32x4.add').i32Const(23).simd('i32x4.shl').simd('f32x4.mul');
-  f.get(n).get(h).simd('i32x4.sub');
-  f.v128ConstI32(127, 127, 127, 127).simd('i32x4.add').i32Const(23).simd('i32x4.shl').simd('f32x4.mul');
-}
+/** 1.5 * 2^23: adding it to |y| < 2^22 rounds y to an integer held in the low mantissa bits. */
+const MAGIC = 12582912;
 
-/** `(v128) -> v128` functions of one module: 1 / (1 + exp(-v)) and v / (1 + exp(-v)). */
-export function addActivationFunctions(mod: ModuleBuilder): { sigmoid: number; silu: number } {
-  const { v128 } = ValType;
-  const make = (silu: boolean) => {
-    const f = new FunctionBuilder([v128], [v128]);
-    const [v] = f.params;
-    const d = f.local(v128);
-    f.get(v!).simd('f32x4.neg');
-    emitExp(f);
-    splat(f, 1).simd('f32x4.add').set(d);
-    if (silu) f.get(v!);
-    else splat(f, 1);
-    f.get(d).simd('f32x4.div');
-    return mod.addFunction(f);
+const EXP_COEFFS = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+/**
+ * `act(p, vectors, kind)`: the `vectors` f32x4 at byte address p (any alignment) replaced by
+ * sigmoid (kind 1) or silu (kind 2) of themselves; any other kind leaves them. `unroll` vectors
+ * go through each step together (the steps form one long dependency chain per vector).
+ */
+export function emitActivationPass(unroll = 4): FunctionBuilder {
+  const { i32, v128 } = ValType;
+  const f = new FunctionBuilder([i32, i32, i32], []);
+  const [p, vectors, kind] = f.params as [Local, Local, Local];
+  const end = f.local(i32), tailEnd = f.local(i32);
+  const konst = (c: number) => {
+    const l = f.local(v128);
+    f.v128ConstF32(c, c, c, c).set(l);
+    return l;
   };
-  return { sigmoid: make(false), silu: make(true) };
+  const cLo = konst(-87), cHi = konst(104), cLog2e = konst(Math.LOG2E), cC1 = konst(0.693359375), cC2 = konst(-2.12194440e-4);
+  const magic = konst(MAGIC);
+  const coeffs = EXP_COEFFS.map(konst);
+  const one = konst(1);
+  const bias = f.local(v128);
+  f.v128ConstI32(127, 127, 127, 127).set(bias);
+  const silu = f.local(i32);
+  const lanes = (U: number) => Array.from({ length: U }, () => ({
+    v: f.local(v128), x: f.local(v128), fx: f.local(v128), r: f.local(v128), y: f.local(v128), n: f.local(v128), h: f.local(v128),
+  }));
+  /** U vectors from p + 16 u, step by step across them. */
+  const body = (U: number, ls: ReturnType<typeof lanes>) => {
+    const each = (emit: (l: (typeof ls)[number], u: number) => void) => ls.slice(0, U).forEach(emit);
+    each((l, u) => f.get(p).simdMem('v128.load', 16 * u, 2).set(l.v));
+    // x = clamp(-v) (pmax / pmin: one instruction each, NaN kept as the first operand);
+    // n = nearest(x log2 e) by adding 1.5 * 2^23: its low mantissa bits are then n, as an
+    // integer (h holds it), and subtracting it back leaves n as a float (fx).
+    // r = x - fx C1 - fx C2.
+    each((l) => f.get(l.v).simd('f32x4.neg').get(cLo).simd('f32x4.pmax').get(cHi).simd('f32x4.pmin').set(l.x));
+    each((l) => f.get(l.x).get(cLog2e).simd('f32x4.mul').get(magic).simd('f32x4.add').set(l.h));
+    each((l) => f.get(l.h).get(magic).simd('f32x4.sub').set(l.fx));
+    each((l) => f.get(l.h).get(magic).simd('i32x4.sub').set(l.n));
+    each((l) => f.get(l.x).get(l.fx).get(cC1).simd('f32x4.mul').simd('f32x4.sub').get(l.fx).get(cC2).simd('f32x4.mul').simd('f32x4.sub').set(l.r));
+    // y = Horner over the coefficients, then y r^2 + r + 1.
+    each((l) => f.get(coeffs[0]!).set(l.y));
+    for (let i = 1; i < coeffs.length; i++) each((l) => f.get(l.y).get(l.r).simd('f32x4.mul').get(coeffs[i]!).simd('f32x4.add').set(l.y));
+    each((l) => f.get(l.y).get(l.r).simd('f32x4.mul').get(l.r).simd('f32x4.mul').get(l.r).simd('f32x4.add').get(one).simd('f32x4.add').set(l.y));
+    // exp = y 2^h 2^(n - h), h = n >> 1: exponent fields (k + 127) << 23.
+    each((l) => f.get(l.n).i32Const(1).simd('i32x4.shr_s').set(l.h));
+    each((l) => f.get(l.y).get(l.h).get(bias).simd('i32x4.add').i32Const(23).simd('i32x4.shl').simd('f32x4.mul').set(l.y));
+    each((l) => f.get(l.y).get(l.n).get(l.h).simd('i32x4.sub').get(bias).simd('i32x4.add').i32Const(23).simd('i32x4.shl').simd('f32x4.mul').set(l.y));
+    // d = 1 + exp(-v); sigmoid = 1 / d, silu = v / d (the numerator chosen by select).
+    each((l) => f.get(l.y).get(one).simd('f32x4.add').set(l.y));
+    each((l, u) => f.get(p).get(l.v).get(one).get(silu).op('select').get(l.y).simd('f32x4.div').simdMem('v128.store', 16 * u, 2));
+  };
+  const ls = lanes(unroll);
+  f.get(kind).i32Const(2).op('i32.eq').set(silu);
+  f.get(p).get(vectors).i32Const(4).op('i32.shl').op('i32.add').set(end);
+  const done = f.block();
+  f.get(kind).i32Const(1).op('i32.lt_u').get(kind).i32Const(2).op('i32.gt_u').op('i32.or').brIf(done);
+  // Groups of `unroll` vectors, then one at a time.
+  f.get(end).get(vectors).i32Const(unroll - 1).op('i32.and').i32Const(4).op('i32.shl').op('i32.sub').set(tailEnd);
+  const groups = f.block();
+  const g = f.loop();
+  f.get(p).get(tailEnd).op('i32.ge_u').brIf(groups);
+  body(unroll, ls);
+  f.get(p).i32Const(16 * unroll).op('i32.add').set(p);
+  f.br(g);
+  f.end();
+  f.end();
+  const one1 = f.loop();
+  f.get(p).get(end).op('i32.ge_u').brIf(done);
+  body(1, ls);
+  f.get(p).i32Const(16).op('i32.add').set(p);
+  f.br(one1);
+  f.end();
+  f.end();
+  return f;
 }

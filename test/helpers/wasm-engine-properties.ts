@@ -15,8 +15,8 @@ import {
   createWasmSimdGemmEngine, relaxedSimdAvailable, type WasmCall, type WasmExecutor, type WasmSimdGemmEngine,
 } from '../../kernels/wasm/engine.js';
 import { GEMM_BLOCK, splitGemmBlockCall, type GemmBlockCall } from '../../kernels/wasm/gemm-simd.js';
-import { FunctionBuilder, ModuleBuilder, ValType } from '../../kernels/wasm/assembler.js';
-import { addActivationFunctions } from '../../kernels/wasm/simd-math.js';
+import { ModuleBuilder } from '../../kernels/wasm/assembler.js';
+import { emitActivationPass, SIMD_ACTIVATION } from '../../kernels/wasm/simd-math.js';
 import { packWinogradF32, winogradConvF32 } from '../../kernels/winograd-f32.js';
 import {
   type ConvProblem, type WinogradProblem, allActs, convExpected, convProblem, exactActs, exactMismatch, mismatch, prod,
@@ -110,21 +110,16 @@ const withEngine = <T>(a: fc.Arbitrary<T>) => fc.tuple(a, engineArb()).map(([p, 
 const depthwiseShape = { rank: 2, maxSize: 13, kernels: [3, 5], strides: [1, 2], depthwise: true } as const;
 const mixedValues = fc.oneof({ weight: 1, arbitrary: special }, { weight: 4, arbitrary: smallInt });
 
-/** sigmoid and silu of simd-math.ts on four values at a time, through a module of their own. */
+/** sigmoid and silu of simd-math.ts's pass on four values at a time, through a module of their own. */
 function simdActivations(): (name: 'sigmoid' | 'silu', xs: readonly number[]) => Float32Array {
   const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
-  const fns = addActivationFunctions(mod);
-  for (const name of ['sigmoid', 'silu'] as const) {
-    const f = new FunctionBuilder([ValType.i32], []);
-    f.get(f.params[0]!).get(f.params[0]!).simdMem('v128.load', 0).call(fns[name]).simdMem('v128.store', 0);
-    mod.addFunction(f, name);
-  }
+  mod.addFunction(emitActivationPass(), 'act');
   const memory = new WebAssembly.Memory({ initial: 1 });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(mod.toBytes()), { env: { memory } });
   return (name, xs) => {
     const v = new Float32Array(memory.buffer, 0, 4);
     v.set(xs);
-    (inst.exports[name] as (at: number) => void)(0);
+    (inst.exports.act as (at: number, vectors: number, kind: number) => void)(0, 1, SIMD_ACTIVATION[name]);
     return v.slice();
   };
 }
