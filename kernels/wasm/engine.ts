@@ -17,13 +17,12 @@
 import type { ConvGeometry } from '../conv.js';
 import {
   type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
-  type PackedGemmA, type PackedGemmB, gemmF32, gemmPackedAF32, gemmPackedBF32,
+  type PackedGemmA, type PackedGemmB, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32,
 } from '../gemm-f32.js';
 import { type DepthwiseEpilogueF32, depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
 import {
   type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
 } from './gemm-simd.js';
-import { GEMM_MR, GEMM_NR } from '../gemm-f32.js';
 import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
 import { ResidentPanels } from './resident.js';
 
@@ -40,12 +39,16 @@ export interface WasmKernelSet {
 export type WasmCall = readonly number[];
 
 /**
- * Runs batches of kernel calls. `kernel` is `module.export` (e.g. `gemm.block`,
- * `depthwise.dw3x3`). The calls of one batch write disjoint memory and may run in any order or
- * at once; `run` returns when every one is done.
+ * Runs batches of kernel calls. `kernel` is `module.export`: `gemm.block` (gemm-simd.ts; a pool
+ * may cut each call further with splitGemmBlockCall), `gemm.packB`, `gemm.act` (simd-math.ts),
+ * `depthwise.dw3_s1` and the other depthwise variants (depthwise-simd.ts). The calls of one batch
+ * write disjoint memory and may run in any order or at once; `run` returns when every one is done.
  */
 export interface WasmExecutor {
-  /** Calls it may run at once; drivers cut work into at least this many calls where they can. */
+  /**
+   * Calls it may run at once: the depthwise driver cuts its channels, and its activation pass
+   * its output, into this many calls; the GEMM driver cuts rows by its MC blocking.
+   */
   readonly parallelism: number;
   run(kernel: string, calls: readonly WasmCall[]): void;
 }
@@ -78,6 +81,11 @@ export interface WasmSimdEngineOptions {
   readonly nc?: number;
   /** Bytes of constant panels kept resident in wasm memory at most (default 512 MiB). */
   readonly residentBytes?: number;
+  /**
+   * The memory the kernels import (default: a new KernelMemory). A worker pool passes a shared
+   * one; the modules must then import it as shared (assembler.ts's memory import).
+   */
+  readonly memory?: KernelMemory;
   /** Makes the executor (default: sequentialExecutor over this thread's instances). */
   readonly executor?: (kernels: WasmKernelSet, instances: ReadonlyMap<string, WebAssembly.Instance>) => WasmExecutor;
 }
@@ -148,7 +156,7 @@ export function createWasmSimdGemmEngine(o: WasmSimdEngineOptions = {}): WasmSim
   const gemm = compileModule(emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }));
   const depthwise = compileModule(emitDepthwiseModule(fma));
   if (gemm === null || depthwise === null) return null;
-  const memory = new KernelMemory();
+  const memory = o.memory ?? new KernelMemory();
   const modules = new Map([['gemm', gemm], ['depthwise', depthwise]]);
   const instances = new Map<string, WebAssembly.Instance>();
   for (const [name, module] of modules) instances.set(name, new WebAssembly.Instance(module, { env: { memory: memory.memory } }));

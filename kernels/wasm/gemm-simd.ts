@@ -467,7 +467,7 @@ export function gemmSimdPanels(
       }
       host.runCalls(GEMM_BLOCK, calls);
       if (epi === 1 && plan.act !== 0) {
-        host.runCalls(GEMM_ACT, calls.map((call, i) => [call[2], (call[3] * ncPad) / 4, plan.act] as const));
+        host.runCalls(GEMM_ACT, calls.map((call) => [call[2], (call[3] * ncPad) / 4, plan.act] as const));
       }
     }
     copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
