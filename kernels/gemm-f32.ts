@@ -27,6 +27,7 @@
 // synchronously, so two calls never share them at once.
 
 import type { ConvGeometry } from './conv.js';
+import type { PackedWinogradF32 } from './winograd-f32.js';
 import { erf } from './elementwise-unary-erf.js';
 import { packStrips } from './gemm-pack.js';
 
@@ -589,9 +590,15 @@ export interface GemmEngine {
    * nothing, for a conv it does not compute (then the JS kernel runs).
    */
   depthwise?(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue): boolean;
+  /**
+   * Optional: a whole Winograd conv (transforms included) with weights from packWinogradF32,
+   * winogradConvF32's contract; called after its range check. Returns false, having written
+   * nothing, where it does not take these weights (then the JS driver runs, products on `panels`).
+   */
+  winograd?(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue): boolean;
 }
 
-/** The fused work of a depthwise conv: + bias[m], + residual (Y-shaped), then the activation. */
+/** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */
 export interface DepthwiseEpilogue {
   readonly bias?: Float32Array | null;
   readonly residual?: Float32Array;

@@ -109,15 +109,16 @@ export function winogradPlanFor(g: ConvGeometry, perCall = false, engine: GemmEn
   if (Math.min(f2, f4) > 0.75 * 9 * OH * OW) return null;
   if (perCall && g.batch * (9 * OH * OW - Math.min(f2, f4)) < 1024) return null;
   if (engine !== jsGemmEngine) {
-    // Another engine (WebAssembly SIMD) pads partial strips with zeros instead of running edge
-    // kernels, so tiles as rows (padded to 4, not 8) rarely lose, and on small images win by up
-    // to 75% (`npx tsx bench/kernels.ts winograd-wasm`, equivalent GFLOP/s: 512 -> 512 on 3x3,
-    // F(2x2) 45 as rows against 25 as columns). F(4x4) where it multiplies no more than F(2x2)
-    // (at a tie, 256 -> 256 on 6x6: 61 against 53) unless one tile would cover the image: its
-    // GEMM is then a matrix-vector product reading 4x W's bytes (512 -> 512 on 3x3: 23 against
-    // F(2x2)'s 45; im2col 23).
-    const tile: WinogradTile = f4 <= f2 && Math.ceil(OH / 4) * Math.ceil(OW / 4) * g.batch >= 2 ? 4 : 2;
-    return { tile, tilesAsRows: true };
+    // Another engine (the WebAssembly one, kernels/wasm/winograd-simd.ts) transforms four tiles
+    // of a row at once and pads each row of tiles to a multiple of 4, always as the GEMM's rows:
+    // its multiplies count those padded rows (a 6x6 image: F(2x2) 3 x 4 tiles, F(4x4) 2 x 4, so
+    // 192 against 288, where the JS count says 144 against 144). Measured with `npx tsx
+    // bench/kernels.ts winograd-wasm` (equivalent GFLOP/s): 256 -> 256 on 6x6, F(2x2) 39 against
+    // F(4x4) 19; on 3x3 (128 padded against 81 direct) im2col 14 against F(2x2) 12.
+    const padded = (t: number) => Math.ceil(OH / t) * Math.ceil(Math.ceil(OW / t) / 4) * 4 * (t + 2) ** 2;
+    const [w2, w4] = [padded(2), padded(4)];
+    if (Math.min(w2, w4) > 0.75 * 9 * OH * OW) return null;
+    return { tile: w4 <= w2 ? 4 : 2, tilesAsRows: true };
   }
   const tile: WinogradTile = f4 < f2 ? 4 : 2;
   const tw = Math.ceil(OW / tile);
@@ -499,6 +500,7 @@ export function winogradConvF32(
     convPackedF32(x, packConvF32(w.weight, g), y, g, ep);
     return;
   }
+  if (ep.engine?.winograd?.(x, w, y, g, ep) === true) return;
   const m = w.tile;
   const a = m + 2;
   const T = a * a;

@@ -25,6 +25,8 @@ import {
 } from './gemm-simd.js';
 import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
 import { ResidentPanels } from './resident.js';
+import { emitWinogradModule, winogradSimdF32 } from './winograd-simd.js';
+import type { PackedWinogradF32 } from '../winograd-f32.js';
 
 export { relaxedSimdAvailable } from './host.js';
 
@@ -98,6 +100,7 @@ export interface WasmSimdGemmEngine extends GemmEngine {
   /** Floats of constant panels currently resident in the engine's memory. */
   readonly residentFloats: number;
   depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean;
+  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean;
 }
 
 class Engine implements WasmSimdGemmEngine, GemmSimdHost {
@@ -140,6 +143,10 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
   depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean {
     return depthwiseSimdF32(this, x, w, y, g, ep);
   }
+
+  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean {
+    return winogradSimdF32(this, x, w, y, g, ep);
+  }
 }
 
 /**
@@ -155,9 +162,10 @@ export function createWasmSimdGemmEngine(o: WasmSimdEngineOptions = {}): WasmSim
   if (nc <= 0 || nc % GEMM_NR !== 0) throw new RangeError(`createWasmSimdGemmEngine: nc ${nc} is not a positive multiple of ${GEMM_NR}`);
   const gemm = compileModule(emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }));
   const depthwise = compileModule(emitDepthwiseModule(fma));
-  if (gemm === null || depthwise === null) return null;
+  const winograd = compileModule(emitWinogradModule());
+  if (gemm === null || depthwise === null || winograd === null) return null;
   const memory = o.memory ?? new KernelMemory();
-  const modules = new Map([['gemm', gemm], ['depthwise', depthwise]]);
+  const modules = new Map([['gemm', gemm], ['depthwise', depthwise], ['winograd', winograd]]);
   const instances = new Map<string, WebAssembly.Instance>();
   for (const [name, module] of modules) instances.set(name, new WebAssembly.Instance(module, { env: { memory: memory.memory } }));
   return new Engine({ fma, mc, nc }, { memory, modules }, instances, o.residentBytes ?? 512 * 2 ** 20, o.executor);

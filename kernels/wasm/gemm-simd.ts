@@ -259,10 +259,8 @@ export interface GemmSimdHost {
   readonly config: GemmSimdConfig;
   readonly memory: KernelMemory;
   readonly resident: ResidentPanels;
-  /** Runs one batch of calls (disjoint outputs), in any order or at once. */
-  runCalls(fn: typeof GEMM_BLOCK, calls: readonly GemmBlockCall[]): void;
-  runCalls(fn: typeof GEMM_PACK_B, calls: readonly GemmPackBCall[]): void;
-  runCalls(fn: typeof GEMM_ACT, calls: readonly GemmActCall[]): void;
+  /** Runs one batch of calls of export `kernel` (`module.export`; disjoint outputs), in any order or at once. */
+  runCalls(kernel: string, calls: readonly (readonly number[])[]): void;
 }
 
 /** The activation pass: export `act` of the GEMM module; calls [p, vectors, kind] (simd-math.ts). */
@@ -472,5 +470,49 @@ export function gemmSimdPanels(
     }
     copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
     if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
+  }
+}
+
+/**
+ * C = A @ B inside the kernels' memory, for drivers that keep both A and C there (Winograd's
+ * products): A's panels at aAt (floats) K block by K block (block pc at aAt + pc * mPad, its
+ * MR-row strips one after another), B from a panel source, resident at bRes (the float offset
+ * of B.panels[0], from ResidentPanels.locate) or packed into scratch at scratchAt; C at cAt
+ * with row stride ldc floats (a multiple of 4, at least n rounded up to NR), mPad rows written.
+ * No epilogue, nothing copied out; the accumulation order of this file's header.
+ */
+export function gemmSimdInMemory(
+  host: GemmSimdHost, m: number, n: number, k: number, aAt: number, B: GemmPanelSource, bRes: number,
+  cAt: number, ldc: number, scratchAt: number,
+): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  const what = `wasm GEMM in memory (${m}x${k} @ ${k}x${n})`;
+  const kcMax = gemmBlockDepth(k);
+  const mPad = Math.ceil(m / MR) * MR;
+  const NC = host.config.nc;
+  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  const bBase = scratchAt;
+  const mem = host.resident.reserve(bBase + vec4(kcMax * ncMax), what);
+  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const calls: GemmBlockCall[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPad = Math.ceil(nc / NR) * NR;
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = Math.min(kcMax, k - pc);
+      let pb = bBase;
+      if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
+      else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
+      const load = pc > 0 ? 1 : 0;
+      calls.length = 0;
+      for (let ic = 0; ic < mPad; ic += mcStep) {
+        const mc = Math.min(mcStep, mPad - ic);
+        calls.push([
+          4 * (aAt + pc * mPad + ic * kc), 4 * pb, 4 * (cAt + ic * ldc + jc), mc, ncPad, kc, 4 * ldc, 1, load,
+          0, 0, 0, 0, -Infinity, Infinity,
+        ]);
+      }
+      host.runCalls(GEMM_BLOCK, calls);
+    }
   }
 }

@@ -96,13 +96,18 @@ const convBounded = (p: ConvProblem & { engine: GemmEngine }) => {
   if (bad !== null) throw new Error(bad);
 };
 
-/** The a^2 products sum Cin channels in float32: (kc + blocks + 2) roundings, as the GEMM's bound. */
+/**
+ * The wasm Winograd bound (kernels/wasm/winograd-simd.ts: (22 + kc + blocks) eps P, the a^2
+ * products summing Cin channels in float32 and the transforms in float32; the JS driver the
+ * engine leaves tiles-as-columns packings to is tighter), or the im2col kernel's for the inputs
+ * the kernel falls back on.
+ */
 function winogradBound(p: WinogradProblem): { want: number[]; tol: number[] } {
   const C = p.g.inChannels;
   const kc = gemmBlockDepth(C);
   const direct = 9 * C;
   const kd = gemmBlockDepth(direct);
-  return winogradExpected(p, 1.2 * (kc + Math.ceil(C / kc) + 2), 1.2 * (kd + Math.ceil(direct / kd) + 4));
+  return winogradExpected(p, 1.2 * (kc + Math.ceil(C / kc) + 22) - 3, 1.2 * (kd + Math.ceil(direct / kd) + 4));
 }
 
 const withEngine = <T>(a: fc.Arbitrary<T>) => fc.tuple(a, engineArb()).map(([p, e]) => ({ ...p, engine: e }));
@@ -129,7 +134,7 @@ export function wasmEngineProperties(): EngineProperty[] {
   const act = simdActivations();
   return [
     {
-      name: 'sigmoid and silu on f32x4: within 3 * 2^-24 relative (2^-126 absolute) of the float64 formula, the same limits at ±Inf and NaN',
+      name: 'sigmoid and silu on f32x4: within 3 * 2^-24 relative (plus 2^-126, or 2^-121 below -87) of the float64 formula, the same limits at ±Inf and NaN',
       property: fc.property(
         fc.array(fc.oneof(fc.float({ noNaN: false }), fc.float({ min: -120, max: 120 }), fc.constantFrom(Infinity, -Infinity, Number.NaN, 0, -0)),
           { minLength: 4, maxLength: 4 }),
@@ -140,7 +145,7 @@ export function wasmEngineProperties(): EngineProperty[] {
               const want = name === 'sigmoid' ? 1 / (1 + Math.exp(-x)) : x / (1 + Math.exp(-x));
               const g = got[i]!;
               const ok = Number.isNaN(want) ? Number.isNaN(g) : !Number.isFinite(want) ? g === want
-                : Math.abs(g - want) <= 3 * 2 ** -24 * Math.abs(want) + 2 ** -126;
+                : Math.abs(g - want) <= 3 * 2 ** -24 * Math.abs(want) + (x < -87 ? 2 ** -121 : 2 ** -126);
               if (!ok) throw new Error(`${name}(${x}): got ${g}, want ${want}`);
             });
           }
