@@ -120,7 +120,7 @@ class Im2colSource implements GemmPanelSource {
   private readonly d: [number, number, number];
   private readonly p: [number, number, number];
 
-  constructor(private readonly x: Float32Array, g: ConvGeometry, readonly panels: Float32Array) {
+  constructor(private readonly x: Float32Array, private readonly g: ConvGeometry, readonly panels: Float32Array) {
     [this.D, this.H, this.W] = to3(g.inSize, 1);
     const grid = to3(g.outSize, 1);
     this.OH = grid[1];
@@ -132,6 +132,10 @@ class Im2colSource implements GemmPanelSource {
     this.s = to3(g.strides, 1);
     this.d = to3(g.dilations, 1);
     this.p = to3(g.padsBegin, 0);
+  }
+
+  get im2col(): { x: Float32Array; offset: number; g: ConvGeometry } {
+    return { x: this.x, offset: this.xOff, g: this.g };
   }
 
   /** Points the source at the group's first input channel. */

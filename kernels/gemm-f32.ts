@@ -342,6 +342,11 @@ export interface GemmPanelSource {
    * B: rows p, columns j), so an engine may copy it whole and pack it its own way.
    */
   readonly matrix?: StridedMatrix;
+  /**
+   * Set when the source (B) is the column matrix of this convolution's (image, group), its first
+   * input channel at x[offset] (Im2colSource in conv-f32.ts), so an engine may build it its own way.
+   */
+  readonly im2col?: { readonly x: Float32Array; readonly offset: number; readonly g: ConvGeometry };
 }
 
 /** Panels packed ahead of time by packGemmA / packGemmB. */

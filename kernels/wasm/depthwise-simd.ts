@@ -29,6 +29,7 @@ import type { ConvGeometry } from '../conv.js';
 import { type DepthwiseEpilogue as DepthwiseEpilogueF32, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
 import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
+import { addIm2colFunctions } from './im2col-simd.js';
 import type { ResidentPanels } from './resident.js';
 
 export type { DepthwiseEpilogue as DepthwiseEpilogueF32 } from '../gemm-f32.js';
@@ -295,11 +296,15 @@ function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number):
   return f;
 }
 
-/** The depthwise module: the pad helpers and one export per kernel size and variant. */
+/**
+ * The conv module (`conv.*` for the executor): the padding functions, one depthwise export per
+ * kernel size and variant, and im2col-simd.ts's `pads` and `im2col`.
+ */
 export function emitDepthwiseModule(fma: boolean): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
   const pad1 = mod.addFunction(emitPad(1));
   const pad2 = mod.addFunction(emitPad(2));
+  addIm2colFunctions(mod, pad1, pad2);
   for (const K of KERNELS) {
     for (const v of VARIANTS) {
       mod.addFunction(emitDepthwise(K, v, fma, v.endsWith('1') ? pad1 : pad2), `dw${K}_${v}`);
@@ -371,7 +376,7 @@ export function depthwiseSimdF32(
   mem.set(x.subarray(0, N * C * inPlane), xBase);
   if (ep.residual !== undefined) mem.set(ep.residual.subarray(0, N * M * outPlane), resBase);
   const [lo, hi, fn] = clampOf(ep.activation);
-  const kernel = `depthwise.${depthwiseExport(KH, sx, dx)}`;
+  const kernel = `conv.${depthwiseExport(KH, sx, dx)}`;
   for (let n = 0; n < N; n++) {
     for (let c0 = 0; c0 < C; c0 += perChunk) {
       const q = paramBase + calls.length * PARAM_SLOTS;

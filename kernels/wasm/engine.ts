@@ -43,7 +43,8 @@ export type WasmCall = readonly number[];
 /**
  * Runs batches of kernel calls. `kernel` is `module.export`: `gemm.block` (gemm-simd.ts; a pool
  * may cut each call further with splitGemmBlockCall), `gemm.packB`, `gemm.act` (simd-math.ts),
- * `depthwise.dw3_s1` and the other depthwise variants (depthwise-simd.ts). The calls of one batch
+ * `conv.dw3_s1` and the other depthwise variants (depthwise-simd.ts), `conv.pads` and
+ * `conv.im2col` (im2col-simd.ts), `winograd.in4`, `winograd.out4`, ... (winograd-simd.ts). The calls of one batch
  * write disjoint memory and may run in any order or at once; `run` returns when every one is done.
  */
 export interface WasmExecutor {
@@ -165,7 +166,7 @@ export function createWasmSimdGemmEngine(o: WasmSimdEngineOptions = {}): WasmSim
   const winograd = compileModule(emitWinogradModule());
   if (gemm === null || depthwise === null || winograd === null) return null;
   const memory = o.memory ?? new KernelMemory();
-  const modules = new Map([['gemm', gemm], ['depthwise', depthwise], ['winograd', winograd]]);
+  const modules = new Map([['gemm', gemm], ['conv', depthwise], ['winograd', winograd]]);
   const instances = new Map<string, WebAssembly.Instance>();
   for (const [name, module] of modules) instances.set(name, new WebAssembly.Instance(module, { env: { memory: memory.memory } }));
   return new Engine({ fma, mc, nc }, { memory, modules }, instances, o.residentBytes ?? 512 * 2 ** 20, o.executor);

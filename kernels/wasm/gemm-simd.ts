@@ -61,6 +61,7 @@ import {
 import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
+import { IM2COL, IM2COL_SLOTS, im2colPlan } from './im2col-simd.js';
 import { emitActivationPass } from './simd-math.js';
 
 // ---- the module ------------------------------------------------------------------------------
@@ -267,6 +268,10 @@ export interface GemmSimdHost {
 export const GEMM_ACT = 'gemm.act';
 export type GemmActCall = readonly [number, number, number];
 
+/** The conv module's padding and column gathering (im2col-simd.ts). */
+const CONV_PADS = 'conv.pads';
+const CONV_IM2COL = 'conv.im2col';
+
 /** The packing kernel: export `packB` of the GEMM module; calls [src, ld, dst, kc, strips]. */
 export const GEMM_PACK_B = 'gemm.packB';
 export type GemmPackBCall = readonly [number, number, number, number, number];
@@ -416,10 +421,33 @@ export function gemmSimdPanels(
   const bLd = bm === null ? 0 : bDense ? bm.rowStride : n;
   const bSrc = top;
   if (bm !== null) top += vec4((k - 1) * bLd + n) + NR;
+  // A conv's column matrix built by the module: the group's input channels copied in and padded
+  // once, then each block gathered (im2col-simd.ts).
+  const cm = bRes < 0 && bm === null && B.im2col !== undefined ? B.im2col : null;
+  const ip = cm === null ? null : im2colPlan(cm.g);
+  const xAt = top;
+  const planesAt = xAt + (ip === null ? 0 : vec4(ip.Cg * ip.H * ip.W));
+  const paramsAt = planesAt + (ip === null ? 0 : ip.Cg * ip.chanFloats);
+  if (ip !== null) top = paramsAt + IM2COL_SLOTS;
   const mem = host.resident.reserve(top, what);
   if (bm !== null) {
     if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
     else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
+  }
+  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, IM2COL_SLOTS);
+  if (ip !== null && cm !== null && ints !== null) {
+    mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
+    const planeFloats = ip.Hp * ip.Wq;
+    host.runCalls(CONV_PADS, [[
+      ip.sx, 4 * xAt, 4 * planesAt, ip.Cg, 4 * ip.H * ip.W, 4 * ip.chanFloats, ip.H, ip.W, ip.Hp, ip.Wq, ip.py, ip.px,
+      4 * planeFloats, 4 * ip.chanFloats,
+    ]]);
+    const fixed: [number, number][] = [
+      [IM2COL.planes, 4 * planesAt], [IM2COL.chanBytes, 4 * ip.chanFloats], [IM2COL.planeBytes, 4 * planeFloats],
+      [IM2COL.Wq, ip.Wq], [IM2COL.KH, ip.KH], [IM2COL.KW, ip.KW], [IM2COL.dy, ip.dy], [IM2COL.dx, ip.dx],
+      [IM2COL.sy, ip.sy], [IM2COL.sx, ip.sx], [IM2COL.OW, ip.OW], [IM2COL.dst, 4 * bBase],
+    ];
+    for (const [slot, v] of fixed) ints[slot] = v;
   }
 
   // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
@@ -450,7 +478,10 @@ export function gemmSimdPanels(
       let pb = bBase;
       if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
       else if (bm !== null) host.runCalls(GEMM_PACK_B, [[4 * (bSrc + pc * bLd + jc), 4 * bLd, 4 * bBase, kc, ncPad / NR]]);
-      else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
+      else if (ints !== null) {
+        ints[IM2COL.pc] = pc; ints[IM2COL.kc] = kc; ints[IM2COL.jc] = jc; ints[IM2COL.nc] = nc; ints[IM2COL.strips] = ncPad / NR;
+        host.runCalls(CONV_IM2COL, [[4 * paramsAt]]);
+      } else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
       const epi = plan.inWasm && pc + kc >= k ? 1 : 0;
       calls.length = 0;
