@@ -6,8 +6,8 @@
 // (of the direct convolution) and the ratios wasm/js and wasm/ort-web (above 1: tessera faster).
 //
 // Every layer has a bias and a fused relu (ort-web fuses Conv + Relu the same way). The tessera
-// variants run the kernel the Conv op picks (Winograd where winogradPlanFor says so, else im2col
-// or depthwise), with W packed once as a session would; `wasm im2col` is the wasm engine without
+// variants run the kernel the Conv op picks (Winograd where winogradPlanFor says so for their
+// engine, else im2col or depthwise), with W packed once as a session would; `wasm im2col` is the wasm engine without
 // Winograd, for the 3x3 stride-1 layers. Run with `node --experimental-wasm-relaxed-simd --import
 // tsx` for relaxed fma on Node 20.
 
@@ -94,7 +94,7 @@ async function timeOnce(fn: () => unknown, minMs: number): Promise<number> {
 /** The tessera kernel the Conv op would run, with W packed once, on `engine`. */
 function tessera(l: Layer, x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array, engine: GemmEngine, winograd = true): () => void {
   const ep: ConvEpilogueF32 = { bias, activation: { kind: 'relu' }, engine };
-  const plan = winograd ? winogradPlanFor(l.g) : null;
+  const plan = winograd ? winogradPlanFor(l.g, false, engine) : null;
   if (plan !== null) {
     const packed = packWinogradF32(w, l.g, plan);
     return () => winogradConvF32(x, packed, y, l.g, ep);
@@ -153,7 +153,7 @@ for (const l of [...layers(96), ...layers(224)].filter((x) => x.name.includes(fi
   const variants: [string, () => unknown][] = [['js', tessera(l, x, w, bias, y, jsGemmEngine)]];
   if (wasm !== null) {
     variants.push(['wasm', tessera(l, x, w, bias, y, wasm)]);
-    if (winogradPlanFor(g) !== null) variants.push(['wasm im2col', tessera(l, x, w, bias, y, wasm, false)]);
+    if (winogradPlanFor(g, false, wasm) !== null) variants.push(['wasm im2col', tessera(l, x, w, bias, y, wasm, false)]);
   }
   const ortRun = await ortConv(l, x, w, bias);
   if (ortRun !== null) variants.push(['ort-web', ortRun]);
