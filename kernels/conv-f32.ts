@@ -10,6 +10,9 @@
 //
 // The epilogue (per-channel bias, residual Y-shaped tensor, activation) is fused into the
 // store: Conv + BatchNorm (folded into W and B) + Add + Relu is one pass over Y.
+// The GEMMs run on the epilogue's engine (default JS); an engine may also build the column
+// matrix itself (Im2colSource names its conv: GemmPanelSource.im2col) and take depthwise convs
+// whole (GemmEngine.depthwise: the WebAssembly engine's 3x3 / 5x5 kernels, their own bound).
 // Accumulation and error bound: as gemm-f32.ts (float64 sums per K block of at most 256
 // taps, one float32 rounding per block); the depthwise kernel sums all taps of an output
 // in float64 and rounds once.

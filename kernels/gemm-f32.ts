@@ -594,17 +594,17 @@ export interface GemmEngine {
    * epilogue, convPackedF32's contract for x, y and the epilogue. Returns false, having written
    * nothing, for a conv it does not compute (then the JS kernel runs).
    */
-  depthwise?(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue): boolean;
+  depthwise?(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
   /**
    * Optional: a whole Winograd conv (transforms included) with weights from packWinogradF32,
    * winogradConvF32's contract; called after its range check. Returns false, having written
    * nothing, where it does not take these weights (then the JS driver runs, products on `panels`).
    */
-  winograd?(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue): boolean;
+  winograd?(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
 }
 
 /** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */
-export interface DepthwiseEpilogue {
+export interface FusedConvEpilogue {
   readonly bias?: Float32Array | null;
   readonly residual?: Float32Array;
   readonly activation?: GemmActivation;

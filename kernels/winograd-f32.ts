@@ -36,6 +36,10 @@
 // F(4x4), so P <= kappa * sum_c |g[c]|_1 |d[c, tile patch]|_1. F(4x4) is the less accurate one
 // (its transforms have entries up to 8 and 1/6), and F(2x2) is exact on small integers.
 //
+// On an engine that takes the conv whole (GemmEngine.winograd: the WebAssembly engine, for
+// weights packed with the tiles as rows) the transforms run there too, in float32, with the
+// bound of kernels/wasm/winograd-simd.ts; the range check below runs first either way.
+//
 // Non-finite values. A NaN or Inf in a tile's patch would spread to every output of the tile
 // (cross terms, Inf - Inf), and values near the float32 limit could overflow U, V or M where
 // the direct sum does not: the caller-visible semantics must stay the direct convolution's.

@@ -26,13 +26,12 @@
 // scratch) to its executor as one batch; see kernels/wasm/engine.ts.
 
 import type { ConvGeometry } from '../conv.js';
-import { type DepthwiseEpilogue as DepthwiseEpilogueF32, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
+import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
 import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import { addIm2colFunctions } from './im2col-simd.js';
 import type { ResidentPanels } from './resident.js';
 
-export type { DepthwiseEpilogue as DepthwiseEpilogueF32 } from '../gemm-f32.js';
 
 /** A call of a depthwise kernel: [byte address of its parameter block]. */
 export type DepthwiseCall = readonly [number];
@@ -334,7 +333,7 @@ const IN_MODULE = new Set(['none', 'relu', 'clip', 'sigmoid', 'silu']);
  * (every element written); the residual has Y's shape.
  */
 export function depthwiseSimdF32(
-  host: DepthwiseHost, x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32,
+  host: DepthwiseHost, x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue,
 ): boolean {
   if (g.inSize.length !== 2 || g.group !== g.inChannels || g.inChannels === 0) return false;
   const [KH, KW] = g.kernel as [number, number];

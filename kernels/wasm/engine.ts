@@ -16,10 +16,10 @@
 
 import type { ConvGeometry } from '../conv.js';
 import {
-  type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
+  type FusedConvEpilogue, type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
   type PackedGemmA, type PackedGemmB, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32,
 } from '../gemm-f32.js';
-import { type DepthwiseEpilogueF32, depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
+import { depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
 import {
   type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
 } from './gemm-simd.js';
@@ -100,8 +100,8 @@ export interface WasmSimdGemmEngine extends GemmEngine {
   readonly kernels: WasmKernelSet;
   /** Floats of constant panels currently resident in the engine's memory. */
   readonly residentFloats: number;
-  depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean;
-  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean;
+  depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
+  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
 }
 
 class Engine implements WasmSimdGemmEngine, GemmSimdHost {
@@ -141,11 +141,11 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
     gemmSimdPanels(this, m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
   }
 
-  depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean {
+  depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean {
     return depthwiseSimdF32(this, x, w, y, g, ep);
   }
 
-  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogueF32): boolean {
+  winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean {
     return winogradSimdF32(this, x, w, y, g, ep);
   }
 }

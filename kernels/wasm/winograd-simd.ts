@@ -25,7 +25,7 @@
 // with 4 to spare for the second-order terms and P >= |y|.
 
 import type { ConvGeometry } from '../conv.js';
-import { type DepthwiseEpilogue, type GemmActivation, applyGemmEpilogueF32, gemmBlockDepth } from '../gemm-f32.js';
+import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32, gemmBlockDepth } from '../gemm-f32.js';
 import type { PackedWinogradF32 } from '../winograd-f32.js';
 import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
 import { type GemmSimdHost, gemmSimdInMemory } from './gemm-simd.js';
@@ -379,7 +379,7 @@ function finishOf(act: GemmActivation | undefined): { lo: number; hi: number; fn
  */
 export function winogradSimdF32(
   host: GemmSimdHost & { readonly executor: { readonly parallelism: number } },
-  x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: DepthwiseEpilogue,
+  x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue,
 ): boolean {
   if (!w.tilesAsRows) return false;
   const m = w.tile;
