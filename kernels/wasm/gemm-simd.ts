@@ -260,6 +260,8 @@ export interface GemmSimdHost {
   readonly config: GemmSimdConfig;
   readonly memory: KernelMemory;
   readonly resident: ResidentPanels;
+  /** How many calls of a batch may run at once (module-side packing is cut into that many). */
+  readonly executor: { readonly parallelism: number };
   /** Runs one batch of calls of export `kernel` (`module.export`; disjoint outputs), in any order or at once. */
   runCalls(kernel: string, calls: readonly (readonly number[])[]): void;
 }
@@ -428,13 +430,14 @@ export function gemmSimdPanels(
   const xAt = top;
   const planesAt = xAt + (ip === null ? 0 : vec4(ip.Cg * ip.H * ip.W));
   const paramsAt = planesAt + (ip === null ? 0 : ip.Cg * ip.chanFloats);
-  if (ip !== null) top = paramsAt + IM2COL_SLOTS;
+  const parts = Math.max(1, host.executor.parallelism);
+  if (ip !== null) top = paramsAt + parts * IM2COL_SLOTS;
   const mem = host.resident.reserve(top, what);
   if (bm !== null) {
     if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
     else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
   }
-  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, IM2COL_SLOTS);
+  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, parts * IM2COL_SLOTS);
   if (ip !== null && cm !== null && ints !== null) {
     mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
     const planeFloats = ip.Hp * ip.Wq;
@@ -445,9 +448,9 @@ export function gemmSimdPanels(
     const fixed: [number, number][] = [
       [IM2COL.planes, 4 * planesAt], [IM2COL.chanBytes, 4 * ip.chanFloats], [IM2COL.planeBytes, 4 * planeFloats],
       [IM2COL.Wq, ip.Wq], [IM2COL.KH, ip.KH], [IM2COL.KW, ip.KW], [IM2COL.dy, ip.dy], [IM2COL.dx, ip.dx],
-      [IM2COL.sy, ip.sy], [IM2COL.sx, ip.sx], [IM2COL.OW, ip.OW], [IM2COL.dst, 4 * bBase],
+      [IM2COL.sy, ip.sy], [IM2COL.sx, ip.sx], [IM2COL.OW, ip.OW],
     ];
-    for (const [slot, v] of fixed) ints[slot] = v;
+    for (let q = 0; q < parts; q++) for (const [slot, v] of fixed) ints[q * IM2COL_SLOTS + slot] = v;
   }
 
   // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
@@ -477,10 +480,23 @@ export function gemmSimdPanels(
       const kc = Math.min(kcMax, k - pc);
       let pb = bBase;
       if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
-      else if (bm !== null) host.runCalls(GEMM_PACK_B, [[4 * (bSrc + pc * bLd + jc), 4 * bLd, 4 * bBase, kc, ncPad / NR]]);
-      else if (ints !== null) {
-        ints[IM2COL.pc] = pc; ints[IM2COL.kc] = kc; ints[IM2COL.jc] = jc; ints[IM2COL.nc] = nc; ints[IM2COL.strips] = ncPad / NR;
-        host.runCalls(CONV_IM2COL, [[4 * paramsAt]]);
+      else if (bm !== null || ints !== null) {
+        // Packed by the module, the block's strips cut into `parts` calls.
+        const strips = ncPad / NR;
+        const per = Math.ceil(strips / Math.min(parts, strips));
+        const packs: (readonly number[])[] = [];
+        for (let s0 = 0, q = 0; s0 < strips; s0 += per, q++) {
+          const n0 = s0 * NR, count = Math.min(per, strips - s0);
+          if (bm !== null) packs.push([4 * (bSrc + pc * bLd + jc + n0), 4 * bLd, 4 * (bBase + n0 * kc), kc, count]);
+          else {
+            const at = q * IM2COL_SLOTS;
+            ints![at + IM2COL.pc] = pc; ints![at + IM2COL.kc] = kc; ints![at + IM2COL.jc] = jc + n0;
+            ints![at + IM2COL.nc] = Math.min(nc - n0, count * NR); ints![at + IM2COL.strips] = count;
+            ints![at + IM2COL.dst] = 4 * (bBase + n0 * kc);
+            packs.push([4 * (paramsAt + at)]);
+          }
+        }
+        host.runCalls(bm !== null ? GEMM_PACK_B : CONV_IM2COL, packs);
       } else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
       const epi = plan.inWasm && pc + kc >= k ? 1 : 0;

@@ -378,7 +378,7 @@ function finishOf(act: GemmActivation | undefined): { lo: number; hi: number; fn
  * allows Winograd), or false (nothing written) for weights packed with the tiles as columns.
  */
 export function winogradSimdF32(
-  host: GemmSimdHost & { readonly executor: { readonly parallelism: number } },
+  host: GemmSimdHost,
   x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue,
 ): boolean {
   if (!w.tilesAsRows) return false;
