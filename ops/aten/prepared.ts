@@ -64,7 +64,7 @@ export function convWithPackedWeight(x: Float32Array, w: Tensor, y: Float32Array
   const engine = gemmEngine();
   if (engine !== jsGemmEngine && ep.engine === undefined) ep = { ...ep, engine };
   const held = heldConv(w, g);
-  const plan = winogradPlanFor(g, false);
+  const plan = winogradPlanFor(g, false, engine);
   if (plan !== null) {
     let packed = held.winograd;
     if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {

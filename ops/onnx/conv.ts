@@ -174,7 +174,7 @@ function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometr
     held = ctx.memo.value as ConvMemo | undefined;
     if (!held || held.w !== w || held.group !== g.group) ctx.memo.value = held = { w, group: g.group };
   }
-  const plan = winogradPlanFor(g, held === undefined);
+  const plan = winogradPlanFor(g, held === undefined, ep.engine ?? jsGemmEngine);
   if (plan !== null) {
     let packed = held?.winograd;
     if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {

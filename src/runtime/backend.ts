@@ -6,6 +6,7 @@
 // wasm where the host compiles SIMD modules at run time, else cpu.
 
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
+import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -22,18 +23,11 @@ export type ExecutionProviderConfig = string | { readonly name: string };
 /** Execution provider names onnxruntime uses that tessera does not run: skipped, not refused. */
 const FOREIGN = new Set(['webgl', 'webgpu', 'webnn', 'xnnpack', 'cuda', 'dml', 'tensorrt', 'coreml', 'nnapi', 'qnn', 'rocm', 'openvino', 'azure']);
 
-/** Where the wasm engine comes from; null where this host cannot run it (no SIMD, compiling refused). */
-let wasmEngineSource: () => GemmEngine | null = () => null;
-
-/** Installs the wasm engine's factory (kernels/wasm); called once by the module that provides it. */
-export function setWasmEngineSource(source: () => GemmEngine | null): void {
-  wasmEngineSource = source;
-}
 
 const CPU: Backend = Object.freeze({ name: 'cpu', engine: jsGemmEngine });
 
 function wasmBackend(): Backend | null {
-  const engine = wasmEngineSource();
+  const engine = wasmSimdGemmEngine();
   return engine === null ? null : { name: 'wasm', engine };
 }
 
