@@ -12,6 +12,7 @@ export {
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
+export { registerPrecompiledModules } from '../kernels/wasm/host.js';
 export {
   WorkerSession, setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle, type WorkerSessionOptions,
 } from './api/worker-session.js';

@@ -151,6 +151,19 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
 }
 
 /**
+ * The modules an engine compiles, with the file name the build gives each (scripts/emit-wasm.ts
+ * writes dist/wasm/FILE.wasm for a host that cannot compile at run time).
+ */
+export function engineModules(fma: boolean): { readonly name: string; readonly file: string; readonly bytes: Uint8Array<ArrayBuffer> }[] {
+  const f = fma ? '-fma' : '';
+  return [
+    { name: 'gemm', file: `gemm${f}`, bytes: emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }) },
+    { name: 'conv', file: `conv${f}`, bytes: emitDepthwiseModule(fma) },
+    { name: 'winograd', file: 'winograd', bytes: emitWinogradModule() },
+  ];
+}
+
+/**
  * A new engine with its own memory, or null where WebAssembly, SIMD128 or run-time compiling is
  * unavailable (or `fma` is asked for where relaxed-simd is not).
  */
@@ -161,12 +174,13 @@ export function createWasmSimdGemmEngine(o: WasmSimdEngineOptions = {}): WasmSim
   const mc = Math.max(GEMM_MR, Math.floor((o.mc ?? base.mc) / GEMM_MR) * GEMM_MR);
   const nc = o.nc ?? base.nc;
   if (nc <= 0 || nc % GEMM_NR !== 0) throw new RangeError(`createWasmSimdGemmEngine: nc ${nc} is not a positive multiple of ${GEMM_NR}`);
-  const gemm = compileModule(emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }));
-  const depthwise = compileModule(emitDepthwiseModule(fma));
-  const winograd = compileModule(emitWinogradModule());
-  if (gemm === null || depthwise === null || winograd === null) return null;
+  const modules = new Map<string, WebAssembly.Module>();
+  for (const m of engineModules(fma)) {
+    const compiled = compileModule(m.bytes, m.file);
+    if (compiled === null) return null;
+    modules.set(m.name, compiled);
+  }
   const memory = o.memory ?? new KernelMemory();
-  const modules = new Map([['gemm', gemm], ['conv', depthwise], ['winograd', winograd]]);
   const instances = new Map<string, WebAssembly.Instance>();
   for (const [name, module] of modules) instances.set(name, new WebAssembly.Instance(module, { env: { memory: memory.memory } }));
   return new Engine({ fma, mc, nc }, { memory, modules }, instances, o.residentBytes ?? 512 * 2 ** 20, o.executor);

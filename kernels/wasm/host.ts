@@ -13,15 +13,46 @@ export class WasmKernelError extends Error {
 }
 
 /**
- * Compiles module bytes synchronously (new WebAssembly.Module: no eval, no promise); null where
- * WebAssembly is missing, the bytes use a feature the host lacks, or compiling is refused.
+ * Modules compiled ahead of time, by name: where a host refuses to compile bytes at run time
+ * (workerd), the same bytes written at build time (scripts/emit-wasm.ts: dist/wasm/NAME.wasm)
+ * arrive as WebAssembly.Module values its loader made from the files, and are registered here.
  */
-export function compileModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
+const precompiled = new Map<string, { readonly module: WebAssembly.Module; readonly key: string | undefined }>();
+
+/**
+ * A content key of module bytes (FNV-1a 32 and the length): the build writes it next to each
+ * file (dist/wasm/modules.json), so a precompiled module is used only for the bytes it was made from.
+ */
+export function moduleKey(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return `${(h >>> 0).toString(16).padStart(8, '0')}-${bytes.length}`;
+}
+
+/**
+ * Registers modules compiled ahead of time (e.g. `import gemm from 'tessera/wasm/gemm.wasm'` in a
+ * Cloudflare worker), by the names in dist/wasm/modules.json, each with its key from that file
+ * (a module whose key does not match the bytes this build emits is ignored).
+ */
+export function registerPrecompiledModules(modules: Readonly<Record<string, WebAssembly.Module | { module: WebAssembly.Module; key: string }>>): void {
+  for (const [name, m] of Object.entries(modules)) {
+    precompiled.set(name, m instanceof WebAssembly.Module ? { module: m, key: undefined } : { module: m.module, key: m.key });
+  }
+}
+
+/**
+ * Compiles module bytes synchronously (new WebAssembly.Module: no eval, no promise); where that
+ * is refused, the module registered under `name` (registerPrecompiledModules) if its key matches;
+ * null where WebAssembly is missing, the bytes use a feature the host lacks, or nothing else works.
+ */
+export function compileModule(bytes: Uint8Array<ArrayBuffer>, name?: string): WebAssembly.Module | null {
   if (typeof WebAssembly !== 'object' || WebAssembly === null) return null;
   try {
     return new WebAssembly.Module(bytes);
   } catch {
-    return null;
+    const held = name === undefined ? undefined : precompiled.get(name);
+    if (held === undefined || (held.key !== undefined && held.key !== moduleKey(bytes))) return null;
+    return held.module;
   }
 }
 
