@@ -26,7 +26,7 @@
 // The module-level scratch panels are grown on demand and reused: kernels run
 // synchronously, so two calls never share them at once.
 
-import { erf } from './elementwise-unary-erf.js';
+import { geluErf } from './elementwise-unary-erf.js';
 import { packStrips } from './gemm-pack.js';
 
 /** Rows of the micro-kernel tile (A strips are MR wide). */
@@ -90,7 +90,6 @@ export interface GemmEpilogue {
   readonly activation?: GemmActivation;
 }
 
-const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 function clampSlow(v: number, lo: number, hi: number): number {
@@ -149,7 +148,7 @@ function activateRange(c: Float32Array, from: number, to: number, add: number, a
       for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = v / (1 + Math.exp(-v)); }
       return;
     case 'gelu':
-      for (let x = from; x < to; x++) { const v = c[x]! + add; c[x] = 0.5 * v * (1 + erf(v * SQRT1_2)); }
+      for (let x = from; x < to; x++) c[x] = geluErf(c[x]! + add);
       return;
     case 'gelu-tanh':
       for (let x = from; x < to; x++) {

@@ -37,8 +37,6 @@ const layout = fc.record({
   offset: fc.integer({ min: 0, max: 3 }),
 });
 
-const finite = fc.double({ min: -3, max: 3, noNaN: true });
-const special = fc.constantFrom(Infinity, -Infinity, NaN, 1e3, -1e3, 0, -0);
 
 const caseArb = fc.record({
   B: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 3 }),
