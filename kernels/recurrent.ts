@@ -164,6 +164,16 @@ function gemm(a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number,
   else matmulF32(a as Float32Array, b as Float32Array, c as Float32Array, m, n, k, o);
 }
 
+let lengths = new Int32Array(16);
+
+/** [batch] lengths all equal to seqLength (when sequence_lens is absent), in a reused array. */
+function fullLengths(batch: number, seqLength: number): Int32Array {
+  if (lengths.length < batch) lengths = new Int32Array(batch);
+  const a = lengths.subarray(0, batch);
+  a.fill(seqLength);
+  return a;
+}
+
 /** Index bookkeeping for one direction of one call. */
 class DirectionPlan {
   readonly numDirections: number;
@@ -174,7 +184,7 @@ class DirectionPlan {
   constructor(readonly g: RecurrentGeometry, readonly d: number, seqLens: Int32Array | null) {
     this.numDirections = g.direction === 'bidirectional' ? 2 : 1;
     this.reverse = g.direction === 'reverse' || d === 1;
-    this.lens = seqLens ?? new Int32Array(g.batch).fill(g.seqLength);
+    this.lens = seqLens ?? fullLengths(g.batch, g.seqLength);
     let m = 0;
     for (let b = 0; b < g.batch; b++) m = Math.max(m, this.lens[b]!);
     this.maxLen = m;
