@@ -14,6 +14,7 @@
 // fusion has the same bound, src/runtime/rewrite/attention.ts).
 
 import { type StridedView, additiveMaskF32, allFiniteF32, attentionStridedF32 } from '../../kernels/attention-strided-f32.js';
+import { contiguousStrides } from '../../kernels/strides.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
 import { aten } from './define.js';
@@ -37,19 +38,68 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
 
 const view = (offset: number, sb: number, sh: number, ss: number): StridedView => ({ offset, strides: [sb, sh, ss] });
 
+/** A tensor's dims and element strides as read through a transpose of two axes (or as stored). */
+interface Logical { readonly dims: number[]; readonly strides: number[] }
+
+function swapAxes(dims: readonly number[], swap: TsValue): Logical | undefined {
+  const d = [...dims];
+  const st = contiguousStrides(d);
+  if (swap === null) return { dims: d, strides: st };
+  if (!Array.isArray(swap) || swap.length !== 2) return undefined;
+  const r = d.length;
+  const [a, b] = swap.map((x) => (typeof x === 'bigint' ? Number(x) : NaN)).map((x) => (x < 0 ? x + r : x)) as [number, number];
+  if (!(a >= 0 && a < r && b >= 0 && b < r)) return undefined;
+  [d[a], d[b]] = [d[b]!, d[a]!];
+  [st[a], st[b]] = [st[b]!, st[a]!];
+  return { dims: d, strides: st };
+}
+
+/**
+ * The kernel's [B, H, row, feature] view of a logical rank >= 3 tensor: H its last batch axis, B
+ * the others flattened (which their strides must allow), features contiguous.
+ */
+function headView(l: Logical): StridedView | undefined {
+  const r = l.dims.length;
+  if (l.dims[r - 1]! > 1 && l.strides[r - 1] !== 1) return undefined;
+  let sB = 0;
+  let inner = -1; // the innermost batch axis of more than one element, besides H
+  for (let t = r - 4; t >= 0; t--) {
+    if (l.dims[t] === 1) continue;
+    if (inner < 0) sB = l.strides[t]!;
+    else if (l.strides[t] !== l.strides[inner]! * l.dims[inner]!) return undefined;
+    inner = t;
+  }
+  return view(0, sB, l.dims[r - 3]! > 1 ? l.strides[r - 3]! : 0, l.dims[r - 2]! > 1 ? l.strides[r - 2]! : 0);
+}
+
 /**
  * softmax(q k^T * scale (or / scale) + mask) v for float32 q [..., S, D], k [..., T, D],
- * v [..., T, Dv] of equal batch dims, mask a bool [..., S, T] (True = masked) whose batch dims
- * are all 1 or equal to q's; None when that is not the case or a row is fully masked.
+ * v [..., T, Dv] of equal batch dims, each possibly read through a transpose of two of its axes
+ * (`*Swap`, as the code wrote before the product), the result written transposed when `outSwap`
+ * is given; mask a bool [..., S, T] (True = masked) whose batch dims are all 1, only heads, or
+ * q's; None when that is not the case, a row is fully masked or q or k is not finite.
  */
-function fusedAttention(q: TsValue, k: TsValue, v: TsValue, mask: TsValue, scaleArg: TsValue, divide: boolean): TsValue {
+function fusedAttention(
+  q: TsValue, k: TsValue, v: TsValue, mask: TsValue, scaleArg: TsValue, divide: boolean,
+  qSwap: TsValue, kSwap: TsValue, vSwap: TsValue, outSwap: TsValue,
+): TsValue {
   if (!isF32(q) || !isF32(k) || !isF32(v) || q.rank < 3 || k.rank !== q.rank || v.rank !== q.rank) return null;
+  const ql = swapAxes(q.dims, qSwap), kl = swapAxes(k.dims, kSwap), vl = swapAxes(v.dims, vSwap);
+  if (!ql || !kl || !vl) return null;
   const r = q.rank;
-  const batchDims = q.dims.slice(0, r - 2);
-  if (!sameDims(k.dims.slice(0, r - 2), batchDims) || !sameDims(v.dims.slice(0, r - 2), batchDims)) return null;
-  const [S, D] = [q.dims[r - 2]!, q.dims[r - 1]!];
-  const [T, Dv] = [v.dims[r - 2]!, v.dims[r - 1]!];
-  if (k.dims[r - 2] !== T || k.dims[r - 1] !== D || T === 0) return null;
+  const batchDims = ql.dims.slice(0, r - 2);
+  if (!sameDims(kl.dims.slice(0, r - 2), batchDims) || !sameDims(vl.dims.slice(0, r - 2), batchDims)) return null;
+  const [S, D] = [ql.dims[r - 2]!, ql.dims[r - 1]!];
+  const [T, Dv] = [vl.dims[r - 2]!, vl.dims[r - 1]!];
+  if (kl.dims[r - 2] !== T || kl.dims[r - 1] !== D || T === 0) return null;
+  const outLogical = [...batchDims, S, Dv];
+  const ol = swapAxes(outLogical, outSwap);
+  if (!ol) return null;
+  // The result is stored contiguous in its final (swapped) dims: read back through the same swap,
+  // that storage has the logical [..., S, Dv] dims and the strides the kernel writes with.
+  const back = swapAxes(ol.dims, outSwap)!;
+  const qv = headView(ql), kv = headView(kl), vv = headView(vl), ov = headView(back);
+  if (!qv || !kv || !vv || !ov) return null;
   // masked_fill writes -inf over whatever the score was (NaN too); the kernel adds -inf: equal
   // only for finite scores, so non-finite q or k take the ops' path.
   if (!allFiniteF32(q.data as Float32Array, q.size) || !allFiniteF32(k.data as Float32Array, k.size)) return null;
@@ -78,22 +128,18 @@ function fusedAttention(q: TsValue, k: TsValue, v: TsValue, mask: TsValue, scale
     maskData = additive;
     maskView = ones ? view(0, 0, 0, T) : perHead && !full ? view(0, 0, S * T, T) : view(0, H * S * T, S * T, T);
   }
-  const out = allocF32([...batchDims, S, Dv], 'tessera::fused_attention');
+  const out = allocF32(ol.dims, 'tessera::fused_attention');
   attentionStridedF32(
-    {
-      batch: B, heads: H, qSeq: S, kvSeq: T, headSize: D, vHeadSize: Dv, scale: divide ? 1 / scale : scale,
-      q: view(0, H * S * D, S * D, D), k: view(0, H * T * D, T * D, D), v: view(0, H * T * Dv, T * Dv, Dv),
-      mask: maskView, out: view(0, H * S * Dv, S * Dv, Dv),
-    },
+    { batch: B, heads: H, qSeq: S, kvSeq: T, headSize: D, vHeadSize: Dv, scale: divide ? 1 / scale : scale, q: qv, k: kv, v: vv, mask: maskView, out: ov },
     q.data as Float32Array, k.data as Float32Array, v.data as Float32Array, maskData, out,
   );
-  return new Tensor('float32', out, [...batchDims, S, Dv]);
+  return new Tensor('float32', out, ol.dims);
 }
 
 export const attentionOps: readonly AtenOp[] = [
   {
-    ...aten('fused_attention', '(Tensor q, Tensor k, Tensor v, Tensor? mask, Any scale, bool divide) -> Tensor?',
-      (a) => fusedAttention(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5] === true)),
+    ...aten('fused_attention', '(Tensor q, Tensor k, Tensor v, Tensor? mask, Any scale, bool divide, Any q_swap, Any k_swap, Any v_swap, Any out_swap) -> Tensor?',
+      (a) => fusedAttention(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5] === true, a[6]!, a[7]!, a[8]!, a[9]!)),
     name: 'tessera::fused_attention',
   },
 ];

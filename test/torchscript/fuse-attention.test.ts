@@ -13,17 +13,21 @@ import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { Tensor } from '../../src/tensor.js';
 import { buildArchive } from './archive-builder.js';
 
-/** The op table with tessera::fused_attention counting its calls and how many it answered. */
-function countingOps(): { ops: AtenOp[]; calls: { total: number; fused: number } } {
-  const calls = { total: 0, fused: 0 };
-  const ops = atenOps.map((op): AtenOp => op.name !== 'tessera::fused_attention' ? op : {
-    ...op,
-    run: (a: readonly TsValue[]) => {
-      calls.total++;
-      const r = op.run(a);
-      if (r !== null) calls.fused++;
-      return r;
-    },
+/** The op table with tessera::fused_attention counting its calls and how many it answered, and aten::transpose its calls. */
+function countingOps(): { ops: AtenOp[]; calls: { total: number; fused: number; transposes: number } } {
+  const calls = { total: 0, fused: 0, transposes: 0 };
+  const ops = atenOps.map((op): AtenOp => {
+    if (op.name === 'aten::transpose') return { ...op, run: (a: readonly TsValue[]) => { calls.transposes++; return op.run(a); } };
+    if (op.name !== 'tessera::fused_attention') return op;
+    return {
+      ...op,
+      run: (a: readonly TsValue[]) => {
+        calls.total++;
+        const r = op.run(a);
+        if (r !== null) calls.fused++;
+        return r;
+      },
+    };
   });
   return { ops, calls };
 }
@@ -46,12 +50,12 @@ function values(n: number, seed: number, scale = 2): number[] {
 
 const f32 = (dims: number[], seed: number) => new Tensor('float32', values(dims.reduce((a, b) => a * b, 1), seed), dims);
 
-/** Runs forward with the rewrite and without; returns both outputs and the fused op's counts. */
-function runBoth(bytes: Uint8Array, args: TsValue[]): { fused: Tensor; plain: Tensor; calls: { total: number; fused: number } } {
-  const { ops, calls } = countingOps();
-  const fused = loadTorchScript(bytes, { ops }).forward(...args) as Tensor;
-  const plain = loadTorchScript(bytes, { ops, graphOptimizationLevel: 'disabled' }).forward(...args) as Tensor;
-  return { fused, plain, calls };
+/** Runs forward with the rewrite and without; returns both outputs and the fused run's counts. */
+function runBoth(bytes: Uint8Array, args: TsValue[]): { fused: Tensor; plain: Tensor; calls: { total: number; fused: number }; transposes: number } {
+  const on = countingOps();
+  const fused = loadTorchScript(bytes, { ops: on.ops }).forward(...args) as Tensor;
+  const plain = loadTorchScript(bytes, { ops: countingOps().ops, graphOptimizationLevel: 'disabled' }).forward(...args) as Tensor;
+  return { fused, plain, calls: { total: on.calls.total, fused: on.calls.fused }, transposes: on.calls.transposes };
 }
 
 function maxDiff(a: Tensor, b: Tensor): number {
@@ -108,6 +112,53 @@ describe('traced attention runs as one fused op', () => {
     const mask = new Tensor('bool', m, [B, H, T, T]);
     const r = runBoth(archive('q: Tensor, k: Tensor, v: Tensor, mask: Tensor', GPT), [f32([B, H, T, D], 1), f32([B, H, T, D], 2), f32([B, H, T, D], 3), mask]);
     expect(r.calls.fused).toBe(1);
+    expect(maxDiff(r.fused, r.plain)).toBeLessThan(1e-6);
+  });
+});
+
+/** The GPT block as traced, with its head split: views, transposes (read through), the merge. */
+function gptHeads(B: number, T: number, H: number, D: number, readQTwice = false): string[] {
+  return [
+    `q0 = torch.transpose(torch.view(q, [${B}, ${T}, ${H}, ${D}]), 1, 2)`,
+    `k0 = torch.transpose(torch.view(k, [${B}, ${T}, ${H}, ${D}]), 1, 2)`,
+    `v0 = torch.transpose(torch.view(v, [${B}, ${T}, ${H}, ${D}]), 1, 2)`,
+    ...GPT.slice(0, -1).map((l) => l.replace('(q,', '(q0,').replace('(k,', '(k0,').replace(', v)', ', v0)')),
+    `y = torch.view(torch.contiguous(_14), [${B}, ${T}, ${H * D}])`,
+    readQTwice ? 'return torch.add(y, torch.sum(q0))' : 'return y',
+  ];
+}
+
+describe('the head split around it is read through strides', () => {
+  it('GPT: q, k, v transposed from [B, T, H, D], the output transposed back: one op, no transposes', () => {
+    const [B, T, H, D] = [2, 6, 3, 4];
+    const r = runBoth(archive('q: Tensor, k: Tensor, v: Tensor, mask: Tensor', gptHeads(B, T, H, D)),
+      [f32([B, T, H * D], 1), f32([B, T, H * D], 2), f32([B, T, H * D], 3), causal(T)]);
+    expect(r.calls).toEqual({ total: 1, fused: 1 });
+    expect(r.transposes).toBe(0);
+    expect(maxDiff(r.fused, r.plain)).toBeLessThan(1e-6);
+  });
+  it('q read again after the attention: its transpose stays, the rest fuses', () => {
+    const [B, T, H, D] = [1, 5, 2, 4];
+    const r = runBoth(archive('q: Tensor, k: Tensor, v: Tensor, mask: Tensor', gptHeads(B, T, H, D, true)),
+      [f32([B, T, H * D], 1), f32([B, T, H * D], 2), f32([B, T, H * D], 3), causal(T)]);
+    expect(r.calls).toEqual({ total: 1, fused: 1 });
+    expect(r.transposes).toBe(1);
+    expect(maxDiff(r.fused, r.plain)).toBeLessThan(1e-5);
+  });
+  it('nn.MultiheadAttention: k and v from [T, B*H, D] views transposed (0, 1), the output transposed back', () => {
+    const [T, BH, D] = [5, 6, 4];
+    const body = [
+      `k0 = torch.transpose(torch.view(k, [${T}, ${BH}, ${D}]), 0, 1)`,
+      `v0 = torch.transpose(torch.view(v, [${T}, ${BH}, ${D}]), 0, 1)`,
+      'q_scaled = torch.div(q, 2.)',
+      'input = torch.bmm(q_scaled, torch.transpose(k0, -2, -1))',
+      'w = torch.softmax(input, -1)',
+      'return torch.contiguous(torch.transpose(torch.bmm(w, v0), 0, 1))',
+    ];
+    const r = runBoth(archive('q: Tensor, k: Tensor, v: Tensor', body), [f32([BH, T, D], 4), f32([T, BH * D], 5), f32([T, BH * D], 6)]);
+    expect(r.calls).toEqual({ total: 1, fused: 1 });
+    expect(r.fused.dims).toEqual([T, BH, D]);
+    expect(r.transposes).toBe(0);
     expect(maxDiff(r.fused, r.plain)).toBeLessThan(1e-6);
   });
 });

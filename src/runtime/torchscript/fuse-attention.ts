@@ -161,8 +161,20 @@ interface Match {
   readonly transpose: Call;
   /** Operands: q, k, v, mask, scale. */
   readonly q: Expr; readonly k: Expr; readonly v: Expr; readonly mask: Expr | null; readonly scale: Expr | null;
+  /** The transposes of two axes q, k and v were read through (the operands are then their inputs), or null. */
+  readonly qT: Call | null; readonly kT: Call | null; readonly vT: Call | null;
+  /** A transpose of two axes applied to the product, which the fused op then writes directly, or null. */
+  readonly outer: Call | null;
   /** Top-level statements the chain's intermediate values were assigned in. */
   readonly removed: readonly number[];
+}
+
+/** A `torch.transpose(x, a, b)` with constant axes. */
+function isAxisSwap(fn: Fn, e: Expr): e is Call {
+  if (opOf(fn, e) !== 'aten::transpose') return false;
+  const c = e as Call;
+  return c.args.length === 3 && c.args[1]!.kind === 'const' && typeof c.args[1]!.value === 'bigint'
+    && c.args[2]!.kind === 'const' && typeof c.args[2]!.value === 'bigint';
 }
 
 function matchAt(fn: Fn, e: Expr): Match | undefined {
@@ -208,10 +220,26 @@ function matchAt(fn: Fn, e: Expr): Match | undefined {
   const transpose = kt as Call;
   const [, d0, d1] = transpose.args;
   if (!((isInt(d0, -2n) && isInt(d1, -1n)) || (isInt(d0, -1n) && isInt(d1, -2n)))) return undefined;
-  return {
-    product, softmax, maskedFill, scaling, divide, scores, transpose,
-    q: scores.args[0]!, k: transpose.args[0]!, v: product.args[1]!, mask, scale, removed,
+  // q, k and v as the code transposed them (a head split): read through the transpose instead.
+  const unswap = (x: Expr): [Expr, Call | null] => {
+    const t = through(fn, x);
+    if (!isAxisSwap(fn, t.expr)) return [x, null];
+    if (t.def !== undefined) removed.push(t.def);
+    return [t.expr.args[0]!, t.expr];
   };
+  const [q, qT] = unswap(scores.args[0]!);
+  const [k, kT] = unswap(transpose.args[0]!);
+  const [v, vT] = unswap(product.args[1]!);
+  return { product, softmax, maskedFill, scaling, divide, scores, transpose, q, k, v, mask, scale, qT, kT, vT, outer: null, removed };
+}
+
+/** An attention at `e`, or at the product a transpose `e` applies to (the transpose then joins it). */
+function matchWithOuter(fn: Fn, e: Expr): Match | undefined {
+  if (isAxisSwap(fn, e)) {
+    const m = matchAt(fn, e.args[0]!);
+    if (m) return { ...m, outer: e };
+  }
+  return matchAt(fn, e);
 }
 
 /** The first call expression under `e` (pre-order) for which `test` gives a match. */
@@ -251,7 +279,7 @@ function fuseOne(fn: Fn, serial: number): Stmt[] | undefined {
     const s = body[at]!;
     if (s.kind !== 'assign' && s.kind !== 'expr' && s.kind !== 'return') continue;
     const value = s.value;
-    const m = value ? findIn(value, (x) => matchAt(fn, x)) : undefined;
+    const m = value ? findIn(value, (x) => matchWithOuter(fn, x)) : undefined;
     if (!m || m.removed.some((i) => i >= at)) continue;
     // Operands are read at `at` now: nothing from the first removed statement on may reassign them.
     const operands = [m.q, m.k, m.v, m.mask, m.scale].filter((x): x is Expr => x !== null);
@@ -274,20 +302,26 @@ function fuseOne(fn: Fn, serial: number): Stmt[] | undefined {
     const q = hold(m.q, 'q')!, k = hold(m.k, 'k')!, v = hold(m.v, 'v')!, mask = hold(m.mask, 'mask'), scale = hold(m.scale, 'scale');
     const pos = m.product.pos;
     const none: Expr = { kind: 'const', pos, value: null };
+    const axes = (t: Call | null): Expr => (t ? { kind: 'list', pos, items: [t.args[1]!, t.args[2]!] } : none);
     const fused: Expr = { kind: 'name', pos, id: `attention#${serial}` };
     const opPath = (name: string): Expr => ({ kind: 'attr', pos, obj: { kind: 'attr', pos, obj: { kind: 'name', pos, id: 'ops' }, attr: 'tessera' }, attr: name });
     pre.push({
       kind: 'assign', pos: s.pos, targets: [fused],
-      value: { kind: 'call', pos, fn: opPath('fused_attention'), args: [q, k, v, mask ?? none, scale ?? none, { kind: 'const', pos, value: m.divide }], kwargs: [], site: {} },
+      value: {
+        kind: 'call', pos, fn: opPath('fused_attention'), kwargs: [], site: {},
+        args: [q, k, v, mask ?? none, scale ?? none, { kind: 'const', pos, value: m.divide }, axes(m.qT), axes(m.kT), axes(m.vT), axes(m.outer)],
+      },
     });
     // The ops as written, for when the fused op declines.
-    let y: Expr = withArgs(m.scores, [q, withArgs(m.transpose, [k, ...m.transpose.args.slice(1)])]);
+    const swapped = (x: Expr, t: Call | null): Expr => (t ? withArgs(t, [x, t.args[1]!, t.args[2]!]) : x);
+    let y: Expr = withArgs(m.scores, [swapped(q, m.qT), withArgs(m.transpose, [swapped(k, m.kT), ...m.transpose.args.slice(1)])]);
     if (m.scaling) y = withArgs(m.scaling, [y, scale!]);
     if (m.maskedFill) y = withArgs(m.maskedFill, [y, mask!, m.maskedFill.args[2]!]);
-    const fallback = withArgs(m.product, [withArgs(m.softmax, [y, ...m.softmax.args.slice(1)]), v]);
-    fallbacks.add(fallback);
+    const product = withArgs(m.product, [withArgs(m.softmax, [y, ...m.softmax.args.slice(1)]), swapped(v, m.vT)]);
+    fallbacks.add(product);
+    const fallback = swapped(product, m.outer);
     const choice: Expr = { kind: 'ifexp', pos, cond: { kind: 'compare', pos, ops: ['is'], operands: [fused, none] }, then: fallback, else: fused };
-    const rewritten: Stmt = { ...s, value: replace(value!, m.product, choice) } as Stmt;
+    const rewritten: Stmt = { ...s, value: replace(value!, m.outer ?? m.product, choice) } as Stmt;
     const out: Stmt[] = [];
     body.forEach((x, i) => {
       if (i === at) out.push(...pre, rewritten);
