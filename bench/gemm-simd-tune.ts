@@ -1,10 +1,12 @@
-// `npx tsx bench/gemm-simd-tune.ts [shape...]`: GFLOP/s of the WebAssembly SIMD GEMM
-// (kernels/wasm/gemm-simd.ts) for register tiles and cache blocks, interleaved in one
-// process (best of BENCH_ROUNDS rounds, CPU time), to choose defaultGemmSimdConfig.
-// Run under `node --experimental-wasm-relaxed-simd --import tsx` to include the fma variants on Node 20.
-// Shapes: `MxKxN`, default 512x512x512 and two resnet18 conv shapes. TUNE=tile|block selects the sweep.
+// `npx tsx bench/gemm-simd-tune.ts [shape...]`: GFLOP/s of the WebAssembly SIMD GEMM engine
+// (kernels/wasm/engine.ts) for its cache blocks (rows per block call, columns per block) and
+// arithmetic (mul+add or relaxed fma), interleaved in one process (best of BENCH_ROUNDS rounds,
+// CPU time), to choose defaultGemmSimdConfig. The register tile is fixed at 4x8 by the panel
+// layout every source packs (see kernels/wasm/gemm-simd.ts for the tile measurements).
+// Run under `node --experimental-wasm-relaxed-simd --import tsx` to include fma on Node 20.
+// Shapes: `MxKxN`, default 512x512x512 and two resnet18 conv shapes.
 
-import { defaultGemmSimdConfig, gemmSimdF32With, relaxedSimdAvailable, type GemmSimdConfig } from '../kernels/wasm/gemm-simd.js';
+import { createWasmSimdGemmEngine, gemmSimdF32, relaxedSimdAvailable, type WasmSimdGemmEngine } from '../kernels/wasm/engine.js';
 import { now as cpuNow, values } from './clock.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -19,21 +21,13 @@ function timeOnce(fn: () => void, minMs: number): number {
   return (t - t0) / reps;
 }
 
-const base = defaultGemmSimdConfig();
 const fmas = relaxedSimdAvailable() ? [false, true] : [false];
-const configs: GemmSimdConfig[] = [];
-if ((process.env.TUNE ?? 'tile') === 'tile') {
-  for (const fma of fmas) {
-    for (const [mr, nr] of [[4, 8], [3, 8], [5, 8], [6, 8], [8, 8], [3, 12], [4, 12], [2, 16], [3, 16], [4, 16]] as const) {
-      configs.push({ ...base, mr, nr, fma, mc: Math.ceil(base.mc / mr) * mr });
-    }
-  }
-} else {
-  for (const fma of fmas) {
-    for (const kc of [128, 256, 512]) {
-      for (const mc of [64, 128, 256]) {
-        for (const nc of [256, 1024, 4096]) configs.push({ ...base, fma, kc, mc: Math.ceil(mc / base.mr) * base.mr, nc });
-      }
+const configs: { fma: boolean; mc: number; nc: number; engine: WasmSimdGemmEngine }[] = [];
+for (const fma of fmas) {
+  for (const mc of [64, 128, 256]) {
+    for (const nc of [256, 1024, 4096]) {
+      const engine = createWasmSimdGemmEngine({ fma, mc, nc });
+      if (engine !== null) configs.push({ fma, mc, nc, engine });
     }
   }
 }
@@ -43,7 +37,7 @@ const shapes = (process.argv.slice(2).length ? process.argv.slice(2) : ['512x512
 for (const [m, k, n] of shapes) {
   const a = values(m * k, 1), b = values(k * n, 2), c = new Float32Array(m * n);
   const flops = 2 * m * n * k;
-  const runs = configs.map((cfg) => () => gemmSimdF32With(cfg, a, {}, b, {}, c, m, n, k));
+  const runs = configs.map((cfg) => () => gemmSimdF32(a, {}, b, {}, c, m, n, k, {}, cfg.engine));
   for (const r of runs) r();
   const best = configs.map(() => Infinity);
   for (let round = 0; round < ROUNDS; round++) {
@@ -54,6 +48,6 @@ for (const [m, k, n] of shapes) {
   console.log(`M=${m} K=${k} N=${n}`);
   const rows = configs.map((cfg, i) => [flops / best[i]! / 1e6, cfg] as const).sort((x, y) => y[0] - x[0]);
   for (const [g, cfg] of rows) {
-    console.log(`  ${g.toFixed(2).padStart(6)}  ${cfg.mr}x${cfg.nr} ${cfg.fma ? 'fma' : 'mul+add'} mc${cfg.mc} kc${cfg.kc} nc${cfg.nc}`);
+    console.log(`  ${g.toFixed(2).padStart(6)}  ${cfg.fma ? 'fma' : 'mul+add'} mc${cfg.mc} nc${cfg.nc}`);
   }
 }

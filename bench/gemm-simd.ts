@@ -8,7 +8,7 @@
 // Node 20 (where relaxed-simd is behind that flag).
 
 import { gemmF32 } from '../kernels/gemm-f32.js';
-import { gemmSimdF32, relaxedSimdAvailable, simdAvailable } from '../kernels/wasm/gemm-simd.js';
+import { gemmSimdF32, relaxedSimdAvailable, simdAvailable } from '../kernels/wasm/engine.js';
 import { writeModel } from '../test/helpers/onnx-writer.js';
 import { now, values, WALL } from './clock.js';
 

@@ -1,7 +1,8 @@
 // `npx tsx bench/kernels.ts [filter]`: GFLOP/s of the float32 GEMM and conv kernels on the
 // shapes of resnet18 and mobilenet_v2: plain, with the constant operand prepacked, and with a
 // fused epilogue, in one process; and (filter `winograd`) the 3x3 stride-1 convs as im2col
-// against kernels/winograd-f32.ts's variants, GFLOP/s-equivalent of the direct convolution. (The comparison with the kernels before issue 10 is in the
+// against kernels/winograd-f32.ts's variants, GFLOP/s-equivalent of the direct convolution, and
+// (filter `winograd-wasm`) the same on the WebAssembly SIMD engine. (The comparison with the kernels before issue 10 is in the
 // commit that introduced kernels/gemm-f32.ts; peers are compared in bench/run.ts.)
 //
 // The machine is shared and noisy, so every variant of a workload is timed in interleaved
@@ -13,6 +14,7 @@ import type { ConvGeometry } from '../kernels/conv.js';
 import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
 import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
+import { wasmSimdGemmEngine } from '../kernels/wasm/engine.js';
 import { packWinogradF32, winogradConvF32, winogradPlanFor } from '../kernels/winograd-f32.js';
 import { now, values, WALL } from './clock.js';
 
@@ -115,7 +117,55 @@ function winogradWorkload(name: string, c: number, h: number, m: number): Worklo
   };
 }
 
+/**
+ * The 3x3 stride-1 conv (c -> m on 1 x c x h x h, bias and relu) on the WebAssembly SIMD engine:
+ * im2col against Winograd F(2x2) / F(4x4), tiles as rows or columns; the name ends with what
+ * winogradPlanFor picks for the wasm engine. GFLOP/s of the direct convolution.
+ */
+function winogradWasmWorkload(name: string, c: number, h: number, m: number): Workload | null {
+  const engine = wasmSimdGemmEngine();
+  if (engine === null) return null;
+  const g: ConvGeometry = {
+    batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, h], outSize: [h, h], kernel: [3, 3],
+    strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1],
+  };
+  const x = values(c * h * h, 3);
+  const w = values(m * c * 9, 4);
+  const bias = values(m, 5);
+  const y = new Float32Array(m * h * h);
+  const ep = { bias, activation: { kind: 'relu' }, engine } as const;
+  const direct = packConvF32(w, g);
+  const variants: [string, () => void][] = [['im2col', () => convPackedF32(x, direct, y, g, ep)]];
+  for (const tile of [2, 4] as const) {
+    for (const tilesAsRows of [true, false]) {
+      const p = packWinogradF32(w, g, { tile, tilesAsRows });
+      variants.push([`F(${tile}x${tile}) ${tilesAsRows ? 'rows' : 'cols'}`, () => winogradConvF32(x, p, y, g, ep)]);
+    }
+  }
+  const plan = winogradPlanFor(g, false, engine);
+  return {
+    name: `winograd-wasm ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
+    flops: 2 * m * c * 9 * h * h,
+    variants,
+  };
+}
+
+const wasmWorkloads = (filter.includes('wasm') ? [
+  winogradWasmWorkload('resnet18.layer1', 64, 56, 64),
+  winogradWasmWorkload('resnet18.layer2', 128, 28, 128),
+  winogradWasmWorkload('resnet18.layer3', 256, 14, 256),
+  winogradWasmWorkload('resnet18.layer4', 512, 7, 512),
+  winogradWasmWorkload('resnet18@96.layer1', 64, 24, 64),
+  winogradWasmWorkload('resnet18@96.layer2', 128, 12, 128),
+  winogradWasmWorkload('resnet18@96.layer3', 256, 6, 256),
+  winogradWasmWorkload('resnet18@96.layer4', 512, 3, 512),
+  winogradWasmWorkload('small', 16, 56, 16),
+  winogradWasmWorkload('small', 64, 4, 64),
+  winogradWasmWorkload('small', 64, 2, 64),
+] : []).filter((w) => w !== null);
+
 const workloads: Workload[] = [
+  ...wasmWorkloads,
   gemmWorkload('square', 256, 256, 256),
   gemmWorkload('square', 512, 512, 512),
   gemmWorkload('square', 1024, 1024, 1024),

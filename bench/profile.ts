@@ -1,5 +1,5 @@
 // CPU profile of tessera's steady-state runs of one bench workload, summarised by self time:
-//   npx tsx bench/profile.ts resnet18@224 [--runs 8] [--torchscript] [--top 15] [--out FILE.cpuprofile]
+//   npx tsx bench/profile.ts resnet18@224 [--runs 8] [--torchscript] [--ep wasm|cpu] [--top 15] [--out FILE.cpuprofile]
 //   npx tsx bench/profile.ts --summary FILE.cpuprofile [--top 15]     (any V8 .cpuprofile, e.g. node --cpu-prof)
 // The profiler starts after the session is created and has run once, so loading, planning and JIT
 // warm-up are not in it.
@@ -56,7 +56,8 @@ if (summary) {
   if (!w) throw new Error(`usage: tsx bench/profile.ts WORKLOAD [--runs N] [--torchscript] [--top N] [--out FILE]; workloads: ${workloads([96, 224]).map((x) => x.name).join(', ')}`);
   const bytes = tsAt >= 0 ? w.torchscript : w.onnx;
   if (!(bytes instanceof Uint8Array)) throw new Error(`${bytes?.absent ?? 'no TorchScript'} is absent: make it with \`${GENERATE_COMMAND}\``);
-  const session = await tesseraRuntime(tsAt >= 0 ? 'torchscript' : 'onnx').create(bytes, w.feeds);
+  const ep = option('--ep');
+  const session = await tesseraRuntime('tessera', tsAt >= 0 ? 'torchscript' : 'onnx', ep ? { executionProviders: ep.split(',') } : {}).create(bytes, w.feeds);
   await session.run();
   const inspector = new Session();
   inspector.connect();

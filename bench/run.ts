@@ -1,7 +1,9 @@
-// `npm run bench -- [--only NAME,NAME] [--runs N] [--size 96|224] [--runtimes A,B] [--budget S] [--ep cpu]`
+// `npm run bench -- [--only NAME,NAME] [--runs N] [--size 96|224] [--runtimes A,B] [--budget S] [--threads N]`
 //
-// In one process, runs the same models and inputs through tessera (ONNX, and TorchScript for whole
-// models), onnxruntime-web (wasm) and onnxruntime-node (native CPU EP), all single-threaded. Runs are
+// In one process, runs the same models and inputs through tessera (ONNX on its JS and its wasm
+// kernels, and TorchScript for whole models), onnxruntime-web (wasm) and onnxruntime-node (native
+// CPU EP), on one thread, and with --threads N also tessera-wasm-Nt and ort-node-Nt (ort-web then
+// runs on N threads throughout: its thread count is process-wide). Runs are
 // interleaved across runtimes, round by round with a rotating start, because the machine is shared
 // and noisy; the tables give median and min. Markdown on stdout, progress on stderr.
 // See bench/RESULTS.md for a recorded run and what each column means.
@@ -10,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { GENERATE_COMMAND, matmul, workloads, type Workload } from './workloads.js';
 import { ortRuntime, tesseraRuntime, type BenchSession, type Runtime } from './runtimes.js';
+import type { SessionOptions } from '../src/index.js';
 
 interface Options {
   only: string[] | null;
@@ -17,13 +20,14 @@ interface Options {
   sizes: number[];
   runtimes: string[] | null;
   budgetMs: number;
-  ep: string[] | undefined;
+  threads: number;
 }
 
-const USAGE = 'usage: npm run bench -- [--only NAME,NAME] [--runs MIN_ROUNDS] [--size 96|224] [--runtimes tessera,tessera-ts,ort-web,ort-node] [--budget SECONDS] [--ep cpu]';
+const USAGE = 'usage: npm run bench -- [--only NAME,NAME] [--runs MIN_ROUNDS] [--size 96|224] ' +
+  '[--runtimes tessera-js,tessera-wasm,tessera-ts,tessera-ts-js,ort-web,ort-node[,tessera-wasm-Nt,ort-node-Nt]] [--budget SECONDS] [--threads N]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: null, runs: 20, sizes: [96, 224], runtimes: null, budgetMs: 60_000, ep: undefined };
+  const o: Options = { only: null, runs: 20, sizes: [96, 224], runtimes: null, budgetMs: 60_000, threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -41,7 +45,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--size') o.sizes = value().split(',').map(positive);
     else if (flag === '--runtimes') o.runtimes = value().split(',').filter(Boolean);
     else if (flag === '--budget') o.budgetMs = positive(value()) * 1000;
-    else if (flag === '--ep') o.ep = value().split(',');
+    else if (flag === '--threads') o.threads = Math.floor(positive(value()));
     else if (flag === '--help' || flag === '-h') { console.log(USAGE); process.exit(0); }
     else throw new Error(`unknown argument '${flag}'\n${USAGE}`);
   }
@@ -149,7 +153,8 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
     return r.runtime.name === peer || p === undefined || !r.times.length ? '—' : `${fmt(median(r.times) / p)}`;
   };
   console.log(`\n### ${w.name}\n\n${w.description}.${missing}\n`);
-  console.log('| runtime | create ms | 1st run ms | median ms | min ms | runs | GFLOP/s | ÷ort-web | ÷ort-node | ÷tessera | ΔRSS MB | RSS MB | max abs diff |');
+  const web = rows.find((r) => r.runtime.name.startsWith('ort-web'))?.runtime.name ?? 'ort-web';
+  console.log('| runtime | create ms | 1st run ms | median ms | min ms | runs | GFLOP/s | ÷ort-web | ÷ort-node | ÷tessera-js | ΔRSS MB | RSS MB | max abs diff |');
   console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of rows) {
     if (r.error) {
@@ -160,7 +165,7 @@ async function bench(w: Workload, runtimes: Runtime[], o: Options, peak: { rss: 
     const gflops = w.flops ? fmt(w.flops / med / 1e6) : '—';
     const diff = reference?.output && r.output && r !== reference ? maxAbsDiff(r.output, reference.output).toExponential(1) : '—';
     console.log(`| ${r.runtime.name} | ${fmt(r.createMs)} | ${fmt(r.firstMs)} | ${fmt(med)} | ${fmt(min(r.times))} | ${r.times.length} | ${gflops} | ` +
-      `${ratio(r, 'ort-web')} | ${ratio(r, 'ort-node')} | ${ratio(r, 'tessera')} | ${r.rssDeltaMb!.toFixed(0)} | ${r.rssAfterMb!.toFixed(0)} | ${diff} |`);
+      `${ratio(r, web)} | ${ratio(r, 'ort-node')} | ${ratio(r, 'tessera-js')} | ${r.rssDeltaMb!.toFixed(0)} | ${r.rssAfterMb!.toFixed(0)} | ${diff} |`);
   }
   return { name: w.name, times: new Map(live.map((r) => [r.runtime.name, { median: median(r.times), min: min(r.times) }])), flops: w.flops };
 }
@@ -189,15 +194,25 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const chosen = workloads(o.sizes).filter((w) => selected(w, o.only));
   if (!chosen.length) throw new Error(`--only ${o.only?.join(',')} matches no workload; names: ${workloads([96, 224]).map((w) => w.name).join(', ')}`);
-  const all: Runtime[] = [tesseraRuntime('onnx', o.ep), tesseraRuntime('torchscript', o.ep)];
-  if (!o.runtimes || o.runtimes.includes('ort-web')) { const r = await ortRuntime('onnxruntime-web'); if (r) all.push(r); }
-  if (!o.runtimes || o.runtimes.includes('ort-node')) { const r = await ortRuntime('onnxruntime-node'); if (r) all.push(r); }
-  const runtimes = all.filter((r) => !o.runtimes || o.runtimes.includes(r.name));
+  const N = o.threads;
+  const all: Runtime[] = [
+    tesseraRuntime('tessera-js', 'onnx', { executionProviders: ['cpu'] }),
+    tesseraRuntime('tessera-wasm', 'onnx', { executionProviders: ['wasm'] }),
+    tesseraRuntime('tessera-ts', 'torchscript', { executionProviders: ['wasm'] }),
+    tesseraRuntime('tessera-ts-js', 'torchscript', { executionProviders: ['cpu'] }),
+  ];
+  if (N > 1) all.push(tesseraRuntime(`tessera-wasm-${N}t`, 'onnx', { executionProviders: ['wasm'], intraOpNumThreads: N } as SessionOptions));
+  const wanted = (name: string) => !o.runtimes || o.runtimes.includes(name);
+  if (wanted(N > 1 ? `ort-web-${N}t` : 'ort-web')) { const r = await ortRuntime('onnxruntime-web', N); if (r) all.push(r); }
+  if (wanted('ort-node')) { const r = await ortRuntime('onnxruntime-node'); if (r) all.push(r); }
+  if (N > 1 && wanted(`ort-node-${N}t`)) { const r = await ortRuntime('onnxruntime-node', N); if (r) all.push(r); }
+  // By default: everything but the TorchScript-on-JS column (ask for it by name).
+  const runtimes = all.filter((r) => (o.runtimes ? o.runtimes.includes(r.name) : r.name !== 'tessera-ts-js'));
 
   console.log(`## tessera benchmark\n\n${machine()}`);
-  console.log(`- single-threaded everywhere; at least ${o.runs} interleaved rounds per workload, more until ${MIN_MS / 1000} s have passed ` +
+  console.log(`- ${N > 1 ? `one thread, and ${N} threads in the -${N}t columns (ort-web on ${N} threads throughout)` : 'single-threaded everywhere'}; ` +
+    `at least ${o.runs} interleaved rounds per workload, more until ${MIN_MS / 1000} s have passed ` +
     `(at most ${MAX_ROUNDS}), fewer when its budget of ${o.budgetMs / 1000} s runs out (never under 3)`);
-  if (o.ep) console.log(`- tessera executionProviders: ${o.ep.join(',')} (today tessera has only its JS path and ignores this)`);
   // The first session of a runtime pays for loading it (ort-web compiles its wasm): do that on an
   // 8x8 MatMul so that it does not land in the first workload's create time.
   const tiny = matmul(8);
@@ -220,10 +235,17 @@ async function main(): Promise<void> {
 
   console.log('\n### Summary\n\nEach cell: median / min ms over the interleaved runs; ratios divide the medians, then the mins ' +
     '(tessera time ÷ peer time: above 1, tessera is slower). GFLOP/s from tessera\'s min.\n');
-  console.log('| workload | tessera | tessera-ts | ort-web | ort-node | tessera GFLOP/s | tessera÷ort-web | tessera÷ort-node | tessera-ts÷tessera |');
-  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  const names = runtimes.map((r) => r.name);
+  const web = names.find((n) => n.startsWith('ort-web'));
+  const ours = names.filter((n) => n.startsWith('tessera'));
+  const ratios: [string, string][] = web ? ours.map((n) => [n, web]) : [];
+  if (names.includes('tessera-ts') && names.includes('tessera-wasm')) ratios.push(['tessera-ts', 'tessera-wasm']);
+  if (names.includes('tessera-ts-js') && names.includes('tessera-js')) ratios.push(['tessera-ts-js', 'tessera-js']);
+  const threaded = names.find((n) => /^tessera-wasm-\d+t$/.test(n));
+  if (threaded && names.includes('tessera-wasm')) ratios.push(['tessera-wasm', threaded]);
+  console.log(`| workload | ${names.join(' | ')} | best tessera GFLOP/s | ${ratios.map(([a, b]) => `${a}÷${b}`).join(' | ')} |`);
+  console.log(`|---|${names.map(() => '--:|').join('')}--:|${ratios.map(() => '--:|').join('')}`);
   for (const r of results) {
-    const t = r.times.get('tessera');
     const cell = (n: string) => {
       const x = r.times.get(n);
       return x ? `${fmt(x.median)} / ${fmt(x.min)}` : '—';
@@ -233,8 +255,9 @@ async function main(): Promise<void> {
       const y = r.times.get(b);
       return x && y ? `${fmt(x.median / y.median)} / ${fmt(x.min / y.min)}` : '—';
     };
-    console.log(`| ${r.name} | ${cell('tessera')} | ${cell('tessera-ts')} | ${cell('ort-web')} | ${cell('ort-node')} | ` +
-      `${r.flops && t ? fmt(r.flops / t.min / 1e6) : '—'} | ${div('tessera', 'ort-web')} | ${div('tessera', 'ort-node')} | ${div('tessera-ts', 'tessera')} |`);
+    const best = Math.min(...ours.map((n) => r.times.get(n)?.min ?? Infinity));
+    console.log(`| ${r.name} | ${names.map(cell).join(' | ')} | ${r.flops && Number.isFinite(best) ? fmt(r.flops / best / 1e6) : '—'} | ` +
+      `${ratios.map(([a, b]) => div(a, b)).join(' | ')} |`);
   }
   console.log(`\nProcess RSS: max seen ${peak.rss.toFixed(0)} MB; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
 }

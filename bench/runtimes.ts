@@ -1,5 +1,5 @@
 // The runtimes the bench compares, behind one shape: create a session from model bytes and
-// feeds, then run it. All single-threaded.
+// feeds, then run it. One thread unless a name ends in -Nt.
 
 import { InferenceSession, Tensor, type SessionOptions } from '../src/index.js';
 import type { Feed } from './workloads.js';
@@ -13,21 +13,19 @@ export interface BenchSession {
 }
 
 export interface Runtime {
-  /** Column name: tessera, tessera-ts, ort-web, ort-node. */
+  /** Column name: tessera-js, tessera-wasm, tessera-wasm-2t, tessera-ts, ort-web, ort-node-2t, ... */
   readonly name: string;
   readonly format: 'onnx' | 'torchscript';
   create(model: Uint8Array, feeds: readonly Feed[]): Promise<BenchSession>;
 }
 
 /**
- * tessera on ONNX or TorchScript. `executionProviders` is handed to InferenceSession.create for
- * when tessera has more than its JS path (`--ep cpu` forces the JS kernels); today tessera has
- * only the JS path and ignores the option.
+ * tessera on ONNX or TorchScript under `name`, with `options` handed to InferenceSession.create
+ * (executionProviders ['cpu'] for the JS kernels, ['wasm'] for the SIMD ones, intraOpNumThreads).
  */
-export function tesseraRuntime(format: 'onnx' | 'torchscript', executionProviders?: readonly string[]): Runtime {
-  const options = (executionProviders ? { executionProviders } : {}) as SessionOptions;
+export function tesseraRuntime(name: string, format: 'onnx' | 'torchscript', options: SessionOptions = {}): Runtime {
   return {
-    name: format === 'onnx' ? 'tessera' : 'tessera-ts',
+    name,
     format,
     async create(model, feeds) {
       const s = await InferenceSession.create(model, options);
@@ -40,14 +38,18 @@ export function tesseraRuntime(format: 'onnx' | 'torchscript', executionProvider
       const first = s.outputNames[0]!;
       return {
         run: async () => (await s.run(inputs))[first]!.data as ArrayLike<number | bigint>,
-        release: async () => {},
+        release: () => s.release(),
       };
     },
   };
 }
 
-/** onnxruntime-node (native CPU EP) or onnxruntime-web (wasm), one thread; null when it cannot load. */
-export async function ortRuntime(pkg: 'onnxruntime-node' | 'onnxruntime-web'): Promise<Runtime | null> {
+/**
+ * onnxruntime-node (native CPU EP) or onnxruntime-web (wasm) on `threads` threads; null when it
+ * cannot load. onnxruntime-web's thread count is process-wide (env.wasm.numThreads, read when its
+ * wasm starts), so one bench process has ort-web at one thread count only.
+ */
+export async function ortRuntime(pkg: 'onnxruntime-node' | 'onnxruntime-web', threads = 1): Promise<Runtime | null> {
   let ort: Ort;
   try {
     ort = (await import(pkg)) as Ort;
@@ -58,14 +60,14 @@ export async function ortRuntime(pkg: 'onnxruntime-node' | 'onnxruntime-web'): P
   const web = pkg === 'onnxruntime-web';
   if (web) {
     const wasm = ort.env.wasm as { numThreads?: number; proxy?: boolean };
-    wasm.numThreads = 1;
+    wasm.numThreads = threads;
     wasm.proxy = false;
   }
   const options = web
     ? { executionProviders: ['wasm'] }
-    : { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 };
+    : { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 };
   return {
-    name: web ? 'ort-web' : 'ort-node',
+    name: `${web ? 'ort-web' : 'ort-node'}${threads > 1 ? `-${threads}t` : ''}`,
     format: 'onnx',
     async create(model, feeds) {
       const s = await ort.InferenceSession.create(model, options);

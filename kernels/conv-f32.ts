@@ -10,6 +10,9 @@
 //
 // The epilogue (per-channel bias, residual Y-shaped tensor, activation) is fused into the
 // store: Conv + BatchNorm (folded into W and B) + Add + Relu is one pass over Y.
+// The GEMMs run on the epilogue's engine (default JS); an engine may also build the column
+// matrix itself (Im2colSource names its conv: GemmPanelSource.im2col) and take depthwise convs
+// whole (GemmEngine.depthwise: the WebAssembly engine's 3x3 / 5x5 kernels, their own bound).
 // Accumulation and error bound: as gemm-f32.ts (float64 sums per K block of at most 256
 // taps, one float32 rounding per block); the depthwise kernel sums all taps of an output
 // in float64 and rounds once.
@@ -90,7 +93,10 @@ export interface ConvEpilogueF32 {
   readonly activation?: GemmActivation;
   /** At least convScratchElementsF32(g) floats the kernel may overwrite; module scratch when absent. */
   readonly scratch?: Float32Array;
-  /** Who runs the GEMMs (default: jsGemmEngine). */
+  /**
+   * Who runs the GEMMs (default: jsGemmEngine), and the depthwise convs where the engine has a
+   * depthwise kernel for them (the wasm engine: 2-D 3x3 / 5x5, horizontal stride 1 or 2).
+   */
   readonly engine?: GemmEngine;
 }
 
@@ -117,7 +123,7 @@ class Im2colSource implements GemmPanelSource {
   private readonly d: [number, number, number];
   private readonly p: [number, number, number];
 
-  constructor(private readonly x: Float32Array, g: ConvGeometry, readonly panels: Float32Array) {
+  constructor(private readonly x: Float32Array, private readonly g: ConvGeometry, readonly panels: Float32Array) {
     [this.D, this.H, this.W] = to3(g.inSize, 1);
     const grid = to3(g.outSize, 1);
     this.OH = grid[1];
@@ -131,6 +137,10 @@ class Im2colSource implements GemmPanelSource {
     this.p = to3(g.padsBegin, 0);
   }
 
+  get im2col(): { x: Float32Array; offset: number; g: ConvGeometry } {
+    return { x: this.x, offset: this.xOff, g: this.g };
+  }
+
   /** Points the source at the group's first input channel. */
   at(xOff: number): this {
     this.xOff = xOff;
@@ -138,7 +148,12 @@ class Im2colSource implements GemmPanelSource {
   }
 
   prepare(pc: number, kc: number, j0: number, cols: number): number {
-    const { x, panels, D, H, W, OH, OW, KH, KW, taps } = this;
+    this.packInto(this.panels, 0, pc, kc, j0, cols);
+    return 0;
+  }
+
+  packInto(panels: Float32Array, at: number, pc: number, kc: number, j0: number, cols: number): void {
+    const { x, D, H, W, OH, OW, KH, KW, taps } = this;
     const [sz, sy, sx] = this.s;
     const [dz, dy, dx] = this.d;
     const [pz, py, px] = this.p;
@@ -156,7 +171,7 @@ class Im2colSource implements GemmPanelSource {
       const xStart = kx * dx - px;
       const oxLo = firstInside(xStart, sx, OW);
       const oxHi = Math.max(oxLo, endInside(xStart, sx, W, OW));
-      let dst = (r - pc) * NR;
+      let dst = at + (r - pc) * NR;
       let lane = 0;
       let oz = oz0, oy = oy0, ox = ox0;
       let left = cols;
@@ -192,7 +207,6 @@ class Im2colSource implements GemmPanelSource {
         if (++oy === OH) { oy = 0; oz++; }
       }
     }
-    return 0;
   }
 }
 
@@ -336,11 +350,11 @@ export function convPackedF32(
   const inSp = product(g.inSize);
   const outSp = product(g.outSize);
   if (g.batch === 0 || M === 0 || outSp === 0) return;
-  const scratch = scratchFor(g, ep.scratch);
   if (w.depthwise !== null) {
-    depthwiseF32(x, w.depthwise, y, g, ep, scratch);
+    if (ep.engine?.depthwise?.(x, w.depthwise, y, g, ep) !== true) depthwiseF32(x, w.depthwise, y, g, ep, scratchFor(g, ep.scratch));
     return;
   }
+  const scratch = scratchFor(g, ep.scratch);
   const depth = w.depth;
   const pointwise = isPointwise(g);
   const im2col = pointwise ? null : new Im2colSource(x, g, scratch);

@@ -29,6 +29,8 @@
 // The module-level scratch panels are grown on demand and reused: kernels run
 // synchronously, so two calls never share them at once.
 
+import type { ConvGeometry } from './conv.js';
+import type { PackedWinogradF32 } from './winograd-f32.js';
 import { geluErf } from './elementwise-unary-erf.js';
 import { packStrips } from './gemm-pack.js';
 
@@ -310,7 +312,10 @@ export function packGemmB(b: Float32Array, k: number, n: number, layout: GemmOpe
   return { n, k, kcMax, panels, nPad, source: src };
 }
 
-/** Supplies K blocks of one GEMM operand as packed strips (A: MR-row strips; B: NR-column strips). */
+/**
+ * Supplies K blocks of one GEMM operand as packed strips (A: MR-row strips; B: NR-column strips).
+ * K is cut as the engines cut it: blocks of gemmBlockDepth(k) (the last may be shorter).
+ */
 export interface GemmPanelSource {
   /**
    * Makes rows [r0, r0 + rows) (A: rows of op(A); B: columns of op(B)) at depth [pc, pc + kc)
@@ -319,10 +324,36 @@ export interface GemmPanelSource {
   prepare(pc: number, kc: number, r0: number, rows: number): number;
   /** Read after `prepare`. */
   readonly panels: Float32Array;
+  /**
+   * Writes the strips `prepare` would make available (same layout; the padding of a last,
+   * partial strip may hold anything, since engines never store what it computes) into dst from
+   * `at`, without going through `panels`: for engines whose panels live elsewhere (the
+   * WebAssembly engine packs straight into its memory). Optional: an engine without it calls
+   * `prepare` and copies.
+   */
+  packInto?(dst: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number): void;
+  /**
+   * True when `panels` already holds every strip, never changes while the source lives, and
+   * `prepare` only computes where (weights packed once). An engine may then keep its own copy of
+   * `panels` (the WebAssembly engine keeps it resident in its memory) and address it with
+   * `prepare`'s offsets.
+   */
+  readonly constant?: boolean;
+  /**
+   * Set when the source is exactly this strided matrix packed on the fly (A: rows i, columns p;
+   * B: rows p, columns j), so an engine may copy it whole and pack it its own way.
+   */
+  readonly matrix?: StridedMatrix;
+  /**
+   * Set when the source (B) is the column matrix of this convolution's (image, group), its first
+   * input channel at x[offset] (Im2colSource in conv-f32.ts), so an engine may build it its own way.
+   */
+  readonly im2col?: { readonly x: Float32Array; readonly offset: number; readonly g: ConvGeometry };
 }
 
 /** Panels packed ahead of time by packGemmA / packGemmB. */
 class PrepackedSource implements GemmPanelSource {
+  readonly constant = true;
   constructor(readonly panels: Float32Array, private readonly pad: number) {}
   prepare(pc: number, kc: number, r0: number): number {
     return pc * this.pad + r0 * kc;
@@ -338,8 +369,10 @@ let scratchB: Float32Array = new Float32Array(NC * KC);
  */
 class StridedSource implements GemmPanelSource {
   panels: Float32Array;
+  readonly matrix: StridedMatrix;
   private readonly own: boolean;
   constructor(private readonly s: StridedMatrix, private readonly isB: boolean, scratch?: Float32Array) {
+    this.matrix = s;
     this.own = scratch === undefined;
     this.panels = scratch ?? (isB ? scratchB : scratchA);
   }
@@ -351,10 +384,13 @@ class StridedSource implements GemmPanelSource {
       if (this.own && this.isB) scratchB = this.panels;
       else if (this.own) scratchA = this.panels;
     }
-    const s = this.s;
-    if (this.isB) packStrips(s.data, s.offset, s.colStride, s.rowStride, r0, rows, pc, kc, NR, this.panels, 0);
-    else packStrips(s.data, s.offset, s.rowStride, s.colStride, r0, rows, pc, kc, MR, this.panels, 0);
+    this.packInto(this.panels, 0, pc, kc, r0, rows);
     return 0;
+  }
+  packInto(dst: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number): void {
+    const s = this.s;
+    if (this.isB) packStrips(s.data, s.offset, s.colStride, s.rowStride, r0, rows, pc, kc, NR, dst, at);
+    else packStrips(s.data, s.offset, s.rowStride, s.colStride, r0, rows, pc, kc, MR, dst, at);
   }
 }
 
@@ -605,6 +641,25 @@ export interface GemmEngine {
     m: number, n: number, k: number, A: GemmPanelSource, B: GemmPanelSource,
     c: Float32Array, cOff: number, ldc: number, alpha: number, accumulate: boolean, ep: GemmEpilogue,
   ): void;
+  /**
+   * Optional: a depthwise conv (one input channel per group; w is M x 1 x kernel) with its fused
+   * epilogue, convPackedF32's contract for x, y and the epilogue. Returns false, having written
+   * nothing, for a conv it does not compute (then the JS kernel runs).
+   */
+  depthwise?(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
+  /**
+   * Optional: a whole Winograd conv (transforms included) with weights from packWinogradF32,
+   * winogradConvF32's contract; called after its range check. Returns false, having written
+   * nothing, where it does not take these weights (then the JS driver runs, products on `panels`).
+   */
+  winograd?(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
+}
+
+/** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */
+export interface FusedConvEpilogue {
+  readonly bias?: Float32Array | null;
+  readonly residual?: Float32Array;
+  readonly activation?: GemmActivation;
 }
 
 /** The plain-JS engine (float64 sums per K block): always available. */
@@ -612,7 +667,11 @@ export const jsGemmEngine: GemmEngine = Object.freeze({ name: 'js', panels: gemm
 
 /** Where C lives and what to do with it, for the GEMM entry points. */
 export interface GemmOptions {
-  /** Who runs the product (default: jsGemmEngine). Matrix-vector shapes always run in JS. */
+  /**
+   * Who runs the product (default: jsGemmEngine). With the JS engine, matrix-vector shapes (m = 1
+   * or n < 4) take a float64 dot-product path that packs nothing; any other engine gets every
+   * shape (the WebAssembly one keeps a constant B resident, which beats that path).
+   */
   readonly engine?: GemmEngine;
   readonly cOffset?: number;
   /** Row stride of C (default n). */
@@ -637,19 +696,20 @@ function run(
   const alpha = o.alpha ?? 1;
   const accumulate = o.accumulate === true;
   const ep = o.epilogue ?? NO_EPILOGUE;
-  if (k > 0 && aSrc.colStride === 1 && bSrc.rowStride === 1 && (m < MR || (k <= DOT_MAX_K && bPacked === null))) {
+  const engine = o.engine ?? jsGemmEngine;
+  if (k > 0 && engine === jsGemmEngine && aSrc.colStride === 1 && bSrc.rowStride === 1 && (m < MR || (k <= DOT_MAX_K && bPacked === null))) {
     dotColumnsF32(aSrc, bSrc, c, cOff, ldc, m, n, k, alpha, accumulate);
     applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, 0, n, ep);
     return;
   }
-  if (k > 0 && (m === 1 || n < 4)) {
+  if (k > 0 && (m === 1 || n < 4) && engine === jsGemmEngine) {
     gemvF32(aSrc, bSrc, c, cOff, ldc, m, n, k, alpha, accumulate);
     applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, 0, n, ep);
     return;
   }
   const A = aPacked ? new PrepackedSource(aPacked.panels, aPacked.mPad) : new StridedSource(aSrc, false);
   const B = bPacked ? new PrepackedSource(bPacked.panels, bPacked.nPad) : new StridedSource(bSrc, true);
-  (o.engine ?? jsGemmEngine).panels(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
+  engine.panels(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
 }
 
 /** C (m x n) = epilogue(alpha * op(A) @ op(B)), both operands packed on the fly. C must not overlap A or B. */

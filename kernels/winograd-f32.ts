@@ -36,6 +36,10 @@
 // F(4x4), so P <= kappa * sum_c |g[c]|_1 |d[c, tile patch]|_1. F(4x4) is the less accurate one
 // (its transforms have entries up to 8 and 1/6), and F(2x2) is exact on small integers.
 //
+// On an engine that takes the conv whole (GemmEngine.winograd: the WebAssembly engine, for
+// weights packed with the tiles as rows) the transforms run there too, in float32, with the
+// bound of kernels/wasm/winograd-simd.ts; the range check below runs first either way.
+//
 // Non-finite values. A NaN or Inf in a tile's patch would spread to every output of the tile
 // (cross terms, Inf - Inf), and values near the float32 limit could overflow U, V or M where
 // the direct sum does not: the caller-visible semantics must stay the direct convolution's.
@@ -47,7 +51,7 @@
 import type { ConvGeometry } from './conv.js';
 import { type ConvEpilogueF32, convPackedF32, packConvF32 } from './conv-f32.js';
 import {
-  type GemmEpilogue, type GemmPanelSource,
+  type GemmEngine, type GemmEpilogue, type GemmPanelSource,
   GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, jsGemmEngine,
 } from './gemm-f32.js';
 
@@ -94,20 +98,33 @@ export interface WinogradPlan {
  * as columns Cout / 4 (floor(nb / 8) + (nb % 8) / 4): the cheaper wins (512 -> 512 on 7x7, 4 tiles
  * of F(4x4): 14 as rows against 10 as columns; on 3x3, one tile: 7.0 as columns against 1.8).
  *
- * Weights transformed per call (`perCall`: W is not a constant the caller keeps packed). The
+ * The rules above are the JS engine's; pass the engine that will run the products (`engine`) for
+ * its own (see below). Weights transformed per call (`perCall`: W is not a constant the caller keeps packed). The
  * transform costs about as much per (Cout, Cin) pair as a few hundred multiply-adds, more with a
  * fresh (a / 3)^2 x W allocation: Winograd then only where it saves at least 1024 multiplies per
  * pair, N (9 OH OW - tiles a^2). (512 -> 512 on 7x7 saves 297: transform + run took ~180 ms of
  * CPU against ~70 for im2col; 128 -> 128 on 28x28 saves 5292: ~25 against ~50.)
  */
-export function winogradPlanFor(g: ConvGeometry, perCall = false): WinogradPlan | null {
+export function winogradPlanFor(g: ConvGeometry, perCall = false, engine: GemmEngine = jsGemmEngine): WinogradPlan | null {
   if (!winogradApplies(g) || g.inChannels * g.outChannels < 16) return null;
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const f2 = Math.ceil(OH / 2) * Math.ceil(OW / 2) * 16;
   const f4 = Math.ceil(OH / 4) * Math.ceil(OW / 4) * 36;
   if (Math.min(f2, f4) > 0.75 * 9 * OH * OW) return null;
-  const tile: WinogradTile = f4 < f2 ? 4 : 2;
   if (perCall && g.batch * (9 * OH * OW - Math.min(f2, f4)) < 1024) return null;
+  if (engine !== jsGemmEngine) {
+    // Another engine (the WebAssembly one, kernels/wasm/winograd-simd.ts) transforms four tiles
+    // of a row at once and pads each row of tiles to a multiple of 4, always as the GEMM's rows:
+    // its multiplies count those padded rows (a 6x6 image: F(2x2) 3 x 4 tiles, F(4x4) 2 x 4, so
+    // 192 against 288, where the JS count says 144 against 144). Measured with `npx tsx
+    // bench/kernels.ts winograd-wasm` (equivalent GFLOP/s): 256 -> 256 on 6x6, F(2x2) 39 against
+    // F(4x4) 19; on 3x3 (128 padded against 81 direct) im2col 14 against F(2x2) 12.
+    const padded = (t: number) => Math.ceil(OH / t) * Math.ceil(Math.ceil(OW / t) / 4) * 4 * (t + 2) ** 2;
+    const [w2, w4] = [padded(2), padded(4)];
+    if (Math.min(w2, w4) > 0.75 * 9 * OH * OW) return null;
+    return { tile: w4 <= w2 ? 4 : 2, tilesAsRows: true };
+  }
+  const tile: WinogradTile = f4 < f2 ? 4 : 2;
   const tw = Math.ceil(OW / tile);
   const nb = Math.min(Math.ceil(OH / tile), Math.max(1, Math.floor(CHUNK_TILES / tw))) * tw;
   const M = g.outChannels;
@@ -207,7 +224,7 @@ class UPanels {
     let maxAbsW = 0;
     for (let q = 0; q < M * this.C * 9; q++) maxAbsW = Math.max(maxAbsW, Math.abs(w[q]!));
     const points: GemmPanelSource[] = [];
-    for (let xi = 0; xi < (tile + 2) ** 2; xi++) points.push(new PanelSource(this.panels, this.pad, xi * this.size));
+    for (let xi = 0; xi < (tile + 2) ** 2; xi++) points.push(new PanelSource(this.panels, this.pad, xi * this.size, true));
     return { tile, outChannels: M, inChannels: this.C, tilesAsRows, points, maxAbsW, weight: w };
   }
 }
@@ -275,10 +292,11 @@ export function packTransformedWinogradF32(
 
 /**
  * Panels laid out K block by K block (the block at depth pc starts at base + pc * pad, its
- * strips one after another): the packed U_xi, and the V_xi the input transform writes.
+ * strips one after another): the packed U_xi (constant: an engine may keep them), and the V_xi
+ * the input transform writes (rewritten every chunk).
  */
 class PanelSource implements GemmPanelSource {
-  constructor(public panels: Float32Array, private readonly pad: number, public base = 0) {}
+  constructor(public panels: Float32Array, private readonly pad: number, public base = 0, readonly constant = false) {}
   prepare(pc: number, kc: number, r0: number): number {
     return this.base + pc * this.pad + r0 * kc;
   }
@@ -486,6 +504,7 @@ export function winogradConvF32(
     convPackedF32(x, packConvF32(w.weight, g), y, g, ep);
     return;
   }
+  if (ep.engine?.winograd?.(x, w, y, g, ep) === true) return;
   const m = w.tile;
   const a = m + 2;
   const T = a * a;

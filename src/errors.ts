@@ -42,9 +42,29 @@ export class ResourceLimitError extends TesseraError {
   }
 }
 
-/** A run was cancelled through its AbortSignal; the session stays usable. */
-export class RunCancelledError extends TesseraError {
+/**
+ * A run was stopped before it finished: its AbortSignal fired, or its RunOptions.terminate was
+ * set (onnxruntime-web's option). The session stays usable. Its `name` is 'AbortError', like the
+ * DOMException fetch() throws when aborted, so `e.name === 'AbortError'` checks work for both.
+ */
+export class AbortError extends TesseraError {
   override readonly code = 'CANCELLED';
+  // A literal, so that the name survives minification.
+  override readonly name = 'AbortError';
+}
+
+/** The former name of AbortError, kept for existing code: the same class. */
+export const RunCancelledError = AbortError;
+export type RunCancelledError = AbortError;
+
+/**
+ * A session worker (InferenceSession.create(model, { worker: true })) could not be started, or
+ * crashed: the message says which and why. A session whose worker crashed refuses every later run
+ * with this error; create a new session.
+ */
+export class WorkerError extends TesseraError {
+  override readonly code = 'WORKER';
+  override readonly name = 'WorkerError';
 }
 
 /** An operator failed while running; wraps the cause with the node that failed. */

@@ -7,9 +7,14 @@ export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
+  AbortError, WorkerError,
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
+export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
+export {
+  WorkerSession, setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle, type WorkerSessionOptions,
+} from './api/worker-session.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';

@@ -3,7 +3,7 @@
 // accepted by InferenceSession.create, torchLoad, loadTorchScript and the CLI (--max-memory, ...).
 // A breach is a ResourceLimitError naming the limit, where it happened and the value that broke it.
 
-import { InvalidArgumentError, ResourceLimitError, RunCancelledError } from './errors.js';
+import { AbortError, InvalidArgumentError, ResourceLimitError } from './errors.js';
 
 export interface ResourceLimits {
   /** Bytes a session may hold at once: weights, external data and live activations. */
@@ -74,12 +74,42 @@ function describe(limit: keyof ResourceLimits, value: number): string {
   }
 }
 
-/** Per-run options shared by ONNX and TorchScript sessions. */
+/** Per-run options shared by ONNX and TorchScript sessions (onnxruntime-web's RunOptions, where they meet). */
 export interface RunControlOptions {
-  /** Cancels the run between nodes, per loop iteration and per batch of TorchScript statements. */
+  /** Cancels the run between nodes, per loop iteration and per batch of TorchScript statements (AbortError). */
   readonly signal?: AbortSignal;
   /** Wall time for this run in ms; overrides limits.timeoutMs. */
   readonly timeoutMs?: number;
+  /**
+   * onnxruntime-web's RunOptions.terminate: when true the run stops at its next check, as if its
+   * signal fired (AbortError). Read when the run starts and at every check, so setting it on the
+   * options object while a worker session runs stops that run.
+   */
+  readonly terminate?: boolean;
+}
+
+/** What RunControl reads of an AbortSignal; the worker's shared abort flag has the same shape. */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
+/**
+ * One stop condition for a run out of its options: the signal, `terminate` and `extra` (another
+ * source, such as a worker's shared flag), each read at every check. Undefined when there is none.
+ */
+export function stopSignalOf(options: RunControlOptions | undefined, extra?: AbortLike): AbortLike | undefined {
+  const signal = options?.signal;
+  if (options === undefined || (!('terminate' in options) && extra === undefined)) return signal;
+  return {
+    get aborted() {
+      return signal?.aborted === true || options.terminate === true || extra?.aborted === true;
+    },
+    get reason() {
+      if (signal?.aborted) return signal.reason;
+      return options.terminate === true ? 'RunOptions.terminate was set' : extra?.reason;
+    },
+  };
 }
 
 /**
@@ -89,7 +119,7 @@ export interface RunControlOptions {
 export class RunControl {
   private readonly deadline: number;
   private calls = 0;
-  constructor(readonly limits: ResourceLimits, private readonly signal?: AbortSignal, timeoutMs?: number) {
+  constructor(readonly limits: ResourceLimits, private readonly signal?: AbortLike, timeoutMs?: number) {
     const t = timeoutMs ?? limits.timeoutMs;
     if (typeof t !== 'number' || !(t >= 0)) throw new InvalidArgumentError(`timeoutMs: expected a non-negative number, got ${String(t)}`);
     this.timeoutMs = t;
@@ -97,15 +127,15 @@ export class RunControl {
   }
   readonly timeoutMs: number;
 
-  /** Throws RunCancelledError when the signal fired, ResourceLimitError when the deadline passed. */
+  /** Throws AbortError when the signal fired, ResourceLimitError when the deadline passed. */
   poll(where: string): void {
-    if (this.signal?.aborted) throw new RunCancelledError(`${where}: the run was cancelled${reasonOf(this.signal)}`);
+    if (this.signal?.aborted) throw abortError(where, this.signal);
     if (this.deadline !== Infinity && (++this.calls & 63) === 0) this.checkClock(where);
   }
 
   /** Like poll, but always reads the clock (for points that may be far apart). */
   pollNow(where: string): void {
-    if (this.signal?.aborted) throw new RunCancelledError(`${where}: the run was cancelled${reasonOf(this.signal)}`);
+    if (this.signal?.aborted) throw abortError(where, this.signal);
     if (this.deadline !== Infinity) this.checkClock(where);
   }
 
@@ -153,7 +183,13 @@ function now(): number {
   return globalThis.performance?.now() ?? Date.now();
 }
 
-function reasonOf(signal: AbortSignal): string {
+/** The AbortError of a run stopped at `where` by `signal` (its reason, if any, in the message). */
+export function abortError(where: string, signal?: AbortLike): AbortError {
+  return new AbortError(`${where}: the run was cancelled${signal ? abortReason(signal) : ''}`);
+}
+
+/** ' (reason)' for a signal that fired with a reason of its own, '' otherwise. */
+export function abortReason(signal: AbortLike): string {
   const r = signal.reason as unknown;
   if (r === undefined) return '';
   if (r instanceof Error) return r.name === 'AbortError' ? '' : ` (${r.message})`;

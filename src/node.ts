@@ -13,6 +13,8 @@ import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
 import { type ModelFile, setFileLoader } from './api/session.js';
+import { isMainThread, parentPort, Worker as NodeWorker, workerData } from 'node:worker_threads';
+import { setWorkerFactory } from './api/worker-session.js';
 
 export * from './index.js';
 export type { ModelFile } from './api/session.js';
@@ -120,3 +122,36 @@ async function readAt(fh: FileHandle, offset: number, length: number, where: str
 }
 
 setFileLoader(readModelFile);
+
+// Session workers (InferenceSession.create(model, { worker: true })). Node 20 has no global
+// Worker: a worker_threads Worker runs this file, which gives the session's worker script the web
+// worker interface it speaks (postMessage, addEventListener('message')) and then imports it.
+const WORKER_SCRIPT = 'tessera.workerScript';
+if (typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+  // From TypeScript sources (vitest) a worker thread cannot load .ts files: it runs the build in dist/.
+  const bootstrap = import.meta.url.endsWith('.ts') ? new URL('../dist/src/node.js', import.meta.url) : new URL(import.meta.url);
+  setWorkerFactory((script, events) => {
+    const w = new NodeWorker(bootstrap, { workerData: { [WORKER_SCRIPT]: script.href } });
+    w.on('message', (m) => events.message(m));
+    w.on('error', (e) => events.error(e));
+    w.on('messageerror', (e) => events.error(e));
+    w.on('exit', (code) => events.error(new Error(`the worker thread exited with code ${code}`)));
+    return {
+      postMessage: (m, transfer) => w.postMessage(m, transfer as never),
+      terminate: () => void w.terminate(),
+      ref: () => w.ref(),
+      unref: () => w.unref(),
+    };
+  });
+}
+const script = isMainThread ? undefined : (workerData as Record<string, unknown> | null)?.[WORKER_SCRIPT];
+if (typeof script === 'string' && parentPort) {
+  const port = parentPort;
+  Object.assign(globalThis, {
+    postMessage: (m: unknown, transfer?: never[]) => port.postMessage(m, transfer),
+    addEventListener: (type: string, listener: (e: { data: unknown }) => void) => {
+      if (type === 'message') port.on('message', (data) => listener({ data }));
+    },
+  });
+  void import(script);
+}

@@ -116,16 +116,19 @@ export const Op = {
   'i32.const': 0x41, 'f32.const': 0x43,
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49,
   'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.le_s': 0x4c, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
-  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72,
+  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.or': 0x72,
   'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.min': 0x96, 'f32.max': 0x97,
 } as const;
 
 /** SIMD opcodes, each emitted as 0xFD then the number as LEB128 u32 (SIMD BinarySIMD.md; relaxed-simd). */
 export const SimdOp = {
-  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c,
+  'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c, 'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13, 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20,
-  'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
+  'f32x4.nearest': 0x6a, 'f32x4.neg': 0xe1,
+  'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
+  'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
+  'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.trunc_sat_f32x4_s': 0xf8,
   'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
 } as const;
 
@@ -146,7 +149,7 @@ type PlainOp = Exclude<keyof typeof Op,
   'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
   MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'f32.const'>;
 /** The immediate-free SIMD instructions. */
-type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
+type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'i8x16.shuffle' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
 
 /** A block, loop or if opened by FunctionBuilder; branch targets are these, not raw depths. */
 export interface Label {
@@ -211,6 +214,15 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** v128.const from four i32 lanes (two's complement, little-endian). */
+  v128ConstI32(a: number, b: number, c: number, d: number): this {
+    this.code.byte(SIMD_PREFIX).u32(SimdOp['v128.const']);
+    const lanes = new DataView(new ArrayBuffer(16));
+    [a, b, c, d].forEach((v, i) => lanes.setInt32(4 * i, v, true));
+    for (let i = 0; i < 16; i++) this.code.byte(lanes.getUint8(i));
+    return this;
+  }
+
   get(l: Local): this {
     this.code.byte(Op['local.get']).u32(l.index);
     return this;
@@ -235,6 +247,15 @@ export class FunctionBuilder {
   /** v128.load / v128.load32_splat / v128.store with a constant byte `offset`. */
   simdMem(name: SimdMemOp, offset = 0, alignLog2 = NATURAL_ALIGN[name]): this {
     this.code.byte(SIMD_PREFIX).u32(SimdOp[name]).u32(alignLog2).u32(offset);
+    return this;
+  }
+
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of the two operands (0-15 the first, 16-31 the second). */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+      throw new WasmAssemblyError(`i8x16.shuffle: needs 16 lane indices in 0..31, got [${lanes.join(', ')}]`);
+    }
+    this.code.byte(SIMD_PREFIX).u32(SimdOp['i8x16.shuffle']).bytes(lanes);
     return this;
   }
 

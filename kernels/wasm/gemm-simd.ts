@@ -1,61 +1,68 @@
-// Float32 GEMM on WebAssembly SIMD128: C = epilogue(alpha * op(A) @ op(B) [+ C]), the contract
-// of gemmF32 (kernels/gemm-f32.ts), with the multiply-adds in a module this file assembles
-// (kernels/wasm/assembler.ts) — no .wasm file, no eval.
+// Float32 GEMM on WebAssembly SIMD128: the block kernel (a module this file assembles with
+// kernels/wasm/assembler.ts — no .wasm file, no eval) and the driver that runs a GemmEngine's
+// product over GemmPanelSources with it (kernels/wasm/engine.ts makes the engine).
 //
-// Memory. The module imports one WebAssembly.Memory that JS also views as a Float32Array;
-// it holds, 16-byte aligned: op(A) packed whole (K block by K block, MR-row strips, zero-padded
-// to a multiple of MR rows), one K block of op(B) for one NC-column block (NR-column strips,
-// zero-padded), and the matching C block (all rows, ldc a multiple of NR). Packing runs in JS
-// straight into that view; the memory grows when a product needs more.
+// Memory. The kernels' one WebAssembly.Memory (host.ts KernelMemory), which JS also views as a
+// Float32Array, holds: constant panels kept resident across calls (resident.ts: prepacked
+// weights, from their second use), then this call's scratch, 16-byte aligned: op(A) packed whole
+// (K block by K block, MR-row strips, zero-padded to a multiple of MR rows) unless resident, one
+// K block of op(B) for one NC-column block (NR-column strips, zero-padded) unless resident, and
+// the matching C block (all rows, row stride a multiple of NR). Sources pack straight into that
+// memory (GemmPanelSource.packInto) where they can.
 //
 // Loops. jc (NC columns of C) > pc (K blocks; B block packed here) > ic (MC rows, one wasm call)
 // > jr (NR-column strips of B, in wasm) > ir (MR-row strips of A) > the micro-kernel. A B strip
-// (kc x NR floats) stays in L1 while the ir loop streams the MC x kc block of A from L2.
+// (kc x NR floats) stays in L1 while the ir loop streams the MC x kc block of A from L2. The ic
+// calls of one (jc, pc) block write disjoint rows of C: they go to the engine's executor as one
+// batch (sequential by default; a worker pool over shared memory may run them at once, or split
+// each further by rows in multiples of MR or columns in multiples of NR: see splitGemmBlockCall).
 // The micro-kernel keeps the MR x NR tile in MR * NR / 4 f32x4 locals and per K step does
 // NR / 4 vector loads of B, MR splat-loads of A and MR * NR / 4 multiply-adds (relaxed fma
 // where the host validates it, f32x4.mul then f32x4.add otherwise). Edge tiles need no code of
 // their own: padded rows and columns compute on zeros and are never copied out.
 //
-// The tile is 4x8, by measurement (bench/gemm-simd-tune.ts, V8 11.3 on x64): 8 accumulators,
-// 2 B vectors and the 4 A broadcasts TurboFan hoists to the top of the step fit the 15 xmm
-// registers it allocates; 6x8, 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack
-// and ran 30-45% slower (2x16 and 3x12 about tie with 4x8). The K loop is one step long:
-// TurboFan unrolls it itself, and unrolling it in the emitted code (2 or 4 steps) ran 30-40%
-// slower. Relaxed fma does not beat mul+add on this machine's AMD EPYC (Zen 4), which has
-// separate add and multiply pipes; it is used where available for its one rounding. 4x8 is
-// also the JS kernel's tile, so its packed A panels (packGemmA, K blocks of 256) have this
-// layout. Other engines differ (same script, 512^3): Deno 2.9 (V8 15.0) runs 6x8 fma 8% faster
-// than 4x8 fma, and 4x8 fma 23% faster than 4x8 mul+add; Bun 1.4 (JavaScriptCore) runs 4x8
-// fma 13% slower than mul+add. A per-engine choice is left for later.
+// The tile is 4x8, by measurement (the tile sweep of bench/gemm-simd-tune.ts before the engine
+// fixed the tile to the panel layout, V8 11.3 on x64): 8 accumulators, 2 B vectors and the 4 A
+// broadcasts TurboFan hoists to the top of the step fit the 15 xmm registers it allocates; 6x8,
+// 5x8, 8x8, 4x12, 3x16 and 4x16 spill accumulators to the stack and ran 30-45% slower (2x16 and
+// 3x12 about tie with 4x8). The K loop is one step long: TurboFan unrolls it itself, and
+// unrolling it in the emitted code (2 or 4 steps) ran 30-40% slower. Relaxed fma does not beat
+// mul+add on this machine's AMD EPYC (Zen 4), which has separate add and multiply pipes; it is
+// used where available for its one rounding. 4x8 is also the JS kernel's tile, so every panel
+// source (packGemmA/B, im2col, Winograd) packs for both. Other engines differ (same script,
+// 512^3): Deno 2.9 (V8 15.0) runs 6x8 fma 8% faster than 4x8 fma, and 4x8 fma 23% faster than
+// 4x8 mul+add; Bun 1.4 (JavaScriptCore) runs 4x8 fma 13% slower than mul+add. A per-engine tile
+// would need the panel sources to pack other widths: left for later.
 //
-// Accumulation order (the same for every element and for any split of M or N into blocks, so
-// any thread split of N later gives bit-identical results): K is cut into
-// blocks = ceil(k / KC) equal blocks of kc <= KC (gemmSimdBlockDepth, a function of k only).
-// In block b the tile starts at +0 and adds a_p * b_p for p in order (float32, rounded after
-// each step; one rounding per step with fma, two without); then C = C + fl(alpha * acc)
-// (C = fl(alpha * acc) for the first block unless accumulating into C), alpha itself rounded
-// to float32. So, to first order, with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when
+// Accumulation order (the same for every element and for any split of M or N into blocks or
+// calls, so a thread split gives bit-identical results): K is cut into blocks = ceil(k / 256)
+// equal blocks of kc <= 256 (gemmBlockDepth, a function of k only, as every panel source
+// expects). In block b the tile starts at +0 and adds a_p * b_p for p in order (float32, rounded
+// after each step; one rounding per step with fma, two without); then C = C + fl(alpha * acc)
+// (C = fl(alpha * acc) for the first block unless accumulating into C), alpha itself rounded to
+// float32. So, to first order, with u = 2^-24 and s = sum_p |alpha a_p b_p| (+ |C0| when
 // accumulating):
-//     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= KC)
+//     |C - exact| <= (kc + blocks + 2) * u * s          (kc the block depth, <= 256)
 // against the JS kernel's (k * 2^-53 + blocks * 2^-24) * s: the float64 sums of JS cost more
 // than the SIMD product, so this path accepts float32's usual error (onnxruntime's too).
-// The epilogue (bias, residual, activation) runs in JS (applyGemmEpilogueF32) on each finished
-// C block after it is copied out, exactly as the JS kernel applies it.
-//
-// One-row products (m = 1) go to the JS kernel (its gemv path packs nothing: packing B would cost
-// more than the product), with its float64 accuracy; so do k = 0 products (only the epilogue).
-// Each element of C is computed the same way whatever N is, so splitting N (or M, into parts of
-// two rows or more) across calls gives bit-identical results.
+// The epilogue runs in the block kernel on the last K block, before each tile is stored:
+// + bias (per row or per column, fl(biasScale * bias) rounded to float32 first), + residual,
+// each one more float32 rounding (JS rounds their sum with the product once), then relu or clip
+// (exact); sigmoid and silu then run over the finished rows of each call in the module (`act`,
+// kernels/wasm/simd-math.ts: within 3 * 2^-24 relative of the float64 formula, measured).
+// Other activations, and a bias varying along both axes, run in JS
+// (applyGemmEpilogueF32) on each finished C block after it is copied out. Every shape runs here,
+// one-row products included (k = 0 needs no product: the JS engine writes C and the epilogue).
 
 import {
-  applyGemmEpilogueF32, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32, stridedA, stridedB,
+  type GemmEpilogue, type GemmPanelSource,
+  GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32,
 } from '../gemm-f32.js';
-import type { GemmEpilogue, GemmOperandLayout, GemmOptions, PackedGemmA, PackedGemmB, StridedMatrix } from '../gemm-f32.js';
 import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
-import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
-import { packStrips } from '../gemm-pack.js';
-
-export { relaxedSimdAvailable } from './host.js';
+import type { KernelMemory } from './host.js';
+import type { ResidentPanels } from './resident.js';
+import { IM2COL, IM2COL_SLOTS, im2colPlan } from './im2col-simd.js';
+import { emitActivationPass } from './simd-math.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -70,21 +77,29 @@ export interface GemmKernelShape {
 }
 
 /**
- * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load)` (byte addresses;
- * mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for each MR x NR tile of the mc x nc
- * block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip) over kc steps.
+ * The module's one export, `block(pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
+ * resDelta, lo, hi)` (byte addresses; mc a multiple of MR, nc of NR, kc >= 1, ldc in bytes): for
+ * each MR x NR tile of the mc x nc block, tile = (load ? tile : 0) + alpha * (A strip)^T (B strip)
+ * over kc steps. With epi != 0 the tile then gets the epilogue before it is stored: + the bias
+ * (biasMode 1: one float per row at bias + 4 * row; 2: one per column at bias + 4 * column;
+ * 0: none), + the residual at the same position resDelta bytes past C (0: none), each rounded
+ * to float32, and is clamped to [lo, hi] (pmax then pmin, t < lo ? lo : t and hi < t ? hi : t,
+ * one instruction each where max / min take about ten: relu is [0, inf], none [-inf, inf];
+ * NaN passes, and relu keeps -0 where JS gives +0).
+ * Two more exports: `packB` (below) and `act` (sigmoid or silu over a run of floats, simd-math.ts).
  */
 export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
   if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
   const { i32, f32, v128 } = ValType;
-  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32], []);
-  const [pa, pb, c, mc, nc, kc, ldc, alpha, load] = f.params;
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, f32, i32, i32, i32, i32, i32, f32, f32], []);
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = f.params;
   const acc = Array.from({ length: MR * V }, () => f.local(v128));
   const bv = Array.from({ length: V }, () => f.local(v128));
   const av = f.local(v128);
   const alphaV = f.local(v128);
+  const t = f.local(v128);
   const aStrip = f.local(i32), bStrip = f.local(i32), cTile = f.local(i32), cCol = f.local(i32), cRow = f.local(i32);
   const pA = f.local(i32), pB = f.local(i32), aEnd = f.local(i32), ir = f.local(i32), jr = f.local(i32);
 
@@ -109,9 +124,9 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
       for (let r = 0; r < MR; r++) {
         f.get(pA).simdMem('v128.load32_splat', 4 * r).set(av);
         for (let v = 0; v < V; v++) {
-          const t = acc[r * V + v]!;
-          if (fma) f.get(av).get(bv[v]!).get(t).simd('f32x4.relaxed_madd').set(t);
-          else f.get(t).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(t);
+          const a = acc[r * V + v]!;
+          if (fma) f.get(av).get(bv[v]!).get(a).simd('f32x4.relaxed_madd').set(a);
+          else f.get(a).get(av).get(bv[v]!).simd('f32x4.mul').simd('f32x4.add').set(a);
         }
       }
       f.get(pA).i32Const(MR * 4).op('i32.add').set(pA);
@@ -119,24 +134,50 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
       f.get(pA).get(aEnd).op('i32.ne').brIf(kLoop);
       f.end();
 
-      // Write the tile: C = alpha * acc, or C + alpha * acc.
-      const store = (accumulate: boolean) => {
+      // Write the tile: C = alpha * acc, or C + alpha * acc; then, with the epilogue, + bias,
+      // + residual and the clamp.
+      const store = (accumulate: boolean, epilogue: boolean) => {
         f.get(cTile).set(cRow);
         for (let r = 0; r < MR; r++) {
           if (r > 0) f.get(cRow).get(ldc).op('i32.add').set(cRow);
           for (let v = 0; v < V; v++) {
-            f.get(cRow);
             if (accumulate) f.get(cRow).simdMem('v128.load', 16 * v, 2);
             f.get(acc[r * V + v]!).get(alphaV).simd('f32x4.mul');
             if (accumulate) f.simd('f32x4.add');
-            f.simdMem('v128.store', 16 * v, 2);
+            f.set(t);
+            if (epilogue) {
+              f.get(biasMode).i32Const(1).op('i32.eq').if();
+              f.get(t).get(bias).get(ir).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load32_splat', 4 * r).simd('f32x4.add').set(t);
+              f.else();
+              f.get(biasMode).i32Const(2).op('i32.eq').if();
+              f.get(t).get(bias).get(jr).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
+              f.end();
+              f.end();
+              f.get(resDelta).if();
+              f.get(t).get(cRow).get(resDelta).op('i32.add').simdMem('v128.load', 16 * v, 2).simd('f32x4.add').set(t);
+              f.end();
+              f.get(t).get(lo).simd('f32x4.splat').simd('f32x4.pmax').get(hi).simd('f32x4.splat').simd('f32x4.pmin').set(t);
+            }
+            f.get(cRow).get(t).simdMem('v128.store', 16 * v, 2);
           }
         }
       };
-      f.get(load).if();
-      store(true);
+      f.get(epi).if();
+      {
+        f.get(load).if();
+        store(true, true);
+        f.else();
+        store(false, true);
+        f.end();
+      }
       f.else();
-      store(false);
+      {
+        f.get(load).if();
+        store(true, false);
+        f.else();
+        store(false, false);
+        f.end();
+      }
       f.end();
 
       f.get(aStrip).get(kc).i32Const(MR * 4).op('i32.mul').op('i32.add').set(aStrip);
@@ -149,176 +190,376 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
     f.get(jr).i32Const(NR).op('i32.add').tee(jr).get(nc).op('i32.lt_u').brIf(jrLoop);
   }
   f.end();
-  const m = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
-  m.addFunction(f, 'block');
-  return m.toBytes();
+  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+  mod.addFunction(f, 'block');
+  mod.addFunction(emitPackB(NR), 'packB');
+  mod.addFunction(emitActivationPass(), 'act');
+  return mod.toBytes();
+}
+
+/**
+ * `packB(src, ld, dst, kc, strips)`: packs `strips` NR-column strips of kc rows of a row-major
+ * matrix (row stride ld bytes; strip s starts NR * s floats into the row) into dst, strip after
+ * strip, kc x NR floats each (the B panel layout). The last strip is read whole: its columns past
+ * the matrix read what follows (padding, whose products are never stored).
+ */
+function emitPackB(NR: number): FunctionBuilder {
+  const { i32 } = ValType;
+  const f = new FunctionBuilder([i32, i32, i32, i32, i32], []);
+  const [src, ld, dst, kc, strips] = f.params;
+  const p = f.local(i32), d = f.local(i32), end = f.local(i32), s = f.local(i32);
+  f.get(dst).set(d);
+  f.i32Const(0).set(s);
+  const stripLoop = f.loop();
+  {
+    f.get(src).get(s).i32Const(NR * 4).op('i32.mul').op('i32.add').set(p);
+    f.get(d).get(kc).i32Const(NR * 4).op('i32.mul').op('i32.add').set(end);
+    const row = f.loop();
+    for (let v = 0; v < NR / 4; v++) f.get(d).get(p).simdMem('v128.load', 16 * v, 2).simdMem('v128.store', 16 * v, 2);
+    f.get(p).get(ld).op('i32.add').set(p);
+    f.get(d).i32Const(NR * 4).op('i32.add').tee(d).get(end).op('i32.lt_u').brIf(row);
+    f.end();
+    f.get(s).i32Const(1).op('i32.add').tee(s).get(strips).op('i32.lt_u').brIf(stripLoop);
+  }
+  f.end();
+  return f;
 }
 
 // ---- configuration ----------------------------------------------------------------------------
 
-/** The register tile and cache blocking of one GEMM engine. */
-export interface GemmSimdConfig extends GemmKernelShape {
-  /** Rows of A per wasm call (an MC x KC block of A stays in L2); a multiple of mr. */
+/** The cache blocking and arithmetic of one GEMM engine (the register tile is GEMM_MR x GEMM_NR). */
+export interface GemmSimdConfig {
+  /** Use f32x4.relaxed_madd (the host must validate it). */
+  readonly fma: boolean;
+  /** Rows of A per wasm call (an MC x KC block of A stays in L2); a multiple of GEMM_MR. */
   readonly mc: number;
-  /** Largest K block. */
-  readonly kc: number;
-  /** Columns of C per block (a KC x NC block of B); a multiple of nr. */
+  /** Columns of C per block (a KC x NC block of B); a multiple of GEMM_NR. */
   readonly nc: number;
 }
 
-/** Chosen by measurement (bench/gemm-simd.ts). */
-export function defaultGemmSimdConfig(): GemmSimdConfig {
-  return { mr: 4, nr: 8, fma: relaxedSimdAvailable(), mc: 128, kc: 256, nc: 1024 };
+/** Chosen by measurement (bench/gemm-simd-tune.ts). */
+export function defaultGemmSimdConfig(fma: boolean): GemmSimdConfig {
+  return { fma, mc: 128, nc: 1024 };
 }
-
-/** The depth of each K block for a product of depth k: equal blocks of at most `kcMax`. */
-export function gemmSimdBlockDepth(k: number, kcMax: number): number {
-  return k === 0 ? 0 : Math.ceil(k / Math.ceil(k / kcMax));
-}
-
-// ---- the engine: one instance and its memory -------------------------------------------------
-
-type BlockFn = (pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number, alpha: number, load: number) => void;
-
-interface GemmSimdEngine {
-  readonly memory: KernelMemory;
-  readonly block: BlockFn;
-}
-
-const engines = new Map<string, GemmSimdEngine | null>();
-
-/** The engine for `config`, compiled once; null where WebAssembly, SIMD or run-time compilation is missing. */
-function engineFor(config: GemmSimdConfig): GemmSimdEngine | null {
-  const key = JSON.stringify(config);
-  let e = engines.get(key);
-  if (e === undefined) {
-    const module = compileModule(emitGemmModule(config));
-    if (module === null) e = null;
-    else {
-      const memory = new KernelMemory();
-      const inst = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
-      e = { memory, block: inst.exports.block as BlockFn };
-    }
-    engines.set(key, e);
-  }
-  return e;
-}
-
-/** True when the SIMD GEMM can run here: WebAssembly with SIMD128, and compiling bytes is allowed. */
-export function simdAvailable(): boolean {
-  return engineFor(defaultGemmSimdConfig()) !== null;
-}
-
-// ---- packing -------------------------------------------------------------------------------------
 
 // ---- the driver -----------------------------------------------------------------------------------
 
-const NO_EPILOGUE: GemmEpilogue = {};
+/**
+ * One call of the block kernel: [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias,
+ * resDelta, lo, hi] (addresses, ldc and resDelta in bytes; see emitGemmModule).
+ */
+export type GemmBlockCall = readonly [
+  number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+];
+
+/** The name the executor receives for block calls: export `block` of the GEMM module. */
+export const GEMM_BLOCK = 'gemm.block';
+
+/** What the driver needs from its engine (kernels/wasm/engine.ts). */
+export interface GemmSimdHost {
+  readonly config: GemmSimdConfig;
+  readonly memory: KernelMemory;
+  readonly resident: ResidentPanels;
+  /** How many calls of a batch may run at once (module-side packing is cut into that many). */
+  readonly executor: { readonly parallelism: number };
+  /** Runs one batch of calls of export `kernel` (`module.export`; disjoint outputs), in any order or at once. */
+  runCalls(kernel: string, calls: readonly (readonly number[])[]): void;
+}
+
+/** The activation pass: export `act` of the GEMM module; calls [p, vectors, kind] (simd-math.ts). */
+export const GEMM_ACT = 'gemm.act';
+export type GemmActCall = readonly [number, number, number];
+
+/** The conv module's padding and column gathering (im2col-simd.ts). */
+const CONV_PADS = 'conv.pads';
+const CONV_IM2COL = 'conv.im2col';
+
+/** The packing kernel: export `packB` of the GEMM module; calls [src, ld, dst, kc, strips]. */
+export const GEMM_PACK_B = 'gemm.packB';
+export type GemmPackBCall = readonly [number, number, number, number, number];
+
+const MR = GEMM_MR;
+const NR = GEMM_NR;
 
 /** Rounds a float count up to a whole number of 16-byte vectors. */
 const vec4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
- * C (m x n) = epilogue(alpha * op(A) @ op(B) [+ C]) with the multiply-adds in WebAssembly SIMD:
- * the contract of gemmF32 (layouts, cOffset/ldc, alpha, accumulate, epilogue). C must not
- * overlap A or B. Throws a WasmKernelError where simdAvailable() is false (check it first and
- * call gemmF32 there) or when the host refuses the memory the product needs.
+ * Cuts a block call into `parts` calls over disjoint column ranges (multiples of GEMM_NR), or
+ * fewer when the block is too narrow. Every element is computed exactly as by the whole call.
  */
-export function gemmSimdF32(
-  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
-  c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
-): void {
-  gemmSimdF32With(defaultGemmSimdConfig(), a, aLayout, b, bLayout, c, m, n, k, o);
+export function splitGemmBlockCall(call: GemmBlockCall, parts: number): GemmBlockCall[] {
+  const [pa, pb, c, mc, nc, kc, ldc, alpha, load, epi, biasMode, bias, resDelta, lo, hi] = call;
+  const strips = nc / NR;
+  const per = Math.ceil(strips / Math.max(1, Math.min(parts, strips)));
+  const out: GemmBlockCall[] = [];
+  for (let s = 0; s < strips; s += per) {
+    const w = Math.min(per, strips - s) * NR;
+    const b = biasMode === 2 ? bias + 4 * s * NR : bias;
+    out.push([pa, pb + 4 * s * NR * kc, c + 4 * s * NR, mc, w, kc, ldc, alpha, load, epi, biasMode, b, resDelta, lo, hi]);
+  }
+  return out;
 }
 
-/** gemmSimdF32 with A packed by packGemmA (a constant weight): its panels are copied, not repacked. */
-export function gemmSimdPackedAF32(
-  pa: PackedGemmA, b: Float32Array, bLayout: GemmOperandLayout, c: Float32Array, n: number, o: GemmOptions = {},
-  config = defaultGemmSimdConfig(),
-): void {
-  const { m, k } = pa;
-  if (k === 0 || m === 1) return gemmPackedAF32(pa, b, bLayout, c, n, o);
-  run(config, m, n, k, pa.source, pa, stridedB(b, k, n, bLayout), null, c, o);
+/**
+ * Where a constant source's panels live in the kernels' memory (floats), or -1 when they are not
+ * resident (a source that is not constant, a first use, the resident budget spent).
+ */
+function residentPanels(host: GemmSimdHost, s: GemmPanelSource, kc0: number, what: string): number {
+  if (s.constant !== true) return -1;
+  return host.resident.locate(s.panels, s.prepare(0, kc0, 0, 1), what);
 }
 
-/** gemmSimdF32 with B packed by packGemmB (a constant weight): its panels are copied, not repacked. */
-export function gemmSimdPackedBF32(
-  a: Float32Array, aLayout: GemmOperandLayout, pb: PackedGemmB, c: Float32Array, m: number, o: GemmOptions = {},
-  config = defaultGemmSimdConfig(),
+/** Strips rows [r0, r0 + rows) x depth [pc, pc + kc) of `s` into mem from `at` (width W). */
+function packOperand(
+  s: GemmPanelSource, mem: Float32Array, at: number, pc: number, kc: number, r0: number, rows: number, W: number,
 ): void {
-  const { n, k } = pb;
-  if (k === 0 || m === 1) return gemmPackedBF32(a, aLayout, pb, c, m, o);
-  run(config, m, n, k, stridedA(a, m, k, aLayout), null, pb.source, pb, c, o);
+  if (s.packInto !== undefined) {
+    s.packInto(mem, at, pc, kc, r0, rows);
+    return;
+  }
+  const from = s.prepare(pc, kc, r0, rows);
+  mem.set(s.panels.subarray(from, from + Math.ceil(rows / W) * W * kc), at);
 }
 
-/** gemmSimdF32 with an explicit tile and blocking (for the benchmark that chooses the default). */
-export function gemmSimdF32With(
-  config: GemmSimdConfig,
-  a: Float32Array, aLayout: GemmOperandLayout, b: Float32Array, bLayout: GemmOperandLayout,
-  c: Float32Array, m: number, n: number, k: number, o: GemmOptions = {},
+/**
+ * Copies `rows` rows of `cols` floats between a block in wasm memory (row stride ld) and C (row
+ * stride ldc): one copy when both are dense, else row by row (a plain loop for short rows, where
+ * a subarray per row would cost more than the copy).
+ */
+function copyRows(
+  toWasm: boolean, mem: Float32Array, at: number, ld: number,
+  c: Float32Array, cOff: number, ldc: number, rows: number, cols: number,
 ): void {
-  if (k === 0 || m === 1) return gemmF32(a, aLayout, b, bLayout, c, m, n, k, o);
-  run(config, m, n, k, stridedA(a, m, k, aLayout), null, stridedB(b, k, n, bLayout), null, c, o);
+  if (ld === cols && ldc === cols) {
+    if (toWasm) mem.set(c.subarray(cOff, cOff + rows * cols), at);
+    else c.set(mem.subarray(at, at + rows * cols), cOff);
+  } else if (cols < 64) {
+    for (let i = 0; i < rows; i++) {
+      const w = at + i * ld, x = cOff + i * ldc;
+      if (toWasm) for (let j = 0; j < cols; j++) mem[w + j] = c[x + j]!;
+      else for (let j = 0; j < cols; j++) c[x + j] = mem[w + j]!;
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const w = at + i * ld, x = cOff + i * ldc;
+      if (toWasm) mem.set(c.subarray(x, x + cols), w);
+      else c.set(mem.subarray(w, w + cols), x);
+    }
+  }
 }
 
-function run(
-  config: GemmSimdConfig, m: number, n: number, k: number,
-  A: StridedMatrix, aPacked: PackedGemmA | null, B: StridedMatrix, bPacked: PackedGemmB | null,
-  c: Float32Array, o: GemmOptions,
+/** How an epilogue runs: in the block kernel (bias mode, residual, clamp), and what JS applies after. */
+interface EpiloguePlan {
+  /** Block kernel epilogue on the last K block. */
+  readonly inWasm: boolean;
+  /** 0 none, 1 per row, 2 per column (see emitGemmModule). */
+  readonly biasMode: 0 | 1 | 2;
+  readonly lo: number;
+  readonly hi: number;
+  /** 0 none, 1 sigmoid, 2 silu (after the clamp). */
+  readonly act: 0 | 1 | 2;
+  /** What JS still applies to each copied-out block (null: nothing). */
+  readonly after: GemmEpilogue | null;
+}
+
+const NO_EPILOGUE: EpiloguePlan = { inWasm: false, biasMode: 0, lo: -Infinity, hi: Infinity, act: 0, after: null };
+
+function epiloguePlan(ep: GemmEpilogue): EpiloguePlan {
+  const act = ep.activation ?? { kind: 'none' as const };
+  const bias = ep.bias !== undefined;
+  const brs = ep.biasRowStride ?? 0, bcs = ep.biasColStride ?? 0;
+  if (!bias && ep.residual === undefined && act.kind === 'none') return NO_EPILOGUE;
+  // A bias varying along both axes stays in JS, with everything after it.
+  if (bias && brs !== 0 && bcs !== 0) return { ...NO_EPILOGUE, after: ep };
+  const biasMode = !bias ? 0 : bcs !== 0 ? 2 : 1;
+  const clamp = act.kind === 'relu' ? [0, Infinity] : act.kind === 'clip' ? [act.min, act.max] : [-Infinity, Infinity];
+  const fn = act.kind === 'sigmoid' ? 1 : act.kind === 'silu' ? 2 : 0;
+  const inKernel = fn !== 0 || act.kind === 'none' || act.kind === 'relu' || act.kind === 'clip';
+  return { inWasm: true, biasMode, lo: clamp[0]!, hi: clamp[1]!, act: fn, after: inKernel ? null : { activation: act } };
+}
+
+/**
+ * The GemmEngine product on the wasm block kernel: C[cOff + i * ldc + j] (m x n) =
+ * epilogue(alpha * sum_p A(i, p) B(p, j) [+ C when accumulating]) (gemmPanelsF32's contract,
+ * with the accumulation order of this file's header). C must not overlap A's or B's data.
+ */
+export function gemmSimdPanels(
+  host: GemmSimdHost, m: number, n: number, k: number, A: GemmPanelSource, B: GemmPanelSource,
+  c: Float32Array, cOff: number, ldc: number, alpha: number, accumulate: boolean, ep: GemmEpilogue,
 ): void {
   if (m === 0 || n === 0) return;
-  const engine = engineFor(config);
-  if (engine === null) {
-    throw new WasmKernelError('WASM_UNAVAILABLE', 'gemmSimdF32: WebAssembly SIMD is not available in this host (check simdAvailable() first)');
+  if (k === 0) {
+    gemmPanelsF32(m, n, k, A, B, c, cOff, ldc, alpha, accumulate, ep);
+    return;
   }
-  const { mr: MR, nr: NR } = config;
-  const cOff = o.cOffset ?? 0;
-  const ldc = o.ldc ?? n;
-  const alpha = o.alpha ?? 1;
-  const accumulate = o.accumulate === true;
-  const ep = o.epilogue ?? NO_EPILOGUE;
-
-  const kcMax = gemmSimdBlockDepth(k, config.kc);
-  // Panels from packGemmA / packGemmB have this layout when the tile and K blocks match.
-  const aPanels = aPacked !== null && MR === GEMM_MR && aPacked.kcMax === kcMax ? aPacked.panels : null;
-  const bPanels = bPacked !== null && NR === GEMM_NR && bPacked.kcMax === kcMax && config.nc % NR === 0 ? bPacked : null;
+  const what = `wasm GEMM (${m}x${k} @ ${k}x${n})`;
+  const kcMax = gemmBlockDepth(k);
+  const kc0 = Math.min(kcMax, k);
   const mPad = Math.ceil(m / MR) * MR;
-  const ncMax = Math.min(config.nc, Math.ceil(n / NR) * NR);
-  const aFloats = vec4(mPad * k);
-  const bFloats = vec4(kcMax * ncMax);
-  const aBase = 0, bBase = aFloats, cBase = aFloats + bFloats;
-  const mem = engine.memory.reserveFloats(cBase + mPad * ncMax, `gemmSimdF32 (${m}x${k} @ ${k}x${n})`);
+  const NC = host.config.nc;
+  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  const plan = epiloguePlan(ep);
+  const residual = plan.inWasm && ep.residual !== undefined ? ep.residual : null;
+  // Residency first: an upload may grow the memory and move the scratch up.
+  const aRes = residentPanels(host, A, kc0, what);
+  const bRes = residentPanels(host, B, kc0, what);
+  let top = host.resident.scratchBase;
+  const aBase = top;
+  if (aRes < 0) top += vec4(mPad * k);
+  const bBase = top;
+  if (bRes < 0) top += vec4(kcMax * ncMax);
+  const cBase = top;
+  top += mPad * ncMax;
+  const biasBase = top;
+  if (plan.biasMode === 1) top += vec4(mPad);
+  else if (plan.biasMode === 2) top += ncMax;
+  const resBase = top;
+  if (residual !== null) top += mPad * ncMax;
+  // A row-major B packed in wasm: copied in whole (one copy when its rows are close), then packed
+  // block by block by the module.
+  const bm = bRes < 0 && B.matrix !== undefined && B.matrix.colStride === 1 ? B.matrix : null;
+  const bDense = bm !== null && bm.rowStride <= 2 * n;
+  const bLd = bm === null ? 0 : bDense ? bm.rowStride : n;
+  const bSrc = top;
+  if (bm !== null) top += vec4((k - 1) * bLd + n) + NR;
+  // A conv's column matrix built by the module: the group's input channels copied in and padded
+  // once, then each block gathered (im2col-simd.ts).
+  const cm = bRes < 0 && bm === null && B.im2col !== undefined ? B.im2col : null;
+  const ip = cm === null ? null : im2colPlan(cm.g);
+  const xAt = top;
+  const planesAt = xAt + (ip === null ? 0 : vec4(ip.Cg * ip.H * ip.W));
+  const paramsAt = planesAt + (ip === null ? 0 : ip.Cg * ip.chanFloats);
+  const parts = Math.max(1, host.executor.parallelism);
+  if (ip !== null) top = paramsAt + parts * IM2COL_SLOTS;
+  const mem = host.resident.reserve(top, what);
+  if (bm !== null) {
+    if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
+    else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
+  }
+  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, parts * IM2COL_SLOTS);
+  if (ip !== null && cm !== null && ints !== null) {
+    mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
+    const planeFloats = ip.Hp * ip.Wq;
+    host.runCalls(CONV_PADS, [[
+      ip.sx, 4 * xAt, 4 * planesAt, ip.Cg, 4 * ip.H * ip.W, 4 * ip.chanFloats, ip.H, ip.W, ip.Hp, ip.Wq, ip.py, ip.px,
+      4 * planeFloats, 4 * ip.chanFloats,
+    ]]);
+    const fixed: [number, number][] = [
+      [IM2COL.planes, 4 * planesAt], [IM2COL.chanBytes, 4 * ip.chanFloats], [IM2COL.planeBytes, 4 * planeFloats],
+      [IM2COL.Wq, ip.Wq], [IM2COL.KH, ip.KH], [IM2COL.KW, ip.KW], [IM2COL.dy, ip.dy], [IM2COL.dx, ip.dx],
+      [IM2COL.sy, ip.sy], [IM2COL.sx, ip.sx], [IM2COL.OW, ip.OW],
+    ];
+    for (let q = 0; q < parts; q++) for (const [slot, v] of fixed) ints[q * IM2COL_SLOTS + slot] = v;
+  }
 
-  // op(A) whole, K block by K block: block pc at pc * mPad, strip at (row / MR) * MR * kc.
-  if (aPanels !== null) mem.set(aPanels.subarray(0, mPad * k), aBase);
-  else {
+  // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
+  if (aRes < 0) {
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      packStrips(A.data, A.offset, A.rowStride, A.colStride, 0, m, pc, kc, MR, mem, aBase + pc * mPad);
+      packOperand(A, mem, aBase + pc * mPad, pc, kc, 0, m, MR);
     }
   }
-  const mcStep = Math.max(MR, Math.floor(config.mc / MR) * MR);
-  for (let jc = 0; jc < n; jc += config.nc) {
-    const nc = Math.min(config.nc, n - jc);
+  const bias = ep.bias, beta = ep.biasScale ?? 1, bo = ep.biasOffset ?? 0;
+  if (plan.biasMode === 1) {
+    const brs = ep.biasRowStride ?? 0;
+    for (let i = 0; i < mPad; i++) mem[biasBase + i] = i < m ? beta * bias![bo + i * brs]! : 0;
+  }
+  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const calls: GemmBlockCall[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
     const ncPad = Math.ceil(nc / NR) * NR;
-    if (accumulate) {
-      for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc + jc, cOff + i * ldc + jc + nc), cBase + i * ncPad);
+    if (accumulate) copyRows(true, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
+    if (plan.biasMode === 2) {
+      const bcs = ep.biasColStride ?? 0;
+      for (let j = 0; j < ncPad; j++) mem[biasBase + j] = j < nc ? beta * bias![bo + (jc + j) * bcs]! : 0;
     }
+    if (residual !== null) copyRows(true, mem, resBase, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      if (bPanels !== null) {
-        const from = pc * bPanels.nPad + jc * kc;
-        mem.set(bPanels.panels.subarray(from, from + ncPad * kc), bBase);
-      } else {
-        packStrips(B.data, B.offset, B.colStride, B.rowStride, jc, nc, pc, kc, NR, mem, bBase);
-      }
+      let pb = bBase;
+      if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
+      else if (bm !== null || ints !== null) {
+        // Packed by the module, the block's strips cut into `parts` calls.
+        const strips = ncPad / NR;
+        const per = Math.ceil(strips / Math.min(parts, strips));
+        const packs: (readonly number[])[] = [];
+        for (let s0 = 0, q = 0; s0 < strips; s0 += per, q++) {
+          const n0 = s0 * NR, count = Math.min(per, strips - s0);
+          if (bm !== null) packs.push([4 * (bSrc + pc * bLd + jc + n0), 4 * bLd, 4 * (bBase + n0 * kc), kc, count]);
+          else {
+            const at = q * IM2COL_SLOTS;
+            ints![at + IM2COL.pc] = pc; ints![at + IM2COL.kc] = kc; ints![at + IM2COL.jc] = jc + n0;
+            ints![at + IM2COL.nc] = Math.min(nc - n0, count * NR); ints![at + IM2COL.strips] = count;
+            ints![at + IM2COL.dst] = 4 * (bBase + n0 * kc);
+            packs.push([4 * (paramsAt + at)]);
+          }
+        }
+        host.runCalls(bm !== null ? GEMM_PACK_B : CONV_IM2COL, packs);
+      } else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
+      const epi = plan.inWasm && pc + kc >= k ? 1 : 0;
+      calls.length = 0;
       for (let ic = 0; ic < mPad; ic += mcStep) {
         const mc = Math.min(mcStep, mPad - ic);
-        engine.block(4 * (aBase + pc * mPad + ic * kc), 4 * bBase, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load);
+        const pa = aRes >= 0 ? aRes + A.prepare(pc, kc, ic, mc) : aBase + pc * mPad + ic * kc;
+        const biasAt = plan.biasMode === 1 ? biasBase + ic : biasBase;
+        calls.push([
+          4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
+          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
+        ]);
+      }
+      host.runCalls(GEMM_BLOCK, calls);
+      if (epi === 1 && plan.act !== 0) {
+        host.runCalls(GEMM_ACT, calls.map((call) => [call[2], (call[3] * ncPad) / 4, plan.act] as const));
       }
     }
-    for (let i = 0; i < m; i++) c.set(mem.subarray(cBase + i * ncPad, cBase + i * ncPad + nc), cOff + i * ldc + jc);
-    applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, ep);
+    copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
+    if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
+  }
+}
+
+/**
+ * C = A @ B inside the kernels' memory, for drivers that keep both A and C there (Winograd's
+ * products): A's panels at aAt (floats) K block by K block (block pc at aAt + pc * mPad, its
+ * MR-row strips one after another), B from a panel source, resident at bRes (the float offset
+ * of B.panels[0], from ResidentPanels.locate) or packed into scratch at scratchAt; C at cAt
+ * with row stride ldc floats (a multiple of 4, at least n rounded up to NR), mPad rows written.
+ * No epilogue, nothing copied out; the accumulation order of this file's header.
+ */
+export function gemmSimdInMemory(
+  host: GemmSimdHost, m: number, n: number, k: number, aAt: number, B: GemmPanelSource, bRes: number,
+  cAt: number, ldc: number, scratchAt: number,
+): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  const what = `wasm GEMM in memory (${m}x${k} @ ${k}x${n})`;
+  const kcMax = gemmBlockDepth(k);
+  const mPad = Math.ceil(m / MR) * MR;
+  const NC = host.config.nc;
+  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  const bBase = scratchAt;
+  const mem = host.resident.reserve(bBase + vec4(kcMax * ncMax), what);
+  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const calls: GemmBlockCall[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPad = Math.ceil(nc / NR) * NR;
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = Math.min(kcMax, k - pc);
+      let pb = bBase;
+      if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
+      else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
+      const load = pc > 0 ? 1 : 0;
+      calls.length = 0;
+      for (let ic = 0; ic < mPad; ic += mcStep) {
+        const mc = Math.min(mcStep, mPad - ic);
+        calls.push([
+          4 * (aAt + pc * mPad + ic * kc), 4 * pb, 4 * (cAt + ic * ldc + jc), mc, ncPad, kc, 4 * ldc, 1, load,
+          0, 0, 0, 0, -Infinity, Infinity,
+        ]);
+      }
+      host.runCalls(GEMM_BLOCK, calls);
+    }
   }
 }

@@ -22,6 +22,7 @@ import { planMatmul } from '../onnx/linear.js';
 import { packedGemmB, reusedGemmB } from './prepared.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
 import { mul } from './elementwise.js';
+import { withEngine } from '../engine.js';
 
 const T = (v: TsValue, op: string, name = 'input'): Tensor => tensorArg(v, op, name);
 const I = (v: TsValue, op: string, name: string): number => intArg(v, op, name);
@@ -41,7 +42,7 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, op: string): T
     checkTensorElements(rows * outF, `${op} output of shape [${outDims.join(', ')}]`);
     const out = newF32(rows * outF);
     const epilogue = bias === null ? NO_EPILOGUE : { bias: bias.data as Float32Array, biasRowStride: 0, biasColStride: 1 };
-    gemmPackedBF32(x.data as Float32Array, {}, packedGemmB(w, inF, outF, true), out, rows, { epilogue });
+    gemmPackedBF32(x.data as Float32Array, {}, packedGemmB(w, inF, outF, true), out, rows, withEngine({ epilogue }));
     return new Tensor('float32', out, outDims);
   }
   const x2 = x.reshape([rows, inF]);
@@ -68,12 +69,12 @@ export function matmul(a: Tensor, b: Tensor, op = 'aten::matmul'): Tensor {
     const [aOffset, , cOffset] = plan.offsets[0]!;
     const packed = reusedGemmB(b, k, n);
     if (packed !== null) {
-      gemmPackedBF32(ad, { offset: aOffset }, packed, out, m, { cOffset });
+      gemmPackedBF32(ad, { offset: aOffset }, packed, out, m, withEngine({ cOffset }));
       return new Tensor('float32', out, plan.outDims);
     }
   }
   const bd = b.data as Float32Array;
-  for (const [aOffset, bOffset, cOffset] of plan.offsets) gemmF32(ad, { offset: aOffset }, bd, { offset: bOffset }, out, m, n, k, { cOffset });
+  for (const [aOffset, bOffset, cOffset] of plan.offsets) gemmF32(ad, { offset: aOffset }, bd, { offset: bOffset }, out, m, n, k, withEngine({ cOffset }));
   return new Tensor('float32', out, plan.outDims);
 }
 

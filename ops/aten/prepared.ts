@@ -8,7 +8,8 @@
 
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import type { ConvGeometry } from '../../kernels/conv.js';
-import { type PackedGemmB, packGemmB } from '../../kernels/gemm-f32.js';
+import { type PackedGemmB, jsGemmEngine, packGemmB } from '../../kernels/gemm-f32.js';
+import { gemmEngine } from '../engine.js';
 import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import type { Tensor } from '../../src/tensor.js';
 import { storageVersion } from './versions.js';
@@ -60,8 +61,10 @@ function heldConv(w: Tensor, g: ConvGeometry): HeldConv {
  * The weight is packed (or transformed) once per tensor and storage version.
  */
 export function convWithPackedWeight(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometry, ep: ConvEpilogueF32): void {
+  const engine = gemmEngine();
+  if (engine !== jsGemmEngine && ep.engine === undefined) ep = { ...ep, engine };
   const held = heldConv(w, g);
-  const plan = winogradPlanFor(g, false);
+  const plan = winogradPlanFor(g, false, engine);
   if (plan !== null) {
     let packed = held.winograd;
     if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {

@@ -5,7 +5,8 @@ import {
   type ConvGeometry, convF64, convTransposeF32, convTransposeF64,
 } from '../../kernels/conv.js';
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
-import type { GemmActivation } from '../../kernels/gemm-f32.js';
+import { type GemmActivation, jsGemmEngine } from '../../kernels/gemm-f32.js';
+import { gemmEngine } from '../engine.js';
 import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
@@ -173,7 +174,7 @@ function convFloat32(x: Float32Array, w: Tensor, y: Float32Array, g: ConvGeometr
     held = ctx.memo.value as ConvMemo | undefined;
     if (!held || held.w !== w || held.group !== g.group) ctx.memo.value = held = { w, group: g.group };
   }
-  const plan = winogradPlanFor(g, held === undefined);
+  const plan = winogradPlanFor(g, held === undefined, ep.engine ?? jsGemmEngine);
   if (plan !== null) {
     let packed = held?.winograd;
     if (!packed || packed.tile !== plan.tile || packed.tilesAsRows !== plan.tilesAsRows) {
@@ -210,8 +211,10 @@ function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?
   if ((attrs.activation || attrs.residual) && x.type !== 'float32') {
     throw new InvalidNodeError(`Conv: a fused epilogue needs float32 data, got ${x.type} (planner bug)`);
   }
+  const engine = gemmEngine();
   const ep: ConvEpilogueF32 = {
     bias: bias as Float32Array | null,
+    ...(engine === jsGemmEngine ? {} : { engine }),
     ...(attrs.activation ? { activation: attrs.activation } : {}),
     ...(attrs.residual ? { residual: fusedResidual('Conv', inputs[3], outDims) } : {}),
   };

@@ -5,6 +5,7 @@ import {
   type GemmActivation, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type PackedGemmB, gemmF32, gemmPackedBF32, packGemmB,
 } from '../../kernels/gemm-f32.js';
 import { matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
+import { withEngine } from '../engine.js';
 import {
   type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
 } from '../../kernels/matmul-int.js';
@@ -91,10 +92,10 @@ function gemmFloat32(
       packed = packGemmB(bd, k, n, bLayout);
       ctx.memo.value = { b, k, n, offset, trans, packed } satisfies Held;
     }
-    gemmPackedBF32(a, aLayout, packed, c, m, o);
+    gemmPackedBF32(a, aLayout, packed, c, m, withEngine(o));
     return;
   }
-  gemmF32(a, aLayout, bd, bLayout, c, m, n, k, o);
+  gemmF32(a, aLayout, bd, bLayout, c, m, n, k, withEngine(o));
 }
 
 /**
@@ -152,7 +153,7 @@ function runMatmul(inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogu
         const o = ep ? { cOffset, epilogue: ep } : { cOffset };
         if (b.type === 'float32' && plan.offsets.length === 1) {
           gemmFloat32(ad as Float32Array, { offset: aOffset }, b, { offset: bOffset }, out, m, n, k, o, ctx, 1);
-        } else gemmF32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, o);
+        } else gemmF32(ad as Float32Array, { offset: aOffset }, bd as Float32Array, { offset: bOffset }, out, m, n, k, withEngine(o));
       }
     }
     return floatTensor(a.type, out, plan.outDims);
@@ -253,7 +254,7 @@ function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs, ctx?
     };
     const opts = { alpha: attrs.alpha, epilogue };
     if (b.type === 'float32') gemmFloat32(ad as Float32Array, { trans: attrs.transA }, b, { trans: attrs.transB }, out, m, n, k, opts, ctx, 1);
-    else gemmF32(ad as Float32Array, { trans: attrs.transA }, bd as Float32Array, { trans: attrs.transB }, out, m, n, k, opts);
+    else gemmF32(ad as Float32Array, { trans: attrs.transA }, bd as Float32Array, { trans: attrs.transB }, out, m, n, k, withEngine(opts));
   }
   return floatTensor(a.type, out, [m, n]);
 }

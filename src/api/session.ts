@@ -2,13 +2,17 @@
 
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
-import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits } from '../limits.js';
+import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
+import { parseRunArgs } from './run-args.js';
+import { type WorkerSession, type WorkerSessionOptions, createWorkerSession, workerEntryFor } from './worker-session.js';
 import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
+import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend } from '../runtime/backend.js';
+import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
 import { type ProfileReport, Profiler } from '../runtime/profile.js';
@@ -42,6 +46,19 @@ export interface SessionOptions {
    * every activation afresh.
    */
   readonly enableCpuMemArena?: boolean;
+  /**
+   * onnxruntime-web's option: the backends to try, in order ('wasm': WebAssembly SIMD kernels;
+   * 'cpu': the plain JS kernels). Names onnxruntime knows but tessera does not run are skipped;
+   * unknown names are an InvalidArgumentError. Default: 'wasm' where the host can compile it, else 'cpu'.
+   * `session.backend` tells which one was taken.
+   */
+  readonly executionProviders?: readonly ExecutionProviderConfig[];
+  /**
+   * Load and run the model in a worker (src/api/worker-session.ts), so that run() never blocks
+   * this thread: create() then returns a WorkerSession. `{ url }` names the worker script when a
+   * bundler moved it (default: worker-entry.js next to this module).
+   */
+  readonly worker?: boolean | WorkerSessionOptions;
 }
 
 export interface ValueMetadata {
@@ -138,6 +155,14 @@ export class InferenceSession {
     }
   }
 
+  /** The backend chosen at create (see SessionOptions.executionProviders). */
+  private chosen: Backend = resolveBackend(undefined, 'InferenceSession');
+
+  /** Which kernels this session runs on: 'wasm' (WebAssembly SIMD) or 'cpu' (plain JS). */
+  get backend(): BackendName {
+    return this.chosen.name;
+  }
+
   /** Which kind of model this session runs. */
   get format(): 'onnx' | 'torchscript' {
     return this.onnx ? 'onnx' : 'torchscript';
@@ -153,8 +178,14 @@ export class InferenceSession {
     return this.torchscript?.module;
   }
 
-  /** Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op. */
-  static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession> {
+  /**
+   * Loads and plans a model from bytes, or from a path/URL. Fails listing every unsupported op.
+   * With `worker: true` the model loads and runs in a worker, and the result is a WorkerSession.
+   */
+  static create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions & { readonly worker: true | WorkerSessionOptions }): Promise<WorkerSession>;
+  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions & { readonly worker?: false }): Promise<InferenceSession>;
+  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions): Promise<InferenceSession | WorkerSession>;
+  static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession | WorkerSession> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError(`InferenceSession.create: options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
@@ -168,7 +199,10 @@ export class InferenceSession {
     if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
     }
+    resolveBackend(options.executionProviders, 'InferenceSession.create'); // refused before the model is read
     const limits = resolveLimits(options.limits);
+    // Checked before the model is read: a runtime without workers fails at once.
+    const workerEntry = options.worker === undefined || options.worker === false ? undefined : workerEntryFor(options);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
     if (typeof source === 'string') {
@@ -184,8 +218,25 @@ export class InferenceSession {
         `InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path, got ${source === null ? 'null' : typeof source}`,
       );
     }
+    if (workerEntry) {
+      return createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange);
+    }
+    return InferenceSession.fromBytes(bytes, options, limits, externalRange);
+  }
+
+  /**
+   * create() once the model's bytes are read (for the worker entry, whose external data ranges
+   * are read by the thread that created the worker). `options` were checked by create().
+   */
+  static async fromBytes(
+    bytes: Uint8Array, options: SessionOptions, limits: ResourceLimits, externalRange?: ModelFile['externalRange'],
+  ): Promise<InferenceSession> {
+    const level = options.graphOptimizationLevel;
+    const backend = resolveBackend(options.executionProviders, 'InferenceSession.create');
     if (looksLikeTorchScript(bytes)) {
-      return new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits }), limits);
+      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine }), limits);
+      session.chosen = backend;
+      return session;
     }
     if (looksLikeTorchFile(bytes)) {
       throw new ModelFormatError(
@@ -198,16 +249,21 @@ export class InferenceSession {
     }
     const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
     if (options.enableCpuMemArena === false) session.arena = undefined;
+    session.chosen = backend;
     return session;
   }
 
-  /** Plans an already loaded model. */
+  /** Plans an already loaded model; `executionProviders` as in SessionOptions. */
   static fromModel(
     model: Model, registry: OpRegistry = defaultOpRegistry(), limits?: Partial<ResourceLimits>, planOptions?: PlanOptions,
+    executionProviders?: readonly ExecutionProviderConfig[],
   ): InferenceSession {
+    const backend = resolveBackend(executionProviders, 'InferenceSession.fromModel');
     const resolved = resolveLimits(limits);
     const plan = planModel(model, registry, resolved, planOptions);
-    return new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
+    const session = new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
+    session.chosen = backend;
+    return session;
   }
 
   /**
@@ -222,7 +278,9 @@ export class InferenceSession {
   ): Promise<Record<string, Tensor>> {
     const { fetches, options } = this.runArgs('run', feeds, b, c);
     if (this.torchscript) {
-      const out = await this.torchscript.run(feeds, options);
+      // The TorchScript session reads only `signal`: terminate reaches it folded into that.
+      const stop = options && { ...options, signal: stopSignalOf(options) as AbortSignal | undefined };
+      const out = await this.torchscript.run(feeds, stop);
       return fetches ? Object.fromEntries(Object.entries(out).filter(([k]) => fetches.includes(k))) : out;
     }
     return this.runAny(feeds, fetches, options) as Record<string, Tensor>;
@@ -251,35 +309,7 @@ export class InferenceSession {
   private runArgs(
     fn: string, feeds: unknown, b: readonly string[] | RunControlOptions | undefined, c: RunControlOptions | undefined,
   ): { fetches?: readonly string[]; options?: RunControlOptions } {
-    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
-      const got = feeds === null ? 'null' : Array.isArray(feeds) ? 'an array' : feeds instanceof Tensor ? 'a Tensor' : typeof feeds;
-      throw new InvalidArgumentError(`${fn}: feeds must be an object mapping input names to tensors, got ${got}`);
-    }
-    let fetches: readonly string[] | undefined;
-    let options: RunControlOptions | undefined = c;
-    if (Array.isArray(b)) fetches = b;
-    else if (b !== undefined && b !== null && typeof b === 'object') {
-      if (c !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names`);
-      options = b as RunControlOptions;
-    } else if (b !== undefined) throw new InvalidArgumentError(`${fn}: fetches must be an array of output names, got ${typeof b}`);
-    if (fetches) {
-      for (const f of fetches) {
-        if (typeof f !== 'string' || !this.outputNames.includes(f)) {
-          throw new InvalidArgumentError(`${fn}: '${String(f)}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
-        }
-      }
-    }
-    if (options !== undefined) {
-      if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${fn}: options must be an object such as { signal, timeoutMs }`);
-      const { signal, timeoutMs } = options;
-      if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
-        throw new InvalidArgumentError(`${fn}: options.signal must be an AbortSignal`);
-      }
-      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new InvalidArgumentError(`${fn}: options.timeoutMs must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
-      }
-    }
-    return { fetches, options };
+    return parseRunArgs(fn, this.outputNames, feeds, b, c);
   }
 
   private runAny(feeds: Record<string, Value>, fetches: readonly string[] | undefined, options?: RunControlOptions): Record<string, Value> {
@@ -311,8 +341,9 @@ export class InferenceSession {
   /** Runs with values bound by input name, unchecked; returns every graph output in order. */
   execute(feeds: ReadonlyMap<string, Value>, options: RunControlOptions = {}): Value[] {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
-    const control = new RunControl(this.limits, options.signal, options.timeoutMs);
-    return executeRun(this.onnx.plan, feeds, control, this.onnx.weightBytes, this.profiler, this.arena);
+    const control = new RunControl(this.limits, stopSignalOf(options), options.timeoutMs);
+    const { plan, weightBytes } = this.onnx;
+    return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
   }
 
   /** The activation arena (absent when created with enableCpuMemArena: false, and after release()). */

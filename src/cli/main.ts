@@ -35,6 +35,8 @@ const USAGE = `usage: tessera <command> [options]
                                     run an ONNX or TorchScript model; without inputs, uses deterministic random ones
     [--max-memory BYTES] [--max-tensor-elements N] [--max-loop-iterations N] [--timeout MS]
                                     limits for loading and running (BYTES may be 512M, 4G); a breach exits 1
+    [--ep wasm|cpu|wasm,cpu] [--profile [RUNS]]
+                                    backend to run on (default: wasm where available); per-node profile
   demo                              classify the shipped handwritten digits with the shipped model`;
 
 

@@ -17,6 +17,8 @@ interface RunArgs {
   model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>>;
   /** --profile [RUNS]: runs profiled after one warm-up run (0: no profile). */
   profileRuns: number;
+  /** --ep NAME[,NAME]: executionProviders ('wasm', 'cpu'); absent: the default choice. */
+  providers?: string[];
 }
 
 const SUFFIXES = new Map([['', 1], ['K', 2 ** 10], ['M', 2 ** 20], ['G', 2 ** 30], ['T', 2 ** 40]]);
@@ -47,6 +49,7 @@ export function parseRunArgs(args: string[]): RunArgs {
   let out: string | undefined;
   const limits: RunArgs['limits'] = {};
   let profileRuns = 0;
+  let providers: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const limitFlag = LIMIT_FLAGS.get(a);
@@ -65,6 +68,10 @@ export function parseRunArgs(args: string[]): RunArgs {
         i++;
         if (profileRuns < 1) throw new UsageError('--profile RUNS needs at least 1 run');
       } else profileRuns = 5;
+    } else if (a === '--ep') {
+      const v = args[++i];
+      if (!v) throw new UsageError("--ep needs a backend name or list, such as wasm, cpu or wasm,cpu");
+      providers = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
     } else if (a === '--out' || a === '-o') {
       out = args[++i];
       if (!out) throw new UsageError('--out needs a directory');
@@ -77,7 +84,7 @@ export function parseRunArgs(args: string[]): RunArgs {
     }
   }
   if (!model) throw new UsageError('run needs a MODEL path');
-  return { model, inputs, out, limits, profileRuns };
+  return { model, inputs, out, limits, profileRuns, ...(providers ? { providers } : {}) };
 }
 
 /** xorshift32: deterministic pseudo-random inputs for models run without --input. */
@@ -115,7 +122,7 @@ function stats(t: Tensor): string {
 
 export async function runCommand(argv: string[], io: Io): Promise<void> {
   const args = parseRunArgs(argv);
-  const session = await InferenceSession.create(args.model, { limits: args.limits });
+  const session = await InferenceSession.create(args.model, { limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}) });
   for (const k of args.inputs.keys()) {
     if (!session.inputNames.includes(k)) throw new UsageError(`'${k}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
   }
@@ -146,7 +153,7 @@ export async function runCommand(argv: string[], io: Io): Promise<void> {
       await writeFile(join(args.out, `${safe}.npy`), writeNpy(t));
     }
   }
-  io.out(`ran in ${ms.toFixed(2)} ms`);
+  io.out(`ran in ${ms.toFixed(2)} ms (backend: ${session.backend})`);
   if (args.profileRuns > 0) {
     if (session.format !== 'onnx') {
       io.out('--profile: per-node profiles cover ONNX models only');

@@ -210,7 +210,7 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
   }
   let outputs: Value[];
   try {
-    run.control.poll(step.where ?? describeNode(node));
+    run.control.pollNow(step.where ?? describeNode(node)); // nodes may be long: read the clock at each (only with a deadline)
     if (step.inline) {
       outputs = executeGraph(step.inline, new Map(), scope, run);
     } else if (step.fn) {

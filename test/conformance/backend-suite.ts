@@ -54,8 +54,13 @@ function decodeOptional(m: Msg, part: string): Value {
 
 export interface CaseResult { name: string; ok: boolean; message: string }
 
-/** One case; `optimization` 'disabled' runs the graph exactly as written (no fusion). */
-export async function runCase(folder: Folder, name: string, optimization: 'disabled' | 'all' = 'all'): Promise<CaseResult> {
+/**
+ * One case; `optimization` 'disabled' runs the graph exactly as written (no fusion); `backend`
+ * the kernels ('wasm' falls back to 'cpu' where this host cannot run it).
+ */
+export async function runCase(
+  folder: Folder, name: string, optimization: 'disabled' | 'all' = 'all', backend: 'wasm' | 'cpu' = 'wasm',
+): Promise<CaseResult> {
   const file = (f: string): Uint8Array => {
     const b = caseFile(folder, name, f);
     if (!b) throw new Error(`${folder}/${name}/${f} is missing from ${suite().origin}`);
@@ -63,7 +68,7 @@ export async function runCase(folder: Folder, name: string, optimization: 'disab
   };
   try {
     const model = await loadOnnxModel(file('model.onnx'));
-    const session = InferenceSession.fromModel(model, undefined, undefined, { graphOptimizationLevel: optimization });
+    const session = InferenceSession.fromModel(model, undefined, undefined, { graphOptimizationLevel: optimization }, backend === 'wasm' ? ['wasm', 'cpu'] : ['cpu']);
     const g = model.graph;
     const inputs = g.inputs.filter((i) => !g.initializers.has(i.name));
     const feeds = new Map<string, Value>();

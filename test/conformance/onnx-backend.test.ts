@@ -44,10 +44,11 @@ describe(`ONNX backend conformance: ${listed.length} listed cases, ${nodeListed}
   for (const entry of listed) {
     const [folder, name] = entry.split('/') as [Folder, string];
     it(entry, async () => {
-      // With the planner's rewrites (the default) and with the graph run exactly as written.
-      for (const level of ['all', 'disabled'] as const) {
-        const r = await runCase(folder, name, level);
-        expect(r.message, `graphOptimizationLevel ${level}`).toBe('');
+      // With the planner's rewrites (the default) and with the graph run exactly as written, on
+      // the wasm kernels (where this host runs them), and with rewrites on the JS kernels.
+      for (const [level, backend] of [['all', 'wasm'], ['disabled', 'wasm'], ['all', 'cpu']] as const) {
+        const r = await runCase(folder, name, level, backend);
+        expect(r.message, `graphOptimizationLevel ${level}, backend ${backend}`).toBe('');
         expect(r.ok).toBe(true);
       }
     });

@@ -4,12 +4,11 @@
 // Node, Deno and Bun.
 
 import fc from 'fast-check';
-import { packGemmA, packGemmB, type GemmActivation, type GemmEpilogue } from '../../kernels/gemm-f32.js';
+import { gemmBlockDepth, packGemmA, packGemmB, type GemmActivation, type GemmEpilogue } from '../../kernels/gemm-f32.js';
 import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
 import {
-  defaultGemmSimdConfig, gemmSimdBlockDepth, gemmSimdF32With, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable,
-  type GemmSimdConfig,
-} from '../../kernels/wasm/gemm-simd.js';
+  createWasmSimdGemmEngine, gemmSimdF32, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable, type WasmSimdGemmEngine,
+} from '../../kernels/wasm/engine.js';
 import { allActs, dims, exactActs, smallInt, special, wide } from './gemm-arbitraries.js';
 
 interface Case {
@@ -73,10 +72,20 @@ function epilogueOf(t: Case): GemmEpilogue {
   };
 }
 
-/** Blocks of 8 rows, 16 columns and depth 64 (packed panels of depth 256 are then repacked). */
-const SMALL_BLOCKS = { mc: 8, nc: 16, kc: 64 } as const;
-const configOf = (t: { fma: boolean; smallBlocks: boolean }): GemmSimdConfig =>
-  ({ ...defaultGemmSimdConfig(), fma: t.fma, ...(t.smallBlocks ? SMALL_BLOCKS : {}) });
+/** Blocks of 8 rows and 16 columns, so that small products cross MC and NC boundaries too. */
+const SMALL_BLOCKS = { mc: 8, nc: 16 } as const;
+const engines = new Map<string, WasmSimdGemmEngine>();
+/** An engine per arithmetic and blocking, each with its own memory, made once. */
+function engineOf(t: { fma: boolean; smallBlocks: boolean }): WasmSimdGemmEngine {
+  const key = `${t.fma} ${t.smallBlocks}`;
+  let e = engines.get(key);
+  if (e === undefined) {
+    const made = createWasmSimdGemmEngine({ fma: t.fma, ...(t.smallBlocks ? SMALL_BLOCKS : {}) });
+    if (made === null) throw new Error(`no wasm engine for ${key} in this host`);
+    engines.set(key, e = made);
+  }
+  return e;
+}
 
 /** Runs the SIMD kernel; returns all of C (padding included). */
 function runSimd(t: Case): Float32Array {
@@ -86,10 +95,10 @@ function runSimd(t: Case): Float32Array {
   const aL = { offset: t.aOffset, ld: (t.transA ? t.m : t.k) + t.padA, trans: t.transA };
   const bL = { offset: t.bOffset, ld: (t.transB ? t.k : t.n) + t.padB, trans: t.transB };
   const o = { cOffset: t.cOffset, ldc: t.n + t.padC, alpha: t.alpha, accumulate: t.accumulate, epilogue: epilogueOf(t) };
-  const cfg = configOf(t);
-  if (t.mode === 'plain') gemmSimdF32With(cfg, a, aL, b, bL, c, t.m, t.n, t.k, o);
-  else if (t.mode === 'packedA') gemmSimdPackedAF32(packGemmA(a, t.m, t.k, aL), b, bL, c, t.n, o, cfg);
-  else gemmSimdPackedBF32(a, aL, packGemmB(b, t.k, t.n, bL), c, t.m, o, cfg);
+  const e = engineOf(t);
+  if (t.mode === 'plain') gemmSimdF32(a, aL, b, bL, c, t.m, t.n, t.k, o, e);
+  else if (t.mode === 'packedA') gemmSimdPackedAF32(packGemmA(a, t.m, t.k, aL), b, bL, c, t.n, o, e);
+  else gemmSimdPackedBF32(a, aL, packGemmB(b, t.k, t.n, bL), c, t.m, o, e);
   return c;
 }
 
@@ -111,8 +120,7 @@ function runReference(t0: Case): { want: number[]; tol: number[] } {
   const ep = epilogueOf(t);
   const want = [...t.c0];
   const tol = new Array<number>(want.length).fill(0);
-  const kcMax = configOf(t).kc;
-  const kc = gemmSimdBlockDepth(t.k, kcMax);
+  const kc = gemmBlockDepth(t.k);
   const blocks = t.k === 0 ? 0 : Math.ceil(t.k / kc);
   const roundings = kc + blocks + 2 + 2;
   for (let i = 0; i < t.m; i++) {
@@ -152,10 +160,10 @@ function check(got: Float32Array, want: readonly number[], tol: readonly number[
  * when not accumulating). The mul+add kernel must match it bit for bit.
  */
 function simulateOrder(
-  a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, alpha: number, accumulate: boolean, kcMax: number,
+  a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, alpha: number, accumulate: boolean,
 ): void {
   const f = Math.fround;
-  const kc = gemmSimdBlockDepth(k, kcMax);
+  const kc = gemmBlockDepth(k);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let v = c[i * n + j]!;
@@ -170,7 +178,16 @@ function simulateOrder(
   }
 }
 
-/** A 1-row product goes to the JS kernel, so row splits keep at least 2 rows a part. */
+/** The epilogue of kernels/wasm/gemm-simd.ts on a finished element: + fl(beta * bias), + residual, each rounded; then the clamp. */
+function simulateEpilogue(v: number, bias: number | null, beta: number, res: number | null, act: GemmActivation): number {
+  const f = Math.fround;
+  if (bias !== null) v = f(v + f(beta * bias));
+  if (res !== null) v = f(v + res);
+  if (act.kind === 'relu') return Number.isNaN(v) ? v : Math.max(v, 0);
+  if (act.kind === 'clip') return Number.isNaN(v) ? v : Math.min(Math.max(v, act.min), act.max);
+  return v;
+}
+
 const splitDims = fc.record({
   m: fc.integer({ min: 2, max: 40 }), n: fc.integer({ min: 2, max: 90 }), k: fc.integer({ min: 1, max: 600 }),
 });
@@ -230,11 +247,47 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
           const b = Float32Array.from({ length: k * n }, rnd);
           const got = Float32Array.from({ length: m * n }, rnd);
           const want = got.slice();
-          const cfg = configOf({ fma: false, smallBlocks });
-          gemmSimdF32With(cfg, a, {}, b, {}, got, m, n, k, { alpha, accumulate });
-          simulateOrder(a, b, want, m, n, k, alpha, accumulate, cfg.kc);
+          gemmSimdF32(a, {}, b, {}, got, m, n, k, { alpha, accumulate }, engineOf({ fma: false, smallBlocks }));
+          simulateOrder(a, b, want, m, n, k, alpha, accumulate);
           for (let x = 0; x < m * n; x++) {
             if (!Object.is(got[x], want[x])) throw new Error(`element ${x}: got ${got[x]}, the documented order gives ${want[x]}`);
+          }
+        },
+      ),
+      numRuns: 60,
+    },
+    {
+      name: 'the epilogue in the kernel (row or column bias, residual, relu or clip) follows the documented order bit for bit',
+      property: fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 13 }), n: fc.integer({ min: 1, max: 20 }), k: fc.integer({ min: 1, max: 300 }),
+          alpha: fc.constantFrom(1, -0.3), beta: fc.constantFrom(1, 0.3), accumulate: fc.boolean(), seed: fc.integer(),
+          bias: fc.constantFrom('none', 'row', 'col'), residual: fc.boolean(),
+          act: fc.constantFrom<GemmActivation>({ kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: -0.5, max: 2 }),
+        }),
+        ({ m, n, k, alpha, beta, accumulate, seed, bias, residual, act }) => {
+          let s = seed | 0;
+          const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return ((s >> 8) / (1 << 23)) * 2 ** ((s & 7) - 4); };
+          const a = Float32Array.from({ length: m * k }, rnd);
+          const b = Float32Array.from({ length: k * n }, rnd);
+          const got = Float32Array.from({ length: m * n }, rnd);
+          const biasData = Float32Array.from({ length: Math.max(m, n) }, rnd);
+          const res = Float32Array.from({ length: m * n }, rnd);
+          const want = got.slice();
+          const epilogue: GemmEpilogue = {
+            ...(bias === 'none' ? {} : { bias: biasData, biasScale: beta, biasRowStride: bias === 'row' ? 1 : 0, biasColStride: bias === 'col' ? 1 : 0 }),
+            ...(residual ? { residual: res } : {}),
+            activation: act,
+          };
+          gemmSimdF32(a, {}, b, {}, got, m, n, k, { alpha, accumulate, epilogue }, engineOf({ fma: false, smallBlocks: false }));
+          simulateOrder(a, b, want, m, n, k, alpha, accumulate);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              const x = i * n + j;
+              const bv = bias === 'none' ? null : biasData[bias === 'row' ? i : j]!;
+              const w = simulateEpilogue(want[x]!, bv, beta, residual ? res[x]! : null, act);
+              if (!Object.is(got[x], w) && !(got[x] === 0 && w === 0)) throw new Error(`element ${x}: got ${got[x]}, the documented order gives ${w}`);
+            }
           }
         },
       ),
@@ -245,28 +298,24 @@ export function gemmSimdProperties(): GemmSimdProperty[] {
       property: fc.property(
         splitDims.chain(({ m, n, k }) => fc.record({
           m: fc.constant(m), n: fc.constant(n), k: fc.constant(k),
-          jSplit: fc.integer({ min: 1, max: n - 1 }), iSplit: fc.integer({ min: 2, max: Math.max(2, m - 2) }),
+          jSplit: fc.integer({ min: 1, max: n - 1 }), iSplit: fc.integer({ min: 1, max: m - 1 }),
           fma: fmaChoices(), accumulate: fc.boolean(), seed: fc.integer(), smallBlocks: fc.boolean(),
         })),
         ({ m, n, k, jSplit, iSplit, fma, accumulate, seed, smallBlocks }) => {
-          const cfg = configOf({ fma, smallBlocks });
+          const engine = engineOf({ fma, smallBlocks });
           let s = seed | 0;
           const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return (s >> 8) / (1 << 23); };
           const a = Float32Array.from({ length: m * k }, rnd);
           const b = Float32Array.from({ length: k * n }, rnd);
           const c0 = Float32Array.from({ length: m * n }, rnd);
           const whole = c0.slice();
-          gemmSimdF32With(cfg, a, {}, b, {}, whole, m, n, k, { accumulate, alpha: 0.75 });
+          gemmSimdF32(a, {}, b, {}, whole, m, n, k, { accumulate, alpha: 0.75 }, engine);
           const cols = c0.slice();
-          gemmSimdF32With(cfg, a, {}, b, { ld: n }, cols, m, jSplit, k, { accumulate, alpha: 0.75, ldc: n });
-          gemmSimdF32With(cfg, a, {}, b, { offset: jSplit, ld: n }, cols, m, n - jSplit, k, { accumulate, alpha: 0.75, ldc: n, cOffset: jSplit });
+          gemmSimdF32(a, {}, b, { ld: n }, cols, m, jSplit, k, { accumulate, alpha: 0.75, ldc: n }, engine);
+          gemmSimdF32(a, {}, b, { offset: jSplit, ld: n }, cols, m, n - jSplit, k, { accumulate, alpha: 0.75, ldc: n, cOffset: jSplit }, engine);
           const rows = c0.slice();
-          if (iSplit <= m - 2) {
-            gemmSimdF32With(cfg, a, {}, b, {}, rows, iSplit, n, k, { accumulate, alpha: 0.75 });
-            gemmSimdF32With(cfg, a, { offset: iSplit * k }, b, {}, rows, m - iSplit, n, k, { accumulate, alpha: 0.75, cOffset: iSplit * n });
-          } else {
-            gemmSimdF32With(cfg, a, {}, b, {}, rows, m, n, k, { accumulate, alpha: 0.75 });
-          }
+          gemmSimdF32(a, {}, b, {}, rows, iSplit, n, k, { accumulate, alpha: 0.75 }, engine);
+          gemmSimdF32(a, { offset: iSplit * k }, b, {}, rows, m - iSplit, n, k, { accumulate, alpha: 0.75, cOffset: iSplit * n }, engine);
           for (let x = 0; x < m * n; x++) {
             if (!Object.is(cols[x], whole[x]) || !Object.is(rows[x], whole[x])) {
               throw new Error(`element ${x}: whole ${whole[x]}, column split ${cols[x]}, row split ${rows[x]}`);

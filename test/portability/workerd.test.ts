@@ -52,11 +52,12 @@ ${DATA.map((f) => `    (name = "${f}", data = embed "${f}"),`).join('\n')}
         }
       }
       if (body === undefined) throw new Error(`workerd did not answer:\n${log}`);
-      const result = JSON.parse(body) as { n: number; accuracy: number; maxDiff: number; dims: number[] };
+      const result = JSON.parse(body) as { n: number; accuracy: number; maxDiff: number; dims: number[]; workerMode: string };
       expect(result.n).toBe(360);
       expect(result.dims).toEqual([360, 10]);
       expect(result.maxDiff).toBeLessThan(1e-4);
       expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
+      expect(result.workerMode).toMatch(/^WorkerError WORKER: .*worker: true needs workers.*no global Worker/);
     } finally {
       proc.kill();
     }

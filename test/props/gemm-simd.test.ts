@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gemmF32 } from '../../kernels/gemm-f32.js';
 import { gemmReference } from '../../kernels/reference/gemm.js';
-import { gemmSimdF32, simdAvailable } from '../../kernels/wasm/gemm-simd.js';
+import { gemmSimdF32, simdAvailable } from '../../kernels/wasm/engine.js';
 import { gemmSimdProperties } from '../helpers/gemm-simd-properties.js';
 
 // The WebAssembly SIMD GEMM against the naive float64 triple loop. The same properties run in

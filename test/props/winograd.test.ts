@@ -1,15 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConvGeometry } from '../../kernels/conv.js';
-import type { GemmActivation } from '../../kernels/gemm-f32.js';
 import { convReference } from '../../kernels/reference/conv.js';
-import { activationReference } from '../../kernels/reference/gemm.js';
 import {
-  type PackedWinogradF32, type WinogradTile, packTransformedWinogradF32, packWinogradF32, winogradConvF32,
-  winogradPlanFor,
+  type PackedWinogradF32, type WinogradTile, packTransformedWinogradF32, winogradPlanFor,
 } from '../../kernels/winograd-f32.js';
+import type { GemmEngine } from '../../kernels/gemm-f32.js';
+import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
+import {
+  type WinogradProblem, TRANSFORMS, allActs, exactActs, mismatch, runWinograd, sandwich, smallInt, special, transpose,
+  wide, winogradExpected, winogradProblem,
+} from '../helpers/conv-problems.js';
 import { f32raw, writeModel } from '../helpers/onnx-writer.js';
 
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (kernels/winograd-f32.ts) with its fused epilogue,
@@ -19,182 +22,11 @@ import { f32raw, writeModel } from '../helpers/onnx-writer.js';
 // (P is the sum of |tap| x |input| over every tap and every input of the output's tile,
 // weighted by the transforms' absolute coefficients; computed here from the textbook matrices).
 
-const prod = (v: readonly number[]): number => v.reduce((x, y) => x * y, 1);
-const EPS = 2 ** -24;
-
-/** The transforms of Lavin & Gray, row-major: B^T (a x a), G (a x 3), A^T (m x a). */
-const TRANSFORMS: Record<WinogradTile, { BT: number[][]; G: number[][]; AT: number[][] }> = {
-  2: {
-    BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
-    G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
-    AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
-  },
-  4: {
-    BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
-    G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
-    AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
-  },
-};
-
-/** L X R for small dense matrices. */
-function sandwich(L: number[][], X: number[][], R: number[][]): number[][] {
-  const LX = L.map((row) => X[0]!.map((_, j) => row.reduce((s, v, k) => s + v * X[k]![j]!, 0)));
-  return LX.map((row) => R[0]!.map((_, j) => row.reduce((s, v, k) => s + v * R[k]![j]!, 0)));
-}
-const transpose = (X: number[][]): number[][] => X[0]!.map((_, j) => X.map((r) => r[j]!));
-const absM = (X: number[][]): number[][] => X.map((r) => r.map(Math.abs));
-
-/** P of the header for every output element (N x M x OH x OW). */
-function winogradMagnitude(x: ArrayLike<number>, w: ArrayLike<number>, g: ConvGeometry, tile: WinogradTile): Float64Array {
-  const { BT, G, AT } = TRANSFORMS[tile];
-  const [aBT, aG, aAT] = [absM(BT), absM(G), absM(AT)];
-  const a = tile + 2;
-  const { batch: N, inChannels: C, outChannels: M } = g;
-  const [H, W] = g.inSize as [number, number];
-  const [OH, OW] = g.outSize as [number, number];
-  const [pt, pl] = g.padsBegin as [number, number];
-  const out = new Float64Array(N * M * OH * OW);
-  // |U| bounds per (o, c), computed once.
-  const uAbs: number[][][] = [];
-  for (let o = 0; o < M; o++) {
-    for (let c = 0; c < C; c++) {
-      const k = [0, 1, 2].map((r) => [0, 1, 2].map((q) => Math.abs(w[(o * C + c) * 9 + r * 3 + q]!)));
-      uAbs.push(sandwich(aG, k, transpose(aG)));
-    }
-  }
-  for (let n = 0; n < N; n++) {
-    for (let ty = 0; ty * tile < OH; ty++) {
-      for (let tx = 0; tx * tile < OW; tx++) {
-        const vAbs: number[][][] = [];
-        for (let c = 0; c < C; c++) {
-          const d = Array.from({ length: a }, (_, r) => Array.from({ length: a }, (__, q) => {
-            const iy = ty * tile - pt + r;
-            const ix = tx * tile - pl + q;
-            return iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : Math.abs(x[((n * C + c) * H + iy) * W + ix]!);
-          }));
-          vAbs.push(sandwich(aBT, d, transpose(aBT)));
-        }
-        for (let o = 0; o < M; o++) {
-          const m = Array.from({ length: a }, (_, i) => Array.from({ length: a }, (__, j) => {
-            let s = 0;
-            for (let c = 0; c < C; c++) s += uAbs[o * C + c]![i]![j]! * vAbs[c]![i]![j]!;
-            return s;
-          }));
-          const y = sandwich(aAT, m, transpose(aAT));
-          for (let i = 0; i < tile && ty * tile + i < OH; i++) {
-            for (let j = 0; j < tile && tx * tile + j < OW; j++) {
-              out[((n * M + o) * OH + ty * tile + i) * OW + tx * tile + j] = y[i]![j]!;
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-interface Problem {
-  g: ConvGeometry;
-  tile: WinogradTile;
-  /** The GEMM layout (both are always correct; the plan picks the faster). */
-  tilesAsRows: boolean;
-  x: number[]; w: number[]; bias: number[] | null; residual: number[] | null;
-  act: GemmActivation;
-}
-
-const smallInt = fc.integer({ min: -4, max: 4 });
-const wide = fc.double({ min: -1e3, max: 1e3, noNaN: true, noDefaultInfinity: true });
-const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, 1e3, -1e3);
-const exactActs = fc.constantFrom<GemmActivation>(
-  { kind: 'none' }, { kind: 'relu' }, { kind: 'clip', min: 0, max: 6 }, { kind: 'leakyrelu', alpha: 0.5 },
-);
-const allActs = fc.oneof(exactActs, fc.constantFrom<GemmActivation>(
-  { kind: 'sigmoid' }, { kind: 'hardswish' }, { kind: 'silu' }, { kind: 'gelu' }, { kind: 'gelu-tanh' },
-  { kind: 'hardsigmoid', alpha: 0.2, beta: 0.5 }, { kind: 'leakyrelu', alpha: 0.01 },
-));
-
-interface Shape { maxSize?: number; cin?: [number, number]; cout?: [number, number]; tiles?: WinogradTile[] }
-
-/**
- * Random 3x3 stride-1 problems: sizes from 1 (smaller than a tile; the pads make room for the
- * kernel) up, odd and even, independent pads 0-2 per side, batch 1-2 (0 now and then).
- */
-function problem(xs: fc.Arbitrary<number>, ws: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>, s: Shape = {}): fc.Arbitrary<Problem> {
-  const axis = fc.record({
-    size: fc.integer({ min: 1, max: s.maxSize ?? 13 }),
-    pb: fc.integer({ min: 0, max: 2 }),
-    pe: fc.integer({ min: 0, max: 2 }),
-  }).filter((a) => a.size + a.pb + a.pe >= 3);
-  return fc.record({
-    ay: axis, ax: axis,
-    batch: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 2 }) }, { weight: 1, arbitrary: fc.constant(0) }),
-    cin: fc.integer({ min: s.cin?.[0] ?? 1, max: s.cin?.[1] ?? 6 }),
-    cout: fc.integer({ min: s.cout?.[0] ?? 1, max: s.cout?.[1] ?? 9 }),
-    tile: fc.constantFrom(...(s.tiles ?? [2, 4] as WinogradTile[])),
-    tilesAsRows: fc.boolean(),
-    hasBias: fc.boolean(), hasResidual: fc.boolean(), act: acts,
-  }).chain(({ ay, ax, batch, cin, cout, tile, tilesAsRows, hasBias, hasResidual, act }) => {
-    const g: ConvGeometry = {
-      batch, inChannels: cin, outChannels: cout, group: 1,
-      inSize: [ay.size, ax.size],
-      outSize: [ay.size + ay.pb + ay.pe - 2, ax.size + ax.pb + ax.pe - 2],
-      kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [ay.pb, ax.pb],
-    };
-    const arr = (v: fc.Arbitrary<number>, n: number) => fc.array(v, { minLength: n, maxLength: n });
-    return fc.record({
-      g: fc.constant(g), tile: fc.constant(tile), tilesAsRows: fc.constant(tilesAsRows),
-      x: arr(xs, batch * cin * prod(g.inSize)),
-      w: arr(ws, cout * cin * 9),
-      bias: hasBias ? arr(smallInt, cout) : fc.constant(null),
-      residual: hasResidual ? arr(smallInt, batch * cout * prod(g.outSize)) : fc.constant(null),
-      act: fc.constant(act),
-    });
-  });
-}
-
-function runFast(p: Problem, packed?: PackedWinogradF32): Float32Array {
-  const y = new Float32Array(p.g.batch * p.g.outChannels * prod(p.g.outSize)).fill(Number.NaN);
-  winogradConvF32(Float32Array.from(p.x), packed ?? packWinogradF32(Float32Array.from(p.w), p.g, p), y, p.g, {
-    bias: p.bias && Float32Array.from(p.bias),
-    ...(p.residual ? { residual: Float32Array.from(p.residual) } : {}),
-    activation: p.act,
-  });
-  return y;
-}
-
-function runReference(p: Problem): { want: number[]; tol: number[] } {
-  const x = Array.from(Float32Array.from(p.x));
-  const w = Array.from(Float32Array.from(p.w));
-  const { out, absSum } = convReference(x, w, p.bias, p.g);
-  const P = winogradMagnitude(x, w, p.g, p.tile);
-  const blocks = Math.ceil(p.g.inChannels / 256);
-  const want: number[] = [];
-  const tol: number[] = [];
-  out.forEach((s, i) => {
-    const r = p.residual ? p.residual[i]! : 0;
-    const y = activationReference(p.act, s + r);
-    want.push(y);
-    // With a NaN or Inf in X or W the kernel computes the direct sum: P is then not finite, and
-    // the direct sum's magnitude (absSum <= P for finite values) bounds its error.
-    const mag = Number.isFinite(P[i]!) ? P[i]! : absSum[i]!;
-    // The header's bound on conv + bias, one more rounding for the residual, the activation's
-    // Lipschitz constant (<= 1.2 for all of them) and its own rounding.
-    tol.push(1.2 * EPS * ((3 + blocks) * mag + 2 * (Math.abs(s) + Math.abs(r))) + 2 ** -22 * Math.abs(y) + 2 ** -126);
-  });
-  return { want, tol };
-}
-
-/** Where got and want disagree beyond tol (NaN and ±Inf must match exactly), or null. */
-function mismatch(got: Float32Array, want: readonly number[], tol: readonly number[]): string | null {
-  if (got.length !== want.length) return `length ${got.length}, want ${want.length}`;
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol[i]!;
-    if (!ok) return `element ${i}: got ${g}, want ${w} (tolerance ${tol[i]})`;
-  }
-  return null;
-}
+type Problem = WinogradProblem;
+const problem = winogradProblem;
+const runFast = (p: Problem, packed?: PackedWinogradF32): Float32Array => runWinograd(p, packed);
+/** The header's bound with the JS GEMM: one float32 rounding per 256-deep K block. */
+const runReference = (p: Problem) => winogradExpected(p, Math.ceil(p.g.inChannels / 256));
 
 const bounded = (p: Problem) => {
   const { want, tol } = runReference(p);
@@ -282,8 +114,8 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, w], outSize: [h, w], kernel: [3, 3],
     strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], ...o,
   });
-  const plan = (g: ConvGeometry, perCall = false) => {
-    const p = winogradPlanFor(g, perCall);
+  const plan = (g: ConvGeometry, perCall = false, engine?: GemmEngine) => {
+    const p = winogradPlanFor(g, perCall, engine);
     return p === null ? 'im2col' : `F${p.tile} ${p.tilesAsRows ? 'rows' : 'columns'}`;
   };
   it('F(4x4) for large images, F(2x2) where it multiplies as little, im2col where Winograd would not pay', () => {
@@ -307,6 +139,20 @@ describe('winogradPlanFor (the dispatch rule)', () => {
     expect(plan(conv(512, 512, 7, 7), true)).toBe('im2col');
     expect(plan(conv(512, 512, 7, 7, { batch: 4 }), true)).toBe('F4 rows');
     expect(plan(conv(256, 256, 6, 6), true)).toBe('im2col');
+  });
+
+  it('on the wasm engine: tiles as rows, counting the rows of tiles padded to a multiple of 4', () => {
+    const e = wasmSimdGemmEngine()!;
+    expect(plan(conv(64, 64, 56, 56), false, e)).toBe('F4 rows');
+    expect(plan(conv(128, 128, 28, 28), false, e)).toBe('F4 rows');
+    expect(plan(conv(64, 64, 24, 24), false, e)).toBe('F4 rows');
+    expect(plan(conv(512, 512, 7, 7), false, e)).toBe('F2 rows');
+    expect(plan(conv(256, 256, 6, 6), false, e)).toBe('F2 rows');
+    expect(plan(conv(512, 512, 3, 3), false, e)).toBe('im2col');
+    expect(plan(conv(512, 512, 1, 1), false, e)).toBe('im2col');
+    expect(plan(conv(1, 8, 28, 28), false, e)).toBe('im2col');
+    expect(plan(conv(64, 64, 56, 56, { strides: [2, 2], outSize: [28, 28] }), false, e)).toBe('im2col');
+    expect(plan(conv(512, 512, 7, 7), true, e)).toBe('im2col');
   });
 
   it('a Conv session whose input size changes between runs switches kernels and stays right', async () => {

@@ -9,6 +9,8 @@ import { Tensor } from '../../tensor.js';
 import { type TypeExpr, typeToString } from '../../ir/torchscript-ast.js';
 import { loadTorchScript, type LoadTorchScriptOptions, type TorchScriptModule } from './module.js';
 import { pyStr } from '../../../ops/aten/py-values.js';
+import type { GemmEngine } from '../../../kernels/gemm-f32.js';
+import { withGemmEngine } from '../../../ops/engine.js';
 
 /**
  * One input or output, shaped like onnxruntime-web's ValueMetadata. TorchScript annotations carry
@@ -52,6 +54,8 @@ export interface TorchScriptSessionOptions extends LoadTorchScriptOptions {
    * branches forward never takes); a call that reaches one still fails with UnsupportedOpError.
    */
   readonly allowMissingOps?: boolean;
+  /** Who runs the float32 GEMMs and convs (default: the JS kernels); see src/runtime/backend.ts. */
+  readonly engine?: GemmEngine;
 }
 
 /** Loads the archive; fails listing every unimplemented operator the code calls (unless allowMissingOps). */
@@ -63,6 +67,7 @@ export function createTorchScriptSession(bytes: Uint8Array, options: TorchScript
       `TorchScript model calls ${list.length} operator(s) tessera does not implement: ${list.join(', ')}`, module.missingOps,
     );
   }
+  const sessionEngine = options.engine;
   const forward = module.method('forward');
   const params = forward.params.slice(1);
   const inputMetadata = params.map((p): TorchScriptValueMetadata => {
@@ -95,7 +100,8 @@ export function createTorchScriptSession(bytes: Uint8Array, options: TorchScript
         const v = fromFeed(feeds[p.name] ?? null, p.type, p.name);
         if (positional) args.push(v); else kwargs.set(p.name, v);
       });
-      const result = module.runtime.run(control, () => module.call('forward', args, kwargs.size ? kwargs : undefined));
+      const call = () => module.runtime.run(control, () => module.call('forward', args, kwargs.size ? kwargs : undefined));
+      const result = sessionEngine === undefined ? call() : withGemmEngine(sessionEngine, call);
       const out: Record<string, Tensor> = {};
       flatten(result, OUT, out, module.limits.maxRecursionDepth);
       return out;

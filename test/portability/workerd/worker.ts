@@ -26,6 +26,9 @@ export default {
       }
       if (best === labels[i]) correct++;
     }
-    return Response.json({ n: labels.length, accuracy: correct / labels.length, maxDiff, dims: logits!.dims });
+    // workerd has no Worker: a worker session must be refused with a typed error saying so.
+    const workerMode = await InferenceSession.create(new Uint8Array(model), { worker: true })
+      .then(() => 'created', (e: Error & { code?: string }) => `${e.name} ${e.code}: ${e.message}`);
+    return Response.json({ n: labels.length, accuracy: correct / labels.length, maxDiff, dims: logits!.dims, workerMode });
   },
 };

@@ -1,0 +1,61 @@
+// Which kernels a session runs on, chosen once at create from onnxruntime-web's
+// `executionProviders` option: 'wasm' (WebAssembly SIMD kernels emitted by kernels/wasm/) or
+// 'cpu' (the plain JS kernels, which always work). Names are tried in order and the first one
+// this host can run is taken, as onnxruntime-web does; names onnxruntime knows but tessera does
+// not run (webgpu, webnn, cuda, ...) are skipped, unknown names are an error. Without the option:
+// wasm where the host compiles SIMD modules at run time, else cpu.
+
+import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
+import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
+import { InvalidArgumentError } from '../errors.js';
+
+export type BackendName = 'wasm' | 'cpu';
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Runs every float32 GEMM, conv and Winograd product of the session. */
+  readonly engine: GemmEngine;
+}
+
+/** onnxruntime-web's form: a name, or an object with a name and provider options. */
+export type ExecutionProviderConfig = string | { readonly name: string };
+
+/** Execution provider names onnxruntime uses that tessera does not run: skipped, not refused. */
+const FOREIGN = new Set(['webgl', 'webgpu', 'webnn', 'xnnpack', 'cuda', 'dml', 'tensorrt', 'coreml', 'nnapi', 'qnn', 'rocm', 'openvino', 'azure']);
+
+
+const CPU: Backend = Object.freeze({ name: 'cpu', engine: jsGemmEngine });
+
+function wasmBackend(): Backend | null {
+  const engine = wasmSimdGemmEngine();
+  return engine === null ? null : { name: 'wasm', engine };
+}
+
+/** The backend for `executionProviders` (see the header); `where` names the caller in errors. */
+export function resolveBackend(providers: unknown, where: string): Backend {
+  if (providers === undefined) return wasmBackend() ?? CPU;
+  if (!Array.isArray(providers)) {
+    throw new InvalidArgumentError(`${where}: executionProviders must be an array such as ['wasm', 'cpu'], got ${typeof providers}`);
+  }
+  if (providers.length === 0) return wasmBackend() ?? CPU;
+  const skipped: string[] = [];
+  for (const p of providers as unknown[]) {
+    const name = typeof p === 'string' ? p : p !== null && typeof p === 'object' && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : undefined;
+    if (name === undefined) {
+      throw new InvalidArgumentError(`${where}: each execution provider must be a name or { name }, got ${JSON.stringify(p) ?? typeof p}`);
+    }
+    if (name === 'cpu') return CPU;
+    if (name === 'wasm') {
+      const b = wasmBackend();
+      if (b !== null) return b;
+      skipped.push(`wasm (this host cannot compile WebAssembly SIMD modules at run time)`);
+      continue;
+    }
+    if (FOREIGN.has(name)) {
+      skipped.push(`${name} (not an execution provider tessera runs)`);
+      continue;
+    }
+    throw new InvalidArgumentError(`${where}: unknown execution provider '${name}' (tessera runs 'wasm' and 'cpu')`);
+  }
+  throw new InvalidArgumentError(`${where}: none of the execution providers can run here: ${skipped.join('; ')}; add 'cpu' to fall back to the JS kernels`);
+}
