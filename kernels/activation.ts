@@ -2,7 +2,7 @@
 // (Float32Array stores round once). Parameters arrive as plain numbers; each op uses the
 // ones its ONNX definition names (alpha, beta, gamma; Shrink: alpha = lambd, beta = bias).
 
-import { erf } from './elementwise-unary-erf.js';
+import { geluErf } from './elementwise-unary-erf.js';
 import type { FloatArray } from './arrays.js';
 
 export type ActivationOp =
@@ -10,7 +10,6 @@ export type ActivationOp =
   | 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Tanh' | 'Softplus' | 'Softsign'
   | 'Mish' | 'ThresholdedRelu' | 'Shrink' | 'Swish';
 
-const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** log(1 + exp(v)) without overflow for large v or loss of precision for very negative v. */
@@ -46,7 +45,7 @@ export function activationFloat(
       for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v < 0 ? alpha * Math.expm1(v / alpha) : v; }
       return;
     case 'Gelu':
-      for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = 0.5 * v * (1 + erf(v * SQRT1_2)); }
+      for (let i = 0; i < n; i++) y[i] = geluErf(x[i]!);
       return;
     case 'GeluTanh':
       for (let i = 0; i < n; i++) {

@@ -154,3 +154,44 @@ export function erf(x: number): number {
   }
   return x < 0 ? -r : r;
 }
+
+// ---- GELU ----------------------------------------------------------------------------------
+
+/**
+ * erfc on the same pieces, for the GELU below: erfc's own polynomials from ERFC_FROM on, and
+ * 1 - erf's below (erfc > 2e-5 there, so the subtraction costs at most ~5e-12 relative), then one
+ * piece of zeros for |x| >= LARGE, where erf rounds to ±1 in double.
+ */
+const ERFC_POLY = new Float64Array((PIECES + 1) * (DEGREE + 1));
+for (let p = 0; p < PIECES; p++) {
+  const b = p * (DEGREE + 1);
+  const erfcPiece = (p + 0.5) * WIDTH > ERFC_FROM;
+  for (let i = 0; i <= DEGREE; i++) {
+    const c = POLY[b + i]!;
+    ERFC_POLY[b + i] = erfcPiece ? c : i === 0 ? 1 - c : -c;
+  }
+}
+
+/**
+ * GELU, v * Phi(v) = 0.5 v (1 + erf(v / sqrt 2)), for GEMM epilogues and activation passes.
+ * h = erfc(|v| / sqrt 2) / 2 comes from ERFC_POLY with no interval branch (the piece index is
+ * clamped, so |v| past 6 sqrt 2 and ±Inf read the zero piece; NaN reads piece 0 and stays NaN),
+ * evaluated by Estrin's scheme (a shorter dependency chain than Horner's), and Phi(v) is h for
+ * v < 0, 1 - h otherwise: the negative tail keeps erfc's relative accuracy, which
+ * 0.5 v (1 + erf) loses to cancellation. Within ~2e-15 of 0.5 v (1 + erfAccurate(v / sqrt 2))
+ * in Phi; -0 at -0 and for v <= -6 sqrt 2, +Inf at +Inf, NaN at -Inf and NaN, as that formula.
+ * About twice as fast as that formula over erf() in V8.
+ */
+export function geluErf(v: number): number {
+  const s = Math.min(Math.abs(v) * (Math.SQRT1_2 / WIDTH), PIECES);
+  const p = s | 0;
+  const t = 2 * (s - p) - 1;
+  const b = p * (DEGREE + 1);
+  const c = ERFC_POLY;
+  const t2 = t * t;
+  const t4 = t2 * t2;
+  const erfc = (c[b]! + c[b + 1]! * t + (c[b + 2]! + c[b + 3]! * t) * t2)
+    + (c[b + 4]! + c[b + 5]! * t + (c[b + 6]! + c[b + 7]! * t) * t2) * t4 + c[b + 8]! * (t4 * t4);
+  const h = 0.5 * erfc;
+  return v * (v < 0 ? h : 1 - h);
+}

@@ -246,3 +246,36 @@ export function lrnFloat(
     }
   }
 }
+
+/**
+ * LayerNormalization of float32 rows in one call: out = f32((x - mean) * invStd) * scale + bias
+ * per row of x viewed as [rows, cols], with scale and bias (or null) one value per column. The
+ * same float64 statistics and the same two float32 roundings as standardizeRowsFloat followed by
+ * affineRowsFloat with identity index maps (its reference; a property test holds them bit-equal),
+ * without their per-element index loads, the second pass over the output, or polymorphic
+ * element access: the Transformer's LayerNorms, where rows are short and many.
+ */
+export function layerNormRowsF32(
+  x: Float32Array, out: Float32Array, rows: number, cols: number, epsilon: number,
+  scale: Float32Array | null, bias: Float32Array | null,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let sum = 0;
+    for (let i = 0; i < cols; i++) sum += x[base + i]!;
+    const m = sum / cols;
+    let sq = 0;
+    for (let i = 0; i < cols; i++) {
+      const d = x[base + i]! - m;
+      sq += d * d;
+    }
+    const inv = 1 / Math.sqrt(sq / cols + epsilon);
+    if (scale === null) {
+      for (let i = 0; i < cols; i++) out[base + i] = (x[base + i]! - m) * inv;
+    } else if (bias === null) {
+      for (let i = 0; i < cols; i++) out[base + i] = Math.fround((x[base + i]! - m) * inv) * scale[i]!;
+    } else {
+      for (let i = 0; i < cols; i++) out[base + i] = Math.fround((x[base + i]! - m) * inv) * scale[i]! + bias[i]!;
+    }
+  }
+}

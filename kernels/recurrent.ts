@@ -102,11 +102,9 @@ export function applyRecurrentActivation(
       for (let i = off; i < end; i++) buf[i] = Math.tanh(buf[i]!);
       return;
     case 'sigmoid':
-      for (let i = off; i < end; i++) {
-        const v = buf[i]!;
-        if (v >= 0) buf[i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); buf[i] = e / (1 + e); }
-      }
+      // 1 / (1 + exp(-v)) is accurate for every v (exp(-v) = Inf gives the limit 0) and has no
+      // branch on v's sign, which mispredicts half the time on gate pre-activations.
+      for (let i = off; i < end; i++) buf[i] = 1 / (1 + Math.exp(-buf[i]!));
       return;
     case 'affine':
       for (let i = off; i < end; i++) buf[i] = alpha * buf[i]! + beta;
@@ -140,13 +138,40 @@ export function applyRecurrentActivation(
 
 // ------------------------------------------------------------------ shared plumbing
 
-function allocLike(x: FloatArray, n: number): FloatArray {
-  return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+/**
+ * Working arrays, one per slot and float type, grown and reused (kernels run synchronously: one
+ * call at a time), so a steady-state run of a recurrent layer allocates none. An array may be
+ * longer than asked: every user indexes within its own n. `zero` clears the first n.
+ */
+const scratch32: Float32Array[] = [];
+const scratch64: Float64Array[] = [];
+
+function scratchLike(x: FloatArray, slot: number, n: number, zero = false): FloatArray {
+  const pool: FloatArray[] = x instanceof Float64Array ? scratch64 : scratch32;
+  let a = pool[slot];
+  if (a === undefined || a.length < n) {
+    a = x instanceof Float64Array ? new Float64Array(Math.max(n, 16)) : new Float32Array(Math.max(n, 16));
+    pool[slot] = a;
+  } else if (zero) a.fill(0, 0, n);
+  return a;
 }
+
+// Scratch slots (each used once per direction at a time).
+const XW = 0, BIAS = 1, H_STATE = 2, PRE = 3, P_I = 4, P_O = 5, P_F = 6, C_STATE = 7, H_ACT = 8, RBH = 4, RH = 5, HH = 6;
 
 function gemm(a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number, o: MatmulOptions): void {
   if (c instanceof Float64Array) matmulF64(a as Float64Array, b as Float64Array, c, m, n, k, o);
   else matmulF32(a as Float32Array, b as Float32Array, c as Float32Array, m, n, k, o);
+}
+
+let lengths = new Int32Array(16);
+
+/** [batch] lengths all equal to seqLength (when sequence_lens is absent), in a reused array. */
+function fullLengths(batch: number, seqLength: number): Int32Array {
+  if (lengths.length < batch) lengths = new Int32Array(batch);
+  const a = lengths.subarray(0, batch);
+  a.fill(seqLength);
+  return a;
 }
 
 /** Index bookkeeping for one direction of one call. */
@@ -159,7 +184,7 @@ class DirectionPlan {
   constructor(readonly g: RecurrentGeometry, readonly d: number, seqLens: Int32Array | null) {
     this.numDirections = g.direction === 'bidirectional' ? 2 : 1;
     this.reverse = g.direction === 'reverse' || d === 1;
-    this.lens = seqLens ?? new Int32Array(g.batch).fill(g.seqLength);
+    this.lens = seqLens ?? fullLengths(g.batch, g.seqLength);
     let m = 0;
     for (let b = 0; b < g.batch; b++) m = Math.max(m, this.lens[b]!);
     this.maxLen = m;
@@ -188,7 +213,7 @@ class DirectionPlan {
 /** xw[seq*batch, gh] = X @ W[d]^T + bias, rows in X's storage order. */
 function projectInputs(inp: RecurrentInputs, g: RecurrentGeometry, d: number, gh: number, bias: FloatArray): FloatArray {
   const rows = g.seqLength * g.batch;
-  const xw = allocLike(inp.x, rows * gh);
+  const xw = scratchLike(inp.x, XW, rows * gh);
   gemm(inp.x, inp.w, xw, rows, gh, g.inputSize, {
     transB: true, bOffset: d * gh * g.inputSize, bias, biasRowStride: 0, biasColStride: 1,
   });
@@ -198,7 +223,7 @@ function projectInputs(inp: RecurrentInputs, g: RecurrentGeometry, d: number, gh
 /** Copies the initial state of direction d (or zeros) into a dense [batch, hidden] buffer. */
 function loadState(plan: DirectionPlan, init: FloatArray | null | undefined, out: FloatArray): void {
   const { batch, hidden } = plan.g;
-  if (!init) { out.fill(0); return; }
+  if (!init) { out.fill(0, 0, batch * hidden); return; }
   for (let b = 0; b < batch; b++) {
     const src = plan.stateOffset(b);
     for (let j = 0; j < hidden; j++) out[b * hidden + j] = init[src + j]!;
@@ -229,7 +254,7 @@ function storeY(plan: DirectionPlan, y: FloatArray | null, t: number, b: number,
  */
 function inputBias(inp: RecurrentInputs, d: number, gates: number, hidden: number, keepRecurrent: number): FloatArray {
   const gh = gates * hidden;
-  const bias = allocLike(inp.x, gh);
+  const bias = scratchLike(inp.x, BIAS, gh, true);
   const b = inp.b;
   if (!b) return bias;
   const base = d * 2 * gh;
@@ -254,8 +279,8 @@ export function rnnSequence(g: RecurrentGeometry, inp: RecurrentInputs, out: Rec
     const plan = new DirectionPlan(g, d, inp.seqLens);
     const f = cell.activations[d]!;
     const xw = projectInputs(inp, g, d, hidden, inputBias(inp, d, 1, hidden, -1));
-    const h = allocLike(inp.x, batch * hidden);
-    const pre = allocLike(inp.x, batch * hidden);
+    const h = scratchLike(inp.x, H_STATE, batch * hidden);
+    const pre = scratchLike(inp.x, PRE, batch * hidden);
     loadState(plan, inp.initialH, h);
     const rOpts: MatmulOptions = { transB: true, bOffset: d * hidden * hidden };
     for (let s = 0; s < plan.maxLen; s++) {
@@ -293,14 +318,14 @@ export function gruSequence(g: RecurrentGeometry, inp: RecurrentInputs, out: Rec
     const f = cell.activations[2 * d]!;
     const gAct = cell.activations[2 * d + 1]!;
     const xw = projectInputs(inp, g, d, gh, inputBias(inp, d, 3, H, lbr ? 2 : -1));
-    const rbh = allocLike(inp.x, H);
+    const rbh = scratchLike(inp.x, RBH, H, true);
     if (lbr && inp.b) for (let j = 0; j < H; j++) rbh[j] = inp.b[d * 2 * gh + gh + 2 * H + j]!;
-    const h = allocLike(inp.x, batch * H);
+    const h = scratchLike(inp.x, H_STATE, batch * H);
     loadState(plan, inp.initialH, h);
     // lbr: one matmul for all three gates; otherwise z, r first, then (r . H) @ Rh^T.
-    const pre = allocLike(inp.x, batch * gh);
-    const rh = allocLike(inp.x, lbr ? 0 : batch * H);
-    const hh = allocLike(inp.x, lbr ? 0 : batch * H);
+    const pre = scratchLike(inp.x, PRE, batch * gh);
+    const rh = scratchLike(inp.x, RH, lbr ? 0 : batch * H);
+    const hh = scratchLike(inp.x, HH, lbr ? 0 : batch * H);
     const rBase = d * gh * H;
     const zrOpts: MatmulOptions = { transB: true, bOffset: rBase, ldc: gh };
     const allOpts: MatmulOptions = { transB: true, bOffset: rBase };
@@ -368,7 +393,7 @@ export function lstmSequence(g: RecurrentGeometry, inp: RecurrentInputs, out: Re
     const gAct = cell.activations[3 * d + 1]!;
     const hAct = cell.activations[3 * d + 2]!;
     const xw = projectInputs(inp, g, d, gh, inputBias(inp, d, 4, H, -1));
-    const pi = allocLike(inp.x, H), po = allocLike(inp.x, H), pf = allocLike(inp.x, H);
+    const pi = scratchLike(inp.x, P_I, H, true), po = scratchLike(inp.x, P_O, H, true), pf = scratchLike(inp.x, P_F, H, true);
     if (inp.p) {
       for (let j = 0; j < H; j++) {
         pi[j] = inp.p[d * 3 * H + j]!;
@@ -376,12 +401,12 @@ export function lstmSequence(g: RecurrentGeometry, inp: RecurrentInputs, out: Re
         pf[j] = inp.p[d * 3 * H + 2 * H + j]!;
       }
     }
-    const h = allocLike(inp.x, batch * H);
-    const c = allocLike(inp.x, batch * H);
-    const hc = allocLike(inp.x, H);
+    const h = scratchLike(inp.x, H_STATE, batch * H);
+    const c = scratchLike(inp.x, C_STATE, batch * H);
+    const hc = scratchLike(inp.x, H_ACT, H);
     loadState(plan, inp.initialH, h);
     loadState(plan, inp.initialC, c);
-    const pre = allocLike(inp.x, batch * gh);
+    const pre = scratchLike(inp.x, PRE, batch * gh);
     const rOpts: MatmulOptions = { transB: true, bOffset: d * gh * H };
     for (let s = 0; s < plan.maxLen; s++) {
       gemm(h, inp.r, pre, batch, gh, H, rOpts);

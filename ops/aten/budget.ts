@@ -22,13 +22,17 @@ export function opLimits(): ResourceLimits {
   return active;
 }
 
-/** Refuses a tensor of `n` elements (`where` names the op) before it is allocated. */
-export function checkTensorElements(n: number, where: string): void {
-  if (n > active.maxTensorElements) checkLimit(active, 'maxTensorElements', n, where);
+/**
+ * Refuses a tensor of `n` elements (`where` names the op) before it is allocated. `where` may be
+ * a function that builds the message: then it is built only when the size is refused (hot ops
+ * check every output, and formatting its dims each time cost more than the check).
+ */
+export function checkTensorElements(n: number, where: string | (() => string)): void {
+  if (n > active.maxTensorElements) checkLimit(active, 'maxTensorElements', n, typeof where === 'string' ? where : where());
 }
 
 /** The element count of `dims`, refused over maxTensorElements (-1, "infer this dim", counts as 1). */
-export function checkTensorDims(dims: readonly number[], where: string): void {
+export function checkTensorDims(dims: readonly number[], where: string | (() => string)): void {
   let n = 1;
   for (const d of dims) {
     if (d === 0) return;

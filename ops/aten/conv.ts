@@ -70,7 +70,7 @@ function convFloat32(x: Tensor, w: Tensor, bias: Tensor | null, stride: number[]
   const { g, outDims } = convGeometry(x, w, stride, dilation, begin, end, groups, op);
   let size = 1;
   for (const d of outDims) size *= d;
-  checkTensorElements(size, `${op} output of shape ${fmt(outDims)}`);
+  checkTensorElements(size, () => `${op} output of shape ${fmt(outDims)}`);
   const y = new Float32Array(size);
   convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array) });
   return new Tensor('float32', y, outDims);

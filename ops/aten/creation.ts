@@ -19,7 +19,7 @@ const OPTS = 'ScalarType? dtype=None, Layout? layout=None, Device? device=None, 
 /** zeros/ones/empty/full and their new_ and _like forms all allocate here: sizes are checked first. */
 function full(dims: readonly number[], value: Scalar, type: DataType, op: string): Tensor {
   for (const d of dims) if (d < 0) throw new InvalidNodeError(`aten::${op}: negative dimension ${d} in [${dims.join(', ')}]`);
-  checkTensorDims(dims, `aten::${op} of size [${dims.join(', ')}]`);
+  checkTensorDims(dims, () => `aten::${op} of size [${dims.join(', ')}]`);
   if (Number(value) === 0 && value !== true) return Tensor.zeros(type, dims);
   return onnx1('Expand', [scalarTensor(value, type), shapeTensor(dims)]);
 }

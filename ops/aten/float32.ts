@@ -21,7 +21,7 @@ const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 export function allocF32(dims: readonly number[], op: string): Float32Array {
   let n = 1;
   for (const d of dims) n *= d;
-  checkTensorElements(n, `${op} output of shape ${fmt(dims)}`);
+  checkTensorElements(n, () => `${op} output of shape ${fmt(dims)}`);
   return newF32(n);
 }
 

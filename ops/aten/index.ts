@@ -6,6 +6,7 @@ import type { AtenOp } from './aten-op.js';
 import { builtinsOps } from './builtins.js';
 import { primOps } from './prim.js';
 import { activationOps } from './activation.js';
+import { attentionOps } from './attention.js';
 import { creationOps } from './creation.js';
 import { elementwiseOps } from './elementwise.js';
 import { indexingOps } from './indexing.js';
@@ -28,6 +29,7 @@ export const tensorOps: readonly AtenOp[] = [
   ...creationOps,
   ...recurrentOps,
   ...transformerOps,
+  ...attentionOps,
 ];
 
 export const atenOps: readonly AtenOp[] = [

@@ -5,7 +5,7 @@
 
 import { gatherOffsets, normalizeIndices } from '../../kernels/gather.js';
 import { type GemmEpilogue, gemmF32, gemmPackedBF32 } from '../../kernels/gemm-f32.js';
-import { affineRowsFloat, batchNormFloat, groupNormFloat, standardizeRowsFloat } from '../../kernels/normalization.js';
+import { batchNormFloat, groupNormFloat, layerNormRowsF32 } from '../../kernels/normalization.js';
 import { bitView, takeBlocks } from '../../kernels/take.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
@@ -139,16 +139,6 @@ function perChannelF32(t: Tensor | null, c: number): boolean {
   return t !== null && t.type === 'float32' && t.size === c;
 }
 
-let identity = new Int32Array(0);
-
-/** [0, 1, ..., n - 1]: affineRowsFloat's index map for a parameter spanning the row. */
-function identityIndex(n: number): Int32Array {
-  if (identity.length < n) {
-    identity = new Int32Array(Math.max(n, 2 * identity.length));
-    for (let i = 0; i < identity.length; i++) identity[i] = i;
-  }
-  return identity.subarray(0, n);
-}
 
 export function batchNorm(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor | null, variance: Tensor | null,
@@ -196,11 +186,7 @@ export function layerNorm(x: Tensor, shape: readonly number[], weight: Tensor | 
     && (bias === null || (isF32(bias) && bias.size === n))) {
     const rows = x.size / n;
     const out = allocF32(x.dims, op);
-    standardizeRowsFloat(x.data as Float32Array, out, rows, n, eps, null, null);
-    if (weight !== null) {
-      const index = identityIndex(n);
-      affineRowsFloat(out, rows, n, weight.data as Float32Array, index, bias === null ? null : (bias.data as Float32Array), bias === null ? null : index);
-    }
+    layerNormRowsF32(x.data as Float32Array, out, rows, n, eps, weight === null ? null : (weight.data as Float32Array), bias === null ? null : (bias.data as Float32Array));
     return new Tensor('float32', out, x.dims);
   }
   const scale = (weight ?? ones(n, x.type)).reshape(shape);

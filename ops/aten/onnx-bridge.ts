@@ -136,7 +136,7 @@ export class OnnxOp {
       if (t?.kind !== 'tensor' || !t.shape) continue;
       let n = 1;
       for (const d of t.shape) n *= typeof d === 'number' ? d : NaN;
-      if (n > 0) checkTensorElements(n, `${def.name} output ${i} of shape [${t.shape.join(', ')}]`);
+      if (n > 0) checkTensorElements(n, () => `${def.name} output ${i} of shape [${t.shape!.join(', ')}]`);
     }
   }
 }

@@ -55,7 +55,7 @@ function geometry(x: Tensor, n: number, w: Window, op: string): [PoolGeometry, n
     strides: pad3(w.stride, 1), dilations: pad3(w.dilation, 1), padsBegin: pad3(w.padding, 0), padsEnd: pad3(w.padding, 0),
   };
   const dims = [...x.dims.slice(0, x.rank - n), ...out];
-  checkTensorDims(dims, `${op} output of shape [${dims.join(', ')}]`); // huge padding: refuse before allocating
+  checkTensorDims(dims, () => `${op} output of shape [${dims.join(', ')}]`); // huge padding: refuse before allocating
   return [g, dims];
 }
 
@@ -114,7 +114,7 @@ export function adaptivePool(x: Tensor, n: number, size: readonly (number | null
   const outDims = spatial.map((len, i) => size[i] ?? len);
   const pad3 = (v: readonly number[]) => [...new Array<number>(3 - n).fill(1), ...v];
   const total = ch * outDims.reduce((p, d) => p * d, 1);
-  checkTensorElements(total, `${op} output of size [${outDims.join(', ')}]`);
+  checkTensorElements(total, () => `${op} output of size [${outDims.join(', ')}]`);
   const out = allocFloat(x.type, total);
   const idx = isMax ? new BigInt64Array(total) : null;
   adaptivePoolFloat(floatData(x), out, ch, pad3(spatial), pad3(outDims), isMax, idx);

@@ -261,7 +261,7 @@ function concatTensors(ts: readonly Tensor[], d: number, op: string): Tensor {
   }
   let size = 1;
   for (const v of outDims) size *= v;
-  checkTensorElements(size, `${op} output of shape [${outDims.join(', ')}]`);
+  checkTensorElements(size, () => `${op} output of shape [${outDims.join(', ')}]`);
   let outer = 1;
   for (let i = 0; i < d; i++) outer *= first.dims[i]!;
   const srcs: WordArray[] = [];

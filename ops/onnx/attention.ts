@@ -5,6 +5,7 @@
 import {
   appendKvCache, attentionApplyFloat, attentionFloat, attentionScoresFloat,
 } from '../../kernels/attention.js';
+import { attentionStridedF32 } from '../../kernels/attention-strided-f32.js';
 import { causalConvWithStateFloat, swigluFloat } from '../../kernels/attention-causal-conv.js';
 import { linearAttentionFloat } from '../../kernels/attention-linear.js';
 import { rotaryEmbeddingFloat } from '../../kernels/attention-rotary.js';
@@ -475,41 +476,16 @@ function stridedInput(t: Tensor | undefined, o: StridedOperand, what: string): F
   if (!t || t.type !== 'float32' || t.size !== o.size) {
     throw new ShapeError(`Attention (fused): ${what} must be float32 with ${o.size} elements, got ${t ? `${t.type} [${t.dims.join(', ')}]` : 'none'} (planner bug)`);
   }
-  const d = t.data as Float32Array;
-  return o.offset === 0 ? d : d.subarray(o.offset);
-}
-
-/**
- * The fused attention's contiguous keys and values, grown and reused (ops run synchronously and
- * read them only while they run): a steady-state run allocates no storage for them.
- */
-const kvBuffers = [new Float32Array(0), new Float32Array(0)];
-function kvScratch(which: 0 | 1, n: number): Float32Array {
-  if (kvBuffers[which]!.length < n) kvBuffers[which] = new Float32Array(n);
-  return kvBuffers[which]!;
+  return t.data as Float32Array;
 }
 
 function runStridedAttention(inputs: readonly (Tensor | undefined)[], a: StridedAttentionAttrs): Tensor[] {
   const q = stridedInput(inputs[0], a.q, 'Q');
-  const kIn = stridedInput(inputs[1], a.k, 'K');
-  const vIn = stridedInput(inputs[2], a.v, 'V');
+  const k = stridedInput(inputs[1], a.k, 'K');
+  const v = stridedInput(inputs[2], a.v, 'V');
   const mask = a.mask ? stridedInput(inputs[3], a.mask, 'mask') : null;
-  const keys = kvScratch(0, a.batch * a.heads * a.kvSeq * a.headSize);
-  const values = kvScratch(1, a.batch * a.heads * a.kvSeq * a.vHeadSize);
-  appendKvCache(null, kIn, a.k.strides, keys, a.batch, a.heads, 0, a.kvSeq, a.headSize);
-  appendKvCache(null, vIn, a.v.strides, values, a.batch, a.heads, 0, a.kvSeq, a.vHeadSize);
   const out = allocFloatOut('float32', a.out.size) as Float32Array;
-  attentionFloat(
-    {
-      batch: a.batch, qHeads: a.heads, kvHeads: a.heads, qSeq: a.qSeq, kvSeq: a.kvSeq, headSize: a.headSize,
-      vHeadSize: a.vHeadSize, qStrides: a.q.strides, outStrides: a.out.strides,
-    },
-    {
-      scale: a.scale, softcap: 0, mask, maskStrides: a.mask ? a.mask.strides : [0, 0, 0], maskCols: a.kvSeq,
-      causalOffset: null, kvValid: null, qkMode: -1,
-    },
-    q, keys, values, a.out.offset === 0 ? out : out.subarray(a.out.offset), null,
-  );
+  attentionStridedF32(a, q, k, v, mask, out);
   return [new Tensor('float32', out, a.outDims)];
 }
 

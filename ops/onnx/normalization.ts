@@ -4,13 +4,13 @@
 import { broadcastIndexMap, broadcastShapes } from '../../kernels/broadcast.js';
 import {
   affineRowsFloat, batchNormFloat, channelMeanVarianceFloat, groupNormFloat, lpNormalizeFloat, lrnFloat,
-  meanVarianceNormalizeFloat, rmsNormalizeRowsFloat, runningAverageFloat, standardizeRowsFloat,
+  meanVarianceNormalizeFloat, rmsNormalizeRowsFloat, runningAverageFloat, standardizeRowsFloat, layerNormRowsF32,
 } from '../../kernels/normalization.js';
 import { normalizeAxis, shapeSize, sizeBetween } from '../../kernels/strides.js';
 import { type DataType, dataTypeFromOnnx, isFloatType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
-import { type FloatArray, allocFloat, floatData, floatTensor } from '../compute.js';
+import { type FloatArray, allocFloat, allocFloatOut, floatData, floatTensor } from '../compute.js';
 import type { ValueType } from '../../src/ir/graph.js';
 import { elemOf, normAxis, shapeOf, tensorType } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
@@ -207,6 +207,18 @@ function paramIndex(name: string, what: string, p: Tensor, dims: readonly number
   return p.dims.length <= tail.length ? broadcastIndexMap(p.dims, tail) : broadcastIndexMap(p.dims, dims);
 }
 
+/** Whether float32 `p` holds exactly one value per element of dims[axis:] (its dims, right-aligned, are those dims). */
+function spansTail(p: Tensor, dims: readonly number[], axis: number): boolean {
+  if (p.type !== 'float32' || p.dims.length > dims.length - axis) return false;
+  const off = dims.length - p.dims.length;
+  let n = 1;
+  for (let i = 0; i < p.dims.length; i++) {
+    if (p.dims[i] !== dims[off + i]) return false;
+    n *= p.dims[i]!;
+  }
+  return n === sizeBetween(dims, axis, dims.length);
+}
+
 interface AffineIndex { readonly scaleIndex: Int32Array; readonly biasIndex: Int32Array | null }
 
 /**
@@ -244,6 +256,12 @@ const layerNormalization = op({
     const bias = optionalFloatInput(name, inputs, 2, 'B');
     const { a, rows, cols } = rowSplit(name, x, at.axis);
     const nOut = outputCount(ctx);
+    if (nOut === 1 && x.type === 'float32' && spansTail(scale, x.dims, a) && (bias === undefined || spansTail(bias, x.dims, a))) {
+      // One value per normalised element, float32 throughout: the fused row kernel.
+      const out = allocFloatOut('float32', x.size) as Float32Array;
+      layerNormRowsF32(x.data as Float32Array, out, rows, cols, at.epsilon, scale.data as Float32Array, bias ? (bias.data as Float32Array) : null);
+      return [floatTensor('float32', out, x.dims)];
+    }
     const mean = nOut > 1 ? new Float64Array(rows) : null;
     const invStd = nOut > 2 ? new Float64Array(rows) : null;
     const out = allocFloat(x.type, x.size);

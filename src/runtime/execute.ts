@@ -15,21 +15,30 @@ import type { StorageArena } from './arena.js';
 import type { GraphPlan, Step } from './plan.js';
 import type { Profiler } from './profile.js';
 
-/** Values visible to a graph: its own, then its enclosing graphs'. */
+/**
+ * Values visible to a graph: its own, then its initializers (a map shared by every run, not
+ * copied into each), then its enclosing graphs'. A feed of the same name as an initializer is
+ * one of its own values, so it wins.
+ */
 export class Scope {
   private readonly values = new Map<string, Value>();
-  constructor(private readonly parent?: Scope) {}
+  constructor(private readonly parent?: Scope, private readonly constants?: ReadonlyMap<string, Value>) {}
 
   get(name: string): Value | undefined {
-    if (this.values.has(name)) return this.values.get(name);
+    // Values are never stored as undefined, so one lookup tells present from absent.
+    const v = this.values.get(name);
+    if (v !== undefined) return v;
+    const c = this.constants?.get(name);
+    if (c !== undefined) return c;
     return this.parent?.get(name);
   }
   has(name: string): boolean {
-    return this.values.has(name) || (this.parent?.has(name) ?? false);
+    return this.get(name) !== undefined;
   }
   set(name: string, v: Value): void {
     this.values.set(name, v);
   }
+  /** The value's last reader ran (an initializer stays in the shared map: nothing reads it again). */
   delete(name: string): void {
     this.values.delete(name);
   }
@@ -98,11 +107,10 @@ export function executeGraph(
   plan: GraphPlan, inputs: ReadonlyMap<string, Value>, parent?: Scope, run: RunState = { control: uncontrolled(), liveBytes: 0 },
 ): Value[] {
   const { graph } = plan;
-  const scope = new Scope(parent);
+  const scope = new Scope(parent, graph.initializers);
   // Bytes of the values this graph computed and still holds, by name.
   const held = new Map<string, number>();
   try {
-    for (const [k, t] of graph.initializers) scope.set(k, t);
     for (const [k, sp] of graph.sparseInitializers) {
       const where = `graph '${graph.name}': sparse initializer '${k}'`;
       const n = sp.dims.reduce((a, b) => a * b, 1);
@@ -158,14 +166,48 @@ function hold(run: RunState, held: Map<string, number>, name: string, bytes: num
   }
 }
 
+/**
+ * The OpContext of one step of one run. A class, not an object literal with a closure: a step
+ * then costs one small allocation, not a closure and its context (the executor's own overhead
+ * is most of the time of small sequence models).
+ */
+class StepContext implements OpContext {
+  readonly node: Step['node'];
+  readonly opset: number;
+  readonly control: RunControl;
+  readonly memo: Step['memo'];
+  readonly isConstant: Step['isConstant'];
+  constructor(step: Step, private readonly plan: GraphPlan, private readonly scope: Scope, private readonly run: RunState) {
+    this.node = step.node;
+    this.opset = step.opset;
+    this.control = run.control;
+    this.memo = step.memo;
+    this.isConstant = step.isConstant;
+  }
+
+  runSubgraph(g: Graph, subInputs: readonly Value[]): Value[] {
+    const sub = this.plan.subplans.get(g);
+    if (!sub) throw new ExecutionError(`${describeNode(this.node)}: subgraph '${g.name}' was not planned`);
+    const feeds = new Map<string, Value>();
+    g.inputs.forEach((inp, i) => {
+      const v = subInputs[i];
+      if (v !== undefined) feeds.set(inp.name, v);
+    });
+    return executeGraph(sub, feeds, this.scope, this.run);
+  }
+}
+
 function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held: Map<string, number>): void {
   const { node } = step;
-  const inputs = node.inputs.map((name) => {
-    if (name === '') return undefined;
+  const names = node.inputs;
+  const inputs: (Value | undefined)[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name === '') continue;
     const v = scope.get(name);
     if (v === undefined) throw new ExecutionError(`${describeNode(node)}: input '${name}' has no value`);
-    return v;
-  });
+    inputs[i] = v;
+  }
   let outputs: Value[];
   try {
     run.control.pollNow(step.where ?? describeNode(node)); // nodes may be long: read the clock at each (only with a deadline)
@@ -189,34 +231,24 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
         }
       }
       if (step.checkSizes) checkOutputSizes(step, inputs, run);
-      const ctx: OpContext = {
-        node,
-        opset: step.opset,
-        control: run.control,
-        memo: step.memo,
-        isConstant: step.isConstant,
-        runSubgraph: (g: Graph, subInputs: readonly Value[]) => {
-          const sub = plan.subplans.get(g);
-          if (!sub) throw new ExecutionError(`${describeNode(node)}: subgraph '${g.name}' was not planned`);
-          const feeds = new Map<string, Value>();
-          g.inputs.forEach((inp, i) => {
-            const v = subInputs[i];
-            if (v !== undefined) feeds.set(inp.name, v);
-          });
-          return executeGraph(sub, feeds, scope, run);
-        },
-      };
+      const ctx: OpContext = new StepContext(step, plan, scope, run);
       outputs = def.run(inputs as (Tensor | undefined)[], step.attrs, ctx);
     }
-    node.outputs.forEach((name, i) => {
-      if (!name) return;
+    const outNames = node.outputs;
+    let named = true;
+    for (let i = 0; i < outNames.length; i++) {
+      const name = outNames[i];
+      if (!name) {
+        named = false;
+        continue;
+      }
       const v = outputs[i];
       if (v === undefined) throw new ExecutionError(`did not produce output ${i} ('${name}')`);
       scope.set(name, v);
       if (v instanceof Tensor && !sharesStorage(v, inputs)) hold(run, held, name, tensorBytes(v), `output ${i}`);
-    });
+    }
     if (run.arenaPlan === plan) {
-      run.arena!.holdOutputs(node.outputs.length === 1 ? outputs : outputs.filter((_, i) => node.outputs[i]), inputs, !FRESH_OUTPUT_OPS.has(node.opType));
+      run.arena!.holdOutputs(named && outputs.length === outNames.length ? outputs : outputs.filter((_, i) => outNames[i]), inputs, !FRESH_OUTPUT_OPS.has(node.opType));
     }
   } catch (e) {
     if (e instanceof TesseraError) {
@@ -225,8 +257,10 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
     }
     throw new ExecutionError(`${describeNode(node)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
+  const release = step.release;
+  if (release.length === 0) return;
   const arena = run.arenaPlan === plan ? run.arena : undefined;
-  for (const r of step.release) {
+  for (const r of release) {
     if (arena) arena.release(scope.get(r));
     scope.delete(r);
     const b = held.get(r);

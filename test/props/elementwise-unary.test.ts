@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { activationFloat, type ActivationOp } from '../../kernels/activation.js';
-import { erf, erfAccurate } from '../../kernels/elementwise-unary-erf.js';
+import { erf, erfAccurate, geluErf } from '../../kernels/elementwise-unary-erf.js';
 import {
   clipBigInt, clipFloat, clipInt, isInfFloat, isNaNFloat, notBool, unaryBigInt, unaryFloat, unaryInt,
 } from '../../kernels/elementwise-unary.js';
@@ -122,6 +122,38 @@ describe('erf', () => {
     expect(erf(-Infinity)).toBe(-1);
     expect(Number.isNaN(erf(NaN))).toBe(true);
     expect(Object.is(erf(-0), -0)).toBe(true);
+  });
+});
+
+describe('geluErf (the GELU of GEMM epilogues and activation passes)', () => {
+  const phi = (v: number) => 0.5 * (1 + erfAccurate(v / Math.SQRT2));
+  it('v Phi(v) within 3e-15 of Phi from the accurate erf, piece ends included', () => {
+    const ends = Array.from({ length: 7 * 16 + 1 }, (_, k) => (k / 16) * Math.SQRT2).flatMap((e) => [e, e * (1 + 2 ** -52), e * (1 - 2 ** -52)]);
+    const check = (v: number): void => {
+      for (const x of [v, -v]) {
+        const want = x * phi(x);
+        if (!(Math.abs(geluErf(x) - want) <= 3e-15 * Math.abs(x) + 1e-323)) throw new Error(`x = ${x}: got ${geluErf(x)}, want ${want}`);
+      }
+    };
+    ends.forEach(check);
+    fc.assert(fc.property(fc.double({ min: -12, max: 12, noNaN: true }), (v) => check(v)), { numRuns: 3000 });
+  });
+  it('keeps relative accuracy in the negative tail (where 0.5 v (1 + erf) cancels)', () => {
+    // erfc(a) for a = 3.5, 4, 5, 5.9 (CPython's math.erfc, correctly rounded to ~1 ulp).
+    for (const [a, erfc] of [[3.5, 7.430983723414128e-7], [4, 1.541725790028002e-8], [5, 1.5374597944280351e-12], [5.9, 7.190409783550478e-17]] as const) {
+      const v = -a * Math.SQRT2;
+      const want = 0.5 * v * erfc;
+      expect(Math.abs(geluErf(v) - want)).toBeLessThanOrEqual(1e-9 * Math.abs(want));
+    }
+  });
+  it('special values as 0.5 v (1 + erf(v / sqrt 2)) gives them', () => {
+    expect(Object.is(geluErf(-0), -0)).toBe(true);
+    expect(Object.is(geluErf(0), 0)).toBe(true);
+    expect(Object.is(geluErf(-1e3), -0)).toBe(true);
+    expect(geluErf(1e3)).toBe(1e3);
+    expect(geluErf(Infinity)).toBe(Infinity);
+    expect(geluErf(-Infinity)).toBeNaN();
+    expect(geluErf(NaN)).toBeNaN();
   });
 });
 

@@ -7,6 +7,7 @@ import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { Attrs, type OpContext } from '../../ops/op-def.js';
 import { normalizationOps } from '../../ops/onnx/normalization.js';
+import { affineRowsFloat, layerNormRowsF32, standardizeRowsFloat } from '../../kernels/normalization.js';
 import { isClose } from '../helpers/allclose.js';
 
 // ------------------------------------------------------------------ op runner
@@ -363,5 +364,60 @@ describe('LpNormalization / MeanVarianceNormalization / LRN', () => {
       });
       expectClose(y!.data as Float64Array, want, 1e-9, 1e-12);
     }), { numRuns: 100 });
+  });
+});
+
+describe('layerNormRowsF32 (the float32 LayerNorm row kernel)', () => {
+  const f32v = fc.oneof(
+    { weight: 12, arbitrary: fc.double({ min: -1e3, max: 1e3, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(Infinity, -Infinity, NaN, 0, -0, 1e-30) },
+  );
+  const rowsArb = fc.record({
+    rows: fc.integer({ min: 0, max: 5 }), cols: fc.integer({ min: 1, max: 70 }), eps,
+    affine: fc.constantFrom('none', 'scale', 'scale+bias'),
+  }).chain((c) => fc.record({
+    c: fc.constant(c),
+    x: fc.array(f32v, { minLength: c.rows * c.cols, maxLength: c.rows * c.cols }),
+    scale: fc.array(f32v, { minLength: c.cols, maxLength: c.cols }),
+    bias: fc.array(f32v, { minLength: c.cols, maxLength: c.cols }),
+  }));
+
+  it('is bit-equal to standardizeRowsFloat then affineRowsFloat with identity index maps', () => {
+    fc.assert(fc.property(rowsArb, ({ c, x, scale, bias }) => {
+      const xs = Float32Array.from(x);
+      const s = c.affine === 'none' ? null : Float32Array.from(scale);
+      const b = c.affine === 'scale+bias' ? Float32Array.from(bias) : null;
+      const got = new Float32Array(xs.length);
+      layerNormRowsF32(xs, got, c.rows, c.cols, c.eps, s, b);
+      const want = new Float32Array(xs.length);
+      standardizeRowsFloat(xs, want, c.rows, c.cols, c.eps, null, null);
+      const index = Int32Array.from({ length: c.cols }, (_, i) => i);
+      if (s) affineRowsFloat(want, c.rows, c.cols, s, index, b, b ? index : null);
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]}`);
+    }), { numRuns: 300 });
+  });
+
+  it('LayerNormalization on float32 with one output (the fused path) gives the Y of the general path', () => {
+    // Scale and B either span the normalised dims exactly (fused) or broadcast (general): Y must
+    // not depend on which path ran; the general path also computes Mean and InvStdDev.
+    const arb = shape(1, 4, 1).chain((dims) => fc.record({
+      dims: fc.constant(dims),
+      axis: fc.integer({ min: -dims.length, max: dims.length - 1 }),
+      broadcastScale: fc.boolean(), withBias: fc.boolean(), seed: fc.integer(),
+    }));
+    fc.assert(fc.property(arb, ({ dims, axis, broadcastScale, withBias, seed }) => {
+      const a0 = axis < 0 ? axis + dims.length : axis;
+      const tail = dims.slice(a0);
+      const sd = broadcastScale ? tail.map((d, i) => (i === 0 ? 1 : d)) : tail;
+      let s = seed | 0 || 1;
+      const rand = () => { s = (Math.imul(s, 1664525) + 1013904223) | 0; return (s >>> 8) / 2 ** 23 - 1; };
+      const t32 = (d: number[]) => new Tensor('float32', Float32Array.from({ length: prod(d) }, () => rand() * 3), d);
+      const x = t32(dims), scale = t32(sd), bias = t32(tail);
+      const inputs = [x, scale, ...(withBias ? [bias] : [])];
+      const [fused] = runOp('LayerNormalization', 17, { axis, epsilon: { f: 1e-5 } }, inputs, 1);
+      const [general] = runOp('LayerNormalization', 17, { axis, epsilon: { f: 1e-5 } }, inputs, 3);
+      expect(Array.from(fused!.data as Float32Array)).toEqual(Array.from(general!.data as Float32Array));
+      expect(fused!.dims).toEqual(dims);
+    }), { numRuns: 200 });
   });
 });

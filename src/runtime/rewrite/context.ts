@@ -8,8 +8,11 @@ import type { Step } from '../plan.js';
 
 export interface RewriteContext {
   readonly graph: Graph;
-  /** Every value's type from shape inference over the model as written. */
-  readonly types: ReadonlyMap<string, ValueType>;
+  /**
+   * Every value's type from shape inference over the model as written (a copy: a pass that
+   * changes what a value holds, e.g. the order of its rows, records its new type here).
+   */
+  readonly types: Map<string, ValueType>;
   /**
    * Values that are the same tensor, with the same contents, on every run: initializers that
    * no feed can replace, and everything constant folding computed.
@@ -25,7 +28,7 @@ export function rewriteContext(graph: Graph, types: ReadonlyMap<string, ValueTyp
   const fed = new Set(graph.inputs.map((i) => i.name));
   const constants = new Map<string, Tensor>();
   for (const [k, t] of graph.initializers) if (!fed.has(k)) constants.set(k, t);
-  return { graph, types, constants, made: new Map(), outputs: new Set(graph.outputs.map((o) => o.name)) };
+  return { graph, types: new Map(types), constants, made: new Map(), outputs: new Set(graph.outputs.map((o) => o.name)) };
 }
 
 /** Which step produces and which steps read each value, for one list of steps. */

@@ -11,6 +11,7 @@ import { Tensor } from '../../tensor.js';
 import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
+import { fusedBody } from './fuse-attention.js';
 import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
 import { noteEscape } from '../../../ops/aten/slabs.js';
@@ -91,7 +92,7 @@ export class Interpreter {
   run(frame: Frame): TsValue {
     this.enter(frame.fn.pos, `calling ${frame.fn.qualifiedName}`);
     try {
-      const flow = this.block(frame.fn.body, frame);
+      const flow = this.block(this.rt.fuseAttention ? fusedBody(frame.fn) : frame.fn.body, frame);
       return flow === RETURN ? frame.ret : null;
     } finally {
       this.depth--;

@@ -23,6 +23,11 @@ export interface LoadTorchScriptOptions {
    * timeoutMs for each call made on the module. An unknown name is an InvalidArgumentError.
    */
   readonly limits?: Partial<ResourceLimits>;
+  /**
+   * 'disabled' runs the code exactly as written; otherwise traced attention runs as one fused op
+   * (src/runtime/torchscript/fuse-attention.ts). onnxruntime-web's option name, as for ONNX.
+   */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 export interface TorchScriptModule {
@@ -52,7 +57,7 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   const conv = new PickleConverter(archive, `${archive.prefix}data.pkl`, limits.maxRecursionDepth);
   const root = conv.convert(archive.data);
   if (!(root instanceof TsObject)) throw new ModelFormatError(`${archive.prefix}data.pkl: the root is not a module object`);
-  const runtime = new ScriptRuntime(archive, ops, constants, limits);
+  const runtime = new ScriptRuntime(archive, ops, constants, limits, options.graphOptimizationLevel !== 'disabled');
   const modules = archive.codeModules.map((m) => archive.codeModule(m)!);
   const used = usedOps(modules);
   const missing = [...used.keys()].filter((n) => !runtime.table.has(n)).sort();

@@ -45,6 +45,8 @@ export class ScriptRuntime implements CalleeLookup {
   constructor(
     readonly archive: TorchScriptArchive, ops: readonly AtenOp[], constants: readonly TsValue[],
     readonly limits: ResourceLimits = DEFAULT_LIMITS,
+    /** Run traced attention as one fused op (fuse-attention.ts); off runs the code exactly as written. */
+    readonly fuseAttention = true,
   ) {
     this.table = new OpTable(ops);
     this.constants = constants;
