@@ -234,7 +234,7 @@ export class InferenceSession {
     const level = options.graphOptimizationLevel;
     const backend = resolveBackend(options.executionProviders, 'InferenceSession.create');
     if (looksLikeTorchScript(bytes)) {
-      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine }), limits);
+      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
       session.chosen = backend;
       return session;
     }
