@@ -9,10 +9,12 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
 import { type ModelFile, setFileLoader } from './api/session.js';
+import { emitterWorker, setWorkerFactory } from '../kernels/wasm/threads.js';
 
 export * from './index.js';
 export type { ModelFile } from './api/session.js';
@@ -120,3 +122,5 @@ async function readAt(fh: FileHandle, offset: number, length: number, where: str
 }
 
 setFileLoader(readModelFile);
+// Node has no global Worker: WebAssembly thread pools start worker_threads (unref'd once ready).
+setWorkerFactory((url) => emitterWorker(new Worker(url)));

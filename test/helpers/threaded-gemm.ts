@@ -1,0 +1,207 @@
+// Test and benchmark fixtures for WasmThreadPool (kernels/wasm/threads.ts): a small module of
+// probes over a shared memory, and a driver that runs the SIMD GEMM's `block` export
+// (kernels/wasm/gemm-simd.ts) over a shared memory with its (jc, pc) steps split across a pool,
+// by rows or by columns of C. The GEMM engine proper (kernels/gemm-f32.ts GemmEngine) gets its
+// own parallel driver; this one exists to show that any such split is bit-identical to one
+// thread and to measure the speedup.
+
+import { ByteWriter, FunctionBuilder, ModuleBuilder, ValType } from '../../kernels/wasm/assembler.js';
+import { defaultGemmSimdConfig, emitGemmModule, gemmSimdBlockDepth, type GemmSimdConfig } from '../../kernels/wasm/gemm-simd.js';
+import { KernelMemory, MAX_MEMORY_PAGES } from '../../kernels/wasm/host.js';
+import { WasmThreadPool, type WasmThreadPoolOptions } from '../../kernels/wasm/threads.js';
+import { packStrips } from '../../kernels/gemm-pack.js';
+
+const SHARED = { initial: 1, maximum: MAX_MEMORY_PAGES, shared: true } as const;
+
+// ---- the probe module ---------------------------------------------------------------------------
+
+/**
+ * A module over a shared memory with:
+ * - fill(dst, count, value): count float32s at byte address dst set to value (f32 parameter);
+ * - arrive(counter, parties, failed): a barrier: atomically counts in at `counter`, then waits
+ *   (memory.atomic.wait32, 1 ms slices, about 5 s at most) until `parties` calls have arrived,
+ *   storing 1 at `failed` if it gives up. Only calls that run at the same time can all pass it;
+ * - trap(x): unreachable when x is 1, else nothing;
+ * - nop(x): nothing (for dispatch overhead).
+ */
+export function probeModuleBytes(): Uint8Array<ArrayBuffer> {
+  const { i32, f32 } = ValType;
+  const m = new ModuleBuilder().importMemory('env', 'memory', SHARED);
+
+  const fill = new FunctionBuilder([i32, i32, f32], []);
+  {
+    const [dst, count, value] = fill.params;
+    const done = fill.block();
+    fill.get(count!).op('i32.eqz').brIf(done);
+    const top = fill.loop();
+    fill.get(dst!).get(value!).mem('f32.store');
+    fill.get(dst!).i32Const(4).op('i32.add').set(dst!);
+    fill.get(count!).i32Const(1).op('i32.sub').tee(count!).brIf(top);
+    fill.end().end();
+  }
+  m.addFunction(fill, 'fill');
+
+  const arrive = new FunctionBuilder([i32, i32, i32], []);
+  {
+    const [counter, parties, failed] = arrive.params;
+    const seen = arrive.local(i32);
+    const tries = arrive.local(i32);
+    arrive.get(counter!).i32Const(1).atomic('i32.atomic.rmw.add').i32Const(1).op('i32.add').set(seen);
+    arrive.get(counter!).i32Const(-1).atomic('memory.atomic.notify').op('drop'); // wake every waiter to look again
+    arrive.i32Const(5000).set(tries);
+    const out = arrive.block();
+    const top = arrive.loop();
+    arrive.get(seen).get(parties!).op('i32.ge_s').brIf(out);
+    arrive.get(tries).op('i32.eqz').if();
+    arrive.get(failed!).i32Const(1).atomic('i32.atomic.store').br(out);
+    arrive.end();
+    arrive.get(counter!).get(seen).i64Const(1_000_000).atomic('memory.atomic.wait32').op('drop');
+    arrive.get(tries).i32Const(1).op('i32.sub').set(tries);
+    arrive.get(counter!).atomic('i32.atomic.load').set(seen);
+    arrive.br(top);
+    arrive.end().end();
+  }
+  m.addFunction(arrive, 'arrive');
+
+  const trap = new FunctionBuilder([i32], []);
+  trap.get(trap.params[0]!).i32Const(1).op('i32.eq').if();
+  trap.op('unreachable');
+  trap.end();
+  m.addFunction(trap, 'trap');
+
+  const nop = new FunctionBuilder([i32], []);
+  m.addFunction(nop, 'nop');
+  return m.toBytes();
+}
+
+// ---- a module's memory import made shared ---------------------------------------------------------
+
+function readU32(b: Uint8Array, pos: { at: number }): number {
+  let v = 0;
+  for (let scale = 1; ; scale *= 128) {
+    const x = b[pos.at++]!;
+    v += (x & 0x7f) * scale;
+    if ((x & 0x80) === 0) return v;
+  }
+}
+
+/**
+ * `bytes` with its one memory import rewritten as shared with `maximumPages` (limits flag 0x03),
+ * everything else unchanged: emitGemmModule imports an unshared memory, and gemm-simd.ts is
+ * not this fixture's to change. Rewrites the import section and nothing else.
+ */
+export function withSharedMemoryImport(bytes: Uint8Array, maximumPages = MAX_MEMORY_PAGES): Uint8Array<ArrayBuffer> {
+  const out = new ByteWriter().bytes(bytes.subarray(0, 8));
+  const pos = { at: 8 };
+  let rewritten = 0;
+  while (pos.at < bytes.length) {
+    const id = bytes[pos.at++]!;
+    const size = readU32(bytes, pos);
+    const end = pos.at + size;
+    if (id !== 2) {
+      out.byte(id).u32(size).bytes(bytes.subarray(pos.at, end));
+      pos.at = end;
+      continue;
+    }
+    const body = new ByteWriter();
+    const count = readU32(bytes, pos);
+    body.u32(count);
+    for (let i = 0; i < count; i++) {
+      for (let s = 0; s < 2; s++) { // module and field names
+        const len = readU32(bytes, pos);
+        body.u32(len).bytes(bytes.subarray(pos.at, pos.at + len));
+        pos.at += len;
+      }
+      const kind = bytes[pos.at++]!;
+      if (kind !== 2) throw new Error(`withSharedMemoryImport: import ${i} is of kind ${kind}, not a memory`);
+      const flags = bytes[pos.at++]!;
+      const initial = readU32(bytes, pos);
+      if (flags & 1) readU32(bytes, pos);
+      body.byte(2).byte(0x03).u32(initial).u32(maximumPages);
+      rewritten++;
+    }
+    if (pos.at !== end) throw new Error('withSharedMemoryImport: import section longer than its entries');
+    out.byte(id).sized(body);
+  }
+  if (rewritten !== 1) throw new Error(`withSharedMemoryImport: ${rewritten} memory imports, expected 1`);
+  return out.toBytes();
+}
+
+// ---- the threaded GEMM driver ----------------------------------------------------------------------
+
+type BlockFn = (pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number, alpha: number, load: number) => void;
+
+/** A GEMM module over a shared memory, its pool (null for one thread) and the block export on this thread. */
+export interface ThreadedGemm {
+  readonly config: GemmSimdConfig;
+  readonly memory: KernelMemory;
+  readonly pool: WasmThreadPool | null;
+  readonly block: BlockFn;
+  /** Per (jc, pc) step: how many `block` calls, for measuring dispatch. */
+  batches: number;
+  dispose(): void;
+}
+
+export async function threadedGemm(threads: number, config = defaultGemmSimdConfig(), options: WasmThreadPoolOptions = {}): Promise<ThreadedGemm> {
+  const memory = KernelMemory.shared(16)!;
+  const module = new WebAssembly.Module(withSharedMemoryImport(emitGemmModule(config)));
+  const pool = await WasmThreadPool.create(module, memory.memory, threads, options);
+  const instance = pool?.instance ?? new WebAssembly.Instance(module, { env: { memory: memory.memory } });
+  return { config, memory, pool, block: instance.exports.block as BlockFn, batches: 0, dispose: () => pool?.dispose() };
+}
+
+export type GemmSplit = 'rows' | 'cols';
+
+const vec4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * C (m x n, row-major) = alpha * A (m x k, row-major) @ B (k x n, row-major) [+ C], the loops of
+ * gemmSimdF32 (jc > pc > block calls) with each step's block calls split into `parts` contiguous
+ * row (or column-strip) ranges, `parts` a multiple of the pool's threads so that each thread
+ * gets whole ranges. k >= 1, m >= 2 (gemmSimdF32 sends other shapes to JS).
+ */
+export function gemmThreaded(
+  g: ThreadedGemm, a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number,
+  alpha: number, accumulate: boolean, split: GemmSplit, callsPerThread = 1,
+): void {
+  const { mr: MR, nr: NR, nc: NC } = g.config;
+  const threads = g.pool?.threads ?? 1;
+  const kcMax = gemmSimdBlockDepth(k, g.config.kc);
+  const mPad = Math.ceil(m / MR) * MR;
+  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
+  const aBase = 0, bBase = vec4(mPad * k), cBase = bBase + vec4(kcMax * ncMax);
+  const mem = g.memory.reserveFloats(cBase + mPad * ncMax, `gemmThreaded (${m}x${k} @ ${k}x${n})`);
+  for (let pc = 0; pc < k; pc += kcMax) packStrips(a, 0, k, 1, 0, m, pc, Math.min(kcMax, k - pc), MR, mem, aBase + pc * mPad);
+  const parts = threads * callsPerThread;
+  const args: number[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPad = Math.ceil(nc / NR) * NR;
+    if (accumulate) for (let i = 0; i < m; i++) mem.set(c.subarray(i * n + jc, i * n + jc + nc), cBase + i * ncPad);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = Math.min(kcMax, k - pc);
+      packStrips(b, 0, 1, n, jc, nc, pc, kc, NR, mem, bBase);
+      const load = accumulate || pc > 0 ? 1 : 0;
+      const pa = 4 * (aBase + pc * mPad);
+      args.length = 0;
+      if (split === 'rows') {
+        const strips = mPad / MR;
+        for (let p = 0; p < parts; p++) {
+          const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
+          if (s1 > s0) args.push(pa + 4 * s0 * MR * kc, 4 * bBase, 4 * (cBase + s0 * MR * ncPad), (s1 - s0) * MR, ncPad, kc, 4 * ncPad, alpha, load);
+        }
+      } else {
+        const strips = ncPad / NR;
+        for (let p = 0; p < parts; p++) {
+          const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
+          if (s1 > s0) args.push(pa, 4 * (bBase + s0 * NR * kc), 4 * (cBase + s0 * NR), mPad, (s1 - s0) * NR, kc, 4 * ncPad, alpha, load);
+        }
+      }
+      g.batches++;
+      if (g.pool !== null) g.pool.run('block', args);
+      else for (let i = 0; i < args.length; i += 9) g.block(args[i]!, args[i + 1]!, args[i + 2]!, args[i + 3]!, args[i + 4]!, args[i + 5]!, args[i + 6]!, args[i + 7]!, args[i + 8]!);
+    }
+    const view = g.memory.floats();
+    for (let i = 0; i < m; i++) c.set(view.subarray(cBase + i * ncPad, cBase + i * ncPad + nc), i * n + jc);
+  }
+}
