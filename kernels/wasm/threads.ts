@@ -71,7 +71,10 @@ export function emitterWorker(w: EmitterWorker): WorkerLike {
 
 function webWorker(url: URL): WorkerLike {
   const w = new Worker(url, { type: 'module' });
+  // Bun's Worker has Node's unref(); Deno's and browsers' do not (dispose the pool there).
+  const unref = (w as Worker & { unref?: () => void }).unref;
   return {
+    ...(typeof unref === 'function' ? { unref: () => unref.call(w) } : {}),
     postMessage: (m) => w.postMessage(m),
     terminate: () => w.terminate(),
     onMessage: (l) => w.addEventListener('message', (e) => l(e.data)),
