@@ -1,17 +1,17 @@
 // A small emitter of WebAssembly binary modules, written for tessera's SIMD kernels: no .wasm
 // file from another compiler, no text format, no eval. It covers what the kernels need and
 // nothing more: function types, a memory import (so JS and the module share one memory, and
-// worker threads can later share a SharedArrayBuffer-backed one), functions with locals,
-// exports, the scalar i32/f32 instructions, structured control flow, SIMD128 with the
-// relaxed-simd fused multiply-add, and the threads proposal's shared memory and i32 atomics.
+// worker threads a SharedArrayBuffer-backed one), i32 globals, functions with locals, exports,
+// the scalar i32/f32 instructions, structured control flow, SIMD128 with the relaxed-simd fused
+// multiply-add, and the threads proposal's shared memory and i32 atomics.
 //
 // Encodings follow the WebAssembly core specification (binary format, chapter 5), the SIMD
 // proposal's BinarySIMD.md (all SIMD instructions are 0xFD followed by a LEB128 u32 opcode),
 // the relaxed-simd proposal (f32x4.relaxed_madd = 0xFD 0x105) and the threads proposal's
 // Overview.md (a shared memory's limits flag is 0x03; atomic instructions are 0xFE followed by a
-// LEB128 u32 opcode and, for memory accesses, a memarg whose alignment must be the natural one). The builder does no type
-// checking of the operand stack: WebAssembly.validate / new WebAssembly.Module do that, and
-// the unit tests validate every module the kernels emit.
+// LEB128 u32 opcode and, for memory accesses, a memarg whose alignment must be the natural one).
+// The builder does no type checking of the operand stack: WebAssembly.validate / new
+// WebAssembly.Module do that, and the unit tests validate every module the kernels emit.
 
 /** Value types (binary format 5.3.1; v128 from the SIMD proposal). */
 export const ValType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
@@ -129,7 +129,7 @@ export function encodeI64(v: number): Uint8Array<ArrayBuffer> {
 export const Op = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
   br: 0x0c, br_if: 0x0d, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
-  'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22,
+  'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22, 'global.get': 0x23, 'global.set': 0x24,
   'i32.load': 0x28, 'f32.load': 0x2a, 'i32.store': 0x36, 'f32.store': 0x38,
   'memory.size': 0x3f, 'memory.grow': 0x40,
   'i32.const': 0x41, 'i64.const': 0x42, 'f32.const': 0x43,
@@ -176,6 +176,7 @@ const NATURAL_ALIGN: Record<MemOp | SimdMemOp, number> = {
 /** The plain (immediate-free) scalar instructions. */
 type PlainOp = Exclude<keyof typeof Op,
   'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
+  'global.get' | 'global.set' |
   MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'i64.const' | 'f32.const'>;
 /** The immediate-free SIMD instructions. */
 type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
@@ -183,6 +184,13 @@ type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'f32x
 /** A block, loop or if opened by FunctionBuilder; branch targets are these, not raw depths. */
 export interface Label {
   readonly kind: 'block' | 'loop' | 'if';
+}
+
+/** A module-level global (ModuleBuilder.addGlobalI32). */
+export interface Global {
+  readonly index: number;
+  readonly type: ValType;
+  readonly mutable: boolean;
 }
 
 /** A local variable (parameters first, then declared locals). */
@@ -255,6 +263,17 @@ export class FunctionBuilder {
 
   tee(l: Local): this {
     this.code.byte(Op['local.tee']).u32(l.index);
+    return this;
+  }
+
+  globalGet(g: Global): this {
+    this.code.byte(Op['global.get']).u32(g.index);
+    return this;
+  }
+
+  globalSet(g: Global): this {
+    if (!g.mutable) throw new WasmAssemblyError(`global.set of immutable global ${g.index}`);
+    this.code.byte(Op['global.set']).u32(g.index);
     return this;
   }
 
@@ -403,7 +422,7 @@ export interface MemoryLimits {
 /** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
 const MAX_PAGES = 65536;
 
-const SECTION = { type: 1, import: 2, function: 3, export: 7, code: 10 } as const;
+const SECTION = { type: 1, import: 2, function: 3, global: 6, export: 7, code: 10 } as const;
 const EXTERN_FUNC = 0x00;
 const EXTERN_MEMORY = 0x02;
 const FUNC_TYPE = 0x60;
@@ -414,6 +433,7 @@ export class ModuleBuilder {
   private readonly typeBytes: Uint8Array[] = [];
   private memory: { module: string; name: string; limits: MemoryLimits } | null = null;
   private readonly funcs: { type: number; fn: FunctionBuilder; exportName?: string }[] = [];
+  private readonly globals: { global: Global; init: number }[] = [];
 
   /** Imports the module's one memory as `module.name`. */
   importMemory(module: string, name: string, limits: MemoryLimits): this {
@@ -426,6 +446,18 @@ export class ModuleBuilder {
     }
     this.memory = { module, name, limits };
     return this;
+  }
+
+  /**
+   * Adds an i32 global (binary format 5.5.9: type, mutability, `i32.const init` as its initial
+   * value). Every instance has its own globals, even over a shared memory: a thread's instance can
+   * keep per-thread state in one.
+   */
+  addGlobalI32(init: number, mutable = true): Global {
+    const global: Global = { index: this.globals.length, type: ValType.i32, mutable };
+    if (!Number.isInteger(init) || init < -0x80000000 || init > 0x7fffffff) throw new WasmAssemblyError(`global init ${init} is not an i32`);
+    this.globals.push({ global, init });
+    return global;
   }
 
   /** Adds a function (exported under `exportName` if given); returns its function index. */
@@ -466,6 +498,9 @@ export class ModuleBuilder {
       else w.byte(limits.shared === true ? 0x03 : 0x01).u32(limits.initial).u32(limits.maximum);
     });
     section(SECTION.function, this.funcs.length, (w) => { for (const f of this.funcs) w.u32(f.type); });
+    section(SECTION.global, this.globals.length, (w) => {
+      for (const { global, init } of this.globals) w.byte(global.type).byte(global.mutable ? 1 : 0).byte(Op['i32.const']).i32(init).byte(Op.end);
+    });
     const exported = this.funcs.flatMap((f, i) => (f.exportName === undefined ? [] : [[f.exportName, i] as const]));
     section(SECTION.export, exported.length, (w) => { for (const [name, i] of exported) w.name(name).byte(EXTERN_FUNC).u32(i); });
     section(SECTION.code, this.funcs.length, (w) => { for (const f of this.funcs) w.sized(f.fn.encodeBody()); });

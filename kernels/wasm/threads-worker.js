@@ -4,13 +4,14 @@
 // dist/ (tsc copies it: allowJs), without a loader, eval or a Blob URL.
 //
 // The pool posts one message: the WebAssembly.Module, the shared WebAssembly.Memory, the
-// control block and the argument buffer (SharedArrayBuffers), this worker's slot and the slot
-// layout. The worker instantiates the module over that memory, answers 'ready', and from then on
-// never returns to its event loop: it waits for its slot's sequence number to change (polling
-// for `spinMs`, then Atomics.wait in slices of `sliceMs`, so that terminate() is never stuck
-// behind an endless wait), runs calls [start, end) of the batch, and publishes the sequence number
-// as done. An exception in a call is caught, its text written to the slot's text area and the
-// batch ended early: the caller throws it as a WasmThreadError naming this worker.
+// control block and the argument buffer (SharedArrayBuffers), this worker's slot and the
+// control block's layout. The worker instantiates the module over that memory, answers 'ready',
+// and from then on never returns to its event loop: it waits for its slot's sequence number to
+// change (polling for `spinMs`, then Atomics.wait in slices of `sliceMs`, so that terminate() is
+// never stuck behind an endless wait), then claims and runs calls of the current batch until none
+// is left (claimCalls in threads.ts: the same protocol). An exception in a call is caught and the
+// first one's call and text written to the slot: the caller throws it as a WasmThreadError naming
+// this worker.
 
 /**
  * The channel to the thread that started this worker: Node's worker_threads parent port (found
@@ -21,9 +22,9 @@
 const port = /** @type {any} */ (globalThis).process?.getBuiltinModule?.('node:worker_threads')?.parentPort ?? /** @type {any} */ (globalThis).self;
 
 /**
- * @typedef {{ SEQ: number, DONE: number, CMD: number, FN: number, ARITY: number, START: number, END: number,
- *   STATUS: number, ERR_CALL: number, WORKER_SLEEPING: number, CALLER_SLEEPING: number, ERR_LEN: number,
- *   STRIDE: number, TEXT_CHARS: number, RUN: number, EXIT: number }} Layout
+ * @typedef {{ WORK: number, FINISHED: number, COUNT: number, FN: number, ARITY: number, CALLER_SLEEPING: number,
+ *   SEQ: number, CMD: number, WORKER_SLEEPING: number, STATUS: number, ERR_CALL: number, ERR_LEN: number,
+ *   STRIDE: number, TEXT_CHARS: number, CLOSED: number, RUN: number, EXIT: number }} Layout
  * @typedef {{ kind: 'tessera-wasm-threads', module: WebAssembly.Module, memory: WebAssembly.Memory,
  *   memoryImport: { module: string, name: string }, exportNames: string[], control: SharedArrayBuffer,
  *   args: SharedArrayBuffer, text: SharedArrayBuffer, slot: number, layout: Layout, spinMs: number, sliceMs: number }} Init
@@ -47,7 +48,7 @@ function onMessage(data) {
   }
   // The sequence number is read before 'ready' is posted: the pool's first batch may publish its
   // number before this thread runs another line, and must not be taken for the starting point.
-  const seen = Atomics.load(new Int32Array(init.control), init.slot * init.layout.STRIDE + init.layout.SEQ);
+  const seen = Atomics.load(new Int32Array(init.control), (init.slot + 1) * init.layout.STRIDE + init.layout.SEQ);
   port.postMessage({ kind: 'ready' });
   serve(init, fns, seen);
   port.close?.();
@@ -67,7 +68,7 @@ function serve(init, fns, seen) {
   const ctl = new Int32Array(init.control);
   const args = new Float64Array(init.args);
   const text = new Uint16Array(init.text);
-  const base = init.slot * L.STRIDE;
+  const base = (init.slot + 1) * L.STRIDE;
   const now = () => performance.now();
   for (;;) {
     let seq = Atomics.load(ctl, base + L.SEQ);
@@ -84,25 +85,32 @@ function serve(init, fns, seen) {
       }
     }
     seen = seq;
-    if (ctl[base + L.CMD] === L.EXIT) return;
-    const fn = fns[ctl[base + L.FN]];
-    const n = ctl[base + L.ARITY];
-    const end = ctl[base + L.END];
-    let i = ctl[base + L.START];
-    ctl[base + L.STATUS] = 0;
-    try {
-      if (fn === undefined) throw new Error(`no function #${ctl[base + L.FN]}`);
-      for (; i < end; i++) call(fn, args, i * n, n);
-    } catch (e) {
-      ctl[base + L.STATUS] = 1;
-      ctl[base + L.ERR_CALL] = i;
-      const message = describe(e).slice(0, L.TEXT_CHARS);
-      const t0 = init.slot * L.TEXT_CHARS;
-      for (let c = 0; c < message.length; c++) text[t0 + c] = message.charCodeAt(c);
-      ctl[base + L.ERR_LEN] = message.length;
+    if (Atomics.load(ctl, base + L.CMD) === L.EXIT) return;
+    // Claim (gen, j) -> (gen, j + 1) after reading the batch's fields: see claimCalls in threads.ts.
+    for (;;) {
+      const w = Atomics.load(ctl, L.WORK);
+      const j = w & 0xffff;
+      const count = Atomics.load(ctl, L.COUNT);
+      if (j >= count) break;
+      const fn = fns[Atomics.load(ctl, L.FN)];
+      const n = Atomics.load(ctl, L.ARITY);
+      if (Atomics.compareExchange(ctl, L.WORK, w, w + 1) !== w) continue;
+      try {
+        if (fn === undefined) throw new Error(`no function #${Atomics.load(ctl, L.FN)}`);
+        call(fn, args, j * n, n);
+      } catch (e) {
+        if (ctl[base + L.STATUS] === 0) {
+          const message = describe(e).slice(0, L.TEXT_CHARS);
+          const t0 = init.slot * L.TEXT_CHARS;
+          for (let c = 0; c < message.length; c++) text[t0 + c] = message.charCodeAt(c);
+          ctl[base + L.ERR_LEN] = message.length;
+          ctl[base + L.ERR_CALL] = j;
+          ctl[base + L.STATUS] = 1;
+        }
+      }
+      // The caller sleeps on FINISHED only with CALLER_SLEEPING set, and reads FINISHED after setting it.
+      if (Atomics.add(ctl, L.FINISHED, 1) + 1 === count && Atomics.load(ctl, L.CALLER_SLEEPING) !== 0) Atomics.notify(ctl, L.FINISHED);
     }
-    Atomics.store(ctl, base + L.DONE, seq);
-    if (Atomics.load(ctl, base + L.CALLER_SLEEPING) !== 0) Atomics.notify(ctl, base + L.DONE);
   }
 }
 

@@ -1,24 +1,27 @@
 // A pool of worker threads that run WebAssembly kernel calls in parallel over one shared
-// WebAssembly.Memory (KernelMemory.shared), with the calling thread taking a share of every batch.
+// WebAssembly.Memory (KernelMemory.shared), with the calling thread taking part in every batch.
 //
 // Each worker instantiates the same WebAssembly.Module over the same memory (both can be posted
 // to a worker) and then waits on its slot of a control block (a SharedArrayBuffer of Int32s, one
-// 64-byte slot per worker so that slots do not share a cache line). `run(name, args)` executes a
-// batch of calls to one export: args is a flat list of argument tuples; the calls are split into
-// `threads` contiguous ranges of equal count (static, so which thread runs which call depends only
-// on the batch); range 0 runs on the calling thread, the others on the workers, whose tuples go
-// through a shared Float64Array. Per worker: write the range, publish a new sequence number with
-// Atomics.store, notify only if the worker is asleep; the worker publishes the number back as done.
-// Waiting threads poll briefly (`spinMicros`) before Atomics.wait, because a futex wake costs tens
-// of microseconds and batches come back to back during a GEMM. A browser's main thread may not
+// 64-byte slot per worker and one for the batch, so that slots do not share a cache line).
+// `run(name, args)` executes a batch of calls to one export: args is a flat list of argument
+// tuples, copied to a shared Float64Array. The caller publishes the batch, wakes the workers
+// (notifying only those asleep) and claims calls itself; every thread claims the next unclaimed
+// call with one compare-and-swap on a word holding the batch's generation and the next index, so
+// a worker that wakes late (the machine is busy, the futex wake took 50 µs) simply finds less to
+// do instead of holding the batch up. The caller returns once every call has finished. Waiting
+// threads poll briefly (`spinMicros`) before Atomics.wait, because a futex wake costs tens of
+// microseconds and batches come back to back during a GEMM. A browser's main thread may not
 // Atomics.wait: there the caller only polls.
 //
-// Results do not depend on the thread count as long as each call computes its outputs alone
-// (the GEMM's `block` over disjoint row or column ranges of C): that is the caller's contract.
+// Results do not depend on the thread count, nor on which thread ran which call, as long as each
+// call computes its outputs alone (the GEMM's `block` over disjoint row or column ranges of C,
+// each element summed in the same order whoever computes it): that is the caller's contract.
 //
 // Platform: web-standard APIs only. Deno, Bun and browsers have a global module `Worker`; Node's
-// entry (src/node.ts) registers a node:worker_threads factory with setWorkerFactory, whose workers
-// are unref'd once started so that a pool never keeps a process alive. The worker script is
+// entry (src/node.ts) registers a node:worker_threads factory with setWorkerFactory. Workers are
+// unref'd once started where the runtime allows it (Node, Bun), so that a pool never keeps a
+// process alive; Deno's web Worker cannot be: dispose the pool there. The worker script is
 // threads-worker.js beside this file (plain JavaScript, copied to dist/ by tsc). Where
 // SharedArrayBuffer, Atomics or workers are missing, or no worker starts, `create` resolves to
 // null: run the kernel on one thread.
@@ -116,17 +119,24 @@ export interface WasmThreadPoolOptions {
   readonly onFallback?: (reason: string) => void;
 }
 
-/** The control block's slot: Int32 indices, one slot per worker. */
+/**
+ * The control block: Int32 indices. Slot 0 (the first STRIDE Int32s) describes the batch; worker
+ * w has slot w + 1. WORK holds (generation << 16) | next call index; CLOSED as the index means
+ * the batch is being set up.
+ */
 const LAYOUT = Object.freeze({
-  SEQ: 0, DONE: 1, CMD: 2, FN: 3, ARITY: 4, START: 5, END: 6, STATUS: 7, ERR_CALL: 8,
-  WORKER_SLEEPING: 9, CALLER_SLEEPING: 10, ERR_LEN: 11,
+  // the batch
+  WORK: 0, FINISHED: 1, COUNT: 2, FN: 3, ARITY: 4, CALLER_SLEEPING: 5,
+  // a worker's slot
+  SEQ: 0, CMD: 1, WORKER_SLEEPING: 2, STATUS: 3, ERR_CALL: 4, ERR_LEN: 5,
   /** 16 Int32s: 64 bytes, a cache line. */
   STRIDE: 16,
   /** Characters of error text per worker. */
   TEXT_CHARS: 1024,
+  CLOSED: 0xffff,
   RUN: 1, EXIT: 2,
 });
-/** Capacity of the shared argument buffer in float64s (128 KiB); larger batches run in chunks. */
+/** Capacity of the shared argument buffer in float64s (128 KiB); larger batches run in chunks (< CLOSED calls each). */
 const ARG_FLOATS = 16384;
 /** Longest single Atomics.wait, so that terminate() and slow wakes are never stuck behind one. */
 const WAIT_SLICE_MS = 100;
@@ -175,6 +185,7 @@ export class WasmThreadPool {
   private readonly fns: Fn[];
   private readonly fnIndex: Map<string, number>;
   private readonly seqs: number[];
+  private gen = 0;
   private readonly spinMs: number;
   private readonly timeoutMs: number;
   private readonly canBlock = callerCanBlock();
@@ -228,7 +239,7 @@ export class WasmThreadPool {
     const instance = new WebAssembly.Instance(module, importObject);
     const exportNames = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
 
-    const control = new SharedArrayBuffer(want * LAYOUT.STRIDE * 4);
+    const control = new SharedArrayBuffer((want + 1) * LAYOUT.STRIDE * 4);
     const args = new SharedArrayBuffer(ARG_FLOATS * 8);
     const text = new SharedArrayBuffer(want * LAYOUT.TEXT_CHARS * 2);
     const url = options.workerUrl ?? new URL('./threads-worker.js', import.meta.url);
@@ -260,15 +271,14 @@ export class WasmThreadPool {
    * Runs the calls `exportName(args[i * a], ..., args[i * a + a - 1])` for every tuple i (a = the
    * export's parameter count) across the pool and returns when all have finished. Numbers are
    * passed as float64 and converted by WebAssembly as a direct call would (i32: ToInt32, f32:
-   * rounded). Calls [0, count / threads) run on this thread. Throws a WasmThreadError naming the
-   * thread and call when a call throws (after every thread has stopped; the other calls' results
-   * are then unspecified).
+   * rounded). Which thread runs which call is not fixed. Throws a WasmThreadError naming the
+   * thread and the lowest failing call when calls throw (after every call has ended; the other
+   * calls have run).
    */
   run(exportName: string, args: ArrayLike<number>): void {
     const f = this.fnIndex.get(exportName);
     if (f === undefined) throw new WasmThreadError(`WasmThreadPool.run: the module exports no function '${exportName}'`);
-    const fn = this.fns[f]!;
-    const n = fn.length;
+    const n = this.fns[f]!.length;
     if (n === 0) throw new WasmThreadError(`WasmThreadPool.run: '${exportName}' takes no arguments, so a batch of it has no count`);
     if (args.length % n !== 0) throw new WasmThreadError(`WasmThreadPool.run: ${args.length} arguments are not whole calls of '${exportName}' (${n} each)`);
     if (this.closed) throw new WasmThreadError('WasmThreadPool.run: the pool was disposed');
@@ -278,70 +288,68 @@ export class WasmThreadPool {
     try {
       const count = args.length / n;
       const chunk = Math.floor(ARG_FLOATS / n);
-      for (let first = 0; first < count; first += chunk) this.batch(exportName, f, fn, n, args, first, Math.min(chunk, count - first));
+      for (let first = 0; first < count; first += chunk) this.batch(exportName, this.fns, f, n, args, first, Math.min(chunk, count - first));
     } finally {
       this.running = false;
     }
   }
 
-  private batch(name: string, f: number, fn: Fn, n: number, args: ArrayLike<number>, first: number, count: number): void {
+  private batch(name: string, fns: readonly Fn[], f: number, n: number, args: ArrayLike<number>, first: number, count: number): void {
     const L = LAYOUT;
     const ctl = this.ctl;
-    const parts = Math.min(this.threads, count);
-    const own = Math.floor(count / parts);
-    for (let i = own * n, s = (first + own) * n, end = count * n; i < end; i++, s++) this.argBuf[i] = args[s]!;
-    for (let p = 1; p < parts; p++) {
-      const base = this.workers[p - 1]!.slot * L.STRIDE;
-      ctl[base + L.CMD] = L.RUN;
-      ctl[base + L.FN] = f;
-      ctl[base + L.ARITY] = n;
-      ctl[base + L.START] = Math.floor((p * count) / parts);
-      ctl[base + L.END] = Math.floor(((p + 1) * count) / parts);
-      Atomics.store(ctl, base + L.SEQ, ++this.seqs[p - 1]!);
+    // Close the batch word, set the batch up, open it (see claimCalls for why in this order).
+    this.gen = (this.gen + 1) & 0x7fff;
+    Atomics.store(ctl, L.WORK, (this.gen << 16) | L.CLOSED);
+    for (let i = 0, s = first * n, end = count * n; i < end; i++, s++) this.argBuf[i] = args[s]!;
+    Atomics.store(ctl, L.FN, f);
+    Atomics.store(ctl, L.ARITY, n);
+    Atomics.store(ctl, L.COUNT, count);
+    Atomics.store(ctl, L.FINISHED, 0);
+    for (const { slot } of this.workers) ctl[(slot + 1) * L.STRIDE + L.STATUS] = 0;
+    Atomics.store(ctl, L.WORK, this.gen << 16);
+    // Wake as many workers as there are calls beyond this thread's first.
+    for (let w = 0; w < this.workers.length && w < count - 1; w++) {
+      const base = (this.workers[w]!.slot + 1) * L.STRIDE;
+      Atomics.store(ctl, base + L.SEQ, ++this.seqs[w]!);
       if (Atomics.load(ctl, base + L.WORKER_SLEEPING) !== 0) Atomics.notify(ctl, base + L.SEQ);
     }
-    let ownError: WasmThreadError | null = null;
-    let i = 0;
-    try {
-      for (; i < own; i++) call(fn, args, (first + i) * n, n);
-    } catch (e) {
-      ownError = new WasmThreadError(`the calling thread (1 of ${this.threads}) failed in call ${first + i} of '${name}' (${tuple(args, (first + i) * n, n)}): ${describe(e)}`, 0, { cause: e });
+    const own = claimCalls(ctl, fns, this.argBuf);
+    if (!this.waitFinished(count, now() + this.timeoutMs)) {
+      this.broken = `a batch of '${name}' did not finish within ${this.timeoutMs} ms (${Atomics.load(ctl, L.FINISHED)} of ${count} calls done)`;
+      throw new WasmThreadError(`WasmThreadPool.run: ${this.broken}; dispose this pool`);
     }
-    const deadline = now() + this.timeoutMs;
-    for (let p = 1; p < parts; p++) {
-      if (!this.waitDone(this.workers[p - 1]!.slot * L.STRIDE, this.seqs[p - 1]!, deadline)) {
-        this.broken = `worker ${p} did not finish its share of a batch of '${name}' within ${this.timeoutMs} ms`;
-        throw new WasmThreadError(`WasmThreadPool.run: ${this.broken}; dispose this pool`, p);
-      }
-    }
-    if (ownError !== null) throw ownError;
-    for (let p = 1; p < parts; p++) {
-      const slot = this.workers[p - 1]!.slot;
-      const base = slot * L.STRIDE;
-      if (ctl[base + L.STATUS] === 0) continue;
-      const c = ctl[base + L.ERR_CALL]!;
+    // The failing call with the lowest index, whichever thread ran it.
+    let thread = -1, call = Infinity, message = '', cause: unknown;
+    if (own !== null) [thread, call, message, cause] = [0, own.call, describe(own.error), own.error];
+    this.workers.forEach(({ slot }, w) => {
+      const base = (slot + 1) * L.STRIDE;
+      if (ctl[base + L.STATUS] === 0 || ctl[base + L.ERR_CALL]! >= call) return;
       const t0 = slot * L.TEXT_CHARS;
-      const message = String.fromCharCode(...this.text.subarray(t0, t0 + ctl[base + L.ERR_LEN]!));
-      throw new WasmThreadError(`worker ${p} (of ${this.threads} threads) failed in call ${first + c} of '${name}' (${tuple(this.argBuf, c * n, n)}): ${message}`, p);
-    }
+      [thread, call, message, cause] = [w + 1, ctl[base + L.ERR_CALL]!, String.fromCharCode(...this.text.subarray(t0, t0 + ctl[base + L.ERR_LEN]!)), undefined];
+    });
+    if (thread < 0) return;
+    const who = thread === 0 ? `the calling thread (1 of ${this.threads})` : `worker ${thread} (of ${this.threads} threads)`;
+    throw new WasmThreadError(`${who} failed in call ${first + call} of '${name}' (${tuple(this.argBuf, call * n, n)}): ${message}`, thread, { cause });
   }
 
-  /** Waits until the worker at `base` has published `seq` as done; false past `deadline`. */
-  private waitDone(base: number, seq: number, deadline: number): boolean {
+  /** Waits until `count` calls have finished; false past `deadline`. */
+  private waitFinished(count: number, deadline: number): boolean {
     const L = LAYOUT;
     const ctl = this.ctl;
-    if (Atomics.load(ctl, base + L.DONE) === seq) return true;
+    if (Atomics.load(ctl, L.FINISHED) === count) return true;
     const until = now() + this.spinMs;
-    while (now() < until) if (Atomics.load(ctl, base + L.DONE) === seq) return true;
+    while (now() < until) if (Atomics.load(ctl, L.FINISHED) === count) return true;
     for (let polls = 0; ; polls++) {
-      const v = Atomics.load(ctl, base + L.DONE);
-      if (v === seq) return true;
       if (this.canBlock) {
-        Atomics.store(ctl, base + L.CALLER_SLEEPING, 1);
-        Atomics.wait(ctl, base + L.DONE, v, Math.min(WAIT_SLICE_MS, Math.max(0, deadline - now())));
-        Atomics.store(ctl, base + L.CALLER_SLEEPING, 0);
+        // A worker notifies after finishing the last call if it sees this flag, which is set
+        // before FINISHED is read: one of the two always sees the other's write.
+        Atomics.store(ctl, L.CALLER_SLEEPING, 1);
+        const v = Atomics.load(ctl, L.FINISHED);
+        if (v !== count) Atomics.wait(ctl, L.FINISHED, v, Math.min(WAIT_SLICE_MS, Math.max(0, deadline - now())));
+        Atomics.store(ctl, L.CALLER_SLEEPING, 0);
       }
-      if ((this.canBlock || polls % 1024 === 0) && now() > deadline) return Atomics.load(ctl, base + L.DONE) === seq;
+      if (Atomics.load(ctl, L.FINISHED) === count) return true;
+      if ((this.canBlock || polls % 1024 === 0) && now() > deadline) return false;
     }
   }
 
@@ -352,12 +360,40 @@ export class WasmThreadPool {
     const L = LAYOUT;
     for (let w = 0; w < this.workers.length; w++) {
       const { worker, slot } = this.workers[w]!;
-      const base = slot * L.STRIDE;
-      this.ctl[base + L.CMD] = L.EXIT;
+      const base = (slot + 1) * L.STRIDE;
+      Atomics.store(this.ctl, base + L.CMD, L.EXIT);
       Atomics.store(this.ctl, base + L.SEQ, ++this.seqs[w]!);
       Atomics.notify(this.ctl, base + L.SEQ);
       worker.terminate();
     }
+  }
+}
+
+/**
+ * Claims and runs calls of the current batch until none is left; returns the first failure.
+ * The same protocol as threads-worker.js. A claim is a compare-and-swap of the batch word from
+ * (gen, j) to (gen, j + 1), after reading the batch's count, export and arity: the caller writes
+ * those only while the word's index is CLOSED, and opens it after, so a successful swap proves
+ * they belonged to generation gen; a thread that read a newer batch's fields against an older
+ * word fails its swap and reads again.
+ */
+function claimCalls(ctl: Int32Array, fns: readonly Fn[], args: Float64Array): { call: number; error: unknown } | null {
+  const L = LAYOUT;
+  let failure: { call: number; error: unknown } | null = null;
+  for (;;) {
+    const w = Atomics.load(ctl, L.WORK);
+    const j = w & 0xffff;
+    const count = Atomics.load(ctl, L.COUNT);
+    if (j >= count) return failure;
+    const fn = fns[Atomics.load(ctl, L.FN)]!;
+    const n = Atomics.load(ctl, L.ARITY);
+    if (Atomics.compareExchange(ctl, L.WORK, w, w + 1) !== w) continue;
+    try {
+      call(fn, args, j * n, n);
+    } catch (error) {
+      failure ??= { call: j, error };
+    }
+    Atomics.add(ctl, L.FINISHED, 1);
   }
 }
 

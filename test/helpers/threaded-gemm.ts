@@ -18,9 +18,13 @@ const SHARED = { initial: 1, maximum: MAX_MEMORY_PAGES, shared: true } as const;
 /**
  * A module over a shared memory with:
  * - fill(dst, count, value): count float32s at byte address dst set to value (f32 parameter);
- * - arrive(counter, parties, failed): a barrier: atomically counts in at `counter`, then waits
- *   (memory.atomic.wait32, 1 ms slices, about 5 s at most) until `parties` calls have arrived,
- *   storing 1 at `failed` if it gives up. Only calls that run at the same time can all pass it;
+ * - arrive(counter, parties, failed, trapMark, hangMark): a barrier: atomically counts in at
+ *   `counter`, then waits (memory.atomic.wait32, 1 ms slices, about 5 s at most) until `parties`
+ *   calls have arrived, storing 1 at `failed` if it gives up; then traps (unreachable) if this
+ *   instance's mark is `trapMark`, or waits about 2 s if it is `hangMark`. Only calls that run at
+ *   the same time can all pass it, so `parties` calls on as many threads run one per thread;
+ * - setMark(v): sets this instance's mark (a global, 0 at first: each thread's instance has its
+ *   own), so that a test can tell the calling thread's instance from the workers';
  * - trap(x): unreachable when x is 1, else nothing;
  * - nop(x): nothing (for dispatch overhead).
  */
@@ -41,9 +45,14 @@ export function probeModuleBytes(): Uint8Array<ArrayBuffer> {
   }
   m.addFunction(fill, 'fill');
 
-  const arrive = new FunctionBuilder([i32, i32, i32], []);
+  const mark = m.addGlobalI32(0);
+  const setMark = new FunctionBuilder([i32], []);
+  setMark.get(setMark.params[0]!).globalSet(mark);
+  m.addFunction(setMark, 'setMark');
+
+  const arrive = new FunctionBuilder([i32, i32, i32, i32, i32], []);
   {
-    const [counter, parties, failed] = arrive.params;
+    const [counter, parties, failed, trapMark, hangMark] = arrive.params;
     const seen = arrive.local(i32);
     const tries = arrive.local(i32);
     arrive.get(counter!).i32Const(1).atomic('i32.atomic.rmw.add').i32Const(1).op('i32.add').set(seen);
@@ -60,6 +69,18 @@ export function probeModuleBytes(): Uint8Array<ArrayBuffer> {
     arrive.get(counter!).atomic('i32.atomic.load').set(seen);
     arrive.br(top);
     arrive.end().end();
+    arrive.globalGet(mark).get(trapMark!).op('i32.eq').if();
+    arrive.op('unreachable');
+    arrive.end();
+    arrive.globalGet(mark).get(hangMark!).op('i32.eq').if();
+    {
+      arrive.i32Const(2000).set(tries);
+      const sleep = arrive.loop();
+      arrive.get(failed!).get(failed!).atomic('i32.atomic.load').i64Const(1_000_000).atomic('memory.atomic.wait32').op('drop');
+      arrive.get(tries).i32Const(1).op('i32.sub').tee(tries).brIf(sleep);
+      arrive.end();
+    }
+    arrive.end();
   }
   m.addFunction(arrive, 'arrive');
 
@@ -156,13 +177,15 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
  * C (m x n, row-major) = alpha * A (m x k, row-major) @ B (k x n, row-major) [+ C], the loops of
- * gemmSimdF32 (jc > pc > block calls) with each step's block calls split into `parts` contiguous
- * row (or column-strip) ranges, `parts` a multiple of the pool's threads so that each thread
- * gets whole ranges. k >= 1, m >= 2 (gemmSimdF32 sends other shapes to JS).
+ * gemmSimdF32 (jc > pc > block calls) with each step's block split into threads * callsPerThread
+ * calls over contiguous ranges of rows (or of column strips) of C, run by the pool (any thread
+ * may take any call). k >= 1, m >= 2 (gemmSimdF32 sends other shapes to JS).
  */
 export function gemmThreaded(
   g: ThreadedGemm, a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number,
   alpha: number, accumulate: boolean, split: GemmSplit, callsPerThread = 1,
+  /** A is already packed in memory from the previous call with the same A (a constant weight). */
+  aPacked = false,
 ): void {
   const { mr: MR, nr: NR, nc: NC } = g.config;
   const threads = g.pool?.threads ?? 1;
@@ -171,7 +194,7 @@ export function gemmThreaded(
   const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
   const aBase = 0, bBase = vec4(mPad * k), cBase = bBase + vec4(kcMax * ncMax);
   const mem = g.memory.reserveFloats(cBase + mPad * ncMax, `gemmThreaded (${m}x${k} @ ${k}x${n})`);
-  for (let pc = 0; pc < k; pc += kcMax) packStrips(a, 0, k, 1, 0, m, pc, Math.min(kcMax, k - pc), MR, mem, aBase + pc * mPad);
+  if (!aPacked) for (let pc = 0; pc < k; pc += kcMax) packStrips(a, 0, k, 1, 0, m, pc, Math.min(kcMax, k - pc), MR, mem, aBase + pc * mPad);
   const parts = threads * callsPerThread;
   const args: number[] = [];
   for (let jc = 0; jc < n; jc += NC) {

@@ -40,11 +40,13 @@ const check = fc.check(fc.property(
 result.gemmRuns = check.numRuns;
 result.gemmFailure = check.failed ? String(check.counterexample) : null;
 
-// A worker's error is a WasmThreadError naming it; the pool keeps working.
+// A worker's error is a WasmThreadError naming it; the pool keeps working. Two calls that must
+// run one per thread (a barrier), trapping on the worker's instance (mark 0; the caller's is 1).
 const memory = KernelMemory.shared(1)!;
 const probe = await WasmThreadPool.create(new WebAssembly.Module(probeModuleBytes()), memory.memory, 2, options);
+(probe?.instance.exports.setMark as (v: number) => void)(1);
 try {
-  probe?.run('trap', [0, 1]);
+  probe?.run('arrive', [256, 2, 260, 0, -1, 256, 2, 260, 0, -1]);
   result.workerError = 'no error';
 } catch (e) {
   result.workerError = e instanceof WasmThreadError ? `${e.thread}: ${e.message}` : `untyped: ${String(e)}`;

@@ -56,6 +56,44 @@ describe('atomic instructions (threads proposal)', () => {
   });
 });
 
+describe('i32 globals (one per instance, even over a shared memory)', () => {
+  it('global section and global.get / global.set, byte for byte', () => {
+    const m = new ModuleBuilder();
+    const g = m.addGlobalI32(-2);
+    const f = new FunctionBuilder([], [i32]);
+    f.globalGet(g).i32Const(1).op('i32.add').globalSet(g).globalGet(g);
+    m.addFunction(f, 'inc');
+    const bytes = m.toBytes();
+    // section 6: one global, i32 (0x7f), mutable, init expr i32.const -2 end
+    expect(hex(bytes)).toContain('06 06 01 7f 01 41 7e 0b');
+    expect(code((b) => b.globalGet(g).globalSet(g))).toBe('23 00 24 00');
+    const inc = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.inc as () => number;
+    expect([inc(), inc(), inc()]).toEqual([-1, 0, 1]);
+    const fixed = m.addGlobalI32(7, false);
+    expect(() => new FunctionBuilder([], []).globalSet(fixed)).toThrow(/global.set of immutable global 1/);
+    expect(() => m.addGlobalI32(2 ** 31)).toThrow(WasmAssemblyError);
+  });
+
+  it.skipIf(!shared)('two instances over one shared memory keep their own', () => {
+    const m = new ModuleBuilder().importMemory('env', 'memory', { initial: 1, maximum: 1, shared: true });
+    const g = m.addGlobalI32(0);
+    const set = new FunctionBuilder([i32], []);
+    set.get(set.params[0]!).globalSet(g);
+    m.addFunction(set, 'set');
+    const store = new FunctionBuilder([i32], []);
+    store.get(store.params[0]!).globalGet(g).mem('i32.store');
+    m.addFunction(store, 'store');
+    const module = new WebAssembly.Module(m.toBytes());
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const [a, b] = [0, 1].map(() => new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (x: number) => void>);
+    a!.set!(11);
+    b!.set!(22);
+    a!.store!(0);
+    b!.store!(4);
+    expect(Array.from(new Int32Array(memory.buffer, 0, 2))).toEqual([11, 22]);
+  });
+});
+
 describe('shared memory imports', () => {
   it('limits flag 0x03 with initial and maximum, byte for byte', () => {
     const bytes = new ModuleBuilder().importMemory('env', 'memory', { initial: 2, maximum: 65536, shared: true }).toBytes();

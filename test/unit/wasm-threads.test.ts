@@ -36,7 +36,6 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
   it('runs a batch across the calling thread and the workers', async () => {
     const { pool: p, memory } = await pool(3);
     expect(p.threads).toBe(3);
-    // 7 calls over 3 threads: [0, 2) here, [2, 4) and [4, 7) on the workers
     const args = Array.from({ length: 7 }, (_, i) => [64 * i, 16, i + 0.5]).flat();
     p.run('fill', args);
     const f = memory.floats();
@@ -60,7 +59,7 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
       for (let round = 0; round < 5; round++) {
         i32[64] = 0; // counter at byte 256, failure flag at 260
         i32[65] = 0;
-        p.run('arrive', Array.from({ length: threads }, () => [256, threads, 260]).flat());
+        p.run('arrive', Array.from({ length: threads }, () => [256, threads, 260, -1, -1]).flat());
         expect([Atomics.load(i32, 64), Atomics.load(i32, 65)]).toEqual([threads, 0]);
       }
     }
@@ -101,28 +100,37 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     expect(Array.from(memory.floats().subarray(end - 2))).toEqual([6, 7]);
   });
 
-  it('throws a WasmThreadError naming the worker and the call, and stays usable', async () => {
-    const { pool: p, memory } = await pool(3);
+  it('throws a WasmThreadError naming the worker and the lowest failing call, and stays usable', async () => {
+    const { pool: p, memory } = await pool(2);
+    const i32 = new Int32Array(memory.memory.buffer);
+    const barrier = (trapMark: number) => {
+      // two calls that must run on both threads at once; the one on an instance marked trapMark traps
+      i32[64] = 0;
+      i32[65] = 0;
+      p.run('arrive', [256, 2, 260, trapMark, -1, 256, 2, 260, trapMark, -1]);
+    };
+    (p.instance.exports.setMark as (v: number) => void)(1); // the calling thread's instance; the worker's stays 0
     let err: unknown;
     try {
-      p.run('trap', [0, 0, 0, 1, 0, 0]); // calls 2, 3 on worker 1; 4, 5 on worker 2
+      barrier(0);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(WasmThreadError);
     expect((err as WasmThreadError).code).toBe('WASM_THREAD');
     expect((err as WasmThreadError).thread).toBe(1);
-    expect((err as Error).message).toMatch(/^worker 1 \(of 3 threads\) failed in call 3 of 'trap' \(1\): RuntimeError: unreachable/);
-    expect(() => p.run('trap', [0, 0, 0, 0, 0, 1])).toThrow(/worker 2 .* call 5 of 'trap'/);
+    expect((err as Error).message).toMatch(/^worker 1 \(of 2 threads\) failed in call [01] of 'arrive' \(256, 2, 260, 0, -1\): RuntimeError: unreachable/);
     try {
-      p.run('trap', [1, 0, 0]);
+      barrier(1);
     } catch (e) {
       err = e;
     }
     expect((err as WasmThreadError).thread).toBe(0);
-    expect((err as Error).message).toMatch(/^the calling thread \(1 of 3\) failed in call 0 of 'trap' \(1\): RuntimeError: unreachable/);
+    expect((err as Error).message).toMatch(/^the calling thread \(1 of 2\) failed in call [01] of 'arrive' \(256, 2, 260, 1, -1\): RuntimeError: unreachable/);
     expect((err as Error).cause).toBeInstanceOf(WebAssembly.RuntimeError);
-    // all threads still answer
+    expect(i32[65]).toBe(0); // both calls passed the barrier: they ran at the same time
+    // whichever threads run them, the lowest failing call is the one named, and every call ran
+    expect(() => p.run('trap', [0, 0, 0, 1, 0, 1])).toThrow(/failed in call 3 of 'trap' \(1\)/);
     p.run('fill', [0, 1, 1, 4, 1, 2, 8, 1, 3]);
     expect(Array.from(memory.floats().subarray(0, 3))).toEqual([1, 2, 3]);
   });
@@ -168,10 +176,12 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     const i32 = new Int32Array(memory.memory.buffer);
     i32[64] = 0;
     i32[65] = 0;
-    // call 1 (the worker's) waits at a barrier for 3 parties that never come: up to 5 s
+    // two calls that must run one per thread (a barrier of 2), after which the worker's instance
+    // (mark 0; the caller's is 1) waits about 2 s: the caller gives up at 300 ms
+    (p.instance.exports.setMark as (v: number) => void)(1);
     const t0 = performance.now();
-    expect(() => p.run('arrive', [0, 1, 1028, 256, 3, 260])).toThrow(/worker 1 did not finish its share of a batch of 'arrive' within 300 ms; dispose this pool/);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(() => p.run('arrive', [256, 2, 260, -1, 0, 256, 2, 260, -1, 0])).toThrow(/a batch of 'arrive' did not finish within 300 ms \(1 of 2 calls done\); dispose this pool/);
+    expect(performance.now() - t0).toBeLessThan(1500);
     expect(() => p.run('fill', [0, 1, 1, 4, 1, 1])).toThrow(/did not finish .*dispose this pool/);
     p.dispose();
   });
