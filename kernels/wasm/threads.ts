@@ -189,7 +189,7 @@ export class WasmThreadPool {
   private readonly spinMs: number;
   private readonly timeoutMs: number;
   private readonly canBlock = callerCanBlock();
-  private running = false;
+  private pending: { readonly name: string; readonly n: number; readonly first: number; readonly count: number } | null = null;
   private closed = false;
   private broken: string | null = null;
 
@@ -273,49 +273,42 @@ export class WasmThreadPool {
    * passed as float64 and converted by WebAssembly as a direct call would (i32: ToInt32, f32:
    * rounded). Which thread runs which call is not fixed. Throws a WasmThreadError naming the
    * thread and the lowest failing call when calls throw (after every call has ended; the other
-   * calls have run).
+   * calls have run). Batches larger than `maxBatchCalls` run as several.
    */
   run(exportName: string, args: ArrayLike<number>): void {
-    const f = this.fnIndex.get(exportName);
-    if (f === undefined) throw new WasmThreadError(`WasmThreadPool.run: the module exports no function '${exportName}'`);
-    const n = this.fns[f]!.length;
-    if (n === 0) throw new WasmThreadError(`WasmThreadPool.run: '${exportName}' takes no arguments, so a batch of it has no count`);
-    if (args.length % n !== 0) throw new WasmThreadError(`WasmThreadPool.run: ${args.length} arguments are not whole calls of '${exportName}' (${n} each)`);
-    if (this.closed) throw new WasmThreadError('WasmThreadPool.run: the pool was disposed');
-    if (this.broken !== null) throw new WasmThreadError(`WasmThreadPool.run: ${this.broken}; dispose this pool`);
-    if (this.running) throw new WasmThreadError('WasmThreadPool.run: called again while a batch runs');
-    this.running = true;
-    try {
-      const count = args.length / n;
-      const chunk = Math.floor(ARG_FLOATS / n);
-      for (let first = 0; first < count; first += chunk) this.batch(exportName, this.fns, f, n, args, first, Math.min(chunk, count - first));
-    } finally {
-      this.running = false;
+    const { f, n } = this.check('run', exportName, args);
+    const count = args.length / n;
+    const chunk = Math.floor(ARG_FLOATS / n);
+    for (let first = 0; first < count; first += chunk) {
+      const calls = Math.min(chunk, count - first);
+      this.publish(exportName, f, n, args, first, calls, calls - 1); // this thread takes one at once
+      this.join();
     }
   }
 
-  private batch(name: string, fns: readonly Fn[], f: number, n: number, args: ArrayLike<number>, first: number, count: number): void {
+  /**
+   * Starts a batch (at most maxBatchCalls(exportName) calls) on the workers and returns at once,
+   * so that this thread can do other work meanwhile (pack the next GEMM block) before join()
+   * takes part in what is left. Until join() returns, do not touch memory the calls read or write.
+   */
+  post(exportName: string, args: ArrayLike<number>): void {
+    const { f, n } = this.check('post', exportName, args);
+    if (args.length / n > Math.floor(ARG_FLOATS / n)) {
+      throw new WasmThreadError(`WasmThreadPool.post: ${args.length / n} calls of '${exportName}', over the ${Math.floor(ARG_FLOATS / n)} a posted batch holds (run() splits larger ones)`);
+    }
+    this.publish(exportName, f, n, args, 0, args.length / n, args.length / n);
+  }
+
+  /** Runs what is left of the posted batch on this thread too, and returns when every call has finished; throws as run() does. */
+  join(): void {
+    const b = this.pending;
+    if (b === null) return;
+    this.pending = null;
     const L = LAYOUT;
     const ctl = this.ctl;
-    // Close the batch word, set the batch up, open it (see claimCalls for why in this order).
-    this.gen = (this.gen + 1) & 0x7fff;
-    Atomics.store(ctl, L.WORK, (this.gen << 16) | L.CLOSED);
-    for (let i = 0, s = first * n, end = count * n; i < end; i++, s++) this.argBuf[i] = args[s]!;
-    Atomics.store(ctl, L.FN, f);
-    Atomics.store(ctl, L.ARITY, n);
-    Atomics.store(ctl, L.COUNT, count);
-    Atomics.store(ctl, L.FINISHED, 0);
-    for (const { slot } of this.workers) ctl[(slot + 1) * L.STRIDE + L.STATUS] = 0;
-    Atomics.store(ctl, L.WORK, this.gen << 16);
-    // Wake as many workers as there are calls beyond this thread's first.
-    for (let w = 0; w < this.workers.length && w < count - 1; w++) {
-      const base = (this.workers[w]!.slot + 1) * L.STRIDE;
-      Atomics.store(ctl, base + L.SEQ, ++this.seqs[w]!);
-      if (Atomics.load(ctl, base + L.WORKER_SLEEPING) !== 0) Atomics.notify(ctl, base + L.SEQ);
-    }
-    const own = claimCalls(ctl, fns, this.argBuf);
-    if (!this.waitFinished(count, now() + this.timeoutMs)) {
-      this.broken = `a batch of '${name}' did not finish within ${this.timeoutMs} ms (${Atomics.load(ctl, L.FINISHED)} of ${count} calls done)`;
+    const own = claimCalls(ctl, this.fns, this.argBuf);
+    if (!this.waitFinished(b.count, now() + this.timeoutMs)) {
+      this.broken = `a batch of '${b.name}' did not finish within ${this.timeoutMs} ms (${Atomics.load(ctl, L.FINISHED)} of ${b.count} calls done)`;
       throw new WasmThreadError(`WasmThreadPool.run: ${this.broken}; dispose this pool`);
     }
     // The failing call with the lowest index, whichever thread ran it.
@@ -329,7 +322,47 @@ export class WasmThreadPool {
     });
     if (thread < 0) return;
     const who = thread === 0 ? `the calling thread (1 of ${this.threads})` : `worker ${thread} (of ${this.threads} threads)`;
-    throw new WasmThreadError(`${who} failed in call ${first + call} of '${name}' (${tuple(this.argBuf, call * n, n)}): ${message}`, thread, { cause });
+    throw new WasmThreadError(`${who} failed in call ${b.first + call} of '${b.name}' (${tuple(this.argBuf, call * b.n, b.n)}): ${message}`, thread, { cause });
+  }
+
+  /** The most calls of `exportName` one posted batch holds. */
+  maxBatchCalls(exportName: string): number {
+    const f = this.fnIndex.get(exportName);
+    return f === undefined ? 0 : Math.floor(ARG_FLOATS / Math.max(1, this.fns[f]!.length));
+  }
+
+  private check(what: string, exportName: string, args: ArrayLike<number>): { f: number; n: number } {
+    const f = this.fnIndex.get(exportName);
+    if (f === undefined) throw new WasmThreadError(`WasmThreadPool.${what}: the module exports no function '${exportName}'`);
+    const n = this.fns[f]!.length;
+    if (n === 0) throw new WasmThreadError(`WasmThreadPool.${what}: '${exportName}' takes no arguments, so a batch of it has no count`);
+    if (args.length % n !== 0) throw new WasmThreadError(`WasmThreadPool.${what}: ${args.length} arguments are not whole calls of '${exportName}' (${n} each)`);
+    if (this.closed) throw new WasmThreadError(`WasmThreadPool.${what}: the pool was disposed`);
+    if (this.broken !== null) throw new WasmThreadError(`WasmThreadPool.${what}: ${this.broken}; dispose this pool`);
+    if (this.pending !== null) throw new WasmThreadError(`WasmThreadPool.${what}: a posted batch of '${this.pending.name}' has not been joined`);
+    return { f, n };
+  }
+
+  /** Sets up calls [first, first + count) of args as the current batch and wakes up to `wake` workers. */
+  private publish(name: string, f: number, n: number, args: ArrayLike<number>, first: number, count: number, wake: number): void {
+    const L = LAYOUT;
+    const ctl = this.ctl;
+    // Close the batch word, set the batch up, open it (see claimCalls for why in this order).
+    this.gen = (this.gen + 1) & 0x7fff;
+    Atomics.store(ctl, L.WORK, (this.gen << 16) | L.CLOSED);
+    for (let i = 0, s = first * n, end = count * n; i < end; i++, s++) this.argBuf[i] = args[s]!;
+    Atomics.store(ctl, L.FN, f);
+    Atomics.store(ctl, L.ARITY, n);
+    Atomics.store(ctl, L.COUNT, count);
+    Atomics.store(ctl, L.FINISHED, 0);
+    for (const { slot } of this.workers) ctl[(slot + 1) * L.STRIDE + L.STATUS] = 0;
+    Atomics.store(ctl, L.WORK, this.gen << 16);
+    this.pending = { name, n, first, count };
+    for (let w = 0; w < this.workers.length && w < wake; w++) {
+      const base = (this.workers[w]!.slot + 1) * L.STRIDE;
+      Atomics.store(ctl, base + L.SEQ, ++this.seqs[w]!);
+      if (Atomics.load(ctl, base + L.WORKER_SLEEPING) !== 0) Atomics.notify(ctl, base + L.SEQ);
+    }
   }
 
   /** Waits until `count` calls have finished; false past `deadline`. */

@@ -26,7 +26,9 @@ const SHARED = { initial: 1, maximum: MAX_MEMORY_PAGES, shared: true } as const;
  * - setMark(v): sets this instance's mark (a global, 0 at first: each thread's instance has its
  *   own), so that a test can tell the calling thread's instance from the workers';
  * - trap(x): unreachable when x is 1, else nothing;
- * - nop(x): nothing (for dispatch overhead).
+ * - nop(x): nothing;
+ * - work(n): n rounds of a dependent integer multiply-add, touching no memory (a call of known,
+ *   compute-bound length, for measuring dispatch).
  */
 export function probeModuleBytes(): Uint8Array<ArrayBuffer> {
   const { i32, f32 } = ValType;
@@ -92,6 +94,20 @@ export function probeModuleBytes(): Uint8Array<ArrayBuffer> {
 
   const nop = new FunctionBuilder([i32], []);
   m.addFunction(nop, 'nop');
+
+  const work = new FunctionBuilder([i32], [i32]);
+  {
+    const [n] = work.params;
+    const x = work.local(i32);
+    const done = work.block();
+    work.get(n!).op('i32.eqz').brIf(done);
+    const top = work.loop();
+    work.get(x).i32Const(1664525).op('i32.mul').i32Const(1013904223).op('i32.add').set(x);
+    work.get(n!).i32Const(1).op('i32.sub').tee(n!).brIf(top);
+    work.end().end();
+    work.get(x);
+  }
+  m.addFunction(work, 'work');
   return m.toBytes();
 }
 
@@ -175,6 +191,20 @@ export type GemmSplit = 'rows' | 'cols';
 
 const vec4 = (n: number) => Math.ceil(n / 4) * 4;
 
+export interface GemmThreadedOptions {
+  /** Split each step's block by rows of C (default) or by column strips. */
+  readonly split?: GemmSplit;
+  /** Calls per thread and step (default 1). */
+  readonly callsPerThread?: number;
+  /** A is already packed in memory from the previous call with the same A (a constant weight). */
+  readonly aPacked?: boolean;
+  /**
+   * Pack the next step's B block on the calling thread while the workers start on this step
+   * (post, pack, join; two B buffers). Default false: pack, then run the step.
+   */
+  readonly pipeline?: boolean;
+}
+
 /**
  * C (m x n, row-major) = alpha * A (m x k, row-major) @ B (k x n, row-major) [+ C], the loops of
  * gemmSimdF32 (jc > pc > block calls) with each step's block split into threads * callsPerThread
@@ -183,48 +213,64 @@ const vec4 = (n: number) => Math.ceil(n / 4) * 4;
  */
 export function gemmThreaded(
   g: ThreadedGemm, a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number,
-  alpha: number, accumulate: boolean, split: GemmSplit, callsPerThread = 1,
-  /** A is already packed in memory from the previous call with the same A (a constant weight). */
-  aPacked = false,
+  alpha: number, accumulate: boolean, o: GemmThreadedOptions = {},
 ): void {
   const { mr: MR, nr: NR, nc: NC } = g.config;
-  const threads = g.pool?.threads ?? 1;
+  const pool = g.pool;
+  const parts = (pool?.threads ?? 1) * (o.callsPerThread ?? 1);
   const kcMax = gemmSimdBlockDepth(k, g.config.kc);
   const mPad = Math.ceil(m / MR) * MR;
   const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
-  const aBase = 0, bBase = vec4(mPad * k), cBase = bBase + vec4(kcMax * ncMax);
+  const bFloats = vec4(kcMax * ncMax);
+  const aBase = 0, bBases = [vec4(mPad * k), vec4(mPad * k) + bFloats], cBase = bBases[1]! + bFloats;
   const mem = g.memory.reserveFloats(cBase + mPad * ncMax, `gemmThreaded (${m}x${k} @ ${k}x${n})`);
-  if (!aPacked) for (let pc = 0; pc < k; pc += kcMax) packStrips(a, 0, k, 1, 0, m, pc, Math.min(kcMax, k - pc), MR, mem, aBase + pc * mPad);
-  const parts = threads * callsPerThread;
-  const args: number[] = [];
+  if (o.aPacked !== true) for (let pc = 0; pc < k; pc += kcMax) packStrips(a, 0, k, 1, 0, m, pc, Math.min(kcMax, k - pc), MR, mem, aBase + pc * mPad);
+
+  const steps: { jc: number; nc: number; ncPad: number; pc: number; kc: number }[] = [];
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    const ncPad = Math.ceil(nc / NR) * NR;
-    if (accumulate) for (let i = 0; i < m; i++) mem.set(c.subarray(i * n + jc, i * n + jc + nc), cBase + i * ncPad);
-    for (let pc = 0; pc < k; pc += kcMax) {
-      const kc = Math.min(kcMax, k - pc);
-      packStrips(b, 0, 1, n, jc, nc, pc, kc, NR, mem, bBase);
-      const load = accumulate || pc > 0 ? 1 : 0;
-      const pa = 4 * (aBase + pc * mPad);
-      args.length = 0;
-      if (split === 'rows') {
-        const strips = mPad / MR;
-        for (let p = 0; p < parts; p++) {
-          const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
-          if (s1 > s0) args.push(pa + 4 * s0 * MR * kc, 4 * bBase, 4 * (cBase + s0 * MR * ncPad), (s1 - s0) * MR, ncPad, kc, 4 * ncPad, alpha, load);
-        }
-      } else {
-        const strips = ncPad / NR;
-        for (let p = 0; p < parts; p++) {
-          const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
-          if (s1 > s0) args.push(pa, 4 * (bBase + s0 * NR * kc), 4 * (cBase + s0 * NR), mPad, (s1 - s0) * NR, kc, 4 * ncPad, alpha, load);
-        }
+    for (let pc = 0; pc < k; pc += kcMax) steps.push({ jc, nc, ncPad: Math.ceil(nc / NR) * NR, pc, kc: Math.min(kcMax, k - pc) });
+  }
+  const pack = (i: number) => {
+    const s = steps[i]!;
+    packStrips(b, 0, 1, n, s.jc, s.nc, s.pc, s.kc, NR, mem, bBases[i % 2]!);
+  };
+  const args: number[] = [];
+  pack(0);
+  for (let i = 0; i < steps.length; i++) {
+    const { jc, nc, ncPad, pc, kc } = steps[i]!;
+    const bBase = bBases[i % 2]!;
+    if (pc === 0 && accumulate) for (let r = 0; r < m; r++) mem.set(c.subarray(r * n + jc, r * n + jc + nc), cBase + r * ncPad);
+    const load = accumulate || pc > 0 ? 1 : 0;
+    const pa = 4 * (aBase + pc * mPad);
+    args.length = 0;
+    if (o.split !== 'cols') {
+      const strips = mPad / MR;
+      for (let p = 0; p < parts; p++) {
+        const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
+        if (s1 > s0) args.push(pa + 4 * s0 * MR * kc, 4 * bBase, 4 * (cBase + s0 * MR * ncPad), (s1 - s0) * MR, ncPad, kc, 4 * ncPad, alpha, load);
       }
-      g.batches++;
-      if (g.pool !== null) g.pool.run('block', args);
-      else for (let i = 0; i < args.length; i += 9) g.block(args[i]!, args[i + 1]!, args[i + 2]!, args[i + 3]!, args[i + 4]!, args[i + 5]!, args[i + 6]!, args[i + 7]!, args[i + 8]!);
+    } else {
+      const strips = ncPad / NR;
+      for (let p = 0; p < parts; p++) {
+        const s0 = Math.floor((p * strips) / parts), s1 = Math.floor(((p + 1) * strips) / parts);
+        if (s1 > s0) args.push(pa, 4 * (bBase + s0 * NR * kc), 4 * (cBase + s0 * NR), mPad, (s1 - s0) * NR, kc, 4 * ncPad, alpha, load);
+      }
     }
-    const view = g.memory.floats();
-    for (let i = 0; i < m; i++) c.set(view.subarray(cBase + i * ncPad, cBase + i * ncPad + nc), i * n + jc);
+    g.batches++;
+    const next = i + 1 < steps.length;
+    if (pool !== null && o.pipeline === true) {
+      pool.post('block', args);
+      if (next) pack(i + 1); // into the other B buffer, while the workers compute this step
+      pool.join();
+    } else {
+      if (pool !== null) pool.run('block', args);
+      else for (let j = 0; j < args.length; j += 9) g.block(args[j]!, args[j + 1]!, args[j + 2]!, args[j + 3]!, args[j + 4]!, args[j + 5]!, args[j + 6]!, args[j + 7]!, args[j + 8]!);
+      if (next) pack(i + 1);
+    }
+    if (i + 1 === steps.length || steps[i + 1]!.jc !== jc) {
+      const view = g.memory.floats();
+      for (let r = 0; r < m; r++) c.set(view.subarray(cBase + r * ncPad, cBase + r * ncPad + nc), r * n + jc);
+    }
   }
 }

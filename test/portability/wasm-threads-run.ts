@@ -27,14 +27,14 @@ result.threads = gemms.map((g) => g.pool?.threads ?? 1);
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer));
 const check = fc.check(fc.property(
   fc.integer({ min: 2, max: 60 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 100 }),
-  fc.constantFrom(0, 1, 2), fc.constantFrom<GemmSplit>('rows', 'cols'), fc.boolean(), fc.integer(),
-  (m, n, k, t, split, accumulate, seed) => {
+  fc.constantFrom(0, 1, 2), fc.constantFrom<GemmSplit>('rows', 'cols'), fc.boolean(), fc.boolean(), fc.integer(),
+  (m, n, k, t, split, accumulate, pipeline, seed) => {
     const rand = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => Math.fround(Math.sin((i + 1) * 12.9898 + s) * 1000));
     const a = rand(m * k, seed), b = rand(k * n, seed + 1), c0 = rand(m * n, seed + 2);
     const want = c0.slice();
     gemmSimdF32With(config, a, {}, b, {}, want, m, n, k, { alpha: 0.75, accumulate });
     const got = c0.slice();
-    gemmThreaded(gemms[t]!, a, b, got, m, n, k, 0.75, accumulate, split, 2);
+    gemmThreaded(gemms[t]!, a, b, got, m, n, k, 0.75, accumulate, { split, callsPerThread: 2, pipeline });
     return bits(got).every((x, i) => x === bits(want)[i]);
   }), { numRuns: 60 });
 result.gemmRuns = check.numRuns;

@@ -7,8 +7,9 @@ import { gemmThreaded, type GemmSplit, type ThreadedGemm, threadedGemm } from '.
 import { special, wide } from '../helpers/gemm-arbitraries.js';
 
 // The SIMD GEMM's `block` export run by WasmThreadPool over a shared memory, its (jc, pc) steps
-// split by rows or by column strips of C into 1, 2 or 3 threads (and several calls per thread),
-// gives the same bits as gemmSimdF32 on one thread: each element of C is summed in the same
+// split by rows or by column strips of C into 1, 2 or 3 threads (and several calls per thread;
+// packing the next step while the workers compute, or not), gives the same bits as gemmSimdF32
+// on one thread: each element of C is summed in the same
 // order whichever thread computes it. Bits are compared (NaN payloads, signed zeros included).
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -40,6 +41,7 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded SIMD GEMM is bit-identic
     threads: fc.constantFrom(1, 2, 3),
     split: fc.constantFrom<GemmSplit>('rows', 'cols'),
     callsPerThread: fc.integer({ min: 1, max: 3 }),
+    pipeline: fc.boolean(),
     alpha: fc.oneof(fc.constant(1), fc.double({ min: -4, max: 4, noNaN: true })),
     accumulate: fc.boolean(),
   }).chain((p) => fc.record({
@@ -56,7 +58,7 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded SIMD GEMM is bit-identic
         const want = Float32Array.from(c0);
         gemmSimdF32With(config, A, {}, B, {}, want, p.m, p.n, p.k, { alpha: p.alpha, accumulate: p.accumulate });
         const got = Float32Array.from(c0);
-        gemmThreaded(gemms.get(key(config, p.threads))!, A, B, got, p.m, p.n, p.k, p.alpha, p.accumulate, p.split, p.callsPerThread);
+        gemmThreaded(gemms.get(key(config, p.threads))!, A, B, got, p.m, p.n, p.k, p.alpha, p.accumulate, p);
         expect(bits(got)).toEqual(bits(want));
       }), { numRuns: 60 });
     });
@@ -71,12 +73,14 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded SIMD GEMM is bit-identic
     gemmSimdF32With(config, A, {}, B, {}, want, m, n, k);
     for (const threads of [1, 2, 3]) {
       for (const split of ['rows', 'cols'] as const) {
-        const got = new Float32Array(m * n).fill(Number.NaN);
-        const g = gemms.get(key(config, threads))!;
-        const before = g.batches;
-        gemmThreaded(g, A, B, got, m, n, k, 1, false, split);
-        expect(g.batches - before).toBe(2 * 3);
-        expect(bits(got), `${threads} threads, ${split}`).toEqual(bits(want));
+        for (const pipeline of [false, true]) {
+          const got = new Float32Array(m * n).fill(Number.NaN);
+          const g = gemms.get(key(config, threads))!;
+          const before = g.batches;
+          gemmThreaded(g, A, B, got, m, n, k, 1, false, { split, pipeline });
+          expect(g.batches - before).toBe(2 * 3);
+          expect(bits(got), `${threads} threads, ${split}, pipeline ${pipeline}`).toEqual(bits(want));
+        }
       }
     }
   });

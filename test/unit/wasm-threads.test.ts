@@ -186,6 +186,26 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     p.dispose();
   });
 
+  it('post() starts a batch and returns; join() takes part and waits; errors surface at join()', async () => {
+    const { pool: p, memory } = await pool(3);
+    const f = memory.floats();
+    p.join(); // nothing posted: nothing to do
+    p.post('fill', [0, 1000, 1, 4000, 1000, 2, 8000, 1000, 3, 12000, 1000, 4]);
+    // this thread is free meanwhile (in a GEMM: packing the next block elsewhere in memory)
+    f.fill(9, 5000, 6000);
+    expect(() => p.run('fill', [0, 1, 1])).toThrow(/a posted batch of 'fill' has not been joined/);
+    expect(() => p.post('fill', [0, 1, 1])).toThrow(/has not been joined/);
+    p.join();
+    expect([f[0], f[999], f[1000], f[2999], f[3000], f[3999], f[5000]]).toEqual([1, 1, 2, 3, 4, 4, 9]);
+    expect(p.maxBatchCalls('fill')).toBe(5461);
+    expect(() => p.post('fill', new Array(3 * 5462).fill(0))).toThrow(/5462 calls of 'fill', over the 5461 a posted batch holds/);
+    p.post('trap', [0, 1, 0, 1]);
+    expect(() => p.join()).toThrow(/failed in call 1 of 'trap'/);
+    p.join();
+    p.run('fill', [0, 1, 7]);
+    expect(f[0]).toBe(7);
+  });
+
   it('refuses misuse with a message that says what is wrong', async () => {
     const { pool: p } = await pool(2);
     expect(() => p.run('nope', [1])).toThrow(/exports no function 'nope'/);
