@@ -89,7 +89,7 @@ function serve(init, fns, seen) {
     // Claim (gen, j) -> (gen, j + 1) after reading the batch's fields: see claimCalls in threads.ts.
     for (;;) {
       const w = Atomics.load(ctl, L.WORK);
-      const j = w & 0xffff;
+      const j = w & L.CLOSED;
       const count = Atomics.load(ctl, L.COUNT);
       if (j >= count) break;
       const fn = fns[Atomics.load(ctl, L.FN)];

@@ -121,8 +121,9 @@ export interface WasmThreadPoolOptions {
 
 /**
  * The control block: Int32 indices. Slot 0 (the first STRIDE Int32s) describes the batch; worker
- * w has slot w + 1. WORK holds (generation << 16) | next call index; CLOSED as the index means
- * the batch is being set up.
+ * w has slot w + 1. WORK holds (generation << 12) | next call index (20 bits of generation: a
+ * stale claim would need a thread to sleep between two instructions through a million batches
+ * and find the same index); CLOSED as the index means the batch is being set up.
  */
 const LAYOUT = Object.freeze({
   // the batch
@@ -133,11 +134,13 @@ const LAYOUT = Object.freeze({
   STRIDE: 16,
   /** Characters of error text per worker. */
   TEXT_CHARS: 1024,
-  CLOSED: 0xffff,
+  CLOSED: 0xfff,
   RUN: 1, EXIT: 2,
 });
-/** Capacity of the shared argument buffer in float64s (128 KiB); larger batches run in chunks (< CLOSED calls each). */
+/** Capacity of the shared argument buffer in float64s (128 KiB); larger batches run in chunks. */
 const ARG_FLOATS = 16384;
+/** Calls per chunk: what the argument buffer holds, and fewer than CLOSED. */
+const chunkCalls = (arity: number) => Math.min(LAYOUT.CLOSED - 1, Math.floor(ARG_FLOATS / Math.max(1, arity)));
 /** Longest single Atomics.wait, so that terminate() and slow wakes are never stuck behind one. */
 const WAIT_SLICE_MS = 100;
 const MAX_THREADS = 64;
@@ -278,7 +281,7 @@ export class WasmThreadPool {
   run(exportName: string, args: ArrayLike<number>): void {
     const { f, n } = this.check('run', exportName, args);
     const count = args.length / n;
-    const chunk = Math.floor(ARG_FLOATS / n);
+    const chunk = chunkCalls(n);
     for (let first = 0; first < count; first += chunk) {
       const calls = Math.min(chunk, count - first);
       this.publish(exportName, f, n, args, first, calls, calls - 1); // this thread takes one at once
@@ -293,8 +296,8 @@ export class WasmThreadPool {
    */
   post(exportName: string, args: ArrayLike<number>): void {
     const { f, n } = this.check('post', exportName, args);
-    if (args.length / n > Math.floor(ARG_FLOATS / n)) {
-      throw new WasmThreadError(`WasmThreadPool.post: ${args.length / n} calls of '${exportName}', over the ${Math.floor(ARG_FLOATS / n)} a posted batch holds (run() splits larger ones)`);
+    if (args.length / n > chunkCalls(n)) {
+      throw new WasmThreadError(`WasmThreadPool.post: ${args.length / n} calls of '${exportName}', over the ${chunkCalls(n)} a posted batch holds (run() splits larger ones)`);
     }
     this.publish(exportName, f, n, args, 0, args.length / n, args.length / n);
   }
@@ -328,7 +331,7 @@ export class WasmThreadPool {
   /** The most calls of `exportName` one posted batch holds. */
   maxBatchCalls(exportName: string): number {
     const f = this.fnIndex.get(exportName);
-    return f === undefined ? 0 : Math.floor(ARG_FLOATS / Math.max(1, this.fns[f]!.length));
+    return f === undefined ? 0 : chunkCalls(this.fns[f]!.length);
   }
 
   private check(what: string, exportName: string, args: ArrayLike<number>): { f: number; n: number } {
@@ -348,15 +351,15 @@ export class WasmThreadPool {
     const L = LAYOUT;
     const ctl = this.ctl;
     // Close the batch word, set the batch up, open it (see claimCalls for why in this order).
-    this.gen = (this.gen + 1) & 0x7fff;
-    Atomics.store(ctl, L.WORK, (this.gen << 16) | L.CLOSED);
+    this.gen = (this.gen + 1) & 0xfffff;
+    Atomics.store(ctl, L.WORK, (this.gen << 12) | L.CLOSED);
     for (let i = 0, s = first * n, end = count * n; i < end; i++, s++) this.argBuf[i] = args[s]!;
     Atomics.store(ctl, L.FN, f);
     Atomics.store(ctl, L.ARITY, n);
     Atomics.store(ctl, L.COUNT, count);
     Atomics.store(ctl, L.FINISHED, 0);
     for (const { slot } of this.workers) ctl[(slot + 1) * L.STRIDE + L.STATUS] = 0;
-    Atomics.store(ctl, L.WORK, this.gen << 16);
+    Atomics.store(ctl, L.WORK, this.gen << 12);
     this.pending = { name, n, first, count };
     for (let w = 0; w < this.workers.length && w < wake; w++) {
       const base = (this.workers[w]!.slot + 1) * L.STRIDE;
@@ -415,7 +418,7 @@ function claimCalls(ctl: Int32Array, fns: readonly Fn[], args: Float64Array): { 
   let failure: { call: number; error: unknown } | null = null;
   for (;;) {
     const w = Atomics.load(ctl, L.WORK);
-    const j = w & 0xffff;
+    const j = w & L.CLOSED;
     const count = Atomics.load(ctl, L.COUNT);
     if (j >= count) return failure;
     const fn = fns[Atomics.load(ctl, L.FN)]!;

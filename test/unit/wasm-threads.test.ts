@@ -65,9 +65,25 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     }
   });
 
+  it('keeps working when the 20-bit batch generation wraps around', async () => {
+    const { pool: p, memory } = await pool(2);
+    const i32 = new Int32Array(memory.memory.buffer);
+    const both = () => {
+      i32[64] = 0;
+      i32[65] = 0;
+      p.run('arrive', [256, 2, 260, -1, -1, 256, 2, 260, -1, -1]); // needs both threads
+      expect(i32[65]).toBe(0);
+    };
+    both();
+    for (let i = 0; i < 2 ** 20; i++) p.run('nop', [i]);
+    both();
+    p.run('fill', [0, 1, 3, 4, 1, 4]);
+    expect(Array.from(memory.floats().subarray(0, 2))).toEqual([3, 4]);
+  });
+
   it('runs batches larger than its argument buffer in chunks', async () => {
     const { pool: p, memory } = await pool(2);
-    const calls = 20_000; // 60,000 arguments: more than the 16,384 a chunk holds
+    const calls = 20_000; // more than a chunk holds (16,384 arguments, 4094 calls)
     memory.reserveFloats(calls, 'test');
     p.run('fill', Array.from({ length: calls }, (_, i) => [4 * i, 1, i]).flat());
     const f = memory.floats();
@@ -179,9 +195,8 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     // two calls that must run one per thread (a barrier of 2), after which the worker's instance
     // (mark 0; the caller's is 1) waits about 2 s: the caller gives up at 300 ms
     (p.instance.exports.setMark as (v: number) => void)(1);
-    const t0 = performance.now();
+    // (without the deadline the batch would end after the 2 s, without an error)
     expect(() => p.run('arrive', [256, 2, 260, -1, 0, 256, 2, 260, -1, 0])).toThrow(/a batch of 'arrive' did not finish within 300 ms \(1 of 2 calls done\); dispose this pool/);
-    expect(performance.now() - t0).toBeLessThan(1500);
     expect(() => p.run('fill', [0, 1, 1, 4, 1, 1])).toThrow(/did not finish .*dispose this pool/);
     p.dispose();
   });
@@ -197,8 +212,8 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     expect(() => p.post('fill', [0, 1, 1])).toThrow(/has not been joined/);
     p.join();
     expect([f[0], f[999], f[1000], f[2999], f[3000], f[3999], f[5000]]).toEqual([1, 1, 2, 3, 4, 4, 9]);
-    expect(p.maxBatchCalls('fill')).toBe(5461);
-    expect(() => p.post('fill', new Array(3 * 5462).fill(0))).toThrow(/5462 calls of 'fill', over the 5461 a posted batch holds/);
+    expect(p.maxBatchCalls('fill')).toBe(4094);
+    expect(() => p.post('fill', new Array(3 * 4095).fill(0))).toThrow(/4095 calls of 'fill', over the 4094 a posted batch holds/);
     p.post('trap', [0, 1, 0, 1]);
     expect(() => p.join()).toThrow(/failed in call 1 of 'trap'/);
     p.join();
@@ -275,7 +290,7 @@ describe('no pool, no error: one thread', () => {
     const t0 = performance.now();
     const silent = await WasmThreadPool.create(module, KernelMemory.shared(1)!.memory, 2, { startTimeoutMs: 50, onFallback: (m) => r.reasons.push(m) });
     expect(silent).toBeNull();
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(5000);
     expect(r.reasons.at(-1)).toMatch(/did not start within 50 ms/);
 
     // a message that cannot be posted (an unshared memory cannot be cloned)
