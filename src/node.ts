@@ -15,6 +15,7 @@ import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
 import { type ModelFile, setFileLoader } from './api/session.js';
 import { isMainThread, parentPort, Worker as NodeWorker, workerData } from 'node:worker_threads';
 import { setWorkerFactory } from './api/worker-session.js';
+import { emitterWorker, setWorkerFactory as setKernelWorkerFactory } from '../kernels/wasm/threads.js';
 
 export * from './index.js';
 export type { ModelFile } from './api/session.js';
@@ -155,3 +156,6 @@ if (typeof script === 'string' && parentPort) {
   });
   void import(script);
 }
+
+// Node has no global Worker: WebAssembly thread pools start worker_threads (unref'd once ready).
+setKernelWorkerFactory((url) => emitterWorker(new NodeWorker(url)));

@@ -1,15 +1,17 @@
 // A small emitter of WebAssembly binary modules, written for tessera's SIMD kernels: no .wasm
 // file from another compiler, no text format, no eval. It covers what the kernels need and
 // nothing more: function types, a memory import (so JS and the module share one memory, and
-// worker threads can later share a SharedArrayBuffer-backed one), functions with locals,
-// exports, the scalar i32/f32 instructions, structured control flow, and SIMD128 with the
-// relaxed-simd fused multiply-add.
+// worker threads a SharedArrayBuffer-backed one), i32 globals, functions with locals, exports,
+// the scalar i32/f32 instructions, structured control flow, SIMD128 with the relaxed-simd fused
+// multiply-add, and the threads proposal's shared memory and i32 atomics.
 //
 // Encodings follow the WebAssembly core specification (binary format, chapter 5), the SIMD
-// proposal's BinarySIMD.md (all SIMD instructions are 0xFD followed by a LEB128 u32 opcode)
-// and the relaxed-simd proposal (f32x4.relaxed_madd = 0xFD 0x105). The builder does no type
-// checking of the operand stack: WebAssembly.validate / new WebAssembly.Module do that, and
-// the unit tests validate every module the kernels emit.
+// proposal's BinarySIMD.md (all SIMD instructions are 0xFD followed by a LEB128 u32 opcode),
+// the relaxed-simd proposal (f32x4.relaxed_madd = 0xFD 0x105) and the threads proposal's
+// Overview.md (a shared memory's limits flag is 0x03; atomic instructions are 0xFE followed by a
+// LEB128 u32 opcode and, for memory accesses, a memarg whose alignment must be the natural one).
+// The builder does no type checking of the operand stack: WebAssembly.validate / new
+// WebAssembly.Module do that, and the unit tests validate every module the kernels emit.
 
 /** Value types (binary format 5.3.1; v128 from the SIMD proposal). */
 export const ValType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
@@ -70,6 +72,18 @@ export class ByteWriter {
     }
   }
 
+  /** Signed LEB128 of a safe integer (|v| < 2^53), for i64 immediates. */
+  i64(v: number): this {
+    if (!Number.isSafeInteger(v)) throw new WasmAssemblyError(`i64 out of range: ${v}`);
+    for (;;) {
+      const b = ((v % 128) + 128) % 128;
+      v = (v - b) / 128; // exact: floor division for either sign
+      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
+      this.byte(done ? b : b | 0x80);
+      if (done) return this;
+    }
+  }
+
   /** An IEEE 754 binary32, little-endian. */
   f32(v: number): this {
     const f = new DataView(new ArrayBuffer(4));
@@ -104,16 +118,21 @@ export function encodeI32(v: number): Uint8Array<ArrayBuffer> {
   return new ByteWriter().i32(v).toBytes();
 }
 
+/** Signed LEB128 bytes of a safe integer as an i64 immediate. */
+export function encodeI64(v: number): Uint8Array<ArrayBuffer> {
+  return new ByteWriter().i64(v).toBytes();
+}
+
 // ---- opcodes -----------------------------------------------------------------------------------
 
 /** Single-byte opcodes (core spec 5.4). */
 export const Op = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
   br: 0x0c, br_if: 0x0d, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
-  'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22,
+  'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22, 'global.get': 0x23, 'global.set': 0x24,
   'i32.load': 0x28, 'f32.load': 0x2a, 'i32.store': 0x36, 'f32.store': 0x38,
   'memory.size': 0x3f, 'memory.grow': 0x40,
-  'i32.const': 0x41, 'f32.const': 0x43,
+  'i32.const': 0x41, 'i64.const': 0x42, 'f32.const': 0x43,
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49,
   'i32.gt_s': 0x4a, 'i32.gt_u': 0x4b, 'i32.le_s': 0x4c, 'i32.le_u': 0x4d, 'i32.ge_s': 0x4e, 'i32.ge_u': 0x4f,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.or': 0x72,
@@ -132,7 +151,20 @@ export const SimdOp = {
   'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106,
 } as const;
 
+/**
+ * Atomic opcodes of the threads proposal (Overview.md, "Instruction encoding"), each emitted as
+ * 0xFE then the number as LEB128 u32. Only the i32 forms the kernels may use.
+ */
+export const AtomicOp = {
+  'memory.atomic.notify': 0x00, 'memory.atomic.wait32': 0x01, 'atomic.fence': 0x03,
+  'i32.atomic.load': 0x10, 'i32.atomic.store': 0x17,
+  'i32.atomic.rmw.add': 0x1e, 'i32.atomic.rmw.sub': 0x25, 'i32.atomic.rmw.and': 0x2c, 'i32.atomic.rmw.or': 0x33,
+  'i32.atomic.rmw.xor': 0x3a, 'i32.atomic.rmw.xchg': 0x41, 'i32.atomic.rmw.cmpxchg': 0x48,
+} as const;
+type AtomicMemOp = Exclude<keyof typeof AtomicOp, 'atomic.fence'>;
+
 const SIMD_PREFIX = 0xfd;
+const ATOMIC_PREFIX = 0xfe;
 /** The empty block type (5.4.1). */
 const BLOCK_EMPTY = 0x40;
 
@@ -147,13 +179,21 @@ const NATURAL_ALIGN: Record<MemOp | SimdMemOp, number> = {
 /** The plain (immediate-free) scalar instructions. */
 type PlainOp = Exclude<keyof typeof Op,
   'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'call' | 'local.get' | 'local.set' | 'local.tee' |
-  MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'f32.const'>;
+  'global.get' | 'global.set' |
+  MemOp | 'memory.size' | 'memory.grow' | 'i32.const' | 'i64.const' | 'f32.const'>;
 /** The immediate-free SIMD instructions. */
 type PlainSimdOp = Exclude<keyof typeof SimdOp, SimdMemOp | 'v128.const' | 'i8x16.shuffle' | 'f32x4.extract_lane' | 'f32x4.replace_lane'>;
 
 /** A block, loop or if opened by FunctionBuilder; branch targets are these, not raw depths. */
 export interface Label {
   readonly kind: 'block' | 'loop' | 'if';
+}
+
+/** A module-level global (ModuleBuilder.addGlobalI32). */
+export interface Global {
+  readonly index: number;
+  readonly type: ValType;
+  readonly mutable: boolean;
 }
 
 /** A local variable (parameters first, then declared locals). */
@@ -238,6 +278,17 @@ export class FunctionBuilder {
     return this;
   }
 
+  globalGet(g: Global): this {
+    this.code.byte(Op['global.get']).u32(g.index);
+    return this;
+  }
+
+  globalSet(g: Global): this {
+    if (!g.mutable) throw new WasmAssemblyError(`global.set of immutable global ${g.index}`);
+    this.code.byte(Op['global.set']).u32(g.index);
+    return this;
+  }
+
   /** A scalar load or store: address (and value) on the stack, constant byte `offset`. */
   mem(name: MemOp, offset = 0, alignLog2 = NATURAL_ALIGN[name]): this {
     this.code.byte(Op[name]).u32(alignLog2).u32(offset);
@@ -270,6 +321,32 @@ export class FunctionBuilder {
   private lane(name: 'f32x4.extract_lane' | 'f32x4.replace_lane', lane: number): this {
     if (!Number.isInteger(lane) || lane < 0 || lane > 3) throw new WasmAssemblyError(`${name}: lane ${lane} is not 0..3`);
     this.code.byte(SIMD_PREFIX).u32(SimdOp[name]).byte(lane);
+    return this;
+  }
+
+  /**
+   * An atomic memory instruction (threads proposal) with a constant byte `offset`: the address
+   * must be 4-byte aligned at run time (a misaligned atomic traps), and the memarg's alignment is
+   * always the natural 2 (the spec refuses any other). `memory.atomic.wait32` takes (address,
+   * expected i32, timeout i64 in ns, -1 forever) and returns 0 ok / 1 not-equal / 2 timed-out;
+   * `memory.atomic.notify` takes (address, count) and returns how many waiters it woke. Both
+   * need a shared memory to be useful (wait32 traps on an unshared one).
+   */
+  atomic(name: AtomicMemOp, offset = 0): this {
+    this.code.byte(ATOMIC_PREFIX).u32(AtomicOp[name]).u32(2).u32(offset);
+    return this;
+  }
+
+  /** atomic.fence: orders this thread's memory accesses (0xFE 0x03 0x00). */
+  atomicFence(): this {
+    this.code.byte(ATOMIC_PREFIX).u32(AtomicOp['atomic.fence']).byte(0);
+    return this;
+  }
+
+  /** i64.const (the only i64 instruction: the timeout operand of memory.atomic.wait32). */
+  i64Const(v: number): this {
+    if (!Number.isSafeInteger(v)) throw new WasmAssemblyError(`i64.const: ${v} is not a safe integer`);
+    this.code.byte(Op['i64.const']).i64(v);
     return this;
   }
 
@@ -363,7 +440,10 @@ export interface MemoryLimits {
   readonly shared?: boolean;
 }
 
-const SECTION = { type: 1, import: 2, function: 3, export: 7, code: 10 } as const;
+/** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
+const MAX_PAGES = 65536;
+
+const SECTION = { type: 1, import: 2, function: 3, global: 6, export: 7, code: 10 } as const;
 const EXTERN_FUNC = 0x00;
 const EXTERN_MEMORY = 0x02;
 const FUNC_TYPE = 0x60;
@@ -374,13 +454,31 @@ export class ModuleBuilder {
   private readonly typeBytes: Uint8Array[] = [];
   private memory: { module: string; name: string; limits: MemoryLimits } | null = null;
   private readonly funcs: { type: number; fn: FunctionBuilder; exportName?: string }[] = [];
+  private readonly globals: { global: Global; init: number }[] = [];
 
   /** Imports the module's one memory as `module.name`. */
   importMemory(module: string, name: string, limits: MemoryLimits): this {
     if (this.memory !== null) throw new WasmAssemblyError('a module imports one memory');
     if (limits.shared === true && limits.maximum === undefined) throw new WasmAssemblyError('a shared memory needs a maximum');
+    const { initial, maximum } = limits;
+    if (!Number.isInteger(initial) || initial < 0 || initial > MAX_PAGES) throw new WasmAssemblyError(`memory import: initial ${initial} pages is not 0..${MAX_PAGES}`);
+    if (maximum !== undefined && (!Number.isInteger(maximum) || maximum < initial || maximum > MAX_PAGES)) {
+      throw new WasmAssemblyError(`memory import: maximum ${maximum} pages is not ${initial}..${MAX_PAGES}`);
+    }
     this.memory = { module, name, limits };
     return this;
+  }
+
+  /**
+   * Adds an i32 global (binary format 5.5.9: type, mutability, `i32.const init` as its initial
+   * value). Every instance has its own globals, even over a shared memory: a thread's instance can
+   * keep per-thread state in one.
+   */
+  addGlobalI32(init: number, mutable = true): Global {
+    const global: Global = { index: this.globals.length, type: ValType.i32, mutable };
+    if (!Number.isInteger(init) || init < -0x80000000 || init > 0x7fffffff) throw new WasmAssemblyError(`global init ${init} is not an i32`);
+    this.globals.push({ global, init });
+    return global;
   }
 
   /** Adds a function (exported under `exportName` if given); returns its function index. */
@@ -421,6 +519,9 @@ export class ModuleBuilder {
       else w.byte(limits.shared === true ? 0x03 : 0x01).u32(limits.initial).u32(limits.maximum);
     });
     section(SECTION.function, this.funcs.length, (w) => { for (const f of this.funcs) w.u32(f.type); });
+    section(SECTION.global, this.globals.length, (w) => {
+      for (const { global, init } of this.globals) w.byte(global.type).byte(global.mutable ? 1 : 0).byte(Op['i32.const']).i32(init).byte(Op.end);
+    });
     const exported = this.funcs.flatMap((f, i) => (f.exportName === undefined ? [] : [[f.exportName, i] as const]));
     section(SECTION.export, exported.length, (w) => { for (const [name, i] of exported) w.name(name).byte(EXTERN_FUNC).u32(i); });
     section(SECTION.code, this.funcs.length, (w) => { for (const f of this.funcs) w.sized(f.fn.encodeBody()); });

@@ -1,6 +1,7 @@
 // What the host offers the WebAssembly kernels, probed once: run-time compilation of module
 // bytes (refused by some hosts: Cloudflare's workerd rejects compiling bytes at run time),
-// SIMD128, relaxed-simd; and a memory the kernels and JS share, grown on demand.
+// SIMD128, relaxed-simd, shared memory; and a memory the kernels and JS share, grown on demand
+// (a shared one is what worker threads run over: kernels/wasm/threads.ts).
 
 import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
 
@@ -82,15 +83,79 @@ export function relaxedSimdAvailable(): boolean {
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most; hosts may give less (memory.grow then throws). */
 const MAX_BYTES = 2 ** 32;
+/** The most pages a wasm32 memory has (4 GiB). */
+export const MAX_MEMORY_PAGES = MAX_BYTES / PAGE;
 
-/** A WebAssembly.Memory imported by kernel modules, with a Float32Array view kept current. */
+/** A byte count for a message: MiB, or KiB below one MiB. */
+const size = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+
+let sharedMemory: boolean | undefined;
+
+/**
+ * True when this host makes shared WebAssembly memories that worker threads can use: a
+ * SharedArrayBuffer-backed WebAssembly.Memory, Atomics, and (in a browser) cross-origin
+ * isolation, without which a shared memory cannot be posted to a worker. Probed once.
+ */
+export function sharedMemoryAvailable(): boolean {
+  if (sharedMemory === undefined) {
+    try {
+      const g = globalThis as { crossOriginIsolated?: boolean };
+      sharedMemory = typeof WebAssembly === 'object' && WebAssembly !== null
+        && typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object' && g.crossOriginIsolated !== false
+        && new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+    } catch {
+      sharedMemory = false;
+    }
+  }
+  return sharedMemory;
+}
+
+/**
+ * A WebAssembly.Memory imported by kernel modules, with a Float32Array view kept current.
+ * `KernelMemory.shared` makes one backed by a SharedArrayBuffer, for modules whose memory import
+ * is shared (limits flag 0x03) and for worker threads that instantiate them over the same memory.
+ */
 export class KernelMemory {
   readonly memory: WebAssembly.Memory;
+  /** The memory's maximum in pages (a shared memory has one; a plain one may grow to 4 GiB). */
+  readonly maximumPages: number;
   private view: Float32Array;
 
-  constructor(initialPages = 16) {
-    this.memory = new WebAssembly.Memory({ initial: initialPages });
+  /** A plain (unshared) memory of `initialPages` 64 KiB pages; `shared` makes a shared one. */
+  constructor(initialPages = 16, shared?: { readonly maximumPages: number }) {
+    if (shared === undefined) {
+      this.memory = new WebAssembly.Memory({ initial: initialPages });
+      this.maximumPages = MAX_MEMORY_PAGES;
+    } else {
+      this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: shared.maximumPages, shared: true });
+      this.maximumPages = shared.maximumPages;
+    }
     this.view = new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * A shared memory (its buffer a SharedArrayBuffer, growable up to `maximumPages` without ever
+   * moving), or null where sharedMemoryAvailable() is false. A module importing it must declare a
+   * shared memory whose maximum is at least `maximumPages`. Every thread that views it must take
+   * a fresh view after any thread grows it (`view()`); wasm code sees the growth at once.
+   */
+  static shared(initialPages = 16, maximumPages = MAX_MEMORY_PAGES): KernelMemory | null {
+    if (!sharedMemoryAvailable()) return null;
+    try {
+      return new KernelMemory(initialPages, { maximumPages });
+    } catch {
+      return null; // the host would not reserve that much address space
+    }
+  }
+
+  /** True when the buffer is a SharedArrayBuffer. */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer === 'function' && this.memory.buffer instanceof SharedArrayBuffer;
+  }
+
+  /** A Float32Array over the whole memory as it is now (refreshed if any thread grew it). */
+  floats(): Float32Array {
+    return this.reserveFloats(0, 'KernelMemory.floats');
   }
 
   /**
@@ -104,6 +169,9 @@ export class KernelMemory {
     if (bytes > have) {
       if (bytes > MAX_BYTES) {
         throw new WasmKernelError('WASM_MEMORY', `${what}: needs ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory, over the 4 GiB a wasm32 memory can address`);
+      }
+      if (bytes > this.maximumPages * PAGE) {
+        throw new WasmKernelError('WASM_MEMORY', `${what}: needs ${size(bytes)} of WebAssembly memory, over this shared memory's maximum of ${size(this.maximumPages * PAGE)}`);
       }
       try {
         this.memory.grow(Math.ceil((bytes - have) / PAGE));
