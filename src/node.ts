@@ -16,6 +16,8 @@ import { type ModelFile, setFileLoader } from './api/session.js';
 import { isMainThread, parentPort, Worker as NodeWorker, workerData } from 'node:worker_threads';
 import { setWorkerFactory } from './api/worker-session.js';
 import { emitterWorker, setWorkerFactory as setKernelWorkerFactory } from '../kernels/wasm/threads.js';
+import { availableParallelism } from 'node:os';
+import { setCoreCount } from './runtime/backend.js';
 
 export * from './index.js';
 export type { ModelFile } from './api/session.js';
@@ -156,6 +158,9 @@ if (typeof script === 'string' && parentPort) {
   });
   void import(script);
 }
+
+// Node 20 has no navigator.hardwareConcurrency: the default intraOpNumThreads asks the OS.
+setCoreCount(() => availableParallelism());
 
 // Node has no global Worker: WebAssembly thread pools start worker_threads (unref'd once ready).
 setKernelWorkerFactory((url) => emitterWorker(new NodeWorker(url)));

@@ -27,7 +27,7 @@
 
 import type { ConvGeometry } from '../conv.js';
 import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
-import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
+import { FunctionBuilder, type Local, type MemoryLimits, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import { addIm2colFunctions } from './im2col-simd.js';
 import type { ResidentPanels } from './resident.js';
@@ -299,8 +299,8 @@ function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number):
  * The conv module (`conv.*` for the executor): the padding functions, one depthwise export per
  * kernel size and variant, and im2col-simd.ts's `pads` and `im2col`.
  */
-export function emitDepthwiseModule(fma: boolean): Uint8Array<ArrayBuffer> {
-  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+export function emitDepthwiseModule(fma: boolean, memory: MemoryLimits = { initial: 1 }): Uint8Array<ArrayBuffer> {
+  const mod = new ModuleBuilder().importMemory('env', 'memory', memory);
   const pad1 = mod.addFunction(emitPad(1));
   const pad2 = mod.addFunction(emitPad(2));
   addIm2colFunctions(mod, pad1, pad2);

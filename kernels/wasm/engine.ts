@@ -14,6 +14,7 @@
 // is unavailable: then the JS engine runs); `createWasmSimdGemmEngine` makes another (tests,
 // benchmarks, a pool). Kernels run synchronously, so two calls never share the scratch.
 
+import type { MemoryLimits } from './assembler.js';
 import type { ConvGeometry } from '../conv.js';
 import {
   type FusedConvEpilogue, type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
@@ -89,6 +90,11 @@ export interface WasmSimdEngineOptions {
    * one; the modules must then import it as shared (assembler.ts's memory import).
    */
   readonly memory?: KernelMemory;
+  /**
+   * The engine's modules compiled already (engineModules' names), e.g. importing a shared memory
+   * for a worker pool (threaded-engine.ts); default: compiled here from engineModules(fma).
+   */
+  readonly modules?: ReadonlyMap<string, WebAssembly.Module>;
   /** Makes the executor (default: sequentialExecutor over this thread's instances). */
   readonly executor?: (kernels: WasmKernelSet, instances: ReadonlyMap<string, WebAssembly.Instance>) => WasmExecutor;
 }
@@ -97,6 +103,8 @@ export interface WasmSimdEngineOptions {
 export interface WasmSimdGemmEngine extends GemmEngine {
   readonly name: 'wasm-simd';
   readonly fma: boolean;
+  /** Threads its kernels run on (the executor's parallelism). */
+  readonly threads: number;
   readonly kernels: WasmKernelSet;
   /** Floats of constant panels currently resident in the engine's memory. */
   readonly residentFloats: number;
@@ -120,6 +128,10 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
 
   get fma(): boolean {
     return this.config.fma;
+  }
+
+  get threads(): number {
+    return this.executor.parallelism;
   }
 
   get memory(): KernelMemory {
@@ -154,12 +166,14 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
  * The modules an engine compiles, with the file name the build gives each (scripts/emit-wasm.ts
  * writes dist/wasm/FILE.wasm for a host that cannot compile at run time).
  */
-export function engineModules(fma: boolean): { readonly name: string; readonly file: string; readonly bytes: Uint8Array<ArrayBuffer> }[] {
+export function engineModules(
+  fma: boolean, memory: MemoryLimits = { initial: 1 },
+): { readonly name: string; readonly file: string; readonly bytes: Uint8Array<ArrayBuffer> }[] {
   const f = fma ? '-fma' : '';
   return [
-    { name: 'gemm', file: `gemm${f}`, bytes: emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }) },
-    { name: 'conv', file: `conv${f}`, bytes: emitDepthwiseModule(fma) },
-    { name: 'winograd', file: 'winograd', bytes: emitWinogradModule() },
+    { name: 'gemm', file: `gemm${f}`, bytes: emitGemmModule({ mr: GEMM_MR, nr: GEMM_NR, fma }, memory) },
+    { name: 'conv', file: `conv${f}`, bytes: emitDepthwiseModule(fma, memory) },
+    { name: 'winograd', file: 'winograd', bytes: emitWinogradModule(memory) },
   ];
 }
 
@@ -174,11 +188,15 @@ export function createWasmSimdGemmEngine(o: WasmSimdEngineOptions = {}): WasmSim
   const mc = Math.max(GEMM_MR, Math.floor((o.mc ?? base.mc) / GEMM_MR) * GEMM_MR);
   const nc = o.nc ?? base.nc;
   if (nc <= 0 || nc % GEMM_NR !== 0) throw new RangeError(`createWasmSimdGemmEngine: nc ${nc} is not a positive multiple of ${GEMM_NR}`);
-  const modules = new Map<string, WebAssembly.Module>();
-  for (const m of engineModules(fma)) {
-    const compiled = compileModule(m.bytes, m.file);
-    if (compiled === null) return null;
-    modules.set(m.name, compiled);
+  let modules = o.modules;
+  if (modules === undefined) {
+    const compiled = new Map<string, WebAssembly.Module>();
+    for (const m of engineModules(fma)) {
+      const module = compileModule(m.bytes, m.file);
+      if (module === null) return null;
+      compiled.set(m.name, module);
+    }
+    modules = compiled;
   }
   const memory = o.memory ?? new KernelMemory();
   const instances = new Map<string, WebAssembly.Instance>();

@@ -58,7 +58,7 @@ import {
   type GemmEpilogue, type GemmPanelSource,
   GEMM_MR, GEMM_NR, applyGemmEpilogueF32, gemmBlockDepth, gemmPanelsF32,
 } from '../gemm-f32.js';
-import { FunctionBuilder, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
+import { FunctionBuilder, type MemoryLimits, ModuleBuilder, ValType, WasmAssemblyError } from './assembler.js';
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
 import { IM2COL, IM2COL_SLOTS, im2colPlan } from './im2col-simd.js';
@@ -88,7 +88,7 @@ export interface GemmKernelShape {
  * NaN passes, and relu keeps -0 where JS gives +0).
  * Two more exports: `packB` (below) and `act` (sigmoid or silu over a run of floats, simd-math.ts).
  */
-export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
+export function emitGemmModule(s: GemmKernelShape, memory: MemoryLimits = { initial: 1 }): Uint8Array<ArrayBuffer> {
   const { mr: MR, nr: NR, fma } = s;
   if (NR % 4 !== 0 || MR < 1) throw new WasmAssemblyError(`emitGemmModule: bad tile ${MR}x${NR} (NR must be a multiple of 4)`);
   const V = NR / 4;
@@ -190,7 +190,7 @@ export function emitGemmModule(s: GemmKernelShape): Uint8Array<ArrayBuffer> {
     f.get(jr).i32Const(NR).op('i32.add').tee(jr).get(nc).op('i32.lt_u').brIf(jrLoop);
   }
   f.end();
-  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+  const mod = new ModuleBuilder().importMemory('env', 'memory', memory);
   mod.addFunction(f, 'block');
   mod.addFunction(emitPackB(NR), 'packB');
   mod.addFunction(emitActivationPass(), 'act');

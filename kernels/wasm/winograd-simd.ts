@@ -27,7 +27,7 @@
 import type { ConvGeometry } from '../conv.js';
 import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32, gemmBlockDepth } from '../gemm-f32.js';
 import type { PackedWinogradF32 } from '../winograd-f32.js';
-import { FunctionBuilder, type Local, ModuleBuilder, ValType } from './assembler.js';
+import { FunctionBuilder, type Local, type MemoryLimits, ModuleBuilder, ValType } from './assembler.js';
 import { type GemmSimdHost, gemmSimdInMemory } from './gemm-simd.js';
 import { SIMD_ACTIVATION } from './simd-math.js';
 
@@ -348,8 +348,8 @@ function emitFinish(): FunctionBuilder {
 }
 
 /** The Winograd module: in2, in4, out2, out4 and fin. */
-export function emitWinogradModule(): Uint8Array<ArrayBuffer> {
-  const mod = new ModuleBuilder().importMemory('env', 'memory', { initial: 1 });
+export function emitWinogradModule(memory: MemoryLimits = { initial: 1 }): Uint8Array<ArrayBuffer> {
+  const mod = new ModuleBuilder().importMemory('env', 'memory', memory);
   mod.addFunction(emitInput(2), 'in2');
   mod.addFunction(emitInput(4), 'in4');
   mod.addFunction(emitOutput(2), 'out2');

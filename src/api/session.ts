@@ -11,7 +11,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
-import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend } from '../runtime/backend.js';
+import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend, resolveBackendThreaded } from '../runtime/backend.js';
 import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
@@ -53,6 +53,13 @@ export interface SessionOptions {
    * `session.backend` tells which one was taken.
    */
   readonly executionProviders?: readonly ExecutionProviderConfig[];
+  /**
+   * onnxruntime's option: threads the wasm backend's kernels run on (worker threads over shared
+   * memory; results are bit-identical for any count). 0 or absent: the number of cores, at most 4.
+   * Where SharedArrayBuffer, Atomics or workers are missing (a browser page that is not
+   * cross-origin isolated, workerd), one thread. `session.threads` tells how many it got.
+   */
+  readonly intraOpNumThreads?: number;
   /**
    * Load and run the model in a worker (src/api/worker-session.ts), so that run() never blocks
    * this thread: create() then returns a WorkerSession. `{ url }` names the worker script when a
@@ -163,6 +170,11 @@ export class InferenceSession {
     return this.chosen.name;
   }
 
+  /** Threads this session's kernels run on (see SessionOptions.intraOpNumThreads). */
+  get threads(): number {
+    return this.chosen.threads;
+  }
+
   /** Which kind of model this session runs. */
   get format(): 'onnx' | 'torchscript' {
     return this.onnx ? 'onnx' : 'torchscript';
@@ -232,7 +244,7 @@ export class InferenceSession {
     bytes: Uint8Array, options: SessionOptions, limits: ResourceLimits, externalRange?: ModelFile['externalRange'],
   ): Promise<InferenceSession> {
     const level = options.graphOptimizationLevel;
-    const backend = resolveBackend(options.executionProviders, 'InferenceSession.create');
+    const backend = await resolveBackendThreaded(options.executionProviders, options.intraOpNumThreads, 'InferenceSession.create');
     if (looksLikeTorchScript(bytes)) {
       const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
       session.chosen = backend;

@@ -41,7 +41,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
   const externalData = msg.external === 'whole' ? (location: string) => requestExternal(location) : undefined;
   session = await InferenceSession.fromBytes(msg.bytes, {
     limits: msg.limits, graphOptimizationLevel: msg.graphOptimizationLevel, enableCpuMemArena: msg.enableCpuMemArena,
-    executionProviders: msg.executionProviders,
+    executionProviders: msg.executionProviders, intraOpNumThreads: msg.intraOpNumThreads,
     ...(externalData ? { externalData } : {}),
   }, msg.limits, externalRange);
   const { format, backend, inputNames, outputNames, inputMetadata, outputMetadata } = session;

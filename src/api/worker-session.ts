@@ -138,6 +138,7 @@ export async function createWorkerSession(
     ...(options.graphOptimizationLevel !== undefined ? { graphOptimizationLevel: options.graphOptimizationLevel } : {}),
     ...(options.enableCpuMemArena !== undefined ? { enableCpuMemArena: options.enableCpuMemArena } : {}),
     ...(options.executionProviders !== undefined ? { executionProviders: options.executionProviders } : {}),
+    ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
     ...(abortFlag ? { abortFlag } : {}),
   };
   const start = (): Promise<{ link: WorkerLink; session: LoadedSession }> => WorkerLink.start(entry, load, serveExternal);
@@ -154,6 +155,7 @@ interface LoadRequest {
   readonly graphOptimizationLevel?: SessionOptions['graphOptimizationLevel'];
   readonly enableCpuMemArena?: boolean;
   readonly executionProviders?: SessionOptions['executionProviders'];
+  readonly intraOpNumThreads?: number;
   readonly abortFlag?: SharedArrayBuffer;
 }
 

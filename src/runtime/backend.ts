@@ -4,15 +4,23 @@
 // this host can run is taken, as onnxruntime-web does; names onnxruntime knows but tessera does
 // not run (webgpu, webnn, cuda, ...) are skipped, unknown names are an error. Without the option:
 // wasm where the host compiles SIMD modules at run time, else cpu.
+//
+// Threads (onnxruntime's `intraOpNumThreads`): the wasm backend runs its kernels on a pool of
+// worker threads over shared memory (kernels/wasm/threaded-engine.ts) where the host has
+// SharedArrayBuffer, Atomics and workers; results are bit-identical for any count. Default: the
+// number of cores, at most 4; 1 where threads cannot run (silently: the same results, one core).
 
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
 import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
+import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
 export interface Backend {
   readonly name: BackendName;
+  /** Threads its kernels run on (1 for cpu). */
+  readonly threads: number;
   /** Runs every float32 GEMM, conv and Winograd product of the session. */
   readonly engine: GemmEngine;
 }
@@ -24,11 +32,11 @@ export type ExecutionProviderConfig = string | { readonly name: string };
 const FOREIGN = new Set(['webgl', 'webgpu', 'webnn', 'xnnpack', 'cuda', 'dml', 'tensorrt', 'coreml', 'nnapi', 'qnn', 'rocm', 'openvino', 'azure']);
 
 
-const CPU: Backend = Object.freeze({ name: 'cpu', engine: jsGemmEngine });
+const CPU: Backend = Object.freeze({ name: 'cpu', threads: 1, engine: jsGemmEngine });
 
 function wasmBackend(): Backend | null {
   const engine = wasmSimdGemmEngine();
-  return engine === null ? null : { name: 'wasm', engine };
+  return engine === null ? null : { name: 'wasm', threads: 1, engine };
 }
 
 /** The backend for `executionProviders` (see the header); `where` names the caller in errors. */
@@ -58,4 +66,35 @@ export function resolveBackend(providers: unknown, where: string): Backend {
     throw new InvalidArgumentError(`${where}: unknown execution provider '${name}' (tessera runs 'wasm' and 'cpu')`);
   }
   throw new InvalidArgumentError(`${where}: none of the execution providers can run here: ${skipped.join('; ')}; add 'cpu' to fall back to the JS kernels`);
+}
+
+/** Cores of this host, as the platform says (navigator.hardwareConcurrency; the Node entry sets it on Node 20). */
+let cores: () => number = () => {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && n >= 1 ? n : 1;
+};
+
+/** For platform entries whose globals do not say how many cores there are (Node 20). */
+export function setCoreCount(count: () => number): void {
+  cores = count;
+}
+
+/** The default intraOpNumThreads: the cores, at most 4. */
+export function defaultThreadCount(): number {
+  return Math.max(1, Math.min(4, Math.floor(cores())));
+}
+
+/**
+ * resolveBackend, then for wasm on `threads` threads (0 or undefined: defaultThreadCount()):
+ * the threaded engine where the host can run it, else the one-thread engine.
+ */
+export async function resolveBackendThreaded(providers: unknown, threads: unknown, where: string): Promise<Backend> {
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0)) {
+    throw new InvalidArgumentError(`${where}: intraOpNumThreads must be a whole number >= 0 (0: the default, ${defaultThreadCount()} here), got ${String(threads)}`);
+  }
+  const b = resolveBackend(providers, where);
+  const want = threads === undefined || threads === 0 ? defaultThreadCount() : threads;
+  if (b.name !== 'wasm' || want < 2) return b;
+  const engine = await threadedWasmSimdGemmEngine(want);
+  return engine === null ? b : { name: 'wasm', threads: engine.threads, engine };
 }

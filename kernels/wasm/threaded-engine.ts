@@ -1,0 +1,105 @@
+// The wasm SIMD engine on several threads: the engine's modules compiled against one shared
+// memory, a WasmThreadPool per module (kernels/wasm/threads.ts) whose workers instantiate it over
+// that memory, and an executor that hands each batch of kernel calls to the module's pool. The
+// engine's drivers already cut their work into `parallelism` calls (depthwise channels, im2col and
+// packing ranges, Winograd transforms); GEMM block calls are cut here into column strips
+// (splitGemmBlockCall). Every output element is computed by one call exactly as on one thread, so
+// results are bit-identical for any thread count (test/props/threaded-engine.test.ts).
+
+import { type WasmCall, type WasmExecutor, type WasmSimdGemmEngine, createWasmSimdGemmEngine, engineModules } from './engine.js';
+import { GEMM_BLOCK, type GemmBlockCall, splitGemmBlockCall } from './gemm-simd.js';
+import { compileModule, KernelMemory, MAX_MEMORY_PAGES, relaxedSimdAvailable } from './host.js';
+import { threadPoolUnavailable, WasmThreadPool, type WasmThreadPoolOptions } from './threads.js';
+
+/** Most threads an engine is made with (a pool per module each spawns threads - 1 workers). */
+export const MAX_ENGINE_THREADS = 16;
+
+/** Batch-call buffers, reused: the arguments of one batch as float64s. */
+let flat = new Float64Array(1024);
+
+function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: number): WasmExecutor {
+  const direct = new Map<string, (...args: number[]) => unknown>();
+  for (const [name, pool] of pools) {
+    for (const [exp, f] of Object.entries(pool.instance.exports)) if (typeof f === 'function') direct.set(`${name}.${exp}`, f as (...a: number[]) => unknown);
+  }
+  return {
+    parallelism: threads,
+    run(kernel, calls) {
+      let list: readonly WasmCall[] = calls;
+      // A GEMM block is cut into about two column ranges per thread, so a late thread finds less to do.
+      if (kernel === GEMM_BLOCK && calls.length < 2 * threads) {
+        const parts = Math.ceil((2 * threads) / Math.max(1, calls.length));
+        list = calls.flatMap((c) => splitGemmBlockCall(c as GemmBlockCall, parts));
+      }
+      if (list.length === 0) return;
+      if (list.length === 1) {
+        const f = direct.get(kernel);
+        if (f === undefined) throw new RangeError(`threaded wasm executor: no kernel named '${kernel}'`);
+        f(...list[0]!);
+        return;
+      }
+      const dot = kernel.indexOf('.');
+      const pool = pools.get(kernel.slice(0, dot));
+      if (pool === undefined) throw new RangeError(`threaded wasm executor: no module for kernel '${kernel}'`);
+      const arity = list[0]!.length;
+      const need = arity * list.length;
+      if (flat.length < need) flat = new Float64Array(Math.max(need, 2 * flat.length));
+      let at = 0;
+      for (const c of list) for (let i = 0; i < arity; i++) flat[at++] = c[i]!;
+      pool.run(kernel.slice(dot + 1), flat.subarray(0, need));
+    },
+  };
+}
+
+const engines = new Map<number, Promise<WasmSimdGemmEngine | null>>();
+
+/**
+ * The shared engine for `threads` threads (made once per count), or null where it cannot run
+ * threaded: no SharedArrayBuffer/Atomics/Worker (a browser page that is not cross-origin isolated,
+ * workerd), threads < 2, run-time compilation refused, or no worker started. Use the one-thread
+ * engine there (`onFallback` is told why).
+ */
+export function threadedWasmSimdGemmEngine(threads: number, options: WasmThreadPoolOptions = {}): Promise<WasmSimdGemmEngine | null> {
+  const n = Math.min(MAX_ENGINE_THREADS, Math.floor(threads));
+  let e = engines.get(n);
+  if (e === undefined) {
+    e = create(n, options);
+    engines.set(n, e);
+  }
+  return e;
+}
+
+async function create(threads: number, options: WasmThreadPoolOptions): Promise<WasmSimdGemmEngine | null> {
+  if (!(threads >= 2)) return null;
+  const missing = threadPoolUnavailable();
+  if (missing !== null) {
+    options.onFallback?.(missing);
+    return null;
+  }
+  const memory = KernelMemory.shared(16, MAX_MEMORY_PAGES);
+  if (memory === null) {
+    options.onFallback?.('this host makes no shared WebAssembly memory');
+    return null;
+  }
+  const fma = relaxedSimdAvailable();
+  const modules = new Map<string, WebAssembly.Module>();
+  for (const m of engineModules(fma, { initial: 1, maximum: MAX_MEMORY_PAGES, shared: true })) {
+    const module = compileModule(m.bytes);
+    if (module === null) {
+      options.onFallback?.(`the ${m.name} module does not compile against a shared memory here`);
+      return null;
+    }
+    modules.set(m.name, module);
+  }
+  const pools = new Map<string, WasmThreadPool>();
+  for (const [name, module] of modules) {
+    const pool = await WasmThreadPool.create(module, memory.memory, threads, options);
+    if (pool === null) {
+      for (const p of pools.values()) p.dispose();
+      return null;
+    }
+    pools.set(name, pool);
+  }
+  const used = Math.min(...[...pools.values()].map((p) => p.threads));
+  return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pools, used) });
+}

@@ -1,0 +1,94 @@
+// The wasm engine on worker threads (kernels/wasm/threaded-engine.ts) gives the same bits as on
+// one thread, for any thread count: convs (im2col, pointwise, depthwise, groups, strides, pads,
+// residual and activation epilogues), Winograd, GEMMs; and whole sessions at intraOpNumThreads
+// 1, 2 and 3. Bits are compared, NaN payloads and signed zeros included.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InferenceSession, parseNpy, Tensor } from '../../src/node.js';
+import type { WasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
+import { gemmSimdF32, wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
+import { sharedMemoryAvailable } from '../../kernels/wasm/host.js';
+import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
+import { allActs, convProblem, runConv, runWinograd, special, wide, winogradProblem } from '../helpers/conv-problems.js';
+import { reportAbsent } from '../helpers/absent-files.js';
+
+const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+const ROOT = join(import.meta.dirname, '..', '..');
+
+describe.skipIf(!sharedMemoryAvailable())('the threaded wasm engine is bit-identical to one thread', () => {
+  const engines = new Map<number, WasmSimdGemmEngine>();
+  beforeAll(async () => {
+    engines.set(1, wasmSimdGemmEngine()!);
+    for (const t of [2, 3]) {
+      const e = await threadedWasmSimdGemmEngine(t);
+      expect(e, `${t} threads`).not.toBeNull();
+      expect(e!.threads).toBe(t);
+      engines.set(t, e!);
+    }
+  });
+  const values = fc.oneof({ weight: 30, arbitrary: wide }, { weight: 1, arbitrary: special });
+
+  it('convs: im2col, pointwise, groups, depthwise, epilogues', () => {
+    fc.assert(fc.property(convProblem(values, allActs, { maxSize: 12, cg: [1, 9], mg: [1, 12] }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runConv(p, engines.get(t)))).toEqual(bits(runConv(p, engines.get(1))));
+    }), { numRuns: 80 });
+    fc.assert(fc.property(convProblem(values, allActs, { rank: 2, depthwise: true, kernels: [3, 5], strides: [1, 2], maxSize: 14 }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runConv(p, engines.get(t)))).toEqual(bits(runConv(p, engines.get(1))));
+    }), { numRuns: 60 });
+  });
+
+  it('Winograd convs', () => {
+    fc.assert(fc.property(winogradProblem(wide, wide, allActs), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runWinograd(p, undefined, engines.get(t)))).toEqual(bits(runWinograd(p, undefined, engines.get(1))));
+    }), { numRuns: 40 });
+  });
+
+  it('GEMMs of many blocks', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 1100 }), fc.integer({ min: 1, max: 600 }), fc.constantFrom(2, 3), fc.integer(),
+      (m, n, k, t, seed) => {
+        const rand = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => Math.fround(Math.sin((i + 1) * 12.9898 + s) * 100));
+        const a = rand(m * k, seed), b = rand(k * n, seed + 1);
+        const want = new Float32Array(m * n), got = new Float32Array(m * n);
+        gemmSimdF32(a, {}, b, {}, want, m, n, k, {}, engines.get(1));
+        gemmSimdF32(a, {}, b, {}, got, m, n, k, {}, engines.get(t));
+        expect(bits(got)).toEqual(bits(want));
+      }), { numRuns: 25 });
+  });
+});
+
+const RESNET = join(ROOT, 'spec-models/onnx/large/bench_resnet18_96.onnx');
+const MOBILENET = join(ROOT, 'spec-models/onnx/large/bench_mobilenet_v2_96.onnx');
+
+describe.skipIf(!sharedMemoryAvailable())('sessions at any intraOpNumThreads give the same bits', () => {
+  it('the digits CNN', async () => {
+    const bytes = new Uint8Array(readFileSync(join(ROOT, 'spec-models/digits/digits_cnn_opset17.onnx')));
+    const npy = parseNpy(new Uint8Array(readFileSync(join(ROOT, 'spec-models/digits/test_images.npy'))));
+    const outs: Float32Array[] = [];
+    for (const t of [1, 2, 3]) {
+      const s = await InferenceSession.create(bytes, { executionProviders: ['wasm'], intraOpNumThreads: t });
+      expect(s.threads).toBe(t);
+      outs.push((await s.run({ image: new Tensor('float32', npy.data as Float32Array, npy.dims) })).logits!.data as Float32Array);
+    }
+    expect(bits(outs[1]!)).toEqual(bits(outs[0]!));
+    expect(bits(outs[2]!)).toEqual(bits(outs[0]!));
+  });
+
+  for (const path of [RESNET, MOBILENET]) {
+    it.skipIf(!existsSync(path))(path.split('/').pop()!, async () => {
+      const bytes = new Uint8Array(readFileSync(path));
+      const x = new Tensor('float32', Float32Array.from({ length: 3 * 96 * 96 }, (_, i) => Math.sin(i * 0.37)), [1, 3, 96, 96]);
+      const outs: Float32Array[] = [];
+      for (const t of [1, 2, 3]) {
+        const s = await InferenceSession.create(bytes, { executionProviders: ['wasm'], intraOpNumThreads: t });
+        outs.push((await s.run({ [s.inputNames[0]!]: x }))[s.outputNames[0]!]!.data as Float32Array);
+      }
+      expect(bits(outs[1]!)).toEqual(bits(outs[0]!));
+      expect(bits(outs[2]!)).toEqual(bits(outs[0]!));
+    }, 60_000);
+  }
+});
+reportAbsent('threaded sessions', [RESNET, MOBILENET].filter((p) => !existsSync(p)), '/usr/bin/python3 spec-models/bench_models.py');
