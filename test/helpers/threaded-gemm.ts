@@ -226,6 +226,8 @@ export interface GemmThreadedOptions {
    * (post, pack, join; two B buffers). Default false: pack, then run the step.
    */
   readonly pipeline?: boolean;
+  /** For measuring the packing's share only: skip packing B and compute with whatever the B buffers hold. */
+  readonly skipPackingB?: boolean;
 }
 
 /**
@@ -255,6 +257,7 @@ export function gemmThreaded(
     for (let pc = 0; pc < k; pc += kcMax) steps.push({ jc, nc, ncPad: Math.ceil(nc / NR) * NR, pc, kc: Math.min(kcMax, k - pc) });
   }
   const pack = (i: number) => {
+    if (o.skipPackingB === true) return;
     const s = steps[i]!;
     packStrips(b, 0, 1, n, s.jc, s.nc, s.pc, s.kc, NR, mem, bBases[i % 2]!);
   };
