@@ -14,17 +14,36 @@ import { threadPoolUnavailable, WasmThreadPool, type WasmThreadPoolOptions } fro
 /** Most threads an engine is made with (a pool per module each spawns threads - 1 workers). */
 export const MAX_ENGINE_THREADS = 16;
 
+/** Multiply-adds of a GEMM batch below which it runs on the calling thread (about 25 µs of work). */
+const MIN_MADDS = 2 ** 20;
+
 /** Batch-call buffers, reused: the arguments of one batch as float64s. */
 let flat = new Float64Array(1024);
 
-function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: number): WasmExecutor {
+function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: number, minMadds: number): WasmExecutor {
   const direct = new Map<string, (...args: number[]) => unknown>();
   for (const [name, pool] of pools) {
     for (const [exp, f] of Object.entries(pool.instance.exports)) if (typeof f === 'function') direct.set(`${name}.${exp}`, f as (...a: number[]) => unknown);
   }
+  // Waking a worker costs tens of microseconds: a batch of GEMM blocks smaller than MIN_MADDS
+  // multiply-adds runs on this thread. The other kernels (packing, im2col, depthwise, Winograd
+  // transforms, activation passes) carry no size the executor can read cheaply: they go to the pool
+  // while the products around them are large (the last GEMM batch decided), else run here.
+  let large = false;
   return {
     parallelism: threads,
     run(kernel, calls) {
+      if (kernel === GEMM_BLOCK) {
+        let madds = 0;
+        for (const c of calls) madds += c[3]! * c[4]! * c[5]!;
+        large = madds >= minMadds;
+      }
+      if (!large) {
+        const f = direct.get(kernel);
+        if (f === undefined) throw new RangeError(`threaded wasm executor: no kernel named '${kernel}'`);
+        for (const c of calls) f(...c);
+        return;
+      }
       let list: readonly WasmCall[] = calls;
       // A GEMM block is cut into about two column ranges per thread, so a late thread finds less to do.
       if (kernel === GEMM_BLOCK && calls.length < 2 * threads) {
@@ -51,7 +70,13 @@ function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: numbe
   };
 }
 
-const engines = new Map<number, Promise<WasmSimdGemmEngine | null>>();
+/** Options of threadedWasmSimdGemmEngine. */
+export interface ThreadedEngineOptions extends WasmThreadPoolOptions {
+  /** GEMM batches of fewer multiply-adds run on the calling thread (default 2^20; 0: every batch on the pool, for tests). */
+  readonly inlineBelow?: number;
+}
+
+const engines = new Map<string, Promise<WasmSimdGemmEngine | null>>();
 
 /**
  * The shared engine for `threads` threads (made once per count), or null where it cannot run
@@ -59,17 +84,19 @@ const engines = new Map<number, Promise<WasmSimdGemmEngine | null>>();
  * workerd), threads < 2, run-time compilation refused, or no worker started. Use the one-thread
  * engine there (`onFallback` is told why).
  */
-export function threadedWasmSimdGemmEngine(threads: number, options: WasmThreadPoolOptions = {}): Promise<WasmSimdGemmEngine | null> {
+export function threadedWasmSimdGemmEngine(threads: number, options: ThreadedEngineOptions = {}): Promise<WasmSimdGemmEngine | null> {
   const n = Math.min(MAX_ENGINE_THREADS, Math.floor(threads));
-  let e = engines.get(n);
+  const minMadds = options.inlineBelow ?? MIN_MADDS;
+  const key = `${n}/${minMadds}`;
+  let e = engines.get(key);
   if (e === undefined) {
-    e = create(n, options);
-    engines.set(n, e);
+    e = create(n, minMadds, options);
+    engines.set(key, e);
   }
   return e;
 }
 
-async function create(threads: number, options: WasmThreadPoolOptions): Promise<WasmSimdGemmEngine | null> {
+async function create(threads: number, minMadds: number, options: WasmThreadPoolOptions): Promise<WasmSimdGemmEngine | null> {
   if (!(threads >= 2)) return null;
   const missing = threadPoolUnavailable();
   if (missing !== null) {
@@ -101,5 +128,5 @@ async function create(threads: number, options: WasmThreadPoolOptions): Promise<
     pools.set(name, pool);
   }
   const used = Math.min(...[...pools.values()].map((p) => p.threads));
-  return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pools, used) });
+  return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pools, used, minMadds) });
 }

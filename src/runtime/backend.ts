@@ -79,8 +79,13 @@ export function setCoreCount(count: () => number): void {
   cores = count;
 }
 
-/** The default intraOpNumThreads: the cores, at most 4. */
+/**
+ * The default intraOpNumThreads: the cores, at most 4; 1 in Deno, whose web Workers cannot be
+ * unref'd, so a pool made by default would keep every script alive after its last line (ask for
+ * threads explicitly there, and end with Deno.exit()).
+ */
 export function defaultThreadCount(): number {
+  if (typeof (globalThis as { Deno?: unknown }).Deno === 'object') return 1;
   return Math.max(1, Math.min(4, Math.floor(cores())));
 }
 

@@ -23,7 +23,7 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded wasm engine is bit-ident
   beforeAll(async () => {
     engines.set(1, wasmSimdGemmEngine()!);
     for (const t of [2, 3]) {
-      const e = await threadedWasmSimdGemmEngine(t);
+      const e = await threadedWasmSimdGemmEngine(t, { inlineBelow: 0 }); // every batch on the pool, however small
       expect(e, `${t} threads`).not.toBeNull();
       expect(e!.threads).toBe(t);
       engines.set(t, e!);
