@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { GENERATE_COMMAND, matmul, workloads, type Workload } from './workloads.js';
 import { ortRuntime, tesseraRuntime, type BenchSession, type Runtime } from './runtimes.js';
-import type { SessionOptions } from '../src/index.js';
+import type { SessionOptions } from '../src/node.js';
 
 interface Options {
   only: string[] | null;
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   }
 
   console.log('\n### Summary\n\nEach cell: median / min ms over the interleaved runs; ratios divide the medians, then the mins ' +
-    '(tessera time ÷ peer time: above 1, tessera is slower). GFLOP/s from tessera\'s min.\n');
+    '(tessera time ÷ peer time: above 1, tessera is slower). GFLOP/s from the fastest tessera column\'s min.\n');
   const names = runtimes.map((r) => r.name);
   const web = names.find((n) => n.startsWith('ort-web'));
   const ours = names.filter((n) => n.startsWith('tessera'));

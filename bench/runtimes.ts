@@ -1,7 +1,7 @@
 // The runtimes the bench compares, behind one shape: create a session from model bytes and
 // feeds, then run it. One thread unless a name ends in -Nt.
 
-import { InferenceSession, Tensor, type SessionOptions } from '../src/index.js';
+import { InferenceSession, Tensor, type SessionOptions } from '../src/node.js';
 import type { Feed } from './workloads.js';
 
 type Ort = typeof import('onnxruntime-node');

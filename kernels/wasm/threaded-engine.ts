@@ -14,8 +14,8 @@ import { threadPoolUnavailable, WasmThreadPool, type WasmThreadPoolOptions } fro
 /** Most threads an engine is made with (a pool per module each spawns threads - 1 workers). */
 export const MAX_ENGINE_THREADS = 16;
 
-/** Multiply-adds of a GEMM batch below which it runs on the calling thread (about 25 µs of work). */
-const MIN_MADDS = 2 ** 20;
+/** Multiply-adds of a GEMM batch below which it runs on the calling thread (a few µs of work; Winograd's per-point products are just above it). */
+const MIN_MADDS = 2 ** 16;
 
 /** Batch-call buffers, reused: the arguments of one batch as float64s. */
 let flat = new Float64Array(1024);
@@ -25,7 +25,7 @@ function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: numbe
   for (const [name, pool] of pools) {
     for (const [exp, f] of Object.entries(pool.instance.exports)) if (typeof f === 'function') direct.set(`${name}.${exp}`, f as (...a: number[]) => unknown);
   }
-  // Waking a worker costs tens of microseconds: a batch of GEMM blocks smaller than MIN_MADDS
+  // Waking a worker costs tens of microseconds: a batch of GEMM blocks smaller than MIN_MADDS (2^16)
   // multiply-adds runs on this thread. The other kernels (packing, im2col, depthwise, Winograd
   // transforms, activation passes) carry no size the executor can read cheaply: they go to the pool
   // while the products around them are large (the last GEMM batch decided), else run here.
@@ -72,7 +72,7 @@ function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: numbe
 
 /** Options of threadedWasmSimdGemmEngine. */
 export interface ThreadedEngineOptions extends WasmThreadPoolOptions {
-  /** GEMM batches of fewer multiply-adds run on the calling thread (default 2^20; 0: every batch on the pool, for tests). */
+  /** GEMM batches of fewer multiply-adds run on the calling thread (default 2^16; 0: every batch on the pool, for tests). */
   readonly inlineBelow?: number;
 }
 
