@@ -12,6 +12,7 @@ import type { AtenOp, TsValue } from '../../ops/aten/aten-op.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { Tensor } from '../../src/tensor.js';
 import { buildArchive } from './archive-builder.js';
+import { input, values } from '../helpers/rewrites.js';
 
 /** The op table with tessera::fused_attention counting its calls and how many it answered, and aten::transpose its calls. */
 function countingOps(): { ops: AtenOp[]; calls: { total: number; fused: number; transposes: number } } {
@@ -38,17 +39,8 @@ function archive(params: string, body: string[]): Uint8Array {
   return buildArchive({ '__torch__.py': src });
 }
 
-function values(n: number, seed: number, scale = 2): number[] {
-  const out: number[] = [];
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) | 0;
-    out.push(((s >>> 8) / 2 ** 24 - 0.5) * scale);
-  }
-  return out;
-}
-
-const f32 = (dims: number[], seed: number) => new Tensor('float32', values(dims.reduce((a, b) => a * b, 1), seed), dims);
+/** A float32 tensor of seeded values (the rewrite tests' generator). */
+const f32 = (dims: number[], seed: number): Tensor => input(dims, seed);
 
 /** Runs forward with the rewrite and without; returns both outputs and the fused run's counts. */
 function runBoth(bytes: Uint8Array, args: TsValue[]): { fused: Tensor; plain: Tensor; calls: { total: number; fused: number }; transposes: number } {
