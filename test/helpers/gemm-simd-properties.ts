@@ -5,27 +5,19 @@
 
 import fc from 'fast-check';
 import { gemmBlockDepth, packGemmA, packGemmB, type GemmActivation, type GemmEpilogue } from '../../kernels/gemm-f32.js';
-import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
 import {
   createWasmSimdGemmEngine, gemmSimdF32, gemmSimdPackedAF32, gemmSimdPackedBF32, relaxedSimdAvailable, type WasmSimdGemmEngine,
 } from '../../kernels/wasm/engine.js';
-import { allActs, dims, exactActs, smallInt, special, wide } from './gemm-arbitraries.js';
+import {
+  allActs, checkWithin, exactActs, type GemmCase, gemmCaseArb, gemmCaseOperands, gemmCaseReference, smallInt, special, wide,
+} from './gemm-arbitraries.js';
 
-interface Case {
-  m: number; n: number; k: number;
-  transA: boolean; transB: boolean;
-  padA: number; padB: number; padC: number; padR: number;
-  aOffset: number; bOffset: number; cOffset: number;
-  alpha: number; beta: number; accumulate: boolean;
+/** A GEMM case and which engine runs it: relaxed-simd fma or not, small cache blocks or not. */
+type Case = GemmCase & {
   fma: boolean;
-  mode: 'plain' | 'packedA' | 'packedB';
   /** Small cache blocks, so that small products cross MC, NC and KC boundaries too. */
   smallBlocks: boolean;
-  bias: 'none' | 'row' | 'col' | 'full';
-  residual: boolean;
-  act: GemmActivation;
-  a: number[]; b: number[]; c0: number[]; biasData: number[]; res: number[];
-}
+};
 
 /** Both kernels where the host has relaxed-simd, else mul+add only. */
 const fmaChoices = (): fc.Arbitrary<boolean> => (relaxedSimdAvailable() ? fc.boolean() : fc.constant(false));
@@ -33,44 +25,8 @@ const fmaChoices = (): fc.Arbitrary<boolean> => (relaxedSimdAvailable() ? fc.boo
 const exactAlphas = fc.constantFrom(1, 0.5, -2);
 const allAlphas = fc.constantFrom(1, 0.5, -2, 0.3);
 
-function caseArb(values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>, alphas = allAlphas): fc.Arbitrary<Case> {
-  return dims.chain(({ m, n, k }) => fc.record({
-    m: fc.constant(m), n: fc.constant(n), k: fc.constant(k),
-    transA: fc.boolean(), transB: fc.boolean(),
-    padA: fc.integer({ min: 0, max: 2 }), padB: fc.integer({ min: 0, max: 2 }),
-    padC: fc.integer({ min: 0, max: 2 }), padR: fc.integer({ min: 0, max: 2 }),
-    aOffset: fc.integer({ min: 0, max: 3 }), bOffset: fc.integer({ min: 0, max: 3 }), cOffset: fc.integer({ min: 0, max: 3 }),
-    alpha: alphas,
-    beta: fc.constantFrom(1, 0.25),
-    accumulate: fc.boolean(),
-    fma: fmaChoices(),
-    mode: fc.constantFrom('plain', 'packedA', 'packedB') as fc.Arbitrary<Case['mode']>,
-    smallBlocks: fc.boolean(),
-    bias: fc.constantFrom('none', 'row', 'col', 'full') as fc.Arbitrary<Case['bias']>,
-    residual: fc.boolean(),
-    act: acts,
-  }).chain((s) => {
-    const aLen = s.aOffset + (s.transA ? k * (m + s.padA) : m * (k + s.padA));
-    const bLen = s.bOffset + (s.transB ? n * (k + s.padB) : k * (n + s.padB));
-    const cLen = s.cOffset + m * (n + s.padC);
-    const arr = (v: fc.Arbitrary<number>, len: number) => fc.array(v, { minLength: len, maxLength: len });
-    return fc.record({
-      a: arr(values, aLen), b: arr(values, bLen), c0: arr(smallInt, cLen),
-      biasData: arr(smallInt, m * n + 1), res: arr(smallInt, m * (n + s.padR)),
-    }).map((d) => ({ ...s, ...d }));
-  }));
-}
-
-function epilogueOf(t: Case): GemmEpilogue {
-  const strides = { row: [1, 0], col: [0, 1], full: [t.n, 1], none: [0, 0] }[t.bias];
-  return {
-    ...(t.bias === 'none' ? {} : {
-      bias: Float32Array.from(t.biasData), biasOffset: 1, biasRowStride: strides[0], biasColStride: strides[1], biasScale: t.beta,
-    }),
-    ...(t.residual ? { residual: Float32Array.from(t.res), ldr: t.n + t.padR } : {}),
-    activation: t.act,
-  };
-}
+const caseArb = (values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>, alphas = allAlphas): fc.Arbitrary<Case> =>
+  gemmCaseArb(values, acts, alphas, { fma: fmaChoices(), smallBlocks: fc.boolean() });
 
 /** Blocks of 8 rows and 16 columns, so that small products cross MC and NC boundaries too. */
 const SMALL_BLOCKS = { mc: 8, nc: 16 } as const;
@@ -89,12 +45,7 @@ function engineOf(t: { fma: boolean; smallBlocks: boolean }): WasmSimdGemmEngine
 
 /** Runs the SIMD kernel; returns all of C (padding included). */
 function runSimd(t: Case): Float32Array {
-  const a = Float32Array.from(t.a);
-  const b = Float32Array.from(t.b);
-  const c = Float32Array.from(t.c0);
-  const aL = { offset: t.aOffset, ld: (t.transA ? t.m : t.k) + t.padA, trans: t.transA };
-  const bL = { offset: t.bOffset, ld: (t.transB ? t.k : t.n) + t.padB, trans: t.transB };
-  const o = { cOffset: t.cOffset, ldc: t.n + t.padC, alpha: t.alpha, accumulate: t.accumulate, epilogue: epilogueOf(t) };
+  const { a, b, c, aL, bL, o } = gemmCaseOperands(t);
   const e = engineOf(t);
   if (t.mode === 'plain') gemmSimdF32(a, aL, b, bL, c, t.m, t.n, t.k, o, e);
   else if (t.mode === 'packedA') gemmSimdPackedAF32(packGemmA(a, t.m, t.k, aL), b, bL, c, t.n, o, e);
@@ -109,48 +60,14 @@ function runSimd(t: Case): Float32Array {
  * own rounding (Lipschitz constant <= 1.2 for every activation here), with 20% slack for the
  * second-order terms.
  */
-function runReference(t0: Case): { want: number[]; tol: number[] } {
-  const f32 = (v: number[]) => Array.from(Float32Array.from(v));
-  const t = { ...t0, a: f32(t0.a), b: f32(t0.b) };
-  const lda = (t.transA ? t.m : t.k) + t.padA;
-  const ldb = (t.transB ? t.k : t.n) + t.padB;
-  const A = { data: t.a, offset: t.aOffset, rs: t.transA ? 1 : lda, cs: t.transA ? lda : 1 };
-  const B = { data: t.b, offset: t.bOffset, rs: t.transB ? 1 : ldb, cs: t.transB ? ldb : 1 };
-  const { out, absSum } = gemmReference(A, B, t.m, t.n, t.k, t.alpha);
-  const ep = epilogueOf(t);
-  const want = [...t.c0];
-  const tol = new Array<number>(want.length).fill(0);
+function runReference(t: Case): { want: number[]; tol: number[] } {
   const kc = gemmBlockDepth(t.k);
   const blocks = t.k === 0 ? 0 : Math.ceil(t.k / kc);
   const roundings = kc + blocks + 2 + 2;
-  for (let i = 0; i < t.m; i++) {
-    for (let j = 0; j < t.n; j++) {
-      const idx = t.cOffset + i * (t.n + t.padC) + j;
-      let v = out[i * t.n + j]!;
-      let mag = absSum[i * t.n + j]!;
-      if (t.accumulate) { v += t.c0[idx]!; mag += Math.abs(t.c0[idx]!); }
-      if (ep.bias) {
-        const bv = t.beta * ep.bias[1 + i * ep.biasRowStride! + j * ep.biasColStride!]!;
-        v += bv;
-        mag += Math.abs(bv);
-      }
-      if (t.residual) { const r = t.res[i * (t.n + t.padR) + j]!; v += r; mag += Math.abs(r); }
-      want[idx] = activationReference(t.act, v);
-      tol[idx] = 1.2 * 1.2 * roundings * 2 ** -24 * mag + 2 ** -22 * Math.abs(want[idx]!) + 2 ** -126;
-    }
-  }
-  return { want, tol };
+  return gemmCaseReference(t, (mag, want) => 1.2 * 1.2 * roundings * 2 ** -24 * mag + 2 ** -22 * Math.abs(want) + 2 ** -126);
 }
 
-function check(got: Float32Array, want: readonly number[], tol: readonly number[]): void {
-  if (got.length !== want.length) throw new Error(`C has ${got.length} elements, want ${want.length}`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= tol[i]!;
-    if (!ok) throw new Error(`element ${i}: got ${g}, want ${w} (tolerance ${tol[i]})`);
-  }
-}
+const check = checkWithin;
 
 /**
  * The accumulation order documented in kernels/wasm/gemm-simd.ts, simulated with Math.fround
