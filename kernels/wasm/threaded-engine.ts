@@ -1,6 +1,6 @@
 // The wasm SIMD engine on several threads: the engine's modules compiled against one shared
-// memory, a WasmThreadPool per module (kernels/wasm/threads.ts) whose workers instantiate it over
-// that memory, and an executor that hands each batch of kernel calls to the module's pool. The
+// memory, one WasmThreadPool (kernels/wasm/threads.ts) whose workers instantiate all of them over
+// that memory, and an executor that hands each batch of kernel calls to the pool. The
 // engine's drivers already cut their work into `parallelism` calls (depthwise channels, im2col and
 // packing ranges, Winograd transforms); GEMM block calls are cut here into column strips
 // (splitGemmBlockCall). Every output element is computed by one call exactly as on one thread, so
@@ -11,7 +11,7 @@ import { GEMM_BLOCK, type GemmBlockCall, splitGemmBlockCall } from './gemm-simd.
 import { compileModule, KernelMemory, MAX_MEMORY_PAGES, relaxedSimdAvailable } from './host.js';
 import { threadPoolUnavailable, WasmThreadPool, type WasmThreadPoolOptions } from './threads.js';
 
-/** Most threads an engine is made with (a pool per module each spawns threads - 1 workers). */
+/** Most threads an engine is made with (its pool spawns threads - 1 workers). */
 export const MAX_ENGINE_THREADS = 16;
 
 /** Multiply-adds of a GEMM batch below which it runs on the calling thread (a few µs of work; Winograd's per-point products are just above it). */
@@ -20,11 +20,12 @@ const MIN_MADDS = 2 ** 16;
 /** Batch-call buffers, reused: the arguments of one batch as float64s. */
 let flat = new Float64Array(1024);
 
-function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: number, minMadds: number): WasmExecutor {
+function poolExecutor(pool: WasmThreadPool, minMadds: number): WasmExecutor {
   const direct = new Map<string, (...args: number[]) => unknown>();
-  for (const [name, pool] of pools) {
-    for (const [exp, f] of Object.entries(pool.instance.exports)) if (typeof f === 'function') direct.set(`${name}.${exp}`, f as (...a: number[]) => unknown);
+  for (const [name, instance] of pool.instances) {
+    for (const [exp, f] of Object.entries(instance.exports)) if (typeof f === 'function') direct.set(`${name}.${exp}`, f as (...a: number[]) => unknown);
   }
+  const threads = pool.threads;
   // Waking a worker costs tens of microseconds: a batch of GEMM blocks smaller than MIN_MADDS (2^16)
   // multiply-adds runs on this thread. The other kernels (packing, im2col, depthwise, Winograd
   // transforms, activation passes) carry no size the executor can read cheaply: they go to the pool
@@ -57,15 +58,12 @@ function poolExecutor(pools: ReadonlyMap<string, WasmThreadPool>, threads: numbe
         f(...list[0]!);
         return;
       }
-      const dot = kernel.indexOf('.');
-      const pool = pools.get(kernel.slice(0, dot));
-      if (pool === undefined) throw new RangeError(`threaded wasm executor: no module for kernel '${kernel}'`);
       const arity = list[0]!.length;
       const need = arity * list.length;
       if (flat.length < need) flat = new Float64Array(Math.max(need, 2 * flat.length));
       let at = 0;
       for (const c of list) for (let i = 0; i < arity; i++) flat[at++] = c[i]!;
-      pool.run(kernel.slice(dot + 1), flat.subarray(0, need));
+      pool.run(kernel, flat.subarray(0, need));
     },
   };
 }
@@ -118,15 +116,8 @@ async function create(threads: number, minMadds: number, options: WasmThreadPool
     }
     modules.set(m.name, module);
   }
-  const pools = new Map<string, WasmThreadPool>();
-  for (const [name, module] of modules) {
-    const pool = await WasmThreadPool.create(module, memory.memory, threads, options);
-    if (pool === null) {
-      for (const p of pools.values()) p.dispose();
-      return null;
-    }
-    pools.set(name, pool);
-  }
-  const used = Math.min(...[...pools.values()].map((p) => p.threads));
-  return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pools, used, minMadds) });
+  // One pool runs every module's kernels: threads - 1 workers in all, not that many per module.
+  const pool = await WasmThreadPool.create(modules, memory.memory, threads, options);
+  if (pool === null) return null;
+  return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pool, minMadds) });
 }

@@ -3,9 +3,10 @@
 // runtime loads it as it is, from the sources (under vitest, Deno --sloppy-imports, Bun) and from
 // dist/ (tsc copies it: allowJs), without a loader, eval or a Blob URL.
 //
-// The pool posts one message: the WebAssembly.Module, the shared WebAssembly.Memory, the
-// control block and the argument buffer (SharedArrayBuffers), this worker's slot and the
-// control block's layout. The worker instantiates the module over that memory, answers 'ready',
+// The pool posts one message: the WebAssembly.Modules (each with its memory import's name and its
+// exports in the pool's order), the shared WebAssembly.Memory, the control block and the argument
+// buffer (SharedArrayBuffers), this worker's slot and the control block's layout. The worker
+// instantiates every module over that memory, answers 'ready',
 // and from then on never returns to its event loop: it waits for its slot's sequence number to
 // change (polling for `spinMs`, then Atomics.wait in slices of `sliceMs`, so that terminate() is
 // never stuck behind an endless wait), then claims and runs calls of the current batch until none
@@ -25,8 +26,8 @@ const port = /** @type {any} */ (globalThis).process?.getBuiltinModule?.('node:w
  * @typedef {{ WORK: number, FINISHED: number, COUNT: number, FN: number, ARITY: number, CALLER_SLEEPING: number,
  *   SEQ: number, CMD: number, WORKER_SLEEPING: number, STATUS: number, ERR_CALL: number, ERR_LEN: number,
  *   STRIDE: number, TEXT_CHARS: number, CLOSED: number, RUN: number, EXIT: number }} Layout
- * @typedef {{ kind: 'tessera-wasm-threads', module: WebAssembly.Module, memory: WebAssembly.Memory,
- *   memoryImport: { module: string, name: string }, exportNames: string[], control: SharedArrayBuffer,
+ * @typedef {{ module: WebAssembly.Module, memoryImport: { module: string, name: string }, exportNames: string[] }} Part
+ * @typedef {{ kind: 'tessera-wasm-threads', modules: Part[], memory: WebAssembly.Memory, control: SharedArrayBuffer,
  *   args: SharedArrayBuffer, text: SharedArrayBuffer, slot: number, layout: Layout, spinMs: number, sliceMs: number }} Init
  * @typedef {(...args: number[]) => unknown} Fn
  */
@@ -40,8 +41,11 @@ function onMessage(data) {
   /** @type {Fn[]} */
   let fns;
   try {
-    const instance = new WebAssembly.Instance(init.module, { [init.memoryImport.module]: { [init.memoryImport.name]: init.memory } });
-    fns = init.exportNames.map((name) => /** @type {Fn} */ (instance.exports[name]));
+    fns = [];
+    for (const part of init.modules) {
+      const instance = new WebAssembly.Instance(part.module, { [part.memoryImport.module]: { [part.memoryImport.name]: init.memory } });
+      for (const name of part.exportNames) fns.push(/** @type {Fn} */ (instance.exports[name]));
+    }
   } catch (e) {
     port.postMessage({ kind: 'failed', message: describe(e) });
     return;

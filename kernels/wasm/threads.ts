@@ -1,8 +1,9 @@
 // A pool of worker threads that run WebAssembly kernel calls in parallel over one shared
 // WebAssembly.Memory (KernelMemory.shared), with the calling thread taking part in every batch.
 //
-// Each worker instantiates the same WebAssembly.Module over the same memory (both can be posted
-// to a worker) and then waits on its slot of a control block (a SharedArrayBuffer of Int32s, one
+// Each worker instantiates the same WebAssembly.Modules over the same memory (both can be posted
+// to a worker; a pool may run several modules, whose exports it names `module.export`, so that
+// one set of workers serves every kernel of an engine) and then waits on its slot of a control block (a SharedArrayBuffer of Int32s, one
 // 64-byte slot per worker and one for the batch, so that slots do not share a cache line).
 // `run(name, args)` executes a batch of calls to one export: args is a flat list of argument
 // tuples, copied to a shared Float64Array. The caller publishes the batch, wakes the workers
@@ -151,6 +152,17 @@ const MAX_THREADS = 64;
 
 type Fn = (...args: number[]) => unknown;
 
+/** One module of a pool as its workers receive it: they instantiate it and index its exports in this order. */
+interface ModulePart {
+  readonly name: string;
+  readonly module: WebAssembly.Module;
+  readonly memoryImport: { readonly module: string; readonly name: string };
+  readonly exportNames: readonly string[];
+}
+
+/** How a pool names a module's export: `module.export`, or the export alone for a lone unnamed module. */
+const qualified = (module: string, exp: string) => (module === '' ? exp : `${module}.${exp}`);
+
 const now = () => performance.now();
 
 let callerBlocks: boolean | undefined;
@@ -184,8 +196,10 @@ interface Started {
 export class WasmThreadPool {
   /** The calling thread plus the workers that started. */
   readonly threads: number;
-  /** The module instantiated on the calling thread over the same memory. */
+  /** The (first) module instantiated on the calling thread over the same memory. */
   readonly instance: WebAssembly.Instance;
+  /** Every module's instance on the calling thread, by the name create() was given ('' for a lone module). */
+  readonly instances: ReadonlyMap<string, WebAssembly.Instance>;
   private readonly ctl: Int32Array;
   private readonly argBuf: Float64Array;
   private readonly text: Uint16Array;
@@ -201,16 +215,24 @@ export class WasmThreadPool {
   private broken: string | null = null;
 
   private constructor(
-    instance: WebAssembly.Instance, exportNames: readonly string[], private readonly workers: readonly Started[],
+    instances: ReadonlyMap<string, WebAssembly.Instance>, parts: readonly ModulePart[], private readonly workers: readonly Started[],
     control: SharedArrayBuffer, args: SharedArrayBuffer, text: SharedArrayBuffer, spinMs: number, timeoutMs: number,
   ) {
-    this.instance = instance;
+    this.instances = instances;
+    this.instance = instances.values().next().value!;
     this.threads = workers.length + 1;
     this.ctl = new Int32Array(control);
     this.argBuf = new Float64Array(args);
     this.text = new Uint16Array(text);
-    this.fns = exportNames.map((n) => instance.exports[n] as Fn);
-    this.fnIndex = new Map(exportNames.map((n, i) => [n, i]));
+    this.fns = [];
+    this.fnIndex = new Map();
+    for (const part of parts) {
+      const inst = instances.get(part.name)!;
+      for (const e of part.exportNames) {
+        this.fnIndex.set(qualified(part.name, e), this.fns.length);
+        this.fns.push(inst.exports[e] as Fn);
+      }
+    }
     this.seqs = workers.map(() => 0);
     this.spinMs = spinMs;
     this.timeoutMs = timeoutMs;
@@ -221,11 +243,16 @@ export class WasmThreadPool {
 
   /**
    * A pool of `threads` threads in all (the caller and threads - 1 workers) running `module`, whose
-   * only import must be a memory, over the shared `memory`. Resolves to null where a pool cannot
-   * help: threads <= 1, no SharedArrayBuffer / Atomics / Worker, or no worker started (then run
-   * the module on this thread). Workers that fail to start are dropped (options.onFallback says why).
+   * only import must be a memory, over the shared `memory`; or several modules by name (their
+   * exports are then run as `name.export`), each instantiated by every thread. Resolves to null
+   * where a pool cannot help: threads <= 1, no SharedArrayBuffer / Atomics / Worker, or no worker
+   * started (then run the module on this thread). Workers that fail to start are dropped
+   * (options.onFallback says why).
    */
-  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, options: WasmThreadPoolOptions = {}): Promise<WasmThreadPool | null> {
+  static async create(
+    module: WebAssembly.Module | ReadonlyMap<string, WebAssembly.Module>, memory: WebAssembly.Memory, threads: number,
+    options: WasmThreadPoolOptions = {},
+  ): Promise<WasmThreadPool | null> {
     const fallback = (reason: string) => {
       options.onFallback?.(reason);
       return null;
@@ -237,14 +264,23 @@ export class WasmThreadPool {
     if (!(memory.buffer instanceof SharedArrayBuffer)) {
       throw new WasmThreadError('WasmThreadPool.create: the memory is not shared (make it with KernelMemory.shared, and import it as shared)');
     }
-    const imports = WebAssembly.Module.imports(module);
-    const memoryImport = imports[0];
-    if (imports.length !== 1 || memoryImport?.kind !== 'memory') {
-      throw new WasmThreadError(`WasmThreadPool.create: the module imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ') || 'nothing'}; a pool provides exactly one memory`);
+    const named = module instanceof WebAssembly.Module ? new Map([['', module]]) : module;
+    if (named.size === 0) throw new WasmThreadError('WasmThreadPool.create: no module given');
+    const parts: ModulePart[] = [];
+    const instances = new Map<string, WebAssembly.Instance>();
+    for (const [name, m] of named) {
+      const imports = WebAssembly.Module.imports(m);
+      const memoryImport = imports[0];
+      if (imports.length !== 1 || memoryImport?.kind !== 'memory') {
+        const which = name === '' ? 'the module' : `module '${name}'`;
+        throw new WasmThreadError(`WasmThreadPool.create: ${which} imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ') || 'nothing'}; a pool provides exactly one memory`);
+      }
+      instances.set(name, new WebAssembly.Instance(m, { [memoryImport.module]: { [memoryImport.name]: memory } }));
+      parts.push({
+        name, module: m, memoryImport: { module: memoryImport.module, name: memoryImport.name },
+        exportNames: WebAssembly.Module.exports(m).filter((e) => e.kind === 'function').map((e) => e.name),
+      });
     }
-    const importObject = { [memoryImport.module]: { [memoryImport.name]: memory } };
-    const instance = new WebAssembly.Instance(module, importObject);
-    const exportNames = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
 
     const control = new SharedArrayBuffer((want + 1) * LAYOUT.STRIDE * 4);
     const args = new SharedArrayBuffer(ARG_FLOATS * 8);
@@ -252,8 +288,7 @@ export class WasmThreadPool {
     const url = options.workerUrl ?? new URL('./threads-worker.js', import.meta.url);
     const spinMs = (options.spinMicros ?? 50) / 1000;
     const init = (slot: number) => ({
-      kind: 'tessera-wasm-threads', module, memory, memoryImport: { module: memoryImport.module, name: memoryImport.name },
-      exportNames, control, args, text, slot, layout: LAYOUT, spinMs, sliceMs: WAIT_SLICE_MS,
+      kind: 'tessera-wasm-threads', modules: parts, memory, control, args, text, slot, layout: LAYOUT, spinMs, sliceMs: WAIT_SLICE_MS,
     });
     const outcomes = await Promise.all(Array.from({ length: want - 1 }, (_, slot) =>
       startWorker(url, init(slot), options.startTimeoutMs ?? 10_000)));
@@ -266,7 +301,7 @@ export class WasmThreadPool {
     if (failures.length > 0) options.onFallback?.(`${failures.length} of ${want - 1} workers did not start (${failures.join('; ')})`);
     if (started.length === 0) return null;
     for (const { worker } of started) worker.unref?.();
-    return new WasmThreadPool(instance, exportNames, started, control, args, text, spinMs, options.batchTimeoutMs ?? Infinity);
+    return new WasmThreadPool(instances, parts, started, control, args, text, spinMs, options.batchTimeoutMs ?? Infinity);
   }
 
   /** True once dispose() ran. */

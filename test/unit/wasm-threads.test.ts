@@ -46,6 +46,23 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     p.run('fill', []);
   });
 
+  it('runs several modules in one set of workers, their exports named module.export', async () => {
+    const memory = KernelMemory.shared(1)!;
+    const p = await WasmThreadPool.create(new Map([['a', module], ['b', module]]), memory.memory, 3, { batchTimeoutMs: 20_000 });
+    expect(p).not.toBeNull();
+    pools.push(p!);
+    expect(p!.threads).toBe(3);
+    expect([...p!.instances.keys()]).toEqual(['a', 'b']);
+    p!.run('a.fill', Array.from({ length: 5 }, (_, i) => [64 * i, 16, i + 1]).flat());
+    p!.run('b.fill', Array.from({ length: 5 }, (_, i) => [64 * i + 32, 8, -(i + 1)]).flat());
+    const f = memory.floats();
+    for (let i = 0; i < 5; i++) {
+      expect(Array.from(f.subarray(16 * i, 16 * i + 8))).toEqual(Array(8).fill(i + 1));
+      expect(Array.from(f.subarray(16 * i + 8, 16 * i + 16))).toEqual(Array(8).fill(-(i + 1)));
+    }
+    expect(() => p!.run('fill', [0, 1, 1])).toThrow(/exports no function 'fill'/);
+  });
+
   it('converts arguments as a direct call does (an f32 parameter is rounded)', async () => {
     const { pool: p, memory } = await pool(2);
     p.run('fill', [0, 1, 0.1, 4, 1, 1e40, 8, 1, -0]);
@@ -294,17 +311,18 @@ describe('no pool, no error: one thread', () => {
     expect(r.reasons.at(-1)).toMatch(/did not start within 50 ms/);
 
     // a message that cannot be posted (an unshared memory cannot be cloned)
-    const altered = (change: object): WorkerFactory => (url) => {
+    type Init = { modules: { memoryImport: object }[] };
+    const altered = (change: (m: Init) => object): WorkerFactory => (url) => {
       const w = nodeFactory(url);
-      return { ...w, postMessage: (m) => w.postMessage({ ...(m as object), ...change }) };
+      return { ...w, postMessage: (m) => w.postMessage({ ...(m as Init), ...change(m as Init) }) };
     };
-    setWorkerFactory(altered({ memory: new WebAssembly.Memory({ initial: 1 }) }));
+    setWorkerFactory(altered(() => ({ memory: new WebAssembly.Memory({ initial: 1 }) })));
     r = await create(2);
     expect(r.p).toBeNull();
     expect(r.reasons[0]).toMatch(/worker 1: the module or memory could not be posted to it: DataCloneError/);
 
     // a worker whose module cannot be instantiated (here: the memory offered under another name) says why
-    setWorkerFactory(altered({ memoryImport: { module: 'env', name: 'elsewhere' } }));
+    setWorkerFactory(altered((m) => ({ modules: m.modules.map((p) => ({ ...p, memoryImport: { module: 'env', name: 'elsewhere' } })) })));
     r = await create(2);
     expect(r.p).toBeNull();
     expect(r.reasons[0]).toMatch(/worker 1: could not instantiate the module: LinkError: .*memory/i);
