@@ -533,6 +533,10 @@ export function gemmSimdInMemory(
   cAt: number, ldc: number, scratchAt: number,
 ): void {
   if (m === 0 || n === 0 || k === 0) return;
+  if (bRes >= 0) {
+    gemmSimdInMemoryMany(host, m, n, k, [{ aAt, B, cAt }], bRes, ldc);
+    return;
+  }
   const what = `wasm GEMM in memory (${m}x${k} @ ${k}x${n})`;
   const kcMax = gemmBlockDepth(k);
   const mPad = Math.ceil(m / MR) * MR;
@@ -558,6 +562,52 @@ export function gemmSimdInMemory(
           4 * (aAt + pc * mPad + ic * kc), 4 * pb, 4 * (cAt + ic * ldc + jc), mc, ncPad, kc, 4 * ldc, 1, load,
           0, 0, 0, 0, -Infinity, Infinity,
         ]);
+      }
+      host.runCalls(GEMM_BLOCK, calls);
+    }
+  }
+}
+
+/** One product of gemmSimdInMemoryMany: A's panels at aAt, B a panel source resident with the others, C at cAt. */
+export interface InMemoryProduct {
+  readonly aAt: number;
+  readonly B: GemmPanelSource;
+  readonly cAt: number;
+}
+
+/**
+ * Several products of one shape (m x k @ k x n, C with row stride ldc) whose B operands are all
+ * resident (bRes: where the first source's panels[0] lives; every source's panels must lie in
+ * the same resident array, as Winograd's points do), run as one batch of block calls per K block
+ * instead of a batch per product: the products are independent, so a pool shares all of them at
+ * once (Winograd's 16 or 36 per-point products are each too small to split well alone). Every
+ * output element is summed by the same calls in the same order as gemmSimdInMemory's.
+ */
+export function gemmSimdInMemoryMany(
+  host: GemmSimdHost, m: number, n: number, k: number, products: readonly InMemoryProduct[], bRes: number, ldc: number,
+): void {
+  if (m === 0 || n === 0 || k === 0 || products.length === 0) return;
+  const kcMax = gemmBlockDepth(k);
+  const mPad = Math.ceil(m / MR) * MR;
+  const NC = host.config.nc;
+  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const calls: GemmBlockCall[] = [];
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPad = Math.ceil(nc / NR) * NR;
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = Math.min(kcMax, k - pc);
+      const load = pc > 0 ? 1 : 0;
+      calls.length = 0;
+      for (const { aAt, B, cAt } of products) {
+        const pb = bRes + B.prepare(pc, kc, jc, nc);
+        for (let ic = 0; ic < mPad; ic += mcStep) {
+          const mc = Math.min(mcStep, mPad - ic);
+          calls.push([
+            4 * (aAt + pc * mPad + ic * kc), 4 * pb, 4 * (cAt + ic * ldc + jc), mc, ncPad, kc, 4 * ldc, 1, load,
+            0, 0, 0, 0, -Infinity, Infinity,
+          ]);
+        }
       }
       host.runCalls(GEMM_BLOCK, calls);
     }

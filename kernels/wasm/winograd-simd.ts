@@ -28,7 +28,7 @@ import type { ConvGeometry } from '../conv.js';
 import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32, gemmBlockDepth } from '../gemm-f32.js';
 import type { PackedWinogradF32 } from '../winograd-f32.js';
 import { FunctionBuilder, type Local, type MemoryLimits, ModuleBuilder, ValType } from './assembler.js';
-import { type GemmSimdHost, gemmSimdInMemory } from './gemm-simd.js';
+import { type GemmSimdHost, type InMemoryProduct, gemmSimdInMemory, gemmSimdInMemoryMany } from './gemm-simd.js';
 import { SIMD_ACTIVATION } from './simd-math.js';
 
 const { i32, f32, v128 } = ValType;
@@ -424,6 +424,7 @@ export function winogradSimdF32(
   mem.fill(0, biasBase, biasBase + coutPad);
   if (ep.bias) mem.set(ep.bias.subarray(0, M), biasBase);
 
+  const products: InMemoryProduct[] = [];
   const cPer = Math.ceil(C / parts);
   const oPer = 4 * Math.ceil(Math.ceil(M / 4) / parts);
   for (let r0 = 0; r0 < rowsTotal; r0 += rowsPerChunk) {
@@ -443,9 +444,16 @@ export function winogradSimdF32(
       ins.push([4 * q]);
     }
     host.runCalls(`winograd.in${m}`, ins);
-    // The a^2 products M_xi^T (nb x Cout) = V_xi^T U_xi^T.
-    for (let xi = 0; xi < T; xi++) {
-      gemmSimdInMemory(host, nb, M, C, vBase + xi * vStride, w.points[xi]!, uRes, mBase + xi * mStride, coutPad, gemmScratch);
+    // The a^2 products M_xi^T (nb x Cout) = V_xi^T U_xi^T: with U resident, all in one batch per K
+    // block (each is small; together they keep a pool's threads busy); else one by one, packing U.
+    if (uRes >= 0) {
+      products.length = 0;
+      for (let xi = 0; xi < T; xi++) products.push({ aAt: vBase + xi * vStride, B: w.points[xi]!, cAt: mBase + xi * mStride });
+      gemmSimdInMemoryMany(host, nb, M, C, products, uRes, coutPad);
+    } else {
+      for (let xi = 0; xi < T; xi++) {
+        gemmSimdInMemory(host, nb, M, C, vBase + xi * vStride, w.points[xi]!, uRes, mBase + xi * mStride, coutPad, gemmScratch);
+      }
     }
     // Output transform + bias, output-channel ranges in parallel.
     const outs: (readonly [number])[] = [];
