@@ -118,6 +118,59 @@ export function maxPoolFloat(
 }
 
 /**
+ * maxPoolFloat's result by the fastest kernel that computes it: maxPool2dF32 for float32 over at
+ * most two spatial dims without indices, else maxPoolFloat itself.
+ */
+export function maxPoolWindows(
+  x: FloatArray, out: FloatArray, g: PoolGeometry, indices: BigInt64Array | null, columnMajor: boolean, empty: number,
+): void {
+  if (indices === null && x instanceof Float32Array && out instanceof Float32Array && g.outShape[0] === 1 && g.kernel[0] === 1
+    && g.padsBegin[0] === 0 && g.strides[0] === 1 && g.inShape[0] === 1) {
+    maxPool2dF32(x, out, g, empty);
+  } else {
+    maxPoolFloat(x, out, g, indices, columnMajor, empty);
+  }
+}
+
+/**
+ * maxPoolFloat for a float32 pool over two spatial dims (D = 1) without indices, for channels
+ * [c0, c1): the same values (NaN skipped, the first of equal values such as +0 and -0, `empty`
+ * for a window with no value), monomorphic, with the window's rows and columns clipped once per
+ * output row and column. The reference is maxPoolFloat
+ * (test/props/pool.test.ts).
+ */
+export function maxPool2dF32(x: Float32Array, out: Float32Array, g: PoolGeometry, empty: number, c0 = 0, c1 = g.channels): void {
+  const H = g.inShape[1]!, W = g.inShape[2]!;
+  const OH = g.outShape[1]!, OW = g.outShape[2]!;
+  const sH = g.strides[1]!, sW = g.strides[2]!;
+  const dH = g.dilations[1]!, dW = g.dilations[2]!;
+  const pH = g.padsBegin[1]!, pW = g.padsBegin[2]!;
+  const rh = tapRanges(g, 1), rw = tapRanges(g, 2);
+  for (let c = c0; c < c1; c++) {
+    const xb = c * H * W;
+    let oi = c * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      const kh0 = rh[oh * 3]!, kh1 = rh[oh * 3 + 1]!;
+      const top = xb + (oh * sH - pH) * W;
+      for (let ow = 0; ow < OW; ow++, oi++) {
+        const kw0 = rw[ow * 3]!, kw1 = rw[ow * 3 + 1]!;
+        const left = top + ow * sW - pW;
+        let m = -Infinity;
+        let any = false;
+        for (let kh = kh0; kh < kh1; kh++) {
+          const row = left + kh * dH * W;
+          for (let kw = kw0; kw < kw1; kw++) {
+            const v = x[row + kw * dW]!;
+            if (v > m) { m = v; any = true; } else if (v === m) any = true; // -Inf; a later ±0 equal to m keeps the first
+          }
+        }
+        out[oi] = any ? m : empty;
+      }
+    }
+  }
+}
+
+/**
  * Average over each window. With `countIncludePad` the divisor counts the taps that
  * land inside the explicitly padded input [-padBegin, in + padEnd); otherwise only the
  * taps inside the input. NaN inputs propagate; an empty window gives NaN (0 / 0).

@@ -3,7 +3,7 @@
 // that would start in the right padding); interpolation composes ONNX Resize.
 
 import { adaptivePoolFloat } from '../../kernels/adaptive-pool.js';
-import { type PoolGeometry, averagePoolFloat, maxPoolFloat } from '../../kernels/pool.js';
+import { type PoolGeometry, averagePoolFloat, maxPoolFloat, maxPoolWindows } from '../../kernels/pool.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
@@ -76,7 +76,7 @@ export function maxPool(x: Tensor, n: number, w: Window, op: string, withIndices
   const out = allocFloat(x.type, dims.reduce((p, d) => p * d, 1));
   const idx = withIndices ? new BigInt64Array(out.length) : null;
   const xd = floatData(x);
-  maxPoolFloat(xd, out, g, idx, false, -Infinity);
+  maxPoolWindows(xd, out, g, idx, false, -Infinity);
   let y = floatTensor(x.type, out, dims);
   // The kernel skips NaN (ONNX); PyTorch's max pool propagates it: pool the NaN mask too.
   // (TypedArray includes compares with SameValueZero, so it finds NaN.)

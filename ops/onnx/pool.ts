@@ -6,7 +6,7 @@
 
 import {
   type PoolGeometry, averagePoolFloat, globalAveragePoolFloat, globalLpPoolFloat, globalMaxPoolFloat,
-  lpPoolFloat, maxPoolFloat,
+  lpPoolFloat, maxPoolWindows,
 } from '../../kernels/pool.js';
 import { shapeSize } from '../../kernels/strides.js';
 import { type DataType, type NumericArray, isFloatType } from '../../src/dtypes.js';
@@ -170,7 +170,7 @@ const maxPool = op({
     const wantIndices = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const indices = wantIndices ? new BigInt64Array(size) : null;
     const empty = x.type === 'int8' ? -128 : x.type === 'uint8' ? 0 : -Infinity;
-    maxPoolFloat(computeData(x), out, geometry, indices, at.columnMajor, empty);
+    maxPoolWindows(computeData(x), out, geometry, indices, at.columnMajor, empty);
     const y = wrap(x.type, out, outDims);
     return indices ? [y, new Tensor('int64', indices, outDims)] : [y];
   },

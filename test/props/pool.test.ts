@@ -162,6 +162,17 @@ describe('MaxPool', () => {
     }), { numRuns: 150 });
   });
 
+  it('float32 without indices (the two-dim kernel, maxPool2dF32) matches the reference with NaN / ±Inf', () => {
+    fc.assert(fc.property(poolCase(extreme, 2), (c) => {
+      const x = Float32Array.from(c.x);
+      const [y] = runOp('MaxPool', attrsOf(c), new Tensor('float32', x, c.dims));
+      const { outDims, wins } = windows({ ...c, x: Array.from(x) });
+      expect(y!.dims).toEqual(outDims);
+      expect(y!.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(y!.data as Float32Array)).toEqual(wins.map((w) => refMax(w).v));
+    }), { numRuns: 200 });
+  });
+
   it('storage_order = 1 numbers spatial positions column-major', () => {
     fc.assert(fc.property(poolCase(finite), (c) => {
       const attrs = { ...attrsOf(c), storage_order: 1 };
