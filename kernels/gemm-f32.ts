@@ -31,6 +31,7 @@
 
 import type { ConvGeometry } from './conv.js';
 import type { PackedWinogradF32 } from './winograd-f32.js';
+import type { PoolGeometry } from './pool.js';
 import { geluErf } from './elementwise-unary-erf.js';
 import { packStrips } from './gemm-pack.js';
 
@@ -653,6 +654,11 @@ export interface GemmEngine {
    * nothing, where it does not take these weights (then the JS driver runs, products on `panels`).
    */
   winograd?(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
+  /**
+   * Optional: a float32 max pool without indices, maxPoolFloat's result with empty = -Infinity
+   * (kernels/pool.ts). Returns false, having written nothing, for a pool it does not compute.
+   */
+  maxPool?(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean;
 }
 
 /** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */

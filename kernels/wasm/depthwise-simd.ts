@@ -62,6 +62,9 @@ type Variant = 's1' | 's2' | 'd1' | 'd2';
 const KERNELS = [3, 5] as const;
 const VARIANTS: readonly Variant[] = ['s1', 's2', 'd1', 'd2'];
 
+/** Square max-pool windows the module computes (`max{K}_{variant}`, the depthwise kernels with pmax for the products). */
+const MAX_POOL_KERNELS = [2, 3, 5] as const;
+
 /** The export computing a K x K depthwise conv of horizontal stride sx and dilation dx. */
 export function depthwiseExport(K: 3 | 5, sx: 1 | 2, dx: number): string {
   return `dw${K}_${dx === 1 ? 's' : 'd'}${sx}`;
@@ -88,15 +91,15 @@ function whileLoop(f: FunctionBuilder, cond: () => void, body: () => void): void
  * plane c & 1 (at dst + (c & 1) * planeBytes), column c >> 1. Rows and columns past Hp / Wq are
  * not needed by any output and are skipped.
  */
-function emitPad(sx: 1 | 2): FunctionBuilder {
+function emitPad(sx: 1 | 2, fill = 0): FunctionBuilder {
   const f = new FunctionBuilder([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32], []);
   const [src, dst, H, W, Hp, Wq, py, px, planeBytes, zeroBytes] = f.params;
   const p = f.local(i32), end = f.local(i32), iy = f.local(i32), s = f.local(i32), d = f.local(i32), d2 = f.local(i32);
   const n = f.local(i32), n2 = f.local(i32), j = f.local(i32);
-  // Zero everything (zeroBytes is a positive multiple of 16).
+  // Fill everything with `fill` (zeroBytes is a positive multiple of 16).
   f.get(dst).tee(p).get(zeroBytes).op('i32.add').set(end);
   const z = f.loop();
-  f.get(p).v128ConstF32(0, 0, 0, 0).simdMem('v128.store', 0, 2);
+  f.get(p).v128ConstF32(fill, fill, fill, fill).simdMem('v128.store', 0, 2);
   f.get(p).i32Const(16).op('i32.add').tee(p).get(end).op('i32.lt_u').brIf(z);
   f.end();
   if (sx === 1) {
@@ -175,7 +178,7 @@ function emitPad(sx: 1 | 2): FunctionBuilder {
  * dw{K}_{variant}(params): for each of `channels` input channels, pads its plane into xp, then
  * computes its `mult` output planes (y, OH x OW, dense), with bias, residual and clamp [lo, hi].
  */
-function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number): FunctionBuilder {
+function emitDepthwise(K: number, variant: Variant, fma: boolean, padFn: number, max = false): FunctionBuilder {
   const f = new FunctionBuilder([i32], []);
   const [params] = f.params;
   const loadParam = (slot: number, type: ValType = i32): Local => {
@@ -194,7 +197,7 @@ function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number):
   const loV = f.local(v128), hiV = f.local(v128), bv = f.local(v128), acc = f.local(v128), s = f.local(v128);
   f.get(params!).simdMem('v128.load32_splat', P.lo * 4).set(loV);
   f.get(params!).simdMem('v128.load32_splat', P.hi * 4).set(hiV);
-  const wv = K === 3 ? Array.from({ length: 9 }, () => f.local(v128)) : [];
+  const wv = K === 3 && !max ? Array.from({ length: 9 }, () => f.local(v128)) : [];
   const ch = f.local(i32), m = f.local(i32), oc = f.local(i32), wPtr = f.local(i32), oy = f.local(i32);
   const rp = f.local(i32), yRow = f.local(i32), rRow = f.local(i32), q = f.local(i32), lastQ = f.local(i32);
   const r = f.local(i32), r1 = f.local(i32), owBytes = f.local(i32);
@@ -204,6 +207,27 @@ function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number):
   /** acc = clamp(b + sum of row sums (+ residual)) for outputs [q, q + 4) (or lane 0 only), stored. */
   const body = (lane: boolean) => {
     const load = (offset: number) => f.simdMem(lane ? 'v128.load32_splat' : 'v128.load', offset, 2);
+    if (max) {
+      // acc = pmax(acc, x) = acc < x ? x : acc tap by tap from -Infinity: NaN and the -Infinity
+      // padding never win, and of equal values (+0, -0) the first in row-major order stays.
+      f.v128ConstF32(-Infinity, -Infinity, -Infinity, -Infinity).set(acc);
+      f.get(rp).get(q).op('i32.add').set(r);
+      for (let ky = 0; ky < K; ky++) {
+        if (ky > 0) f.get(r).get(rowStep).op('i32.add').set(r);
+        if (variant === 's2') f.get(r).get(planeBytes).op('i32.add').set(r1);
+        for (let kx = 0; kx < K; kx++) {
+          f.get(acc);
+          if (variant === 's1') { f.get(r); load(4 * kx); }
+          else if (variant === 's2') { f.get(kx % 2 === 0 ? r : r1); load(4 * (kx >> 1)); }
+          else { f.get(r).get(colOff[kx]!).op('i32.add'); load(0); }
+          f.simd('f32x4.pmax').set(acc);
+        }
+      }
+      f.get(yRow).get(q).op('i32.add').get(acc);
+      if (lane) f.f32x4ExtractLane(0).mem('f32.store');
+      else f.simdMem('v128.store', 0, 2);
+      return;
+    }
     f.get(bv).set(acc);
     f.get(rp).get(q).op('i32.add').set(r);
     for (let ky = 0; ky < K; ky++) {
@@ -244,12 +268,14 @@ function emitDepthwise(K: 3 | 5, variant: Variant, fma: boolean, padFn: number):
     const mLoop = f.loop();
     {
       f.get(ch).get(mult).op('i32.mul').get(m).op('i32.add').set(oc);
-      f.get(w).get(oc).i32Const(K * K * 4).op('i32.mul').op('i32.add').set(wPtr);
-      for (let t = 0; t < wv.length; t++) f.get(wPtr).simdMem('v128.load32_splat', 4 * t).set(wv[t]!);
-      f.v128ConstF32(0, 0, 0, 0).set(bv);
-      f.get(hasBias).if();
-      f.get(bias).get(oc).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load32_splat', 0).set(bv);
-      f.end();
+      if (!max) {
+        f.get(w).get(oc).i32Const(K * K * 4).op('i32.mul').op('i32.add').set(wPtr);
+        for (let t = 0; t < wv.length; t++) f.get(wPtr).simdMem('v128.load32_splat', 4 * t).set(wv[t]!);
+        f.v128ConstF32(0, 0, 0, 0).set(bv);
+        f.get(hasBias).if();
+        f.get(bias).get(oc).i32Const(2).op('i32.shl').op('i32.add').simdMem('v128.load32_splat', 0).set(bv);
+        f.end();
+      }
       f.get(y).get(oc).get(yPlaneBytes).op('i32.mul').op('i32.add').set(yRow);
       f.get(res).get(oc).get(yPlaneBytes).op('i32.mul').op('i32.add').set(rRow);
       f.get(xp).set(rp);
@@ -309,12 +335,135 @@ export function emitDepthwiseModule(fma: boolean, memory: MemoryLimits = { initi
       mod.addFunction(emitDepthwise(K, v, fma, v.endsWith('1') ? pad1 : pad2), `dw${K}_${v}`);
     }
   }
+  const padMax1 = mod.addFunction(emitPad(1, -Infinity));
+  const padMax2 = mod.addFunction(emitPad(2, -Infinity));
+  for (const K of MAX_POOL_KERNELS) {
+    for (const v of VARIANTS) {
+      mod.addFunction(emitDepthwise(K, v, fma, v.endsWith('1') ? padMax1 : padMax2, true), `max${K}_${v}`);
+    }
+  }
   return mod.toBytes();
 }
 
 // ---- the driver -------------------------------------------------------------------------------
 
 const vec4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/** What runPlanes needs of a depthwise conv or max pool over N x C planes of H x W. */
+interface PlaneJob {
+  readonly x: Float32Array;
+  readonly N: number; readonly C: number; readonly H: number; readonly W: number; readonly OH: number; readonly OW: number;
+  readonly K: number; readonly sy: number; readonly sx: number; readonly dy: number; readonly dx: number;
+  readonly py: number; readonly px: number;
+  /** Output planes per input plane (1 for a pool). */
+  readonly mult: number;
+  /** M x K x K weights, or null (a pool). */
+  readonly w: Float32Array | null;
+  readonly bias: Float32Array | null;
+  readonly residual: Float32Array | null;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * Lays out a plane kernel's parameter blocks, inputs and padded-plane scratch in the memory,
+ * runs `kernel` as one batch (one call per image and channel range), and returns where Y is.
+ */
+function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: string): { mem: Float32Array; yBase: number } {
+  const { x, N, C, H, W, OH, OW, K, sy, sx, dy, dx, py, px, mult, w, bias, residual } = j;
+  const M = C * mult;
+  const taps = K * K;
+  const inPlane = H * W, outPlane = OH * OW;
+  const Hp = (OH - 1) * sy + (K - 1) * dy + 1;
+  const Wq = Math.ceil(((OW - 1) * sx + (K - 1) * dx + 1) / sx);
+  const planeFloats = Hp * Wq;
+  const zeroFloats = vec4(sx * planeFloats);
+  const chunks = Math.max(1, Math.min(host.executor.parallelism, C));
+  const perChunk = Math.ceil(C / chunks);
+  const calls: DepthwiseCall[] = [];
+
+  // Layout (floats): parameter blocks, W, bias, X, Y, residual, one padded plane per call.
+  const nCalls = N * Math.ceil(C / perChunk);
+  let top = host.resident.scratchBase;
+  const paramBase = top; top += nCalls * PARAM_SLOTS;
+  const wBase = top; if (w !== null) top += vec4(M * taps);
+  const biasBase = top; if (bias !== null) top += vec4(M);
+  const xBase = top; top += vec4(N * C * inPlane);
+  const yBase = top; top += vec4(N * M * outPlane);
+  const resBase = top; if (residual !== null) top += vec4(N * M * outPlane);
+  const xpBase = top; top += nCalls * zeroFloats;
+  const mem = host.resident.reserve(top, what);
+  const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
+  if (w !== null) mem.set(w.subarray(0, M * taps), wBase);
+  if (bias !== null) mem.set(bias.subarray(0, M), biasBase);
+  mem.set(x.subarray(0, N * C * inPlane), xBase);
+  if (residual !== null) mem.set(residual.subarray(0, N * M * outPlane), resBase);
+  for (let n = 0; n < N; n++) {
+    for (let c0 = 0; c0 < C; c0 += perChunk) {
+      const q = paramBase + calls.length * PARAM_SLOTS;
+      const oc0 = (n * C + c0) * mult;
+      ints[q + P.x] = 4 * (xBase + (n * C + c0) * inPlane);
+      ints[q + P.w] = 4 * (wBase + c0 * mult * taps);
+      ints[q + P.bias] = 4 * (biasBase + c0 * mult);
+      ints[q + P.y] = 4 * (yBase + oc0 * outPlane);
+      ints[q + P.res] = 4 * (resBase + oc0 * outPlane);
+      ints[q + P.xp] = 4 * (xpBase + calls.length * zeroFloats);
+      ints[q + P.channels] = Math.min(perChunk, C - c0);
+      ints[q + P.mult] = mult;
+      ints[q + P.H] = H; ints[q + P.W] = W; ints[q + P.OH] = OH; ints[q + P.OW] = OW;
+      ints[q + P.Hp] = Hp; ints[q + P.Wq] = Wq; ints[q + P.py] = py; ints[q + P.px] = px;
+      ints[q + P.rowStep] = 4 * dy * Wq;
+      ints[q + P.planeBytes] = 4 * planeFloats;
+      ints[q + P.syRowBytes] = 4 * sy * Wq;
+      ints[q + P.hasBias] = bias === null ? 0 : 1;
+      ints[q + P.hasRes] = residual === null ? 0 : 1;
+      mem[q + P.lo] = j.lo;
+      mem[q + P.hi] = j.hi;
+      ints[q + P.xPlaneBytes] = 4 * inPlane;
+      ints[q + P.yPlaneBytes] = 4 * outPlane;
+      ints[q + P.zeroBytes] = 4 * zeroFloats;
+      for (let kx = 0; kx < K; kx++) ints[q + P.colOff + kx] = 4 * (((kx * dx) % sx) * planeFloats + Math.floor((kx * dx) / sx));
+      calls.push([4 * q]);
+    }
+  }
+  host.runCalls(kernel, calls);
+  return { mem, yBase };
+}
+
+/** A max pool's window geometry over 2-D planes (kernels/pool.ts's PoolGeometry, D = 1). */
+export interface MaxPoolPlanes {
+  readonly channels: number;
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  readonly padsBegin: readonly number[];
+}
+
+/**
+ * Max pool of float32 planes on the module (`conv.max{K}_*`): y[c, oy, ox] = the first largest
+ * non-NaN value of window (oy, ox), -Infinity for a window with none, as maxPoolFloat with empty
+ * -Infinity (bit for bit: the same comparisons in the same order). False (nothing written) unless
+ * the pool is over two dims (D = 1), with a square 2x2, 3x3 or 5x5 window, horizontal stride 1 or 2.
+ */
+export function maxPoolSimdF32(host: DepthwiseHost, x: Float32Array, y: Float32Array, g: MaxPoolPlanes): boolean {
+  const [D, H, W] = g.inShape as [number, number, number];
+  const [OD, OH, OW] = g.outShape as [number, number, number];
+  const [KD, K, KW] = g.kernel as [number, number, number];
+  const [, sy, sx] = g.strides as [number, number, number];
+  const [, dy, dx] = g.dilations as [number, number, number];
+  if (D !== 1 || OD !== 1 || KD !== 1 || g.padsBegin[0] !== 0 || K !== KW || !(MAX_POOL_KERNELS as readonly number[]).includes(K)) return false;
+  if (sx !== 1 && sx !== 2) return false;
+  const C = g.channels;
+  if (C === 0 || OH * OW === 0) return true;
+  const { mem, yBase } = runPlanes(host, `conv.max${K}_${dx === 1 ? 's' : 'd'}${sx}`, {
+    x, N: 1, C, H, W, OH, OW, K, sy, sx, dy, dx, py: g.padsBegin[1]!, px: g.padsBegin[2]!, mult: 1,
+    w: null, bias: null, residual: null, lo: -Infinity, hi: Infinity,
+  }, `wasm max pool (${C} planes, ${H}x${W}, ${K}x${K})`);
+  y.set(mem.subarray(yBase, yBase + C * OH * OW));
+  return true;
+}
 
 /** [lo, hi] of the clamp the module applies (relu and clip exactly), and its function (1 sigmoid, 2 silu). */
 function clampOf(act: GemmActivation | undefined): [number, number, number] {
@@ -339,73 +488,15 @@ export function depthwiseSimdF32(
   const [KH, KW] = g.kernel as [number, number];
   const [sy, sx] = g.strides as [number, number];
   if (KH !== KW || (KH !== 3 && KH !== 5) || (sx !== 1 && sx !== 2)) return false;
-  const [dy, dx] = g.dilations as [number, number];
-  const [H, W] = g.inSize as [number, number];
   const [OH, OW] = g.outSize as [number, number];
-  const [py, px] = g.padsBegin as [number, number];
   const N = g.batch, C = g.inChannels, M = g.outChannels;
-  const mult = M / C;
-  const taps = KH * KW;
-  const inPlane = H * W, outPlane = OH * OW;
-  if (N === 0 || M === 0 || outPlane === 0) return true;
-  const Hp = (OH - 1) * sy + (KH - 1) * dy + 1;
-  const Wq = Math.ceil(((OW - 1) * sx + (KW - 1) * dx + 1) / sx);
-  const planeFloats = Hp * Wq;
-  const zeroFloats = vec4(sx * planeFloats);
-  const chunks = Math.max(1, Math.min(host.executor.parallelism, C));
-  const perChunk = Math.ceil(C / chunks);
-  const calls: DepthwiseCall[] = [];
-  const what = `wasm depthwise conv (${C} channels, ${H}x${W}, ${KH}x${KW})`;
-
-  // Layout (floats): parameter blocks, W, bias, X, Y, residual, one padded plane per call.
-  const nCalls = N * Math.ceil(C / perChunk);
-  let top = host.resident.scratchBase;
-  const paramBase = top; top += nCalls * PARAM_SLOTS;
-  const wBase = top; top += vec4(M * taps);
-  const biasBase = top; top += vec4(M);
-  const xBase = top; top += vec4(N * C * inPlane);
-  const yBase = top; top += vec4(N * M * outPlane);
-  const resBase = top; if (ep.residual !== undefined) top += vec4(N * M * outPlane);
-  const xpBase = top; top += nCalls * zeroFloats;
-  const mem = host.resident.reserve(top, what);
-  const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
-  mem.set(w.subarray(0, M * taps), wBase);
-  const bias = ep.bias ?? null;
-  if (bias !== null) mem.set(bias.subarray(0, M), biasBase);
-  mem.set(x.subarray(0, N * C * inPlane), xBase);
-  if (ep.residual !== undefined) mem.set(ep.residual.subarray(0, N * M * outPlane), resBase);
+  if (N === 0 || M === 0 || OH * OW === 0) return true;
   const [lo, hi, fn] = clampOf(ep.activation);
-  const kernel = `conv.${depthwiseExport(KH, sx, dx)}`;
-  for (let n = 0; n < N; n++) {
-    for (let c0 = 0; c0 < C; c0 += perChunk) {
-      const q = paramBase + calls.length * PARAM_SLOTS;
-      const oc0 = (n * C + c0) * mult;
-      ints[q + P.x] = 4 * (xBase + (n * C + c0) * inPlane);
-      ints[q + P.w] = 4 * (wBase + c0 * mult * taps);
-      ints[q + P.bias] = 4 * (biasBase + c0 * mult);
-      ints[q + P.y] = 4 * (yBase + oc0 * outPlane);
-      ints[q + P.res] = 4 * (resBase + oc0 * outPlane);
-      ints[q + P.xp] = 4 * (xpBase + calls.length * zeroFloats);
-      ints[q + P.channels] = Math.min(perChunk, C - c0);
-      ints[q + P.mult] = mult;
-      ints[q + P.H] = H; ints[q + P.W] = W; ints[q + P.OH] = OH; ints[q + P.OW] = OW;
-      ints[q + P.Hp] = Hp; ints[q + P.Wq] = Wq; ints[q + P.py] = py; ints[q + P.px] = px;
-      ints[q + P.rowStep] = 4 * dy * Wq;
-      ints[q + P.planeBytes] = 4 * planeFloats;
-      ints[q + P.syRowBytes] = 4 * sy * Wq;
-      ints[q + P.hasBias] = bias === null ? 0 : 1;
-      ints[q + P.hasRes] = ep.residual === undefined ? 0 : 1;
-      mem[q + P.lo] = lo;
-      mem[q + P.hi] = hi;
-      ints[q + P.xPlaneBytes] = 4 * inPlane;
-      ints[q + P.yPlaneBytes] = 4 * outPlane;
-      ints[q + P.zeroBytes] = 4 * zeroFloats;
-      for (let kx = 0; kx < KW; kx++) ints[q + P.colOff + kx] = 4 * (((kx * dx) % sx) * planeFloats + Math.floor((kx * dx) / sx));
-      calls.push([4 * q]);
-    }
-  }
-  host.runCalls(kernel, calls);
-  const total = N * M * outPlane;
+  const { mem, yBase } = runPlanes(host, `conv.${depthwiseExport(KH, sx, g.dilations[1]!)}`, {
+    x, N, C, H: g.inSize[0]!, W: g.inSize[1]!, OH, OW, K: KH, sy, sx, dy: g.dilations[0]!, dx: g.dilations[1]!,
+    py: g.padsBegin[0]!, px: g.padsBegin[1]!, mult: M / C, w, bias: ep.bias ?? null, residual: ep.residual ?? null, lo, hi,
+  }, `wasm depthwise conv (${C} channels, ${g.inSize.join('x')}, ${KH}x${KW})`);
+  const total = N * M * OH * OW;
   if (fn !== 0) {
     // sigmoid / silu over Y in runs of whole vectors (the GEMM module's pass, same memory).
     const per = 4 * Math.ceil(total / 4 / host.executor.parallelism);

@@ -20,7 +20,7 @@ import {
   type FusedConvEpilogue, type GemmEngine, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type GemmPanelSource,
   type PackedGemmA, type PackedGemmB, GEMM_MR, GEMM_NR, gemmF32, gemmPackedAF32, gemmPackedBF32,
 } from '../gemm-f32.js';
-import { depthwiseSimdF32, emitDepthwiseModule } from './depthwise-simd.js';
+import { depthwiseSimdF32, emitDepthwiseModule, maxPoolSimdF32 } from './depthwise-simd.js';
 import {
   type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
 } from './gemm-simd.js';
@@ -28,6 +28,7 @@ import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } fr
 import { ResidentPanels } from './resident.js';
 import { emitWinogradModule, winogradSimdF32 } from './winograd-simd.js';
 import type { PackedWinogradF32 } from '../winograd-f32.js';
+import type { PoolGeometry } from '../pool.js';
 
 export { relaxedSimdAvailable } from './host.js';
 
@@ -110,6 +111,7 @@ export interface WasmSimdGemmEngine extends GemmEngine {
   readonly residentFloats: number;
   depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
   winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
+  maxPool(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean;
 }
 
 class Engine implements WasmSimdGemmEngine, GemmSimdHost {
@@ -159,6 +161,10 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
 
   winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean {
     return winogradSimdF32(this, x, w, y, g, ep);
+  }
+
+  maxPool(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean {
+    return maxPoolSimdF32(this, x, y, g);
   }
 }
 

@@ -15,6 +15,7 @@ import {
 import { aten, shapeTensor } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { isFloating } from './promote.js';
+import { gemmEngine } from '../engine.js';
 
 const T = (v: TsValue, op: string): Tensor => tensorArg(v, op, 'self');
 
@@ -76,7 +77,8 @@ export function maxPool(x: Tensor, n: number, w: Window, op: string, withIndices
   const out = allocFloat(x.type, dims.reduce((p, d) => p * d, 1));
   const idx = withIndices ? new BigInt64Array(out.length) : null;
   const xd = floatData(x);
-  maxPoolWindows(xd, out, g, idx, false, -Infinity);
+  const onEngine = idx === null && xd instanceof Float32Array && out instanceof Float32Array && gemmEngine().maxPool?.(xd, out, g) === true;
+  if (!onEngine) maxPoolWindows(xd, out, g, idx, false, -Infinity);
   let y = floatTensor(x.type, out, dims);
   // The kernel skips NaN (ONNX); PyTorch's max pool propagates it: pool the NaN mask too.
   // (TypedArray includes compares with SameValueZero, so it finds NaN.)

@@ -16,6 +16,7 @@ import { type FloatArray, allocFloatOut, floatData, floatTensor } from '../compu
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { elemOf, shapeOf, tensorType, windowDim } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
+import { gemmEngine } from '../engine.js';
 
 type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 
@@ -170,7 +171,10 @@ const maxPool = op({
     const wantIndices = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const indices = wantIndices ? new BigInt64Array(size) : null;
     const empty = x.type === 'int8' ? -128 : x.type === 'uint8' ? 0 : -Infinity;
-    maxPoolWindows(computeData(x), out, geometry, indices, at.columnMajor, empty);
+    const xd = computeData(x);
+    const onEngine = indices === null && empty === -Infinity && xd instanceof Float32Array && out instanceof Float32Array
+      && gemmEngine().maxPool?.(xd, out, geometry) === true;
+    if (!onEngine) maxPoolWindows(xd, out, geometry, indices, at.columnMajor, empty);
     const y = wrap(x.type, out, outDims);
     return indices ? [y, new Tensor('int64', indices, outDims)] : [y];
   },

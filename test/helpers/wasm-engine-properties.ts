@@ -18,6 +18,7 @@ import { GEMM_BLOCK, splitGemmBlockCall, type GemmBlockCall } from '../../kernel
 import { ModuleBuilder } from '../../kernels/wasm/assembler.js';
 import { emitActivationPass, SIMD_ACTIVATION } from '../../kernels/wasm/simd-math.js';
 import { packWinogradF32, winogradConvF32 } from '../../kernels/winograd-f32.js';
+import { maxPoolFloat, type PoolGeometry } from '../../kernels/pool.js';
 import {
   type ConvProblem, type WinogradProblem, allActs, convExpected, convProblem, exactActs, exactMismatch, mismatch, prod,
   runConv, runWinograd, smallInt, special, wide, winogradExpected, winogradProblem,
@@ -265,5 +266,43 @@ export function wasmEngineProperties(): EngineProperty[] {
       }),
       numRuns: 60,
     },
+    {
+      name: 'max pool (2x2, 3x3, 5x5 windows; strides, dilations, pads, ceil-mode shapes): bit-identical to maxPoolFloat with NaN, ±Inf and ±0',
+      property: fc.property(maxPoolProblem(), engineArb(), ({ g, x }, e) => {
+        const size = g.channels * g.outShape[1]! * g.outShape[2]!;
+        const want = new Float32Array(size);
+        maxPoolFloat(x, want, g, null, false, -Infinity);
+        const got = new Float32Array(size).fill(12345);
+        if (!e.maxPool(x, got, g)) throw new Error('the engine refused a pool it computes');
+        const i = want.findIndex((v, j) => !Object.is(v, got[j]));
+        if (i >= 0) throw new Error(`element ${i}: maxPoolFloat ${want[i]}, wasm ${got[i]}`);
+      }),
+      numRuns: 150,
+    },
   ];
+}
+
+/** A 2-D max pool the wasm kernels take (square window, horizontal stride 1 or 2) and its input. */
+function maxPoolProblem(): fc.Arbitrary<{ g: PoolGeometry; x: Float32Array }> {
+  const values = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -4, max: 4 }) },
+    { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0) });
+  return fc.record({
+    channels: fc.integer({ min: 1, max: 6 }), H: fc.integer({ min: 1, max: 14 }), W: fc.integer({ min: 1, max: 14 }),
+    K: fc.constantFrom(2, 3, 5), sy: fc.integer({ min: 1, max: 3 }), sx: fc.constantFrom(1, 2),
+    dy: fc.integer({ min: 1, max: 2 }), dx: fc.integer({ min: 1, max: 2 }),
+    pads: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 4, maxLength: 4 }), extra: fc.nat(2),
+  }).chain(({ channels, H, W, K, sy, sx, dy, dx, pads, extra }) => {
+    // Pads below the window; `extra` more output rows/columns as ceil mode may give (their
+    // windows partly or wholly past the input).
+    const span = (d: number) => (K - 1) * d + 1;
+    const [pt, pl, pb, pr] = [Math.floor(pads[0]! * span(dy)), Math.floor(pads[1]! * span(dx)), Math.floor(pads[2]! * span(dy)), Math.floor(pads[3]! * span(dx))];
+    const OH = Math.floor((H + pt + pb - span(dy)) / sy) + 1 + (extra & 1);
+    const OW = Math.floor((W + pl + pr - span(dx)) / sx) + 1 + (extra >> 1);
+    const g: PoolGeometry = {
+      channels, inShape: [1, H, W], outShape: [1, OH, OW], kernel: [1, K, K], strides: [1, sy, sx],
+      dilations: [1, dy, dx], padsBegin: [0, pt, pl], padsEnd: [0, pb, pr],
+    };
+    return fc.array(values, { minLength: channels * H * W, maxLength: channels * H * W })
+      .map((v) => ({ g, x: Float32Array.from(v) }));
+  }).filter(({ g }) => g.outShape[1]! >= 1 && g.outShape[2]! >= 1);
 }
