@@ -51,10 +51,14 @@ export type WasmCall = readonly number[];
  */
 export interface WasmExecutor {
   /**
-   * Calls it may run at once: the depthwise driver cuts its channels, and its activation pass
-   * its output, into this many calls; the GEMM driver cuts rows by its MC blocking.
+   * How many calls the drivers cut work into: the depthwise driver its channels, the activation
+   * passes their output, im2col and packing their strips, the Winograd transforms their channel
+   * ranges (the GEMM driver cuts rows by its MC blocking). A pool asks for more calls than it has
+   * threads, so that a thread that starts late finds less left to do.
    */
   readonly parallelism: number;
+  /** Threads the calls run on (default: parallelism). */
+  readonly threads?: number;
   run(kernel: string, calls: readonly WasmCall[]): void;
 }
 
@@ -104,7 +108,7 @@ export interface WasmSimdEngineOptions {
 export interface WasmSimdGemmEngine extends GemmEngine {
   readonly name: 'wasm-simd';
   readonly fma: boolean;
-  /** Threads its kernels run on (the executor's parallelism). */
+  /** Threads its kernels run on (the executor's). */
   readonly threads: number;
   readonly kernels: WasmKernelSet;
   /** Floats of constant panels currently resident in the engine's memory. */
@@ -133,7 +137,7 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
   }
 
   get threads(): number {
-    return this.executor.parallelism;
+    return this.executor.threads ?? this.executor.parallelism;
   }
 
   get memory(): KernelMemory {

@@ -17,6 +17,15 @@ export const MAX_ENGINE_THREADS = 16;
 /** Multiply-adds of a GEMM batch below which it runs on the calling thread (a few µs of work; Winograd's per-point products are just above it). */
 const MIN_MADDS = 2 ** 16;
 
+/**
+ * How long the engine's threads poll for the next batch before sleeping. Between the batches of a
+ * run lie copies into and out of the kernels' memory and the JS ops (up to a millisecond or so):
+ * a worker that polls through them starts the next batch at once instead of after a futex wake.
+ * resnet18@224 on 2 threads, `npx tsx bench/threads-session.ts`: 50 µs 1.41-1.43x over one
+ * thread, 1000 µs 1.50-1.62x, 3000 µs 1.53-1.56x (a loaded machine, run at real-time priority).
+ */
+const SPIN_MICROS = 1000;
+
 /** Batch-call buffers, reused: the arguments of one batch as float64s. */
 let flat = new Float64Array(1024);
 
@@ -32,7 +41,10 @@ function poolExecutor(pool: WasmThreadPool, minMadds: number): WasmExecutor {
   // while the products around them are large (the last GEMM batch decided), else run here.
   let large = false;
   return {
-    parallelism: threads,
+    // Two calls per thread for the drivers' transform, im2col, packing and depthwise passes: a
+    // thread that wakes late (a futex wake is tens of µs) then finds half as much left to do.
+    parallelism: 2 * threads,
+    threads,
     run(kernel, calls) {
       if (kernel === GEMM_BLOCK) {
         let madds = 0;
@@ -117,7 +129,7 @@ async function create(threads: number, minMadds: number, options: WasmThreadPool
     modules.set(m.name, module);
   }
   // One pool runs every module's kernels: threads - 1 workers in all, not that many per module.
-  const pool = await WasmThreadPool.create(modules, memory.memory, threads, options);
+  const pool = await WasmThreadPool.create(modules, memory.memory, threads, { spinMicros: SPIN_MICROS, ...options });
   if (pool === null) return null;
   return createWasmSimdGemmEngine({ fma, memory, modules, executor: () => poolExecutor(pool, minMadds) });
 }
