@@ -111,6 +111,9 @@ const TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream', '.npy': 'application/octet-stream', '.pt': 'application/octet-stream',
 };
 
+/** The test page without cross-origin isolation. */
+const NOT_ISOLATED = '/not-isolated/';
+
 export interface PageServer {
   /** http://127.0.0.1:PORT */
   readonly origin: string;
@@ -120,7 +123,8 @@ export interface PageServer {
 /**
  * Bundles the page (test/browser/page.ts) and tessera's two worker scripts into a temporary
  * folder, and serves them at / with `files` (URL path -> file on disk; absent files are 404s),
- * every response cross-origin isolated.
+ * every response cross-origin isolated; the same page at /not-isolated/ comes without the
+ * COOP/COEP headers, as a site that does not send them.
  */
 export async function servePage(files: Readonly<Record<string, string>>): Promise<PageServer> {
   const out = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
@@ -140,11 +144,13 @@ export async function servePage(files: Readonly<Record<string, string>>): Promis
   const html = '<!doctype html><meta charset="utf-8"><title>tessera browser tests</title><script type="module" src="/page.js"></script>';
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    if (path !== NOT_ISOLATED) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('Cache-Control', 'no-store');
-    if (path === '/') {
+    if (path === '/' || path === NOT_ISOLATED) {
       res.setHeader('Content-Type', 'text/html');
       res.end(html);
       return;
@@ -173,14 +179,17 @@ export async function servePage(files: Readonly<Record<string, string>>): Promis
   };
 }
 
-/** A page of `server` with the page script loaded; what it logs and throws is kept for error messages. */
-export async function openPage(browser: Browser, server: PageServer): Promise<{ page: Page; log: string[] }> {
+/**
+ * A page of `server` with the page script loaded (cross-origin isolated unless `isolated` is
+ * false); what it logs and throws is kept for error messages.
+ */
+export async function openPage(browser: Browser, server: PageServer, isolated = true): Promise<{ page: Page; log: string[] }> {
   const page = await browser.newPage();
   const log: string[] = [];
   page.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
   page.on('requestfailed', (r) => log.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  await page.goto(`${server.origin}/`);
+  await page.goto(`${server.origin}${isolated ? '/' : NOT_ISOLATED}`);
   await page.waitForFunction(() => (globalThis as { tesseraPage?: unknown }).tesseraPage !== undefined, undefined, { timeout: 30_000 })
     .catch((e: Error) => {
       throw new Error(`the test page did not load its script: ${e.message}\n${log.join('\n')}`);

@@ -35,17 +35,18 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Runs `request` in the page; a failure carries the page's console. */
-async function run(request: RunRequest): Promise<RunResult> {
+/** Runs `request` in the page (default: the cross-origin isolated one); a failure carries the page's console. */
+async function run(request: RunRequest, on: { page: Page; log: string[] } = { page, log }): Promise<RunResult> {
   try {
-    return await page.evaluate((r) => (globalThis as unknown as { tesseraPage: TesseraPage }).tesseraPage.run(r), request);
+    return await on.page.evaluate((r) => (globalThis as unknown as { tesseraPage: TesseraPage }).tesseraPage.run(r), request);
   } catch (e) {
-    throw new Error(`in the browser: ${(e as Error).message}\n${log.join('\n')}`);
+    throw new Error(`in the browser: ${(e as Error).message}\n${on.log.join('\n')}`);
   }
 }
 
-const digits = (executionProviders: string[], extra: Partial<RunRequest> = {}): Promise<RunResult> =>
-  run({ model: '/digits/model.onnx', input: { npy: '/digits/test_images.npy' }, executionProviders, ...extra });
+const digitsRequest = (executionProviders: string[], extra: Partial<RunRequest> = {}): RunRequest =>
+  ({ model: '/digits/model.onnx', input: { npy: '/digits/test_images.npy' }, executionProviders, ...extra });
+const digits = (executionProviders: string[], extra: Partial<RunRequest> = {}): Promise<RunResult> => run(digitsRequest(executionProviders, extra));
 
 const reference = parseNpy(new Uint8Array(readFileSync(join(DIGITS, 'test_logits.npy'))), 'test_logits.npy');
 
@@ -89,6 +90,25 @@ describe('browser: the digits CNN fetched by URL', () => {
     expect(r.backend).toBe('wasm');
     expect(r.threads).toBe(2);
     expect(worstAgainstPyTorch(r)).toBeLessThan(1e-4);
+  });
+});
+
+describe('browser: a page without cross-origin isolation (no COOP/COEP headers)', () => {
+  it("'wasm' asked for 2 threads runs on 1 (no SharedArrayBuffer), bit-identical to the isolated page; worker: true still works", async () => {
+    const plain = await openPage(browser!, server!, false);
+    try {
+      expect(await plain.page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+      const isolated = await digits(['wasm'], { intraOpNumThreads: 1 });
+      const r = await run(digitsRequest(['wasm'], { intraOpNumThreads: 2 }), plain);
+      expect(r.backend).toBe('wasm');
+      expect(r.threads).toBe(1);
+      expect(new Float32Array(r.output)).toEqual(new Float32Array(isolated.output));
+      const w = await run(digitsRequest(['wasm'], { worker: true }), plain);
+      expect(w.threads).toBe(1);
+      expect(new Float32Array(w.output)).toEqual(new Float32Array(isolated.output));
+    } finally {
+      await plain.page.close();
+    }
   });
 });
 
