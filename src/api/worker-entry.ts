@@ -44,8 +44,8 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
     executionProviders: msg.executionProviders, intraOpNumThreads: msg.intraOpNumThreads,
     ...(externalData ? { externalData } : {}),
   }, msg.limits, externalRange);
-  const { format, backend, inputNames, outputNames, inputMetadata, outputMetadata } = session;
-  scope.postMessage({ type: 'loaded', id: msg.id, session: { format, backend, inputNames, outputNames, inputMetadata, outputMetadata } });
+  const { format, backend, threads, inputNames, outputNames, inputMetadata, outputMetadata } = session;
+  scope.postMessage({ type: 'loaded', id: msg.id, session: { format, backend, threads, inputNames, outputNames, inputMetadata, outputMetadata } });
 }
 
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {

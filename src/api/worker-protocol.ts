@@ -53,6 +53,7 @@ export type ToWorker =
 export interface LoadedSession {
   readonly format: 'onnx' | 'torchscript';
   readonly backend: BackendName;
+  readonly threads: number;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata: readonly ValueMetadata[];

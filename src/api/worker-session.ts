@@ -313,6 +313,8 @@ export class WorkerSession {
   readonly format: 'onnx' | 'torchscript';
   /** Which kernels the worker's session runs on ('wasm' or 'cpu'; see SessionOptions.executionProviders). */
   readonly backend: BackendName;
+  /** Threads the worker's session runs its kernels on (see SessionOptions.intraOpNumThreads). */
+  readonly threads: number;
   /** The limits every run is held to (enforced in the worker). */
   readonly limits: ResourceLimits;
   private readonly queue: Job[] = [];
@@ -332,6 +334,7 @@ export class WorkerSession {
     this.outputMetadata = loaded.outputMetadata;
     this.format = loaded.format;
     this.backend = loaded.backend;
+    this.threads = loaded.threads;
     this.limits = limits;
   }
 
