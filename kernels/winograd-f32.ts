@@ -473,6 +473,15 @@ function outputRow4(
   }
 }
 
+/**
+ * Whether Winograd may run on inputs of magnitude at most maxAbsX (NaN: never) with these
+ * weights: no transformed value can overflow float32 (see the header). Otherwise the im2col
+ * kernel runs; an engine's winograd() must decide by this same test.
+ */
+export function winogradInRange(w: PackedWinogradF32, maxAbsX: number): boolean {
+  return w.maxAbsW < RANGE_LIMIT && maxAbsX < RANGE_LIMIT && w.inChannels * 100 * w.maxAbsW * maxAbsX < RANGE_LIMIT;
+}
+
 /** max |x| over x (NaN if x holds a NaN; Math.max propagates it). */
 function maxAbs(x: Float32Array, from: number, to: number): number {
   let m = 0;
@@ -499,12 +508,12 @@ export function winogradConvF32(
   const [OH, OW] = [g.outSize[0]!, g.outSize[1]!];
   const N = g.batch;
   if (N === 0 || M === 0 || OH === 0 || OW === 0) return;
-  const maxAbsX = maxAbs(x, 0, N * C * H * W);
-  if (!(w.maxAbsW < RANGE_LIMIT && maxAbsX < RANGE_LIMIT && C * 100 * w.maxAbsW * maxAbsX < RANGE_LIMIT)) {
+  // An engine checks the range itself (winogradInRange) where it has X in its memory anyway.
+  if (ep.engine?.winograd?.(x, w, y, g, ep) === true) return;
+  if (!winogradInRange(w, maxAbs(x, 0, N * C * H * W))) {
     convPackedF32(x, packConvF32(w.weight, g), y, g, ep);
     return;
   }
-  if (ep.engine?.winograd?.(x, w, y, g, ep) === true) return;
   const m = w.tile;
   const a = m + 2;
   const T = a * a;

@@ -144,7 +144,7 @@ export const Op = {
 export const SimdOp = {
   'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.store': 0x0b, 'v128.const': 0x0c, 'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13, 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20,
-  'f32x4.nearest': 0x6a, 'f32x4.neg': 0xe1,
+  'f32x4.nearest': 0x6a, 'f32x4.abs': 0xe0, 'f32x4.neg': 0xe1,
   'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9,
   'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
   'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.trunc_sat_f32x4_s': 0xf8,

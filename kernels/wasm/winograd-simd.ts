@@ -26,7 +26,7 @@
 
 import type { ConvGeometry } from '../conv.js';
 import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32, gemmBlockDepth } from '../gemm-f32.js';
-import type { PackedWinogradF32 } from '../winograd-f32.js';
+import { type PackedWinogradF32, winogradInRange } from '../winograd-f32.js';
 import { FunctionBuilder, type Local, type MemoryLimits, ModuleBuilder, ValType } from './assembler.js';
 import { type GemmSimdHost, type InMemoryProduct, gemmSimdInMemory, gemmSimdInMemoryMany } from './gemm-simd.js';
 import { SIMD_ACTIVATION } from './simd-math.js';
@@ -347,7 +347,32 @@ function emitFinish(): FunctionBuilder {
   return f;
 }
 
-/** The Winograd module: in2, in4, out2, out4 and fin. */
+/**
+ * maxabs(x, vectors, out): the largest |x| over `vectors` f32x4s at x (bytes), NaN if one is NaN
+ * (f32x4.max and f32.max propagate it), stored as an f32 at out: the range check's pass over X.
+ */
+function emitMaxAbs(): FunctionBuilder {
+  const f = new FunctionBuilder([i32, i32, i32], []);
+  const [x, vectors, out] = f.params as [Local, Local, Local];
+  const end = f.local(i32), acc = f.local(v128);
+  f.v128ConstF32(0, 0, 0, 0).set(acc);
+  f.get(x).get(vectors).i32Const(4).op('i32.shl').op('i32.add').set(end);
+  const done = f.block();
+  const top = f.loop();
+  f.get(x).get(end).op('i32.ge_u').brIf(done);
+  f.get(acc).get(x).simdMem('v128.load', 0, 2).simd('f32x4.abs').simd('f32x4.max').set(acc);
+  f.get(x).i32Const(16).op('i32.add').set(x);
+  f.br(top);
+  f.end();
+  f.end();
+  f.get(out);
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).op('f32.max');
+  f.get(acc).f32x4ExtractLane(2).get(acc).f32x4ExtractLane(3).op('f32.max');
+  f.op('f32.max').mem('f32.store');
+  return f;
+}
+
+/** The Winograd module: in2, in4, out2, out4, fin and maxabs. */
 export function emitWinogradModule(memory: MemoryLimits = { initial: 1 }): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder().importMemory('env', 'memory', memory);
   mod.addFunction(emitInput(2), 'in2');
@@ -355,6 +380,7 @@ export function emitWinogradModule(memory: MemoryLimits = { initial: 1 }): Uint8
   mod.addFunction(emitOutput(2), 'out2');
   mod.addFunction(emitOutput(4), 'out4');
   mod.addFunction(emitFinish(), 'fin');
+  mod.addFunction(emitMaxAbs(), 'maxabs');
   return mod.toBytes();
 }
 
@@ -419,7 +445,21 @@ export function winogradSimdF32(
   const gemmScratch = top;
   const mem = host.resident.reserve(top + kcMax * Math.min(host.config.nc, coutPad), what);
   const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
-  mem.set(x.subarray(0, N * C * H * W), xBase);
+  const xFloats = N * C * H * W;
+  mem.set(x.subarray(0, xFloats), xBase);
+  // The range check (winogradInRange) on X, in parallel: its whole vectors in `parts` calls, the
+  // last xFloats % 4 here. Out of range: nothing written, the caller runs im2col.
+  {
+    const vectors = xFloats >> 2;
+    const per = Math.ceil(vectors / parts);
+    const calls: (readonly number[])[] = [];
+    for (let v0 = 0; v0 < vectors; v0 += per) calls.push([4 * (xBase + 4 * v0), Math.min(per, vectors - v0), 4 * (paramBase + calls.length)]);
+    host.runCalls('winograd.maxabs', calls);
+    let m = 0;
+    for (let k = 0; k < calls.length; k++) m = Math.max(m, mem[paramBase + k]!);
+    for (let i = vectors * 4; i < xFloats; i++) m = Math.max(m, Math.abs(x[i]!));
+    if (!winogradInRange(w, m)) return false;
+  }
   if (ep.residual !== undefined) mem.set(ep.residual.subarray(0, total), resBase);
   mem.fill(0, biasBase, biasBase + coutPad);
   if (ep.bias) mem.set(ep.bias.subarray(0, M), biasBase);
