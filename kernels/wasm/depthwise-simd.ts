@@ -26,6 +26,7 @@
 // scratch) to its executor as one batch; see kernels/wasm/engine.ts.
 
 import type { ConvGeometry } from '../conv.js';
+import type { PoolGeometry } from '../pool.js';
 import { type FusedConvEpilogue, type GemmActivation, applyGemmEpilogueF32 } from '../gemm-f32.js';
 import { FunctionBuilder, type Local, type MemoryLimits, ModuleBuilder, ValType } from './assembler.js';
 import type { KernelMemory } from './host.js';
@@ -430,24 +431,13 @@ function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: strin
   return { mem, yBase };
 }
 
-/** A max pool's window geometry over 2-D planes (kernels/pool.ts's PoolGeometry, D = 1). */
-export interface MaxPoolPlanes {
-  readonly channels: number;
-  readonly inShape: readonly number[];
-  readonly outShape: readonly number[];
-  readonly kernel: readonly number[];
-  readonly strides: readonly number[];
-  readonly dilations: readonly number[];
-  readonly padsBegin: readonly number[];
-}
-
 /**
  * Max pool of float32 planes on the module (`conv.max{K}_*`): y[c, oy, ox] = the first largest
  * non-NaN value of window (oy, ox), -Infinity for a window with none, as maxPoolFloat with empty
  * -Infinity (bit for bit: the same comparisons in the same order). False (nothing written) unless
  * the pool is over two dims (D = 1), with a square 2x2, 3x3 or 5x5 window, horizontal stride 1 or 2.
  */
-export function maxPoolSimdF32(host: DepthwiseHost, x: Float32Array, y: Float32Array, g: MaxPoolPlanes): boolean {
+export function maxPoolSimdF32(host: DepthwiseHost, x: Float32Array, y: Float32Array, g: PoolGeometry): boolean {
   const [D, H, W] = g.inShape as [number, number, number];
   const [OD, OH, OW] = g.outShape as [number, number, number];
   const [KD, K, KW] = g.kernel as [number, number, number];

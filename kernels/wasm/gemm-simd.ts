@@ -532,40 +532,7 @@ export function gemmSimdInMemory(
   host: GemmSimdHost, m: number, n: number, k: number, aAt: number, B: GemmPanelSource, bRes: number,
   cAt: number, ldc: number, scratchAt: number,
 ): void {
-  if (m === 0 || n === 0 || k === 0) return;
-  if (bRes >= 0) {
-    gemmSimdInMemoryMany(host, m, n, k, [{ aAt, B, cAt }], bRes, ldc);
-    return;
-  }
-  const what = `wasm GEMM in memory (${m}x${k} @ ${k}x${n})`;
-  const kcMax = gemmBlockDepth(k);
-  const mPad = Math.ceil(m / MR) * MR;
-  const NC = host.config.nc;
-  const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
-  const bBase = scratchAt;
-  const mem = host.resident.reserve(bBase + vec4(kcMax * ncMax), what);
-  const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
-  const calls: GemmBlockCall[] = [];
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    const ncPad = Math.ceil(nc / NR) * NR;
-    for (let pc = 0; pc < k; pc += kcMax) {
-      const kc = Math.min(kcMax, k - pc);
-      let pb = bBase;
-      if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
-      else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
-      const load = pc > 0 ? 1 : 0;
-      calls.length = 0;
-      for (let ic = 0; ic < mPad; ic += mcStep) {
-        const mc = Math.min(mcStep, mPad - ic);
-        calls.push([
-          4 * (aAt + pc * mPad + ic * kc), 4 * pb, 4 * (cAt + ic * ldc + jc), mc, ncPad, kc, 4 * ldc, 1, load,
-          0, 0, 0, 0, -Infinity, Infinity,
-        ]);
-      }
-      host.runCalls(GEMM_BLOCK, calls);
-    }
-  }
+  inMemoryProducts(host, m, n, k, [{ aAt, B, cAt }], bRes, ldc, scratchAt);
 }
 
 /** One product of gemmSimdInMemoryMany: A's panels at aAt, B a panel source resident with the others, C at cAt. */
@@ -586,11 +553,22 @@ export interface InMemoryProduct {
 export function gemmSimdInMemoryMany(
   host: GemmSimdHost, m: number, n: number, k: number, products: readonly InMemoryProduct[], bRes: number, ldc: number,
 ): void {
+  if (bRes < 0) throw new RangeError('gemmSimdInMemoryMany: the B operands must be resident');
+  inMemoryProducts(host, m, n, k, products, bRes, ldc, 0);
+}
+
+/** Both of the above: with B not resident (bRes < 0), one product, its B packed at scratchAt block by block. */
+function inMemoryProducts(
+  host: GemmSimdHost, m: number, n: number, k: number, products: readonly InMemoryProduct[], bRes: number, ldc: number,
+  scratchAt: number,
+): void {
   if (m === 0 || n === 0 || k === 0 || products.length === 0) return;
   const kcMax = gemmBlockDepth(k);
   const mPad = Math.ceil(m / MR) * MR;
   const NC = host.config.nc;
   const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
+  const mem = bRes >= 0 ? null
+    : host.resident.reserve(scratchAt + vec4(kcMax * Math.min(NC, Math.ceil(n / NR) * NR)), `wasm GEMM in memory (${m}x${k} @ ${k}x${n})`);
   const calls: GemmBlockCall[] = [];
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
@@ -600,7 +578,9 @@ export function gemmSimdInMemoryMany(
       const load = pc > 0 ? 1 : 0;
       calls.length = 0;
       for (const { aAt, B, cAt } of products) {
-        const pb = bRes + B.prepare(pc, kc, jc, nc);
+        let pb = scratchAt;
+        if (mem === null) pb = bRes + B.prepare(pc, kc, jc, nc);
+        else packOperand(B, mem, scratchAt, pc, kc, jc, nc, NR);
         for (let ic = 0; ic < mPad; ic += mcStep) {
           const mc = Math.min(mcStep, mPad - ic);
           calls.push([
