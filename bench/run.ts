@@ -197,8 +197,9 @@ async function main(): Promise<void> {
   const N = o.threads;
   const all: Runtime[] = [
     tesseraRuntime('tessera-js', 'onnx', { executionProviders: ['cpu'] }),
-    tesseraRuntime('tessera-wasm', 'onnx', { executionProviders: ['wasm'] }),
-    tesseraRuntime('tessera-ts', 'torchscript', { executionProviders: ['wasm'] }),
+    // One thread unless the column says -Nt: a session's default is min(cores, 4) threads.
+    tesseraRuntime('tessera-wasm', 'onnx', { executionProviders: ['wasm'], intraOpNumThreads: 1 } as SessionOptions),
+    tesseraRuntime('tessera-ts', 'torchscript', { executionProviders: ['wasm'], intraOpNumThreads: 1 } as SessionOptions),
     tesseraRuntime('tessera-ts-js', 'torchscript', { executionProviders: ['cpu'] }),
   ];
   if (N > 1) all.push(tesseraRuntime(`tessera-wasm-${N}t`, 'onnx', { executionProviders: ['wasm'], intraOpNumThreads: N } as SessionOptions));
