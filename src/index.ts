@@ -9,7 +9,8 @@ export {
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
   AbortError, WorkerError,
 } from './errors.js';
-export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
+export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions, type RunControlOptions as RunOptions } from './limits.js';
+export type { Fetches } from './api/run-args.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
 export { registerPrecompiledModules } from '../kernels/wasm/host.js';

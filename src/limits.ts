@@ -86,6 +86,12 @@ export interface RunControlOptions {
    * options object while a worker session runs stops that run.
    */
   readonly terminate?: boolean;
+  /** onnxruntime-web's RunOptions.logSeverityLevel (0 verbose .. 4 fatal): accepted and checked; tessera logs nothing during a run. */
+  readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** onnxruntime-web's RunOptions.logVerbosityLevel: accepted, unused. */
+  readonly logVerbosityLevel?: number;
+  /** onnxruntime-web's RunOptions.tag: a name for the run; accepted, unused (tessera keeps no run log). */
+  readonly tag?: string;
 }
 
 /** What RunControl reads of an AbortSignal; the worker's shared abort flag has the same shape. */

@@ -57,10 +57,15 @@ function coerce(type: DataType, data: Loose): TensorData {
   );
 }
 
+/** Where a tensor's data lives, in onnxruntime-web's words: tessera's are on the CPU until dispose(). */
+export type TensorLocation = 'cpu' | 'none';
+
 export class Tensor {
   readonly type: DataType;
   readonly dims: readonly number[];
   readonly data: TensorData;
+  /** 'cpu', or 'none' after dispose() (onnxruntime-web's Tensor.location). */
+  location: TensorLocation = 'cpu';
 
   constructor(type: DataType, data: Loose, dims?: readonly number[]);
   constructor(data: Loose, dims?: readonly number[]);
@@ -96,6 +101,29 @@ export class Tensor {
     this.type = type;
     this.data = stored;
     this.dims = Object.freeze(shape);
+  }
+
+  /**
+   * onnxruntime-web's Tensor.getData(): the data (this tensor's own array, not a copy). With
+   * `releaseData` the tensor lets go of it afterwards, as dispose() does. Throws after dispose().
+   */
+  async getData(releaseData = false): Promise<TensorData> {
+    if (this.location === 'none') throw new InvalidArgumentError('Tensor.getData: the tensor was disposed');
+    const data = this.data;
+    if (releaseData) this.dispose();
+    return data;
+  }
+
+  /**
+   * onnxruntime-web's Tensor.dispose(): drops the reference to the data so it can be collected
+   * (location becomes 'none', `data` an empty array of the same kind, getData() throws). Calling it
+   * again does nothing.
+   */
+  dispose(): void {
+    if (this.location === 'none') return;
+    this.location = 'none';
+    const d = this.data;
+    (this as { data: TensorData }).data = Array.isArray(d) ? [] : new (d.constructor as new (n: number) => TensorData)(0);
   }
 
   /** Number of elements. */

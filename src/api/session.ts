@@ -3,7 +3,7 @@
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
-import { parseRunArgs } from './run-args.js';
+import { type Fetches, parseRunArgs } from './run-args.js';
 import { type WorkerSession, type WorkerSessionOptions, createWorkerSession, workerEntryFor } from './worker-session.js';
 import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { subgraphsOf } from '../ir/validate.js';
@@ -284,9 +284,9 @@ export class InferenceSession {
    * AbortSignal and a timeout (checked between nodes and per loop iteration).
    */
   async run(feeds: Record<string, Tensor | null>, options?: RunControlOptions): Promise<Record<string, Tensor>>;
-  async run(feeds: Record<string, Tensor | null>, fetches?: readonly string[], options?: RunControlOptions): Promise<Record<string, Tensor>>;
+  async run(feeds: Record<string, Tensor | null>, fetches?: Fetches, options?: RunControlOptions): Promise<Record<string, Tensor>>;
   async run(
-    feeds: Record<string, Tensor | null>, b?: readonly string[] | RunControlOptions, c?: RunControlOptions,
+    feeds: Record<string, Tensor | null>, b?: Fetches | RunControlOptions, c?: RunControlOptions,
   ): Promise<Record<string, Tensor>> {
     const { fetches, options } = this.runArgs('run', feeds, b, c);
     if (this.torchscript) {
@@ -300,8 +300,8 @@ export class InferenceSession {
 
   /** Synchronous run, for callers that cannot await; the same arguments as run(). */
   runSync(feeds: Record<string, Tensor>, options?: RunControlOptions): Record<string, Tensor>;
-  runSync(feeds: Record<string, Tensor>, fetches?: readonly string[], options?: RunControlOptions): Record<string, Tensor>;
-  runSync(feeds: Record<string, Tensor>, b?: readonly string[] | RunControlOptions, c?: RunControlOptions): Record<string, Tensor> {
+  runSync(feeds: Record<string, Tensor>, fetches?: Fetches, options?: RunControlOptions): Record<string, Tensor>;
+  runSync(feeds: Record<string, Tensor>, b?: Fetches | RunControlOptions, c?: RunControlOptions): Record<string, Tensor> {
     const { fetches, options } = this.runArgs('runSync', feeds, b, c);
     if (this.torchscript) throw new InvalidArgumentError('runSync: TorchScript sessions run with run()');
     return this.runAny(feeds, fetches, options) as Record<string, Tensor>;
@@ -319,7 +319,7 @@ export class InferenceSession {
 
   /** Checks run()'s arguments and sorts out its two overloads. */
   private runArgs(
-    fn: string, feeds: unknown, b: readonly string[] | RunControlOptions | undefined, c: RunControlOptions | undefined,
+    fn: string, feeds: unknown, b: Fetches | RunControlOptions | undefined, c: RunControlOptions | undefined,
   ): { fetches?: readonly string[]; options?: RunControlOptions } {
     return parseRunArgs(fn, this.outputNames, feeds, b, c);
   }

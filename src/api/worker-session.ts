@@ -15,7 +15,7 @@
 import { AbortError, InvalidArgumentError, WorkerError } from '../errors.js';
 import { type ResourceLimits, type RunControlOptions, abortReason, stopSignalOf } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { parseRunArgs } from './run-args.js';
+import { type Fetches, parseRunArgs } from './run-args.js';
 import type { ModelFile, SessionOptions, ValueMetadata } from './session.js';
 import type { BackendName } from '../runtime/backend.js';
 import {
@@ -349,9 +349,9 @@ export class WorkerSession {
    * `options.terminate` stop the run between nodes with an AbortError; the session stays usable.
    */
   run(feeds: Record<string, Tensor | null>, options?: RunControlOptions): Promise<Record<string, Tensor>>;
-  run(feeds: Record<string, Tensor | null>, fetches?: readonly string[], options?: RunControlOptions): Promise<Record<string, Tensor>>;
+  run(feeds: Record<string, Tensor | null>, fetches?: Fetches, options?: RunControlOptions): Promise<Record<string, Tensor>>;
   async run(
-    feeds: Record<string, Tensor | null>, b?: readonly string[] | RunControlOptions, c?: RunControlOptions,
+    feeds: Record<string, Tensor | null>, b?: Fetches | RunControlOptions, c?: RunControlOptions,
   ): Promise<Record<string, Tensor>> {
     if (this.broken) throw this.unusable('run');
     const { fetches, options } = parseRunArgs('run', this.outputNames, feeds, b, c);

@@ -1,0 +1,77 @@
+// onnxruntime-web's API where tessera has the same concept (issue 13): run()'s fetches as a list
+// or as an object keyed by output names, RunOptions (logSeverityLevel, logVerbosityLevel, tag,
+// terminate), and Tensor.location / getData() / dispose(). Each case is written as
+// onnxruntime-web's docs (InferenceSession.run, RunOptions, Tensor) use it.
+
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, InvalidArgumentError, Tensor } from '../../src/index.js';
+import { writeModel } from '../helpers/onnx-writer.js';
+
+const FLOAT = 1;
+
+/** y = x + x, z = x * x: two outputs to fetch from. */
+const twoOutputs = () => writeModel({
+  graph: {
+    nodes: [
+      { op: 'Add', inputs: ['x', 'x'], outputs: ['y'] },
+      { op: 'Mul', inputs: ['x', 'x'], outputs: ['z'] },
+    ],
+    inputs: [{ name: 'x', elemType: FLOAT, shape: [3] }],
+    outputs: [{ name: 'y', elemType: FLOAT, shape: [3] }, { name: 'z', elemType: FLOAT, shape: [3] }],
+  },
+});
+
+const x = () => ({ x: new Tensor('float32', [1, 2, 3], [3]) });
+
+describe('run(feeds, fetches, options) as onnxruntime-web takes it', () => {
+  it('fetches as an object keyed by output names (null or a Tensor) returns just those outputs', async () => {
+    const s = await InferenceSession.create(twoOutputs());
+    const a = await s.run(x(), { z: null });
+    expect(Object.keys(a)).toEqual(['z']);
+    expect(Array.from(a.z!.data as Float32Array)).toEqual([1, 4, 9]);
+    const b = await s.run(x(), { y: new Tensor('float32', new Float32Array(3), [3]), z: null }, { tag: 'both' });
+    expect(Object.keys(b).sort()).toEqual(['y', 'z']);
+    expect(Array.from(b.y!.data as Float32Array)).toEqual([2, 4, 6]);
+    // as a list, as before
+    expect(Object.keys(await s.run(x(), ['y']))).toEqual(['y']);
+  });
+
+  it('an object naming no output is the options; RunOptions fields are checked', async () => {
+    const s = await InferenceSession.create(twoOutputs());
+    const all = await s.run(x(), { logSeverityLevel: 3, logVerbosityLevel: 0, tag: 'run-1', terminate: false });
+    expect(Object.keys(all).sort()).toEqual(['y', 'z']);
+    await expect(s.run(x(), { logSeverityLevel: 7 as never })).rejects.toThrow(/options\.logSeverityLevel must be 0, 1, 2, 3 or 4, got 7/);
+    await expect(s.run(x(), { tag: 5 as never })).rejects.toThrow(InvalidArgumentError);
+    await expect(s.run(x(), { tag: 5 as never })).rejects.toThrow(/options\.tag must be a string/);
+    // an options object in the fetches place next to a real options object
+    await expect(s.run(x(), { timeoutMs: 5 } as never, {})).rejects.toThrow(/fetches must be an array of output names or an object keyed by them \(outputs: y, z\)/);
+    await expect(s.run(x(), new Tensor('float32', [1], [1]) as never)).rejects.toThrow(/fetches must be output names or an object keyed by them, got a Tensor/);
+    // terminate: true stops the run with the typed AbortError
+    await expect(s.run(x(), { terminate: true })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('Tensor.location, getData(), dispose()', () => {
+  it('a tensor is on the CPU; getData() resolves to its data; dispose() lets go of it', async () => {
+    const data = new Float32Array([1, 2, 3]);
+    const t = new Tensor('float32', data, [3]);
+    expect(t.location).toBe('cpu');
+    expect(await t.getData()).toBe(data);
+    t.dispose();
+    expect(t.location).toBe('none');
+    expect(t.data).toBeInstanceOf(Float32Array);
+    expect(t.data.length).toBe(0);
+    await expect(t.getData()).rejects.toThrow(/Tensor\.getData: the tensor was disposed/);
+    t.dispose(); // again: nothing happens
+    expect(t.location).toBe('none');
+  });
+
+  it('getData(true) returns the data and releases it; string tensors too', async () => {
+    const t = new Tensor('string', ['a', 'b'], [2]);
+    expect(await t.getData(true)).toEqual(['a', 'b']);
+    expect(t.location).toBe('none');
+    expect(t.data).toEqual([]);
+    const outputs = await (await InferenceSession.create(twoOutputs())).run(x());
+    expect(outputs.y!.location).toBe('cpu');
+  });
+});
