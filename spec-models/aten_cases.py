@@ -5,10 +5,14 @@ Each case calls one aten overload (torch.ops.aten.<name>.<overload>) on small in
 records the arguments, PyTorch's schema for the overload and PyTorch's outputs (for in-place
 ops, `self` after the call) in spec-models/aten/cases.json. Tensors are stored inline
 (dtype, shape, flat data; NaN/Inf as strings). Run: /usr/bin/python3 spec-models/aten_cases.py
+
+With --torch2, run under a PyTorch 2.x interpreter (/work/venv-torch2/bin/python), it writes the
+cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention) to spec-models/aten/cases-torch2.json.
 """
 import json
 import math
 import os
+import sys
 
 import torch
 
@@ -643,6 +647,35 @@ def tensor_tail():
     case('avg_pool2d', 'default', x, [3, 3], [2, 2], [1, 1], True, False, 2, tag='divisor_override ceil_mode')
 
 
+def sdpa():
+    """torch 2.x only: every mask kind, is_causal (square and not), scale, enable_gqa, a fully masked row."""
+    torch.manual_seed(6)
+    f = 'scaled_dot_product_attention'
+    q, k, v = r(2, 3, 4, 8), r(2, 3, 5, 8), r(2, 3, 5, 6)
+    case(f, 'default', q, k, v)
+    case(f, 'default', q, k, v, r(4, 5), tag='float mask')
+    bool_mask = torch.rand(2, 1, 4, 5) > 0.3
+    bool_mask[..., 0] = True
+    case(f, 'default', q, k, v, bool_mask, tag='bool mask')
+    case(f, 'default', r(2, 3, 4, 8), r(2, 3, 4, 8), r(2, 3, 4, 8), None, 0.0, True, tag='causal')
+    case(f, 'default', q, k, v, None, 0.0, True, tag='causal, 4 queries over 5 keys')
+    case(f, 'default', q, k, v, kwargs={'scale': 0.3})
+    case(f, 'default', r(1, 4, 3, 8), r(1, 2, 5, 8), r(1, 2, 5, 8), kwargs={'enable_gqa': True}, tag='gqa')
+    case(f, 'default', r(3, 4, 8), r(3, 5, 8), r(3, 5, 8), tag='3-d')
+    case(f, 'default', q.double(), k.double(), v.double(), r(4, 5).double())
+    masked_row = torch.ones(4, 5, dtype=torch.bool)
+    masked_row[2] = False
+    case(f, 'default', q, k, v, masked_row, tag='a fully masked row')
+
+
+def main_torch2():
+    sdpa()
+    path = os.path.join(OUT, 'cases-torch2.json')
+    with open(path, 'w') as fh:
+        json.dump({'torch': torch.__version__, 'cases': CASES}, fh, separators=(',', ':'))
+    print(f'{len(CASES)} cases, {os.path.getsize(path)} bytes -> {path}')
+
+
 def main():
     for f in [elementwise, unary, nn, pool, reduce, shape, indexing, creation, recurrent, transformer, linalg, tensor_tail]:
         f()
@@ -653,4 +686,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    main_torch2() if '--torch2' in sys.argv else main()
