@@ -632,6 +632,8 @@ def tensor_tail():
     case('tile', 'default', r(2, 3), [2])
     case('tile', 'default', r(2, 3), [2, 1, 2])
     case('ravel', 'default', r(2, 3))
+    case('unflatten', 'int', r(2, 12), 1, [3, -1, 2])
+    case('unflatten', 'int', r(6, 2), 0, [6])
     case('cpu', 'default', r(2, 3))
     case('requires_grad_', 'default', r(2, 3), inplace=True)
     self_ = r(3, 5)

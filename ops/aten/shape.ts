@@ -406,6 +406,12 @@ function shapes(): AtenOp[] {
       const reps = intList(a[1]!, 'tile', 'dims');
       return repeat(x, [...new Array<number>(Math.max(0, x.rank - reps.length)).fill(1), ...reps], 'aten::tile');
     }),
+    aten('unflatten', '(Tensor(a) self, int dim, int[] sizes)', (a) => {
+      const x = T(a[0]!, 'unflatten');
+      const d = dimArg(I(a[1]!, 'unflatten', 'dim'), x.rank, 'aten::unflatten');
+      const sizes = inferShape(x.dims[d] ?? 1, intList(a[2]!, 'unflatten', 'sizes'), 'aten::unflatten');
+      return recordAlias(x.reshape([...x.dims.slice(0, d), ...sizes, ...x.dims.slice(d + 1)]), x);
+    }),
     aten('ravel', '(Tensor(a) self)', (a) => flatten(T(a[0]!, 'ravel'), 0, -1, 'aten::ravel')),
     aten('diagonal', '(Tensor(a) self, int offset=0, int dim1=0, int dim2=1)', (a) =>
       diagonal(T(a[0]!, 'diagonal'), I(a[1]!, 'diagonal', 'offset'), I(a[2]!, 'diagonal', 'dim1'), I(a[3]!, 'diagonal', 'dim2'), 'aten::diagonal')),
