@@ -7,13 +7,7 @@
 // attn_mask added as is. enable_gqa repeats each key/value head for its group of query heads.
 // A query row whose every key is masked gives zeros (torch >= 2.5's math path, `_safe_softmax`;
 // earlier versions gave NaN). Inference only: dropout_p must be 0.
-//
-// Float32 q, k, v with equal batch dims (after the gqa repeat) and a bias shared by all batch
-// dims, per head or per element run in one call of the strided attention kernel
-// (kernels/attention-strided-f32.ts: float64 scores and softmax, rounded once; rows whose bias
-// is all -inf give zeros, as here); anything else composes matmul, softmax and matmul.
 
-import { attentionStridedF32, type StridedView } from '../../kernels/attention-strided-f32.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp } from './aten-op.js';
@@ -22,7 +16,6 @@ import { softmax } from './activation.js';
 import { aten, shapeTensor } from './define.js';
 import { matmul } from './nn.js';
 import { onnx1 } from './onnx-bridge.js';
-import { allocF32, isF32 } from './float32.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
 import { permuted } from './shape.js';
 
@@ -37,37 +30,6 @@ function repeatHeads(kv: Tensor, group: number): Tensor {
   const withGroup = kv.reshape([...dims.slice(0, r - 2), 1, ...dims.slice(r - 2)]);
   const expanded = onnx1('Expand', [withGroup, shapeTensor([...dims.slice(0, r - 2), group, ...dims.slice(r - 2)])]);
   return expanded.reshape([...dims.slice(0, r - 3), dims[r - 3]! * group, ...dims.slice(r - 2)]);
-}
-
-const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** The kernel's call when q, k, v and the additive bias allow it (see the header); null otherwise. */
-function attentionF32(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, scale: number): Tensor | null {
-  if (!isF32(q) || !isF32(k) || !isF32(v) || q.rank < 3 || k.rank !== q.rank || v.rank !== q.rank) return null;
-  const r = q.rank;
-  const lead = q.dims.slice(0, r - 2);
-  if (!sameDims(k.dims.slice(0, r - 2), lead) || !sameDims(v.dims.slice(0, r - 2), lead)) return null;
-  const [L, E] = [q.dims[r - 2]!, q.dims[r - 1]!];
-  const [S, Ev] = [v.dims[r - 2]!, v.dims[r - 1]!];
-  if (k.dims[r - 2] !== S || S === 0) return null;
-  const H = lead[lead.length - 1]!;
-  const B = lead.slice(0, -1).reduce((p, d) => p * d, 1);
-  const heads = (rows: number, feat: number): StridedView => ({ offset: 0, strides: [H * rows * feat, rows * feat, feat] });
-  let mask: StridedView | null = null;
-  if (bias !== null) {
-    if (!isF32(bias) || bias.rank < 2 || bias.rank > r || bias.dims[bias.rank - 2] !== L || bias.dims[bias.rank - 1] !== S) return null;
-    const mb = bias.dims.slice(0, -2);
-    if (mb.every((d) => d === 1)) mask = { offset: 0, strides: [0, 0, S] };
-    else if (mb[mb.length - 1] === H && mb.slice(0, -1).every((d) => d === 1)) mask = { offset: 0, strides: [0, L * S, S] };
-    else if (sameDims(mb, lead)) mask = heads(L, S);
-    else return null;
-  }
-  const out = allocF32([...lead, L, Ev], OP);
-  attentionStridedF32(
-    { batch: B, heads: H, qSeq: L, kvSeq: S, headSize: E, vHeadSize: Ev, scale, q: heads(L, E), k: heads(S, E), v: heads(S, Ev), mask, out: heads(L, Ev) },
-    q.data as Float32Array, k.data as Float32Array, v.data as Float32Array, bias === null ? null : bias.data as Float32Array, out,
-  );
-  return new Tensor('float32', out, [...lead, L, Ev]);
 }
 
 function sdpa(
@@ -91,24 +53,24 @@ function sdpa(
     value = repeatHeads(v, hq / hv);
   }
   const L = q.dims[q.rank - 2]!, S = key.dims[key.rank - 2]!;
-  const factor = scale ?? 1 / Math.sqrt(E);
-  const negInf = scalarTensor(-Infinity, q.type);
-  const zero = scalarTensor(0, q.type);
-  let bias: Tensor | null = null;
-  if (causal) {
-    const ones = onnx1('Expand', [scalarTensor(1, q.type), shapeTensor([L, S])]);
-    bias = onnx1('Where', [castTo(onnx1('Trilu', [ones], { upper: 0 }), 'bool'), zero, negInf]);
-  } else if (mask !== null) {
-    bias = mask.type === 'bool' ? onnx1('Where', [mask, zero, negInf]) : castTo(mask, q.type);
-  }
-  const fast = attentionF32(q, key, value, bias, factor);
-  if (fast !== null) return fast;
   const perm = key.dims.map((_, i) => i);
   [perm[key.rank - 2], perm[key.rank - 1]] = [key.rank - 1, key.rank - 2];
-  let scores = onnx1('Mul', [matmul(q, permuted(key, perm), OP), scalarTensor(factor, q.type)]);
-  if (bias !== null) scores = onnx1('Add', [scores, bias]);
+  let scores = matmul(q, permuted(key, perm), OP);
+  const factor = scale ?? 1 / Math.sqrt(E);
+  scores = onnx1('Mul', [scores, scalarTensor(factor, q.type)]);
+  const negInf = scalarTensor(-Infinity, q.type);
+  const zero = scalarTensor(0, q.type);
+  if (causal) {
+    const ones = onnx1('Expand', [scalarTensor(1, q.type), shapeTensor([L, S])]);
+    const keep = onnx1('Trilu', [ones], { upper: 0 });
+    scores = onnx1('Add', [scores, onnx1('Where', [castTo(keep, 'bool'), zero, negInf])]);
+  } else if (mask !== null) {
+    scores = mask.type === 'bool'
+      ? onnx1('Add', [scores, onnx1('Where', [mask, zero, negInf])])
+      : onnx1('Add', [scores, castTo(mask, q.type)]);
+  }
   let weights = softmax('Softmax', scores, -1, null, OP);
-  if (bias !== null) {
+  if (causal || mask !== null) {
     // Rows with every key masked: softmax over -inf only is NaN; the math path gives 0.
     const rowMax = onnx1('ReduceMax', [scores, shapeTensor([scores.rank - 1])], { keepdims: 1 });
     weights = onnx1('Where', [onnx1('Equal', [rowMax, negInf]), zero, weights]);
