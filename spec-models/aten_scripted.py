@@ -3,10 +3,13 @@
 (torch.linalg.*, torch.norm, torch.einsum, ...), saved with torchscript_models.py's manifest
 format as spec-models/torchscript/feature_linalg.{pt,json} (run by test/torchscript/features.test.ts).
 Run: /usr/bin/python3 spec-models/aten_scripted.py
+
+With --torch2, under torch 2.x (/work/venv-torch2/bin/python), it writes feature_sdpa instead: a
+torch 2.x archive calling F.scaled_dot_product_attention (causal, bool and float masks, scale).
 """
 import os
 import sys
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
@@ -26,6 +29,21 @@ class Linalg(torch.nn.Module):
                 torch.cross(a, a.flip(0), dim=0), b.scatter_reduce(0, torch.tensor([[0, 0], [2, 2]]), b[:2], 'amax', include_self=False))
 
 
+class Sdpa(torch.nn.Module):
+    def forward(self, q: T, k: T, v: T, mask: Optional[T]) -> Tuple[T, T]:
+        causal = mask is None
+        a = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
+        b = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, scale=0.5)
+        return a, b
+
+
+def main_torch2():
+    q, k, v = randn(2, 2, 4, 8, seed=1), randn(2, 2, 4, 8, seed=2), randn(2, 2, 4, 8, seed=3)
+    keep = randn(4, 4, seed=4) > -0.5
+    keep[:, 0] = True
+    save('feature_sdpa', torch.jit.script(Sdpa()), [(q, k, v, None), (q, k, v, keep), (q, k, v, randn(2, 1, 4, 4, seed=5))])
+
+
 def main():
     a = randn(3, 3, seed=1) + 3 * torch.eye(3)
     b = randn(3, 2, seed=2)
@@ -33,4 +51,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    main_torch2() if '--torch2' in sys.argv else main()
