@@ -26,6 +26,11 @@ function unitScale(x: FloatArray, base: number, len: number): number {
   return 2 ** Math.min(1000, Math.max(-1000, -Math.round(Math.log2(big))));
 }
 
+function allFinite(x: FloatArray, base: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (!Number.isFinite(x[base + i]!)) return false;
+  return true;
+}
+
 /**
  * LU factorisation with partial pivoting of the m x m matrix `a`, in place: L (unit diagonal)
  * below the diagonal, U on and above; row i of the result is row perm[i] of the input.
@@ -236,6 +241,13 @@ export function svd(x: FloatArray, outs: SvdOutputs, batch: number, m: number, n
   const uW = full ? m : k, vhR = full ? n : k;
   for (let b = 0; b < batch; b++) {
     const base = b * m * n;
+    if (!allFinite(x, base, m * n)) {
+      // The rotations' comparisons skip NaN: a non-finite matrix gives NaN throughout.
+      outs.s.fill(NaN, b * k, b * k + k);
+      outs.u?.fill(NaN, b * m * uW, (b + 1) * m * uW);
+      outs.vh?.fill(NaN, b * vhR * n, (b + 1) * vhR * n);
+      continue;
+    }
     const scale = unitScale(x, base, m * n);
     // Column j of the tall matrix: column j of A, or row j of A.
     for (let j = 0; j < cols; j++) {
@@ -366,6 +378,13 @@ export function eigh(x: FloatArray, values: FloatArray, vectors: FloatArray | nu
         a[i * m + j] = e;
         a[j * m + i] = e;
       }
+    }
+    if (!allFinite(a, 0, m * m)) {
+      // As in svd: NaN throughout rather than rotations that skip the non-finite elements
+      // (only the triangle read counts).
+      values.fill(NaN, b * m, b * m + m);
+      vectors?.fill(NaN, base, base + m * m);
+      continue;
     }
     v.fill(0);
     for (let i = 0; i < m; i++) v[i * m + i] = 1;

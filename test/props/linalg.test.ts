@@ -187,4 +187,25 @@ describe('linalg kernels: defining identities', () => {
       }
     }), { numRuns: 200 });
   });
+
+  it('a NaN or Inf element gives NaN singular values and eigenvalues (not rotations that skip it); eigh reads one triangle only', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity),
+      (m, n, at, bad) => {
+        const x = Float64Array.from({ length: m * n }, (_, i) => ((i * 7) % 5) - 2);
+        x[at % (m * n)] = bad;
+        const k = Math.min(m, n);
+        const s = new Float64Array(k);
+        svd(x, { u: new Float64Array(m * m), s, vh: new Float64Array(n * n) }, 1, m, n, true);
+        expect(Array.from(s).every(Number.isNaN)).toBe(true);
+        const sq = Float64Array.from({ length: m * m }, (_, i) => ((i * 3) % 4) - 1);
+        const i = at % m, j = (at >> 3) % m;
+        sq[i * m + j] = bad;
+        for (const lower of [true, false]) {
+          const vals = new Float64Array(m);
+          eigh(sq, vals, new Float64Array(m * m), 1, m, lower);
+          const read = lower ? i >= j : i <= j;
+          expect(Array.from(vals).every(Number.isNaN)).toBe(read);
+        }
+      }), { numRuns: 100 });
+  });
 });
