@@ -173,10 +173,11 @@ export function maxPool2dF32(x: Float32Array, out: Float32Array, g: PoolGeometry
 /**
  * Average over each window. With `countIncludePad` the divisor counts the taps that
  * land inside the explicitly padded input [-padBegin, in + padEnd); otherwise only the
- * taps inside the input. NaN inputs propagate; an empty window gives NaN (0 / 0).
+ * taps inside the input; a non-zero `divisorOverride` (PyTorch's divisor_override) replaces
+ * either. NaN inputs propagate; an empty window gives NaN (0 / 0).
  */
 export function averagePoolFloat(
-  x: FloatArray, out: FloatArray, g: PoolGeometry, countIncludePad: boolean,
+  x: FloatArray, out: FloatArray, g: PoolGeometry, countIncludePad: boolean, divisorOverride = 0,
 ): void {
   const [D, H, W] = g.inShape as [number, number, number];
   const [OD, OH, OW] = g.outShape as [number, number, number];
@@ -206,7 +207,7 @@ export function averagePoolFloat(
               for (let kw = kw0; kw < kw1; kw++) sum += x[rowBase + kw * dW]!;
             }
           }
-          const count = countIncludePad
+          const count = divisorOverride !== 0 ? divisorOverride : countIncludePad
             ? kdPad * khPad * kwPad
             : (kd1 - kd0) * (kh1 - kh0) * (kw1 - kw0);
           out[oi] = sum / count;

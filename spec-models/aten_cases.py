@@ -5,10 +5,14 @@ Each case calls one aten overload (torch.ops.aten.<name>.<overload>) on small in
 records the arguments, PyTorch's schema for the overload and PyTorch's outputs (for in-place
 ops, `self` after the call) in spec-models/aten/cases.json. Tensors are stored inline
 (dtype, shape, flat data; NaN/Inf as strings). Run: /usr/bin/python3 spec-models/aten_cases.py
+
+With --torch2, run under a PyTorch 2.x interpreter (/work/venv-torch2/bin/python), it writes the
+cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention) to spec-models/aten/cases-torch2.json.
 """
 import json
 import math
 import os
+import sys
 
 import torch
 
@@ -63,7 +67,7 @@ def enc(v):
 CASES = []
 
 
-def case(name, overload, *args, kwargs=None, inplace=False, tag=''):
+def case(name, overload, *args, kwargs=None, inplace=False, tag='', compare=None):
     kwargs = kwargs or {}
     fn = getattr(getattr(torch.ops.aten, name), overload)
     clone = lambda v: v.clone() if isinstance(v, torch.Tensor) else ([clone(x) for x in v] if isinstance(v, list) else v)
@@ -75,6 +79,7 @@ def case(name, overload, *args, kwargs=None, inplace=False, tag=''):
         'name': f'aten::{name}', 'overload': overload, 'schema': str(fn._schema), 'tag': tag,
         'args': [enc(a) for a in args], 'kwargs': {k: enc(v) for k, v in kwargs.items()},
         'out': enc(out), 'self_after': enc(call_args[0]) if inplace else None,
+        **({'compare': compare} if compare else {}),
     })
 
 
@@ -528,8 +533,153 @@ def nested_encoder():
     return {'src': enc(src), 'padding_mask': enc(pad), 'layers': [enc(l) for l in layers], 'out': enc(out)}
 
 
+def sym(*shape):
+    a = r(*shape)
+    return a + a.transpose(-1, -2)
+
+
+def well_conditioned(*shape, dtype=torch.float32):
+    n = shape[-1]
+    return (r(*shape) + 3 * torch.eye(n)).to(dtype)
+
+
+def linalg():
+    """Decompositions whose vectors are unique only up to sign compare |values| (compare='abs');
+    the kernels' property tests (test/props/linalg.test.ts) check the reconstructions."""
+    torch.manual_seed(4)
+    case('linalg_det', 'default', r(3, 3))
+    case('linalg_det', 'default', r(2, 4, 4, dtype=torch.float64))
+    case('linalg_det', 'default', torch.tensor([[1.0, 2.0], [2.0, 4.0]]), tag='singular')
+    case('det', 'default', r(3, 3))
+    case('linalg_inv', 'default', well_conditioned(3, 3))
+    case('linalg_inv', 'default', well_conditioned(2, 3, 3, dtype=torch.float64))
+    case('linalg_inv_ex', 'default', well_conditioned(2, 4, 4))
+    case('linalg_solve', 'default', well_conditioned(3, 3), r(3, 2))
+    case('linalg_solve', 'default', well_conditioned(3, 3), r(3), tag='vector B')
+    case('linalg_solve', 'default', well_conditioned(2, 3, 3), r(3, 1), tag='broadcast batch')
+    case('linalg_solve', 'default', well_conditioned(3, 3), r(2, 3), kwargs={'left': False})
+    case('linalg_svd', 'default', r(4, 3), False, compare='abs')
+    case('linalg_svd', 'default', r(3, 5), False, compare='abs', tag='wide')
+    case('linalg_svd', 'default', r(3, 3), compare='abs', tag='full_matrices (a non-square completion is any orthonormal basis)')
+    case('linalg_svd', 'default', r(2, 3, 3, dtype=torch.float64), False, compare='abs')
+    case('svd', 'default', r(4, 3), compare='abs')
+    case('svd', 'default', r(3, 4), False, compare='abs', tag='some=False')
+    case('svd', 'default', r(3, 4), True, False, tag='compute_uv=False')
+    case('linalg_qr', 'default', r(4, 3))
+    case('linalg_qr', 'default', r(3, 5), 'complete')
+    case('linalg_qr', 'default', r(5, 3), 'complete')
+    case('linalg_qr', 'default', r(4, 3), 'r')
+    case('linalg_qr', 'default', r(2, 3, 3, dtype=torch.float64))
+    case('linalg_eigh', 'default', sym(4, 4), compare='abs')
+    case('linalg_eigh', 'default', r(3, 3), 'U', compare='abs', tag='reads the upper triangle')
+    case('linalg_eigh', 'default', sym(2, 3, 3).double(), compare='abs')
+    x = r(3, 4)
+    for o in [2, 1, float('inf'), float('-inf'), 0, 3.5]:
+        case('linalg_vector_norm', 'default', x, o)
+    case('linalg_vector_norm', 'default', r(2, 3, 4), 2, [1], True)
+    case('linalg_vector_norm', 'default', r(2, 3, 4), 1, [0, 2])
+    case('linalg_vector_norm', 'default', x, kwargs={'dtype': torch.float64})
+    m = r(2, 3, 4)
+    for o in [float('inf'), float('-inf'), 1, -1, 2, -2]:
+        case('linalg_matrix_norm', 'default', m, o)
+    case('linalg_matrix_norm', 'default', m, 1, [0, 2], True)
+    case('linalg_matrix_norm', 'str_ord', m)
+    case('linalg_matrix_norm', 'str_ord', m, 'nuc')
+    case('linalg_matrix_norm', 'str_ord', m, 'nuc', [2, 0], True)
+    case('linalg_norm', 'default', x)
+    case('linalg_norm', 'default', r(5), 3)
+    case('linalg_norm', 'default', x, float('inf'), tag='matrix inf norm')
+    case('linalg_norm', 'default', x, 1, [1])
+    case('linalg_norm', 'default', m, None, [0, 1], True)
+    case('linalg_norm', 'ord_str', x, 'nuc')
+    case('linalg_norm', 'ord_str', m, 'fro', [1, 2])
+    case('frobenius_norm', 'default', x)
+    case('frobenius_norm', 'dim', m, [1], True)
+    case('nuclear_norm', 'default', x)
+    case('nuclear_norm', 'dim', m, [1, 2])
+    case('norm', 'Scalar', x)
+    case('norm', 'Scalar', x, 1)
+    case('norm', 'ScalarOpt_dim', m, 2, [1])
+    case('norm', 'ScalarOpt_dim', m, None, [0], True)
+    case('norm', 'ScalarOpt_dim', m, float('inf'), [2])
+    case('norm', 'ScalarOpt_dim_dtype', m, 2, [1], False, kwargs={'dtype': torch.float64})
+    case('norm', 'ScalarOpt_dtype', m, 3, kwargs={'dtype': torch.float64})
+    case('cross', 'default', r(2, 3), r(2, 3))
+    case('cross', 'default', r(3, 4), r(3, 4), 0)
+    case('linalg_cross', 'default', r(4, 3), r(1, 3))
+    case('linalg_cross', 'default', r(3, 2), r(3, 2), kwargs={'dim': 0})
+    case('einsum', 'default', 'ij,jk->ik', [r(2, 3), r(3, 4)])
+    case('einsum', 'default', 'bij->bji', [r(2, 3, 4)])
+    case('einsum', 'default', 'ii->i', [r(3, 3)])
+    case('einsum', 'default', '...ij,...jk', [r(2, 2, 3), r(3, 4)])
+    case('einsum', 'default', 'i,i->', [r(4), r(4)])
+    case('einsum', 'default', 'bhqd, bhkd -> bhqk', [r(1, 2, 3, 4), r(1, 2, 5, 4)], tag='spaces')
+
+
+def tensor_tail():
+    torch.manual_seed(5)
+    case('eye', 'default', 3)
+    case('eye', 'default', 3, kwargs={'dtype': torch.int64})
+    case('eye', 'm', 2, 4)
+    case('eye', 'm', 4, 2, kwargs={'dtype': torch.float64})
+    x = r(3, 4)
+    case('diagonal', 'default', x)
+    case('diagonal', 'default', x, 1)
+    case('diagonal', 'default', x, -1)
+    case('diagonal', 'default', x, 5, tag='empty')
+    case('diagonal', 'default', r(2, 3, 4), 0, 0, 2)
+    case('diagonal', 'default', r(2, 3, 4), -1, -1, 1)
+    case('tile', 'default', r(2, 3), [2])
+    case('tile', 'default', r(2, 3), [2, 1, 2])
+    case('ravel', 'default', r(2, 3))
+    case('unflatten', 'int', r(2, 12), 1, [3, -1, 2])
+    case('unflatten', 'int', r(6, 2), 0, [6])
+    case('cpu', 'default', r(2, 3))
+    case('requires_grad_', 'default', r(2, 3), inplace=True)
+    self_ = r(3, 5)
+    idx = torch.tensor([[0, 1, 0, 4], [2, 2, 2, 0], [1, 3, 3, 3]])
+    src = r(3, 4)
+    for red in ['sum', 'prod', 'mean', 'amax', 'amin']:
+        for inc in [True, False]:
+            case('scatter_reduce', 'two', self_, 1, idx, src, red, kwargs={'include_self': inc})
+    case('scatter_reduce', 'two', ri(3, 5), 1, idx, ri(3, 4), 'mean', kwargs={'include_self': False}, tag='int mean floors')
+    case('scatter_reduce', 'two', self_, 0, torch.tensor([[0, 1, 2, 0, 0]]), r(2, 6), 'amax', tag='src larger than index')
+    x = r(1, 3, 9, 9)
+    case('avg_pool2d', 'default', x, [3, 3], [2, 2], [1, 1], False, True, 5, tag='divisor_override')
+    case('avg_pool2d', 'default', x, [3, 3], [2, 2], [1, 1], True, False, 2, tag='divisor_override ceil_mode')
+
+
+def sdpa():
+    """torch 2.x only: every mask kind, is_causal (square and not), scale, enable_gqa, a fully masked row."""
+    torch.manual_seed(6)
+    f = 'scaled_dot_product_attention'
+    q, k, v = r(2, 3, 4, 8), r(2, 3, 5, 8), r(2, 3, 5, 6)
+    case(f, 'default', q, k, v)
+    case(f, 'default', q, k, v, r(4, 5), tag='float mask')
+    bool_mask = torch.rand(2, 1, 4, 5) > 0.3
+    bool_mask[..., 0] = True
+    case(f, 'default', q, k, v, bool_mask, tag='bool mask')
+    case(f, 'default', r(2, 3, 4, 8), r(2, 3, 4, 8), r(2, 3, 4, 8), None, 0.0, True, tag='causal')
+    case(f, 'default', q, k, v, None, 0.0, True, tag='causal, 4 queries over 5 keys')
+    case(f, 'default', q, k, v, kwargs={'scale': 0.3})
+    case(f, 'default', r(1, 4, 3, 8), r(1, 2, 5, 8), r(1, 2, 5, 8), kwargs={'enable_gqa': True}, tag='gqa')
+    case(f, 'default', r(3, 4, 8), r(3, 5, 8), r(3, 5, 8), tag='3-d')
+    case(f, 'default', q.double(), k.double(), v.double(), r(4, 5).double())
+    masked_row = torch.ones(4, 5, dtype=torch.bool)
+    masked_row[2] = False
+    case(f, 'default', q, k, v, masked_row, tag='a fully masked row')
+
+
+def main_torch2():
+    sdpa()
+    path = os.path.join(OUT, 'cases-torch2.json')
+    with open(path, 'w') as fh:
+        json.dump({'torch': torch.__version__, 'cases': CASES}, fh, separators=(',', ':'))
+    print(f'{len(CASES)} cases, {os.path.getsize(path)} bytes -> {path}')
+
+
 def main():
-    for f in [elementwise, unary, nn, pool, reduce, shape, indexing, creation, recurrent, transformer]:
+    for f in [elementwise, unary, nn, pool, reduce, shape, indexing, creation, recurrent, transformer, linalg, tensor_tail]:
         f()
     path = os.path.join(OUT, 'cases.json')
     with open(path, 'w') as fh:
@@ -538,4 +688,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    main_torch2() if '--torch2' in sys.argv else main()

@@ -104,7 +104,7 @@ if __name__ == '__main__':
     # archives go to torchscript/large/ (git-ignored). Then the aten op cases and traced graphs,
     # the scikit-learn references for ai.onnx.ml, and the image-decoder fixtures (needs PIL).
     sys.path.insert(0, here)  # aten_graphs.py imports aten_gpt.py
-    for script in ('torchscript_models.py', 'aten_cases.py', 'aten_graphs.py', 'sklearn_models.py',
+    for script in ('torchscript_models.py', 'aten_scripted.py', 'aten_cases.py', 'aten_graphs.py', 'sklearn_models.py',
                    'image_fixtures.py'):
         sys.argv = [script]
         runpy.run_path(os.path.join(here, script), run_name='__main__')

@@ -24,6 +24,14 @@ function full(dims: readonly number[], value: Scalar, type: DataType, op: string
   return onnx1('Expand', [scalarTensor(value, type), shapeTensor(dims)]);
 }
 
+/** The n x m identity (torch.eye), float32 unless dtype says otherwise. */
+function eye(n: number, m: number, dtype: TsValue): Tensor {
+  if (n < 0 || m < 0) throw new InvalidNodeError(`aten::eye: n (${n}) and m (${m}) must be non-negative`);
+  const type = optDtype(dtype, 'aten::eye') ?? 'float32';
+  const zeros = full([n, m], 0, 'float32', 'eye');
+  return castTo(onnx1('EyeLike', [zeros]), type);
+}
+
 /** torch.full's default dtype: that of the fill value (bool, int64, float32). */
 function fillType(dtype: TsValue, value: Scalar, op: string): DataType {
   return optDtype(dtype, op) ?? scalarType(value);
@@ -116,6 +124,8 @@ function factories(): AtenOp[] {
       const x = T(a[0]!, 'as_tensor');
       return t === null ? x : castTo(x, t);
     }),
+    aten('eye', `(int n, *, ${OPTS})`, (a) => eye(intArg(a[0]!, 'eye', 'n'), intArg(a[0]!, 'eye', 'n'), a[1]!)),
+    aten('eye', `(int n, int m, *, ${OPTS})`, (a) => eye(intArg(a[0]!, 'eye', 'n'), intArg(a[1]!, 'eye', 'm'), a[2]!)),
     aten('triu', '(Tensor self, int diagonal=0)', (a) => onnx1('Trilu', [T(a[0]!, 'triu'), scalarTensor(BigInt(intArg(a[1]!, 'triu', 'diagonal')), 'int64')], { upper: 1 })),
     aten('tril', '(Tensor self, int diagonal=0)', (a) => onnx1('Trilu', [T(a[0]!, 'tril'), scalarTensor(BigInt(intArg(a[1]!, 'tril', 'diagonal')), 'int64')], { upper: 0 })),
   );

@@ -10,10 +10,13 @@ import { attentionOps } from './attention.js';
 import { creationOps } from './creation.js';
 import { elementwiseOps } from './elementwise.js';
 import { indexingOps } from './indexing.js';
+import { linalgOps } from './linalg.js';
 import { nnOps } from './nn.js';
+import { normOps } from './norms.js';
 import { poolOps } from './pool.js';
 import { recurrentOps } from './recurrent.js';
 import { reduceOps } from './reduce.js';
+import { sdpaOps } from './sdpa.js';
 import { shapeOps } from './shape.js';
 import { transformerOps } from './transformer.js';
 
@@ -30,6 +33,9 @@ export const tensorOps: readonly AtenOp[] = [
   ...recurrentOps,
   ...transformerOps,
   ...attentionOps,
+  ...sdpaOps,
+  ...linalgOps,
+  ...normOps,
 ];
 
 export const atenOps: readonly AtenOp[] = [

@@ -15,6 +15,7 @@ import { aten, shapeTensor, withInPlace } from './define.js';
 import { onnx1 } from './onnx-bridge.js';
 import { castTo, isFloating, scalarTensor } from './promote.js';
 import { permute } from './shape.js';
+import { div } from './elementwise.js';
 
 const T = (v: TsValue, op: string, name = 'self'): Tensor => tensorArg(v, op, name);
 
@@ -144,6 +145,32 @@ function scatter(self: Tensor, dim: number, idx: Tensor, src: Tensor | number | 
   return onnx1('ScatterElements', [self, castTo(idx, 'int64'), updates], { axis: d, reduction: onnxReduction });
 }
 
+const SCATTER_REDUCTIONS = new Map([['sum', 'add'], ['prod', 'mul'], ['mean', 'add'], ['amax', 'max'], ['amin', 'min']]);
+
+/**
+ * scatter_reduce: self with src reduced into the positions index names. Without include_self,
+ * those positions start from the reduction's identity (amax/amin: from one of their own values).
+ * mean divides by the count of values reduced into each position (floor division for integers).
+ */
+function scatterReduce(self: Tensor, dim: number, idx: Tensor, src: Tensor, reduce: string, includeSelf: boolean, op: string): Tensor {
+  const reduction = SCATTER_REDUCTIONS.get(reduce);
+  if (reduction === undefined) throw new InvalidNodeError(`${op}: reduce argument must be either sum, prod, mean, amax or amin, got ${reduce}`);
+  const d = dimArg(dim, self.rank, op);
+  const i = castTo(idx, 'int64');
+  let updates = castTo(src, self.type);
+  if (updates.dims.some((n, k) => n !== idx.dims[k])) {
+    updates = onnx1('Slice', [updates, shapeTensor(idx.dims.map(() => 0)), shapeTensor([...idx.dims]), shapeTensor(idx.dims.map((_, k) => k))]);
+  }
+  const filled = (v: number) => onnx1('Expand', [scalarTensor(v, self.type), shapeTensor(idx.dims)]);
+  const put = (base: Tensor, values: Tensor, how: string) => onnx1('ScatterElements', [base, i, values], { axis: d, reduction: how });
+  const start = includeSelf ? self : put(self, reduction === 'mul' ? filled(1) : reduction === 'add' ? filled(0) : updates, 'none');
+  const out = put(start, updates, reduction);
+  if (reduce !== 'mean') return out;
+  const ones = onnx1('Expand', [scalarTensor(1, self.type), shapeTensor(self.dims)]);
+  const count = put(includeSelf ? ones : put(ones, filled(0), 'none'), filled(1), 'add');
+  return isFloating(self.type) ? onnx1('Div', [out, count]) : div(out, count, 'floor', op);
+}
+
 function nonzero(x: Tensor): Tensor {
   return onnx1('Transpose', [onnx1('NonZero', [x])], { perm: [1, 0] });
 }
@@ -177,6 +204,9 @@ export const indexingOps: readonly AtenOp[] = [
       scatter(T(a[0]!, 'scatter'), intArg(a[1]!, 'scatter', 'dim'), T(a[2]!, 'scatter', 'index'), scalarArg(a[3]!, 'scatter', 'value'), null, 'aten::scatter')),
     aten('scatter', '(Tensor self, int dim, Tensor index, Tensor src, *, str reduce)', (a) =>
       scatter(T(a[0]!, 'scatter'), intArg(a[1]!, 'scatter', 'dim'), T(a[2]!, 'scatter', 'index'), T(a[3]!, 'scatter', 'src'), strArg(a[4]!, 'scatter', 'reduce'), 'aten::scatter')),
+    aten('scatter_reduce', '(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True)', (a) =>
+      scatterReduce(T(a[0]!, 'scatter_reduce'), intArg(a[1]!, 'scatter_reduce', 'dim'), T(a[2]!, 'scatter_reduce', 'index'), T(a[3]!, 'scatter_reduce', 'src'),
+        strArg(a[4]!, 'scatter_reduce', 'reduce'), boolArg(a[5]!, 'scatter_reduce', 'include_self'), 'aten::scatter_reduce')),
     aten('scatter_add', '(Tensor self, int dim, Tensor index, Tensor src)', (a) =>
       scatter(T(a[0]!, 'scatter_add'), intArg(a[1]!, 'scatter_add', 'dim'), T(a[2]!, 'scatter_add', 'index'), T(a[3]!, 'scatter_add', 'src'), 'add', 'aten::scatter_add')),
   ]),

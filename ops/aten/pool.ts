@@ -103,10 +103,10 @@ export function maxPool(x: Tensor, n: number, w: Window, op: string, withIndices
 }
 
 function avgPool(x: Tensor, n: number, w: Window, includePad: boolean, divisor: number | null, op: string): Tensor {
-  if (divisor !== null) throw new InvalidNodeError(`${op}: divisor_override is not supported`);
+  if (divisor === 0) throw new InvalidNodeError(`${op}: divisor must be not zero`);
   const [g, dims] = geometry(x, n, w, op);
   const out = allocFloat(x.type, dims.reduce((p, d) => p * d, 1));
-  averagePoolFloat(floatData(x), out, g, includePad);
+  averagePoolFloat(floatData(x), out, g, includePad, divisor ?? 0);
   return floatTensor(x.type, out, dims);
 }
 

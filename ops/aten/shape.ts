@@ -349,6 +349,9 @@ function conversions(): AtenOp[] {
     aten('bool', '(Tensor self)', (a) => castTo(T(a[0]!, 'bool'), 'bool')),
     aten('clone', '(Tensor self, *, MemoryFormat? memory_format=None)', (a) => clone(T(a[0]!, 'clone'))),
     aten('detach', '(Tensor self)', (a) => T(a[0]!, 'detach')),
+    // Every tensor lives on the CPU and nothing records gradients: both are the identity.
+    aten('cpu', '(Tensor(a) self)', (a) => T(a[0]!, 'cpu')),
+    aten('requires_grad_', '(Tensor(a!) self, bool requires_grad=True)', (a) => T(a[0]!, 'requires_grad_')),
     aten('contiguous', '(Tensor self, *, MemoryFormat memory_format=0)', (a) => T(a[0]!, 'contiguous')),
   ];
 }
@@ -398,9 +401,38 @@ function shapes(): AtenOp[] {
     aten('concat', '(Tensor[] tensors, int dim=0)', (a) => cat(tensorList(a[0]!, 'concat'), I(a[1]!, 'concat', 'dim'), 'aten::concat')),
     aten('stack', '(Tensor[] tensors, int dim=0)', (a) => stack(tensorList(a[0]!, 'stack'), I(a[1]!, 'stack', 'dim'), 'aten::stack')),
     aten('flip', '(Tensor self, int[] dims)', (a) => flip(T(a[0]!, 'flip'), intList(a[1]!, 'flip', 'dims'), 'aten::flip')),
+    aten('tile', '(Tensor self, int[] dims)', (a) => {
+      const x = T(a[0]!, 'tile');
+      const reps = intList(a[1]!, 'tile', 'dims');
+      return repeat(x, [...new Array<number>(Math.max(0, x.rank - reps.length)).fill(1), ...reps], 'aten::tile');
+    }),
+    aten('unflatten', '(Tensor(a) self, int dim, int[] sizes)', (a) => {
+      const x = T(a[0]!, 'unflatten');
+      const d = dimArg(I(a[1]!, 'unflatten', 'dim'), x.rank, 'aten::unflatten');
+      const sizes = inferShape(x.dims[d] ?? 1, intList(a[2]!, 'unflatten', 'sizes'), 'aten::unflatten');
+      return recordAlias(x.reshape([...x.dims.slice(0, d), ...sizes, ...x.dims.slice(d + 1)]), x);
+    }),
+    aten('ravel', '(Tensor(a) self)', (a) => flatten(T(a[0]!, 'ravel'), 0, -1, 'aten::ravel')),
+    aten('diagonal', '(Tensor(a) self, int offset=0, int dim1=0, int dim2=1)', (a) =>
+      diagonal(T(a[0]!, 'diagonal'), I(a[1]!, 'diagonal', 'offset'), I(a[2]!, 'diagonal', 'dim1'), I(a[3]!, 'diagonal', 'dim2'), 'aten::diagonal')),
     aten('roll', '(Tensor self, int[1] shifts, int[1] dims=[])', (a) =>
       roll(T(a[0]!, 'roll'), intList(a[1]!, 'roll', 'shifts'), intList(a[2]!, 'roll', 'dims'), 'aten::roll')),
   ];
+}
+
+/** The diagonal of dims (dim1, dim2) shifted by offset, as a new last dim (a copy, not a view). */
+function diagonal(x: Tensor, offset: number, dim1: number, dim2: number, op: string): Tensor {
+  const d1 = dimArg(dim1, x.rank, op), d2 = dimArg(dim2, x.rank, op);
+  if (d1 === d2) throw new ShapeError(`${op}: diagonal dimensions cannot be identical ${dim1}, ${dim2}`);
+  const rest = x.dims.map((_, i) => i).filter((i) => i !== d1 && i !== d2);
+  const [n1, n2] = [x.dims[d1]!, x.dims[d2]!];
+  const len = Math.max(0, offset >= 0 ? Math.min(n1, n2 - offset) : Math.min(n1 + offset, n2));
+  // In the flattened (n1 * n2) plane the diagonal starts at offset (or -offset rows down) and steps n2 + 1.
+  const start = len === 0 ? 0 : offset >= 0 ? offset : -offset * n2;
+  const i64 = (v: number) => new Tensor('int64', BigInt64Array.of(BigInt(v)), []);
+  const idx = onnx1('Range', [i64(start), i64(start + len * (n2 + 1)), i64(n2 + 1)]);
+  const plane = permuted(x, [...rest, d1, d2]).reshape([...rest.map((i) => x.dims[i]!), n1 * n2]);
+  return onnx1('Gather', [plane, idx], { axis: rest.length });
 }
 
 function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {

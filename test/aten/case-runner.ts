@@ -18,6 +18,8 @@ export interface Case {
   readonly kwargs: Record<string, unknown>;
   readonly out: unknown;
   readonly self_after: unknown;
+  /** 'abs': compare |values| (singular and eigen vectors are unique only up to sign). */
+  readonly compare?: 'abs';
 }
 
 export function loadCases(path: string): Case[] {
@@ -118,6 +120,16 @@ export function bind(op: AtenOp, args: readonly TsValue[], kwargs: Record<string
     if (a.def === undefined) throw new Error(`${op.name}: missing argument '${a.name}'`);
     return parseDefault(a.type, a.def);
   });
+}
+
+/** Every float tensor in v replaced by its absolute values (for compare: 'abs'). */
+export function absValues(v: TsValue): TsValue {
+  if (v instanceof Tensor && (v.type === 'float32' || v.type === 'float64')) {
+    return new Tensor(v.type, (v.data as Float32Array | Float64Array).map(Math.abs), v.dims);
+  }
+  if (v instanceof TsTuple) return new TsTuple(v.items.map(absValues));
+  if (Array.isArray(v)) return v.map(absValues);
+  return v;
 }
 
 /** Compares an actual value with the expected one; returns a message on mismatch, null when equal. */

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Which aten / prim ops real models call: spec-models/aten/coverage.json.
+
+Traces (torch.jit.trace) and scripts (torch.jit.script, where it compiles) torchvision models
+with random weights, saves and reloads each archive, and records the operator kinds of its
+inlined graph (blocks of If/Loop included). One section per PyTorch version, so both runs land
+in the same file:
+
+    /usr/bin/python3 spec-models/aten_coverage.py              # Debian's PyTorch 1.13: torchvision
+    /work/venv-torch2/bin/python spec-models/aten_coverage.py  # torch 2.x: torchvision and timm,
+                                                               # and transformers if installed
+
+spec-models/aten-coverage-table.ts compares the file with tessera's aten registry.
+"""
+import io
+import json
+import os
+import sys
+import warnings
+
+import torch
+
+warnings.filterwarnings('ignore')
+torch.manual_seed(0)
+torch.set_num_threads(1)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'aten', 'coverage.json')
+TORCH2 = int(torch.__version__.split('.')[0]) >= 2
+
+
+def declare_torchvision_ops():
+    """A torchvision wheel built for another torch leaves its C++ ops undefined; timm imports
+    torchvision, whose Python side registers fake kernels for them: declare their schemas."""
+    try:
+        torch.ops.torchvision.nms
+        return
+    except (AttributeError, RuntimeError):
+        pass
+    lib = torch.library.Library('torchvision', 'DEF')  # noqa: kept alive for the process
+    lib.define('nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    lib.define('qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    globals()['_torchvision_lib'] = lib
+
+
+def op_kinds(module):
+    """aten/prim kinds in the inlined graph of `module` after a save/load round trip."""
+    buf = io.BytesIO()
+    torch.jit.save(module, buf)
+    buf.seek(0)
+    loaded = torch.jit.load(buf)
+    kinds = set()
+
+    def walk(block):
+        for node in block.nodes():
+            k = node.kind()
+            if k.startswith('aten::') or k.startswith('prim::'):
+                kinds.add(k)
+            for b in node.blocks():
+                walk(b)
+
+    walk(loaded.inlined_graph)
+    return sorted(kinds)
+
+
+def collect(name, model, example, results, script=True):
+    model = model.eval()
+    with torch.no_grad():
+        try:
+            results[f'{name} (trace)'] = op_kinds(torch.jit.trace(model, example, check_trace=False))
+        except Exception as e:  # noqa: a model that does not trace is recorded, not fatal
+            results[f'{name} (trace)'] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+        if script:
+            try:
+                results[f'{name} (script)'] = op_kinds(torch.jit.script(model))
+            except Exception as e:  # noqa
+                results[f'{name} (script)'] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+    print(name, flush=True)
+
+
+def torchvision_models(results):
+    import torchvision.models as tvm
+    small = torch.randn(1, 3, 64, 64)
+    full = torch.randn(1, 3, 224, 224)
+    for n in ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'squeezenet1_0',
+              'shufflenet_v2_x0_5', 'regnet_x_400mf', 'densenet121', 'convnext_tiny', 'mnasnet0_5']:
+        collect(f'torchvision/{n}', getattr(tvm, n)(), small, results)
+    for n in ['vit_b_16', 'swin_t']:
+        collect(f'torchvision/{n}', getattr(tvm, n)(), full, results)
+
+
+def timm_models(results):
+    declare_torchvision_ops()
+    import timm
+    for n, size in [('vit_tiny_patch16_224', 224), ('deit_tiny_patch16_224', 224), ('resnet18', 64),
+                    ('efficientnet_b0', 64), ('convnext_atto', 64), ('mobilevit_xxs', 64),
+                    ('swin_tiny_patch4_window7_224', 224), ('levit_128s', 224)]:
+        try:
+            model = timm.create_model(n, pretrained=False)
+        except Exception as e:  # noqa
+            results[f'timm/{n}'] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+            continue
+        collect(f'timm/{n}', model, torch.randn(1, 3, size, size), results, script=False)
+
+
+def transformers_models(results):
+    try:
+        import transformers as tf
+    except ImportError:
+        return
+    cfg = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, vocab_size=100)
+    ids = torch.randint(0, 100, (1, 8))
+    for name, cls, conf in [('bert', tf.BertModel, tf.BertConfig(**cfg)),
+                            ('gpt2', tf.GPT2Model, tf.GPT2Config(n_embd=32, n_layer=2, n_head=2, vocab_size=100)),
+                            ('vit', tf.ViTModel, tf.ViTConfig(image_size=32, patch_size=8, **{k: v for k, v in cfg.items() if k != 'vocab_size'}))]:
+        try:
+            model = cls(conf)
+            model.config.return_dict = False
+            example = torch.randn(1, 3, 32, 32) if name == 'vit' else ids
+            collect(f'transformers/{name}', model, example, results, script=False)
+        except Exception as e:  # noqa
+            results[f'transformers/{name}'] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+
+
+def main():
+    results = {}
+    if TORCH2:
+        declare_torchvision_ops()
+    torchvision_models(results)
+    if TORCH2:
+        timm_models(results)
+        transformers_models(results)
+    data = {}
+    if os.path.exists(OUT):
+        with open(OUT) as fh:
+            data = json.load(fh)
+    data[f'torch {torch.__version__}'] = results
+    with open(OUT, 'w') as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+    print(f'{len(results)} archives -> {OUT}')
+
+
+if __name__ == '__main__':
+    main()
