@@ -1,7 +1,8 @@
 // tessera's public API. Web-standard APIs only: this module runs in Node, Deno, Bun,
 // browsers and edge workers.
 
-export { Tensor } from './tensor.js';
+export { Tensor, type TensorLocation } from './tensor.js';
+export { env, type Env, type LogLevel, VERSION } from './env.js';
 export type { DataType, TensorData } from './dtypes.js';
 export { DATA_TYPES } from './dtypes.js';
 export {

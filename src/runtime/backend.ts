@@ -13,6 +13,7 @@
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
 import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
+import { env } from '../env.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -98,7 +99,7 @@ export async function resolveBackendThreaded(providers: unknown, threads: unknow
     throw new InvalidArgumentError(`${where}: intraOpNumThreads must be a whole number >= 0 (0: the default, ${defaultThreadCount()} here), got ${String(threads)}`);
   }
   const b = resolveBackend(providers, where);
-  const want = threads === undefined || threads === 0 ? defaultThreadCount() : threads;
+  const want = threads === undefined || threads === 0 ? env.wasm.numThreads || defaultThreadCount() : threads;
   if (b.name !== 'wasm' || want < 2) return b;
   const engine = await threadedWasmSimdGemmEngine(want);
   return engine === null ? b : { name: 'wasm', threads: engine.threads, engine };

@@ -3,8 +3,10 @@
 // terminate), and Tensor.location / getData() / dispose(). Each case is written as
 // onnxruntime-web's docs (InferenceSession.run, RunOptions, Tensor) use it.
 
-import { describe, expect, it } from 'vitest';
-import { InferenceSession, InvalidArgumentError, Tensor } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import '../../src/node.js'; // the worker factory for threads, as a Node user gets it
+import { env, InferenceSession, InvalidArgumentError, Tensor, VERSION } from '../../src/index.js';
 import { writeModel } from '../helpers/onnx-writer.js';
 
 const FLOAT = 1;
@@ -73,5 +75,32 @@ describe('Tensor.location, getData(), dispose()', () => {
     expect(t.data).toEqual([]);
     const outputs = await (await InferenceSession.create(twoOutputs())).run(x());
     expect(outputs.y!.location).toBe('cpu');
+  });
+});
+
+describe('env', () => {
+  afterEach(() => {
+    env.wasm.numThreads = 0;
+    env.logLevel = 'warning';
+  });
+
+  it('env.wasm.numThreads is the thread count of sessions that do not set intraOpNumThreads', async () => {
+    env.wasm.numThreads = 1;
+    expect((await InferenceSession.create(twoOutputs(), { executionProviders: ['wasm'] })).threads).toBe(1);
+    env.wasm.numThreads = 2;
+    expect((await InferenceSession.create(twoOutputs(), { executionProviders: ['wasm'] })).threads).toBe(2);
+    // the session's own option wins
+    expect((await InferenceSession.create(twoOutputs(), { executionProviders: ['wasm'], intraOpNumThreads: 1 })).threads).toBe(1);
+    expect(() => { env.wasm.numThreads = -1; }).toThrow(/env\.wasm\.numThreads must be a whole number >= 0/);
+    expect(() => { env.wasm.numThreads = 1.5; }).toThrow(InvalidArgumentError);
+  });
+
+  it('env.logLevel takes onnxruntime-web\'s levels; env.versions.tessera is the package version', () => {
+    env.logLevel = 'error';
+    expect(env.logLevel).toBe('error');
+    expect(() => { env.logLevel = 'loud' as never; }).toThrow(/env\.logLevel must be one of verbose, info, warning, error, fatal, got loud/);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect(env.versions.tessera).toBe(pkg.version);
   });
 });
