@@ -98,8 +98,7 @@ export function zipMemberRoles(names: readonly string[]): ZipRoles {
   for (const n of names) {
     let role: MemberRole = 'other';
     const local = prefix !== undefined && n.startsWith(prefix) ? n.slice(prefix.length) : undefined;
-    if (n.endsWith('/')) role = 'metadata'; // a directory entry holds no bytes
-    else if (local === 'data.pkl') role = 'torch-pickle';
+    if (local === 'data.pkl') role = 'torch-pickle';
     else if (local !== undefined && /^(data|constants)\/[^/]+$/.test(local)) role = 'storage';
     else if (local !== undefined && METADATA.has(local)) role = 'metadata';
     else if (local !== undefined && local.startsWith('code/') && !PICKLE_NAME.test(local)) role = 'code';

@@ -315,7 +315,7 @@ export interface ZipPickles {
  */
 export function scanZipPickles(zip: ZipArchive, budget: Budget): ZipPickles {
   const names = zip.names();
-  const { roles } = zipMemberRoles(names);
+  const { roles, torchPrefix } = zipMemberRoles(names);
   let malformed: string | undefined;
   let layout: TorchZipLayout | undefined;
   try {
@@ -340,9 +340,11 @@ export function scanZipPickles(zip: ZipArchive, budget: Budget): ZipPickles {
       fail(typedMessage(e));
       continue;
     }
-    // data.pkl's persistent ids are torchLoad's storages; other members' (TorchScript constants)
-    // belong to the TorchScript loader and are only recorded.
-    const persistentLoad = main ? zipPersistentLoad(zip, layout!, budget) : () => new Constructed('persistent id');
+    // data.pkl's persistent ids are torchLoad's storages; those of other members of a torch zip
+    // (TorchScript constants) belong to the TorchScript loader and are only recorded; outside a
+    // torch zip's folder no loader is known to resolve them, so they are an error, as in a plain pickle.
+    const persistentLoad = main ? zipPersistentLoad(zip, layout!, budget)
+      : torchPrefix !== undefined && name.startsWith(torchPrefix) ? () => new Constructed('persistent id') : undefined;
     const s = scanWith(data, 0, name, budget, { torchScriptRecords: torchScript }, persistentLoad, main).scan;
     pickles.push(s);
     if (s.error !== undefined) fail(s.error);
