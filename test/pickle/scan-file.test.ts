@@ -8,6 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SCAN_EXIT, scanCommand } from '../../src/cli/scan.js';
 import { main } from '../../src/cli/main.js';
@@ -78,6 +79,9 @@ const FAMILIES: Array<[string, () => Uint8Array, RegExp]> = [
   ['unicode lookalike of an allowed name (OrderedDіct, Ukrainian і)', () => P().proto(4).str('collections').str('OrderedD\u0456ct').op(STACK_GLOBAL).tuple(0).reduce().stop().done(), /OrderedD\u0456ct .*U\+0456/],
   ['payload after a valid STOP', () => cat(plain(), call('os', 'system')), /pickle 2 \(after STOP\): os\.system/],
   ['payload truncated (no STOP)', () => call('os', 'system').subarray(0, 20), /os\.system/],
+  ['payload after STOP inside a torch zip\'s data.pkl', () => torchZip(cat(stateDictPickle(4, [4], [1]), call('os', 'system'))),
+    /archive\/data\.pkl: pickle 2 \(after STOP\): os\.system/],
+  ['payload after STOP in an object npy', () => writeNpyRaw("'|O'", [1], cat(plain(), call('os', 'system'))), /\(object array\) pickle 2 \(after STOP\): os\.system/],
 ];
 
 describe('bypass families: unsafe, with the reason', () => {
@@ -248,6 +252,13 @@ describe('zip archives', () => {
     const zip = writeZip([{ name: 'img.png', data: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0]) }, { name: 'readme.txt', data: latin1('hello\n') }]);
     expectVerdict(scanFile(zip), 'safe');
   });
+  it('containers nest at most 4 deep', () => {
+    let b = writeZip([{ name: 'evil.pkl', data: call('os', 'system') }]);
+    for (let i = 0; i < 4; i++) b = writeZip([{ name: `level${i}.zip`, data: b }]);
+    expectVerdict(scanFile(b), 'unsafe', /level3\.zip: level2\.zip: level1\.zip: level0\.zip: evil\.pkl: os\.system/);
+    b = writeZip([{ name: 'level4.zip', data: b }]);
+    expectVerdict(scanFile(b), 'cannot-verify', /nested more than 4 containers deep/);
+  });
   it('a zip member name torchLoad refuses makes the file cannot-verify', () => {
     expectVerdict(scanFile(torchZip(plain(), 4, [{ name: '../x', data: plain() }])), 'cannot-verify', /refused \('\.\.' path segment\)/);
   });
@@ -307,6 +318,29 @@ describe('nested pickles', () => {
     const r = scanFile(outer);
     expectVerdict(r, 'safe', /bytes value at offset \d+ holds a nested pickle \(globals: os\.system \(not allowed\)\)/, /does not count in the verdict/);
   });
+});
+
+// --- Never a crash on damaged containers -----------------------------------------------------------
+
+describe('property: damaged containers give a verdict, never an untyped error', () => {
+  const BASES: Array<[string, Uint8Array]> = [
+    ['npz', writeZip([{ name: 'a.npy', data: writeNpyRaw("'<f4'", [2], floats([1, 2])) }, { name: 'o.npy', data: writeNpyRaw("'|O'", [1], plain()), deflate: true }])],
+    ['npy', writeNpyRaw("'|O'", [1], call('os', 'system'))],
+    ['tar', legacyTar(plain())],
+    ['zip', writeZip([{ name: 'a/b', data: plain() }, { name: 'x.pkl', data: call('os', 'system'), deflate: true }])],
+  ];
+  for (const [name, base] of BASES) {
+    it(name, () => {
+      fc.assert(fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255), fc.boolean()), { minLength: 1, maxLength: 4 }), (edits) => {
+        const b = Array.from(base);
+        for (const [at, v, cut] of edits) { if (cut) b.length = Math.max(1, at); else if (at < b.length) b[at] = v; }
+        const r = scanFile(Uint8Array.from(b));
+        expect(['safe', 'unsafe', 'cannot-verify']).toContain(r.verdict);
+        if (r.verdict === 'unsafe') expect(r.reasons.length).toBeGreaterThan(0);
+        if (r.verdict === 'cannot-verify') expect(r.unverified.length).toBeGreaterThan(0);
+      }), { numRuns: 300 });
+    });
+  }
 });
 
 // --- No false positives on files numpy and PyTorch wrote themselves ------------------------------

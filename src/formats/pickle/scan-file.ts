@@ -11,7 +11,9 @@
 import { TesseraError } from '../../errors.js';
 import { readNpyHeader } from '../npy/npy.js';
 import { sniffContainer, UNOPENABLE } from './container.js';
-import { type PickleScan, scanOnePickle, scanPickleIn, scanZipPickles, TORCHSCRIPT_NOTE, unsafeReasons } from './scan.js';
+import {
+  type PickleScan, scanAfterStop, scanOnePickle, scanPickleIn, scanZipPickles, TORCHSCRIPT_NOTE, unsafeReasons,
+} from './scan.js';
 import { tarMembers, type TarMember } from './tar.js';
 import { storageClassDtype } from './torch-globals.js';
 import { Budget, type TorchLoadLimits } from './values.js';
@@ -171,7 +173,11 @@ function scanNpy(bytes: Uint8Array, name: string, f: Findings): string {
   const s = scanOnePickle(bytes, h.dataStart, `${part} (object array pickle)`, false, f.budget);
   f.addPart(part, `numpy object array ${h.descr.slice(0, 80)} ${shape}: numpy.load(allow_pickle=True) unpickles its data at offset ${h.dataStart}`, [s], '');
   if (s.error !== undefined) f.unverified.push(s.error);
-  else if (s.end < bytes.length) f.notes.push(`${prefix}${bytes.length - s.end} byte(s) after the object array's pickle, which numpy never reads`);
+  else if (s.end < bytes.length) {
+    f.notes.push(`${prefix}${bytes.length - s.end} byte(s) after the object array's pickle, which numpy never reads`);
+    const after = scanAfterStop(bytes, s.end, `${part} (object array) pickle`, f.budget);
+    if (after.length) f.addPart(part, 'pickles after the object array\'s STOP: a reader that loads pickles one after another runs them', after, '');
+  }
   return 'numpy .npy file (object array)';
 }
 
@@ -184,15 +190,16 @@ function scanZipFile(bytes: Uint8Array, name: string, f: Findings, depth: number
     f.unverified.push(prefix + message(e));
     return 'zip archive';
   }
-  const z = scanZipPickles(zip, f.budget);
+  const z = scanZipPickles(zip, f.budget, { afterStop: true });
   const roles = z.roles;
   const all = [...roles.values()];
   const torch = all.includes('torch-pickle');
   const npz = !torch && all.length > 0 && all.every((r) => r === 'npy');
   const container = torch ? (z.torchScript ? 'TorchScript zip archive' : 'torch.save zip archive') : npz ? 'npz archive (numpy.savez)' : 'zip archive';
   for (const p of z.pickles) {
-    const main = roles.get(p.part) === 'torch-pickle';
-    f.addPart(p.part, main ? 'torch pickle: torch.load unpickles it' : 'pickle member: a loader that reads this member unpickles it', [p], prefix);
+    const what = !p.loaded && !roles.has(p.part) ? 'a pickle after STOP: a reader that loads pickles one after another runs it'
+      : roles.get(p.part) === 'torch-pickle' ? 'torch pickle: torch.load unpickles it' : 'pickle member: a loader that reads this member unpickles it';
+    f.addPart(p.part, what, [p], prefix);
   }
   if (torch && z.malformed !== undefined) f.unverified.push(prefix + z.malformed);
   for (const e of z.unreadErrors) f.unverified.push(prefix + e);
@@ -249,7 +256,11 @@ function scanTar(bytes: Uint8Array, name: string, f: Findings, depth: number): s
       const s = scanOnePickle(m.data, 0, label, false, f.budget, 'placeholder');
       f.addPart(label, 'pickle: torch.load of the tar format unpickles it', [s], '');
       if (s.error !== undefined) f.unverified.push(s.error);
-      else if (s.end !== m.data.length) f.unverified.push(`${label}: ${m.data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
+      else if (s.end !== m.data.length) {
+        f.unverified.push(`${label}: ${m.data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
+        const after = scanAfterStop(m.data, s.end, `${label}: pickle`, f.budget);
+        if (after.length) f.addPart(label, 'pickles after STOP: a reader that loads pickles one after another runs them', after, '');
+      }
     }
   }
   return legacy ? 'legacy torch.save tar archive (torchLoad refuses this format; scanned anyway)' : 'tar archive';

@@ -235,6 +235,23 @@ function failedAtFirstOpcode(bytes: Uint8Array, s: PickleScan, rec: ScanRecorder
   }
 }
 
+/**
+ * The pickles after a STOP at `at` (at most 15). torchLoad stops at the first STOP, but a reader
+ * that loads pickles one after another would run the next ones: their refused globals make the
+ * file unsafe. Their own format errors do not matter (the bytes may be no pickle at all).
+ */
+export function scanAfterStop(bytes: Uint8Array, at: number, label: string, budget: Budget): PickleScan[] {
+  const out: PickleScan[] = [];
+  for (let k = 2; at < bytes.length && k <= 16; k++) {
+    if (!OPCODES[bytes[at]!]) break;
+    const s = scanWith(bytes, at, `${label} ${k} (after STOP)`, new Budget(budget.limits), {}, undefined, false).scan;
+    out.push(s);
+    if (s.error !== undefined) break;
+    at = s.end;
+  }
+  return out;
+}
+
 /** Scans a torch.save zip, a legacy torch file or a plain pickle, as torchLoad would read it. */
 export function scanPickle(bytes: Uint8Array, options: ScanOptions = {}): ScanReport {
   const budget = new Budget(options.limits);
@@ -260,15 +277,7 @@ export function scanPickleIn(bytes: Uint8Array, budget: Budget): ScanReport {
   let at = first.end;
   if (malformed === undefined && at < bytes.length) {
     malformed = `pickle: ${bytes.length - at} byte(s) after STOP at offset ${at - 1}`;
-    // torchLoad stops here, but a reader that loads pickles one after another would run the next
-    // ones: their refused globals make the file unsafe. Their own format errors do not matter.
-    for (let k = 2; at < bytes.length && k <= 16; k++) {
-      if (!OPCODES[bytes[at]!]) break;
-      const s = scanWith(bytes, at, `pickle ${k} (after STOP)`, new Budget(budget.limits), {}, undefined, false).scan;
-      pickles.push(s);
-      if (s.error !== undefined) break;
-      at = s.end;
-    }
+    pickles.push(...scanAfterStop(bytes, at, 'pickle', budget));
   }
   return report('pickle', pickles, [], malformed);
 }
@@ -313,7 +322,7 @@ export interface ZipPickles {
  * members chosen by zipMemberRoles, the function torchLoad's torchZipLayout uses too), and every
  * other pickle member with persistent ids taken as data.
  */
-export function scanZipPickles(zip: ZipArchive, budget: Budget): ZipPickles {
+export function scanZipPickles(zip: ZipArchive, budget: Budget, options: { afterStop?: boolean } = {}): ZipPickles {
   const names = zip.names();
   const { roles, torchPrefix } = zipMemberRoles(names);
   let malformed: string | undefined;
@@ -348,7 +357,10 @@ export function scanZipPickles(zip: ZipArchive, budget: Budget): ZipPickles {
     const s = scanWith(data, 0, name, budget, { torchScriptRecords: torchScript }, persistentLoad, main).scan;
     pickles.push(s);
     if (s.error !== undefined) fail(s.error);
-    else if (s.end !== data.length) fail(`${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
+    else if (s.end !== data.length) {
+      fail(`${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
+      if (options.afterStop) pickles.push(...scanAfterStop(data, s.end, `${name}: pickle`, budget));
+    }
   }
   return { pickles, ...(malformed !== undefined ? { malformed } : {}), unreadErrors, roles, torchScript };
 }
