@@ -137,7 +137,7 @@ function scanRawPickle(bytes: Uint8Array, name: string, f: Findings, sniffed: bo
   // happen to be opcodes): without a global nothing in it could run.
   if (sniffed && r.verdict === 'malformed' && bytes[0] !== 0x80) {
     f.parts.push({ name, what: 'data (not a pickle, npy, zip or tar; no loader unpickles it)', pickles: [] });
-    f.notes.push(`${prefix}read as data: as a pickle it would fail (${r.malformed}) before naming any global`);
+    f.notes.push(`${prefix}read as data: as a pickle it fails (${r.malformed}) without naming a refused global`);
     return FORMAT_NAMES['not-pickle'];
   }
   if (r.verdict === 'not-pickle') {
