@@ -24,8 +24,8 @@ export { parseNpy, writeNpy } from './formats/npy/npy.js';
 export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';
 export type { Value } from './value.js';
 export {
-  torchLoad, torchLoadWithFormat, looksLikeTorchFile, stateDict, storageSharing, scanPickle, tensorSource,
-  isTuple, PyGlobal, PyRecord, type TorchLoadOptions, type ScanReport, type PickleLimits,
+  torchLoad, torchLoadWithFormat, looksLikeTorchFile, stateDict, storageSharing, scanPickle, scanFile, tensorSource,
+  isTuple, PyGlobal, PyRecord, type TorchLoadOptions, type ScanReport, type FileScan, type ScanVerdict, type PickleLimits,
 } from './formats/pickle/index.js';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './formats/safetensors/index.js';
 export { loadTorchScript, createTorchScriptSession, type TorchScriptModule } from './runtime/torchscript/index.js';

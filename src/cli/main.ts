@@ -28,8 +28,9 @@ const USAGE = `usage: tessera <command> [options]
     [--shapes] [--input-shape NAME=1x3x224x224 ...]
                                     ONNX: every value's inferred type and shape and the op producing it;
                                     --input-shape pins an input's dims (names stay symbolic, ? is unknown)
-  scan FILE                         list a pickle's globals and opcodes without running anything;
-                                    exit 0 safe, 1 unsafe, 2 not a pickle
+  scan FILE                         find the container (npy, npz, torch zip, zip, tar, pickle), list every
+                                    pickle's globals and opcodes without running anything;
+                                    exit 0 safe, 1 unsafe, 3 cannot verify (7z, encrypted, malformed)
   convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
   run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
                                     run an ONNX or TorchScript model; without inputs, uses deterministic random ones

@@ -39,12 +39,13 @@ describe('tessera scan', () => {
     expect(lines).toContain('  - pickle 1: os.system (GLOBAL at offset 2) is not on the allow-list');
   });
 
-  it('exit 2 for a file that is not a pickle', async () => {
+  it('exit 3 (cannot verify) for a file that is neither a pickle nor a container it knows', async () => {
     const p = join(tmp, 'notes.txt');
     writeFileSync(p, 'just some text\n');
     const { io, lines } = capture();
-    expect(await scanCommand(p, io)).toBe(2);
-    expect(lines.at(-1)).toMatch(/^verdict: NOT A PICKLE/);
+    expect(await scanCommand(p, io)).toBe(3);
+    expect(lines.join('\n')).toMatch(/cannot verify: not a pickle, nor a container tessera knows/);
+    expect(lines.find((l) => l.startsWith('verdict: '))).toMatch(/^verdict: CANNOT VERIFY/);
   });
 });
 

@@ -13,9 +13,29 @@ const TO_DESCR: Partial<Record<DataType, string>> = Object.fromEntries(
   Object.entries(DESCR).map(([k, v]) => [v, k]),
 );
 
-export function parseNpy(bytes: Uint8Array, part = '.npy file'): Tensor {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new ModelFormatError(`${part}: not a .npy file (bad magic)`);
+/** A .npy header: the dtype as written, and where the data (or, for object arrays, the pickle) starts. */
+export interface NpyHeader {
+  readonly version: number;
+  /** The 'descr' value as written: a dtype string ('<f4', '|O') or a structured list ("[('a', '<f4')]"). */
+  readonly descr: string;
+  readonly fortranOrder: boolean;
+  readonly dims: number[];
+  /** Offset of the first data byte. */
+  readonly dataStart: number;
+  /**
+   * True when the dtype holds Python objects ('|O', or a structured dtype with an 'O' field): the
+   * data is then a pickle that numpy.load(allow_pickle=True) unpickles, not raw numbers.
+   */
+  readonly objects: boolean;
+}
+
+const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+/** A dtype string of Python objects: 'O', '|O', '<O8', ... */
+const OBJECT_DTYPE = /^[<>|=]?O\d*$/;
+
+/** Reads and checks the header; never looks at the data. */
+export function readNpyHeader(bytes: Uint8Array, part = '.npy file'): NpyHeader {
+  if (bytes.length < 10 || NPY_MAGIC.some((b, i) => bytes[i] !== b)) throw new ModelFormatError(`${part}: not a .npy file (bad magic)`);
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
@@ -25,23 +45,40 @@ export function parseNpy(bytes: Uint8Array, part = '.npy file'): Tensor {
     if (bytes.length < 12) throw new ModelFormatError(`${part}: truncated header`);
     headerLen = view.getUint32(8, true); start = 12;
   } else throw new ModelFormatError(`${part}: unsupported .npy version ${major}`);
-  if (start + headerLen > bytes.length) throw new ModelFormatError(`${part}: header claims ${headerLen} bytes past the end`);
+  if (headerLen > bytes.length - start) throw new ModelFormatError(`${part}: header claims ${headerLen} bytes past the end`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(header);
+  const descrM = /'descr'\s*:\s*('[^']*'|\[.*\])\s*,\s*'(?:fortran_order|shape)'/s.exec(header) ?? /'descr'\s*:\s*('[^']*')/.exec(header);
   const order = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !order || !shapeM) throw new ModelFormatError(`${part}: malformed header ${JSON.stringify(header)}`);
-  const type = DESCR[descr[2]! + descr[3]!];
-  if (!type) throw new ModelFormatError(`${part}: unsupported dtype '${descr[1]}${descr[2]}${descr[3]}'`);
+  if (!descrM || !order || !shapeM) throw new ModelFormatError(`${part}: malformed header ${JSON.stringify(header.slice(0, 200))}`);
   const dims = shapeM[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
     const d = Number(s);
     if (!Number.isSafeInteger(d) || d < 0) throw new ModelFormatError(`${part}: bad dimension '${s}'`);
     return d;
   });
-  if (order[1] === 'True' && dims.length > 1) throw new ModelFormatError(`${part}: fortran_order arrays are not supported`);
+  const raw = descrM[1]!;
+  const descr = raw.startsWith("'") ? raw.slice(1, -1) : raw;
+  // A structured dtype lists (name, dtype[, shape]) tuples: an object field's dtype is the second item.
+  const fieldTypes = raw.startsWith('[') ? [...raw.matchAll(/\(\s*(?:'[^']*'|\([^)]*\))\s*,\s*'([^']*)'/g)].map((m) => m[1]!) : [descr];
+  return {
+    version: major, descr, fortranOrder: order[1] === 'True', dims, dataStart: start + headerLen,
+    objects: fieldTypes.some((t) => OBJECT_DTYPE.test(t)),
+  };
+}
+
+export function parseNpy(bytes: Uint8Array, part = '.npy file'): Tensor {
+  const h = readNpyHeader(bytes, part);
+  if (h.objects) {
+    throw new ModelFormatError(`${part}: an object array (dtype ${h.descr}): its data is a pickle of Python objects, which parseNpy never unpickles (tessera scan shows what it would import)`);
+  }
+  const descr = /^([<>|=])([a-z])(\d+)$/.exec(h.descr);
+  const type = descr ? DESCR[descr[2]! + descr[3]!] : undefined;
+  if (!descr || !type) throw new ModelFormatError(`${part}: unsupported dtype '${h.descr.slice(0, 80)}'`);
+  const dims = h.dims;
+  if (h.fortranOrder && dims.length > 1) throw new ModelFormatError(`${part}: fortran_order arrays are not supported`);
   const info = DATA_TYPES[type];
   const n = shapeSize(dims);
-  const dataStart = start + headerLen;
+  const dataStart = h.dataStart;
   const need = n * info.bytes;
   if (bytes.length - dataStart < need) throw new ModelFormatError(`${part}: needs ${need} data bytes, has ${bytes.length - dataStart}`);
   const copy = bytes.slice(dataStart, dataStart + need);

@@ -15,12 +15,13 @@ import type { AllowOptions } from './allow-list.js';
 import { isTorchScriptClass } from './allow-list.js';
 import { BUILDERS, type CallContext, type GlobalEntry } from './globals-api.js';
 import { decodeOp, OPCODES, type OpClass } from './opcodes.js';
+import { type MemberRole, notATorchFile, sniffContainer, zipMemberRoles } from './container.js';
 import {
-  isTorchTar, LEGACY_MAGIC, legacyLayout, legacyPersistentLoad, type TorchZipLayout, torchZipLayout, zipPersistentLoad,
+  LEGACY_MAGIC, legacyLayout, legacyPersistentLoad, type TorchZipLayout, torchZipLayout, zipPersistentLoad,
 } from './torch-load.js';
 import { Budget, makeFrozenSet, makeTuple, type TorchLoadLimits } from './values.js';
 import { unpickle, type UnpickleHost } from './vm.js';
-import { isZip, ZipArchive } from './zip.js';
+import { ZipArchive } from './zip.js';
 
 export interface GlobalRef {
   readonly module: string;
@@ -46,6 +47,14 @@ export interface PickleScan {
   readonly refusals: string[];
   /** The value STOP yields (used to recognise the legacy magic number). */
   readonly literal?: unknown;
+  /**
+   * False for a pickle torchLoad never unpickles (one after STOP, a zip member other than
+   * <folder>/data.pkl): its refusals still make the file unsafe, its format errors do not make it
+   * malformed.
+   */
+  readonly loaded: boolean;
+  /** bytes/bytearray values that start like a pickle (PROTO 2-5): data here, listed for a nested scan. */
+  readonly embedded: ReadonlyArray<{ readonly offset: number; readonly bytes: Uint8Array }>;
 }
 
 export interface ScanReport {
@@ -92,11 +101,15 @@ function placeholder(entry: GlobalEntry, args: readonly unknown[], ctx: CallCont
   return v;
 }
 
+/** At most this many embedded pickles are listed per pickle. */
+const MAX_EMBEDDED = 8;
+
 /** Records one pickle's opcodes, globals and refusals while the VM runs it. */
 class ScanRecorder {
   readonly globals: GlobalRef[] = [];
   readonly opcodes = new Map<string, number>();
   readonly refusals: string[] = [];
+  readonly embedded: Array<{ offset: number; bytes: Uint8Array }> = [];
   protocol = 0;
   start = -1;
   end = -1;
@@ -111,6 +124,9 @@ class ScanRecorder {
         this.decoded++;
         this.opcodes.set(op.op.name, (this.opcodes.get(op.op.name) ?? 0) + 1);
         if (op.op.name === 'PROTO') this.protocol = op.arg as number;
+        const a = op.arg;
+        if (a instanceof Uint8Array && op.op.cls === 'string' && a.length > 2 && a[0] === 0x80 && a[1]! >= 2 && a[1]! <= 5 &&
+          this.embedded.length < MAX_EMBEDDED) this.embedded.push({ offset: op.pos, bytes: a });
       },
       onGlobal: (module, name, allowed, opcode, offset) => {
         this.globals.push(typeof module === 'string' && typeof name === 'string'
@@ -125,12 +141,12 @@ class ScanRecorder {
     };
   }
 
-  result(start: number, error?: string, literal?: unknown): PickleScan {
+  result(start: number, error?: string, literal?: unknown, loaded = true): PickleScan {
     const s = this.start < 0 ? start : this.start;
     return {
       part: this.part, start: s, end: Math.max(this.end, s), protocol: this.protocol, globals: this.globals,
       opcodes: this.opcodes, refusals: this.refusals, ...(error !== undefined ? { error } : {}),
-      ...(error === undefined ? { literal } : {}),
+      ...(error === undefined ? { literal } : {}), loaded, embedded: this.embedded,
     };
   }
 }
@@ -143,27 +159,44 @@ function typedMessage(e: unknown): string {
 
 function scanWith(
   bytes: Uint8Array, start: number, part: string, budget: Budget, allow: AllowOptions,
-  persistentLoad?: (pid: unknown, pos: number) => unknown,
+  persistentLoad?: (pid: unknown, pos: number) => unknown, loaded = true,
 ): { scan: PickleScan; rec: ScanRecorder; failure?: TesseraError } {
   const rec = new ScanRecorder(part);
   try {
     const r = unpickle(bytes, start, { ...allow, part, budget, persistentLoad, host: rec.host });
-    return { scan: rec.result(start, undefined, r.value), rec };
+    return { scan: rec.result(start, undefined, r.value, loaded), rec };
   } catch (e) {
-    return { scan: rec.result(start, typedMessage(e)), rec, failure: e as TesseraError };
+    return { scan: rec.result(start, typedMessage(e), undefined, loaded), rec, failure: e as TesseraError };
   }
 }
 
-/** Scans one pickle starting at `start`. Never throws for malformed input: the error is reported. */
-export function scanOnePickle(bytes: Uint8Array, start: number, part: string, torchScript = false, budget = new Budget()): PickleScan {
-  return scanWith(bytes, start, part, budget, { torchScriptRecords: torchScript }).scan;
+/**
+ * Scans one pickle starting at `start`. Never throws for malformed input: the error is reported.
+ * `persistentIds: 'placeholder'` accepts every persistent id as data (a loader other than
+ * torchLoad resolves them); by default a persistent id is an error, as in a plain pickle.
+ */
+export function scanOnePickle(
+  bytes: Uint8Array, start: number, part: string, torchScript = false, budget = new Budget(),
+  persistentIds: 'error' | 'placeholder' = 'error',
+): PickleScan {
+  const pl = persistentIds === 'placeholder' ? () => new Constructed('persistent id') : undefined;
+  return scanWith(bytes, start, part, budget, { torchScriptRecords: torchScript }, pl).scan;
 }
 
-function unsafeReasons(s: PickleScan, reasons: string[]): void {
+/** Non-ASCII letters in a global's name: a lookalike of an allowed name (a Cyrillic 'о' in 'os'). */
+function lookalike(s: string): string {
+  const odd = [...s].filter((c) => c.charCodeAt(0) > 0x7e || c.charCodeAt(0) < 0x20);
+  if (!odd.length) return '';
+  const codes = [...new Set(odd)].slice(0, 4).map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return ` (its name has non-ASCII characters ${codes.join(' ')}: a lookalike?)`;
+}
+
+/** Why a pickle is unsafe: every global off the allow-list and every refused operation. */
+export function unsafeReasons(s: PickleScan, reasons: string[]): void {
   for (const g of s.globals) {
     if (g.allowed) continue;
     if (g.module === '?') reasons.push(`${s.part}: STACK_GLOBAL at offset ${g.offset} names a global that is not a literal string`);
-    else reasons.push(`${s.part}: ${g.module}.${g.name} (${g.opcode} at offset ${g.offset}) is not on the allow-list`);
+    else reasons.push(`${s.part}: ${g.module}.${g.name} (${g.opcode} at offset ${g.offset}) is not on the allow-list${lookalike(g.module + g.name)}`);
   }
   reasons.push(...s.refusals);
 }
@@ -202,6 +235,23 @@ function failedAtFirstOpcode(bytes: Uint8Array, s: PickleScan, rec: ScanRecorder
   }
 }
 
+/**
+ * The pickles after a STOP at `at` (at most 15). torchLoad stops at the first STOP, but a reader
+ * that loads pickles one after another would run the next ones: their refused globals make the
+ * file unsafe. Their own format errors do not matter (the bytes may be no pickle at all).
+ */
+export function scanAfterStop(bytes: Uint8Array, at: number, label: string, budget: Budget): PickleScan[] {
+  const out: PickleScan[] = [];
+  for (let k = 2; at < bytes.length && k <= 16; k++) {
+    if (!OPCODES[bytes[at]!]) break;
+    const s = scanWith(bytes, at, `${label} ${k} (after STOP)`, new Budget(budget.limits), {}, undefined, false).scan;
+    out.push(s);
+    if (s.error !== undefined) break;
+    at = s.end;
+  }
+  return out;
+}
+
 /** Scans a torch.save zip, a legacy torch file or a plain pickle, as torchLoad would read it. */
 export function scanPickle(bytes: Uint8Array, options: ScanOptions = {}): ScanReport {
   const budget = new Budget(options.limits);
@@ -210,8 +260,15 @@ export function scanPickle(bytes: Uint8Array, options: ScanOptions = {}): ScanRe
   } catch (e) {
     return report('not-pickle', [], [], typedMessage(e));
   }
-  if (isZip(bytes)) return scanZip(bytes, budget);
-  if (isTorchTar(bytes)) return notPickle('torch file: the pre-0.4 tar format is not supported');
+  return scanPickleIn(bytes, budget);
+}
+
+/** scanPickle within a budget already charged for `bytes` (a member of a container scanFile opened). */
+export function scanPickleIn(bytes: Uint8Array, budget: Budget): ScanReport {
+  const kind = sniffContainer(bytes);
+  if (kind === 'zip') return scanZip(bytes, budget);
+  const refusal = notATorchFile(kind);
+  if (refusal !== undefined) return notPickle(refusal);
   const { scan: first, rec, failure } = scanWith(bytes, 0, 'pickle 1', budget, {});
   if (failedAtFirstOpcode(bytes, first, rec, failure)) return notPickle(first.error!, [first]);
   if (first.error === undefined && first.literal === LEGACY_MAGIC) return scanLegacy(bytes, first, budget);
@@ -220,15 +277,7 @@ export function scanPickle(bytes: Uint8Array, options: ScanOptions = {}): ScanRe
   let at = first.end;
   if (malformed === undefined && at < bytes.length) {
     malformed = `pickle: ${bytes.length - at} byte(s) after STOP at offset ${at - 1}`;
-    // torchLoad stops here, but a reader that loads pickles one after another would run the next
-    // ones: their refused globals make the file unsafe. Their own format errors do not matter.
-    for (let k = 2; at < bytes.length && k <= 16; k++) {
-      if (!OPCODES[bytes[at]!]) break;
-      const s = scanWith(bytes, at, `pickle ${k} (after STOP)`, new Budget(budget.limits), {}).scan;
-      pickles.push(s);
-      if (s.error !== undefined) break;
-      at = s.end;
-    }
+    pickles.push(...scanAfterStop(bytes, at, 'pickle', budget));
   }
   return report('pickle', pickles, [], malformed);
 }
@@ -257,16 +306,25 @@ function scanLegacy(bytes: Uint8Array, first: PickleScan, budget: Budget): ScanR
   return report('legacy', pickles, notes, malformed);
 }
 
-function scanZip(bytes: Uint8Array, budget: Budget): ScanReport {
-  let zip: ZipArchive;
-  try {
-    zip = new ZipArchive(bytes, 'zip');
-  } catch (e) {
-    return report('zip', [], [], typedMessage(e));
-  }
+/** The pickles of a zip, scanned as the loaders that read them would see them. */
+export interface ZipPickles {
+  readonly pickles: PickleScan[];
+  /** torchLoad's refusal of the archive or of <folder>/data.pkl; absent when torchLoad reads it. */
+  readonly malformed?: string;
+  /** Format errors in pickles torchLoad never reads (TorchScript constants, other *.pkl members). */
+  readonly unreadErrors: string[];
+  readonly roles: ReadonlyMap<string, MemberRole>;
+  readonly torchScript: boolean;
+}
+
+/**
+ * Scans every member a loader unpickles: <folder>/data.pkl with torchLoad's storage checks (the
+ * members chosen by zipMemberRoles, the function torchLoad's torchZipLayout uses too), and every
+ * other pickle member with persistent ids taken as data.
+ */
+export function scanZipPickles(zip: ZipArchive, budget: Budget, options: { afterStop?: boolean } = {}): ZipPickles {
   const names = zip.names();
-  const pkls = names.filter((n) => n.endsWith('.pkl'));
-  if (!pkls.length) return notPickle('zip holds no .pkl member');
+  const { roles, torchPrefix } = zipMemberRoles(names);
   let malformed: string | undefined;
   let layout: TorchZipLayout | undefined;
   try {
@@ -276,30 +334,54 @@ function scanZip(bytes: Uint8Array, budget: Budget): ScanReport {
   }
   const torchScript = layout?.torchScript ?? names.some((n) => /^[^/]+\/constants\.pkl$/.test(n));
   const pickles: PickleScan[] = [];
-  for (const name of pkls) {
+  const unreadErrors: string[] = [];
+  for (const [name, role] of roles) {
+    if (role !== 'torch-pickle' && role !== 'pickle') continue;
+    const main = name === layout?.part;
+    const fail = (m: string): void => {
+      if (main) malformed ??= m;
+      else unreadErrors.push(m);
+    };
     let data: Uint8Array;
     try {
       data = zip.read(name, budget);
     } catch (e) {
-      malformed ??= typedMessage(e);
+      fail(typedMessage(e));
       continue;
     }
-    // data.pkl's persistent ids are torchLoad's storages; other members' (TorchScript constants)
-    // belong to the TorchScript loader and are only recorded.
-    const main = name === layout?.part;
-    const persistentLoad = main ? zipPersistentLoad(zip, layout!, budget) : () => new Constructed('persistent id');
-    const s = scanWith(data, 0, name, budget, { torchScriptRecords: torchScript }, persistentLoad).scan;
+    // data.pkl's persistent ids are torchLoad's storages; those of other members of a torch zip
+    // (TorchScript constants) belong to the TorchScript loader and are only recorded; outside a
+    // torch zip's folder no loader is known to resolve them, so they are an error, as in a plain pickle.
+    const persistentLoad = main ? zipPersistentLoad(zip, layout!, budget)
+      : torchPrefix !== undefined && name.startsWith(torchPrefix) ? () => new Constructed('persistent id') : undefined;
+    const s = scanWith(data, 0, name, budget, { torchScriptRecords: torchScript }, persistentLoad, main).scan;
     pickles.push(s);
-    if (s.error !== undefined) malformed ??= s.error;
-    else if (s.end !== data.length) malformed ??= `${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`;
+    if (s.error !== undefined) fail(s.error);
+    else if (s.end !== data.length) {
+      fail(`${name}: ${data.length - s.end} byte(s) after STOP at offset ${s.end - 1}`);
+      if (options.afterStop) pickles.push(...scanAfterStop(data, s.end, `${name}: pickle`, budget));
+    }
   }
+  return { pickles, ...(malformed !== undefined ? { malformed } : {}), unreadErrors, roles, torchScript };
+}
+
+export const TORCHSCRIPT_NOTE = 'TorchScript archive: tessera loads __torch__ classes as data-only records and never runs code/; ' +
+  "PyTorch's torch.jit.load compiles and runs code/ (e.g. __setstate__ methods), which this scan does not vet";
+
+function scanZip(bytes: Uint8Array, budget: Budget): ScanReport {
+  let zip: ZipArchive;
+  try {
+    zip = new ZipArchive(bytes, 'zip');
+  } catch (e) {
+    return report('zip', [], [], typedMessage(e));
+  }
+  const z = scanZipPickles(zip, budget);
   const notes: string[] = [];
-  if (torchScript) {
-    notes.push('TorchScript archive: tessera loads __torch__ classes as data-only records and never runs code/; ' +
-      "PyTorch's torch.jit.load compiles and runs code/ (e.g. __setstate__ methods), which this scan does not vet");
-  }
-  notes.push(`${names.length - pkls.length} non-pickle member(s) (raw storages and metadata) are never executed`);
-  return report('zip', pickles, notes, malformed);
+  if (z.torchScript) notes.push(TORCHSCRIPT_NOTE);
+  for (const e of z.unreadErrors) notes.push(`${e} (a member torchLoad never unpickles)`);
+  const others = [...z.roles.values()].filter((r) => r !== 'torch-pickle' && r !== 'pickle').length;
+  notes.push(`${others} non-pickle member(s) (raw storages and metadata) are never executed`);
+  return report('zip', z.pickles, notes, z.malformed);
 }
 
 /** Opcode classes with the opcodes of each that a scan saw, for display. */

@@ -190,6 +190,9 @@ for (const name of TORCH_DTYPE_ALIASES.keys()) ENTRIES.set(`torch.${name}`, {});
 for (const name of STORAGE_CLASSES.keys()) {
   ENTRIES.set(`torch.${name}`, {});
   if (name !== 'UntypedStorage') ENTRIES.set(`torch.cuda.${name}`, {});
+  // The tensor type classes (torch.FloatTensor, ...), which torch.save's pre-0.4 tar format records
+  // name as data beside each tensor: data-only, never callable.
+  if (name !== 'UntypedStorage' && !name.startsWith('Q')) ENTRIES.set(`torch.${name.replace(/Storage$/, 'Tensor')}`, {});
 }
 
 export const TORCH_GLOBALS: ReadonlyMap<string, GlobalEntry> = ENTRIES;

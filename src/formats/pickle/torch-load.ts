@@ -10,6 +10,7 @@ import { type StorageRef, type TorchDType } from './tensor-rebuild.js';
 import { StorageHandle, storageClassDtype } from './torch-globals.js';
 import { Budget, type TorchLoadLimits } from './values.js';
 import { unpickle, type UnpickleHost } from './vm.js';
+import { isTar, notATorchFile, sniffContainer, torchMainPickles } from './container.js';
 import { isZip, ZipArchive } from './zip.js';
 
 export interface TorchLoadOptions extends AllowOptions {
@@ -36,16 +37,14 @@ export function looksLikeTorchFile(bytes: Uint8Array): boolean {
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5) return true;
   if (!isZip(bytes)) return false;
   try {
-    return new ZipArchive(bytes).names().some((n) => /^[^/]+\/data\.pkl$/.test(n));
+    return torchMainPickles(new ZipArchive(bytes).names()).length > 0;
   } catch {
     return false;
   }
 }
 
 /** The pre-0.4 tar format (a ustar header), which torchLoad refuses. */
-export function isTorchTar(bytes: Uint8Array): boolean {
-  return bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar';
-}
+export const isTorchTar = isTar;
 
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -58,8 +57,10 @@ export function torchLoad(bytes: Uint8Array, options: TorchLoadOptions = {}): un
 export function torchLoadWithFormat(bytes: Uint8Array, options: TorchLoadOptions = {}): { value: unknown; format: TorchFileFormat } {
   const budget = new Budget(options.limits);
   budget.chargeBytes(bytes.length, 'input');
-  if (isZip(bytes)) return { value: loadZip(bytes, budget, options), format: 'zip' };
-  if (isTorchTar(bytes)) throw new ModelFormatError('torch file: the pre-0.4 tar format is not supported');
+  const kind = sniffContainer(bytes);
+  if (kind === 'zip') return { value: loadZip(bytes, budget, options), format: 'zip' };
+  const refusal = notATorchFile(kind);
+  if (refusal !== undefined) throw new ModelFormatError(refusal);
   const first = unpickle(bytes, 0, { ...options, part: 'pickle', budget });
   if (first.value === LEGACY_MAGIC) return { value: loadLegacy(bytes, first.end, budget, options), format: 'legacy' };
   if (first.end !== bytes.length) {
@@ -97,7 +98,7 @@ export interface TorchZipLayout {
 
 /** Finds the one <folder>/data.pkl and reads <folder>/byteorder; shared by torchLoad and scanPickle. */
 export function torchZipLayout(zip: ZipArchive, budget: Budget): TorchZipLayout {
-  const pkls = zip.names().filter((n) => /^[^/]+\/data\.pkl$/.test(n));
+  const pkls = torchMainPickles(zip.names());
   if (pkls.length !== 1) {
     throw new ModelFormatError(`zip: expected one <folder>/data.pkl, found ${pkls.length ? pkls.join(', ') : 'none'}`);
   }

@@ -50,10 +50,18 @@ export function unsafeMemberName(name: string): string | undefined {
   return undefined;
 }
 
+export interface ZipOpenOptions {
+  /**
+   * List encrypted members (read() refuses each) instead of refusing the archive. torchLoad
+   * refuses the archive; a scanner lists them as members it cannot inspect.
+   */
+  readonly listEncrypted?: boolean;
+}
+
 export class ZipArchive {
   private readonly entries = new Map<string, ZipEntry>();
 
-  constructor(private readonly bytes: Uint8Array, private readonly part = 'zip') {
+  constructor(private readonly bytes: Uint8Array, private readonly part = 'zip', options: ZipOpenOptions = {}) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const u16 = (o: number): number => this.check(o, 2) && dv.getUint16(o, true);
     const u32 = (o: number): number => this.check(o, 4) && dv.getUint32(o, true);
@@ -103,7 +111,7 @@ export class ZipArchive {
       const why = unsafeMemberName(name);
       if (why) throw new ModelFormatError(`${part}: member name ${JSON.stringify(name)} refused (${why})`);
       if (this.entries.has(name)) throw new ModelFormatError(`${part}: duplicate member ${JSON.stringify(name)}`);
-      if (flags & 1) throw new ModelFormatError(`${part}: member ${JSON.stringify(name)} is encrypted`);
+      if (flags & 1 && !options.listEncrypted) throw new ModelFormatError(`${part}: member ${JSON.stringify(name)} is encrypted`);
       this.entries.set(name, { name, method, flags, crc, compressedSize: csize, size, localOffset: local });
       p += 46 + nameLen + extraLen + commentLen;
     }
@@ -122,11 +130,17 @@ export class ZipArchive {
     return this.entries.has(name);
   }
 
+  /** True for a member whose bytes are encrypted (listed only with `listEncrypted`). */
+  isEncrypted(name: string): boolean {
+    return ((this.entries.get(name)?.flags ?? 0) & 1) === 1;
+  }
+
   /** The member's bytes. Stored members are views of the input; deflated ones count against the budget. */
   read(name: string, budget: Budget): Uint8Array {
     const e = this.entries.get(name);
     if (!e) throw new ModelFormatError(`${this.part}: no member ${JSON.stringify(name)}`);
     const what = `${this.part}: member ${JSON.stringify(name)}`;
+    if (e.flags & 1) throw new ModelFormatError(`${what} is encrypted`);
     const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.check(e.localOffset, 30);
     if (dv.getUint32(e.localOffset, true) !== 0x04034b50) throw new ModelFormatError(`${what}: bad local header`);

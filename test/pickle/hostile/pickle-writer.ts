@@ -74,6 +74,8 @@ export interface ZipMember {
   declaredSize?: number;
   /** Lie about the compressed size in the central directory. */
   compressedSizeClaim?: number;
+  /** Set the 'encrypted' flag (bit 0); the bytes are stored as given. */
+  encrypted?: boolean;
 }
 
 function crc32(b: Uint8Array): number {
@@ -97,12 +99,12 @@ export function writeZip(members: ZipMember[]): Uint8Array {
     const size = m.declaredSize ?? m.data.length;
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 20, true); lv.setUint16(8, m.deflate ? 8 : 0, true);
+    lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 20, true); lv.setUint16(6, m.encrypted ? 1 : 0, true); lv.setUint16(8, m.deflate ? 8 : 0, true);
     lv.setUint32(14, crc, true); lv.setUint32(18, body.length, true); lv.setUint32(22, size, true);
     lv.setUint16(26, name.length, true); local.set(name, 30);
     const cd = new Uint8Array(46 + name.length);
     const cv = new DataView(cd.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true);
+    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true); cv.setUint16(8, m.encrypted ? 1 : 0, true);
     cv.setUint16(10, m.deflate ? 8 : 0, true); cv.setUint32(16, crc, true); cv.setUint32(20, m.compressedSizeClaim ?? body.length, true);
     cv.setUint32(24, size, true); cv.setUint16(28, name.length, true); cv.setUint32(42, offset, true); cd.set(name, 46);
     parts.push(local, body);
@@ -123,4 +125,38 @@ export function writeZip(members: ZipMember[]): Uint8Array {
 
 export function floats(values: number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(values).buffer);
+}
+
+/** A .npy file (format 1.0) with `descr` written as given ("'<f4'", "'|O'", "[('a', '|O')]") and raw data after the header. */
+export function writeNpyRaw(descr: string, shape: number[], data: ArrayLike<number>): Uint8Array {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': ${descr}, 'fortran_order': False, 'shape': ${dims}, }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const h = enc.encode(header);
+  const out = new Uint8Array(10 + h.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]);
+  out.set(h, 10);
+  out.set(Array.from(data), 10 + h.length);
+  return out;
+}
+
+/** A ustar archive of regular files (no compression), as Python's tarfile writes it. */
+export function writeTar(members: Array<{ name: string; data: Uint8Array }>): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  const octal = (n: number, len: number): string => `${n.toString(8).padStart(len - 1, '0')}\0`;
+  for (const m of members) {
+    const h = new Uint8Array(512);
+    const put = (s: string, at: number): void => { h.set(enc.encode(s), at); };
+    put(m.name, 0); put(octal(0o644, 8), 100); put(octal(0, 8), 108); put(octal(0, 8), 116);
+    put(octal(m.data.length, 12), 124); put(octal(0, 12), 136); put('        ', 148); put('0', 156);
+    put('ustar\0', 257); put('00', 263);
+    const sum = h.reduce((a, b) => a + b, 0);
+    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(h, m.data, new Uint8Array((512 - (m.data.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  const out = new Uint8Array(blocks.reduce((a, b) => a + b.length, 0));
+  let o = 0;
+  for (const b of blocks) { out.set(b, o); o += b.length; }
+  return out;
 }
