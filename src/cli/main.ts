@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VERSION } from '../env.js';
 import { InvalidArgumentError, TesseraError } from '../errors.js';
 import { readModelFile, readRegularFile } from '../node.js';
 import { type Io, UsageError } from './io.js';
@@ -21,30 +22,42 @@ import { inspectTorchScriptCommand } from './inspect-torchscript.js';
 
 /** A bad command line: reported in one line, exit code 2. */
 
-const USAGE = `usage: tessera <command> [options]
-  inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
+/** Each command's help: `tessera COMMAND --help` prints its entry, `tessera --help` all of them. */
+const HELP: Readonly<Record<string, string>> = {
+  inspect: `  inspect MODEL                     ONNX: format, producer, opsets, inputs/outputs, op histogram, parameters;
                                     TorchScript (.pt): module tree, classes, methods and their code;
                                     PyTorch pickle (.pt/.pth/.bin/.pkl): the object tree with shapes and dtypes
     [--shapes] [--input-shape NAME=1x3x224x224 ...]
                                     ONNX: every value's inferred type and shape and the op producing it;
-                                    --input-shape pins an input's dims (names stay symbolic, ? is unknown)
-  scan FILE                         find the container (npy, npz, torch zip, zip, tar, pickle), list every
+                                    --input-shape pins an input's dims (names stay symbolic, ? is unknown)`,
+  scan: `  scan FILE                         find the container (npy, npz, torch zip, zip, tar, pickle), list every
                                     pickle's globals and opcodes without running anything;
-                                    exit 0 safe, 1 unsafe, 3 cannot verify (7z, encrypted, malformed)
-  convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors
-  run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
+                                    exit 0 safe, 1 unsafe, 3 cannot verify (7z, encrypted, malformed)`,
+  convert: `  convert FILE.pt OUT.safetensors   write a PyTorch state dict as safetensors`,
+  run: `  run MODEL [--input NAME=FILE.npy|FILE.pb ...] [--out DIR]
                                     run an ONNX or TorchScript model; without inputs, uses deterministic random ones
     [--max-memory BYTES] [--max-tensor-elements N] [--max-loop-iterations N] [--timeout MS]
                                     limits for loading and running (BYTES may be 512M, 4G); a breach exits 1
     [--ep wasm|cpu|wasm,cpu] [--profile [RUNS]]
-                                    backend to run on (default: wasm where available); per-node profile
-  demo                              classify the shipped handwritten digits with the shipped model`;
+                                    backend to run on (default: wasm where available); per-node profile`,
+  demo: `  demo                              classify the shipped handwritten digits with the shipped model`,
+};
 
+const USAGE = `usage: tessera <command> [options]     (tessera --version; tessera COMMAND --help)
+${Object.values(HELP).join('\n')}`;
 
 export async function main(argv: string[], io: Io = { out: (l) => console.log(l) }): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    if (cmd !== undefined && HELP[cmd] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(`usage: tessera\n${HELP[cmd]}`);
+      return 0;
+    }
     switch (cmd) {
+      case '--version': case '-v': case 'version':
+        if (rest.length) throw new UsageError(`${cmd} takes no arguments`);
+        io.out(`tessera ${VERSION}`);
+        return 0;
       case 'inspect': {
         const { paths, shapes, inputShapes } = inspectArgs(rest);
         if (paths.length !== 1) throw new UsageError('inspect takes exactly one MODEL path');
@@ -74,7 +87,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${cmd}' (try: inspect, run, scan, convert, demo)`);
+        throw new UsageError(`unknown command '${cmd}' (try: ${Object.keys(HELP).join(', ')}, --version, --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
