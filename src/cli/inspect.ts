@@ -59,14 +59,24 @@ export function describeModel(model: Model): string[] {
   }
   lines.push(`parameters: ${params.toLocaleString('en-US')} in ${g.initializers.size} initializers, ${bytes.toLocaleString('en-US')} bytes`);
   if (model.functions.length) lines.push(`functions:  ${model.functions.map((f) => `${f.domain}::${f.name}`).join(', ')}`);
-  try {
-    planModel(model, defaultOpRegistry());
-    lines.push('runnable:   yes, every operator is implemented');
-  } catch (e) {
-    if (e instanceof UnsupportedOpError) lines.push(`runnable:   no, missing ${e.ops.join(', ')}`);
-    else lines.push(`runnable:   no, ${(e as Error).message}`);
-  }
+  lines.push(runnable(model));
   return lines;
+}
+
+/** Whether the model plans: strictly, else with missing operators left in subgraphs (they fail when run). */
+function runnable(model: Model): string {
+  try {
+    planModel(model, defaultOpRegistry(), undefined, { strict: true });
+    return 'runnable:   yes, every operator is implemented';
+  } catch (e) {
+    if (!(e instanceof UnsupportedOpError)) return `runnable:   no, ${(e as Error).message}`;
+    try {
+      planModel(model, defaultOpRegistry());
+      return `runnable:   yes, but a run that reaches these subgraph operators fails: ${e.ops.join(', ')}`;
+    } catch (e2) {
+      return e2 instanceof UnsupportedOpError ? `runnable:   no, missing ${e.ops.join(', ')}` : `runnable:   no, ${(e2 as Error).message}`;
+    }
+  }
 }
 
 export interface InspectOptions {

@@ -50,6 +50,10 @@ interface PlanContext {
   readonly subplans: Map<Graph, GraphPlan>;
   /** Function calls being planned, one inside the other. */
   depth: number;
+  /** Subgraphs (If/Loop/Scan bodies) being planned, one inside the other. */
+  branchDepth: number;
+  /** Refuse a missing operator in a subgraph too, instead of failing when the subgraph runs. */
+  readonly strict: boolean;
 }
 
 export interface PlanOptions {
@@ -58,6 +62,11 @@ export interface PlanOptions {
    * 'basic', 'extended' and 'all' all enable every rewrite tessera has.
    */
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Refuse every operator tessera lacks, wherever it is. By default one that only an If, Loop or
+   * Scan subgraph uses is planned as a step that fails when the subgraph runs, naming node and op.
+   */
+  readonly strict?: boolean;
 }
 
 export function planModel(model: Model, registry: OpRegistry, limits?: Partial<ResourceLimits>, options: PlanOptions = {}): GraphPlan {
@@ -65,7 +74,7 @@ export function planModel(model: Model, registry: OpRegistry, limits?: Partial<R
   for (const f of model.functions) functions.set(`${canonicalDomain(f.domain)}::${f.name}`, f);
   // Every walker below recurses over subgraph nesting: bound it first, without recursing.
   checkNesting(model, resolveLimits(limits));
-  const ctx: PlanContext = { registry, functions, missing: new Set(), subplans: new Map(), depth: 0 };
+  const ctx: PlanContext = { registry, functions, missing: new Set(), subplans: new Map(), depth: 0, branchDepth: 0, strict: options.strict === true };
   let plan = planGraph(model.graph, model.opsetImports, ctx, new Set());
   if (ctx.missing.size === 0 && (options.graphOptimizationLevel ?? 'all') !== 'disabled') plan = optimize(model, plan, registry, limits);
   if (ctx.missing.size > 0) {
@@ -91,7 +100,15 @@ function planGraph(
     const fnDef = ctx.functions.get(`${domain}::${node.opType}`);
     for (const a of node.attributes.values()) {
       const gs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
-      for (const g of gs) if (!ctx.subplans.has(g)) ctx.subplans.set(g, planGraph(g, opsets, ctx, scope));
+      for (const g of gs) {
+        if (ctx.subplans.has(g)) continue;
+        ctx.branchDepth++;
+        try {
+          ctx.subplans.set(g, planGraph(g, opsets, ctx, scope));
+        } finally {
+          ctx.branchDepth--;
+        }
+      }
     }
     const def = ctx.registry.resolve(domain, node.opType, opset);
     if (fnDef && !def) {
@@ -99,7 +116,9 @@ function planGraph(
       continue;
     }
     if (!def) {
-      ctx.missing.add(`${domain || 'ai.onnx'}::${node.opType}(${opset})`);
+      const name = `${domain || 'ai.onnx'}::${node.opType}(${opset})`;
+      if (ctx.branchDepth > 0 && !ctx.strict) steps.push({ node, opset, def: missingOp(name), release: [] });
+      else ctx.missing.add(name);
       continue;
     }
     if (def.expand) {
@@ -168,6 +187,16 @@ function optimize(model: Model, plan: GraphPlan, registry: OpRegistry, limits?: 
   // Conv + BatchNormalization becomes a Constant step and the Conv).
   if (fused.length === plan.steps.length && fused.every((s, i) => s === plan.steps[i])) return plan;
   return { ...plan, steps: withReleases(plan.graph, fused) };
+}
+
+/** A step for an operator tessera lacks inside a subgraph: planning succeeds, running it fails. */
+function missingOp(name: string): OpDef {
+  return {
+    name, since: 1, values: true,
+    run: () => {
+      throw new UnsupportedOpError(`operator not implemented: ${name}, reached in a subgraph (If/Loop/Scan body)`, [name]);
+    },
+  };
 }
 
 function constantInputs(flags: readonly boolean[]): (input: number) => boolean {
