@@ -579,6 +579,47 @@ class SetState(nn.Module):
         return x * self.k + self.w, self.k
 
 
+class Interpolate(nn.Module):
+    """F.interpolate in every mode tessera implements. The scripted interpolate() carries every
+    mode's branch, antialiased ones included: the archive must load although tessera lacks those."""
+
+    def forward(self, x: torch.Tensor, x1: torch.Tensor, x3: torch.Tensor) -> List[torch.Tensor]:
+        out = [
+            F.interpolate(x, scale_factor=2.0, mode='nearest'),
+            F.interpolate(x, size=(7, 5), mode='nearest'),
+            F.interpolate(x, scale_factor=1.5, mode='nearest-exact'),
+            F.interpolate(x, size=(5, 9), mode='nearest-exact'),
+        ]
+        for mode in ['bilinear', 'bicubic']:
+            for ac in [False, True]:
+                out.append(F.interpolate(x, scale_factor=2.0, mode=mode, align_corners=ac))
+                out.append(F.interpolate(x, size=(5, 9), mode=mode, align_corners=ac))
+        for ac in [False, True]:
+            out.append(F.interpolate(x1, scale_factor=2.5, mode='linear', align_corners=ac))
+            out.append(F.interpolate(x1, size=4, mode='linear', align_corners=ac))
+            out.append(F.interpolate(x3, scale_factor=2.0, mode='trilinear', align_corners=ac))
+            out.append(F.interpolate(x3, size=(3, 5, 4), mode='trilinear', align_corners=ac))
+        out.append(F.interpolate(x1, scale_factor=3.0, mode='nearest'))
+        out.append(F.interpolate(x3, size=(4, 4, 6), mode='nearest'))
+        return out
+
+
+class Norms(nn.Module):
+    """torch.norm: the scripted function also names nuclear_norm in branches these calls never take."""
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        return torch.norm(x, dim=1), torch.norm(x), torch.norm(x, dim=1, keepdim=True), torch.norm(x, dim=[0, 2])
+
+
+class ReachesMissing(nn.Module):
+    """Mode 1 reaches an operator tessera lacks (antialiased bilinear): it must fail there, not at load."""
+
+    def forward(self, x: torch.Tensor, mode: int) -> torch.Tensor:
+        if mode == 1:
+            return F.interpolate(x, scale_factor=2.0, mode='bilinear', antialias=True)
+        return F.interpolate(x, scale_factor=2.0, mode='bilinear')
+
+
 def feature_models():
     t = randn(3, 4, seed=1)
     training = Training()
@@ -620,6 +661,14 @@ def feature_models():
     yield 'with_enum', lambda: (torch.jit.script(WithEnum()), [(randn(3, seed=9), 1), (randn(3, seed=9), -1)])
     yield 'setstate', lambda: (torch.jit.script(SetState().eval()), [(randn(4, seed=8),)])
     yield 'scoping', lambda: (torch.jit.script(Scoping()), [(0,), (5,)])
+    yield 'interpolate', lambda: (torch.jit.script(Interpolate()), [(randn(1, 2, 3, 4, seed=10), randn(2, 3, 5, seed=11), randn(1, 1, 2, 3, 2, seed=12))])
+    yield 'norm', lambda: (torch.jit.script(Norms()), [(randn(2, 3, 4, seed=13),)])
+
+
+def lazy_models():
+    """Archives whose code names operators tessera lacks (spec-models/torchscript/lazy_*)."""
+    x = randn(1, 2, 3, 4, seed=14)
+    yield 'reaches_missing', lambda: (torch.jit.script(ReachesMissing()), [(x, 0), (x, 1)])
 
 # ---------------------------------------------------------------- part 2: models
 
@@ -736,6 +785,10 @@ def main():
                     save('feature_' + name, module, cases)
                 except Exception as e:  # report and go on: one feature per module
                     print('FAILED', name, str(e)[:800])
+        for name, make in lazy_models():
+            if pattern.search(name):
+                module, cases = make()
+                save('lazy_' + name, module, cases)
     if what in ('models', 'all'):
         for name, make in model_list():
             if not pattern.search(name):

@@ -66,6 +66,13 @@ export interface SessionOptions {
    * bundler moved it (default: worker-entry.js next to this module).
    */
   readonly worker?: boolean | WorkerSessionOptions;
+  /**
+   * Refuse at creation a model that names any operator tessera lacks, listing them all. By
+   * default only operators that every run reaches do: one named only by TorchScript code or inside
+   * an ONNX If/Loop/Scan subgraph fails with UnsupportedOpError (naming it and its call site or
+   * node) when a run reaches it.
+   */
+  readonly strict?: boolean;
 }
 
 export interface ValueMetadata {
@@ -246,7 +253,7 @@ export class InferenceSession {
     const level = options.graphOptimizationLevel;
     const backend = await resolveBackendThreaded(options.executionProviders, options.intraOpNumThreads, 'InferenceSession.create');
     if (looksLikeTorchScript(bytes)) {
-      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
+      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, strict: options.strict === true, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
       session.chosen = backend;
       return session;
     }
@@ -259,7 +266,7 @@ export class InferenceSession {
     if (options.enableCpuMemArena !== undefined && typeof options.enableCpuMemArena !== 'boolean') {
       throw new InvalidArgumentError(`InferenceSession.create: options.enableCpuMemArena must be a boolean, got ${typeof options.enableCpuMemArena}`);
     }
-    const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level });
+    const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level, strict: options.strict === true });
     if (options.enableCpuMemArena === false) session.arena = undefined;
     session.chosen = backend;
     return session;

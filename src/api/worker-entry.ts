@@ -42,6 +42,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
   session = await InferenceSession.fromBytes(msg.bytes, {
     limits: msg.limits, graphOptimizationLevel: msg.graphOptimizationLevel, enableCpuMemArena: msg.enableCpuMemArena,
     executionProviders: msg.executionProviders, intraOpNumThreads: msg.intraOpNumThreads,
+    ...(msg.strict !== undefined ? { strict: msg.strict } : {}),
     ...(externalData ? { externalData } : {}),
   }, msg.limits, externalRange);
   const { format, backend, threads, inputNames, outputNames, inputMetadata, outputMetadata } = session;

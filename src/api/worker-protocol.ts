@@ -40,6 +40,7 @@ export type ToWorker =
   | {
     readonly type: 'load'; readonly id: number; readonly bytes: Uint8Array; readonly limits: ResourceLimits;
     readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'; readonly enableCpuMemArena?: boolean; readonly executionProviders?: SessionOptions['executionProviders']; readonly intraOpNumThreads?: number;
+    readonly strict?: boolean;
     readonly external: ExternalSource;
     /** Int32 slot 0 holds the id of the run to stop (absent without SharedArrayBuffer). */
     readonly abortFlag?: SharedArrayBuffer;

@@ -139,6 +139,7 @@ export async function createWorkerSession(
     ...(options.enableCpuMemArena !== undefined ? { enableCpuMemArena: options.enableCpuMemArena } : {}),
     ...(options.executionProviders !== undefined ? { executionProviders: options.executionProviders } : {}),
     ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+    ...(options.strict !== undefined ? { strict: options.strict } : {}),
     ...(abortFlag ? { abortFlag } : {}),
   };
   const start = (): Promise<{ link: WorkerLink; session: LoadedSession }> => WorkerLink.start(entry, load, serveExternal);
@@ -156,6 +157,7 @@ interface LoadRequest {
   readonly enableCpuMemArena?: boolean;
   readonly executionProviders?: SessionOptions['executionProviders'];
   readonly intraOpNumThreads?: number;
+  readonly strict?: boolean;
   readonly abortFlag?: SharedArrayBuffer;
 }
 

@@ -59,6 +59,10 @@ export async function inspectTorchScriptCommand(path: string, io: Io): Promise<v
   io.out(`constants: ${a.constants.length}`);
   if (mod.missingOps.length) io.out(`unimplemented operators: ${mod.missingOps.join(', ')}`);
   io.out('');
+  const missing = new Set(mod.missingOps);
+  io.out(`operators the code names: ${mod.opSites.size}${missing.size ? ` (${missing.size} missing: a run fails only if it reaches one)` : ''}`);
+  for (const [op, site] of mod.opSites) io.out(missing.has(op) ? `  ${op}  MISSING, first called at ${site}` : `  ${op}`);
+  io.out('');
   io.out('module tree:');
   for (const l of moduleTree(mod)) io.out(`  ${l}`);
   io.out('');

@@ -437,7 +437,7 @@ export class Interpreter {
     const args = callee.kind === 'method' ? NO_ARGS : this.evalItems(e.args, f);
     const kwargs = e.kwargs.length ? this.evalKwargs(e.kwargs, f) : undefined;
     switch (callee.kind) {
-      case 'op': return this.rt.callOp(callee.name, args, kwargs, site.overloads);
+      case 'op': return this.rt.callOp(callee.name, args, kwargs, site.overloads, e.pos);
       case 'function': return this.rt.callFunction(callee.fn, args, kwargs);
       case 'class': return this.rt.construct(callee.qualifiedName, args, kwargs);
       case 'new': return new TsObject(callee.qualifiedName);
@@ -453,7 +453,7 @@ export class Interpreter {
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
         const margs: TsValue[] = [obj];
         this.evalItemsInto(margs, e.args, f);
-        return this.rt.callOp(site.methodOp ??= `aten::${e.fn.attr}`, margs, kwargs, site.overloads);
+        return this.rt.callOp(site.methodOp ??= `aten::${e.fn.attr}`, margs, kwargs, site.overloads, e.pos);
       }
     }
   }

@@ -36,6 +36,8 @@ export interface TorchScriptModule {
   readonly runtime: ScriptRuntime;
   /** The resolved limits every call on this module runs under. */
   readonly limits: ResourceLimits;
+  /** Every operator the archive's code names (all files, all methods, every branch), with its first call site. */
+  readonly opSites: ReadonlyMap<string, string>;
   /** Operators the archive's code names that tessera does not implement (all files, all methods). */
   readonly missingOps: readonly string[];
   /** Where each missing operator is first called ('archive/code/__torch__.py:12:9'). */
@@ -61,7 +63,8 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   const modules = archive.codeModules.map((m) => archive.codeModule(m)!);
   const used = usedOps(modules);
   const missing = [...used.keys()].filter((n) => !runtime.table.has(n)).sort();
-  const missingOpSites = new Map(missing.map((n) => { const p = used.get(n)!; return [n, `${p.file}:${p.line}:${p.col}`]; }));
+  const opSites = new Map([...used.keys()].sort().map((n) => { const p = used.get(n)!; return [n, `${p.file}:${p.line}:${p.col}`]; }));
+  const missingOpSites = new Map(missing.map((n) => [n, opSites.get(n)!]));
   runtime.missingOps = missing;
   // __setstate__ is code from the file running at load: under the same limits as any call.
   const pending = [...constConv.pending, ...conv.pending];
@@ -74,7 +77,7 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
     return m;
   };
   return {
-    root, archive, runtime, limits, missingOps: missing, missingOpSites, methodNames: [...cls.methods.keys()], method,
+    root, archive, runtime, limits, opSites, missingOps: missing, missingOpSites, methodNames: [...cls.methods.keys()], method,
     call: (name, args, kwargs) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)), limits)),
     forward: (...args) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)), limits)),
   };

@@ -101,15 +101,19 @@ export class ScriptRuntime implements CalleeLookup {
   }
 
   // ------------------------------------------------------------------ calls
-  /** Calls operator `name`; `cache` is the call site's memory of the overload it resolved to. */
-  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache): TsValue {
+  /**
+   * Calls operator `name`; `cache` is the call site's memory of the overload it resolved to, `pos`
+   * the call site (named when the operator is missing: it may sit in a branch only some inputs take).
+   */
+  callOp(name: string, args: readonly TsValue[], kwargs?: ReadonlyMap<string, TsValue>, cache?: OverloadCache, pos?: Pos): TsValue {
     if (STORING_OPS.has(name)) noteEscape(); // a list or dict may keep the value past the call (ops/aten/slabs.ts)
     const r = this.table.resolve(name, args, kwargs, cache);
     if (!r) {
       if (!this.table.has(name)) {
         const others = this.missingOps.filter((m) => m !== name);
+        const site = pos ? `, called at ${pos.file}:${pos.line}:${pos.col}` : '';
         throw new UnsupportedOpError(
-          `aten op not implemented: ${name}${others.length ? ` (this model also uses unimplemented ${others.join(', ')})` : ''}`,
+          `aten op not implemented: ${name}${site}${others.length ? ` (the code also names unimplemented ${others.join(', ')})` : ''}`,
           [name, ...others],
         );
       }

@@ -50,18 +50,25 @@ const OUT = 'out';
 
 export interface TorchScriptSessionOptions extends LoadTorchScriptOptions {
   /**
-   * Create the session even when the archive's code calls operators tessera lacks (they may sit in
-   * branches forward never takes); a call that reaches one still fails with UnsupportedOpError.
+   * Refuse at creation an archive whose code names any operator tessera lacks, listing them all
+   * with their call sites. By default (false) creation succeeds: TorchScript code carries every
+   * branch of the functions it calls, so a missing operator fails with UnsupportedOpError, naming
+   * the operator and its call site, only when a call really reaches it.
    */
+  readonly strict?: boolean;
+  /** The former opt-out of the eager refusal, now the default: `true` overrides `strict`. */
   readonly allowMissingOps?: boolean;
   /** Who runs the float32 GEMMs and convs (default: the JS kernels); see src/runtime/backend.ts. */
   readonly engine?: GemmEngine;
 }
 
-/** Loads the archive; fails listing every unimplemented operator the code calls (unless allowMissingOps). */
+/**
+ * Loads the archive. With `strict`, fails listing every unimplemented operator the code names;
+ * otherwise those fail where a call reaches them.
+ */
 export function createTorchScriptSession(bytes: Uint8Array, options: TorchScriptSessionOptions = {}): TorchScriptSession {
   const module = loadTorchScript(bytes, options);
-  if (module.missingOps.length && !options.allowMissingOps) {
+  if (module.missingOps.length && options.strict === true && options.allowMissingOps !== true) {
     const list = module.missingOps.map((n) => `${n} (${module.missingOpSites.get(n)})`);
     throw new UnsupportedOpError(
       `TorchScript model calls ${list.length} operator(s) tessera does not implement: ${list.join(', ')}`, module.missingOps,
