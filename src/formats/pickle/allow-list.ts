@@ -118,11 +118,14 @@ const RECORD: GlobalEntry = {
   },
 };
 
+/** A `__torch__` class: a RECORD, or an Enum member pickled as REDUCE(class, value). */
+const TORCHSCRIPT_RECORD: GlobalEntry = { ...RECORD, acceptsBareScalar: true };
+
 /** The entry for `module.name`, or undefined when the global is not allowed. */
 export function lookupGlobal(module: string, name: string, opts: AllowOptions = {}): GlobalEntry | undefined {
   const e = ENTRIES.get(`${module}.${name}`);
   if (e) return e;
-  if (opts.torchScriptRecords && isTorchScriptClass(module)) return RECORD;
+  if (opts.torchScriptRecords && isTorchScriptClass(module)) return TORCHSCRIPT_RECORD;
   if (opts.recordClasses?.includes(`${module}.${name}`)) return RECORD;
   return undefined;
 }

@@ -32,6 +32,11 @@ export interface GlobalEntry {
   readonly call?: (args: readonly unknown[], ctx: CallContext, kwargs?: Map<unknown, unknown>) => unknown;
   /** NEWOBJ_EX may pass keyword arguments (kept as data by records); others refuse them. */
   readonly acceptsKeywords?: boolean;
+  /**
+   * REDUCE may pass one scalar (str, int, float, bool) instead of an argument tuple: TorchScript
+   * pickles an Enum member as REDUCE(class, value) (torch's C++ unpickler reads it that way).
+   */
+  readonly acceptsBareScalar?: boolean;
   /** What `call` returns (required when `call` is present; see EntryResult). */
   readonly returns?: EntryResult;
   /** Whether what `call` returns accepts BUILD: any number of times, or 'once' (it is then replaced by an object that does not). */

@@ -157,12 +157,18 @@ export function unpickle(bytes: Uint8Array, start = 0, options: UnpickleOptions 
     if (!(callee instanceof PyGlobal)) return refused(`${part}: ${opName} at offset ${opPos}: refusing to call a ${describe(callee)}`);
     const entry = lookupGlobal(callee.module, callee.name, options);
     if (!entry?.call) return refused(`${part}: ${callee.qualname} is not callable (${opName} at offset ${opPos})`);
-    if (!Array.isArray(args)) throw fmt(`arguments must be a tuple, got ${describe(args)}`);
+    let list: readonly unknown[];
+    if (Array.isArray(args)) list = args;
+    else {
+      const scalar = typeof args === 'string' || typeof args === 'number' || typeof args === 'bigint' || typeof args === 'boolean';
+      if (!(scalar && entry.acceptsBareScalar && kwargs === undefined)) throw fmt(`arguments must be a tuple, got ${describe(args)}`);
+      list = [args];
+    }
     if (kwargs !== undefined && !(kwargs instanceof Map)) throw fmt(`keyword arguments must be a dict, got ${describe(kwargs)}`);
     if (kwargs instanceof Map && kwargs.size > 0 && !(entry.acceptsKeywords ?? false)) {
       throw fmt(`${callee.qualname} takes no keyword arguments`);
     }
-    return host.construct(entry, args, ctx(callee), kwargs as Map<unknown, unknown> | undefined);
+    return host.construct(entry, list, ctx(callee), kwargs as Map<unknown, unknown> | undefined);
   };
   /** The list APPEND(S) extends; undefined when a scan refused it or it derives from a refusal. */
   const listTarget = (): unknown[] | undefined => {

@@ -8,7 +8,8 @@ import { DEFAULT_LIMITS } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
 import { PyGlobal, PyRecord, isTuple } from '../pickle/values.js';
 import { TORCH_DTYPE_ALIASES } from '../pickle/tensor-rebuild.js';
-import type { ClassDef, TypeExpr } from '../../ir/torchscript-ast.js';
+import type { ClassDef, Expr, TypeExpr } from '../../ir/torchscript-ast.js';
+import { describe } from '../pickle/globals-api.js';
 import { dtypeFromName } from '../../ir/torchscript-values.js';
 
 export interface ClassResolver {
@@ -18,13 +19,36 @@ export interface ClassResolver {
 /** Records whose class defines __setstate__, with their raw state, for the runtime to finish. */
 export type PendingSetState = { obj: TsObject; cls: ClassDef; state: TsValue }[];
 
+/**
+ * Enum members by qualified name ('__torch__.Format.NHWC'): one object per member, shared by the
+ * pickles' values and the code's `__torch__.Format.NHWC`, so that `==` and `is` are identity.
+ */
+export type EnumMembers = Map<string, TsObject>;
+
+/** The member object: a TsObject of the enum class with `name` and `value`. */
+export function enumMember(members: EnumMembers, cls: ClassDef, name: string, value: TsValue): TsObject {
+  const q = `${cls.qualifiedName}.${name}`;
+  let obj = members.get(q);
+  if (obj === undefined) {
+    obj = new TsObject(cls.qualifiedName);
+    obj.attributes.set('name', name);
+    obj.attributes.set('value', value);
+    members.set(q, obj);
+  }
+  return obj;
+}
+
 export class PickleConverter {
   private readonly seen = new Map<object, TsValue>();
   readonly pending: PendingSetState = [];
   private depth = 0;
 
   /** `maxDepth` bounds the nesting of containers and records (limits.maxRecursionDepth). */
-  constructor(private readonly classes: ClassResolver, private readonly part: string, private readonly maxDepth = DEFAULT_LIMITS.maxRecursionDepth) {}
+  constructor(
+    private readonly classes: ClassResolver, private readonly part: string, private readonly maxDepth = DEFAULT_LIMITS.maxRecursionDepth,
+    /** Where Enum members pickled by value are kept (shared with the runtime). */
+    readonly enumMembers: EnumMembers = new Map(),
+  ) {}
 
   convert(v: unknown, type?: TypeExpr): TsValue {
     if (v === null || typeof v !== 'object') return this.convertValue(v, type);
@@ -92,6 +116,7 @@ export class PickleConverter {
     const qualified = `${r.cls.module}.${r.cls.name}`;
     const cls = this.classes.findClass(qualified);
     if (!cls) throw new ModelFormatError(`${this.part}: class ${qualified} is not defined under code/`);
+    if (cls.bases.includes('Enum')) return this.enumValue(r, cls);
     const obj = new TsObject(qualified);
     this.seen.set(r, obj);
     const setState = cls.methods.get('__setstate__');
@@ -111,6 +136,28 @@ export class PickleConverter {
     }
     return obj;
   }
+
+  /** An Enum member, pickled as REDUCE(class, value): the member of the class whose value that is. */
+  private enumValue(r: PyRecord, cls: ClassDef): TsValue {
+    const raw = r.args.length === 1 ? r.args[0] : undefined;
+    const same = (x: unknown): boolean => (typeof raw === 'string' || typeof x === 'string' ? raw === x : raw !== undefined && Number(raw) === Number(x));
+    for (const [name, e] of cls.constants) {
+      const v = literalOf(e);
+      if (v !== undefined && same(v)) return enumMember(this.enumMembers, cls, name, v);
+    }
+    const shown = typeof raw === 'string' ? JSON.stringify(raw.slice(0, 80)) : typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean' ? String(raw) : describe(raw);
+    throw new ModelFormatError(`${this.part}: no member of enum ${cls.qualifiedName} has the value ${shown}`);
+  }
+}
+
+/** A literal a class body assigns (`NHWC = "NHWC"`, `A = -1`), or undefined. */
+function literalOf(e: Expr): bigint | number | string | boolean | null | undefined {
+  if (e.kind === 'const') return e.value;
+  if (e.kind === 'unary' && e.op === '-' && e.operand.kind === 'const') {
+    const v = e.operand.value;
+    return typeof v === 'bigint' ? -v : typeof v === 'number' ? -v : undefined;
+  }
+  return undefined;
 }
 
 export function deviceOf(s: string): TsDevice {

@@ -89,6 +89,14 @@ class Parser extends ExprParser {
       if (this.k() === 'str') { this.p++; this.newline(); continue; } // docstring
       if (this.isName('__annotations__')) {
         this.p++;
+        if (this.accept('=')) {
+          // torch 2.x starts the annotations of a class with numbered attributes (ParameterList,
+          // ParameterDict) with `__annotations__ = []`; the entries follow as `__annotations__["0"] = T`.
+          const init = this.exprList();
+          if (init.kind !== 'list' || init.items.length) this.error('__annotations__ may only be set to []');
+          this.newline();
+          continue;
+        }
         this.expect('[');
         if (this.k() !== 'str') this.error('expected a string key');
         const attr = this.toks.at(this.p++).value;

@@ -1,7 +1,7 @@
 // loadTorchScript: a TorchScript archive as a module object whose methods can be called with
 // TorchScript values (bigint ints, number floats, Tensors, arrays, Maps, TsTuples, ...).
 
-import type { AtenOp, TsValue } from '../../../ops/aten/aten-op.js';
+import type { AtenOp, TsKey, TsValue } from '../../../ops/aten/aten-op.js';
 import { TsDevice, TsDtype, TsObject, TsTuple } from '../../../ops/aten/aten-op.js';
 import { inSlabArena, noteEscape, ownedStorage, SlabArena } from '../../../ops/aten/slabs.js';
 import { Tensor } from '../../tensor.js';
@@ -11,7 +11,7 @@ import { resolveLimits, type ResourceLimits } from '../../limits.js';
 import type { CodeModule, Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { readTorchScriptArchive, type TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { BUILTIN_OPS, dottedPath, opNameOf } from './callees.js';
-import { PickleConverter } from '../../formats/torchscript/objects.js';
+import { type EnumMembers, PickleConverter } from '../../formats/torchscript/objects.js';
 import { ScriptRuntime } from './runtime.js';
 
 export interface LoadTorchScriptOptions {
@@ -56,10 +56,11 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   const ops = options.ops ?? atenOps;
   const constConv = new PickleConverter(archive, `${archive.prefix}constants.pkl`, limits.maxRecursionDepth);
   const constants = archive.constants.map((c) => constConv.convert(c));
-  const conv = new PickleConverter(archive, `${archive.prefix}data.pkl`, limits.maxRecursionDepth);
+  const conv = new PickleConverter(archive, `${archive.prefix}data.pkl`, limits.maxRecursionDepth, constConv.enumMembers);
   const root = conv.convert(archive.data);
   if (!(root instanceof TsObject)) throw new ModelFormatError(`${archive.prefix}data.pkl: the root is not a module object`);
   const runtime = new ScriptRuntime(archive, ops, constants, limits, options.graphOptimizationLevel !== 'disabled');
+  runtime.enumMembers = conv.enumMembers;
   const modules = archive.codeModules.map((m) => archive.codeModule(m)!);
   const used = usedOps(modules);
   const missing = [...used.keys()].filter((n) => !runtime.table.has(n)).sort();
@@ -71,6 +72,7 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   if (pending.length) runtime.run(undefined, () => { for (const { obj, state } of pending) runtime.callMethod(obj, '__setstate__', [state]); });
   const cls = runtime.classOf(root.className);
   const arena = new SlabArena();
+  const result = (v: TsValue): TsValue => enumsAsValues(ownResult(v, limits), runtime.enumMembers, limits.maxRecursionDepth);
   const method = (name: string): FunctionDef => {
     const m = cls.methods.get(name);
     if (!m) throw new ModelFormatError(`${root.className} has no method '${name}' (methods: ${[...cls.methods.keys()].join(', ')})`);
@@ -78,9 +80,41 @@ export function loadTorchScript(bytes: Uint8Array, options: LoadTorchScriptOptio
   };
   return {
     root, archive, runtime, limits, opSites, missingOps: missing, missingOpSites, methodNames: [...cls.methods.keys()], method,
-    call: (name, args, kwargs) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)), limits)),
-    forward: (...args) => inSlabArena(arena, () => ownResult(runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)), limits)),
+    call: (name, args, kwargs) => inSlabArena(arena, () => result(runtime.run(undefined, () => runtime.callMethod(root, name, args, kwargs)))),
+    forward: (...args) => inSlabArena(arena, () => result(runtime.run(undefined, () => runtime.callMethod(root, 'forward', args)))),
   };
+}
+
+/**
+ * A call's result with Enum members replaced by their values: a member of a str Enum (timm's
+ * Format) is a str in Python, and PyTorch returns it as one. Containers that hold a member are
+ * copied (the originals may be module state, where the member must stay one); others are kept.
+ */
+function enumsAsValues(v: TsValue, members: EnumMembers, maxDepth: number): TsValue {
+  if (members.size === 0) return v;
+  const isMember = (x: TsObject): boolean => members.get(`${x.className}.${String(x.attributes.get('name'))}`) === x;
+  const walk = (x: TsValue, depth: number): TsValue => {
+    if (x === null || typeof x !== 'object' || depth > maxDepth) return x;
+    if (x instanceof TsObject) return isMember(x) ? x.attributes.get('value') ?? null : x;
+    if (Array.isArray(x) || x instanceof TsTuple) {
+      const items = Array.isArray(x) ? x : x.items;
+      const out = items.map((e) => walk(e, depth + 1));
+      if (out.every((e, i) => e === items[i])) return x;
+      return Array.isArray(x) ? out : new TsTuple(out, x.names, x.typeName);
+    }
+    if (x instanceof Map) {
+      let changed = false;
+      const out = new Map<TsKey, TsValue>();
+      for (const [k, e] of x) {
+        const y = walk(e, depth + 1);
+        if (y !== e) changed = true;
+        out.set(k, y);
+      }
+      return changed ? out : x;
+    }
+    return x;
+  };
+  return walk(v, 0);
 }
 
 /**

@@ -15,6 +15,7 @@ import { type Frame, Interpreter } from './interpreter.js';
 import { describeArgs, OpTable, type OverloadCache } from './schema.js';
 import { dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
 import { matchesType } from './type-match.js';
+import { type EnumMembers, enumMember } from '../../formats/torchscript/objects.js';
 
 const MATH_CONSTANTS = new Map([['pi', Math.PI], ['e', Math.E], ['inf', Infinity], ['nan', NaN], ['tau', 2 * Math.PI]]);
 const TORCH_ENUMS = new Map([
@@ -189,22 +190,22 @@ export class ScriptRuntime implements CalleeLookup {
     return this.interp.evaluate(e, { fn, vars: new Map(), ret: null });
   }
 
-  private readonly enumMembers = new Map<string, TsObject>();
+  /**
+   * Enum members made so far, by qualified name: the loader puts those the pickles hold here
+   * (src/formats/torchscript/objects.ts), so the code's `__torch__.Format.NHWC` is the same object.
+   */
+  enumMembers: EnumMembers = new Map();
 
   /** `__torch__.Color.RED`: one object per member (so `==` and `is` are identity), with name and value. */
   private enumMember(path: readonly string[]): TsObject | undefined {
-    const q = path.join('.');
-    const hit = this.enumMembers.get(q);
+    const hit = this.enumMembers.get(path.join('.'));
     if (hit) return hit;
     const cls = this.archive.findClass(path.slice(0, -1).join('.'));
     const name = path[path.length - 1]!;
     const valueExpr = cls?.bases.includes('Enum') ? cls.constants.get(name) : undefined;
     if (!cls || !valueExpr) return undefined;
-    const obj = new TsObject(cls.qualifiedName);
-    obj.attributes.set('name', name);
-    obj.attributes.set('value', this.constantExpr(valueExpr, { name, qualifiedName: cls.qualifiedName, params: [], returns: null, body: [], pos: cls.pos, source: '' }));
-    this.enumMembers.set(q, obj);
-    return obj;
+    const value = this.constantExpr(valueExpr, { name, qualifiedName: cls.qualifiedName, params: [], returns: null, body: [], pos: cls.pos, source: '' });
+    return enumMember(this.enumMembers, cls, name, value);
   }
 
   // ------------------------------------------------------------------ names and attributes
