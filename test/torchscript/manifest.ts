@@ -11,6 +11,8 @@ import type { DataType } from '../../src/dtypes.js';
 import { compareTensors, isClose } from '../helpers/allclose.js';
 
 export const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../spec-models/torchscript');
+/** Archives saved by PyTorch 2.x (spec-models/torch2_models.py). */
+export const SPEC2_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../spec-models/torchscript2');
 
 export interface Case {
   readonly inputs: TsValue[];
@@ -29,20 +31,20 @@ export interface Manifest {
 
 type Json = null | { [k: string]: unknown };
 
-export function decode(j: Json): TsValue {
+export function decode(j: Json, dir = SPEC_DIR): TsValue {
   if (j === null) return null;
   if ('int' in j) return BigInt(j.int as string);
   if ('float' in j) return typeof j.float === 'string' ? Number(j.float === 'inf' ? Infinity : j.float === '-inf' ? -Infinity : NaN) : (j.float as number);
   if ('bool' in j) return j.bool as boolean;
   if ('str' in j) return j.str as string;
-  if ('list' in j) return (j.list as Json[]).map(decode);
-  if ('tuple' in j) return new TsTuple((j.tuple as Json[]).map(decode), j.names as string[] | undefined);
-  if ('dict' in j) return new Map((j.dict as [Json, Json][]).map(([k, v]) => [decode(k) as TsKey, decode(v)]));
+  if ('list' in j) return (j.list as Json[]).map((x) => decode(x, dir));
+  if ('tuple' in j) return new TsTuple((j.tuple as Json[]).map((x) => decode(x, dir)), j.names as string[] | undefined);
+  if ('dict' in j) return new Map((j.dict as [Json, Json][]).map(([k, v]) => [decode(k, dir) as TsKey, decode(v, dir)]));
   if ('dtype' in j) return new TsDtype(j.dtype as string, -1);
   if ('device' in j) return new TsDevice(j.device as string);
   if ('tensor' in j) {
     const t = j.tensor as { npy?: string; dtype?: string; shape?: number[]; data?: unknown[] };
-    if (t.npy) return parseNpy(new Uint8Array(readFileSync(join(SPEC_DIR, t.npy))), t.npy);
+    if (t.npy) return parseNpy(new Uint8Array(readFileSync(join(dir, t.npy))), t.npy);
     const type = t.dtype as DataType;
     const data = t.data!.map((x) => (typeof x === 'string' ? (type === 'int64' ? BigInt(x) : Number(x === 'inf' ? Infinity : x === '-inf' ? -Infinity : NaN)) : x));
     return new Tensor(type, data as number[], t.shape!);
@@ -50,17 +52,17 @@ export function decode(j: Json): TsValue {
   throw new Error(`manifest: unknown value ${JSON.stringify(j).slice(0, 80)}`);
 }
 
-export function loadManifests(filter: (name: string) => boolean): Manifest[] {
-  if (!existsSync(SPEC_DIR)) return [];
-  return readdirSync(SPEC_DIR).filter((f) => f.endsWith('.json') && filter(f.slice(0, -5))).sort().map((f) => {
-    const j = JSON.parse(readFileSync(join(SPEC_DIR, f), 'utf8')) as { file: string; method: string; cases: { inputs: Json[]; output?: Json; raises?: string }[] };
-    const path = join(SPEC_DIR, j.file);
+export function loadManifests(filter: (name: string) => boolean, dir = SPEC_DIR): Manifest[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json') && filter(f.slice(0, -5))).sort().map((f) => {
+    const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { file: string; method: string; cases: { inputs: Json[]; output?: Json; raises?: string }[] };
+    const path = join(dir, j.file);
     const present = existsSync(path);
     return {
       name: f.slice(0, -5), file: j.file, path, method: j.method, present,
       cases: j.cases.map((c) => ({
-        inputs: c.inputs.map(decode),
-        ...('output' in c ? { output: decode(c.output ?? null) } : {}),
+        inputs: c.inputs.map((x) => decode(x, dir)),
+        ...('output' in c ? { output: decode(c.output ?? null, dir) } : {}),
         ...(c.raises ? { raises: c.raises } : {}),
       })),
     };

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Generates TorchScript archives saved by PyTorch 2.x, for tessera's torch 2.x tests.
+
+Run it with a PyTorch 2.x interpreter (it refuses 1.x). Debian's /usr/bin/python3 has 1.13, so
+make a virtual environment anywhere (outside the repository, or in .venv, which is git-ignored):
+
+    python3 -m venv .venv && .venv/bin/pip install 'torch==2.13.*' timm   # (CPU wheels are enough)
+    .venv/bin/python spec-models/torch2_models.py [name-regex]
+
+It writes spec-models/torchscript2/<name>.pt and <name>.json, with the JSON and .npy conventions
+of spec-models/torchscript_models.py (read its docstring): the archive, the method, and cases of
+inputs with PyTorch's own outputs. Keep every archive small (the folder stays under ~3 MB).
+"""
+import os
+import re
+import sys
+
+import torch
+
+if int(torch.__version__.split('.')[0]) < 2:
+    sys.exit(f'torch2_models.py needs PyTorch 2.x, this is {torch.__version__}: '
+             'use a venv with torch 2 (see this file\'s docstring); /usr/bin/python3 spec-models/torchscript_models.py makes the 1.13 archives')
+
+import json
+from enum import Enum
+from typing import Dict, List, NamedTuple, Tuple
+
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torchscript_models as ts1  # noqa: E402  (its value encoding and shared fixture modules)
+
+torch.set_num_threads(1)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'torchscript2')
+os.makedirs(OUT, exist_ok=True)
+ts1.OUT = OUT  # enc() writes large tensors as .npy next to the archive
+randn = ts1.randn
+
+
+def save(name, module, cases, method='forward'):
+    path = os.path.join(OUT, name + '.pt')
+    torch.jit.save(module, path)
+    loaded = torch.jit.load(path)
+    counter = [0]
+    out_cases = []
+    for args in cases:
+        case = {'inputs': [ts1.enc(a, name, counter) for a in args]}
+        with torch.no_grad():
+            case['output'] = ts1.enc(getattr(loaded, method)(*args), name, counter)
+        out_cases.append(case)
+    with open(os.path.join(OUT, name + '.json'), 'w') as f:
+        json.dump({'file': name + '.pt', 'method': method, 'torch': torch.__version__, 'cases': out_cases}, f, indent=1)
+    print('wrote', name + '.pt', f'({os.path.getsize(path)} bytes)')
+
+
+class ParamContainers(nn.Module):
+    """nn.ParameterList / ParameterDict: torch 2.x writes `__annotations__ = []` in their class bodies."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(20)
+        self.plist = nn.ParameterList([nn.Parameter(torch.randn(4, generator=g)) for _ in range(3)])
+        self.pdict = nn.ParameterDict({'scale': nn.Parameter(torch.randn(4, generator=g)), 'shift': nn.Parameter(torch.randn(4, generator=g))})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for p in self.plist:
+            x = x * p
+        return x * self.pdict['scale'] + self.pdict['shift'] + self.plist[1]
+
+
+class Block(nn.Module):
+    def __init__(self, d: int):
+        super().__init__()
+        self.lin = nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x + F.gelu(self.lin(x)))
+
+
+class ModuleContainers(nn.Module):
+    """ModuleList and ModuleDict iteration, enumerate over a ModuleList, Sequential."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(6) for _ in range(3)])
+        self.heads = nn.ModuleDict({'a': nn.Linear(6, 2), 'b': nn.Sequential(nn.Linear(6, 3), nn.ReLU())})
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        for i, blk in enumerate(self.blocks):
+            x = blk(x) * float(i + 1)
+        out: Dict[str, torch.Tensor] = {}
+        for name, head in self.heads.items():
+            out[name] = head(x)
+        return out
+
+
+class Stats(NamedTuple):
+    mean: torch.Tensor
+    std: torch.Tensor
+    count: int
+
+
+class NamedTupleAndDict(nn.Module):
+    def forward(self, x: torch.Tensor) -> Tuple[Stats, Dict[str, List[torch.Tensor]], List[str]]:
+        s = Stats(x.mean(dim=0), x.std(dim=0), x.size(0))
+        d = {'rows': [r for r in x], 'cols': list(x.t().unbind(0))}
+        names = ['n' + str(i) for i in range(x.size(1))]
+        return s, d, names
+
+
+class Norms2(nn.Module):
+    """The norm family as 2.x scripts it (linalg_vector_norm behind torch.norm)."""
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        return [
+            torch.norm(x, dim=1), torch.norm(x), torch.norm(x, dim=[0, 2], keepdim=True),
+            torch.linalg.vector_norm(x), torch.linalg.vector_norm(x, ord=1, dim=-1),
+            torch.linalg.vector_norm(x, ord=float('inf'), dim=(0, 1)), torch.linalg.vector_norm(x, ord=3.0, dim=2, keepdim=True),
+            F.normalize(x, dim=1),
+        ]
+
+
+class TinyEncoder(nn.Module):
+    """A transformer-ish block without scaled_dot_product_attention (tessera lacks it)."""
+
+    def __init__(self, d: int = 16, heads: int = 2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.norm1 = nn.LayerNorm(d)
+        self.norm2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        x = torch.cat([self.cls.expand(b, -1, -1), x], dim=1)
+        h = self.norm1(x)
+        q, k, v = self.qkv(h).reshape(b, n + 1, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        a = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        h = (a.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n + 1, d)
+        x = x + self.proj(h)
+        return x + self.mlp(self.norm2(x))
+
+
+def import_timm():
+    """timm, importable without a working torchvision: timm's ViT never calls it, but timm imports
+    it at load, and a torchvision wheel that does not match the installed torch fails there."""
+    try:
+        import torchvision  # noqa: F401
+    except Exception:
+        import importlib.abc
+        import importlib.machinery
+        import types
+
+        class Anything:
+            def __init__(self, n):
+                self.n = n
+
+            def __getattr__(self, k):
+                if k.startswith('__'):
+                    raise AttributeError(k)
+                return Anything(self.n + '.' + k)
+
+            def __call__(self, *a, **k):
+                return Anything(self.n + '()')
+
+            def __hash__(self):
+                return hash(self.n)
+
+            def __eq__(self, o):
+                return isinstance(o, Anything) and o.n == self.n
+
+            def __mro_entries__(self, bases):
+                return (object,)
+
+        class Stub(types.ModuleType):
+            def __getattr__(self, k):
+                if k.startswith('__'):
+                    raise AttributeError(k)
+                return Anything(k)
+
+        class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+            def find_spec(self, name, path, target=None):
+                if name == 'torchvision' or name.startswith('torchvision.'):
+                    return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+            def create_module(self, spec):
+                return Stub(spec.name)
+
+            def exec_module(self, m):
+                m.__path__ = []
+
+        for n in [n for n in sys.modules if n == 'torchvision' or n.startswith('torchvision.')]:
+            del sys.modules[n]
+        sys.meta_path.insert(0, Finder())
+        print('note: torchvision does not import; timm gets a stub of it')
+    import timm
+    return timm
+
+
+def vit_tiny():
+    """A scripted timm ViT, shrunk (timm is optional: skipped without it). Its PatchEmbed holds a
+    str Enum (timm.layers.Format), which TorchScript pickles as REDUCE(class, 'NCHW')."""
+    timm = import_timm()
+    m = timm.create_model('vit_tiny_patch16_224', pretrained=False, img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, num_classes=5)
+    for blk in m.blocks:  # timm would call scaled_dot_product_attention, which tessera lacks
+        blk.attn.fused_attn = False
+    return m.eval()
+
+
+class Layout(str, Enum):
+    NCHW = 'NCHW'
+    NHWC = 'NHWC'
+
+
+class Level(Enum):
+    LOW = 1
+    HIGH = 2
+
+
+class EnumAttrs(nn.Module):
+    """Enum members as module attributes (pickled by value), compared with the code's members;
+    strings from attributes and from enum values returned inside lists."""
+    tags: List[str]
+    fmt: Layout
+    level: Level
+
+    def __init__(self):
+        super().__init__()
+        self.fmt = Layout('NHWC')
+        self.level = Level.HIGH
+        self.tags = ['alpha', 'beta']
+        self.name = 'enc'
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, List[str], List[str], Dict[str, str], int]:
+        if self.fmt == Layout.NHWC:
+            x = x.permute(0, 2, 3, 1)
+        if self.level != Level.LOW:
+            x = x * 2.0
+        return x, [self.fmt.value, self.fmt.name, self.name] + self.tags, [t.upper() for t in self.tags], {self.name: self.fmt.value}, self.level.value
+
+    @torch.jit.export
+    def formats(self) -> List[Layout]:
+        """Members of a str Enum are strs in Python: PyTorch returns these as 'NHWC', 'NCHW'."""
+        return [self.fmt, Layout.NCHW]
+
+
+def models():
+    t = randn(3, 4, 5, seed=21)
+    x6 = randn(2, 5, 6, seed=22)
+    img = randn(1, 2, 3, 4, seed=10), randn(2, 3, 5, seed=11), randn(1, 1, 2, 3, 2, seed=12)
+    yield 'param_containers_script', lambda: (torch.jit.script(ParamContainers()), [(randn(2, 4, seed=23),)])
+    yield 'param_containers_trace', lambda: (torch.jit.trace(ParamContainers(), randn(2, 4, seed=23)), [(randn(2, 4, seed=24),)])
+    yield 'module_containers_script', lambda: (torch.jit.script(seeded(ModuleContainers, 25)), [(x6,)])
+    yield 'module_containers_trace', lambda: (torch.jit.trace(seeded(ModuleContainers, 25), x6, strict=False), [(x6,)])
+    yield 'namedtuple_dict_script', lambda: (torch.jit.script(NamedTupleAndDict()), [(randn(3, 2, seed=26),)])
+    yield 'interpolate_script', lambda: (torch.jit.script(ts1.Interpolate()), [img])
+    yield 'interpolate_trace', lambda: (torch.jit.trace(ts1.Interpolate(), img), [img])
+    yield 'norms_script', lambda: (torch.jit.script(Norms2()), [(t,)])
+    yield 'norms_trace', lambda: (torch.jit.trace(Norms2(), t), [(t,)])
+    yield 'tiny_encoder_script', lambda: (torch.jit.script(seeded(TinyEncoder, 27)), [(randn(2, 4, 16, seed=28),)])
+    yield 'tiny_encoder_trace', lambda: (torch.jit.trace(seeded(TinyEncoder, 27), randn(2, 4, 16, seed=28)), [(randn(2, 4, 16, seed=29),)])
+    yield 'enum_attrs_script', lambda: (torch.jit.script(EnumAttrs()), [(randn(1, 2, 3, 2, seed=32),)])
+    yield 'enum_formats_script', lambda: (torch.jit.script(EnumAttrs()), [()], 'formats')
+    yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
+
+
+def seeded(make, seed):
+    torch.manual_seed(seed)
+    m = make()
+    return m.eval()
+
+
+def main():
+    pattern = re.compile(sys.argv[1] if len(sys.argv) > 1 else '.')
+    for name, make in models():
+        if not pattern.search(name):
+            continue
+        try:
+            module, cases, *method = make()
+        except ImportError as e:
+            print('SKIPPED', name, e)
+            continue
+        except Exception as e:  # report and go on: one archive per module
+            print("FAILED", name, repr(e)[:800])
+            continue
+        save(name, module, cases, *method)
+
+
+if __name__ == '__main__':
+    main()
