@@ -249,6 +249,34 @@ class EnumAttrs(nn.Module):
         return [self.fmt, Layout.NCHW]
 
 
+class SmallCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.Hardswish(), nn.AdaptiveAvgPool2d(1))
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, num_layers=2, batch_first=True)
+        self.gru = nn.GRU(8, 5, batch_first=True, bidirectional=True)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        y, _ = self.lstm(x)
+        z, h = self.gru(y)
+        return z, h
+
+
+# nn.TransformerEncoder / nn.MultiheadAttention are left out: in 2.x their eval forward calls
+# scaled_dot_product_attention, which tessera lacks (TinyEncoder and the ViT spell attention out).
+
+
 def models():
     t = randn(3, 4, 5, seed=21)
     x6 = randn(2, 5, 6, seed=22)
@@ -266,6 +294,10 @@ def models():
     yield 'tiny_encoder_trace', lambda: (torch.jit.trace(seeded(TinyEncoder, 27), randn(2, 4, 16, seed=28)), [(randn(2, 4, 16, seed=29),)])
     yield 'enum_attrs_script', lambda: (torch.jit.script(EnumAttrs()), [(randn(1, 2, 3, 2, seed=32),)])
     yield 'enum_formats_script', lambda: (torch.jit.script(EnumAttrs()), [()], 'formats')
+    yield 'small_cnn_script', lambda: (torch.jit.script(ts1.randomize(seeded(SmallCnn, 33), 33)), [(randn(1, 3, 8, 8, seed=34),)])
+    yield 'small_cnn_trace', lambda: (torch.jit.trace(ts1.randomize(seeded(SmallCnn, 33), 33), randn(1, 3, 8, 8, seed=34)), [(randn(1, 3, 8, 8, seed=35),)])
+    yield 'recurrent_script', lambda: (torch.jit.script(seeded(Recurrent, 36)), [(randn(2, 3, 6, seed=37),)])
+    yield 'recurrent_trace', lambda: (torch.jit.trace(seeded(Recurrent, 36), randn(2, 3, 6, seed=37)), [(randn(2, 3, 6, seed=38),)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
 
 
