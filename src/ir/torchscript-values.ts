@@ -53,3 +53,22 @@ export function dtypeFromCode(code: number): TsDtype | undefined {
 export function dtypeFromName(name: string): TsDtype | undefined {
   return BY_NAME.get(name);
 }
+
+/**
+ * Enum members by qualified name ('__torch__.Format.NHWC'): one object per member, shared by the
+ * pickles' values and the code's `__torch__.Format.NHWC`, so that `==` and `is` are identity.
+ */
+export type EnumMembers = Map<string, TsObject>;
+
+/** The member object: a TsObject of the enum class with `name` and `value`. */
+export function enumMember(members: EnumMembers, cls: { readonly qualifiedName: string }, name: string, value: TsValue): TsObject {
+  const q = `${cls.qualifiedName}.${name}`;
+  let obj = members.get(q);
+  if (obj === undefined) {
+    obj = new TsObject(cls.qualifiedName);
+    obj.attributes.set('name', name);
+    obj.attributes.set('value', value);
+    members.set(q, obj);
+  }
+  return obj;
+}

@@ -2,7 +2,7 @@
 // attributes are typed by their class's annotations (pickle ints and floats are both JS numbers,
 // so the declared type decides `1` versus `1.0`), tuples become TsTuples, dicts Maps.
 
-import { type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../ir/torchscript-values.js';
+import { type EnumMembers, enumMember, type TsKey, TsDevice, TsObject, TsTuple, type TsValue } from '../../ir/torchscript-values.js';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import { Tensor } from '../../tensor.js';
@@ -18,25 +18,6 @@ export interface ClassResolver {
 
 /** Records whose class defines __setstate__, with their raw state, for the runtime to finish. */
 export type PendingSetState = { obj: TsObject; cls: ClassDef; state: TsValue }[];
-
-/**
- * Enum members by qualified name ('__torch__.Format.NHWC'): one object per member, shared by the
- * pickles' values and the code's `__torch__.Format.NHWC`, so that `==` and `is` are identity.
- */
-export type EnumMembers = Map<string, TsObject>;
-
-/** The member object: a TsObject of the enum class with `name` and `value`. */
-export function enumMember(members: EnumMembers, cls: ClassDef, name: string, value: TsValue): TsObject {
-  const q = `${cls.qualifiedName}.${name}`;
-  let obj = members.get(q);
-  if (obj === undefined) {
-    obj = new TsObject(cls.qualifiedName);
-    obj.attributes.set('name', name);
-    obj.attributes.set('value', value);
-    members.set(q, obj);
-  }
-  return obj;
-}
 
 export class PickleConverter {
   private readonly seen = new Map<object, TsValue>();

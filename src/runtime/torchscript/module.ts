@@ -11,7 +11,8 @@ import { resolveLimits, type ResourceLimits } from '../../limits.js';
 import type { CodeModule, Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { readTorchScriptArchive, type TorchScriptArchive } from '../../formats/torchscript/archive.js';
 import { BUILTIN_OPS, dottedPath, opNameOf } from './callees.js';
-import { type EnumMembers, PickleConverter } from '../../formats/torchscript/objects.js';
+import { PickleConverter } from '../../formats/torchscript/objects.js';
+import type { EnumMembers } from '../../ir/torchscript-values.js';
 import { ScriptRuntime } from './runtime.js';
 
 export interface LoadTorchScriptOptions {

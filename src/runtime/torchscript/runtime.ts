@@ -15,7 +15,7 @@ import { type Frame, Interpreter } from './interpreter.js';
 import { describeArgs, OpTable, type OverloadCache } from './schema.js';
 import { dtypeFromName, typeName } from '../../../ops/aten/py-values.js';
 import { matchesType } from './type-match.js';
-import { type EnumMembers, enumMember } from '../../formats/torchscript/objects.js';
+import { type EnumMembers, enumMember } from '../../ir/torchscript-values.js';
 
 const MATH_CONSTANTS = new Map([['pi', Math.PI], ['e', Math.E], ['inf', Infinity], ['nan', NaN], ['tau', 2 * Math.PI]]);
 const TORCH_ENUMS = new Map([
