@@ -401,6 +401,11 @@ export function gemmSimdPanels(
   const ncMax = Math.min(NC, Math.ceil(n / NR) * NR);
   const plan = epiloguePlan(ep);
   const residual = plan.inWasm && ep.residual !== undefined ? ep.residual : null;
+  // One K block and several column blocks: every block gets its own B, C, bias and residual
+  // scratch, and each kind of call goes to the executor once for all blocks (packing, products,
+  // activation) instead of once per block: a pool shares a pointwise conv's thin products far
+  // better as one batch. Each output element is computed by the same call either way.
+  const blocks = k <= kcMax && n > NC ? Math.ceil(n / NC) : 1;
   // Residency first: an upload may grow the memory and move the scratch up.
   const aRes = residentPanels(host, A, kc0, what);
   const bRes = residentPanels(host, B, kc0, what);
@@ -408,14 +413,15 @@ export function gemmSimdPanels(
   const aBase = top;
   if (aRes < 0) top += vec4(mPad * k);
   const bBase = top;
-  if (bRes < 0) top += vec4(kcMax * ncMax);
+  const bBlock = vec4(kcMax * ncMax), cBlock = mPad * ncMax;
+  if (bRes < 0) top += blocks * bBlock;
   const cBase = top;
-  top += mPad * ncMax;
+  top += blocks * cBlock;
   const biasBase = top;
   if (plan.biasMode === 1) top += vec4(mPad);
-  else if (plan.biasMode === 2) top += ncMax;
+  else if (plan.biasMode === 2) top += blocks * ncMax;
   const resBase = top;
-  if (residual !== null) top += mPad * ncMax;
+  if (residual !== null) top += blocks * cBlock;
   // A row-major B packed in wasm: copied in whole (one copy when its rows are close), then packed
   // block by block by the module.
   const bm = bRes < 0 && B.matrix !== undefined && B.matrix.colStride === 1 ? B.matrix : null;
@@ -431,13 +437,14 @@ export function gemmSimdPanels(
   const planesAt = xAt + (ip === null ? 0 : vec4(ip.Cg * ip.H * ip.W));
   const paramsAt = planesAt + (ip === null ? 0 : ip.Cg * ip.chanFloats);
   const parts = Math.max(1, host.executor.parallelism);
-  if (ip !== null) top = paramsAt + parts * IM2COL_SLOTS;
+  const slots = blocks * parts;
+  if (ip !== null) top = paramsAt + slots * IM2COL_SLOTS;
   const mem = host.resident.reserve(top, what);
   if (bm !== null) {
     if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
     else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
   }
-  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, parts * IM2COL_SLOTS);
+  const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, slots * IM2COL_SLOTS);
   if (ip !== null && cm !== null && ints !== null) {
     mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
     const planeFloats = ip.Hp * ip.Wq;
@@ -450,7 +457,7 @@ export function gemmSimdPanels(
       [IM2COL.Wq, ip.Wq], [IM2COL.KH, ip.KH], [IM2COL.KW, ip.KW], [IM2COL.dy, ip.dy], [IM2COL.dx, ip.dx],
       [IM2COL.sy, ip.sy], [IM2COL.sx, ip.sx], [IM2COL.OW, ip.OW],
     ];
-    for (let q = 0; q < parts; q++) for (const [slot, v] of fixed) ints[q * IM2COL_SLOTS + slot] = v;
+    for (let q = 0; q < slots; q++) for (const [slot, v] of fixed) ints[q * IM2COL_SLOTS + slot] = v;
   }
 
   // op(A) whole, K block by K block: block pc at aBase + pc * mPad, rows ic at + ic * kc.
@@ -467,56 +474,79 @@ export function gemmSimdPanels(
   }
   const mcStep = Math.max(MR, Math.floor(host.config.mc / MR) * MR);
   const calls: GemmBlockCall[] = [];
-  for (let jc = 0; jc < n; jc += NC) {
+  // With blocks > 1 these gather every block's calls and run after the loop.
+  const packs: (readonly number[])[] = [];
+  const acts: (readonly number[])[] = [];
+  const flush = () => {
+    if (packs.length > 0) host.runCalls(bm !== null ? GEMM_PACK_B : CONV_IM2COL, packs);
+    if (calls.length > 0) host.runCalls(GEMM_BLOCK, calls);
+    if (acts.length > 0) host.runCalls(GEMM_ACT, acts);
+    packs.length = 0;
+    calls.length = 0;
+    acts.length = 0;
+  };
+  const copyOut = (jc: number, r: number) => {
+    const nc = Math.min(NC, n - jc);
+    copyRows(false, mem, cBase + r * cBlock, Math.ceil(nc / NR) * NR, c, cOff + jc, ldc, m, nc);
+    if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
+  };
+  for (let jc = 0, r = 0; jc < n; jc += NC, r = blocks > 1 ? r + 1 : 0) {
     const nc = Math.min(NC, n - jc);
     const ncPad = Math.ceil(nc / NR) * NR;
-    if (accumulate) copyRows(true, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
+    const cAt = cBase + r * cBlock, bAt = bBase + r * bBlock;
+    const biasCols = biasBase + r * ncMax;
+    if (accumulate) copyRows(true, mem, cAt, ncPad, c, cOff + jc, ldc, m, nc);
     if (plan.biasMode === 2) {
       const bcs = ep.biasColStride ?? 0;
-      for (let j = 0; j < ncPad; j++) mem[biasBase + j] = j < nc ? beta * bias![bo + (jc + j) * bcs]! : 0;
+      for (let j = 0; j < ncPad; j++) mem[biasCols + j] = j < nc ? beta * bias![bo + (jc + j) * bcs]! : 0;
     }
-    if (residual !== null) copyRows(true, mem, resBase, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
+    if (residual !== null) copyRows(true, mem, resBase + r * cBlock, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
-      let pb = bBase;
+      let pb = bAt;
       if (bRes >= 0) pb = bRes + B.prepare(pc, kc, jc, nc);
       else if (bm !== null || ints !== null) {
         // Packed by the module, the block's strips cut into `parts` calls.
         const strips = ncPad / NR;
         const per = Math.ceil(strips / Math.min(parts, strips));
-        const packs: (readonly number[])[] = [];
         for (let s0 = 0, q = 0; s0 < strips; s0 += per, q++) {
           const n0 = s0 * NR, count = Math.min(per, strips - s0);
-          if (bm !== null) packs.push([4 * (bSrc + pc * bLd + jc + n0), 4 * bLd, 4 * (bBase + n0 * kc), kc, count]);
+          if (bm !== null) packs.push([4 * (bSrc + pc * bLd + jc + n0), 4 * bLd, 4 * (bAt + n0 * kc), kc, count]);
           else {
-            const at = q * IM2COL_SLOTS;
+            const at = (r * parts + q) * IM2COL_SLOTS;
             ints![at + IM2COL.pc] = pc; ints![at + IM2COL.kc] = kc; ints![at + IM2COL.jc] = jc + n0;
             ints![at + IM2COL.nc] = Math.min(nc - n0, count * NR); ints![at + IM2COL.strips] = count;
-            ints![at + IM2COL.dst] = 4 * (bBase + n0 * kc);
+            ints![at + IM2COL.dst] = 4 * (bAt + n0 * kc);
             packs.push([4 * (paramsAt + at)]);
           }
         }
-        host.runCalls(bm !== null ? GEMM_PACK_B : CONV_IM2COL, packs);
-      } else packOperand(B, mem, bBase, pc, kc, jc, nc, NR);
+        if (blocks === 1) {
+          host.runCalls(bm !== null ? GEMM_PACK_B : CONV_IM2COL, packs);
+          packs.length = 0;
+        }
+      } else packOperand(B, mem, bAt, pc, kc, jc, nc, NR);
       const load = accumulate || pc > 0 ? 1 : 0;
       const epi = plan.inWasm && pc + kc >= k ? 1 : 0;
-      calls.length = 0;
+      const first = calls.length;
       for (let ic = 0; ic < mPad; ic += mcStep) {
         const mc = Math.min(mcStep, mPad - ic);
         const pa = aRes >= 0 ? aRes + A.prepare(pc, kc, ic, mc) : aBase + pc * mPad + ic * kc;
-        const biasAt = plan.biasMode === 1 ? biasBase + ic : biasBase;
+        const biasAt = plan.biasMode === 1 ? biasBase + ic : biasCols;
         calls.push([
-          4 * pa, 4 * pb, 4 * (cBase + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
+          4 * pa, 4 * pb, 4 * (cAt + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
           epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
         ]);
       }
-      host.runCalls(GEMM_BLOCK, calls);
       if (epi === 1 && plan.act !== 0) {
-        host.runCalls(GEMM_ACT, calls.map((call) => [call[2], (call[3] * ncPad) / 4, plan.act] as const));
+        for (let i = first; i < calls.length; i++) acts.push([calls[i]![2], (calls[i]![3] * ncPad) / 4, plan.act]);
       }
+      if (blocks === 1) flush();
     }
-    copyRows(false, mem, cBase, ncPad, c, cOff + jc, ldc, m, nc);
-    if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
+    if (blocks === 1) copyOut(jc, 0);
+  }
+  if (blocks > 1) {
+    flush();
+    for (let jc = 0, r = 0; jc < n; jc += NC, r++) copyOut(jc, r);
   }
 }
 
