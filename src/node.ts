@@ -12,11 +12,12 @@ import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
-import { type ModelFile, setFileLoader } from './api/session.js';
+import { fetchLoader, type ModelFile, setFileLoader } from './api/session.js';
 import { isMainThread, parentPort, Worker as NodeWorker, workerData } from 'node:worker_threads';
 import { setWorkerFactory } from './api/worker-session.js';
 import { emitterWorker, setWorkerFactory as setKernelWorkerFactory } from '../kernels/wasm/threads.js';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { setCoreCount } from './runtime/backend.js';
 
 export * from './index.js';
@@ -124,7 +125,20 @@ async function readAt(fh: FileHandle, offset: number, length: number, where: str
   return out;
 }
 
-setFileLoader(readModelFile);
+// Paths and file: URLs from disk; http(s) URLs over fetch (Node 20 has it), external data beside them.
+setFileLoader((path, limits) => {
+  if (/^https?:\/\//i.test(path)) return fetchLoader(path, limits);
+  if (/^file:/i.test(path)) {
+    let local: string;
+    try {
+      local = fileURLToPath(path);
+    } catch (e) {
+      throw new InvalidArgumentError(`model path: '${path}' is not a file URL this host can open: ${(e as Error).message}`, { cause: e });
+    }
+    return readModelFile(local, limits);
+  }
+  return readModelFile(path, limits);
+});
 
 // Session workers (InferenceSession.create(model, { worker: true })). Node 20 has no global
 // Worker: a worker_threads Worker runs this file, which gives the session's worker script the web

@@ -99,7 +99,8 @@ export function setFileLoader(loader: FileLoader): void {
   fileLoader = loader;
 }
 
-async function fetchLoader(url: string, limits: ResourceLimits): Promise<ModelFile> {
+/** Reads a model (and its external data, beside it) over fetch: the default loader, and the Node entry's for http(s) URLs. */
+export async function fetchLoader(url: string, limits: ResourceLimits): Promise<ModelFile> {
   const base = new URL('.', new URL(url, (globalThis as { location?: { href: string } }).location?.href));
   const get = async (target: string | URL, what: string, fail: (m: string, cause?: unknown) => Error): Promise<Uint8Array> => {
     let res: Response;
@@ -202,9 +203,11 @@ export class InferenceSession {
    * With `worker: true` the model loads and runs in a worker, and the result is a WorkerSession.
    */
   static create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions & { readonly worker: true | WorkerSessionOptions }): Promise<WorkerSession>;
-  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions & { readonly worker?: false }): Promise<InferenceSession>;
-  static create(source: Uint8Array | ArrayBuffer | string, options?: SessionOptions): Promise<InferenceSession | WorkerSession>;
-  static async create(source: Uint8Array | ArrayBuffer | string, options: SessionOptions = {}): Promise<InferenceSession | WorkerSession> {
+  static create(source: Uint8Array | ArrayBuffer | string | URL, options?: SessionOptions & { readonly worker?: false }): Promise<InferenceSession>;
+  static create(source: Uint8Array | ArrayBuffer | string | URL, options?: SessionOptions): Promise<InferenceSession | WorkerSession>;
+  static async create(source: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession | WorkerSession> {
+    // A URL object is read as its string: http(s) by fetch, file: (and paths) by the platform's loader.
+    if (source instanceof URL) source = source.href;
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError(`InferenceSession.create: options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
