@@ -25,12 +25,41 @@ import {
   createTorchScriptSession, type TorchScriptModule, type TorchScriptSession,
 } from '../runtime/torchscript/index.js';
 
+/** onnxruntime-web's form of an external data file: its location as the model names it, and its bytes. */
+export interface ExternalDataFile {
+  readonly path: string;
+  readonly data: Uint8Array | ArrayBuffer;
+}
+
+/** options.externalData as the function the loaders take: onnxruntime-web's `{ path, data }[]` looked up by location. */
+function externalDataReader(x: SessionOptions['externalData']): ((location: string) => Uint8Array | Promise<Uint8Array>) | undefined {
+  if (x === undefined || typeof x === 'function') return x;
+  if (!Array.isArray(x)) {
+    throw new InvalidArgumentError('InferenceSession.create: options.externalData must be a function (location) => bytes or an array of { path, data }');
+  }
+  const files = new Map<string, Uint8Array>();
+  x.forEach((f: unknown, i) => {
+    const e = f as Partial<ExternalDataFile> | null;
+    if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || !(e.data instanceof Uint8Array || e.data instanceof ArrayBuffer)) {
+      throw new InvalidArgumentError(`InferenceSession.create: options.externalData[${i}] must be { path: string, data: Uint8Array | ArrayBuffer }`);
+    }
+    files.set(e.path.replace(/^\.\//, ''), e.data instanceof Uint8Array ? e.data : new Uint8Array(e.data));
+  });
+  return (location) => {
+    const bytes = files.get(location.replace(/^\.\//, ''));
+    if (bytes === undefined) {
+      throw new ModelFormatError(`external data '${location}' is not among options.externalData (given: ${[...files.keys()].join(', ') || 'none'})`);
+    }
+    return bytes;
+  };
+}
+
 export interface SessionOptions {
   /**
    * Whole bytes of external data files, by location relative to the model (each tensor's offset
    * and length are checked against them). Paths given to create() read only each tensor's range.
    */
-  readonly externalData?: (location: string) => Uint8Array | Promise<Uint8Array>;
+  readonly externalData?: ((location: string) => Uint8Array | Promise<Uint8Array>) | readonly ExternalDataFile[];
   /** Operators for this session only, resolved before the built-in ones (custom layers). */
   readonly customOps?: readonly OpDef[];
   /** Budgets for loading and for every run (see ResourceLimits); unspecified ones keep their defaults. */
@@ -211,8 +240,9 @@ export class InferenceSession {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError(`InferenceSession.create: options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
+    // Always a function (or absent) from here on, for this thread's loader and a worker's alike.
     if (options.externalData !== undefined && typeof options.externalData !== 'function') {
-      throw new InvalidArgumentError('InferenceSession.create: options.externalData must be a function (location) => bytes');
+      options = { ...options, externalData: externalDataReader(options.externalData) };
     }
     if (options.customOps !== undefined && !Array.isArray(options.customOps)) {
       throw new InvalidArgumentError('InferenceSession.create: options.customOps must be an array of op definitions');
@@ -265,7 +295,8 @@ export class InferenceSession {
         'this is a torch.save pickle (weights or a checkpoint), not a runnable model: read it with torchLoad() / stateDict()',
       );
     }
-    const model = await loadOnnxModel(bytes, { externalData: options.externalData, externalRange, limits });
+    const externalData = typeof options.externalData === 'function' ? options.externalData : undefined;
+    const model = await loadOnnxModel(bytes, { externalData, externalRange, limits });
     if (options.enableCpuMemArena !== undefined && typeof options.enableCpuMemArena !== 'boolean') {
       throw new InvalidArgumentError(`InferenceSession.create: options.enableCpuMemArena must be a boolean, got ${typeof options.enableCpuMemArena}`);
     }

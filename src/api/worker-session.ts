@@ -122,7 +122,7 @@ export async function createWorkerSession(
   entry: { readonly factory: WorkerFactory; readonly url: URL }, bytes: Uint8Array, ownsBytes: boolean, options: SessionOptions,
   limits: ResourceLimits, externalRange?: ModelFile['externalRange'],
 ): Promise<WorkerSession> {
-  const userData = options.externalData;
+  const userData = typeof options.externalData === 'function' ? options.externalData : undefined; // create() made an array one
   const external: ExternalSource = userData ? 'whole' : externalRange ? 'range' : 'none';
   const serveExternal = async (location: string, offset?: number, length?: number): Promise<Uint8Array> => {
     if (userData) return userData(location);

@@ -182,6 +182,19 @@ describe('external data is bounded (finding 2)', () => {
     expect(Array.from((await s.run({})).y!.data as Float32Array)).toEqual([5, 6]);
   });
 
+  it("onnxruntime-web's externalData form, [{ path, data }], by location (a leading ./ either side)", async () => {
+    const file = new Uint8Array(16);
+    file.set(f32raw([5, 6]), 4);
+    for (const [path, data] of [['w.bin', file], ['./w.bin', file.buffer]] as const) {
+      const s = await InferenceSession.create(externalModel('w.bin', 4, 8), { externalData: [{ path, data }] });
+      expect(Array.from((await s.run({})).y!.data as Float32Array)).toEqual([5, 6]);
+    }
+    await expect(InferenceSession.create(externalModel('w.bin', 4, 8), { externalData: [{ path: 'other.bin', data: file }] }))
+      .rejects.toThrow(/external data 'w\.bin' is not among options\.externalData \(given: other\.bin\)/);
+    await expect(InferenceSession.create(externalModel('w.bin', 4, 8), { externalData: [{ path: 'w.bin', data: 'x' as never }] }))
+      .rejects.toThrow(/options\.externalData\[0\] must be \{ path: string, data: Uint8Array \| ArrayBuffer \}/);
+  });
+
   it('readModelFile refuses a model path that is not a regular file', async () => {
     const err = await readModelFile('/dev/zero').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
@@ -525,7 +538,7 @@ describe('public API arguments are validated (finding 8)', () => {
   it('create with bad options', async () => {
     await expectArg(InferenceSession.create(identity(), null as never), /create: options must be an object/);
     await expectArg(InferenceSession.create(identity(), { limits: { maxNodez: 1 } as never }), /unknown limit 'maxNodez'/);
-    await expectArg(InferenceSession.create(identity(), { externalData: 'x' as never }), /options\.externalData must be a function/);
+    await expectArg(InferenceSession.create(identity(), { externalData: 'x' as never }), /options\.externalData must be a function \(location\) => bytes or an array of \{ path, data \}/);
     await expectArg(InferenceSession.create(42 as never), /create: expected bytes/);
   });
 });
