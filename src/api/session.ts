@@ -177,11 +177,12 @@ export class InferenceSession {
   readonly limits: ResourceLimits;
 
   private constructor(
-    private readonly onnx: { readonly model: Model; readonly plan: GraphPlan; readonly weightBytes: number } | null,
-    private readonly torchscript: TorchScriptSession | null,
+    private onnx: { readonly model: Model; readonly plan: GraphPlan; readonly weightBytes: number } | null,
+    private torchscript: TorchScriptSession | null,
     limits: ResourceLimits,
   ) {
     this.limits = limits;
+    this.kind = onnx ? 'onnx' : 'torchscript';
     if (onnx) {
       const { model } = onnx;
       const inits = model.graph.initializers;
@@ -214,7 +215,7 @@ export class InferenceSession {
 
   /** Which kind of model this session runs. */
   get format(): 'onnx' | 'torchscript' {
-    return this.onnx ? 'onnx' : 'torchscript';
+    return this.kind;
   }
 
   /** The ONNX model's graph IR (undefined for TorchScript sessions). */
@@ -362,8 +363,12 @@ export class InferenceSession {
   private runArgs(
     fn: string, feeds: unknown, b: Fetches | RunControlOptions | undefined, c: RunControlOptions | undefined,
   ): { fetches?: readonly string[]; options?: RunControlOptions } {
+    if (this.released) throw new InvalidArgumentError(`${fn}: this session was released`);
     return parseRunArgs(fn, this.outputNames, feeds, b, c);
   }
+
+  private released = false;
+  private readonly kind: 'onnx' | 'torchscript';
 
   private runAny(feeds: Record<string, Value>, fetches: readonly string[] | undefined, options?: RunControlOptions): Record<string, Value> {
     const { model } = this.onnx!;
@@ -427,9 +432,16 @@ export class InferenceSession {
     return report;
   }
 
-  /** Drops the activation arena's storage; the session stays usable (it allocates afresh). */
+  /**
+   * Lets go of the model, its plan (packed weights included) and the activation arena, as
+   * onnxruntime-web's release() does: run() afterwards is an InvalidArgumentError. Calling it
+   * again does nothing.
+   */
   async release(): Promise<void> {
+    this.released = true;
     this.arena?.clear();
+    this.onnx = null;
+    this.torchscript = null;
   }
 }
 

@@ -104,3 +104,20 @@ describe('env', () => {
     expect(env.versions.tessera).toBe(pkg.version);
   });
 });
+
+describe('release()', () => {
+  it('lets the session go: run() afterwards is a typed error; releasing twice is fine', async () => {
+    const s = await InferenceSession.create(twoOutputs());
+    await s.run(x());
+    await s.release();
+    await expect(s.run(x())).rejects.toThrow(InvalidArgumentError);
+    await expect(s.run(x())).rejects.toThrow(/run: this session was released/);
+    expect(() => s.runSync(x())).toThrow(/runSync: this session was released/);
+    expect(s.format).toBe('onnx');
+    expect(s.arenaStats.freeBytes).toBe(0);
+    await s.release();
+    const ts = await InferenceSession.create(new Uint8Array(readFileSync(new URL('../../spec-models/digits/digits_cnn_script.pt', import.meta.url))));
+    await ts.release();
+    await expect(ts.run({ x: new Tensor('float32', new Float32Array(64), [1, 1, 8, 8]) })).rejects.toThrow(/run: this session was released/);
+  });
+});
