@@ -1,20 +1,24 @@
 // One error class per failure kind, each with a stable `code`.
 
+// Every class names itself with a string literal (not new.target.name), so that names survive a
+// minifying bundler (test/unit/error-names.test.ts bundles and minifies to check).
 export class TesseraError extends Error {
   readonly code: string = 'TESSERA_ERROR';
+  override readonly name: string = 'TesseraError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** The bytes are not a valid model / tensor file; the message names the file part. */
 export class ModelFormatError extends TesseraError {
+  override readonly name: string = 'ModelFormatError';
   override readonly code = 'MODEL_FORMAT';
 }
 
 /** The model uses operators tessera does not implement. */
 export class UnsupportedOpError extends TesseraError {
+  override readonly name: string = 'UnsupportedOpError';
   override readonly code = 'UNSUPPORTED_OP';
   constructor(message: string, readonly ops: readonly string[] = []) {
     super(message);
@@ -23,11 +27,13 @@ export class UnsupportedOpError extends TesseraError {
 
 /** Shapes or types do not fit an operator or a declared input. */
 export class ShapeError extends TesseraError {
+  override readonly name: string = 'ShapeError';
   override readonly code = 'SHAPE';
 }
 
 /** A graph is malformed (undefined inputs, cycles, duplicate outputs). */
 export class GraphError extends TesseraError {
+  override readonly name: string = 'GraphError';
   override readonly code = 'GRAPH';
 }
 
@@ -36,6 +42,7 @@ export class GraphError extends TesseraError {
  * see ResourceLimits), `value` what was asked for and `max` the limit in force, when known.
  */
 export class ResourceLimitError extends TesseraError {
+  override readonly name: string = 'ResourceLimitError';
   override readonly code = 'RESOURCE_LIMIT';
   constructor(message: string, readonly limit: string = '', readonly value: number = NaN, readonly max: number = NaN) {
     super(message);
@@ -50,7 +57,7 @@ export class ResourceLimitError extends TesseraError {
 export class AbortError extends TesseraError {
   override readonly code = 'CANCELLED';
   // A literal, so that the name survives minification.
-  override readonly name = 'AbortError';
+  override readonly name: string = 'AbortError';
 }
 
 /** The former name of AbortError, kept for existing code: the same class. */
@@ -64,31 +71,36 @@ export type RunCancelledError = AbortError;
  */
 export class WorkerError extends TesseraError {
   override readonly code = 'WORKER';
-  override readonly name = 'WorkerError';
+  override readonly name: string = 'WorkerError';
 }
 
 /** An operator failed while running; wraps the cause with the node that failed. */
 export class ExecutionError extends TesseraError {
+  override readonly name: string = 'ExecutionError';
   override readonly code = 'EXECUTION';
 }
 
 /** Bad arguments to a public API call. */
 export class InvalidArgumentError extends TesseraError {
+  override readonly name: string = 'InvalidArgumentError';
   override readonly code = 'INVALID_ARGUMENT';
 }
 
 /** A node's attributes or inputs break its operator's contract. */
 export class InvalidNodeError extends TesseraError {
+  override readonly name: string = 'InvalidNodeError';
   override readonly code = 'INVALID_NODE';
 }
 
 /** A pickle references a global or an operation tessera will not perform; names module.name, opcode and byte offset. */
 export class UnsafePickleError extends TesseraError {
+  override readonly name: string = 'UnsafePickleError';
   override readonly code = 'UNSAFE_PICKLE';
 }
 
 /** A TorchScript program raised an exception (`raise`, `assert`, ops.prim.RaiseException); names the Python class. */
 export class TorchScriptError extends TesseraError {
+  override readonly name: string = 'TorchScriptError';
   override readonly code = 'TORCHSCRIPT_EXCEPTION';
   constructor(message: string, readonly pythonClass: string = 'builtins.RuntimeError') {
     super(message);
