@@ -16,6 +16,7 @@ import { InvalidNodeError } from '../../src/errors.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import { Tensor } from '../../src/tensor.js';
 import { compareTensors } from '../helpers/allclose.js';
+import { writeModel } from '../helpers/onnx-writer.js';
 
 interface JsonTensor { dtype: string; shape: number[]; data: (number | string | boolean)[] }
 interface Case {
@@ -81,6 +82,28 @@ describe(`ONNX differences with onnxruntime, settled by onnx.reference ${file.on
       }
     });
   }
+
+  it('a constant integer Div by zero is not folded away at create: the run fails naming the node', async () => {
+    const INT32 = 6;
+    const bytes = writeModel({
+      opsets: [['', 14]],
+      graph: {
+        name: 'g',
+        nodes: [
+          { op: 'Div', name: 'const_div', inputs: ['a', 'b'], outputs: ['q'] },
+          { op: 'Add', inputs: ['q', 'x'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', elemType: INT32, shape: [2] }],
+        outputs: [{ name: 'y', elemType: INT32 }],
+        initializers: [{ name: 'a', dataType: INT32, dims: [2], int32s: [6, 7] }, { name: 'b', dataType: INT32, dims: [2], int32s: [2, 0] }],
+      },
+    });
+    for (const level of ['all', 'disabled'] as const) {
+      const s = await InferenceSession.create(bytes, { graphOptimizationLevel: level });
+      await expect(s.run({ x: new Tensor('int32', [1, 1], [2]) }), level)
+        .rejects.toThrow(/node 'const_div' \(Div\).*integer division by zero/);
+    }
+  });
 
   it('masked qk_matmul_output entries are -inf where onnxruntime writes the lowest float32', () => {
     const c = file.cases.find((x) => x.name === 'attention_boolmask_qk_mode2_softcap')!;
