@@ -1,6 +1,15 @@
 // Attention and transformer building blocks: Attention (23, 24), RotaryEmbedding (23),
 // LinearAttention (27), CausalConvWithState (27), SwiGLU (28), ai.onnx.preview::FlexAttention (1).
 // float16 / bfloat16 compute in float32, float64 in float64.
+//
+// Attention follows the spec's reference implementation (onnx.reference) where onnxruntime
+// differs (cases in spec-models/onnx/reference-diffs.json, test/conformance/onnx-reference-diffs.test.ts):
+// - attn_mask may have any type of U, integers included: bool is 0 / -inf, any other type is an
+//   additive bias taken as numbers. (onnxruntime 1.30 runs an integer mask through the function
+//   body, which fails with is_causal; onnx.reference overflows there. tessera adds it as numbers.)
+// - qk_matmul_output mode 2 holds -inf where a bool mask, is_causal or nonpad_kv_seqlen masks a
+//   score, with or without softcap (the cap is applied before the mask); onnxruntime writes the
+//   lowest float32 (-3.4028235e38) there. Mode 3 is 0 there, and a fully masked row is all 0.
 
 import {
   appendKvCache, attentionApplyFloat, attentionFloat, attentionScoresFloat,
@@ -11,7 +20,7 @@ import { linearAttentionFloat } from '../../kernels/attention-linear.js';
 import { rotaryEmbeddingFloat } from '../../kernels/attention-rotary.js';
 import { softmaxFloat } from '../../kernels/softmax.js';
 import { contiguousStrides } from '../../kernels/strides.js';
-import { type DataType, isFloatType } from '../../src/dtypes.js';
+import { type DataType, isFloatType, isIntegerType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
@@ -97,17 +106,24 @@ function maskView(mask: Tensor, target: readonly number[], total: number) {
     }
     return st[i]!;
   }) as unknown as Strides3;
-  let data: FloatArray;
+  return { data: additiveMask(mask), strides, cols };
+}
+
+/**
+ * attn_mask as the additive bias the kernel adds to the scores: a bool mask is 0 where True and
+ * -inf where False; a float mask is itself; an integer mask (type U admits every integer type)
+ * is its values as numbers, as onnx.reference adds it (float64, so int32/int64 values stay exact).
+ */
+function additiveMask(mask: Tensor): FloatArray {
   if (mask.type === 'bool') {
     const m = mask.data as Uint8Array;
-    data = new Float32Array(m.length);
+    const data = new Float32Array(m.length);
     for (let i = 0; i < m.length; i++) data[i] = m[i] ? 0 : -Infinity;
-  } else if (isFloatType(mask.type)) {
-    data = floatData(mask);
-  } else {
-    throw new ShapeError(`Attention: attn_mask must be bool or float, got ${mask.type}`);
+    return data;
   }
-  return { data, strides, cols };
+  if (isFloatType(mask.type)) return floatData(mask);
+  if (isIntegerType(mask.type)) return Float64Array.from(intValues(mask));
+  throw new ShapeError(`Attention: attn_mask must be bool, float or integer, got ${mask.type}`);
 }
 
 function runAttention(inputs: readonly (Tensor | undefined)[], a: AttentionAttrs, ctx: OpContext): Tensor[] {

@@ -2,6 +2,9 @@
 // Min/Max/Sum/Mean, comparisons, logical and bitwise ops, Where and PRelu.
 // Opsets before 7 broadcast only with the `broadcast` / `axis` attributes; those definitions
 // align the second operand at `axis` and then use the same kernels.
+// Integer Div and Mod (both fmod modes) by zero raise InvalidNodeError naming the node, as
+// onnxruntime and PyTorch do; the spec is silent and numpy (onnx.reference) returns 0 with a
+// warning. An empty output divides nothing and does not raise. Float division stays IEEE.
 
 import { broadcastShapes } from '../../kernels/broadcast.js';
 import { type BigArray, binaryBig, bitwiseNotBig } from '../../kernels/elementwise-binary-bigint.js';
@@ -90,6 +93,19 @@ function legacyDims(name: string, a: Tensor, b: Tensor, attrs: LegacyAttrs): rea
 
 // ---- Arithmetic ------------------------------------------------------------------------
 
+const DIVISIONS: ReadonlySet<IntBinaryOp> = new Set(['Div', 'Mod', 'Fmod']);
+
+/**
+ * Integer Div and Mod by zero fail the run, naming the node (the runtime adds it): the spec says
+ * nothing, numpy (so onnx.reference) returns 0 with a warning, onnxruntime and PyTorch raise. A
+ * silent 0 hides the bug, so tessera raises too. Called only when the output is not empty, so
+ * every element of the divisor is used (onnxruntime also raises for an empty output).
+ */
+function refuseZeroDivisor(name: string, b: Tensor): void {
+  const zero = isBigIntType(b.type) ? (b.data as BigArray).includes(0n) : (b.data as IntArray).includes(0);
+  if (zero) throw new InvalidNodeError(`${name}: integer division by zero (the divisor, input 1 of type ${b.type}, holds 0)`);
+}
+
 /** out = a (op) b for two tensors of one type; `bDims` overrides b's dims (legacy axis). */
 function arithmetic(
   name: string, kind: IntBinaryOp, a: Tensor, b: Tensor, bDims: readonly number[] = b.dims,
@@ -102,6 +118,7 @@ function arithmetic(
     binaryFloat(kind as FloatBinaryOp, floatData(a), floatData(b), out, plan);
     return floatTensor(type, out, dims);
   }
+  if (DIVISIONS.has(kind) && plan.size > 0) refuseZeroDivisor(name, b);
   const out = allocate(type, plan.size);
   if (isBigIntType(type)) binaryBig(kind, a.data as BigArray, b.data as BigArray, out as BigArray, plan);
   else binaryInt(kind, a.data as IntArray, b.data as IntArray, out as IntArray, plan);
