@@ -7,7 +7,7 @@ export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
-  AbortError, WorkerError,
+  AbortError, WorkerError, BackendUnavailableError,
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions } from './limits.js';
 export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';

@@ -11,7 +11,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
-import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend, resolveBackendThreaded } from '../runtime/backend.js';
+import { type Backend, type BackendName, type ExecutionProviderConfig, prepareBackends, resolveBackend, resolveBackendThreaded } from '../runtime/backend.js';
 import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
@@ -165,9 +165,22 @@ export class InferenceSession {
   /** The backend chosen at create (see SessionOptions.executionProviders). */
   private chosen: Backend = resolveBackend(undefined, 'InferenceSession');
 
-  /** Which kernels this session runs on: 'wasm' (WebAssembly SIMD) or 'cpu' (plain JS). */
+  /**
+   * Which kernels this session runs on: 'wasm' (WebAssembly SIMD), 'cpu' (plain JS) or 'webgl'
+   * (MatMul, Gemm and Conv on the GPU through gpu.js, every other op on wasm or JS).
+   */
   get backend(): BackendName {
     return this.chosen.name;
+  }
+
+  /**
+   * 'webgl' sessions: GPU kernels run, textures read back to the CPU and arrays uploaded since the
+   * session was created, and the nodes that ran on the GPU (by name, else first output).
+   * Undefined on the other backends.
+   */
+  get webgl(): { readonly kernelRuns: number; readonly readbacks: number; readonly uploads: number; readonly gpuNodes: readonly string[] } | undefined {
+    const w = this.chosen.webgl;
+    return w === undefined ? undefined : { ...w.counts, gpuNodes: w.gpuNodes };
   }
 
   /** Threads this session's kernels run on (see SessionOptions.intraOpNumThreads). */
@@ -211,6 +224,7 @@ export class InferenceSession {
     if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
     }
+    await prepareBackends(options.executionProviders); // gpu.js, when webgl is asked for without its class
     resolveBackend(options.executionProviders, 'InferenceSession.create'); // refused before the model is read
     const limits = resolveLimits(options.limits);
     // Checked before the model is read: a runtime without workers fails at once.
@@ -355,7 +369,18 @@ export class InferenceSession {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
     const control = new RunControl(this.limits, stopSignalOf(options), options.timeoutMs);
     const { plan, weightBytes } = this.onnx;
-    return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    const webgl = this.chosen.webgl;
+    if (webgl === undefined) return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    // On the GPU: no arena (values in textures have no storage to pool); the outputs are read back
+    // before the run's textures are let go.
+    const gpu = webgl.products();
+    let outs: Value[] = [];
+    try {
+      outs = withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler), gpu);
+      return outs;
+    } finally {
+      gpu.endRun(outs);
+    }
   }
 
   /** The activation arena (absent when created with enableCpuMemArena: false, and after release()). */
@@ -386,9 +411,10 @@ export class InferenceSession {
     return report;
   }
 
-  /** Drops the activation arena's storage; the session stays usable (it allocates afresh). */
+  /** Drops the activation arena's storage (and a webgl session's GPU kernels and textures); the session stays usable. */
   async release(): Promise<void> {
     this.arena?.clear();
+    this.chosen.webgl?.destroy();
   }
 }
 

@@ -1,0 +1,73 @@
+// The browser side of the webgl tests (test/browser/webgl.test.ts), loaded into the harness's
+// page as a second module: tessera's browser entry with gpu.js bundled beside it, as a site would
+// ship them, the GPU class passed as the provider's option. Functions on globalThis.tesseraWebgl.
+
+import { GPU } from 'gpu.js';
+import { InferenceSession, Tensor } from '../../src/index.js';
+
+export interface Feed {
+  readonly name: string;
+  readonly data: number[];
+  readonly dims: number[];
+}
+
+export interface WebglRequest {
+  /** The model's bytes, or its URL on the test server. */
+  readonly model: number[] | string;
+  readonly feeds: readonly Feed[];
+  /** 'webgl' entries get the GPU class and minMultiplyAdds added. */
+  readonly executionProviders: string[];
+  readonly minMultiplyAdds?: number;
+  /** Runs before the measured one (kernels compiled, weights uploaded). */
+  readonly warmups?: number;
+  readonly graphOptimizationLevel?: 'disabled' | 'all';
+}
+
+export interface WebglResult {
+  readonly backend: string;
+  readonly outputs: { readonly dims: number[]; readonly data: number[] }[];
+  /** Of the measured run only (the counters' difference). */
+  readonly kernelRuns: number;
+  readonly readbacks: number;
+  readonly uploads: number;
+  readonly gpuNodes: readonly string[];
+  readonly ms: number;
+}
+
+async function run(r: WebglRequest): Promise<WebglResult> {
+  const providers = r.executionProviders.map((p) => (p === 'webgl' ? { name: 'webgl', GPU, ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }) } : p));
+  const source = typeof r.model === 'string' ? r.model : Uint8Array.from(r.model);
+  const session = await InferenceSession.create(source, {
+    executionProviders: providers, ...(r.graphOptimizationLevel ? { graphOptimizationLevel: r.graphOptimizationLevel } : {}),
+  });
+  try {
+    const feeds: Record<string, Tensor> = {};
+    for (const f of r.feeds) feeds[f.name] = new Tensor('float32', Float32Array.from(f.data), f.dims);
+    for (let i = 0; i < (r.warmups ?? 0); i++) await session.run(feeds);
+    const before = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0 };
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    const ms = performance.now() - t0;
+    const after = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0, gpuNodes: [] };
+    return {
+      backend: session.backend,
+      outputs: session.outputNames.map((n) => ({ dims: [...out[n]!.dims], data: Array.from(out[n]!.data as Float32Array) })),
+      kernelRuns: after.kernelRuns - before.kernelRuns,
+      readbacks: after.readbacks - before.readbacks,
+      uploads: after.uploads - before.uploads,
+      gpuNodes: 'gpuNodes' in after ? after.gpuNodes : [],
+      ms,
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+/** What gpu.js says about this browser. */
+function probe(): { webgl2: boolean; singlePrecision: boolean } {
+  return { webgl2: GPU.isWebGL2Supported, singlePrecision: GPU.isSinglePrecisionSupported };
+}
+
+const api = { run, probe };
+export type TesseraWebgl = typeof api;
+(globalThis as { tesseraWebgl?: TesseraWebgl }).tesseraWebgl = api;
