@@ -21,11 +21,14 @@ import { ExecutionError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 /**
- * Products with fewer multiply-adds than this stay on the CPU by default: measured in headless
- * Chromium on SwiftShader (bench/webgl-threshold.ts, see bench/RESULTS.md), where a kernel call
- * and its texture traffic cost about as much as 2^16 multiply-adds on the JS engine.
+ * Products with fewer multiply-adds than this stay on the CPU by default. Measured with
+ * bench/webgl-threshold.ts (headless Chromium, SwiftShader): a GPU op between CPU ops costs about
+ * 0.9 ms however small (upload, draw, readback: a 8x8 MatMul took 0.87 ms), which the JS kernels
+ * spend on about 2^20 multiply-adds (128^3: 1.07 ms). Below that even an infinitely fast GPU
+ * loses; above it a real GPU can win. (On SwiftShader itself the GPU path never wins: ~45x the
+ * JS kernels' time from 24^3 up; it is there to prove the path, not for speed.)
  */
-export const DEFAULT_MIN_GPU_MULTIPLY_ADDS = 2 ** 16;
+export const DEFAULT_MIN_GPU_MULTIPLY_ADDS = 2 ** 20;
 
 /** `{ name: 'webgl', GPU?, minMultiplyAdds? }`: the provider's options. */
 export interface WebGLProviderOptions {
