@@ -80,11 +80,19 @@ export class GpuJsDevice {
     return this.build(conv2dShaderSource(spec), [spec.batch * spec.outChannels * spec.outH * spec.outW]);
   }
 
-  /** Runs a kernel on its four arguments (absent ones: a 1-element array), counting uploads. */
+  /**
+   * Runs a kernel on its four arguments, counting uploads. Absent and empty ones (an input all in
+   * the padding, a product of depth 0: the shader reads none of it) go as a 1-element array,
+   * since gpu.js cannot take an empty one.
+   */
   run(kernel: GpuJsKernel, a: GpuJsArgument, b: GpuJsArgument, bias: GpuJsArgument | undefined, residual: GpuJsArgument | undefined): GpuJsTexture {
-    for (const x of [a, b, bias, residual]) if (x instanceof Float32Array) this.counts.uploads++;
+    const args = [a, b, bias, residual].map((x) => {
+      if (!(x instanceof Float32Array)) return x ?? ONE;
+      this.counts.uploads++;
+      return x.length === 0 ? ONE : x;
+    });
     this.counts.kernelRuns++;
-    return kernel(a, b, bias ?? ONE, residual ?? ONE);
+    return kernel(...args);
   }
 
   /** A texture holding `data` (a constant weight: uploaded once, read by every run). */

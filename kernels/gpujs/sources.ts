@@ -41,7 +41,9 @@ function activationSource(act: GemmActivation | undefined): string {
     case 'hardsigmoid': return `v = Math.min(Math.max(${lit(act.alpha)} * v + ${lit(act.beta)}, 0.0), 1.0);`;
     case 'hardswish': return 'v = v * Math.min(Math.max(v / 6.0 + 0.5, 0.0), 1.0);';
     case 'silu': return 'v = v / (1.0 + Math.exp(-v));';
-    case 'gelu-tanh': return 'v = 0.5 * v * (1.0 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));';
+    // tanh's argument clamped to ±10 (tanh(10) is 1 in float32): GLSL's tanh of a large argument
+    // can be Inf / Inf = NaN.
+    case 'gelu-tanh': return 'v = 0.5 * v * (1.0 + Math.tanh(Math.min(Math.max(0.7978845608028654 * (v + 0.044715 * v * v * v), -10.0), 10.0)));';
     case 'leakyrelu': return `if (v < 0.0) { v = ${lit(act.alpha)} * v; }`;
     case 'gelu': throw new RangeError('gpujs: erf-based gelu has no shader form (check gpuActivationSupported first)');
   }

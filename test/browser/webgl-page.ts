@@ -4,6 +4,8 @@
 
 import { GPU } from 'gpu.js';
 import { InferenceSession, Tensor } from '../../src/index.js';
+import { GpuJsDevice, type GpuJsInstance } from '../../kernels/gpujs/device.js';
+import type { Conv2dShaderSpec, GemmShaderSpec } from '../../kernels/gpujs/sources.js';
 
 export interface Feed {
   readonly name: string;
@@ -63,11 +65,38 @@ async function run(r: WebglRequest): Promise<WebglResult> {
   }
 }
 
+/** One kernel call for the kernel property tests: its spec and its four arguments. */
+export interface KernelCase<S> {
+  readonly spec: S;
+  readonly a: number[];
+  readonly b: number[];
+  readonly bias: number[] | null;
+  readonly residual: number[] | null;
+}
+
+let device: GpuJsDevice | undefined;
+
+/** Runs each case's kernel straight on a GpuJsDevice (no session), returning what it read back. */
+function kernels(kind: 'gemm' | 'conv2d', cases: readonly KernelCase<GemmShaderSpec | Conv2dShaderSpec>[]): number[][] {
+  device ??= new GpuJsDevice(new GPU({ mode: 'webgl2' }) as unknown as GpuJsInstance);
+  const d = device;
+  return cases.map((c) => {
+    const kernel = kind === 'gemm' ? d.gemmKernel(c.spec as GemmShaderSpec) : d.conv2dKernel(c.spec as Conv2dShaderSpec);
+    const size = kind === 'gemm'
+      ? (c.spec as GemmShaderSpec).batch * (c.spec as GemmShaderSpec).m * (c.spec as GemmShaderSpec).n
+      : (c.spec as Conv2dShaderSpec).batch * (c.spec as Conv2dShaderSpec).outChannels * (c.spec as Conv2dShaderSpec).outH * (c.spec as Conv2dShaderSpec).outW;
+    const f = (v: number[] | null) => (v === null ? undefined : Float32Array.from(v));
+    const out = d.read(d.run(kernel, Float32Array.from(c.a), Float32Array.from(c.b), f(c.bias), f(c.residual)), size);
+    kernel.destroy?.(false);
+    return Array.from(out);
+  });
+}
+
 /** What gpu.js says about this browser. */
 function probe(): { webgl2: boolean; singlePrecision: boolean } {
   return { webgl2: GPU.isWebGL2Supported, singlePrecision: GPU.isSinglePrecisionSupported };
 }
 
-const api = { run, probe };
+const api = { run, probe, kernels };
 export type TesseraWebgl = typeof api;
 (globalThis as { tesseraWebgl?: TesseraWebgl }).tesseraWebgl = api;
