@@ -11,7 +11,9 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
-import { type Backend, type BackendName, type ExecutionProviderConfig, prepareBackends, resolveBackend, resolveBackendThreaded } from '../runtime/backend.js';
+import {
+  type Backend, type BackendName, type ExecutionProviderConfig, namesWebgl, prepareBackends, resolveBackend, resolveBackendThreaded,
+} from '../runtime/backend.js';
 import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
@@ -223,6 +225,11 @@ export class InferenceSession {
     const level = options.graphOptimizationLevel;
     if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
+    }
+    if (options.worker !== undefined && options.worker !== false && namesWebgl(options.executionProviders)) {
+      throw new InvalidArgumentError(
+        "InferenceSession.create: the 'webgl' provider does not run in a worker: true session (gpu.js's class cannot be posted to a worker, nor is WebGL there tested); create the session without worker",
+      );
     }
     await prepareBackends(options.executionProviders); // gpu.js, when webgl is asked for without its class
     resolveBackend(options.executionProviders, 'InferenceSession.create'); // refused before the model is read

@@ -121,6 +121,14 @@ export async function prepareBackends(providers: unknown): Promise<void> {
   if (importedGpu === undefined && asksForGpuJsImport(providers)) importedGpu = await importGpuJs();
 }
 
+/** Whether `providers` (an executionProviders value, checked or not) names the webgl provider. */
+export function namesWebgl(providers: unknown): boolean {
+  return Array.isArray(providers) && (providers as unknown[]).some((p) => {
+    const name = typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name;
+    return typeof name === 'string' && WEBGL_NAMES.has(name);
+  });
+}
+
 /** Whether `providers` names webgl without its GPU class where the page provides none (then gpu.js is imported). */
 function asksForGpuJsImport(providers: unknown): boolean {
   if (!Array.isArray(providers)) return false;

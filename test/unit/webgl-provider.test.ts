@@ -51,6 +51,11 @@ describe.skipIf(glBuilt)('webgl provider without WebGL (Node, no headless-gl)', 
     expect((e as Error).message).toMatch(/cannot render to float32 textures .*precision single/);
   });
 
+  it('refuses webgl in a worker: true session, saying so', async () => {
+    await expect(InferenceSession.create(model(), { worker: true, executionProviders: ['webgl', 'cpu'] }))
+      .rejects.toThrow(/'webgl' provider does not run in a worker: true session/);
+  });
+
   it('refuses provider options that are not what they should be', async () => {
     await expect(InferenceSession.create(model(), { executionProviders: [{ name: 'webgl', GPU: 42 } as { name: string }] }))
       .rejects.toThrow(InvalidArgumentError);
