@@ -74,6 +74,18 @@ export class WorkerError extends TesseraError {
   override readonly name: string = 'WorkerError';
 }
 
+/**
+ * None of the execution providers a session asked for can run on this host (no gpu.js or no
+ * WebGL2 with float32 render targets for 'webgl', no WebAssembly SIMD for 'wasm', a name tessera
+ * does not run): `skipped` says, per provider in order, why it was passed over.
+ */
+export class BackendUnavailableError extends TesseraError {
+  override readonly code = 'BACKEND_UNAVAILABLE';
+  constructor(message: string, readonly skipped: readonly { readonly name: string; readonly reason: string }[] = []) {
+    super(message);
+  }
+}
+
 /** An operator failed while running; wraps the cause with the node that failed. */
 export class ExecutionError extends TesseraError {
   override readonly name: string = 'ExecutionError';

@@ -8,7 +8,7 @@ export { DATA_TYPES } from './dtypes.js';
 export {
   TesseraError, ModelFormatError, UnsupportedOpError, ShapeError, GraphError, ResourceLimitError,
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
-  AbortError, WorkerError,
+  AbortError, WorkerError, BackendUnavailableError,
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions, type RunControlOptions as RunOptions } from './limits.js';
 export type { Fetches } from './api/run-args.js';

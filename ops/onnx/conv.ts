@@ -6,7 +6,7 @@ import {
 } from '../../kernels/conv.js';
 import { type ConvEpilogueF32, type PackedConvF32, convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
 import { type GemmActivation, jsGemmEngine } from '../../kernels/gemm-f32.js';
-import { gemmEngine } from '../engine.js';
+import { type GpuProducts, gemmEngine, gpuProducts } from '../engine.js';
 import { type PackedWinogradF32, packWinogradF32, winogradConvF32, winogradPlanFor } from '../../kernels/winograd-f32.js';
 import { combineScales } from '../../kernels/matmul-int.js';
 import { shapeSize } from '../../kernels/strides.js';
@@ -17,7 +17,7 @@ import type { DataType } from '../../src/dtypes.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
 import { dimMul, elemOf, shapeOf, tensorType, unknownDims, windowDim } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpContext, type OpDef, op } from '../op-def.js';
-import { centeredWith, fusedResidual, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
+import { centeredWith, checkedResidual, fusedResidual, paramIndex, quantizeOutput, scalePrecision } from './linear.js';
 
 const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
@@ -200,11 +200,39 @@ interface ConvMemo {
   winograd?: PackedWinogradF32;
 }
 
+const notConstant = (): boolean => false;
+
+/** A float32 1-D or 2-D Conv offered to the 'webgl' backend's GPU (null: it declined; then the CPU kernel runs). */
+function convOnGpu(
+  gpu: GpuProducts, inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, g: ConvGeometry, outDims: readonly number[], ctx: OpContext,
+): Tensor | null {
+  const [x, w, b] = inputs as [Tensor, Tensor, Tensor | undefined];
+  const r = g.inSize.length;
+  if (x.type !== 'float32' || (r !== 1 && r !== 2)) return null;
+  if (b && (b.type !== 'float32' || b.dims.length !== 1 || b.dims[0] !== g.outChannels)) {
+    throw new ShapeError(`Conv: B ${fmt(b.dims)} must be [${g.outChannels}] (one value per output channel)`);
+  }
+  const residual = attrs.residual ? checkedResidual('Conv', inputs[3], outDims) : undefined;
+  const at = (v: readonly number[], i: number, def: number): number => (r === 2 ? v[i]! : i === 0 ? def : v[0]!);
+  return gpu.conv2d(ctx.node, x, w, b, residual, {
+    batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels, group: g.group,
+    inH: at(g.inSize, 0, 1), inW: at(g.inSize, 1, 1), outH: at(g.outSize, 0, 1), outW: at(g.outSize, 1, 1),
+    kH: at(g.kernel, 0, 1), kW: at(g.kernel, 1, 1), strideH: at(g.strides, 0, 1), strideW: at(g.strides, 1, 1),
+    dilationH: at(g.dilations, 0, 1), dilationW: at(g.dilations, 1, 1), padH: at(g.padsBegin, 0, 0), padW: at(g.padsBegin, 1, 0),
+    bias: b !== undefined, residual: residual !== undefined, ...(attrs.activation ? { activation: attrs.activation } : {}),
+  }, outDims, ctx.isConstant ?? notConstant);
+}
+
 function runConv(inputs: readonly (Tensor | undefined)[], attrs: ConvAttrs, ctx?: OpContext): Tensor {
   const [x, w, b] = inputs;
   if (!x || !w) throw new InvalidNodeError('Conv: inputs X and W are required');
   if (w.type !== x.type) throw new InvalidNodeError(`Conv: W is ${w.type} but X is ${x.type}`);
   const { g, outDims } = convGeometry('Conv', x, w, attrs);
+  const gpu = gpuProducts();
+  if (gpu !== null && ctx) {
+    const y = convOnGpu(gpu, inputs, attrs, g, outDims, ctx);
+    if (y !== null) return y;
+  }
   const bias = checkBias('Conv', b, x, g.outChannels);
   const y = allocFloatOut(x.type, shapeSize(outDims));
   const xd = floatData(x);

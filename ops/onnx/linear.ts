@@ -5,7 +5,7 @@ import {
   type GemmActivation, type GemmEpilogue, type GemmOperandLayout, type GemmOptions, type PackedGemmB, gemmF32, gemmPackedBF32, packGemmB,
 } from '../../kernels/gemm-f32.js';
 import { matmulF64, type MatmulOptions } from '../../kernels/matmul.js';
-import { withEngine } from '../engine.js';
+import { type GpuProducts, gpuProducts, withEngine } from '../engine.js';
 import {
   type ScalePrecision, centerF64, combineScales, matmulI32, matmulI64, requantize,
 } from '../../kernels/matmul-int.js';
@@ -123,12 +123,47 @@ function matmulEpilogue(
 
 /** A fused residual input: float32 with exactly the output's dims. */
 export function fusedResidual(opName: string, r: Tensor | undefined, outDims: readonly number[]): Float32Array {
+  return checkedResidual(opName, r, outDims).data as Float32Array;
+}
+
+/** fusedResidual's check, returning the tensor (whose values may still be on the GPU). */
+export function checkedResidual(opName: string, r: Tensor | undefined, outDims: readonly number[]): Tensor {
   if (!r || r.type !== 'float32' || r.dims.length !== outDims.length || r.dims.some((d, i) => d !== outDims[i])) {
     throw new ShapeError(
       `${opName}: the fused residual ${r ? `${r.type} ${fmt(r.dims)}` : '(missing)'} must be float32 ${fmt(outDims)} (planner bug)`,
     );
   }
-  return r.data as Float32Array;
+  return r;
+}
+
+const notConstant = (): boolean => false;
+
+/**
+ * A float32 MatMul offered to the 'webgl' backend's GPU (null: it declined, or the batch
+ * broadcast is not one fixed stride per operand; then the CPU kernel runs).
+ */
+function matmulOnGpu(
+  gpu: GpuProducts, inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogueAttrs | undefined, plan: MatmulPlan, ctx: OpContext | undefined,
+): Tensor | null {
+  const [a, b] = inputs as [Tensor, Tensor];
+  if (a.type !== 'float32' || b.type !== 'float32' || !ctx) return null;
+  const { m, n, k, offsets } = plan;
+  const aBatch = offsets.length > 1 ? offsets[1]![0] : 0;
+  const bBatch = offsets.length > 1 ? offsets[1]![1] : 0;
+  for (let i = 0; i < offsets.length; i++) {
+    const [ao, bo, co] = offsets[i]!;
+    if (ao !== i * aBatch || bo !== i * bBatch || co !== i * m * n) return null;
+  }
+  const bias = fused?.bias ? inputs[2] : undefined;
+  if (bias && (bias.type !== 'float32' || bias.size !== n)) {
+    throw new ShapeError(`MatMul: the fused bias ${bias.type} ${fmt(bias.dims)} must be float32 with ${n} values (one per column)`);
+  }
+  const residual = fused?.residual ? checkedResidual('MatMul', inputs[3], plan.outDims) : undefined;
+  return gpu.gemm(ctx.node, a, b, bias, residual, {
+    batch: offsets.length, m, n, k, aBatch, aRow: k, aCol: 1, bBatch, bRow: n, bCol: 1, alpha: 1,
+    ...(bias ? { bias: { scale: 1, row: 0, col: 1 } } : {}),
+    residual: residual !== undefined, ...(fused?.activation ? { activation: fused.activation } : {}),
+  }, plan.outDims, ctx.isConstant ?? notConstant);
 }
 
 function runMatmul(inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogueAttrs | undefined, ctx?: OpContext): Tensor {
@@ -138,6 +173,11 @@ function runMatmul(inputs: readonly (Tensor | undefined)[], fused: MatMulEpilogu
   const plan = planMatmul(a.dims, b.dims);
   const { m, n, k } = plan;
   const size = shapeSize(plan.outDims);
+  const gpu = gpuProducts();
+  if (gpu !== null && plan.offsets.length > 0) {
+    const y = matmulOnGpu(gpu, inputs, fused, plan, ctx);
+    if (y !== null) return y;
+  }
   if (isFloatType(a.type)) {
     const ad = floatData(a);
     const bd = floatData(b);
@@ -223,6 +263,18 @@ function runGemm(inputs: readonly (Tensor | undefined)[], attrs: GemmAttrs, ctx?
     throw new ShapeError(
       `Gemm: op(A) is [${m}, ${k}] but op(B) is [${kb}, ${n}] (transA=${+attrs.transA}, transB=${+attrs.transB})`,
     );
+  }
+  const gpu = gpuProducts();
+  if (gpu !== null && a.type === 'float32' && b.type === 'float32' && ctx && (!c || c.type === 'float32')) {
+    const [biasRow, biasCol] = c ? biasStrides(c.dims, m, n, attrs.broadcast) : [0, 0];
+    const residual = attrs.residual ? checkedResidual('Gemm', inputs[3], [m, n]) : undefined;
+    const y = gpu.gemm(ctx.node, a, b, c, residual, {
+      batch: 1, m, n, k, aBatch: 0, bBatch: 0,
+      aRow: attrs.transA ? 1 : k, aCol: attrs.transA ? m : 1, bRow: attrs.transB ? 1 : n, bCol: attrs.transB ? k : 1,
+      alpha: attrs.alpha, ...(c ? { bias: { scale: attrs.beta, row: biasRow, col: biasCol } } : {}),
+      residual: residual !== undefined, ...(attrs.activation ? { activation: attrs.activation } : {}),
+    }, [m, n], ctx.isConstant ?? notConstant);
+    if (y !== null) return y;
   }
   const o: { -readonly [K in keyof MatmulOptions]: MatmulOptions[K] } = {
     transA: attrs.transA,

@@ -11,7 +11,9 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import { StorageArena } from '../runtime/arena.js';
-import { type Backend, type BackendName, type ExecutionProviderConfig, resolveBackend, resolveBackendThreaded } from '../runtime/backend.js';
+import {
+  type Backend, type BackendName, type ExecutionProviderConfig, namesWebgl, prepareBackends, resolveBackend, resolveBackendThreaded,
+} from '../runtime/backend.js';
 import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
@@ -203,9 +205,22 @@ export class InferenceSession {
   /** The backend chosen at create (see SessionOptions.executionProviders). */
   private chosen: Backend = resolveBackend(undefined, 'InferenceSession');
 
-  /** Which kernels this session runs on: 'wasm' (WebAssembly SIMD) or 'cpu' (plain JS). */
+  /**
+   * Which kernels this session runs on: 'wasm' (WebAssembly SIMD), 'cpu' (plain JS) or 'webgl'
+   * (MatMul, Gemm and Conv on the GPU through gpu.js, every other op on wasm or JS).
+   */
   get backend(): BackendName {
     return this.chosen.name;
+  }
+
+  /**
+   * 'webgl' sessions: GPU kernels run, textures read back to the CPU and arrays uploaded since the
+   * session was created, and the nodes that ran on the GPU (by name, else first output).
+   * Undefined on the other backends.
+   */
+  get webgl(): { readonly kernelRuns: number; readonly readbacks: number; readonly uploads: number; readonly gpuNodes: readonly string[] } | undefined {
+    const w = this.chosen.webgl;
+    return w === undefined ? undefined : { ...w.counts, gpuNodes: w.gpuNodes };
   }
 
   /** Threads this session's kernels run on (see SessionOptions.intraOpNumThreads). */
@@ -252,6 +267,12 @@ export class InferenceSession {
     if (level !== undefined && level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') {
       throw new InvalidArgumentError(`InferenceSession.create: options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all', got ${JSON.stringify(level)}`);
     }
+    if (options.worker !== undefined && options.worker !== false && namesWebgl(options.executionProviders)) {
+      throw new InvalidArgumentError(
+        "InferenceSession.create: the 'webgl' provider does not run in a worker: true session (gpu.js's class cannot be posted to a worker, nor is WebGL there tested); create the session without worker",
+      );
+    }
+    await prepareBackends(options.executionProviders); // gpu.js, when webgl is asked for without its class
     resolveBackend(options.executionProviders, 'InferenceSession.create'); // refused before the model is read
     const limits = resolveLimits(options.limits);
     // Checked before the model is read: a runtime without workers fails at once.
@@ -401,7 +422,18 @@ export class InferenceSession {
     if (!this.onnx) throw new InvalidArgumentError('execute: only ONNX sessions run graphs');
     const control = new RunControl(this.limits, stopSignalOf(options), options.timeoutMs);
     const { plan, weightBytes } = this.onnx;
-    return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    const webgl = this.chosen.webgl;
+    if (webgl === undefined) return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    // On the GPU: no arena (values in textures have no storage to pool); the outputs are read back
+    // before the run's textures are let go.
+    const gpu = webgl.products();
+    let outs: Value[] = [];
+    try {
+      outs = withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler), gpu);
+      return outs;
+    } finally {
+      gpu.endRun(outs);
+    }
   }
 
   /** The activation arena (absent when created with enableCpuMemArena: false, and after release()). */
@@ -433,15 +465,17 @@ export class InferenceSession {
   }
 
   /**
-   * Lets go of the model, its plan (packed weights included) and the activation arena, as
-   * onnxruntime-web's release() does: run() afterwards is an InvalidArgumentError. Calling it
-   * again does nothing.
+   * Lets go of the model, its plan (packed weights included), the activation arena and a webgl
+   * session's GPU kernels and textures, as onnxruntime-web's release() does: run() afterwards is an
+   * InvalidArgumentError. Calling it again does nothing.
    */
   async release(): Promise<void> {
+    if (this.released) return;
     this.released = true;
     this.arena?.clear();
     this.onnx = null;
     this.torchscript = null;
+    this.chosen.webgl?.destroy();
   }
 }
 

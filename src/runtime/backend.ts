@@ -1,9 +1,13 @@
 // Which kernels a session runs on, chosen once at create from onnxruntime-web's
-// `executionProviders` option: 'wasm' (WebAssembly SIMD kernels emitted by kernels/wasm/) or
-// 'cpu' (the plain JS kernels, which always work). Names are tried in order and the first one
-// this host can run is taken, as onnxruntime-web does; names onnxruntime knows but tessera does
-// not run (webgpu, webnn, cuda, ...) are skipped, unknown names are an error. Without the option:
-// wasm where the host compiles SIMD modules at run time, else cpu.
+// `executionProviders` option: 'wasm' (WebAssembly SIMD kernels emitted by kernels/wasm/),
+// 'cpu' (the plain JS kernels, which always work) or 'webgl' (alias 'gpu', 'gpu.js': MatMul, Gemm
+// and Conv as gpu.js kernels, src/runtime/webgl.ts; every other op on the wasm or JS kernels).
+// Names are tried in order and the first one this host can run is taken, as onnxruntime-web
+// does; names onnxruntime knows but tessera does not run (webgpu, webnn, cuda, ...) are skipped,
+// and so is 'webgl' where gpu.js is missing or finds no WebGL2 with float32 render targets;
+// unknown names are an error, and so is a list none of whose names can run here
+// (BackendUnavailableError, saying why each was skipped). Without the option: wasm where the
+// host compiles SIMD modules at run time, else cpu.
 //
 // Threads (onnxruntime's `intraOpNumThreads`): the wasm backend runs its kernels on a pool of
 // worker threads over shared memory (kernels/wasm/threaded-engine.ts) where the host has
@@ -14,26 +18,58 @@ import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
 import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
 import { env } from '../env.js';
-import { InvalidArgumentError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+import {
+  DEFAULT_MIN_GPU_MULTIPLY_ADDS, WebGLProvider, type WebGLProviderOptions, importGpuJs, providedGpuClass, webglMode,
+} from './webgl.js';
 
-export type BackendName = 'wasm' | 'cpu';
+export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
 export interface Backend {
   readonly name: BackendName;
   /** Threads its kernels run on (1 for cpu). */
   readonly threads: number;
-  /** Runs every float32 GEMM, conv and Winograd product of the session. */
+  /** Runs every float32 GEMM, conv and Winograd product of the session (on 'webgl': those the GPU declines). */
   readonly engine: GemmEngine;
+  /** 'webgl' only: the GPU that MatMul, Gemm and Conv run on. */
+  readonly webgl?: WebGLProvider;
 }
 
 /** onnxruntime-web's form: a name, or an object with a name and provider options. */
 export type ExecutionProviderConfig = string | { readonly name: string };
 
 /** Execution provider names onnxruntime uses that tessera does not run: skipped, not refused. */
-const FOREIGN = new Set(['webgl', 'webgpu', 'webnn', 'xnnpack', 'cuda', 'dml', 'tensorrt', 'coreml', 'nnapi', 'qnn', 'rocm', 'openvino', 'azure']);
+const FOREIGN = new Set(['webgpu', 'webnn', 'xnnpack', 'cuda', 'dml', 'tensorrt', 'coreml', 'nnapi', 'qnn', 'rocm', 'openvino', 'azure']);
 
 
 const CPU: Backend = Object.freeze({ name: 'cpu', threads: 1, engine: jsGemmEngine });
+
+/** Names of the gpu.js provider (onnxruntime-web's, and two aliases). */
+const WEBGL_NAMES = new Set(['webgl', 'gpu', 'gpu.js']);
+
+/**
+ * gpu.js's GPU class as `import('gpu.js')` gave it (or why not), once some session asked for
+ * webgl without passing the class: set by resolveBackendThreaded before it resolves.
+ */
+let importedGpu: Awaited<ReturnType<typeof importGpuJs>> | undefined;
+
+function webglBackend(config: WebGLProviderOptions | undefined, where: string): Backend | string {
+  const min = config?.minMultiplyAdds ?? DEFAULT_MIN_GPU_MULTIPLY_ADDS;
+  if (typeof min !== 'number' || !(min >= 0)) {
+    throw new InvalidArgumentError(`${where}: the webgl provider's minMultiplyAdds must be a number >= 0, got ${String(min)}`);
+  }
+  if (config?.GPU !== undefined && providedGpuClass(config) === undefined) {
+    throw new InvalidArgumentError(`${where}: the webgl provider's GPU must be gpu.js's GPU class (import { GPU } from 'gpu.js')`);
+  }
+  const GPU = providedGpuClass(config) ?? (typeof importedGpu === 'string' ? undefined : importedGpu);
+  if (GPU === undefined) {
+    const why = typeof importedGpu === 'string' ? importedGpu : 'gpu.js is not loaded';
+    return `${why}; install gpu.js, or pass its class: { name: 'webgl', GPU }`;
+  }
+  const m = webglMode(GPU);
+  if ('reason' in m) return m.reason;
+  return { name: 'webgl', threads: 1, engine: (wasmBackend() ?? CPU).engine, webgl: new WebGLProvider(GPU, m.mode, min) };
+}
 
 function wasmBackend(): Backend | null {
   const engine = wasmSimdGemmEngine();
@@ -47,7 +83,7 @@ export function resolveBackend(providers: unknown, where: string): Backend {
     throw new InvalidArgumentError(`${where}: executionProviders must be an array such as ['wasm', 'cpu'], got ${typeof providers}`);
   }
   if (providers.length === 0) return wasmBackend() ?? CPU;
-  const skipped: string[] = [];
+  const skipped: { name: string; reason: string }[] = [];
   for (const p of providers as unknown[]) {
     const name = typeof p === 'string' ? p : p !== null && typeof p === 'object' && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : undefined;
     if (name === undefined) {
@@ -57,16 +93,52 @@ export function resolveBackend(providers: unknown, where: string): Backend {
     if (name === 'wasm') {
       const b = wasmBackend();
       if (b !== null) return b;
-      skipped.push(`wasm (this host cannot compile WebAssembly SIMD modules at run time)`);
+      skipped.push({ name, reason: 'this host cannot compile WebAssembly SIMD modules at run time' });
+      continue;
+    }
+    if (WEBGL_NAMES.has(name)) {
+      const b = webglBackend(typeof p === 'object' ? (p as WebGLProviderOptions) : undefined, where);
+      if (typeof b !== 'string') return b;
+      skipped.push({ name, reason: b });
       continue;
     }
     if (FOREIGN.has(name)) {
-      skipped.push(`${name} (not an execution provider tessera runs)`);
+      skipped.push({ name, reason: 'not an execution provider tessera runs' });
       continue;
     }
-    throw new InvalidArgumentError(`${where}: unknown execution provider '${name}' (tessera runs 'wasm' and 'cpu')`);
+    throw new InvalidArgumentError(`${where}: unknown execution provider '${name}' (tessera runs 'wasm', 'webgl' and 'cpu')`);
   }
-  throw new InvalidArgumentError(`${where}: none of the execution providers can run here: ${skipped.join('; ')}; add 'cpu' to fall back to the JS kernels`);
+  throw new BackendUnavailableError(
+    `${where}: none of the execution providers can run here: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}; add 'cpu' to fall back to the JS kernels`,
+    skipped,
+  );
+}
+
+/**
+ * Imports gpu.js when `providers` asks for webgl without passing its class and the page has none
+ * (once per process), so that resolveBackend can then take webgl. Invalid lists are left to it.
+ */
+export async function prepareBackends(providers: unknown): Promise<void> {
+  if (importedGpu === undefined && asksForGpuJsImport(providers)) importedGpu = await importGpuJs();
+}
+
+/** Whether `providers` (an executionProviders value, checked or not) names the webgl provider. */
+export function namesWebgl(providers: unknown): boolean {
+  return Array.isArray(providers) && (providers as unknown[]).some((p) => {
+    const name = typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name;
+    return typeof name === 'string' && WEBGL_NAMES.has(name);
+  });
+}
+
+/** Whether `providers` names webgl without its GPU class where the page provides none (then gpu.js is imported). */
+function asksForGpuJsImport(providers: unknown): boolean {
+  if (!Array.isArray(providers)) return false;
+  for (const p of providers as unknown[]) {
+    const name = typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || !WEBGL_NAMES.has(name)) continue;
+    return providedGpuClass(typeof p === 'object' ? (p as WebGLProviderOptions) : undefined) === undefined;
+  }
+  return false;
 }
 
 /** Cores of this host, as the platform says (navigator.hardwareConcurrency; the Node entry sets it on Node 20). */
@@ -98,6 +170,7 @@ export async function resolveBackendThreaded(providers: unknown, threads: unknow
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0)) {
     throw new InvalidArgumentError(`${where}: intraOpNumThreads must be a whole number >= 0 (0: the default, ${defaultThreadCount()} here), got ${String(threads)}`);
   }
+  await prepareBackends(providers);
   const b = resolveBackend(providers, where);
   const want = threads === undefined || threads === 0 ? env.wasm.numThreads || defaultThreadCount() : threads;
   if (b.name !== 'wasm' || want < 2) return b;

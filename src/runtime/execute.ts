@@ -14,6 +14,7 @@ import type { Value } from '../value.js';
 import type { StorageArena } from './arena.js';
 import type { GraphPlan, Step } from './plan.js';
 import type { Profiler } from './profile.js';
+import { ResidentTensor } from './webgl.js';
 
 /**
  * Values visible to a graph: its own, then its initializers (a map shared by every run, not
@@ -147,8 +148,9 @@ function profiledStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, 
   if (run.liveBytes > profiler.peakBytes) profiler.peakBytes = run.liveBytes;
 }
 
-/** Bytes a tensor's storage takes (strings: a rough 16 per element). */
+/** Bytes a tensor's storage takes (strings: a rough 16 per element; a value on the GPU: its float32s, not read back). */
 export function tensorBytes(t: Tensor): number {
+  if (t instanceof ResidentTensor) return t.size * 4;
   const d = t.data;
   return Array.isArray(d) ? d.length * 16 : d.byteLength;
 }
@@ -277,8 +279,10 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
  * off the heap, which costs more than the node itself.
  */
 function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boolean {
+  // A value on the GPU is compared by identity (Identity returns its input), never read back here.
+  if (t instanceof ResidentTensor) return inputs.includes(t);
   const d = t.data;
-  for (const v of inputs) if (v instanceof Tensor && v.data === d) return true;
+  for (const v of inputs) if (v instanceof Tensor && (!(v instanceof ResidentTensor) || v.onCpu) && v.data === d) return true;
   return false;
 }
 

@@ -133,11 +133,13 @@ export async function servePage(files: Readonly<Record<string, string>>): Promis
       page: join(root, 'test/browser/page.ts'),
       'worker-entry': join(root, 'src/api/worker-entry.ts'),
       'threads-worker': join(root, 'kernels/wasm/threads-worker.js'),
+      // The webgl tests' page script (tessera with gpu.js), added to the page by those tests.
+      'webgl-page': join(root, 'test/browser/webgl-page.ts'),
     },
     outdir: out, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: 'linked', logLevel: 'silent',
   });
   const routes = new Map<string, string>(Object.entries(files));
-  for (const f of ['page.js', 'worker-entry.js', 'threads-worker.js']) {
+  for (const f of ['page.js', 'worker-entry.js', 'threads-worker.js', 'webgl-page.js']) {
     routes.set(`/${f}`, join(out, f));
     routes.set(`/${f}.map`, join(out, `${f}.map`));
   }

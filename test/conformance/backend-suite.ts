@@ -33,7 +33,7 @@ export function manifest(): Map<string, Manifest> {
   return new Map(list.map((m) => [m.name, m]));
 }
 
-function decodeValue(bytes: Uint8Array, type: ValueType | undefined, part: string): Value {
+export function decodeValue(bytes: Uint8Array, type: ValueType | undefined, part: string): Value {
   if (type?.kind === 'sequence') return decodeSequence(decodeMessage(bytes, 'SequenceProto', part), part);
   if (type?.kind === 'optional') return decodeOptional(decodeMessage(bytes, 'OptionalProto', part), part);
   return tensorFromProto(decodeMessage(bytes, 'TensorProto', part), part);

@@ -74,7 +74,10 @@ describe('portability: workerd', () => {
   it('runs the digits model with outputs within 1e-4 of PyTorch, on the wasm path from build-time modules and on the JS path', async () => {
     const data = Object.fromEntries(DATA.map((f) => [f, join(root, 'spec-models/digits', f)]));
     await withWorker('test/portability/workerd/worker.ts', data, async (url) => {
-      const result = await fetchJson<{ n: number; accuracy: number; maxDiff: number; dims: number[]; workerMode: string; backend: string; cpuBackend: string; cpuDiff: number }>(url);
+      const result = await fetchJson<{
+        n: number; accuracy: number; maxDiff: number; dims: number[]; workerMode: string; backend: string; cpuBackend: string; cpuDiff: number;
+        webglMode: string; webglFallback: string;
+      }>(url);
       expect(result.n).toBe(360);
       expect(result.dims).toEqual([360, 10]);
       // workerd cannot compile bytes at run time: the wasm path runs from the build's .wasm modules.
@@ -84,6 +87,8 @@ describe('portability: workerd', () => {
       expect(result.cpuDiff).toBeLessThan(1e-4);
       expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
       expect(result.workerMode).toMatch(/^WorkerError WORKER: .*worker: true needs workers.*no global Worker/);
+      expect(result.webglMode).toMatch(/^BackendUnavailableError BACKEND_UNAVAILABLE: .*webgl \(gpu\.js could not be imported/);
+      expect(result.webglFallback).toBe('cpu');
     });
   }, 120_000);
 

@@ -47,6 +47,13 @@ export default {
     // workerd has no Worker: a worker session must be refused with a typed error saying so.
     const workerMode = await InferenceSession.create(new Uint8Array(model), { worker: true })
       .then(() => 'created', (e: Error & { code?: string }) => `${e.name} ${e.code}: ${e.message}`);
-    return Response.json({ n: labels.length, accuracy: correct / labels.length, maxDiff, cpuDiff, dims: logits!.dims, workerMode, backend: session.backend, cpuBackend: cpu.backend });
+    // No gpu.js and no WebGL here: 'webgl' alone is refused with a typed error, and skipped before 'cpu'.
+    const webglMode = await InferenceSession.create(new Uint8Array(model), { executionProviders: ['webgl'] })
+      .then(() => 'created', (e: Error & { code?: string }) => `${e.name} ${e.code}: ${e.message}`);
+    const webglFallback = (await InferenceSession.create(new Uint8Array(model), { executionProviders: ['webgl', 'cpu'] })).backend;
+    return Response.json({
+      n: labels.length, accuracy: correct / labels.length, maxDiff, cpuDiff, dims: logits!.dims, workerMode, backend: session.backend, cpuBackend: cpu.backend,
+      webglMode, webglFallback,
+    });
   },
 };

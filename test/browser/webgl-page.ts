@@ -1,0 +1,102 @@
+// The browser side of the webgl tests (test/browser/webgl.test.ts), loaded into the harness's
+// page as a second module: tessera's browser entry with gpu.js bundled beside it, as a site would
+// ship them, the GPU class passed as the provider's option. Functions on globalThis.tesseraWebgl.
+
+import { GPU } from 'gpu.js';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { GpuJsDevice, type GpuJsInstance } from '../../kernels/gpujs/device.js';
+import type { Conv2dShaderSpec, GemmShaderSpec } from '../../kernels/gpujs/sources.js';
+
+export interface Feed {
+  readonly name: string;
+  readonly data: number[];
+  readonly dims: number[];
+}
+
+export interface WebglRequest {
+  /** The model's bytes, or its URL on the test server. */
+  readonly model: number[] | string;
+  readonly feeds: readonly Feed[];
+  /** 'webgl' entries get the GPU class and minMultiplyAdds added. */
+  readonly executionProviders: string[];
+  readonly minMultiplyAdds?: number;
+  /** Runs before the measured one (kernels compiled, weights uploaded). */
+  readonly warmups?: number;
+  readonly graphOptimizationLevel?: 'disabled' | 'all';
+}
+
+export interface WebglResult {
+  readonly backend: string;
+  readonly outputs: { readonly dims: number[]; readonly data: number[] }[];
+  /** Of the measured run only (the counters' difference). */
+  readonly kernelRuns: number;
+  readonly readbacks: number;
+  readonly uploads: number;
+  readonly gpuNodes: readonly string[];
+  readonly ms: number;
+}
+
+async function run(r: WebglRequest): Promise<WebglResult> {
+  const providers = r.executionProviders.map((p) => (p === 'webgl' ? { name: 'webgl', GPU, ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }) } : p));
+  const source = typeof r.model === 'string' ? r.model : Uint8Array.from(r.model);
+  const session = await InferenceSession.create(source, {
+    executionProviders: providers, ...(r.graphOptimizationLevel ? { graphOptimizationLevel: r.graphOptimizationLevel } : {}),
+  });
+  try {
+    const feeds: Record<string, Tensor> = {};
+    for (const f of r.feeds) feeds[f.name] = new Tensor('float32', Float32Array.from(f.data), f.dims);
+    for (let i = 0; i < (r.warmups ?? 0); i++) await session.run(feeds);
+    const before = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0 };
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    const ms = performance.now() - t0;
+    const after = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0, gpuNodes: [] };
+    return {
+      backend: session.backend,
+      outputs: session.outputNames.map((n) => ({ dims: [...out[n]!.dims], data: Array.from(out[n]!.data as Float32Array) })),
+      kernelRuns: after.kernelRuns - before.kernelRuns,
+      readbacks: after.readbacks - before.readbacks,
+      uploads: after.uploads - before.uploads,
+      gpuNodes: 'gpuNodes' in after ? after.gpuNodes : [],
+      ms,
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+/** One kernel call for the kernel property tests: its spec and its four arguments. */
+export interface KernelCase<S> {
+  readonly spec: S;
+  readonly a: number[];
+  readonly b: number[];
+  readonly bias: number[] | null;
+  readonly residual: number[] | null;
+}
+
+let device: GpuJsDevice | undefined;
+
+/** Runs each case's kernel straight on a GpuJsDevice (no session), returning what it read back. */
+function kernels(kind: 'gemm' | 'conv2d', cases: readonly KernelCase<GemmShaderSpec | Conv2dShaderSpec>[]): number[][] {
+  device ??= new GpuJsDevice(new GPU({ mode: 'webgl2' }) as unknown as GpuJsInstance);
+  const d = device;
+  return cases.map((c) => {
+    const kernel = kind === 'gemm' ? d.gemmKernel(c.spec as GemmShaderSpec) : d.conv2dKernel(c.spec as Conv2dShaderSpec);
+    const size = kind === 'gemm'
+      ? (c.spec as GemmShaderSpec).batch * (c.spec as GemmShaderSpec).m * (c.spec as GemmShaderSpec).n
+      : (c.spec as Conv2dShaderSpec).batch * (c.spec as Conv2dShaderSpec).outChannels * (c.spec as Conv2dShaderSpec).outH * (c.spec as Conv2dShaderSpec).outW;
+    const f = (v: number[] | null) => (v === null ? undefined : Float32Array.from(v));
+    const out = d.read(d.run(kernel, Float32Array.from(c.a), Float32Array.from(c.b), f(c.bias), f(c.residual)), size);
+    kernel.destroy?.(false);
+    return Array.from(out);
+  });
+}
+
+/** What gpu.js says about this browser. */
+function probe(): { webgl2: boolean; singlePrecision: boolean } {
+  return { webgl2: GPU.isWebGL2Supported, singlePrecision: GPU.isSinglePrecisionSupported };
+}
+
+const api = { run, probe, kernels };
+export type TesseraWebgl = typeof api;
+(globalThis as { tesseraWebgl?: TesseraWebgl }).tesseraWebgl = api;

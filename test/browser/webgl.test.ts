@@ -1,0 +1,301 @@
+// The 'webgl' execution provider in headless Chromium (WebGL2 on SwiftShader, from
+// test/browser/harness.ts): gpu.js kernels for MatMul, Gemm and Conv. The ONNX backend suite's
+// MatMul, Gemm and Conv node tests on ['webgl'] with every product on the GPU, a CNN on webgl
+// against the JS kernels, how many values a mixed graph reads back from the GPU, and the GEMM and
+// conv shaders property-tested against the plain references (kernels/reference/).
+//
+// Tolerance: the shaders sum each product in float32, in order of depth, where the CPU kernels
+// sum in float64 per block; the suite's outputs are compared with rtol 1e-4 + atol 1e-5, the CNN's
+// logits within 1e-3 of the JS backend's, the kernels within k + 3 float32 roundings of the float64
+// reference (exactly, on small integers). NaN and ±Inf are not tested: GLSL ES leaves their
+// propagation to the device.
+
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { InferenceSession } from '../../src/node.js';
+import { Tensor } from '../../src/tensor.js';
+import { caseFile, decodeValue, listCases } from '../conformance/backend-suite.js';
+import { loadOnnxModel } from '../../src/formats/onnx/load.js';
+import { compareTensors } from '../helpers/allclose.js';
+import { writeModel } from '../helpers/onnx-writer.js';
+import fc from 'fast-check';
+import type { GemmActivation } from '../../kernels/gemm-f32.js';
+import type { Conv2dShaderSpec, GemmShaderSpec } from '../../kernels/gpujs/sources.js';
+import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
+import { type ConvProblem, EPS, allActs, convExpected, convProblem, exactActs, exactMismatch, mismatch, prod, smallInt, wide } from '../helpers/conv-problems.js';
+import { openPage, type PageServer, root, servePage, startBrowser } from './harness.js';
+import type { Feed, KernelCase, TesseraWebgl, WebglRequest, WebglResult } from './webgl-page.js';
+
+const CNN = join(root, 'spec-models/onnx/large/bench_mobilenet_v2_96.onnx');
+
+let browser: Browser | undefined;
+let server: PageServer | undefined;
+let page: Page;
+let log: string[];
+
+beforeAll(async () => {
+  server = await servePage(existsSync(CNN) ? { '/cnn.onnx': CNN } : {});
+  browser = await startBrowser();
+  ({ page, log } = await openPage(browser, server));
+  await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
+  await page.waitForFunction(() => (globalThis as { tesseraWebgl?: unknown }).tesseraWebgl !== undefined, undefined, { timeout: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function run(request: WebglRequest): Promise<WebglResult> {
+  try {
+    return await page.evaluate((r) => (globalThis as unknown as { tesseraWebgl: TesseraWebgl }).tesseraWebgl.run(r), request);
+  } catch (e) {
+    throw new Error(`in the browser: ${(e as Error).message}\n${log.join('\n')}`);
+  }
+}
+
+const TOLERANCE = { rtol: 1e-4, atol: 1e-5 };
+
+/** The suite's MatMul, Gemm and Conv node cases tessera passes on the CPU (the checked-in pass list). */
+const SUITE_CASES = listCases('node').filter((n) => /^test_(matmul_|gemm_|conv_with|basic_conv)/.test(n));
+/**
+ * Cases the GPU declines, each with its reason; they run on the CPU kernels (and must still match).
+ * test_matmul_bcast: A [3, 1, 3, 4] @ B [1, 2, 4, 2] broadcasts both operands over a 2-D batch,
+ * which is not one fixed batch stride per operand (the only form the GEMM shader takes).
+ */
+const DECLINED = new Set(['test_matmul_bcast']);
+
+describe('browser: webgl provider', () => {
+  it('gpu.js finds WebGL2 with float32 render targets here', async () => {
+    const p = await page.evaluate(() => (globalThis as unknown as { tesseraWebgl: TesseraWebgl }).tesseraWebgl.probe());
+    expect(p).toEqual({ webgl2: true, singlePrecision: true });
+  });
+
+  it(`runs the ONNX backend suite's MatMul, Gemm and Conv node tests on the GPU within rtol ${TOLERANCE.rtol} + atol ${TOLERANCE.atol}`, async () => {
+    expect(SUITE_CASES.length).toBeGreaterThanOrEqual(20);
+    const failures: string[] = [];
+    for (const name of SUITE_CASES) {
+      const bytes = caseFile('node', name, 'model.onnx')!;
+      const model = await loadOnnxModel(bytes);
+      const g = model.graph;
+      const feeds: Feed[] = g.inputs.filter((i) => !g.initializers.has(i.name)).map((inp, i) => {
+        const t = decodeValue(caseFile('node', name, `test_data_set_0/input_${i}.pb`)!, inp.type, `input_${i}.pb`) as Tensor;
+        return { name: inp.name, data: Array.from(t.data as Float32Array), dims: [...t.dims] };
+      });
+      const r = await run({ model: Array.from(bytes), feeds, executionProviders: ['webgl'], minMultiplyAdds: 0 });
+      expect(r.backend).toBe('webgl');
+      const kernels = DECLINED.has(name) ? 0 : 1;
+      if (r.kernelRuns !== kernels) failures.push(`${name}: ${r.kernelRuns} GPU kernels ran, expected ${kernels}`);
+      g.outputs.forEach((o, i) => {
+        const want = decodeValue(caseFile('node', name, `test_data_set_0/output_${i}.pb`)!, o.type, `output_${i}.pb`) as Tensor;
+        const diff = compareTensors(new Tensor('float32', Float32Array.from(r.outputs[i]!.data), r.outputs[i]!.dims), want, TOLERANCE);
+        if (diff) failures.push(`${name}: ${diff}`);
+      });
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+});
+
+/** Seeded values in [-1, 1) (a 32-bit LCG), so both runs see the same numbers. */
+function values(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** X [8, 32] -> MatMul W1 -> MatMul W2 -> Softmax (no GPU kernel) -> MatMul W3 -> Y [8, 16]. */
+function mixedModel(): Uint8Array {
+  const w = (name: string, k: number, n: number, seed: number) => ({ name, dataType: 1, dims: [k, n], floats: values(k * n, seed) });
+  return writeModel({
+    graph: {
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h1'], name: 'gpu1' },
+        { op: 'MatMul', inputs: ['h1', 'w2'], outputs: ['h2'], name: 'gpu2' },
+        { op: 'Softmax', inputs: ['h2'], outputs: ['s'], name: 'cpu', attrs: [{ name: 'axis', i: -1 }] },
+        { op: 'MatMul', inputs: ['s', 'w3'], outputs: ['y'], name: 'gpu3' },
+      ],
+      inputs: [{ name: 'x', elemType: 1, shape: [8, 32] }],
+      outputs: [{ name: 'y', elemType: 1, shape: [8, 16] }],
+      initializers: [w('w1', 32, 64, 1), w('w2', 64, 24, 2), w('w3', 24, 16, 3)],
+    },
+  });
+}
+
+describe('browser: webgl values stay on the GPU between GPU ops', () => {
+  it('reads back only where the CPU reads: the CPU op\'s input and the graph output (2 per run), and matches the JS kernels', async () => {
+    const model = Array.from(mixedModel());
+    const feeds = [{ name: 'x', data: values(8 * 32, 7), dims: [8, 32] }];
+    const gpu = await run({ model, feeds, executionProviders: ['webgl'], minMultiplyAdds: 0, warmups: 1 });
+    const cpu = await run({ model, feeds, executionProviders: ['cpu'] });
+    expect(gpu.backend).toBe('webgl');
+    expect(gpu.gpuNodes).toEqual(['gpu1', 'gpu2', 'gpu3']);
+    // Per run: 3 kernels; h2 read back for Softmax, y at the end; x and Softmax's output uploaded
+    // (the weights went up once, in the warm-up run).
+    expect({ kernelRuns: gpu.kernelRuns, readbacks: gpu.readbacks, uploads: gpu.uploads }).toEqual({ kernelRuns: 3, readbacks: 2, uploads: 2 });
+    const diff = compareTensors(new Tensor('float32', Float32Array.from(gpu.outputs[0]!.data), gpu.outputs[0]!.dims), new Tensor('float32', Float32Array.from(cpu.outputs[0]!.data), cpu.outputs[0]!.dims), TOLERANCE);
+    expect(diff).toBe('');
+  });
+
+  it('keeps small products on the CPU under the default threshold', async () => {
+    const r = await run({ model: Array.from(mixedModel()), feeds: [{ name: 'x', data: values(8 * 32, 7), dims: [8, 32] }], executionProviders: ['webgl'] });
+    expect(r.backend).toBe('webgl');
+    expect(r.kernelRuns).toBe(0);
+    expect(r.readbacks).toBe(0);
+  });
+});
+
+describe('browser: a CNN on webgl', () => {
+  it('mobilenet_v2@96 on webgl matches the JS kernels (logits within 1e-3)', async (ctx) => {
+    if (!existsSync(CNN)) {
+      console.warn(`skipped: ${CNN} is absent (git-ignored large spec models: python spec-models/bench_models.py, or a symlink to a checkout that has them)`);
+      ctx.skip();
+    }
+    const x = values(3 * 96 * 96, 11);
+    // Every conv on the GPU (minMultiplyAdds 0: the depthwise ones too, which the default threshold keeps on the CPU).
+    const gpu = await run({ model: '/cnn.onnx', feeds: [{ name: 'image', data: x, dims: [1, 3, 96, 96] }], executionProviders: ['webgl', 'cpu'], minMultiplyAdds: 0 });
+    // The reference: the same model on the JS kernels, in Node.
+    const session = await InferenceSession.create(new Uint8Array(readFileSync(CNN)), { executionProviders: ['cpu'] });
+    const want = (await session.run({ image: new Tensor('float32', Float32Array.from(x), [1, 3, 96, 96]) }))[session.outputNames[0]!]!.data as Float32Array;
+    console.log(`mobilenet_v2@96 on SwiftShader (a CPU rasterizer: this shows the path works, not GPU speed): first run ${gpu.ms.toFixed(0)} ms (shaders compiled), ${gpu.kernelRuns} GPU kernels, ${gpu.readbacks} readbacks, ${gpu.uploads} uploads`);
+    expect(gpu.backend).toBe('webgl');
+    expect(gpu.kernelRuns).toBe(53); // 52 convs and the classifier's Gemm
+    const got = gpu.outputs[0]!.data;
+    expect(got.length).toBe(want.length);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    expect(worst).toBeLessThan(1e-3);
+  }, 60_000);
+});
+
+// ---- the kernels against the plain references (kernels/reference/), straight on a device ----
+
+/** Activations with a shader form (erf-based gelu has none: such a node stays on the CPU). */
+const gpuActs = allActs.filter((a) => a.kind !== 'gelu');
+
+function convSpec(p: ConvProblem): Conv2dShaderSpec {
+  const g = p.g;
+  const r = g.inSize.length;
+  const at = (v: readonly number[], i: number, def: number): number => (r === 2 ? v[i]! : i === 0 ? def : v[0]!);
+  return {
+    batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels, group: g.group,
+    inH: at(g.inSize, 0, 1), inW: at(g.inSize, 1, 1), outH: at(g.outSize, 0, 1), outW: at(g.outSize, 1, 1),
+    kH: at(g.kernel, 0, 1), kW: at(g.kernel, 1, 1), strideH: at(g.strides, 0, 1), strideW: at(g.strides, 1, 1),
+    dilationH: at(g.dilations, 0, 1), dilationW: at(g.dilations, 1, 1), padH: at(g.padsBegin, 0, 0), padW: at(g.padsBegin, 1, 0),
+    bias: p.bias !== null, residual: p.residual !== null, activation: p.act,
+  };
+}
+
+async function kernels<S>(kind: 'gemm' | 'conv2d', cases: KernelCase<S>[]): Promise<Float32Array[]> {
+  const out = await page.evaluate(([k, c]) => (globalThis as unknown as { tesseraWebgl: TesseraWebgl }).tesseraWebgl.kernels(k, c as never), [kind, cases] as const);
+  return out.map((v) => Float32Array.from(v));
+}
+
+/**
+ * Results below this may come out as 0: the shader evaluates activations in float32, where
+ * exp(-v) overflows to Infinity (silu of v < -88 is v / Inf = 0, the float64 reference ~1e-36)
+ * and GPUs flush subnormals.
+ */
+const FLUSHED = 2 ** -90;
+
+/** The shader sums in float32 in order of depth: one rounding per term, plus bias and residual. */
+const convRoundings = (p: ConvProblem): number => (p.g.inChannels / p.g.group) * prod(p.g.kernel) + 3;
+
+/** Draws `n` convs (non-empty: the provider never sends an empty one) from `arb`, seeded. */
+function convs(arb: fc.Arbitrary<ConvProblem>, n: number, seed: number): ConvProblem[] {
+  return fc.sample(arb.filter((p) => p.g.batch > 0 && prod(p.g.outSize) > 0), { numRuns: n, seed });
+}
+
+interface GemmProblem {
+  readonly spec: GemmShaderSpec;
+  readonly a: number[];
+  readonly b: number[];
+  readonly bias: number[] | null;
+  readonly residual: number[] | null;
+}
+
+/** Batched GEMMs: transposes, one operand broadcast over the batch, alpha, bias of every broadcast form, residual. */
+function gemmProblem(values: fc.Arbitrary<number>, acts: fc.Arbitrary<GemmActivation>): fc.Arbitrary<GemmProblem> {
+  const dim = fc.integer({ min: 1, max: 12 });
+  return fc.record({
+    batch: fc.integer({ min: 1, max: 3 }), m: dim, n: dim, k: fc.integer({ min: 1, max: 40 }),
+    transA: fc.boolean(), transB: fc.boolean(), shareA: fc.boolean(), shareB: fc.boolean(),
+    alpha: fc.constantFrom(1, 0.5, -2), biasForm: fc.constantFrom('none', 'row', 'col', 'full', 'scalar'), beta: fc.constantFrom(1, 0.25),
+    residual: fc.boolean(), act: acts,
+  }).chain((s) => {
+    const arr = (n: number) => fc.array(values, { minLength: n, maxLength: n });
+    const [biasRow, biasCol, biasLen] = s.biasForm === 'row' ? [1, 0, s.m] : s.biasForm === 'col' ? [0, 1, s.n] : s.biasForm === 'full' ? [s.n, 1, s.m * s.n] : [0, 0, 1];
+    const spec: GemmShaderSpec = {
+      batch: s.batch, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
+      aBatch: s.shareA ? 0 : s.m * s.k, aRow: s.transA ? 1 : s.k, aCol: s.transA ? s.m : 1,
+      bBatch: s.shareB ? 0 : s.k * s.n, bRow: s.transB ? 1 : s.n, bCol: s.transB ? s.k : 1,
+      ...(s.biasForm === 'none' ? {} : { bias: { scale: s.beta, row: biasRow, col: biasCol } }),
+      residual: s.residual, activation: s.act,
+    };
+    return fc.record({
+      spec: fc.constant(spec),
+      a: arr((s.shareA ? 1 : s.batch) * s.m * s.k), b: arr((s.shareB ? 1 : s.batch) * s.k * s.n),
+      bias: s.biasForm === 'none' ? fc.constant(null) : fc.array(smallInt, { minLength: biasLen, maxLength: biasLen }),
+      residual: s.residual ? fc.array(smallInt, { minLength: s.batch * s.m * s.n, maxLength: s.batch * s.m * s.n }) : fc.constant(null),
+    });
+  });
+}
+
+/** gemmReference per batch entry through the epilogue, and a tolerance of k + 3 float32 roundings of each magnitude. */
+function gemmExpected(p: GemmProblem): { want: number[]; tol: number[] } {
+  const s = p.spec;
+  const f = (v: number[]) => Array.from(Float32Array.from(v));
+  const [a, b] = [f(p.a), f(p.b)];
+  const want: number[] = [];
+  const tol: number[] = [];
+  for (let t = 0; t < s.batch; t++) {
+    const { out, absSum } = gemmReference(
+      { data: a, offset: t * s.aBatch, rs: s.aRow, cs: s.aCol }, { data: b, offset: t * s.bBatch, rs: s.bRow, cs: s.bCol }, s.m, s.n, s.k, s.alpha,
+    );
+    for (let i = 0; i < s.m; i++) {
+      for (let j = 0; j < s.n; j++) {
+        const bias = s.bias ? s.bias.scale * p.bias![i * s.bias.row + j * s.bias.col]! : 0;
+        const r = p.residual ? p.residual[(t * s.m + i) * s.n + j]! : 0;
+        const y = activationReference(s.activation!, out[i * s.n + j]! + bias + r);
+        want.push(y);
+        tol.push(1.2 * EPS * (s.k + 3) * (absSum[i * s.n + j]! + Math.abs(bias) + Math.abs(r)) + 2 ** -20 * Math.abs(y) + FLUSHED);
+      }
+    }
+  }
+  return { want, tol };
+}
+
+describe('browser: the gpu.js kernels against the plain references', () => {
+  it('conv2d, 1-D and 2-D, groups, strides, pads, dilations, bias, residual, activations: exact on small integers', async () => {
+    const ps = [...convs(convProblem(smallInt, exactActs, { rank: 2 }), 25, 1), ...convs(convProblem(smallInt, exactActs, { rank: 1 }), 10, 2)];
+    const got = await kernels('conv2d', ps.map((p) => ({ spec: convSpec(p), a: p.x, b: p.w, bias: p.bias, residual: p.residual })));
+    ps.forEach((p, i) => expect(exactMismatch(got[i]!, convExpected(p, 0).want), JSON.stringify(convSpec(p))).toBeNull());
+  }, 30_000);
+
+  it('conv2d on values in ±1e3 with every shader activation: within k + 3 float32 roundings', async () => {
+    const ps = convs(convProblem(wide, gpuActs, { rank: 2 }), 25, 3);
+    const got = await kernels('conv2d', ps.map((p) => ({ spec: convSpec(p), a: p.x, b: p.w, bias: p.bias, residual: p.residual })));
+    ps.forEach((p, i) => {
+      const { want, tol } = convExpected(p, convRoundings(p));
+      expect(mismatch(got[i]!, want, tol.map((t, j) => t + 2 ** -20 * Math.abs(want[j]!) + FLUSHED)), JSON.stringify(convSpec(p))).toBeNull();
+    });
+  }, 30_000);
+
+  it('gemm: batches, transposes, broadcast operands, alpha, every bias form, residual: exact on small integers', async () => {
+    const ps = fc.sample(gemmProblem(smallInt, exactActs), { numRuns: 25, seed: 4 });
+    const got = await kernels('gemm', ps);
+    ps.forEach((p, i) => expect(exactMismatch(got[i]!, gemmExpected(p).want), JSON.stringify(p.spec)).toBeNull());
+  }, 30_000);
+
+  it('gemm on values in ±1e3 with every shader activation: within k + 3 float32 roundings', async () => {
+    const ps = fc.sample(gemmProblem(wide, gpuActs), { numRuns: 25, seed: 5 });
+    const got = await kernels('gemm', ps);
+    ps.forEach((p, i) => {
+      const { want, tol } = gemmExpected(p);
+      expect(mismatch(got[i]!, want, tol), JSON.stringify(p.spec)).toBeNull();
+    });
+  }, 30_000);
+});
