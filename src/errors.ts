@@ -80,6 +80,7 @@ export class WorkerError extends TesseraError {
  * does not run): `skipped` says, per provider in order, why it was passed over.
  */
 export class BackendUnavailableError extends TesseraError {
+  override readonly name: string = 'BackendUnavailableError';
   override readonly code = 'BACKEND_UNAVAILABLE';
   constructor(message: string, readonly skipped: readonly { readonly name: string; readonly reason: string }[] = []) {
     super(message);

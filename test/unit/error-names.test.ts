@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 const ERRORS = [
   'TesseraError', 'ModelFormatError', 'UnsupportedOpError', 'ShapeError', 'GraphError', 'ResourceLimitError', 'AbortError',
-  'WorkerError', 'ExecutionError', 'InvalidArgumentError', 'InvalidNodeError', 'UnsafePickleError', 'TorchScriptError',
+  'WorkerError', 'BackendUnavailableError', 'ExecutionError', 'InvalidArgumentError', 'InvalidNodeError', 'UnsafePickleError', 'TorchScriptError',
 ];
 
 describe('error names survive minification', () => {
