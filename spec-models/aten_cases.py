@@ -7,7 +7,8 @@ ops, `self` after the call) in spec-models/aten/cases.json. Tensors are stored i
 (dtype, shape, flat data; NaN/Inf as strings). Run: /usr/bin/python3 spec-models/aten_cases.py
 
 With --torch2, run under a PyTorch 2.x interpreter (/work/venv-torch2/bin/python), it writes the
-cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention) to spec-models/aten/cases-torch2.json.
+cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention, any/all.dims; and any/all over lists)
+to spec-models/aten/cases-torch2.json.
 """
 import json
 import math
@@ -670,8 +671,29 @@ def sdpa():
     case(f, 'default', q, k, v, masked_row, tag='a fully masked row')
 
 
+def truth_tail():
+    """any/all over Python lists (scripted nn.TransformerEncoderLayer calls any(int[])) and torch
+    2.x's any/all over a list of dims (None reduces all, [] none)."""
+    for f in ['any', 'all']:
+        case(f, 'int', [0, 0, 2])
+        case(f, 'int', [], tag='empty')
+        case(f, 'int', [1, -3])
+        case(f, 'float', [0.0, float('nan')], tag='NaN is true')
+        case(f, 'float', [0.0, -0.0])
+        case(f, 'bool', [True, False])
+        x = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, float('nan')]])
+        case(f, 'dims', x, [0, 1])
+        case(f, 'dims', x, [-1], True)
+        case(f, 'dims', x, None, tag='None: every dim')
+        case(f, 'dims', x, [], tag='[]: no dim')
+        case(f, 'dims', torch.tensor([[3, 0], [1, 2]]), [0])
+    case('any', 'str', ['', 'a'])
+    case('any', 'str', ['', ''])
+
+
 def main_torch2():
     sdpa()
+    truth_tail()
     path = os.path.join(OUT, 'cases-torch2.json')
     with open(path, 'w') as fh:
         json.dump({'torch': torch.__version__, 'cases': CASES}, fh, separators=(',', ':'))

@@ -123,7 +123,7 @@ class Norms2(nn.Module):
 
 
 class TinyEncoder(nn.Module):
-    """A transformer-ish block without scaled_dot_product_attention (tessera lacks it)."""
+    """A transformer-ish block spelling attention out (no scaled_dot_product_attention)."""
 
     def __init__(self, d: int = 16, heads: int = 2):
         super().__init__()
@@ -273,8 +273,25 @@ class Recurrent(nn.Module):
         return z, h
 
 
-# nn.TransformerEncoder / nn.MultiheadAttention are left out: in 2.x their eval forward calls
-# scaled_dot_product_attention, which tessera lacks (TinyEncoder and the ViT spell attention out).
+def transformer_encoder(batch_first: bool, norm_first: bool = False):
+    """nn.TransformerEncoder as users build it: in eval under 2.x its layers call
+    scaled_dot_product_attention (through F.multi_head_attention_forward) and, scripted, the
+    fast-path checks call aten::any(bool[]) on a list of bools."""
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=batch_first, norm_first=norm_first)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+class EncoderWithMasks(nn.Module):
+    """nn.TransformerEncoder called with a causal bool mask and a key padding mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = transformer_encoder(True)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        n = x.size(1)
+        mask = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+        return self.enc(x, mask=mask, src_key_padding_mask=pad)
 
 
 def models():
@@ -298,6 +315,13 @@ def models():
     yield 'small_cnn_trace', lambda: (torch.jit.trace(ts1.randomize(seeded(SmallCnn, 33), 33), randn(1, 3, 8, 8, seed=34)), [(randn(1, 3, 8, 8, seed=35),)])
     yield 'recurrent_script', lambda: (torch.jit.script(seeded(Recurrent, 36)), [(randn(2, 3, 6, seed=37),)])
     yield 'recurrent_trace', lambda: (torch.jit.trace(seeded(Recurrent, 36), randn(2, 3, 6, seed=37)), [(randn(2, 3, 6, seed=38),)])
+    xb, xs = randn(2, 5, 16, seed=40), randn(5, 2, 16, seed=41)
+    pad = torch.tensor([[False, False, False, True, True], [False] * 5])
+    yield 'transformer_encoder_bf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(True), 42)), [(xb,)])
+    yield 'transformer_encoder_bf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(True), 42), xb, check_trace=False), [(randn(2, 5, 16, seed=43),)])
+    yield 'transformer_encoder_sf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(False, True), 44)), [(xs,)])
+    yield 'transformer_encoder_sf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(False, True), 44), xs, check_trace=False), [(randn(5, 2, 16, seed=45),)])
+    yield 'transformer_encoder_masks_script', lambda: (torch.jit.script(seeded(EncoderWithMasks, 46)), [(xb, pad)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
 
 

@@ -26,6 +26,15 @@ function reduce(kind: string, x: Tensor, dims: readonly number[] | null, keep: b
   return onnx1(kind, [x, shapeTensor(axesOf(x, dims, op))], { keepdims: keep ? 1 : 0 });
 }
 
+/** any/all over a list of dims (torch 2.x's .dims overloads): None reduces every dim, [] none. */
+function truthOver(kind: 'any' | 'all', a: readonly TsValue[]): Tensor {
+  const op = `aten::${kind}`;
+  const x = toBool(T(a[0]!, kind));
+  const dims = optIntList(a[1]!, op, 'dim');
+  if (dims !== null && dims.length === 0) return x === a[0] ? new Tensor('bool', (x.data as Uint8Array).slice(), x.dims) : x;
+  return castTo(reduce(kind === 'any' ? 'ReduceMax' : 'ReduceMin', castTo(x, 'uint8'), dims, B(a[2]!, kind, 'keepdim'), op), 'bool');
+}
+
 function sumLike(kind: 'ReduceSum' | 'ReduceProd', x: Tensor, dims: readonly number[] | null, keep: boolean, dtype: TsValue, op: string): Tensor {
   const t = optDtype(dtype, op) ?? (isIntegral(x.type) || x.type === 'bool' ? 'int64' : x.type);
   const r = reduce(kind, castTo(x, t), dims, keep, op);
@@ -164,6 +173,8 @@ export const reduceOps: readonly AtenOp[] = [
     castTo(reduce('ReduceMin', castTo(toBool(T(a[0]!, 'all')), 'uint8'), [I(a[1]!, 'all', 'dim')], B(a[2]!, 'all', 'keepdim'), 'aten::all'), 'bool')),
   aten('any', '(Tensor self, int dim, bool keepdim=False)', (a) =>
     castTo(reduce('ReduceMax', castTo(toBool(T(a[0]!, 'any')), 'uint8'), [I(a[1]!, 'any', 'dim')], B(a[2]!, 'any', 'keepdim'), 'aten::any'), 'bool')),
+  aten('all', '(Tensor self, int[]? dim=None, bool keepdim=False)', (a) => truthOver('all', a)),
+  aten('any', '(Tensor self, int[]? dim=None, bool keepdim=False)', (a) => truthOver('any', a)),
   aten('cumsum', '(Tensor self, int dim, *, ScalarType? dtype=None)', (a) => scan('CumSum', T(a[0]!, 'cumsum'), I(a[1]!, 'cumsum', 'dim'), a[2]!, 'aten::cumsum')),
   aten('cumprod', '(Tensor self, int dim, *, ScalarType? dtype=None)', (a) => scan('CumProd', T(a[0]!, 'cumprod'), I(a[1]!, 'cumprod', 'dim'), a[2]!, 'aten::cumprod')),
   aten('topk', '(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True)', (a) =>
