@@ -7,7 +7,7 @@ ops, `self` after the call) in spec-models/aten/cases.json. Tensors are stored i
 (dtype, shape, flat data; NaN/Inf as strings). Run: /usr/bin/python3 spec-models/aten_cases.py
 
 With --torch2, run under a PyTorch 2.x interpreter (/work/venv-torch2/bin/python), it writes the
-cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention, any/all.dims; and any/all over lists)
+cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention, any/all.dims, diff; and any/all over lists)
 to spec-models/aten/cases-torch2.json.
 """
 import json
@@ -691,9 +691,23 @@ def truth_tail():
     case('any', 'str', ['', ''])
 
 
+def diff_cases():
+    """torch.diff (transformers' Whisper and GPT-2 position ids call it with prepend)."""
+    torch.manual_seed(7)
+    x = r(3, 5)
+    case('diff', 'default', x)
+    case('diff', 'default', x, 2, 0)
+    case('diff', 'default', x, 1, -1, r(3, 2), r(3, 1))
+    case('diff', 'default', torch.tensor([[0, 1, 2, 5]]), 1, -1, torch.tensor([[-1]]), tag='int64 with prepend')
+    case('diff', 'default', torch.tensor([True, False, False, True]), tag='bool: xor')
+    case('diff', 'default', x, 7, 1, tag='n past the length: empty')
+    case('diff', 'default', torch.tensor([1, 4, 9]), 1, 0, torch.tensor([0.5]), tag='prepend promotes')
+
+
 def main_torch2():
     sdpa()
     truth_tail()
+    diff_cases()
     path = os.path.join(OUT, 'cases-torch2.json')
     with open(path, 'w') as fh:
         json.dump({'torch': torch.__version__, 'cases': CASES}, fh, separators=(',', ':'))
