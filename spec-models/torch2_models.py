@@ -284,6 +284,12 @@ def transformer_encoder(batch_first: bool, norm_first: bool = False):
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
 
 
+def full_transformer():
+    """nn.Transformer (encoder and decoder; the decoder's cross-attention takes MultiheadAttention's
+    separate-projection path), tiny: d_model 8, one layer each."""
+    return nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+
+
 class EncoderWithMasks(nn.Module):
     """nn.TransformerEncoder called with a causal bool mask and a key padding mask."""
 
@@ -324,6 +330,9 @@ def models():
     yield 'transformer_encoder_bf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(True), 42), xb, check_trace=False), [(randn(2, 5, 16, seed=43),)])
     yield 'transformer_encoder_sf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(False, True), 44)), [(xs,)])
     yield 'transformer_encoder_sf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(False, True), 44), xs, check_trace=False), [(randn(5, 2, 16, seed=45),)])
+    src, tgt = randn(2, 5, 8, seed=47), randn(2, 3, 8, seed=48)
+    yield 'transformer_full_script', lambda: (torch.jit.script(seeded(full_transformer, 49)), [(src, tgt)])
+    yield 'transformer_full_trace', lambda: (torch.jit.trace(seeded(full_transformer, 49), (src, tgt), check_trace=False), [(randn(2, 5, 8, seed=50), randn(2, 3, 8, seed=51))])
     yield 'transformer_encoder_masks_script', lambda: (torch.jit.script(seeded(EncoderWithMasks, 46)), [(xb, pad)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
     yield from hf_models()
