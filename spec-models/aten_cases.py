@@ -7,7 +7,8 @@ ops, `self` after the call) in spec-models/aten/cases.json. Tensors are stored i
 (dtype, shape, flat data; NaN/Inf as strings). Run: /usr/bin/python3 spec-models/aten_cases.py
 
 With --torch2, run under a PyTorch 2.x interpreter (/work/venv-torch2/bin/python), it writes the
-cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention) to spec-models/aten/cases-torch2.json.
+cases of the ops PyTorch 1.13 lacks (scaled_dot_product_attention, any/all.dims, diff; and any/all over lists)
+to spec-models/aten/cases-torch2.json.
 """
 import json
 import math
@@ -670,8 +671,43 @@ def sdpa():
     case(f, 'default', q, k, v, masked_row, tag='a fully masked row')
 
 
+def truth_tail():
+    """any/all over Python lists (scripted nn.TransformerEncoderLayer calls any(int[])) and torch
+    2.x's any/all over a list of dims (None reduces all, [] none)."""
+    for f in ['any', 'all']:
+        case(f, 'int', [0, 0, 2])
+        case(f, 'int', [], tag='empty')
+        case(f, 'int', [1, -3])
+        case(f, 'float', [0.0, float('nan')], tag='NaN is true')
+        case(f, 'float', [0.0, -0.0])
+        case(f, 'bool', [True, False])
+        x = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, float('nan')]])
+        case(f, 'dims', x, [0, 1])
+        case(f, 'dims', x, [-1], True)
+        case(f, 'dims', x, None, tag='None: every dim')
+        case(f, 'dims', x, [], tag='[]: no dim')
+        case(f, 'dims', torch.tensor([[3, 0], [1, 2]]), [0])
+    case('any', 'str', ['', 'a'])
+    case('any', 'str', ['', ''])
+
+
+def diff_cases():
+    """torch.diff (transformers' Whisper and GPT-2 position ids call it with prepend)."""
+    torch.manual_seed(7)
+    x = r(3, 5)
+    case('diff', 'default', x)
+    case('diff', 'default', x, 2, 0)
+    case('diff', 'default', x, 1, -1, r(3, 2), r(3, 1))
+    case('diff', 'default', torch.tensor([[0, 1, 2, 5]]), 1, -1, torch.tensor([[-1]]), tag='int64 with prepend')
+    case('diff', 'default', torch.tensor([True, False, False, True]), tag='bool: xor')
+    case('diff', 'default', x, 7, 1, tag='n past the length: empty')
+    case('diff', 'default', torch.tensor([1, 4, 9]), 1, 0, torch.tensor([0.5]), tag='prepend promotes')
+
+
 def main_torch2():
     sdpa()
+    truth_tail()
+    diff_cases()
     path = os.path.join(OUT, 'cases-torch2.json')
     with open(path, 'w') as fh:
         json.dump({'torch': torch.__version__, 'cases': CASES}, fh, separators=(',', ':'))

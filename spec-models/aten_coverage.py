@@ -9,6 +9,7 @@ in the same file:
     /usr/bin/python3 spec-models/aten_coverage.py              # Debian's PyTorch 1.13: torchvision
     /work/venv-torch2/bin/python spec-models/aten_coverage.py  # torch 2.x: torchvision and timm,
                                                                # and transformers if installed
+    /work/venv-torch2/bin/python spec-models/aten_coverage.py --transformers  # only those rows
 
 spec-models/aten-coverage-table.ts compares the file with tessera's aten registry.
 """
@@ -102,37 +103,43 @@ def timm_models(results):
 
 
 def transformers_models(results):
+    """The transformers models of torch2_models.py (tiny configs, random init), traced as there."""
     try:
-        import transformers as tf
+        import torch2_models as t2
+        t2.import_transformers()
     except ImportError:
         return
-    cfg = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, vocab_size=100)
-    ids = torch.randint(0, 100, (1, 8))
-    for name, cls, conf in [('bert', tf.BertModel, tf.BertConfig(**cfg)),
-                            ('gpt2', tf.GPT2Model, tf.GPT2Config(n_embd=32, n_layer=2, n_head=2, vocab_size=100)),
-                            ('vit', tf.ViTModel, tf.ViTConfig(image_size=32, patch_size=8, **{k: v for k, v in cfg.items() if k != 'vocab_size'}))]:
+    for name, make in t2.hf_models():
+        archive = 'transformers/' + name[len('hf_'):-len('_trace')] + ' (trace)'
         try:
-            model = cls(conf)
-            model.config.return_dict = False
-            example = torch.randn(1, 3, 32, 32) if name == 'vit' else ids
-            collect(f'transformers/{name}', model, example, results, script=False)
+            results[archive] = op_kinds(make()[0])
         except Exception as e:  # noqa
-            results[f'transformers/{name}'] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+            results[archive] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+        print(archive, flush=True)
 
 
 def main():
+    """Every family, or with --transformers (torch 2.x) only the transformers rows of this
+    version's section, the rest kept."""
+    only_transformers = '--transformers' in sys.argv[1:]
     results = {}
     if TORCH2:
         declare_torchvision_ops()
-    torchvision_models(results)
+    if not only_transformers:
+        torchvision_models(results)
     if TORCH2:
-        timm_models(results)
+        if not only_transformers:
+            timm_models(results)
         transformers_models(results)
     data = {}
     if os.path.exists(OUT):
         with open(OUT) as fh:
             data = json.load(fh)
-    data[f'torch {torch.__version__}'] = results
+    section = f'torch {torch.__version__}'
+    if only_transformers:
+        kept = {k: v for k, v in data.get(section, {}).items() if not k.startswith('transformers/')}
+        results = {**kept, **results}
+    data[section] = results
     with open(OUT, 'w') as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
     print(f'{len(results)} archives -> {OUT}')

@@ -30,6 +30,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torchscript_models as ts1  # noqa: E402  (its value encoding and shared fixture modules)
+# Off the path again (Python also puts a script's folder first): spec-models/sklearn would pass for
+# scikit-learn in transformers' import checks.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
 
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'torchscript2')
@@ -123,7 +126,7 @@ class Norms2(nn.Module):
 
 
 class TinyEncoder(nn.Module):
-    """A transformer-ish block without scaled_dot_product_attention (tessera lacks it)."""
+    """A transformer-ish block spelling attention out (no scaled_dot_product_attention)."""
 
     def __init__(self, d: int = 16, heads: int = 2):
         super().__init__()
@@ -273,8 +276,31 @@ class Recurrent(nn.Module):
         return z, h
 
 
-# nn.TransformerEncoder / nn.MultiheadAttention are left out: in 2.x their eval forward calls
-# scaled_dot_product_attention, which tessera lacks (TinyEncoder and the ViT spell attention out).
+def transformer_encoder(batch_first: bool, norm_first: bool = False):
+    """nn.TransformerEncoder as users build it: in eval under 2.x its layers call
+    scaled_dot_product_attention (through F.multi_head_attention_forward) and, scripted, the
+    fast-path checks call aten::any(bool[]) on a list of bools."""
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=batch_first, norm_first=norm_first)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+def full_transformer():
+    """nn.Transformer (encoder and decoder; the decoder's cross-attention takes MultiheadAttention's
+    separate-projection path), tiny: d_model 8, one layer each."""
+    return nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+
+
+class EncoderWithMasks(nn.Module):
+    """nn.TransformerEncoder called with a causal bool mask and a key padding mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = transformer_encoder(True)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        n = x.size(1)
+        mask = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+        return self.enc(x, mask=mask, src_key_padding_mask=pad)
 
 
 def models():
@@ -298,7 +324,98 @@ def models():
     yield 'small_cnn_trace', lambda: (torch.jit.trace(ts1.randomize(seeded(SmallCnn, 33), 33), randn(1, 3, 8, 8, seed=34)), [(randn(1, 3, 8, 8, seed=35),)])
     yield 'recurrent_script', lambda: (torch.jit.script(seeded(Recurrent, 36)), [(randn(2, 3, 6, seed=37),)])
     yield 'recurrent_trace', lambda: (torch.jit.trace(seeded(Recurrent, 36), randn(2, 3, 6, seed=37)), [(randn(2, 3, 6, seed=38),)])
+    xb, xs = randn(2, 5, 16, seed=40), randn(5, 2, 16, seed=41)
+    pad = torch.tensor([[False, False, False, True, True], [False] * 5])
+    yield 'transformer_encoder_bf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(True), 42)), [(xb,)])
+    yield 'transformer_encoder_bf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(True), 42), xb, check_trace=False), [(randn(2, 5, 16, seed=43),)])
+    yield 'transformer_encoder_sf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(False, True), 44)), [(xs,)])
+    yield 'transformer_encoder_sf_trace', lambda: (torch.jit.trace(seeded(lambda: transformer_encoder(False, True), 44), xs, check_trace=False), [(randn(5, 2, 16, seed=45),)])
+    src, tgt = randn(2, 5, 8, seed=47), randn(2, 3, 8, seed=48)
+    yield 'transformer_full_script', lambda: (torch.jit.script(seeded(full_transformer, 49)), [(src, tgt)])
+    yield 'transformer_full_trace', lambda: (torch.jit.trace(seeded(full_transformer, 49), (src, tgt), check_trace=False), [(randn(2, 5, 8, seed=50), randn(2, 3, 8, seed=51))])
+    yield 'transformer_encoder_masks_script', lambda: (torch.jit.script(seeded(EncoderWithMasks, 46)), [(xb, pad)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
+    yield from hf_models()
+
+
+def import_transformers():
+    """transformers (optional: skipped without it), importable beside a torchvision that does not
+    match torch (see import_timm)."""
+    import_timm()
+    import warnings
+    warnings.filterwarnings('ignore')
+    import transformers
+    transformers.logging.set_verbosity_error()
+    return transformers
+
+
+HF_SIZES = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+
+
+def hf_model(kind):
+    """A transformers model from a tiny config (hidden 32, 2 layers, vocab 100), random init, no
+    downloads. Caches off and tuples out, so torch.jit.trace sees tensors only."""
+    T = import_transformers()
+    tok = dict(vocab_size=100, pad_token_id=0, bos_token_id=1, eos_token_id=2, use_cache=False)
+    if kind == 'bert':
+        m = T.BertModel(T.BertConfig(max_position_embeddings=32, **HF_SIZES, **tok))
+    elif kind == 'distilbert':
+        m = T.DistilBertModel(T.DistilBertConfig(max_position_embeddings=32, dim=32, n_layers=2, n_heads=2, hidden_dim=64, **tok))
+    elif kind == 'gpt2':
+        m = T.GPT2Model(T.GPT2Config(n_positions=32, n_embd=32, n_layer=2, n_head=2, **tok))
+    elif kind == 'llama':
+        m = T.LlamaModel(T.LlamaConfig(max_position_embeddings=32, num_key_value_heads=1, **HF_SIZES, **tok))
+    elif kind == 't5':
+        m = T.T5Model(T.T5Config(d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2, decoder_start_token_id=0, **tok))
+    elif kind == 'vit':
+        m = T.ViTModel(T.ViTConfig(image_size=16, patch_size=8, num_channels=3, **HF_SIZES))
+    elif kind == 'whisper':
+        m = T.WhisperModel(T.WhisperConfig(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2, decoder_attention_heads=2,
+                                           encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=8, max_source_positions=8, max_target_positions=16,
+                                           decoder_start_token_id=1, **tok))
+    m.config.return_dict = kind == 'whisper'  # see TupleOut
+    return m.eval()
+
+
+class TupleOut(nn.Module):
+    """Whisper's model reads its encoder's output as a ModelOutput even with return_dict=False:
+    trace it returning dicts and hand the tracer a tuple."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_features: torch.Tensor, decoder_input_ids: torch.Tensor):
+        out = self.m(input_features=input_features, decoder_input_ids=decoder_input_ids)
+        return out.last_hidden_state, out.encoder_last_hidden_state
+
+
+def hf_trace(kind, seed):
+    """(traced module, cases): traced at one input, checked at another of the same shapes."""
+    torch.manual_seed(seed)
+    m = hf_model(kind)
+    g = torch.Generator().manual_seed(seed + 1)
+    ids = lambda: torch.randint(3, 100, (2, 8), generator=g)
+    pad = torch.ones(2, 8, dtype=torch.long)
+    pad[1, 5:] = 0
+    if kind == 'vit':
+        args = [(randn(2, 3, 16, 16, seed=seed + 2),), (randn(2, 3, 16, 16, seed=seed + 3),)]
+        return torch.jit.trace(m, args[0]), args[1:]
+    if kind == 'whisper':
+        args = [(randn(2, 8, 16, seed=seed + 2), ids()[:, :5]), (randn(2, 8, 16, seed=seed + 3), ids()[:, :5])]
+        return torch.jit.trace(TupleOut(m).eval(), args[0], strict=False), args[1:]
+    if kind == 't5':
+        names = ['input_ids', 'attention_mask', 'decoder_input_ids']
+        args = [(ids(), pad, ids()[:, :5]), (ids(), pad, ids()[:, :5])]
+    else:
+        names = ['input_ids', 'attention_mask']
+        args = [(ids(), pad), (ids(), pad)]
+    return torch.jit.trace(m, example_kwarg_inputs=dict(zip(names, args[0])), strict=False), args[1:]
+
+
+def hf_models():
+    for i, kind in enumerate(['bert', 'distilbert', 'gpt2', 'llama', 't5', 'vit', 'whisper']):
+        yield f'hf_{kind}_trace', lambda kind=kind, i=i: hf_trace(kind, 50 + 10 * i)
 
 
 def seeded(make, seed):

@@ -412,8 +412,15 @@ const containerOps: AtenOp[] = [
   b('__contains__', '(Dict(str, t) dict, t key)', (a) => mapGet(a[0] as Map<TsKey, TsValue>, a[1]!) !== undefined),
   b('__contains__', '(str self, str key)', (a) => (a[0] as string).includes(a[1] as string)),
   b('sum', '(Scalar[] self)', (a) => list(a[0]!).reduce<TsValue>((s, x) => (isInt(s) && isInt(x) ? big(s) + big(x) : num(s as Num) + num(x as Num)), 0n)),
+  // any/all over a list test each element's truth as Python does (NaN is true, '' is false);
+  // nn.TransformerEncoderLayer's scripted fast-path check calls any(int[]).
   b('any', '(bool[] self)', (a) => list(a[0]!).some((x) => x === true)),
+  b('any', '(int[] self)', (a) => list(a[0]!).some(truthy)),
+  b('any', '(float[] self)', (a) => list(a[0]!).some(truthy)),
+  b('any', '(str[] self)', (a) => list(a[0]!).some(truthy)),
   b('all', '(bool[] self)', (a) => list(a[0]!).every((x) => x === true)),
+  b('all', '(int[] self)', (a) => list(a[0]!).every(truthy)),
+  b('all', '(float[] self)', (a) => list(a[0]!).every(truthy)),
   // dicts
   b('keys', '(Dict(str, t) self)', (a) => [...(a[0] as Map<TsKey, TsValue>).keys()]),
   b('values', '(Dict(str, t) self)', (a) => [...(a[0] as Map<TsKey, TsValue>).values()]),

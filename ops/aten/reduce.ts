@@ -1,14 +1,14 @@
 // Reductions (sum, mean, prod, max/min, amax/amin, argmax/argmin, std/var, all/any),
-// scans (cumsum/cumprod) and ordering (topk, sort, argsort), composed from ONNX ops.
+// scans (cumsum/cumprod, diff) and ordering (topk, sort, argsort), composed from ONNX ops.
 // Integer and bool sums and products accumulate in int64, as PyTorch does.
 
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { TsTuple, type AtenOp, type TsValue } from './aten-op.js';
-import { boolArg, dimArg, intArg, isIntegral, optDtype, optIntList, tensorArg } from './args.js';
+import { boolArg, dimArg, intArg, isIntegral, optDtype, optIntList, optTensor, tensorArg } from './args.js';
 import { aten, shapeTensor } from './define.js';
 import { onnx1, runOnnx } from './onnx-bridge.js';
-import { castTo, isFloating, scalarTensor } from './promote.js';
+import { castTo, isFloating, promoteTypes, scalarTensor } from './promote.js';
 import { toBool } from './elementwise.js';
 
 const T = (v: TsValue, op: string): Tensor => tensorArg(v, op, 'self');
@@ -24,6 +24,15 @@ function axesOf(x: Tensor, dims: readonly number[] | null, op: string): number[]
 function reduce(kind: string, x: Tensor, dims: readonly number[] | null, keep: boolean, op: string): Tensor {
   if (x.rank === 0) return x;
   return onnx1(kind, [x, shapeTensor(axesOf(x, dims, op))], { keepdims: keep ? 1 : 0 });
+}
+
+/** any/all over a list of dims (torch 2.x's .dims overloads): None reduces every dim, [] none. */
+function truthOver(kind: 'any' | 'all', a: readonly TsValue[]): Tensor {
+  const op = `aten::${kind}`;
+  const x = toBool(T(a[0]!, kind));
+  const dims = optIntList(a[1]!, op, 'dim');
+  if (dims !== null && dims.length === 0) return x === a[0] ? new Tensor('bool', (x.data as Uint8Array).slice(), x.dims) : x;
+  return castTo(reduce(kind === 'any' ? 'ReduceMax' : 'ReduceMin', castTo(x, 'uint8'), dims, B(a[2]!, kind, 'keepdim'), op), 'bool');
 }
 
 function sumLike(kind: 'ReduceSum' | 'ReduceProd', x: Tensor, dims: readonly number[] | null, keep: boolean, dtype: TsValue, op: string): Tensor {
@@ -126,6 +135,26 @@ function scan(kind: 'CumSum' | 'CumProd', x: Tensor, dim: number, dtype: TsValue
   return onnx1(kind, [xin, new Tensor('int64', BigInt64Array.of(BigInt(d)), [])]);
 }
 
+/** The n-th forward difference along dim, after concatenating prepend and append there
+ * (logical xor for bool, as PyTorch); n at or past the length gives an empty dim. */
+function diff(x: Tensor, n: number, dim: number, prepend: Tensor | null, append: Tensor | null, op: string): Tensor {
+  if (x.rank === 0) throw new InvalidNodeError(`${op}: diff expects input to be at least one-dimensional`);
+  if (n < 0) throw new InvalidNodeError(`${op}: order must be non-negative but got ${n}`);
+  const d = dimArg(dim, x.rank, op);
+  const parts = [prepend, x, append].filter((t): t is Tensor => t !== null);
+  for (const t of parts) {
+    if (t.rank !== x.rank) throw new ShapeError(`${op}: prepend and append must have as many dims as input (${x.rank}), got ${t.rank}`);
+  }
+  const type = parts.reduce((acc, t) => promoteTypes(acc, t.type), x.type);
+  let y = parts.length === 1 ? x : onnx1('Concat', parts.map((t) => castTo(t, type)), { axis: d });
+  const slice = (t: Tensor, from: number, to: number) => onnx1('Slice', [t, shapeTensor([from]), shapeTensor([to]), shapeTensor([d])]);
+  for (let i = 0; i < n && y.dims[d]! > 0; i++) {
+    const len = y.dims[d]!;
+    y = onnx1(type === 'bool' ? 'Xor' : 'Sub', [slice(y, 1, len), slice(y, 0, len - 1)]);
+  }
+  return y;
+}
+
 const dimsArg = (v: TsValue, op: string) => optIntList(v, op, 'dim');
 
 export const reduceOps: readonly AtenOp[] = [
@@ -164,6 +193,10 @@ export const reduceOps: readonly AtenOp[] = [
     castTo(reduce('ReduceMin', castTo(toBool(T(a[0]!, 'all')), 'uint8'), [I(a[1]!, 'all', 'dim')], B(a[2]!, 'all', 'keepdim'), 'aten::all'), 'bool')),
   aten('any', '(Tensor self, int dim, bool keepdim=False)', (a) =>
     castTo(reduce('ReduceMax', castTo(toBool(T(a[0]!, 'any')), 'uint8'), [I(a[1]!, 'any', 'dim')], B(a[2]!, 'any', 'keepdim'), 'aten::any'), 'bool')),
+  aten('all', '(Tensor self, int[]? dim=None, bool keepdim=False)', (a) => truthOver('all', a)),
+  aten('any', '(Tensor self, int[]? dim=None, bool keepdim=False)', (a) => truthOver('any', a)),
+  aten('diff', '(Tensor self, int n=1, int dim=-1, Tensor? prepend=None, Tensor? append=None)', (a) =>
+    diff(T(a[0]!, 'diff'), I(a[1]!, 'diff', 'n'), I(a[2]!, 'diff', 'dim'), optTensor(a[3]!, 'aten::diff', 'prepend'), optTensor(a[4]!, 'aten::diff', 'append'), 'aten::diff')),
   aten('cumsum', '(Tensor self, int dim, *, ScalarType? dtype=None)', (a) => scan('CumSum', T(a[0]!, 'cumsum'), I(a[1]!, 'cumsum', 'dim'), a[2]!, 'aten::cumsum')),
   aten('cumprod', '(Tensor self, int dim, *, ScalarType? dtype=None)', (a) => scan('CumProd', T(a[0]!, 'cumprod'), I(a[1]!, 'cumprod', 'dim'), a[2]!, 'aten::cumprod')),
   aten('topk', '(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True)', (a) =>

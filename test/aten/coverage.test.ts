@@ -1,5 +1,5 @@
 // The aten/prim ops real models call (spec-models/aten/coverage.json, spec-models/aten_coverage.py:
-// torchvision under PyTorch 1.13, torchvision and timm under torch 2.13) are all in tessera's
+// torchvision under PyTorch 1.13, torchvision, timm and transformers under torch 2.13) are all in tessera's
 // registry. npx tsx test/helpers/aten-coverage.ts prints the table.
 
 import { describe, expect, it } from 'vitest';
