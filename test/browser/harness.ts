@@ -107,7 +107,7 @@ export async function startBrowser(): Promise<Browser> {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.map': 'application/json',
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.map': 'application/json',
   '.onnx': 'application/octet-stream', '.npy': 'application/octet-stream', '.pt': 'application/octet-stream',
 };
 
