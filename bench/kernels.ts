@@ -13,7 +13,7 @@
 import type { ConvGeometry } from '../kernels/conv.js';
 import { convF32 } from '../kernels/conv.js';
 import { convPackedF32, packConvF32 } from '../kernels/conv-f32.js';
-import { gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
+import { type GemmEngine, gemmF32, gemmPackedAF32, packGemmA } from '../kernels/gemm-f32.js';
 import { wasmSimdGemmEngine } from '../kernels/wasm/engine.js';
 import { packWinogradF32, winogradConvF32, winogradPlanFor } from '../kernels/winograd-f32.js';
 import { now, values, WALL } from './clock.js';
@@ -83,12 +83,13 @@ function convWorkload(name: string, c: number, h: number, m: number, k: number, 
 }
 
 /**
- * A 3x3 stride-1 pad-1 conv (c -> m on 1 x c x h x h) five ways, with bias and relu: im2col
- * GEMM, Winograd F(2x2, 3x3) and F(4x4, 3x3) with the tiles as the GEMM's rows or columns; the
- * name ends with what winogradPlanFor picks. GFLOP/s are of the direct convolution
- * (2 m c 9 h^2), so Winograd's read as "equivalent" GFLOP/s.
+ * A 3x3 stride-1 pad-1 conv (c -> m on 1 x c x h x h, bias and relu) five ways: im2col GEMM and
+ * Winograd F(2x2, 3x3) / F(4x4, 3x3) with the tiles as the GEMM's rows or columns, on the JS
+ * kernels or (`engine`) the WebAssembly SIMD engine; the name ends with what winogradPlanFor picks
+ * for that engine. GFLOP/s are of the direct convolution (2 m c 9 h^2), so Winograd's read as
+ * "equivalent" GFLOP/s.
  */
-function winogradWorkload(name: string, c: number, h: number, m: number): Workload {
+function winogradWorkload(name: string, c: number, h: number, m: number, engine?: GemmEngine): Workload {
   const g: ConvGeometry = {
     batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, h], outSize: [h, h], kernel: [3, 3],
     strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1],
@@ -97,43 +98,7 @@ function winogradWorkload(name: string, c: number, h: number, m: number): Worklo
   const w = values(m * c * 9, 4);
   const bias = values(m, 5);
   const y = new Float32Array(m * h * h);
-  const direct = packConvF32(w, g);
-  const f2 = packWinogradF32(w, g, { tile: 2, tilesAsRows: true });
-  const f4 = packWinogradF32(w, g, { tile: 4, tilesAsRows: true });
-  const f2c = packWinogradF32(w, g, { tile: 2, tilesAsRows: false });
-  const f4c = packWinogradF32(w, g, { tile: 4, tilesAsRows: false });
-  const ep = { bias, activation: { kind: 'relu' } } as const;
-  const plan = winogradPlanFor(g);
-  return {
-    name: `winograd ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
-    flops: 2 * m * c * 9 * h * h,
-    variants: [
-      ['im2col', () => convPackedF32(x, direct, y, g, ep)],
-      ['F(2x2) rows', () => winogradConvF32(x, f2, y, g, ep)],
-      ['F(2x2) cols', () => winogradConvF32(x, f2c, y, g, ep)],
-      ['F(4x4) rows', () => winogradConvF32(x, f4, y, g, ep)],
-      ['F(4x4) cols', () => winogradConvF32(x, f4c, y, g, ep)],
-    ],
-  };
-}
-
-/**
- * The 3x3 stride-1 conv (c -> m on 1 x c x h x h, bias and relu) on the WebAssembly SIMD engine:
- * im2col against Winograd F(2x2) / F(4x4), tiles as rows or columns; the name ends with what
- * winogradPlanFor picks for the wasm engine. GFLOP/s of the direct convolution.
- */
-function winogradWasmWorkload(name: string, c: number, h: number, m: number): Workload | null {
-  const engine = wasmSimdGemmEngine();
-  if (engine === null) return null;
-  const g: ConvGeometry = {
-    batch: 1, inChannels: c, outChannels: m, group: 1, inSize: [h, h], outSize: [h, h], kernel: [3, 3],
-    strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1],
-  };
-  const x = values(c * h * h, 3);
-  const w = values(m * c * 9, 4);
-  const bias = values(m, 5);
-  const y = new Float32Array(m * h * h);
-  const ep = { bias, activation: { kind: 'relu' }, engine } as const;
+  const ep = { bias, activation: { kind: 'relu' }, ...(engine ? { engine } : {}) } as const;
   const direct = packConvF32(w, g);
   const variants: [string, () => void][] = [['im2col', () => convPackedF32(x, direct, y, g, ep)]];
   for (const tile of [2, 4] as const) {
@@ -144,10 +109,16 @@ function winogradWasmWorkload(name: string, c: number, h: number, m: number): Wo
   }
   const plan = winogradPlanFor(g, false, engine);
   return {
-    name: `winograd-wasm ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
+    name: `winograd${engine ? '-wasm' : ''} ${name} ${c}->${m} @${h} [${plan === null ? 'im2col' : `F${plan.tile} ${plan.tilesAsRows ? 'rows' : 'cols'}`}]`,
     flops: 2 * m * c * 9 * h * h,
     variants,
   };
+}
+
+/** winogradWorkload on the WebAssembly SIMD engine, or null where it cannot run. */
+function winogradWasmWorkload(name: string, c: number, h: number, m: number): Workload | null {
+  const engine = wasmSimdGemmEngine();
+  return engine === null ? null : winogradWorkload(name, c, h, m, engine);
 }
 
 const wasmWorkloads = (filter.includes('wasm') ? [
