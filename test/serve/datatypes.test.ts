@@ -130,7 +130,7 @@ describe('every protocol datatype through the handler', () => {
     await server.close();
   });
 
-  const bad: [string, unknown, RegExp][] = [
+  const bad: [string, unknown[], RegExp][] = [
     ['UINT8', [256, 0, 0, 0], /out of range/],
     ['INT8', [-129, 0, 0, 0], /out of range/],
     ['INT32', [1.5, 0, 0, 0], /expected an integer/],
