@@ -321,6 +321,37 @@ describe('batching, loading and shutdown', () => {
     await s.close();
   });
 
+  it('maxConcurrency: requests past it wait their turn, and past 4x as many waiting get 503', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let running = 0;
+    let most = 0;
+    const slow = Object.assign(Object.create(direct) as InferenceSession, {
+      run: async (...args: Parameters<InferenceSession['run']>) => {
+        most = Math.max(most, ++running);
+        await gate;
+        running--;
+        return direct.run(...args);
+      },
+    });
+    const s = createInferenceServer({ models: [{ name: 'm', load: async () => slow }], maxConcurrency: 1, maxBatch: 1 });
+    await s.ready();
+    const first = s.handle(infer('m', { inputs: [imageInput(digits(0, 1))] }));
+    const waiting = Array.from({ length: 4 }, (_, i) => s.handle(infer('m', { id: String(i), inputs: [imageInput(digits(i, 1))] })));
+    await new Promise((r) => setTimeout(r, 50));
+    const busy = await s.handle(infer('m', { inputs: [imageInput(digits(0, 1))] }));
+    expect(busy.status).toBe(503);
+    expect((await busy.json() as { error: string }).error).toMatch(/busy/);
+    release();
+    expect((await first).status).toBe(200);
+    for (const [i, r] of (await Promise.all(waiting)).entries()) {
+      const body = await r.json() as { id: string; outputs: { data: number[] }[] };
+      expect(body.id).toBe(String(i));
+      expect(Float32Array.from(body.outputs[0]!.data)).toEqual(await expected(digits(i, 1)));
+    }
+    expect(most).toBe(1);
+  });
+
   it('never loads what a request names: an unknown model is 404 and no load() is called for it', async () => {
     let loads = 0;
     const s = createInferenceServer({ models: [{ name: 'm', load: async () => { loads++; return direct; } }] });
