@@ -15,6 +15,7 @@ import { runCommand } from './run.js';
 import { demoCommand } from './demo.js';
 import { scanCommand } from './scan.js';
 import { convertCommand } from './convert.js';
+import { traceCommand } from './trace.js';
 import { inspectPickleCommand } from './inspect-pickle.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
 import { looksLikeTorchScript } from '../formats/torchscript/index.js';
@@ -79,6 +80,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
       case 'run':
         await runCommand(rest, io);
         return 0;
+      case 'trace':
+        return await traceCommand(rest, io);
       case 'demo':
         if (rest.length) throw new UsageError('demo takes no arguments');
         await demoCommand(packageRoot(), io);
