@@ -16,7 +16,8 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
 import { looksLikeTorchScript } from '../formats/torchscript/index.js';
 import type { Pos } from '../ir/torchscript-ast.js';
-import { TsTuple, type TsValue } from '../ir/torchscript-values.js';
+import { TsObject, TsTuple, type TsValue } from '../ir/torchscript-values.js';
+import type { Model } from '../ir/graph.js';
 import { type ResourceLimits, RunControl, resolveLimits } from '../limits.js';
 import { readModelFile } from '../node.js';
 import { resolveBackend } from '../runtime/backend.js';
@@ -52,6 +53,17 @@ export type StepObserver = (step: StepRecord) => boolean | void;
 export interface TracedRunOptions {
   readonly limits?: Partial<ResourceLimits>;
   readonly providers?: readonly string[];
+  /**
+   * A state dict to run the model with: each tensor replaces the ONNX initializer, or the
+   * TorchScript module attribute ('layer1.0.conv1.weight'), of its name, when dtype and shape agree.
+   */
+  readonly weights?: ReadonlyMap<string, Tensor>;
+}
+
+/** Which of TracedRunOptions.weights took a model's tensor's place, and why the others did not. */
+export interface AppliedWeights {
+  readonly applied: readonly string[];
+  readonly skipped: readonly string[];
 }
 
 export interface TracedRun {
@@ -59,6 +71,8 @@ export interface TracedRun {
   readonly backend: string;
   /** The session (planned as written), for its input metadata. */
   readonly session: InferenceSession;
+  /** Set when options.weights were given. */
+  readonly weights?: AppliedWeights;
   /** Runs once with `feeds`; outputs are empty when the observer stopped the run. */
   run(feeds: Record<string, Tensor>, observe: StepObserver): Promise<{ outputs: Record<string, Tensor>; stopped: boolean }>;
 }
@@ -126,7 +140,8 @@ export async function openTracedRun(path: string, options: TracedRunOptions = {}
   if (looksLikeTorchFile(bytes)) {
     throw new ModelFormatError(`${path}: a torch.save pickle (weights or a checkpoint), not a runnable model; tessera inspect lists its tensors`);
   }
-  const model = await loadOnnxModel(bytes, { externalRange: file.externalRange, ...(options.limits ? { limits: resolveLimits(options.limits) } : {}) });
+  const loaded = await loadOnnxModel(bytes, { externalRange: file.externalRange, ...(options.limits ? { limits: resolveLimits(options.limits) } : {}) });
+  const { model, weights } = options.weights ? onnxWithWeights(loaded, options.weights) : { model: loaded, weights: undefined };
   let observe: StepObserver = () => false;
   let index = 0;
   let stop = false;
@@ -146,7 +161,7 @@ export async function openTracedRun(path: string, options: TracedRunOptions = {}
   });
   const session = InferenceSession.fromModel(model, registry, options.limits, { graphOptimizationLevel: 'disabled' }, providers);
   return {
-    format: 'onnx', backend: session.backend, session,
+    format: 'onnx', backend: session.backend, session, ...(weights ? { weights } : {}),
     async run(feeds, o) {
       observe = o;
       index = 0;
@@ -169,10 +184,11 @@ async function tracedTorchScript(
     graphOptimizationLevel: 'disabled', ...(options.limits ? { limits: options.limits } : {}), ...(providers ? { executionProviders: providers } : {}),
   });
   const module = session.module!;
+  const weights = options.weights ? applyModuleWeights(module.root, options.weights) : undefined;
   const rt = module.runtime;
   const callOp = rt.callOp.bind(rt);
   return {
-    format: 'torchscript', backend: backend.name, session,
+    format: 'torchscript', backend: backend.name, session, ...(weights ? { weights } : {}),
     async run(feeds, observe) {
       const control = new WhereControl(module.limits);
       let index = 0;
@@ -203,4 +219,48 @@ async function tracedTorchScript(
       }
     },
   };
+}
+
+const sameType = (a: Tensor, b: Tensor): boolean => a.type === b.type && a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
+const typeText = (t: Tensor): string => `${t.type}[${t.dims.join(', ')}]`;
+
+/** The model with each same-named, same-typed initializer replaced by the state dict's tensor. */
+function onnxWithWeights(model: Model, weights: ReadonlyMap<string, Tensor>): { model: Model; weights: AppliedWeights } {
+  const inits = new Map(model.graph.initializers);
+  const applied: string[] = [];
+  const skipped: string[] = [];
+  for (const [name, t] of weights) {
+    const cur = inits.get(name);
+    if (!cur) skipped.push(`${name}: no initializer of that name`);
+    else if (!sameType(cur, t)) skipped.push(`${name}: ${typeText(t)}, the initializer is ${typeText(cur)}`);
+    else {
+      inits.set(name, t);
+      applied.push(name);
+    }
+  }
+  return { model: { ...model, graph: { ...model.graph, initializers: inits } }, weights: { applied, skipped } };
+}
+
+/** Sets each dotted name's tensor attribute on the module tree, where it exists with the same dtype and shape. */
+function applyModuleWeights(root: TsObject, weights: ReadonlyMap<string, Tensor>): AppliedWeights {
+  const applied: string[] = [];
+  const skipped: string[] = [];
+  for (const [name, t] of weights) {
+    const path = name.split('.');
+    let obj: TsObject | undefined = root;
+    for (const part of path.slice(0, -1)) {
+      const next: TsValue | undefined = obj.attributes.get(part);
+      obj = next instanceof TsObject ? next : undefined;
+      if (!obj) break;
+    }
+    const leaf = path[path.length - 1]!;
+    const cur = obj?.attributes.get(leaf);
+    if (!(cur instanceof Tensor)) skipped.push(`${name}: the module has no tensor of that name`);
+    else if (!sameType(cur, t)) skipped.push(`${name}: ${typeText(t)}, the module's is ${typeText(cur)}`);
+    else {
+      obj!.attributes.set(leaf, t);
+      applied.push(name);
+    }
+  }
+  return { applied, skipped };
 }
