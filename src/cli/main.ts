@@ -17,6 +17,7 @@ import { scanCommand } from './scan.js';
 import { convertCommand } from './convert.js';
 import { traceCommand } from './trace.js';
 import { compareCommand } from './compare.js';
+import { opsCommand } from './ops.js';
 import { inspectPickleCommand, inspectTensorFile } from './inspect-pickle.js';
 import { KIND_NAMES, detectFileKind } from './file-kind.js';
 import { inspectTorchScriptCommand } from './inspect-torchscript.js';
@@ -99,6 +100,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await traceCommand(rest, io);
       case 'compare':
         return await compareCommand(rest, io);
+      case 'ops':
+        return opsCommand(rest, io);
       case 'demo':
         if (rest.length) throw new UsageError('demo takes no arguments');
         await demoCommand(packageRoot(), io);
