@@ -13,6 +13,8 @@ import { stateDict, torchLoad } from '../../src/formats/pickle/index.js';
 import { writeSafetensors } from '../../src/formats/safetensors/index.js';
 import { Tensor } from '../../src/tensor.js';
 import { f32raw, writeModel } from '../helpers/onnx-writer.js';
+import { reportAbsent } from '../helpers/absent-files.js';
+import { existsSync } from 'node:fs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const digits = join(root, 'spec-models/digits');
@@ -83,6 +85,17 @@ describe('tessera compare', () => {
     expect(o.maxAbs).toBeCloseTo(want, 9);
     expect(doc.steps).toBeUndefined(); // different formats: outputs only
   });
+
+  const large = [join(root, 'spec-models/onnx/large/bench_resnet18_96.onnx'), join(root, 'spec-models/torchscript/large/bench_resnet18_96.pt')];
+  const absent = large.filter((f) => !existsSync(f));
+  reportAbsent('compare resnet18 ONNX vs TorchScript', absent, '/usr/bin/python3 spec-models/bench_models.py');
+  (absent.length ? it.skip : it)('resnet18 at 96: its ONNX export and its TorchScript archive agree', async () => {
+    const { code, doc } = await json('compare', large[0]!, large[1]!);
+    expect(code).toBe(0);
+    expect(doc.outputs[0]).toMatchObject({ a: 'logits', b: 'out', shape: [1, 1000], agree: true });
+    expect(doc.outputs[0].maxAbs).toBeGreaterThan(0);
+    expect(doc.outputs[0].maxAbs).toBeLessThan(1e-4);
+  }, 120_000);
 
   it('two ONNX files: names the first node whose output differs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
