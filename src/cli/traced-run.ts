@@ -11,7 +11,7 @@
 // storage afterwards, so whatever an observer keeps it must copy.
 
 import { InferenceSession, defaultOpRegistry } from '../api/session.js';
-import { ModelFormatError } from '../errors.js';
+import { InvalidArgumentError, ModelFormatError } from '../errors.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
 import { looksLikeTorchScript } from '../formats/torchscript/index.js';
@@ -206,7 +206,7 @@ async function tracedTorchScript(
         return out;
       };
       try {
-        const args = session.inputNames.filter((n) => Object.hasOwn(feeds, n)).map((n) => feeds[n]!);
+        const args = session.inputMetadata.filter((m) => Object.hasOwn(feeds, m.name)).map((m) => scriptArgument(feeds[m.name]!, m));
         const result = withGemmEngine(backend.engine, () => rt.run(control, () => module.call('forward', args)));
         const outputs: Record<string, Tensor> = {};
         flatten(result, 'out', outputs, module.limits.maxRecursionDepth);
@@ -263,4 +263,14 @@ function applyModuleWeights(root: TsObject, weights: ReadonlyMap<string, Tensor>
     }
   }
   return { applied, skipped };
+}
+
+/** A fed tensor as forward's parameter: a one-element tensor becomes the int, float or bool the parameter declares. */
+function scriptArgument(t: Tensor, meta: { readonly name: string; readonly isTensor: boolean; readonly type?: string }): TsValue {
+  if (meta.isTensor || meta.type === undefined) return t;
+  if (t.size !== 1 || t.type === 'string') throw new InvalidArgumentError(`input '${meta.name}' is a ${meta.type} scalar: feed a tensor with one element`);
+  const x = Number((t.data as ArrayLike<number | bigint>)[0]!);
+  if (meta.type === 'int64') return BigInt(Math.trunc(x));
+  if (meta.type === 'bool') return x !== 0;
+  return x;
 }
