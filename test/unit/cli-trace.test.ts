@@ -130,6 +130,31 @@ describe('tessera trace', () => {
     expect(dumped.doc.steps[2].outputs[0].file).toBe(join(dump, '0002_y.npy'));
   });
 
+  it('ONNX subgraphs: the nodes of an If body are traced one level deeper, before the If', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-trace-'));
+    const path = join(dir, 'if.onnx');
+    const branch = (op: string, name: string) => ({
+      name, nodes: [{ op, inputs: ['x', 'x'], outputs: [`${name}_y`], name: `${name}_node` }],
+      inputs: [], outputs: [{ name: `${name}_y`, elemType: 1, shape: [2] }],
+    });
+    writeFileSync(path, writeModel({
+      graph: {
+        nodes: [{ op: 'If', inputs: ['cond'], outputs: ['y'], name: 'choose', attrs: [{ name: 'then_branch', g: branch('Add', 'then') }, { name: 'else_branch', g: branch('Mul', 'else') }] }],
+        inputs: [{ name: 'cond', elemType: 9, shape: [] }, { name: 'x', elemType: 1, shape: [2] }],
+        outputs: [{ name: 'y', elemType: 1, shape: [2] }],
+      },
+    }));
+    const x = join(dir, 'x.npy');
+    const cond = join(dir, 'cond.npy');
+    writeFileSync(x, writeNpy(new Tensor('float32', Float32Array.from([3, -4]), [2])));
+    writeFileSync(cond, writeNpy(new Tensor('bool', Uint8Array.from([0]), [])));
+    const { doc } = await json('trace', path, '--input', `x=${x}`, '--input', `cond=${cond}`);
+    expect(doc.steps.map((s: any) => [s.op, s.node, s.depth])).toEqual([['Mul', 'else_node', 1], ['If', 'choose', 0]]);
+    expect(doc.steps[0].outputs[0]).toMatchObject({ min: 9, max: 16 });
+    const text = await cli('trace', path, '--input', `x=${x}`, '--input', `cond=${cond}`);
+    expect(text.out[0]).toBe("  [0] Mul 'else_node'");
+  });
+
   it('bad arguments exit 2; a dump folder that cannot be made says cannot write', async () => {
     expect((await cli('trace')).code).toBe(2);
     expect((await cli('trace', join(digits, 'digits_cnn_opset17.onnx'), '--frobnicate')).code).toBe(2);
