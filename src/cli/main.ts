@@ -51,10 +51,10 @@ const HELP: Readonly<Record<string, string>> = {
                                     first step whose output holds a NaN`,
   compare: `  compare A B [--input NAME=FILE ...] [--tolerance T] [--json] [--ep wasm|cpu]
                                     run the same model from two files (ONNX, TorchScript) on the same inputs and
-                                    print each output's max abs / rel difference; two ONNX files: also the first
-                                    node whose output differs; B a state dict (torch.save, safetensors): A against
-                                    A with B's weights; exit 0 when every output agrees within T (default 1e-4
-                                    of the output's largest magnitude), 1 when one does not
+                                    print each output's max abs / rel difference; two files of one format (two
+                                    ONNX): also the first step whose output differs; B a state dict (torch.save,
+                                    safetensors): A against A with B's weights; exit 0 when every output agrees
+                                    within T x max(1, largest |value|) (T: 1e-4), 1 when one does not
   compare MODEL.onnx --ort          tessera against onnxruntime-node (when installed) on the same inputs`,
   ops: `  ops [--json] [--domain D]         every operator tessera runs: domain, opset range, and the backends whose
                                     kernels it reaches (js: every op; wasm, webgl: products on that backend)`,
