@@ -1,9 +1,10 @@
 // `tessera compare A B [--input NAME=FILE ...]`: one model in two files (ONNX, TorchScript), or a
 // model against itself with a state dict's weights (B a torch.save file or safetensors), run on
 // the same inputs; each output's max abs / rel difference. When both sides run the same format
-// every step's outputs are compared as well (by value name for ONNX, else by position while the
-// ops agree) and the first step whose outputs differ is named: where two exports of a model part
-// ways. `tessera compare MODEL.onnx --ort`: tessera against onnxruntime-node, when it is installed.
+// every step's outputs are compared as well (by value name for ONNX, else the n-th call of an op
+// with the n-th call of the same op, where their shapes agree) and the first step whose outputs
+// differ is named: where two exports of a model part ways. `tessera compare MODEL.onnx --ort`:
+// tessera against onnxruntime-node, when it is installed.
 //
 // A difference counts when it exceeds `tolerance * max(1, largest |value| of A's tensor)`, or
 // when one side has a NaN where the other has not.
@@ -139,6 +140,16 @@ function readWeights(path: string, bytes: Uint8Array, kind: FileKind): Map<strin
   return kind === 'safetensors' ? readSafetensors(bytes, path).tensors : stateDict(torchLoad(bytes));
 }
 
+/** Numbers each op's calls: 'aten::relu#0', 'aten::relu#1', ... */
+function occurrences(): (op: string) => string {
+  const seen = new Map<string, number>();
+  return (op) => {
+    const n = seen.get(op) ?? 0;
+    seen.set(op, n + 1);
+    return `${op}#${n}`;
+  };
+}
+
 const MODEL_KINDS: ReadonlySet<FileKind> = new Set(['onnx', 'torchscript', 'unknown']);
 
 export async function compareCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -165,27 +176,31 @@ export async function compareCommand(argv: readonly string[], io: Io): Promise<n
   }
   const feedsB = feedsFor(runB.session, feedsA, runA.session.inputNames);
   const stepwise = runA.format === runB.format;
-  const kept: KeptStep[] = [];
+  // A's steps by value name (ONNX, main graph) and by occurrence of their op ('aten::relu' #3).
   const byName = new Map<string, { step: KeptStep; tensor: Tensor }>();
+  const byOccurrence = new Map<string, KeptStep>();
+  const occurrenceA = occurrences();
   const outA = await runA.run(feedsA, (s) => {
     if (!stepwise) return;
     const { inputs: _i, outputs, ...record } = s;
     const step: KeptStep = { record, outputs: outputs.flatMap(([n, v]) => (v instanceof Tensor ? [[n, copyOf(v)] as const] : [])) };
-    kept.push(step);
+    byOccurrence.set(occurrenceA(s.op), step);
     if (runA.format === 'onnx' && step.record.depth === 0) for (const [n, t] of step.outputs) byName.set(n, { step, tensor: t });
   });
   const stepDiffs: StepDiff[] = [];
+  const occurrenceB = occurrences();
   const outB = await runB.run(feedsB, (s) => {
     if (!stepwise) return;
+    const twin = byOccurrence.get(occurrenceB(s.op));
     s.outputs.forEach(([name, v], k) => {
       if (!(v instanceof Tensor)) return;
       let ref = runA.format === 'onnx' && s.depth === 0 ? byName.get(name) : undefined;
       if (!ref) {
-        const step = kept[s.index];
-        const t = step?.record.op === s.op ? step.outputs[k] : undefined;
-        if (step && t) ref = { step, tensor: t[1] };
+        // The same occurrence of the same op; a different shape there means the code differs, not the numbers.
+        const t = twin?.outputs[k]?.[1];
+        if (!t || t.type !== v.type || t.dims.length !== v.dims.length || t.dims.some((d, i) => d !== v.dims[i])) return;
+        ref = { step: twin!, tensor: t };
       }
-      if (!ref) return;
       const r = ref.step.record;
       const side = (x: typeof r, value: string) => ({ index: x.index, op: x.op, ...(x.node ? { node: x.node } : {}), ...(x.where ? { where: x.where } : {}), value });
       const refName = ref.step.outputs.find(([, t]) => t === ref!.tensor)![0];

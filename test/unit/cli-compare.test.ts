@@ -140,6 +140,20 @@ describe('tessera compare', () => {
     const session = await InferenceSession.create(onnx);
     const reader = session.model!.graph.nodes.find((n) => n.inputs.includes('fc2.weight'))!;
     expect(r.doc.steps.firstDivergence.a.node).toBe(reader.name);
+    // and in the TorchScript archive, the second linear (fc1 is the first)
+    const t = await json('compare', ts, file, '--input', `x=${images}`);
+    expect(t.code).toBe(1);
+    const traced = (await json('trace', ts, '--input', `x=${images}`)).doc.steps;
+    const linears = traced.filter((x: any) => x.op === 'aten::linear');
+    expect(linears).toHaveLength(2);
+    expect(t.doc.steps.firstDivergence.a).toMatchObject({ op: 'aten::linear', index: linears[1].index });
+  });
+
+  it('traced and scripted archives of one network: each call paired with its twin, none differs', async () => {
+    const { code, doc } = await json('compare', join(digits, 'digits_cnn_trace.pt'), join(digits, 'digits_cnn_script.pt'), '--input', `x=${images}`);
+    expect(code).toBe(0);
+    expect(doc.steps.firstDivergence).toBeNull();
+    expect(doc.steps.compared).toBeGreaterThanOrEqual(9);
   });
 
   it('against onnxruntime-node, when it is installed', async () => {
