@@ -9,7 +9,6 @@ import { resolve, sep } from 'node:path';
 import { writeNpy } from '../formats/npy/npy.js';
 import { TsObject, type TsValue } from '../ir/torchscript-values.js';
 import { pyRepr } from '../../ops/aten/py-values.js';
-import type { ResourceLimits } from '../limits.js';
 import { Tensor } from '../tensor.js';
 import { buildFeeds, takeInputFlag } from './feeds.js';
 import { CannotWriteError, type Io, UsageError, jsonDocument } from './io.js';
@@ -23,7 +22,6 @@ export interface TraceArgs {
   readonly untilNan: boolean;
   readonly json: boolean;
   readonly providers?: readonly string[];
-  readonly limits: Partial<ResourceLimits>;
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
@@ -50,7 +48,7 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
     else throw new UsageError(`trace: unexpected argument '${a}'`);
   }
   if (!model) throw new UsageError('trace needs a MODEL path');
-  return { model, inputs, untilNan, json, limits: {}, ...(dump ? { dump } : {}), ...(providers ? { providers } : {}) };
+  return { model, inputs, untilNan, json, ...(dump ? { dump } : {}), ...(providers ? { providers } : {}) };
 }
 
 /** What trace reports of a value: a tensor's stats, a list's items, or a short text for anything else. */
@@ -92,10 +90,10 @@ export interface TracedStep {
 
 export async function traceCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseTraceArgs(argv);
-  const traced = await openTracedRun(args.model, { limits: args.limits, ...(args.providers ? { providers: args.providers } : {}) });
+  const traced = await openTracedRun(args.model, args.providers ? { providers: args.providers } : {});
   const notes: string[] = [];
   const say = (line: string) => (args.json ? notes.push(line) : io.out(line));
-  const feeds = await buildFeeds(traced.session, args.inputs, say, args.limits);
+  const feeds = await buildFeeds(traced.session, args.inputs, say);
   const dir = args.dump ? resolve(args.dump) : undefined;
   if (dir) {
     try {
