@@ -5,13 +5,23 @@ import { readRegularFile } from '../node.js';
 import { stateDict, storageSharing, tensorSource, torchLoad } from '../formats/pickle/index.js';
 import { writeSafetensors } from '../formats/safetensors/index.js';
 import type { Tensor } from '../tensor.js';
-import type { Io } from './io.js';
+import { type Io, writing } from './io.js';
+import { ModelFormatError } from '../errors.js';
+import { type FileKind, KIND_NAMES, detectFileKind } from './file-kind.js';
 
 const STORABLE = new Set(['bool', 'uint8', 'int8', 'int16', 'uint16', 'float16', 'bfloat16', 'int32', 'uint32', 'float32',
   'float64', 'int64', 'uint64', 'float8e4m3fn', 'float8e5m2', 'float8e8m0', 'complex64']);
 
+/** What convert reads: a torch.save pickle, or the weights a TorchScript archive carries. */
+const CONVERTIBLE: ReadonlySet<FileKind> = new Set(['torch-pickle', 'torchscript']);
+
 export async function convertCommand(inPath: string, outPath: string, io: Io): Promise<void> {
-  const tree = torchLoad(await readRegularFile(inPath));
+  const bytes = await readRegularFile(inPath);
+  const kind = detectFileKind(bytes);
+  if (!CONVERTIBLE.has(kind)) {
+    throw new ModelFormatError(`${inPath} is ${KIND_NAMES[kind]}, not a torch.save file: convert writes a PyTorch state dict (.pt/.pth/.bin) as safetensors`);
+  }
+  const tree = torchLoad(bytes);
   const sd = stateDict(tree);
   const kept: Array<[string, Tensor]> = [];
   for (const [name, t] of sd) {
@@ -22,6 +32,6 @@ export async function convertCommand(inPath: string, outPath: string, io: Io): P
   }
   for (const g of storageSharing(sd)) io.out(`note: ${g.names.join(', ')} share storage ${g.storage}; written as separate copies`);
   const out = writeSafetensors(kept, [['format', 'pt']]);
-  await writeFile(outPath, out);
+  await writing(outPath, () => writeFile(outPath, out));
   io.out(`wrote ${kept.length} tensor(s), ${out.length} bytes, to ${outPath}`);
 }

@@ -4,7 +4,9 @@ import {
   isTuple, PyComplex, PyGlobal, PyRecord, PySlice, stateDict, storageSharing, tensorSource, torchLoadWithFormat,
 } from '../formats/pickle/index.js';
 import { Tensor } from '../tensor.js';
-import type { Io } from './io.js';
+import { type Io, jsonDocument } from './io.js';
+import { parseNpy } from '../formats/npy/npy.js';
+import { readSafetensors } from '../formats/safetensors/index.js';
 import { readRegularFile } from '../node.js';
 
 const MAX_LINES = 2000;
@@ -54,12 +56,37 @@ export function formatTree(tree: unknown, max = MAX_LINES): string[] {
   return lines;
 }
 
-export async function inspectPickleCommand(path: string, io: Io): Promise<void> {
+/** `tessera inspect FILE.safetensors` (and .npy): the tensors' names, dtypes and shapes. */
+export function inspectTensorFile(path: string, bytes: Uint8Array, kind: 'safetensors' | 'npy', io: Io, json = false): void {
+  const tensors: [string, Tensor][] = kind === 'npy' ? [['', parseNpy(bytes, path)]] : [...readSafetensors(bytes, path).tensors];
+  const meta = kind === 'safetensors' ? Object.fromEntries(readSafetensors(bytes, path).metadata) : {};
+  let elements = 0;
+  for (const [, t] of tensors) elements += t.size;
+  if (json) {
+    io.out(jsonDocument({ file: path, kind, metadata: meta, elements, tensors: tensors.map(([name, t]) => ({ name, dtype: t.type, shape: t.dims })) }));
+    return;
+  }
+  io.out(`${path}: ${kind === 'npy' ? 'numpy .npy array' : 'safetensors file'}`);
+  if (Object.keys(meta).length) io.out(`metadata: ${Object.entries(meta).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  io.out(`tensors: ${tensors.length}, elements: ${elements}`);
+  for (const [name, t] of tensors) io.out(`  ${name ? `${name}: ` : ''}${t.type}[${t.dims.join(', ')}]`);
+}
+
+export async function inspectPickleCommand(path: string, io: Io, json = false): Promise<void> {
   const bytes = await readRegularFile(path);
   const { value, format } = torchLoadWithFormat(bytes);
   const sd = stateDict(value);
   let elements = 0;
   for (const t of sd.values()) elements += t.size;
+  if (json) {
+    io.out(jsonDocument({
+      file: path, kind: 'torch-pickle', format, elements,
+      tensors: [...sd].map(([name, t]) => ({ name, dtype: tensorSource(t)?.dtype ?? t.type, shape: t.dims })),
+      sharedStorage: storageSharing(sd).map((g) => ({ storage: g.storage, names: g.names })),
+      tree: formatTree(value),
+    }));
+    return;
+  }
   io.out(`${path}: ${format === 'zip' ? 'torch.save zip archive' : format === 'legacy' ? 'legacy torch.save file' : 'plain pickle'}`);
   io.out(`tensors: ${sd.size}, elements: ${elements}`);
   for (const line of formatTree(value)) io.out(line);

@@ -6,7 +6,7 @@ import { typeToString } from '../ir/torchscript-ast.js';
 import { loadTorchScript, type TorchScriptModule } from '../runtime/torchscript/module.js';
 import { pyRepr } from '../../ops/aten/py-values.js';
 import { Tensor } from '../tensor.js';
-import type { Io } from './io.js';
+import { type Io, jsonDocument } from './io.js';
 import { readRegularFile } from '../node.js';
 
 const MAX_TREE_LINES = 2000;
@@ -49,10 +49,26 @@ export function moduleTree(mod: TorchScriptModule, max = MAX_TREE_LINES): string
   return lines;
 }
 
-export async function inspectTorchScriptCommand(path: string, io: Io): Promise<void> {
+export async function inspectTorchScriptCommand(path: string, io: Io, json = false): Promise<void> {
   const bytes = await readRegularFile(path);
   const mod = loadTorchScript(bytes);
   const a = mod.archive;
+  if (json) {
+    const classes: { name: string; bases: string[]; methods: string[] }[] = [];
+    const functions: string[] = [];
+    for (const name of a.codeModules) {
+      const m = a.codeModule(name)!;
+      for (const c of m.classes.values()) classes.push({ name: c.qualifiedName, bases: [...c.bases], methods: [...c.methods.keys()] });
+      for (const f of m.functions.values()) functions.push(f.qualifiedName);
+    }
+    io.out(jsonDocument({
+      file: path, kind: 'torchscript', folder: a.prefix.replace(/\/$/, ''), version: a.version, root: mod.root.className,
+      forward: signature(mod), constants: a.constants.length,
+      operators: Object.fromEntries([...mod.opSites].map(([op, site]) => [op, { firstCall: site, implemented: !mod.missingOps.includes(op) }])),
+      missingOps: mod.missingOps, moduleTree: moduleTree(mod), classes, functions,
+    }));
+    return;
+  }
   io.out(`format: TorchScript archive (folder '${a.prefix.replace(/\/$/, '')}', version ${a.version})`);
   io.out(`root: ${mod.root.className}`);
   io.out(`forward: ${signature(mod)}`);

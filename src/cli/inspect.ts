@@ -9,7 +9,7 @@ import { planModel } from '../runtime/plan.js';
 import { defaultOpRegistry } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
-import type { Io } from './io.js';
+import { type Io, jsonDocument } from './io.js';
 
 export function formatType(t: ValueType): string {
   switch (t.kind) {
@@ -33,48 +33,83 @@ function histogram(g: Graph, counts: Map<string, number>): void {
   }
 }
 
-export function describeModel(model: Model): string[] {
-  const lines: string[] = [];
+/** What inspect reports of an ONNX model (the text form prints it; --json prints it as is). */
+export interface ModelSummary {
+  readonly irVersion: number;
+  readonly producer: string;
+  readonly opsets: Record<string, number>;
+  readonly metadata: Record<string, string>;
+  readonly inputs: readonly { readonly name: string; readonly type: string }[];
+  readonly outputs: readonly { readonly name: string; readonly type: string }[];
+  readonly nodes: number;
+  /** Nodes per op type ('domain::Op' outside the default domain), subgraphs included, most first. */
+  readonly operators: Record<string, number>;
+  readonly parameters: number;
+  readonly initializers: number;
+  readonly parameterBytes: number;
+  readonly functions: readonly string[];
+  readonly runnable: { readonly ok: boolean; readonly detail: string };
+}
+
+export function summarizeModel(model: Model): ModelSummary {
   const g = model.graph;
-  lines.push(`format:     ONNX (IR version ${model.irVersion})`);
-  lines.push(`producer:   ${model.producerName || '?'} ${model.producerVersion}`.trimEnd());
-  lines.push(`opsets:     ${[...model.opsetImports].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`);
-  if (model.metadata.size) lines.push(`metadata:   ${[...model.metadata].map(([k, v]) => `${k}=${v}`).join(', ')}`);
-  const show = (v: ValueInfo) => `  ${v.name}: ${formatType(v.type)}`;
-  lines.push('inputs:');
-  for (const i of g.inputs.filter((i) => !g.initializers.has(i.name))) lines.push(show(i));
-  lines.push('outputs:');
-  for (const o of g.outputs) lines.push(show(o));
   const counts = new Map<string, number>();
   histogram(g, counts);
-  lines.push(`operators:  ${g.nodes.length} nodes`);
-  for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
-    lines.push(`  ${k.padEnd(28)} ${n}`);
-  }
   let params = 0;
   let bytes = 0;
   for (const t of g.initializers.values()) {
     params += t.size;
     bytes += Math.ceil(t.size * DATA_TYPES[t.type].bytes);
   }
-  lines.push(`parameters: ${params.toLocaleString('en-US')} in ${g.initializers.size} initializers, ${bytes.toLocaleString('en-US')} bytes`);
-  if (model.functions.length) lines.push(`functions:  ${model.functions.map((f) => `${f.domain}::${f.name}`).join(', ')}`);
-  lines.push(runnable(model));
+  const io = (v: ValueInfo) => ({ name: v.name, type: formatType(v.type) });
+  return {
+    irVersion: model.irVersion,
+    producer: `${model.producerName || '?'} ${model.producerVersion}`.trimEnd(),
+    opsets: Object.fromEntries([...model.opsetImports].map(([d, v]) => [d || 'ai.onnx', v])),
+    metadata: Object.fromEntries(model.metadata),
+    inputs: g.inputs.filter((i) => !g.initializers.has(i.name)).map(io),
+    outputs: g.outputs.map(io),
+    nodes: g.nodes.length,
+    operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    parameters: params,
+    initializers: g.initializers.size,
+    parameterBytes: bytes,
+    functions: model.functions.map((f) => `${f.domain}::${f.name}`),
+    runnable: runnable(model),
+  };
+}
+
+export function describeModel(model: Model): string[] {
+  const s = summarizeModel(model);
+  const lines: string[] = [];
+  lines.push(`format:     ONNX (IR version ${s.irVersion})`);
+  lines.push(`producer:   ${s.producer}`);
+  lines.push(`opsets:     ${Object.entries(s.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}`);
+  if (Object.keys(s.metadata).length) lines.push(`metadata:   ${Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  lines.push('inputs:');
+  for (const i of s.inputs) lines.push(`  ${i.name}: ${i.type}`);
+  lines.push('outputs:');
+  for (const o of s.outputs) lines.push(`  ${o.name}: ${o.type}`);
+  lines.push(`operators:  ${s.nodes} nodes`);
+  for (const [k, n] of Object.entries(s.operators)) lines.push(`  ${k.padEnd(28)} ${n}`);
+  lines.push(`parameters: ${s.parameters.toLocaleString('en-US')} in ${s.initializers} initializers, ${s.parameterBytes.toLocaleString('en-US')} bytes`);
+  if (s.functions.length) lines.push(`functions:  ${s.functions.join(', ')}`);
+  lines.push(`runnable:   ${s.runnable.ok ? 'yes' : 'no'}, ${s.runnable.detail}`);
   return lines;
 }
 
 /** Whether the model plans: strictly, else with missing operators left in subgraphs (they fail when run). */
-function runnable(model: Model): string {
+function runnable(model: Model): { ok: boolean; detail: string } {
   try {
     planModel(model, defaultOpRegistry(), undefined, { strict: true });
-    return 'runnable:   yes, every operator is implemented';
+    return { ok: true, detail: 'every operator is implemented' };
   } catch (e) {
-    if (!(e instanceof UnsupportedOpError)) return `runnable:   no, ${(e as Error).message}`;
+    if (!(e instanceof UnsupportedOpError)) return { ok: false, detail: (e as Error).message };
     try {
       planModel(model, defaultOpRegistry());
-      return `runnable:   yes, but a run that reaches these subgraph operators fails: ${e.ops.join(', ')}`;
+      return { ok: true, detail: `but a run that reaches these subgraph operators fails: ${e.ops.join(', ')}` };
     } catch (e2) {
-      return e2 instanceof UnsupportedOpError ? `runnable:   no, missing ${e.ops.join(', ')}` : `runnable:   no, ${(e2 as Error).message}`;
+      return { ok: false, detail: e2 instanceof UnsupportedOpError ? `missing ${e.ops.join(', ')}` : (e2 as Error).message };
     }
   }
 }
@@ -84,6 +119,8 @@ export interface InspectOptions {
   readonly shapes?: boolean;
   /** Pins graph-input shapes (implies `shapes`). */
   readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
+  /** One JSON document instead of lines. */
+  readonly json?: boolean;
 }
 
 /**
@@ -105,8 +142,29 @@ export function parseInputShape(spec: string): [string, Dim[]] | undefined {
   })];
 }
 
+/** Every value's inferred type and the op (and node) producing it, as inspect --shapes lists them. */
+export interface ShapeRows {
+  /** Computed values with a full type and shape, of all computed values. */
+  readonly known: number;
+  readonly computed: number;
+  /** [indented name, type, producer]; a subgraph's header row has an empty type and producer. */
+  readonly rows: readonly (readonly [string, string, string])[];
+}
+
 /** One line per value: name, inferred type, and the op (and node) that produced it. */
 export function describeShapes(model: Model, inputShapes: ReadonlyMap<string, readonly Dim[]> = new Map()): string[] {
+  const { known, computed, rows } = shapeRows(model, inputShapes);
+  const w0 = Math.min(48, Math.max(...rows.map((r) => r[0].length)));
+  const w1 = Math.min(32, Math.max(...rows.map((r) => r[1].length)));
+  const inits = model.graph.initializers.size;
+  return [
+    `shapes:     ${known} of ${computed} computed values have a full type and shape` +
+      (inits ? ` (${inits} initializers not listed)` : ''),
+    ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()),
+  ];
+}
+
+export function shapeRows(model: Model, inputShapes: ReadonlyMap<string, readonly Dim[]> = new Map()): ShapeRows {
   const g = model.graph;
   const graphInputs = new Set(g.inputs.map((i) => i.name));
   for (const name of inputShapes.keys()) {
@@ -141,20 +199,21 @@ export function describeShapes(model: Model, inputShapes: ReadonlyMap<string, re
   walk(g, '  ');
   const tensors = [...values.values()].filter((v) => v.producer);
   const known = tensors.filter((v) => v.type.kind === 'tensor' && v.type.elemType && v.type.shape?.every((d) => d !== null));
-  const w0 = Math.min(48, Math.max(...rows.map((r) => r[0].length)));
-  const w1 = Math.min(32, Math.max(...rows.map((r) => r[1].length)));
-  return [
-    `shapes:     ${known.length} of ${tensors.length} computed values have a full type and shape` +
-      (g.initializers.size ? ` (${g.initializers.size} initializers not listed)` : ''),
-    ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()),
-  ];
+  return { known: known.length, computed: tensors.length, rows };
 }
 
 export async function inspectCommand(path: string, io: Io, options: InspectOptions = {}): Promise<void> {
   const file = await readModelFile(path);
   const model = await loadOnnxModel(file.bytes, { externalRange: file.externalRange });
-  for (const l of describeModel(model)) io.out(l);
-  if (options.shapes || options.inputShapes?.size) {
-    for (const l of describeShapes(model, options.inputShapes)) io.out(l);
+  const shapes = options.shapes || options.inputShapes?.size;
+  if (options.json) {
+    const rows = shapes ? shapeRows(model, options.inputShapes) : undefined;
+    io.out(jsonDocument({
+      file: path, kind: 'onnx', ...summarizeModel(model),
+      ...(rows ? { shapes: { known: rows.known, computed: rows.computed, values: rows.rows.filter((r) => r[1] !== '' || r[2] !== '').map(([name, type, producer]) => ({ name: name.trim(), type, producer })) } } : {}),
+    }));
+    return;
   }
+  for (const l of describeModel(model)) io.out(l);
+  if (shapes) for (const l of describeShapes(model, options.inputShapes)) io.out(l);
 }

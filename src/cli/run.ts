@@ -2,16 +2,14 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DATA_TYPES, type DataType, isDataType } from '../dtypes.js';
-import { decodeTensorProto } from '../formats/onnx/load.js';
-import { parseNpy, writeNpy } from '../formats/npy/npy.js';
+import { writeNpy } from '../formats/npy/npy.js';
 import { InferenceSession } from '../api/session.js';
-import { readRegularFile } from '../node.js'; // also installs the reader of model paths (external data confined to the model's folder)
+import '../node.js'; // installs the reader of model paths (external data confined to the model's folder)
 import type { ResourceLimits } from '../limits.js';
-import { Tensor } from '../tensor.js';
-import { UsageError, type Io } from './io.js';
-import { float16BitsToNumber } from '../../kernels/float16.js';
+import { UsageError, type Io, jsonDocument, writing } from './io.js';
 import { formatProfile } from '../runtime/profile.js';
+import { buildFeeds, takeInputFlag } from './feeds.js';
+import { formatStats, tensorStats } from './stats.js';
 
 interface RunArgs {
   model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>>;
@@ -19,6 +17,8 @@ interface RunArgs {
   profileRuns: number;
   /** --ep NAME[,NAME]: executionProviders ('wasm', 'cpu'); absent: the default choice. */
   providers?: string[];
+  /** --json: one JSON document on stdout instead of lines. */
+  json: boolean;
 }
 
 const SUFFIXES = new Map([['', 1], ['K', 2 ** 10], ['M', 2 ** 20], ['G', 2 ** 30], ['T', 2 ** 40]]);
@@ -50,6 +50,7 @@ export function parseRunArgs(args: string[]): RunArgs {
   const limits: RunArgs['limits'] = {};
   let profileRuns = 0;
   let providers: string[] | undefined;
+  let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const limitFlag = LIMIT_FLAGS.get(a);
@@ -57,10 +58,9 @@ export function parseRunArgs(args: string[]): RunArgs {
       const [name, parse] = limitFlag;
       limits[name] = parse(a, args[++i]);
     } else if (a === '--input' || a === '-i') {
-      const v = args[++i];
-      const eq = v?.indexOf('=') ?? -1;
-      if (!v || eq <= 0) throw new UsageError(`--input needs NAME=FILE.npy|FILE.pb, got '${v ?? ''}'`);
-      inputs.set(v.slice(0, eq), v.slice(eq + 1));
+      i = takeInputFlag(args, i, inputs);
+    } else if (a === '--json') {
+      json = true;
     } else if (a === '--profile') {
       const v = args[i + 1];
       if (v !== undefined && /^[0-9]+$/.test(v)) {
@@ -84,83 +84,46 @@ export function parseRunArgs(args: string[]): RunArgs {
     }
   }
   if (!model) throw new UsageError('run needs a MODEL path');
-  return { model, inputs, out, limits, profileRuns, ...(providers ? { providers } : {}) };
-}
-
-/** xorshift32: deterministic pseudo-random inputs for models run without --input. */
-function randomTensor(type: DataType | undefined, dims: number[], seed: number): Tensor {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-  const t = type ?? 'float32';
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (t === 'float32' || t === 'float64') {
-    const data = t === 'float32' ? new Float32Array(n) : new Float64Array(n);
-    for (let i = 0; i < n; i++) data[i] = next() * 2 - 1;
-    return new Tensor(t, data, dims);
-  }
-  if (t === 'bool') return new Tensor('bool', Uint8Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1)), dims);
-  if (t === 'int64') return new Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(Math.floor(next() * 10))), dims);
-  if (t === 'string') return new Tensor('string', Array.from({ length: n }, () => 'x'), dims);
-  const z = Tensor.zeros(t, dims);
-  const d = z.data as Uint8Array;
-  if (DATA_TYPES[t].array === Float32Array || t === 'float16' || t === 'bfloat16') return z;
-  for (let i = 0; i < d.length; i++) d[i] = Math.floor(next() * 10);
-  return z;
-}
-
-function stats(t: Tensor): string {
-  if (t.type === 'string' || t.size === 0) return '';
-  const vals = t.type === 'float16' ? Array.from(t.data as Uint16Array, float16BitsToNumber) : t.toNumbers();
-  let min = Infinity, max = -Infinity, sum = 0;
-  for (const v of vals) { if (v < min) min = v; if (v > max) max = v; sum += v; }
-  const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
-  return `  min ${f(min)}  max ${f(max)}  mean ${f(sum / vals.length)}`;
+  return { model, inputs, out, limits, profileRuns, json, ...(providers ? { providers } : {}) };
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<void> {
   const args = parseRunArgs(argv);
   const session = await InferenceSession.create(args.model, { limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}) });
-  for (const k of args.inputs.keys()) {
-    if (!session.inputNames.includes(k)) throw new UsageError(`'${k}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
-  }
-  const feeds: Record<string, Tensor> = {};
-  let seed = 1;
-  for (const meta of session.inputMetadata) {
-    const path = args.inputs.get(meta.name);
-    if (path) {
-      const bytes = await readRegularFile(path, args.limits);
-      feeds[meta.name] = path.endsWith('.npy') ? parseNpy(bytes, path) : decodeTensorProto(bytes, path);
-    } else {
-      if (!meta.isTensor || !isDataType(meta.type) || !meta.shape) {
-        throw new UsageError(`input '${meta.name}' declares no tensor type and shape (${meta.type ?? 'unknown'}): give it with --input ${meta.name}=FILE.npy`);
-      }
-      const dims = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
-      feeds[meta.name] = randomTensor(meta.type as DataType | undefined, dims, seed++);
-      io.out(`input ${meta.name}: random ${meta.type}[${dims.join(', ')}]`);
-    }
-  }
+  const notes: string[] = [];
+  const say = (line: string) => (args.json ? notes.push(line) : io.out(line));
+  const feeds = await buildFeeds(session, args.inputs, say, args.limits);
   const t0 = performance.now();
   const outputs = await session.run(feeds);
   const ms = performance.now() - t0;
-  if (args.out) await mkdir(args.out, { recursive: true });
+  if (args.out) await writing(args.out, () => mkdir(args.out!, { recursive: true }));
+  const written: Record<string, string> = {};
   for (const [name, t] of Object.entries(outputs)) {
-    io.out(`output ${name}: ${t.type}[${t.dims.join(', ')}]${stats(t)}`);
+    if (!args.json) io.out(`output ${name}: ${formatStats(tensorStats(t))}`);
     if (args.out) {
-      const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
-      await writeFile(join(args.out, `${safe}.npy`), writeNpy(t));
+      const file = join(args.out, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`);
+      await writing(file, () => writeFile(file, writeNpy(t)));
+      written[name] = file;
     }
   }
-  io.out(`ran in ${ms.toFixed(2)} ms (backend: ${session.backend})`);
+  say(`ran in ${ms.toFixed(2)} ms (backend: ${session.backend})`);
+  let profile;
   if (args.profileRuns > 0) {
-    if (session.format !== 'onnx') {
-      io.out('--profile: per-node profiles cover ONNX models only');
-      return;
+    if (session.format !== 'onnx') say('--profile: per-node profiles cover ONNX models only');
+    else {
+      session.startProfiling();
+      for (let r = 0; r < args.profileRuns; r++) await session.run(feeds);
+      profile = session.endProfiling();
+      if (!args.json) for (const line of formatProfile(profile)) io.out(line);
     }
-    session.startProfiling();
-    for (let r = 0; r < args.profileRuns; r++) await session.run(feeds);
-    for (const line of formatProfile(session.endProfiling())) io.out(line);
+  }
+  if (args.json) {
+    io.out(jsonDocument({
+      model: args.model, format: session.format, backend: session.backend, ms,
+      inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...tensorStats(t), random: !args.inputs.has(k) }])),
+      outputs: Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { ...tensorStats(t), ...(written[k] ? { file: written[k] } : {}) }])),
+      ...(profile ? { profile } : {}),
+      notes,
+    }));
   }
 }

@@ -5,7 +5,7 @@
 // Exit code: 0 safe, 1 unsafe, 3 cannot verify; 2 stays the CLI's usage / unreadable-path code.
 
 import { opcodeClasses, scanFile, type FileScan, type PickleScan } from '../formats/pickle/index.js';
-import type { Io } from './io.js';
+import { type Io, jsonDocument } from './io.js';
 import { readRegularFile } from '../node.js';
 
 export const SCAN_EXIT = Object.freeze({ safe: 0, unsafe: 1, 'cannot-verify': 3 } as const);
@@ -57,9 +57,22 @@ export function formatScan(path: string, r: FileScan): string[] {
   return lines;
 }
 
-export async function scanCommand(path: string, io: Io): Promise<number> {
+/** The report as the document `scan --json` prints (a pickle's STOP value left out: it is any object). */
+export function scanDocument(path: string, r: FileScan): object {
+  return {
+    file: path, container: r.container, verdict: r.verdict, exitCode: SCAN_EXIT[r.verdict],
+    reasons: r.reasons, unverified: r.unverified, notes: r.notes,
+    parts: r.parts.map((part) => ({
+      ...part,
+      pickles: part.pickles.map(({ literal: _literal, ...p }) => ({ ...p, opcodeClasses: Object.fromEntries([...opcodeClasses(p.opcodes)].map(([c, ops]) => [c, Object.fromEntries(ops)])) })),
+    })),
+  };
+}
+
+export async function scanCommand(path: string, io: Io, json = false): Promise<number> {
   const bytes = await readRegularFile(path);
   const report = scanFile(bytes);
-  for (const line of formatScan(path, report)) io.out(line);
+  if (json) io.out(jsonDocument(scanDocument(path, report)));
+  else for (const line of formatScan(path, report)) io.out(line);
   return SCAN_EXIT[report.verdict];
 }

@@ -20,7 +20,7 @@ describe('tessera --version and --help', () => {
   it('COMMAND --help prints that command alone; --help lists every command', async () => {
     const all = await cli('--help');
     expect(all.code).toBe(0);
-    for (const c of ['inspect', 'scan', 'convert', 'run', 'demo']) expect(all.out).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['inspect', 'scan', 'convert', 'run', 'trace', 'compare', 'ops', 'demo']) expect(all.out).toMatch(new RegExp(`^  ${c} `, 'm'));
     const run = await cli('run', '--help');
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/--ep wasm\|cpu/);
@@ -28,6 +28,12 @@ describe('tessera --version and --help', () => {
     const scan = await cli('scan', '-h');
     expect(scan.out).toMatch(/exit 0 safe, 1 unsafe, 3 cannot verify/);
     expect(scan.out).not.toMatch(/^ {2}run /m);
+    for (const [c, flag] of [['trace', /--until-nan/], ['compare', /--ort/], ['ops', /--json/]] as const) {
+      const help = await cli(c, '--help');
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(flag);
+      expect(help.out).not.toMatch(/^ {2}demo /m);
+    }
     // no command: the usage, exit 2; an unknown one names the commands
     expect((await cli()).code).toBe(2);
     expect((await cli('frobnicate')).code).toBe(2);
