@@ -12,6 +12,7 @@ import { Tensor } from '../tensor.js';
 import { UsageError, type Io } from './io.js';
 import { float16BitsToNumber } from '../../kernels/float16.js';
 import { formatProfile } from '../runtime/profile.js';
+import { loadProgressLine } from './load-progress.js';
 
 interface RunArgs {
   model: string; inputs: Map<string, string>; out?: string; limits: Partial<Record<keyof ResourceLimits, number>>;
@@ -122,7 +123,10 @@ function stats(t: Tensor): string {
 
 export async function runCommand(argv: string[], io: Io): Promise<void> {
   const args = parseRunArgs(argv);
-  const session = await InferenceSession.create(args.model, { limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}) });
+  const onProgress = loadProgressLine(process.stderr);
+  const session = await InferenceSession.create(args.model, {
+    limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}), ...(onProgress ? { onProgress } : {}),
+  });
   for (const k of args.inputs.keys()) {
     if (!session.inputNames.includes(k)) throw new UsageError(`'${k}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
   }
