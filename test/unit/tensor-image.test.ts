@@ -9,61 +9,14 @@
 import fc from 'fast-check';
 import { zlibSync } from 'fflate';
 import * as ortWeb from 'onnxruntime-web';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Tensor } from '../../src/index.js';
 import { caseFile, decodeValue } from '../conformance/backend-suite.js';
+import { FakeImageData, installFakeCanvas } from '../helpers/fake-canvas.js';
 import { writeModel } from '../helpers/onnx-writer.js';
 
-/** The DOM's ImageData, as far as onnxruntime-web's image code uses it. */
-class FakeImageData {
-  readonly colorSpace = 'srgb';
-  constructor(readonly data: Uint8ClampedArray, readonly width: number, readonly height: number) {}
-}
-
-/** A 2D canvas that stores pixels and copies them (no drawing): putImageData, getImageData, createImageData. */
-class FakeOffscreenCanvas {
-  private pixels = new Uint8ClampedArray(4);
-  private w = 1;
-  private h = 1;
-  constructor(w: number, h: number) { this.width = w; this.height = h; }
-  get width(): number { return this.w; }
-  set width(v: number) { this.w = v; this.pixels = new Uint8ClampedArray(this.w * this.h * 4); }
-  get height(): number { return this.h; }
-  set height(v: number) { this.h = v; this.pixels = new Uint8ClampedArray(this.w * this.h * 4); }
-  getContext(): object {
-    return {
-      createImageData: (w: number, h: number) => new FakeImageData(new Uint8ClampedArray(w * h * 4), w, h),
-      putImageData: (img: FakeImageData, x0: number, y0: number) => {
-        for (let y = 0; y < img.height; y++) {
-          for (let x = 0; x < img.width; x++) {
-            if (x + x0 >= this.w || y + y0 >= this.h) continue;
-            for (let c = 0; c < 4; c++) this.pixels[((y + y0) * this.w + x + x0) * 4 + c] = img.data[(y * img.width + x) * 4 + c]!;
-          }
-        }
-      },
-      getImageData: (x0: number, y0: number, w: number, h: number) => {
-        const out = new Uint8ClampedArray(w * h * 4);
-        for (let y = 0; y < h; y++) {
-          for (let x = 0; x < w; x++) {
-            if (x + x0 >= this.w || y + y0 >= this.h) continue;
-            for (let c = 0; c < 4; c++) out[(y * w + x) * 4 + c] = this.pixels[((y + y0) * this.w + x + x0) * 4 + c]!;
-          }
-        }
-        return new FakeImageData(out, w, h);
-      },
-    };
-  }
-}
-
+installFakeCanvas();
 const g = globalThis as Record<string, unknown>;
-beforeAll(() => {
-  g.ImageData = FakeImageData;
-  g.OffscreenCanvas = FakeOffscreenCanvas;
-});
-afterAll(() => {
-  delete g.ImageData;
-  delete g.OffscreenCanvas;
-});
 
 const image = (w: number, h: number, seed: number): FakeImageData => {
   const d = new Uint8ClampedArray(w * h * 4);
