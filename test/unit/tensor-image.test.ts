@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, Tensor } from '../../src/index.js';
+import { InvalidArgumentError, ResourceLimitError, Tensor } from '../../src/index.js';
 import { caseFile, decodeValue } from '../conformance/backend-suite.js';
 import { FakeImageData, installFakeCanvas } from '../helpers/fake-canvas.js';
 import { writeModel } from '../helpers/onnx-writer.js';
@@ -208,6 +208,9 @@ describe('Tensor.fromImage(encoded bytes or a URL) against PIL (the ONNX suite)'
     const img = image(2, 2, 0);
     await expect(Tensor.fromImage(img, { tensorFormat: 'GRAY' as never })).rejects.toThrow(/options\.tensorFormat must be 'RGB', 'RGBA', 'BGR' or 'RBG', got "GRAY"/);
     await expect(Tensor.fromImage(img, { resizedWidth: 0 })).rejects.toThrow(/options\.resizedWidth must be a positive integer, got 0/);
+    // refused before anything that size is allocated
+    await expect(Tensor.fromImage(img, { resizedWidth: 1e5, resizedHeight: 1e5 })).rejects.toThrow(ResourceLimitError);
+    await expect(Tensor.fromImage(img, { resizedWidth: 1e5, resizedHeight: 1e5 })).rejects.toThrow(/a 3x100000x100000 tensor \(resized from 2x2\).*maxTensorElements/);
     await expect(Tensor.fromImage(img, { norm: { mean: [1, 2] } as never })).rejects.toThrow(/options\.norm\.mean must be a finite number or an array of 3 or 4/);
     await expect(Tensor.fromImage(img, { dataType: 'float16' as never })).rejects.toThrow(InvalidArgumentError);
     await expect(Tensor.fromImage({ width: 2, height: 2 } as never)).rejects.toThrow(/needs a 2D canvas|getContext|drawImage/);

@@ -49,7 +49,8 @@ export async function tensorFromImage(source: ImageSource, options: TensorFromIm
   const height = options.resizedHeight ?? image.height;
   const colors = colorsOf(format);
   const count = width * height * colors.length;
-  checkAllocation(count, () => `${WHERE}: a ${colors.length}x${height}x${width} tensor`);
+  // The RGBA planes of the resized image are the largest array made here.
+  checkAllocation(4 * width * height, () => `${WHERE}: a ${colors.length}x${height}x${width} tensor (resized from ${image.width}x${image.height})`);
   const planes = resizedPlanes(image, width, height);
   const hw = width * height;
   const out = dataType === 'uint8' ? new Uint8Array(count) : new Float32Array(count);
@@ -73,18 +74,21 @@ export async function tensorFromImage(source: ImageSource, options: TensorFromIm
   return new Tensor(dataType, out, dims);
 }
 
-/** The image's R, G, B and A planes ([4, height, width]), resized when the size differs. */
-function resizedPlanes(image: ImageDataLike, width: number, height: number): Float64Array {
+/**
+ * The image's R, G, B and A planes ([4, height, width]), resized when the size differs. Float32
+ * holds the bytes exactly, and the resize sums in float64 (kernels/resize.ts).
+ */
+function resizedPlanes(image: ImageDataLike, width: number, height: number): Float32Array {
   const w = image.width;
   const h = image.height;
-  const src = new Float64Array(4 * w * h);
+  const src = new Float32Array(4 * w * h);
   const px = image.data;
   for (let c = 0; c < 4; c++) {
     const plane = c * w * h;
     for (let i = 0, at = c; i < w * h; i++, at += 4) src[plane + i] = px[at]!;
   }
   if (width === w && height === h) return src;
-  const dst = new Float64Array(4 * width * height);
+  const dst = new Float32Array(4 * width * height);
   const yPlan = planAxis({ inLen: h, outLen: height, scale: height / h, roiStart: 0, roiEnd: 1 }, RESIZE);
   const xPlan = planAxis({ inLen: w, outLen: width, scale: width / w, roiStart: 0, roiEnd: 1 }, RESIZE);
   resize2d(src, dst, 4, yPlan, xPlan);
