@@ -57,7 +57,10 @@ export interface TensorToImageDataOptions {
   /** The tensor's channel order (default 'RGB'; 'RGBA' reads alpha from the fourth channel, else alpha is 255). */
   readonly format?: ImageFormat;
   readonly tensorLayout?: ImageTensorLayout;
-  /** Applied as pixel = (value - bias) * mean, onnxruntime-web's formula (defaults: mean 255, bias 0). */
+  /**
+   * Applied as pixel = (value - bias) * mean, onnxruntime-web's formula (defaults: mean 255, bias
+   * 0; for a uint8 tensor, whose values are pixels already, mean 1).
+   */
   readonly norm?: ImageNorm;
 }
 
@@ -106,7 +109,8 @@ export function tensorToImageData(t: Tensor, options: TensorToImageDataOptions =
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where}: options must be an object`);
   const layout = checkLayout(options.tensorLayout, `${where}: options.tensorLayout`);
   const format = checkFormat(options.format ?? 'RGB', `${where}: options.format`);
-  const { mean, bias } = normOf(options.norm, `${where}: options.norm`);
+  // A uint8 tensor holds pixel values already (fromImage's dataType 'uint8'): its default mean is 1.
+  const { mean, bias } = normOf(options.norm ?? (t.type === 'uint8' ? { mean: 1 } : undefined), `${where}: options.norm`);
   if (t.location === 'none') throw new InvalidArgumentError(`${where}: the tensor was disposed`);
   if (t.dims.length !== 4 || t.dims[0] !== 1) {
     throw new InvalidArgumentError(`${where}: expected a tensor of dims [1, C, H, W] (or [1, H, W, C] with tensorLayout 'NHWC'), got [${t.dims.join(', ')}]`);

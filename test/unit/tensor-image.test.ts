@@ -77,6 +77,8 @@ describe("Tensor.fromImage(ImageData) equals onnxruntime-web's", () => {
     expect(t.type).toBe('uint8');
     expect(t.dims).toEqual([1, 2, 3, 4]);
     expect(Array.from(t.data as Uint8Array)).toEqual(Array.from(img.data));
+    // and back: a uint8 tensor's values are the pixels (default mean 1, not 255)
+    expect(Array.from(t.toImageData({ format: 'RGBA', tensorLayout: 'NHWC' }).data)).toEqual(Array.from(img.data));
     await expect(Tensor.fromImage(img, { dataType: 'uint8', norm: { mean: 1 } })).rejects.toThrow(/norm applies to float32 tensors/);
   });
 
