@@ -8,7 +8,9 @@
 // and noisy; the tables give median and min. Markdown on stdout, progress on stderr.
 // See bench/RESULTS.md for a recorded run and what each column means.
 
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { GENERATE_COMMAND, matmul, workloads, type Workload } from './workloads.js';
 import { ortRuntime, tesseraRuntime, type BenchSession, type Runtime } from './runtimes.js';
@@ -190,6 +192,42 @@ function machine(): string {
   ].join('\n');
 }
 
+/**
+ * Time to import each package's Node entry in a fresh node process (tessera's build, i.e. what
+ * `import('tessera')` loads, against onnxruntime-web's and onnxruntime-node's), interleaved over
+ * rounds with a rotating start: median / min ms, and tessera's ratio to each.
+ */
+function importTimes(rounds = 7): string {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const entry = new URL('../dist/src/node.js', import.meta.url);
+  if (!existsSync(entry)) return '- import time of the Node entry: — (no dist/src/node.js: run `npm run build`)';
+  const targets: [string, string][] = [['tessera', entry.href], ['onnxruntime-web', 'onnxruntime-web'], ['onnxruntime-node', 'onnxruntime-node']];
+  const times = new Map<string, number[]>(targets.map(([n]) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < targets.length; k++) {
+      const [name, specifier] = targets[(r + k) % targets.length]!;
+      const code = `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`;
+      try {
+        const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        times.get(name)!.push(Number(out.trim().split('\n').pop()));
+      } catch {
+        times.delete(name); // not installed
+      }
+    }
+  }
+  const cell = (n: string) => {
+    const xs = times.get(n);
+    return xs?.length ? `${n} ${fmt(median(xs))} / ${fmt(min(xs))} ms` : `${n} —`;
+  };
+  const ratio = (peer: string) => {
+    const a = times.get('tessera');
+    const b = times.get(peer);
+    return a?.length && b?.length ? `tessera÷${peer} ${fmt(median(a) / median(b))} / ${fmt(min(a) / min(b))}` : `tessera÷${peer} —`;
+  };
+  return `- import time of the Node entry (fresh node process, median / min of ${rounds} interleaved): ` +
+    `${targets.map(([n]) => cell(n)).join(', ')}; ${ratio('onnxruntime-web')}, ${ratio('onnxruntime-node')}`;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const chosen = workloads(o.sizes).filter((w) => selected(w, o.only));
@@ -226,6 +264,8 @@ async function main(): Promise<void> {
     loads.push(`${rt.name} ${(performance.now() - t).toFixed(0)} ms`);
   }
   console.log(`- first session on an 8x8 MatMul (loading the runtime, not in the tables): ${loads.join(', ')}`);
+  progress('import time of the Node entries');
+  console.log(importTimes());
   const peak = { rss: rssMb() };
   const results: Result[] = [];
   for (const w of chosen) {

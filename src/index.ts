@@ -34,3 +34,7 @@ export { readSafetensors, writeSafetensors, type SafetensorsFile } from './forma
 export { loadTorchScript, createTorchScriptSession, type TorchScriptModule } from './runtime/torchscript/index.js';
 export { looksLikeTorchScript } from './formats/torchscript/index.js';
 export { TsTuple, TsDevice, TsDtype, TsObject, type TsValue } from '../ops/aten/aten-op.js';
+export type { LoadProgress } from './api/session.js';
+export type {
+  ImageDataLike, ImageFormat, ImageNorm, ImageSource, ImageTensorLayout, TensorFromImageOptions, TensorToImageDataOptions,
+} from './image/image-tensor-options.js';

@@ -12,7 +12,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError, ModelFormatError } from './errors.js';
 import { checkLocation } from './formats/onnx/load.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from './limits.js';
-import { fetchLoader, type ModelFile, setFileLoader } from './api/session.js';
+import { type ByteProgress, fetchLoader, type ModelFile, setFileLoader } from './api/session.js';
 import { isMainThread, parentPort, Worker as NodeWorker, workerData } from 'node:worker_threads';
 import { setWorkerFactory } from './api/worker-session.js';
 import { emitterWorker, setWorkerFactory as setKernelWorkerFactory } from '../kernels/wasm/threads.js';
@@ -21,23 +21,24 @@ import { fileURLToPath } from 'node:url';
 import { setCoreCount } from './runtime/backend.js';
 
 export * from './index.js';
-export type { ModelFile } from './api/session.js';
+export type { ByteProgress, ModelFile } from './api/session.js';
 
 /**
  * Reads a model file (a regular file of at most limits.maxMemoryBytes) and returns a reader for
- * its external data that refuses anything outside the model's real folder.
+ * its external data that refuses anything outside the model's real folder. `progress` hears of
+ * the file's size and of its bytes as they are read, and likewise of each external range.
  */
-export async function readModelFile(path: string, limits?: Partial<ResourceLimits>): Promise<ModelFile> {
+export async function readModelFile(path: string, limits?: Partial<ResourceLimits>, progress?: ByteProgress): Promise<ModelFile> {
   if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`model path: expected a file path, got ${String(path)}`);
   const resolved = resolveLimits(limits);
-  const bytes = await readWholeFile(path, resolved);
+  const bytes = await readWholeFile(path, resolved, 'model file', progress);
   let realDir: string | undefined;
   return {
     bytes,
     externalRange: async (loc, offset, length) => {
       checkLocation(loc);
       realDir ??= await realpath(resolve(dirname(path)));
-      return readRange(realDir, loc, offset, length);
+      return readRange(realDir, loc, offset, length, progress);
     },
   };
 }
@@ -65,7 +66,7 @@ export async function readRegularFile(path: string, limits?: Partial<ResourceLim
   return readWholeFile(path, resolveLimits(limits), 'file');
 }
 
-async function readWholeFile(path: string, limits: ResourceLimits, what = 'model file'): Promise<Uint8Array> {
+async function readWholeFile(path: string, limits: ResourceLimits, what = 'model file', progress?: ByteProgress): Promise<Uint8Array> {
   let fh: FileHandle;
   try {
     fh = await open(path, READ_FLAGS);
@@ -76,14 +77,15 @@ async function readWholeFile(path: string, limits: ResourceLimits, what = 'model
     const st = await fh.stat();
     if (!st.isFile()) throw new InvalidArgumentError(`${what} '${path}' is not a regular file${st.isDirectory() ? ' (it is a directory)' : ''}`);
     checkLimit(limits, 'maxMemoryBytes', st.size, `${what} '${path}'`);
-    return await readAt(fh, 0, st.size, `${what} '${path}'`);
+    progress?.expect(st.size);
+    return await readAt(fh, 0, st.size, `${what} '${path}'`, progress);
   } finally {
     await fh.close();
   }
 }
 
 /** `length` bytes of `loc` (relative to the real folder `realDir`) from `offset`. */
-async function readRange(realDir: string, loc: string, offset: number, length: number): Promise<Uint8Array> {
+async function readRange(realDir: string, loc: string, offset: number, length: number, progress?: ByteProgress): Promise<Uint8Array> {
   const where = `external data '${loc}'`;
   let target: string;
   try {
@@ -108,26 +110,32 @@ async function readRange(realDir: string, loc: string, offset: number, length: n
     if (offset + length > st.size) {
       throw new ModelFormatError(`${where}: range offset=${offset} length=${length} lies outside '${loc}' (${st.size} bytes)`);
     }
-    return await readAt(fh, offset, length, where);
+    progress?.expect(length);
+    return await readAt(fh, offset, length, where, progress);
   } finally {
     await fh.close();
   }
 }
 
-async function readAt(fh: FileHandle, offset: number, length: number, where: string): Promise<Uint8Array> {
+/** Reads told to `progress` come in pieces of at most this many bytes. */
+const PROGRESS_CHUNK = 16 << 20;
+
+async function readAt(fh: FileHandle, offset: number, length: number, where: string, progress?: ByteProgress): Promise<Uint8Array> {
   const out = new Uint8Array(length);
+  const chunk = progress ? PROGRESS_CHUNK : length;
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await fh.read(out, done, length - done, offset + done);
+    const { bytesRead } = await fh.read(out, done, Math.min(chunk, length - done), offset + done);
     if (bytesRead === 0) throw new ModelFormatError(`${where}: the file ended after ${done} of ${length} bytes (changed while reading?)`);
     done += bytesRead;
+    progress?.read(bytesRead);
   }
   return out;
 }
 
 // Paths and file: URLs from disk; http(s) URLs over fetch (Node 20 has it), external data beside them.
-setFileLoader((path, limits) => {
-  if (/^https?:\/\//i.test(path)) return fetchLoader(path, limits);
+setFileLoader((path, limits, progress) => {
+  if (/^https?:\/\//i.test(path)) return fetchLoader(path, limits, progress);
   if (/^file:/i.test(path)) {
     let local: string;
     try {
@@ -135,9 +143,9 @@ setFileLoader((path, limits) => {
     } catch (e) {
       throw new InvalidArgumentError(`model path: '${path}' is not a file URL this host can open: ${(e as Error).message}`, { cause: e });
     }
-    return readModelFile(local, limits);
+    return readModelFile(local, limits, progress);
   }
-  return readModelFile(path, limits);
+  return readModelFile(path, limits, progress);
 });
 
 // Session workers (InferenceSession.create(model, { worker: true })). Node 20 has no global

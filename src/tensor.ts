@@ -4,6 +4,9 @@ import { bfloat16BitsToNumber, float16BitsToNumber } from '../kernels/float16.js
 import { shapeSize } from '../kernels/strides.js';
 import { DATA_TYPES, type DataType, type TensorData, allocate, checkAllocation, isDataType } from './dtypes.js';
 import { InvalidArgumentError } from './errors.js';
+import {
+  type ImageDataLike, type ImageSource, type TensorFromImageOptions, type TensorToImageDataOptions, tensorToImageData,
+} from './image/image-tensor-options.js';
 
 export type { DataType, TensorData } from './dtypes.js';
 
@@ -138,6 +141,24 @@ export class Tensor {
   /** A new tensor of the same data with other dims (sizes must match; data is shared). */
   reshape(dims: readonly number[]): Tensor {
     return new Tensor(this.type, this.data, dims);
+  }
+
+  /**
+   * onnxruntime-web's Tensor.fromImage(): an image as a [1, 3, H, W] float32 tensor of
+   * (pixel + bias) / mean (defaults 255 and 0), or as options say (resizedWidth/Height,
+   * tensorFormat, tensorLayout, dataType, norm). The image: ImageData or { data, width, height }
+   * (RGBA bytes), encoded bytes (PNG, JPEG, WebP, BMP, TIFF, PNM, JPEG 2000) as a Uint8Array,
+   * ArrayBuffer or Blob, a URL (fetched), or in a browser an image element, bitmap or canvas.
+   */
+  static async fromImage(image: ImageSource, options?: TensorFromImageOptions): Promise<Tensor> {
+    // Loaded on first use, so that a Tensor-only bundle carries no image decoders.
+    const { tensorFromImage } = await import('./formats/image/tensor-from-image.js');
+    return tensorFromImage(image, options);
+  }
+
+  /** onnxruntime-web's tensor.toImageData(): a [1, C, H, W] tensor as RGBA pixels (an ImageData where the host has the class). */
+  toImageData(options?: TensorToImageDataOptions): ImageDataLike {
+    return tensorToImageData(this, options);
   }
 
   /** Allocates a zero-filled tensor. */

@@ -104,6 +104,58 @@ export interface SessionOptions {
    * node) when a run reaches it.
    */
   readonly strict?: boolean;
+  /**
+   * Told how far loading has come, as bytes are read: the model file (from a path, file: or
+   * http(s) URL, in chunks) and its external data. Called once at the start (loaded 0, total
+   * undefined), as bytes arrive, and at the end (loaded === total). `total` grows as sizes become
+   * known (a file's size, a Content-Length, each external data range when the model names it),
+   * and is undefined while a download of unknown length is under way.
+   */
+  readonly onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Bytes of the model (and its external data) read so far, and to be read in all when known. */
+export interface LoadProgress {
+  readonly loaded: number;
+  readonly total: number | undefined;
+}
+
+/**
+ * What a loader tells as it reads: `expect(n)` when it learns that n more bytes are to be read
+ * (a file's size, a Content-Length), `read(n)` as n of them arrive.
+ */
+export interface ByteProgress {
+  expect(bytes: number): void;
+  read(bytes: number): void;
+}
+
+/** Adds up a loader's ByteProgress into onProgress calls (create()'s, and the CLI's for inspect). */
+export function progressReporter(onProgress: (p: LoadProgress) => void): ByteProgress & { start(): void; done(): void } {
+  let loaded = 0;
+  let total = 0;
+  const report = () => onProgress({ loaded, total: loaded > total ? undefined : total });
+  return {
+    start: () => onProgress({ loaded: 0, total: undefined }),
+    expect: (n) => { total += n; report(); },
+    read: (n) => { loaded += n; report(); },
+    done: () => { total = loaded; report(); },
+  };
+}
+
+/** A user's externalData function that also counts the bytes of each location once. */
+function countedExternalData(
+  read: (location: string) => Uint8Array | Promise<Uint8Array>, progress: ByteProgress,
+): (location: string) => Promise<Uint8Array> {
+  const seen = new Set<string>();
+  return async (location) => {
+    const bytes = await read(location);
+    if (!seen.has(location) && bytes instanceof Uint8Array) {
+      seen.add(location);
+      progress.expect(bytes.length);
+      progress.read(bytes.length);
+    }
+    return bytes;
+  };
 }
 
 export interface ValueMetadata {
@@ -120,8 +172,11 @@ export interface ModelFile {
   externalRange(location: string, offset: number, length: number): Promise<Uint8Array>;
 }
 
-/** Reads a model file given a path or URL; set by the platform entry (Node) or defaults to fetch. */
-export type FileLoader = (path: string, limits: ResourceLimits) => Promise<ModelFile>;
+/**
+ * Reads a model file given a path or URL; set by the platform entry (Node) or defaults to fetch.
+ * `progress`, when given, hears of the model's bytes and of every external range it reads.
+ */
+export type FileLoader = (path: string, limits: ResourceLimits, progress?: ByteProgress) => Promise<ModelFile>;
 
 let fileLoader: FileLoader | undefined;
 
@@ -131,7 +186,7 @@ export function setFileLoader(loader: FileLoader): void {
 }
 
 /** Reads a model (and its external data, beside it) over fetch: the default loader, and the Node entry's for http(s) URLs. */
-export async function fetchLoader(url: string, limits: ResourceLimits): Promise<ModelFile> {
+export async function fetchLoader(url: string, limits: ResourceLimits, progress?: ByteProgress): Promise<ModelFile> {
   const base = new URL('.', new URL(url, (globalThis as { location?: { href: string } }).location?.href));
   const get = async (target: string | URL, what: string, fail: (m: string, cause?: unknown) => Error): Promise<Uint8Array> => {
     let res: Response;
@@ -143,9 +198,12 @@ export async function fetchLoader(url: string, limits: ResourceLimits): Promise<
     if (!res.ok) throw fail(`${what}: HTTP ${res.status}`);
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared >= 0) checkLimit(limits, 'maxMemoryBytes', declared, what);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    checkLimit(limits, 'maxMemoryBytes', bytes.length, what);
-    return bytes;
+    if (!progress || !res.body) {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      checkLimit(limits, 'maxMemoryBytes', bytes.length, what);
+      return bytes;
+    }
+    return readBody(res.body, declared >= 0 ? declared : undefined, limits, what, progress);
   };
   const files = new Map<string, Uint8Array>();
   return {
@@ -162,6 +220,34 @@ export async function fetchLoader(url: string, limits: ResourceLimits): Promise<
       return file.subarray(offset, offset + length);
     },
   };
+}
+
+/** A response body read chunk by chunk, each told to `progress` and the sum held to maxMemoryBytes. */
+async function readBody(
+  body: ReadableStream<Uint8Array>, declared: number | undefined, limits: ResourceLimits, what: string, progress: ByteProgress,
+): Promise<Uint8Array> {
+  if (declared !== undefined) progress.expect(declared);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    checkLimit(limits, 'maxMemoryBytes', length, what);
+    chunks.push(value);
+    progress.read(value.length);
+  }
+  // A Content-Length that was wrong, or absent: the total becomes what arrived.
+  if (length !== (declared ?? 0)) progress.expect(length - (declared ?? 0));
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function metadataOf(v: ValueInfo): ValueMetadata {
@@ -260,6 +346,13 @@ export class InferenceSession {
     if (options.externalData !== undefined && typeof options.externalData !== 'function') {
       options = { ...options, externalData: externalDataReader(options.externalData) };
     }
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw new InvalidArgumentError(`InferenceSession.create: options.onProgress must be a function ({ loaded, total }) => void, got ${typeof options.onProgress}`);
+    }
+    const progress = options.onProgress && progressReporter(options.onProgress);
+    if (progress && typeof options.externalData === 'function') {
+      options = { ...options, externalData: countedExternalData(options.externalData, progress) };
+    }
     if (options.customOps !== undefined && !Array.isArray(options.customOps)) {
       throw new InvalidArgumentError('InferenceSession.create: options.customOps must be an array of op definitions');
     }
@@ -279,8 +372,9 @@ export class InferenceSession {
     const workerEntry = options.worker === undefined || options.worker === false ? undefined : workerEntryFor(options);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
+    progress?.start();
     if (typeof source === 'string') {
-      const loaded = await (fileLoader ?? fetchLoader)(source, limits);
+      const loaded = await (fileLoader ?? fetchLoader)(source, limits, progress);
       bytes = loaded.bytes;
       if (!options.externalData) externalRange = loaded.externalRange;
     } else if (source instanceof Uint8Array) {
@@ -292,10 +386,15 @@ export class InferenceSession {
         `InferenceSession.create: expected bytes (Uint8Array/ArrayBuffer) or a path, got ${source === null ? 'null' : typeof source}`,
       );
     }
-    if (workerEntry) {
-      return createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange);
+    if (progress && typeof source !== 'string') {
+      progress.expect(bytes.length);
+      progress.read(bytes.length);
     }
-    return InferenceSession.fromBytes(bytes, options, limits, externalRange);
+    const session = workerEntry
+      ? await createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange)
+      : await InferenceSession.fromBytes(bytes, options, limits, externalRange);
+    progress?.done();
+    return session;
   }
 
   /**

@@ -6,10 +6,11 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { subgraphsOf, validateGraph } from '../ir/validate.js';
 import { readModelFile } from '../node.js';
 import { planModel } from '../runtime/plan.js';
-import { defaultOpRegistry } from '../api/session.js';
+import { defaultOpRegistry, progressReporter } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
 import { type Io, jsonDocument } from './io.js';
+import { loadProgressLine } from './load-progress.js';
 
 export function formatType(t: ValueType): string {
   switch (t.kind) {
@@ -203,8 +204,12 @@ export function shapeRows(model: Model, inputShapes: ReadonlyMap<string, readonl
 }
 
 export async function inspectCommand(path: string, io: Io, options: InspectOptions = {}): Promise<void> {
-  const file = await readModelFile(path);
+  const onProgress = loadProgressLine(process.stderr);
+  const progress = onProgress && progressReporter(onProgress);
+  progress?.start();
+  const file = await readModelFile(path, undefined, progress);
   const model = await loadOnnxModel(file.bytes, { externalRange: file.externalRange });
+  progress?.done();
   const shapes = options.shapes || options.inputShapes?.size;
   if (options.json) {
     const rows = shapes ? shapeRows(model, options.inputShapes) : undefined;

@@ -9,6 +9,7 @@ import type { ResourceLimits } from '../limits.js';
 import { UsageError, type Io, jsonDocument, writing } from './io.js';
 import { formatProfile } from '../runtime/profile.js';
 import { buildFeeds, takeInputFlag } from './feeds.js';
+import { loadProgressLine } from './load-progress.js';
 import { formatStats, tensorStats } from './stats.js';
 
 interface RunArgs {
@@ -89,7 +90,10 @@ export function parseRunArgs(args: string[]): RunArgs {
 
 export async function runCommand(argv: string[], io: Io): Promise<void> {
   const args = parseRunArgs(argv);
-  const session = await InferenceSession.create(args.model, { limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}) });
+  const onProgress = loadProgressLine(process.stderr);
+  const session = await InferenceSession.create(args.model, {
+    limits: args.limits, ...(args.providers ? { executionProviders: args.providers } : {}), ...(onProgress ? { onProgress } : {}),
+  });
   const notes: string[] = [];
   const say = (line: string) => (args.json ? notes.push(line) : io.out(line));
   const feeds = await buildFeeds(session, args.inputs, say, args.limits);
