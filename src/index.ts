@@ -31,3 +31,6 @@ export { readSafetensors, writeSafetensors, type SafetensorsFile } from './forma
 export { loadTorchScript, createTorchScriptSession, type TorchScriptModule } from './runtime/torchscript/index.js';
 export { looksLikeTorchScript } from './formats/torchscript/index.js';
 export { TsTuple, TsDevice, TsDtype, TsObject, type TsValue } from '../ops/aten/aten-op.js';
+export { serveWithDeno } from './serve/deno.js';
+export { serveWithBun, type BunHostOptions } from './serve/bun.js';
+export type { HostOptions, ServingHost } from './serve/host.js';
