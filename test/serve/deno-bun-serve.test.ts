@@ -1,0 +1,88 @@
+// The same Open Inference Protocol handler hosted by Deno.serve and Bun.serve (src/serve/deno.ts,
+// bun.ts) from the built package: health, metadata, an infer request with JSON tensors and one
+// with binary tensor data on the digits model (equal to session.run in this process, within 1e-4
+// of PyTorch), a protocol error, and a graceful shutdown on SIGTERM (the process exits 0).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIGITS, digitsReference, get, inferBinary, inferJson, maxAbsDiff, root, send, slice, type DigitsReference } from './host-client.js';
+
+const bin = (name: string) => join(root, 'node_modules/.bin', name);
+const script = join(root, 'test/serve/host-run.mjs');
+const hosts: [string, string, string[]][] = [
+  ['deno', bin('deno'), ['run', '--allow-read', '--allow-net', '--allow-env', script]],
+  ['bun', bin('bun'), ['run', script]],
+];
+
+interface Host { proc: ChildProcess; url: string; lines: string[]; log: () => string; exited: Promise<number | null> }
+
+async function start(exe: string, args: string[]): Promise<Host> {
+  const proc = spawn(exe, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no port in 60 s:\n${out}${err}`)), 60_000);
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`exited (${code}) before listening:\n${out}${err}`)); });
+    proc.stderr!.on('data', (d) => { err += d; });
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const all = out.split('\n');
+      out = all.pop()!;
+      for (const line of all) {
+        lines.push(line);
+        const msg = JSON.parse(line) as { port?: number };
+        if (typeof msg.port === 'number') { clearTimeout(timer); resolve(msg.port); }
+      }
+    });
+  });
+  return { proc, url: `http://127.0.0.1:${port}/`, lines, log: () => `${lines.join('\n')}\n${out}${err}`, exited };
+}
+
+for (const [name, exe, args] of hosts) {
+  describe(`serve: the handler hosted by ${name}`, () => {
+    let host: Host;
+    let ref: DigitsReference;
+    beforeAll(async () => { [host, ref] = await Promise.all([start(exe, args), digitsReference()]); }, 120_000);
+    afterAll(() => { if (host?.proc.exitCode === null) host.proc.kill('SIGKILL'); });
+
+    const withLog = <T>(p: Promise<T>): Promise<T> => p.catch((e: Error) => { throw new Error(`${e.message}\n--- ${name} output ---\n${host.log()}`); });
+
+    it('answers live, ready and model metadata', () => withLog((async () => {
+      expect((await get(host.url, 'v2/health/live')).status).toBe(200);
+      expect((await get(host.url, 'v2/health/ready')).status).toBe(200);
+      const meta = await get(host.url, `v2/models/${DIGITS}`);
+      expect(meta.body).toMatchObject({ name: DIGITS, inputs: [{ name: 'image', datatype: 'FP32' }], outputs: [{ name: 'logits', datatype: 'FP32' }] });
+    })()));
+
+    it('infers the digits model with JSON and with binary tensor data, equal to session.run here', () => withLog((async () => {
+      const json = await inferJson(host.url, ref.images, `${name}-1`);
+      expect(json.status, JSON.stringify(json.body)).toBe(200);
+      expect(json.body).toMatchObject({ model_name: DIGITS, id: `${name}-1`, outputs: [{ name: 'logits', datatype: 'FP32', shape: [ref.count, 10] }] });
+      expect(maxAbsDiff(Float32Array.from(json.body.outputs![0]!.data!), ref.direct)).toBe(0);
+      expect(maxAbsDiff(json.body.outputs![0]!.data!, ref.pytorch)).toBeLessThan(1e-4);
+      const part = slice(ref, 40, 7);
+      const binary = await inferBinary(host.url, part.images);
+      expect(binary.status, JSON.stringify(binary.body)).toBe(200);
+      expect(maxAbsDiff(binary.binary![0]!, part.pytorch)).toBeLessThan(1e-4);
+    })()), 60_000);
+
+    it('answers a request over maxBodyBytes with 413 and keeps serving', () => withLog((async () => {
+      const big = await send(host.url, `v2/models/${DIGITS}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(2 << 20).fill(32) });
+      expect(big.status).toBe(413);
+      expect(typeof big.error).toBe('string');
+      const bad = await send(host.url, `v2/models/${DIGITS}/infer`, { method: 'POST', body: '{"inputs": [{"name": "image", "shape": [1], "datatype": "FP32", "data": [1, 2]}]}' });
+      expect(bad.status).toBe(400);
+      expect((await inferJson(host.url, slice(ref, 0, 1).images)).status).toBe(200);
+    })()), 60_000);
+
+    it('shuts down gracefully on SIGTERM: the process exits 0 by itself', () => withLog((async () => {
+      host.proc.kill('SIGTERM');
+      const code = await Promise.race([host.exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+      expect(code).toBe(0);
+      expect(host.lines.map((l) => JSON.parse(l) as { shutdown?: boolean }).some((m) => m.shutdown === true)).toBe(true);
+    })()), 30_000);
+  });
+}
