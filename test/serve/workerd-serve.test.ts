@@ -3,10 +3,11 @@
 // and every Open Inference Protocol endpoint exercised with JSON and binary payloads, errors
 // included. Inference results must equal a session.run in this process and PyTorch's logits.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // A plain ES module of the example (allowJs: untyped); its one export is typed below.
 import { buildWorker as buildWorkerJs } from '../../examples/worker/build.mjs';
@@ -162,4 +163,9 @@ describe('serve: the Cloudflare Workers example under workerd', () => {
     expect(m.text).toMatch(/^# (HELP|TYPE) /m);
     expect(m.text).toContain(DIGITS);
   })()));
+
+  it('the example type-checks against tessera\'s source (esbuild only strips types)', async () => {
+    const tsc = promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'examples/worker')], { cwd: root });
+    await expect(tsc.catch((e: { stdout?: string }) => { throw new Error(e.stdout); })).resolves.toBeDefined();
+  }, 120_000);
 });
