@@ -18,6 +18,9 @@ export { registerPrecompiledModules } from '../kernels/wasm/host.js';
 export {
   WorkerSession, setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle, type WorkerSessionOptions,
 } from './api/worker-session.js';
+export {
+  createInferenceServer, ProtocolError, type InferenceServer, type ModelSource, type ServeOptions, type ServedSession,
+} from './serve/handler.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';

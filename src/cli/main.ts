@@ -12,6 +12,7 @@ import { type Io, UsageError } from './io.js';
 import { inspectCommand, parseInputShape } from './inspect.js';
 import type { Dim } from '../ir/graph.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { scanCommand } from './scan.js';
 import { convertCommand } from './convert.js';
@@ -40,6 +41,14 @@ const HELP: Readonly<Record<string, string>> = {
                                     limits for loading and running (BYTES may be 512M, 4G); a breach exits 1
     [--ep wasm|cpu|wasm,cpu] [--profile [RUNS]]
                                     backend to run on (default: wasm where available); per-node profile`,
+  serve: `  serve MODEL_OR_DIR [--port 8000] [--host 127.0.0.1]
+                                    serve a model, or every .onnx / TorchScript model in a folder (name: the file's
+                                    stem, or tessera-serve.json), over the Open Inference Protocol v2 (KServe, Triton)
+    [--max-batch 32] [--batch-delay-ms 0]
+                                    merge concurrent requests along a free leading batch dim, up to N rows
+    [--max-body-bytes 64M] [--timeout-ms 30000] [--concurrency 256]
+                                    request size limit (413), per-request timeout (504), requests handled at once
+    [--no-worker] [--ep wasm|cpu]   run sessions on the main thread instead of a worker each; backend`,
   demo: `  demo                              classify the shipped handwritten digits with the shipped model`,
 };
 
@@ -78,6 +87,9 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
       }
       case 'run':
         await runCommand(rest, io);
+        return 0;
+      case 'serve':
+        await serveCommand(rest, io);
         return 0;
       case 'demo':
         if (rest.length) throw new UsageError('demo takes no arguments');

@@ -28,7 +28,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('src/cli/')) return 'cli';
   if (file.startsWith('src/formats/')) return 'formats';
   if (file.startsWith('src/runtime/')) return 'runtime';
-  if (file === 'src/index.ts' || file === 'src/node.ts' || file.startsWith('src/api/')) return 'api';
+  if (file === 'src/index.ts' || file === 'src/node.ts' || file.startsWith('src/api/') || file.startsWith('src/serve/')) return 'api';
   return 'core'; // src/*.ts, src/ir/
 }
 
