@@ -3,6 +3,7 @@
 // (a direct session.run in the test process, and PyTorch's logits).
 
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor, parseNpy } from '../../src/index.js';
@@ -38,6 +39,13 @@ export function slice(ref: DigitsReference, from: number, n: number): { images: 
     pytorch: ref.pytorch.subarray(from * 10, (from + n) * 10),
   };
 }
+
+/**
+ * How far a served result may be from session.run in this process. Not 0: where V8 has relaxed
+ * SIMD (Deno, workerd, Bun; not this Node) the wasm engine takes its fused multiply-add kernels,
+ * which round once where Node's round twice (about 4e-6 on these logits, which reach 300).
+ */
+export const DIRECT_ATOL = 2e-5;
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
@@ -115,4 +123,29 @@ export async function send(base: string, path: string, init: RequestInit): Promi
   let error: unknown = text;
   try { error = (JSON.parse(text) as { error?: unknown }).error; } catch { /* not JSON: keep the text */ }
   return { status: res.status, error };
+}
+
+/**
+ * POSTs `size` bytes of JSON whitespace with `Expect: 100-continue`, as curl does for large bodies:
+ * a server that refuses the declared length answers before the body is sent. (fetch would send it
+ * anyway, and a server that answers 413 and closes mid-upload makes fetch fail with EPIPE.)
+ */
+export function postOversized(url: string, size: number): Promise<{ status: number; error: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': size, expect: '100-continue' } });
+    req.on('continue', () => req.end(new Uint8Array(size).fill(32)));
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      res.on('end', () => {
+        let error: unknown = text;
+        try { error = (JSON.parse(text) as { error?: unknown }).error; } catch { /* not JSON: keep the text */ }
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, error });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
 }
