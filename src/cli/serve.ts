@@ -150,11 +150,13 @@ function toRequest(req: IncomingMessage, origin: string): Request {
   } as RequestInit);
 }
 
-async function writeResponse(res: ServerResponse, response: Response, head: boolean): Promise<void> {
-  const body = head ? undefined : new Uint8Array(await response.arrayBuffer());
+async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
+  const body = req.method === 'HEAD' ? undefined : new Uint8Array(await response.arrayBuffer());
   const headers: Record<string, string> = {};
   response.headers.forEach((v, k) => { headers[k] = v; });
   if (body) headers['content-length'] = String(body.length);
+  // A body left unread (a 413, an early error): this connection cannot carry another request.
+  if (!req.complete) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body);
 }
@@ -180,7 +182,7 @@ export async function startServer(args: ServeArgs, io: Io): Promise<RunningServe
   const http = createServer((req, res) => {
     void (async () => {
       const response = await server.handle(toRequest(req, origin));
-      await writeResponse(res, response, req.method === 'HEAD');
+      await writeResponse(req, res, response);
     })().catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: `internal error: ${(e as Error)?.message ?? String(e)}` }));
