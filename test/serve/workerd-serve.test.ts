@@ -62,6 +62,12 @@ describe('serve: the Cloudflare Workers example under workerd', () => {
   /** Adds workerd's log to a failure: the worker's exceptions are only there. */
   const withLog = <T>(p: Promise<T>): Promise<T> => p.catch((e: Error) => { throw new Error(`${e.message}\n--- workerd log ---\n${worker.log()}`); });
 
+  it('answers an inference on a cold isolate (the first request) once the model has loaded', () => withLog((async () => {
+    const first = await inferJson(worker.url, slice(ref, 7, 2).images, 'cold');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(maxAbsDiff(first.body.outputs![0]!.data!, slice(ref, 7, 2).pytorch)).toBeLessThan(1e-4);
+  })()), 60_000);
+
   it('answers server live, ready and metadata', () => withLog((async () => {
     const live = await get(worker.url, 'v2/health/live');
     expect(live.status).toBe(200);

@@ -24,12 +24,15 @@ registerPrecompiledModules(Object.fromEntries(Object.entries(modules).map(([name
 let server: InferenceServer | undefined;
 
 export default {
-  fetch(request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
     server ??= createInferenceServer({
       models: [{ name: 'digits_cnn_opset17', version: '1', load: () => InferenceSession.create(new Uint8Array(model)) }],
       maxBodyBytes: 8 << 20,
       timeoutMs: 20_000,
     });
+    // An isolate starts cold on some request: an inference waits for the model to load rather than
+    // get the protocol's 503 "still loading" (health and metadata answer at once, as they should).
+    if (request.method === 'POST') await server.ready();
     return server.handle(request);
   },
 };
