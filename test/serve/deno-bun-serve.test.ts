@@ -1,7 +1,8 @@
 // The same Open Inference Protocol handler hosted by Deno.serve and Bun.serve (src/serve/deno.ts,
 // bun.ts) from the built package: health, metadata, an infer request with JSON tensors and one
 // with binary tensor data on the digits model (equal to session.run in this process, within 1e-4
-// of PyTorch), a protocol error, and a graceful shutdown on SIGTERM (the process exits 0).
+// of PyTorch), protocol errors, merged concurrent requests, and a graceful shutdown on SIGTERM
+// (requests in flight finish, then the process exits 0).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -54,7 +55,11 @@ for (const [name, exe, args] of hosts) {
 
     it('answers live, ready and model metadata', () => withLog((async () => {
       expect((await get(host.url, 'v2/health/live')).status).toBe(200);
-      expect((await get(host.url, 'v2/health/ready')).status).toBe(200);
+      // The host listens at once and loads the model beside it: ready follows, as a readiness probe sees it.
+      for (let tries = 0; (await get(host.url, 'v2/health/ready')).status !== 200; tries++) {
+        if (tries > 300) throw new Error('not ready after 30 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const meta = await get(host.url, `v2/models/${DIGITS}`);
       expect(meta.body).toMatchObject({ name: DIGITS, inputs: [{ name: 'image', datatype: 'FP32' }], outputs: [{ name: 'logits', datatype: 'FP32' }] });
     })()));
@@ -81,8 +86,36 @@ for (const [name, exe, args] of hosts) {
       expect((await inferJson(host.url, slice(ref, 0, 1).images)).status).toBe(200);
     })()), 60_000);
 
-    it('shuts down gracefully on SIGTERM: the process exits 0 by itself', () => withLog((async () => {
+    it('merges concurrent requests into one run (the batch size metric)', () => withLog((async () => {
+      const jobs = [0, 1, 2, 3].map((k) => slice(ref, 50 + 10 * k, 1 + k));
+      const results = await Promise.all(jobs.map((j, k) => inferJson(host.url, j.images, `m${k}`)));
+      results.forEach((r, k) => {
+        expect(r.body.id).toBe(`m${k}`);
+        expect(maxAbsDiff(r.body.outputs![0]!.data!, jobs[k]!.pytorch)).toBeLessThan(1e-4);
+      });
+      // Some run took more than one request: fewer runs of size <= 1 than runs.
+      const text = (await get(host.url, 'metrics')).text;
+      const ones = Number(/^tessera_batch_size_bucket\{[^}]*le="1"\} (\d+)$/m.exec(text)?.[1]);
+      const runs = Number(/^tessera_batch_size_count\{[^}]*\} (\d+)$/m.exec(text)?.[1]);
+      expect(ones, text).toBeLessThan(runs);
+    })()), 60_000);
+
+    it('drains on SIGTERM: the requests in flight finish with 200, then the process exits 0 by itself', () => withLog((async () => {
+      const jobs = [0, 1, 2, 3, 4, 5].map((k) => slice(ref, 200 + 20 * k, 2 + k));
+      const pending = jobs.map((j, k) => inferJson(host.url, j.images, `d${k}`));
+      // Every request has arrived and waits for its merged run (batchDelayMs 500 in host-run.mjs).
+      for (let tries = 0; ; tries++) {
+        const text = (await get(host.url, 'metrics')).text;
+        if (/^tessera_inflight_requests 6$/m.test(text)) break;
+        if (tries > 200) throw new Error(`the six requests never were in flight together:\n${text}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       host.proc.kill('SIGTERM');
+      const results = await Promise.all(pending);
+      results.forEach((r, k) => {
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(maxAbsDiff(r.body.outputs![0]!.data!, jobs[k]!.pytorch)).toBeLessThan(1e-4);
+      });
       const code = await Promise.race([host.exited, new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
       expect(code).toBe(0);
       expect(host.lines.map((l) => JSON.parse(l) as { shutdown?: boolean }).some((m) => m.shutdown === true)).toBe(true);

@@ -10,6 +10,8 @@ const model = new Uint8Array(readFileSync(new URL('../../spec-models/digits/digi
 const server = createInferenceServer({
   models: [{ name: 'digits_cnn_opset17', load: () => InferenceSession.create(model) }],
   maxBodyBytes: 1 << 20,
+  // Long enough for the test to see concurrent requests merged, and in flight when it sends SIGTERM.
+  batchDelayMs: 500,
 });
 const serve = runtime === 'deno' ? serveWithDeno : serveWithBun;
 const host = await serve(server, { port: 0, hostname: '127.0.0.1' });
