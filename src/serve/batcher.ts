@@ -22,6 +22,8 @@ interface Job {
   readonly reject: (e: unknown) => void;
   /** Given up on by its request (timed out): dropped from the queue, its result ignored. */
   cancelled: boolean;
+  /** The event loop ran once since this job reached the head of the queue (see pump). */
+  yielded: boolean;
 }
 
 export interface BatchOptions {
@@ -58,7 +60,7 @@ export class ModelRunner {
     let job!: Job;
     const promise = new Promise<Record<string, Tensor>>((resolve, reject) => {
       const { rows, key } = this.batchable ? batchKey(feeds) : { rows: 0, key: undefined };
-      job = { feeds, rows, key, arrived: Date.now(), deadline, resolve, reject, cancelled: false };
+      job = { feeds, rows, key, arrived: Date.now(), deadline, resolve, reject, cancelled: false, yielded: false };
     });
     this.queue.push(job);
     this.pump();
@@ -84,12 +86,15 @@ export class ModelRunner {
     const taken = this.gather(first);
     const rows = taken.reduce((n, j) => n + j.rows, 0);
     const wait = first.arrived + this.options.batchDelayMs - Date.now();
-    if (first.key !== undefined && rows < this.options.maxBatch && wait > 0) {
-      // Give later requests a moment to join, as batchDelayMs allows.
+    if (first.key !== undefined && rows < this.options.maxBatch && (wait > 0 || !first.yielded)) {
+      // Give later requests a moment to join, as batchDelayMs allows; and always one turn of the
+      // event loop, so that requests already received are queued before the run starts (a session
+      // on this thread blocks the loop while it runs, and nothing would ever join it).
+      first.yielded = true;
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.pump();
-      }, wait);
+      }, Math.max(0, wait));
       return;
     }
     if (this.timer !== undefined) {

@@ -26,7 +26,7 @@ const infer = (model: string, request: unknown) => post(`/v2/models/${model}/inf
 const imageInput = (t: Tensor) => ({ name: 'image', shape: t.dims, datatype: 'FP32', data: Array.from(t.data as Float32Array) });
 
 /** A binary-extension body: the JSON header, then each chunk of binary data. */
-function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Uint8Array; headers: Record<string, string> } {
+function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const body = new Uint8Array(json.length + chunks.reduce((n, c) => n + c.length, 0));
   body.set(json);

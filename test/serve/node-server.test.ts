@@ -164,22 +164,26 @@ describe.skipIf(!built)('tessera serve over HTTP', () => {
         expect(diff, `request ${i}`).toBeLessThan(1e-5);
       });
     };
+    // Two rounds to warm up (the server's RSS grows ~30 MB over them as V8 sizes its heap and
+    // compiles, then stays within a few MB: 133 -> 164 MB by round 6, 164 MB at round 25 when
+    // measured), then six more.
     await round();
-    const rssAfterFirst = rssOf(server.child.pid!);
-    for (let i = 0; i < 5; i++) await round();
-    const rssAfterLast = rssOf(server.child.pid!);
-    if (rssAfterFirst !== undefined && rssAfterLast !== undefined) {
-      // 1000 more requests (~2 MB of request bodies, ~1 MB of results): a leak of each would show as
-      // a steady climb; the bound leaves room for the heap's own growth and the collector's timing.
-      expect(rssAfterLast - rssAfterFirst).toBeLessThan(64 * 2 ** 20);
+    await round();
+    const rssWarm = rssOf(server.child.pid!);
+    for (let i = 0; i < 6; i++) await round();
+    const rssAfter = rssOf(server.child.pid!);
+    if (rssWarm !== undefined && rssAfter !== undefined) {
+      // 1200 more requests (~2.5 MB of request bodies and ~1 MB of results): a leak of either would
+      // climb past this; the bound leaves room for the collector's timing.
+      expect(rssAfter - rssWarm).toBeLessThan(40 * 2 ** 20);
     }
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const m = (re: RegExp) => Number(re.exec(text)?.[1]);
-    expect(m(/tessera_inference_requests_total\{model="digits_cnn_opset17",status="200"\} (\d+)/)).toBeGreaterThanOrEqual(1200);
+    expect(m(/tessera_inference_requests_total\{model="digits_cnn_opset17",status="200"\} (\d+)/)).toBeGreaterThanOrEqual(1600);
     const runs = m(/tessera_batch_size_count\{model="digits_cnn_opset17"\} (\d+)/);
     const merged = m(/tessera_batch_size_sum\{model="digits_cnn_opset17"\} (\d+)/);
     const single = m(/tessera_batch_size_bucket\{model="digits_cnn_opset17",le="1"\} (\d+)/);
-    expect(merged).toBeGreaterThanOrEqual(1200);
+    expect(merged).toBeGreaterThanOrEqual(1600);
     expect(runs - single, 'runs that carried more than one request').toBeGreaterThan(0);
     expect(runs).toBeLessThan(merged);
   }, 180_000);
