@@ -54,7 +54,7 @@ export async function serveWithBun(server: ServedHandler, options: BunHostOption
   });
   const signals = (globalThis as { process?: SignalSource }).process;
   const handleSignals = (options.handleSignals ?? true) && signals !== undefined;
-  const onSignal = (): void => { void stop.shutdown(); };
+  const onSignal = (): void => { stop.shutdown().catch(onError); };
   const stop = shutdownOnce(async () => { await http.stop(false); }, server, () => {
     if (handleSignals) for (const s of SHUTDOWN_SIGNALS) signals!.off(s, onSignal);
     options.signal?.removeEventListener('abort', onSignal);

@@ -38,13 +38,21 @@ export async function serveWithDeno(server: ServedHandler, options: HostOptions 
       return Response.json({ error: `internal error: ${error instanceof Error ? error.message : String(error)}` }, { status: 500 });
     },
   }, (request) => server.handle(request));
-  const onSignal = (): void => { void stop.shutdown(); };
-  const handleSignals = options.handleSignals ?? true;
+  const onSignal = (): void => { stop.shutdown().catch(onError); };
+  // Windows has no SIGTERM for Deno: listen to the signals this platform has.
+  const watched: (typeof SHUTDOWN_SIGNALS)[number][] = [];
   const stop = shutdownOnce(() => http.shutdown(), server, () => {
-    if (handleSignals) for (const s of SHUTDOWN_SIGNALS) deno.removeSignalListener(s, onSignal);
+    for (const s of watched) deno.removeSignalListener(s, onSignal);
     options.signal?.removeEventListener('abort', onSignal);
   });
-  if (handleSignals) for (const s of SHUTDOWN_SIGNALS) deno.addSignalListener(s, onSignal);
+  if (options.handleSignals ?? true) {
+    for (const s of SHUTDOWN_SIGNALS) {
+      try {
+        deno.addSignalListener(s, onSignal);
+        watched.push(s);
+      } catch { /* not a signal of this platform */ }
+    }
+  }
   if (options.signal?.aborted) onSignal();
   else options.signal?.addEventListener('abort', onSignal, { once: true });
   // Load the models now rather than on the first request; a failure leaves the server not ready.
