@@ -38,3 +38,6 @@ export type { LoadProgress } from './api/session.js';
 export type {
   ImageDataLike, ImageFormat, ImageNorm, ImageSource, ImageTensorLayout, TensorFromImageOptions, TensorToImageDataOptions,
 } from './image/image-tensor-options.js';
+export { serveWithDeno } from './serve/deno.js';
+export { serveWithBun, type BunHostOptions } from './serve/bun.js';
+export type { HostOptions, ServingHost } from './serve/host.js';
