@@ -17,9 +17,10 @@ export interface WebglRequest {
   /** The model's bytes, or its URL on the test server. */
   readonly model: number[] | string;
   readonly feeds: readonly Feed[];
-  /** 'webgl' entries get the GPU class and minMultiplyAdds added. */
+  /** 'webgl' entries get the GPU class, minMultiplyAdds and minElements added. */
   readonly executionProviders: string[];
   readonly minMultiplyAdds?: number;
+  readonly minElements?: number;
   /** Runs before the measured one (kernels compiled, weights uploaded). */
   readonly warmups?: number;
   readonly graphOptimizationLevel?: 'disabled' | 'all';
@@ -37,7 +38,12 @@ export interface WebglResult {
 }
 
 async function run(r: WebglRequest): Promise<WebglResult> {
-  const providers = r.executionProviders.map((p) => (p === 'webgl' ? { name: 'webgl', GPU, ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }) } : p));
+  const providers = r.executionProviders.map((p) => (p === 'webgl'
+    ? {
+      name: 'webgl', GPU,
+      ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }), ...(r.minElements === undefined ? {} : { minElements: r.minElements }),
+    }
+    : p));
   const source = typeof r.model === 'string' ? r.model : Uint8Array.from(r.model);
   const session = await InferenceSession.create(source, {
     executionProviders: providers, ...(r.graphOptimizationLevel ? { graphOptimizationLevel: r.graphOptimizationLevel } : {}),
@@ -92,11 +98,30 @@ function kernels(kind: 'gemm' | 'conv2d', cases: readonly KernelCase<GemmShaderS
   });
 }
 
+/** One shader for the kernel property tests: its gpu.js source, output size and flat inputs. */
+export interface ShaderCase {
+  readonly source: string;
+  readonly size: number;
+  readonly inputs: number[][];
+}
+
+/** Runs each shader straight on a GpuJsDevice (no session), returning what it read back. */
+function shaders(cases: readonly ShaderCase[]): number[][] {
+  device ??= new GpuJsDevice(new GPU({ mode: 'webgl2' }) as unknown as GpuJsInstance);
+  const d = device;
+  return cases.map((c) => {
+    const kernel = d.kernel(c.source, c.size);
+    const out = d.read(d.run(kernel, ...c.inputs.map((v) => Float32Array.from(v))), c.size);
+    kernel.destroy?.(false);
+    return Array.from(out);
+  });
+}
+
 /** What gpu.js says about this browser. */
 function probe(): { webgl2: boolean; singlePrecision: boolean } {
   return { webgl2: GPU.isWebGL2Supported, singlePrecision: GPU.isSinglePrecisionSupported };
 }
 
-const api = { run, probe, kernels };
+const api = { run, probe, kernels, shaders };
 export type TesseraWebgl = typeof api;
 (globalThis as { tesseraWebgl?: TesseraWebgl }).tesseraWebgl = api;
