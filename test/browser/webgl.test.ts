@@ -127,7 +127,7 @@ describe('browser: webgl provider', () => {
     const { failures, ran } = await suiteOnGpu(OPS_CASES, UPSTREAM_TOLERANCE);
     expect(ran).toBeGreaterThanOrEqual(100);
     expect(failures).toEqual([]);
-  }, 120_000);
+  }, 240_000); // 38-47 s measured on the shared 2-core machine
 });
 
 /** Seeded values in [-1, 1) (a 32-bit LCG), so both runs see the same numbers. */
@@ -239,7 +239,7 @@ describe('browser: a CNN on webgl', () => {
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
     expect(worst).toBeLessThan(1e-3);
-  }, 60_000);
+  }, 180_000); // 12 s measured on a quiet machine, 48 s on a loaded one
 });
 
 // ---- the kernels against the plain references (kernels/reference/), straight on a device ----
