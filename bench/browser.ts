@@ -13,6 +13,10 @@
 //
 // Usage: npx tsx bench/browser.ts [--only matmul512,mobilenet_v2@96] [--rounds N]
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { openPage, servePage, startBrowser } from '../test/browser/harness.js';
 import type { Feed, TesseraWebgl, WebglRequest, WebglResult } from '../test/browser/webgl-page.js';
 import { type Workload, GENERATE_COMMAND, workloads } from './workloads.js';
@@ -33,26 +37,34 @@ const RUNTIMES: readonly { name: string; request: Partial<WebglRequest> }[] = [
 const chosen = workloads([96, 224]).filter((w) => only.includes(w.name));
 if (chosen.length === 0) throw new Error(`--only ${only.join(',')}: no such workload`);
 
-const server = await servePage({});
 const browser = await startBrowser();
+const files = mkdtempSync(join(tmpdir(), 'tessera-bench-browser-'));
 try {
-  const { page } = await openPage(browser, server);
-  await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
-  await page.waitForFunction(() => (globalThis as { tesseraWebgl?: unknown }).tesseraWebgl !== undefined);
-  const api = <K extends 'open' | 'again' | 'close'>(fn: K, ...args: Parameters<TesseraWebgl[K]>) =>
-    page.evaluate(([f, a]) => ((globalThis as unknown as { tesseraWebgl: Record<string, (...x: unknown[]) => unknown> }).tesseraWebgl[f]!(...a)), [fn, args] as const) as ReturnType<TesseraWebgl[K]>;
   console.log(`Chromium ${browser.version()}, WebGL2 on SwiftShader (no GPU: the webgl rows show the path works, not GPU speed); ${rounds} interleaved rounds`);
-  for (const w of chosen) await bench(w);
+  for (const w of chosen) await bench(browser, w);
+} finally {
+  await browser.close();
+  rmSync(files, { recursive: true, force: true });
+}
 
-  async function bench(w: Workload): Promise<void> {
-    if (!(w.onnx instanceof Uint8Array)) {
-      console.log(`${w.name}: ${w.onnx.absent} is absent (${GENERATE_COMMAND})`);
-      return;
-    }
-    const model = Array.from(w.onnx);
+async function bench(browser: Browser, w: Workload): Promise<void> {
+  if (!(w.onnx instanceof Uint8Array)) {
+    console.log(`${w.name}: ${w.onnx.absent} is absent (${GENERATE_COMMAND})`);
+    return;
+  }
+  // The page fetches the model by URL (a CNN's bytes through page.evaluate would be a 50 MB string).
+  const file = join(files, `${w.name}.onnx`);
+  writeFileSync(file, w.onnx);
+  const server = await servePage({ '/model.onnx': file });
+  try {
+    const { page } = await openPage(browser, server);
+    await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
+    await page.waitForFunction(() => (globalThis as { tesseraWebgl?: unknown }).tesseraWebgl !== undefined);
+    const api = <K extends 'open' | 'again' | 'close'>(fn: K, ...args: Parameters<TesseraWebgl[K]>) =>
+      page.evaluate(([f, a]) => ((globalThis as unknown as { tesseraWebgl: Record<string, (...x: unknown[]) => unknown> }).tesseraWebgl[f]!(...a)), [fn, args] as const) as ReturnType<TesseraWebgl[K]>;
     const feeds: Feed[] = w.feeds.map((f) => ({ name: f.name, dims: [...f.dims], data: Array.from(f.data as Float32Array) }));
     const first: Record<string, WebglResult & { createMs: number }> = {};
-    for (const r of RUNTIMES) first[r.name] = await api('open', r.name, { model, feeds, ...r.request } as WebglRequest);
+    for (const r of RUNTIMES) first[r.name] = await api('open', r.name, { model: '/model.onnx', feeds, ...r.request } as WebglRequest);
     const times: Record<string, number[]> = Object.fromEntries(RUNTIMES.map((r) => [r.name, []]));
     const last: Record<string, WebglResult> = {};
     for (let round = 0; round < rounds; round++) {
@@ -77,8 +89,7 @@ try {
       const gpu = r.name === 'webgl' ? `${last[r.name]!.kernelRuns} / ${last[r.name]!.readbacks}` : '';
       console.log(`| ${r.name} | ${f.backend} | ${(f.createMs + f.ms).toFixed(0)} | ${median(t).toFixed(1)} | ${Math.min(...t).toFixed(1)} | ${(median(t) / median(times.cpu!)).toFixed(2)} | ${gpu} | ${diff.toExponential(1)} |`);
     }
+  } finally {
+    await server.close();
   }
-} finally {
-  await browser.close();
-  await server.close();
 }
