@@ -8,7 +8,7 @@
 // Where an op runs follows the data, as tfjs's webgl backend decides: a product (MatMul, Gemm,
 // Conv) whose inputs are all on the CPU runs on the GPU from DEFAULT_MIN_GPU_MULTIPLY_ADDS up; any
 // op with a GPU kernel whose input is already in a texture runs on the GPU whatever its size (the
-// alternative, reading the texture back, costs about as much as a small GPU op); an elementwise,
+// alternative reads the texture back, and uploads the result again for the next GPU op); an elementwise,
 // pool or softmax op whose inputs are all on the CPU stays there (a GPU op between CPU ops costs
 // ~0.9 ms on SwiftShader, what the JS kernels need for ~2^20 multiply-adds: more than such an op).
 //
@@ -19,8 +19,8 @@
 // with float32 render targets (precision 'single'): never on gpu.js's CPU fallback.
 //
 // A value the GPU computed is a ResidentTensor: a Tensor whose `data` is read back from its
-// texture on first access (its reshapes share the texture and the values read). Each GPU node keeps its own kernel, whose output texture the next
-// call overwrites: before a kernel runs again within a run, its previous output is read back if
+// texture on first access (its reshapes share the texture and the values read). Each GPU node
+// keeps its own kernel, whose output texture the next call overwrites: before a kernel runs again within a run, its previous output is read back if
 // nothing has read it yet; when a run ends, the session reads the graph's outputs and every
 // other texture of the run is let go (reading one afterwards is an ExecutionError).
 
