@@ -1,13 +1,16 @@
 // Which GemmEngine the float32 products of the ops run on. A session picks its backend once
 // ('cpu': the JS kernels; 'wasm': WebAssembly SIMD) and runs each inference inside
 // `withGemmEngine`; ops read `gemmEngine()` where they call a GEMM, conv or Winograd kernel.
-// The 'webgl' backend adds `gpuProducts()`: MatMul, Gemm and Conv offer it their product first
-// and run the CPU kernel where it declines.
+// The 'webgl' backend adds `gpuProducts()`: MatMul, Gemm and Conv offer it their product first,
+// as do the elementwise ops, the pools and Softmax their float32 work, and each runs its CPU
+// kernel where the GPU declines.
 // Runs are synchronous, so one scoped module-level value is enough and ops need no extra
 // parameter (the same pattern as the storage pool in src/dtypes.ts). Outside a run (tests,
 // constant folding at plan time) it is the JS engine.
 
 import { type GemmEngine, type GemmOptions, jsGemmEngine } from '../kernels/gemm-f32.js';
+import type { ElementwiseShaderSpec } from '../kernels/gpujs/elementwise.js';
+import type { GlobalPoolShaderSpec, PoolShaderSpec, SoftmaxShaderSpec } from '../kernels/gpujs/pool.js';
 import type { Conv2dShaderSpec, GemmShaderSpec } from '../kernels/gpujs/sources.js';
 import type { Tensor } from '../src/tensor.js';
 
@@ -31,6 +34,16 @@ export interface GpuProducts {
     node: object, x: Tensor, w: Tensor, bias: Tensor | undefined, residual: Tensor | undefined,
     spec: Conv2dShaderSpec, outDims: readonly number[], constant: (input: number) => boolean,
   ): Tensor | null;
+  /**
+   * The ops between the products (elementwise, pools, softmax) run on the GPU only where an input
+   * already is there (a texture an earlier GPU op wrote); with every input on the CPU they decline.
+   */
+  elementwise(
+    node: object, spec: ElementwiseShaderSpec, inputs: readonly Tensor[], outDims: readonly number[], constant: (input: number) => boolean,
+  ): Tensor | null;
+  pool(node: object, spec: PoolShaderSpec, x: Tensor, outDims: readonly number[]): Tensor | null;
+  globalPool(node: object, spec: GlobalPoolShaderSpec, x: Tensor, outDims: readonly number[]): Tensor | null;
+  softmax(node: object, spec: SoftmaxShaderSpec, x: Tensor): Tensor | null;
 }
 
 /** The GPU products of the run in progress (null on the CPU backends and outside any run). */

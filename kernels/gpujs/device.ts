@@ -51,7 +51,7 @@ const ONE = new Float32Array(1);
 
 /** What crossed between CPU and GPU since the device was made. */
 export interface GpuTransferCounts {
-  /** Kernels run (GEMM, conv). */
+  /** Kernels run (GEMM, conv, elementwise, pool, softmax). */
   kernelRuns: number;
   /** Texture reads back into a Float32Array. */
   readbacks: number;
@@ -80,13 +80,18 @@ export class GpuJsDevice {
     return this.build(conv2dShaderSource(spec), [spec.batch * spec.outChannels * spec.outH * spec.outW]);
   }
 
+  /** A kernel for `source` (see elementwise.ts, pool.ts) writing `size` floats. */
+  kernel(source: string, size: number): GpuJsKernel {
+    return this.build(source, [size]);
+  }
+
   /**
-   * Runs a kernel on its four arguments, counting uploads. Absent and empty ones (an input all in
-   * the padding, a product of depth 0: the shader reads none of it) go as a 1-element array,
-   * since gpu.js cannot take an empty one.
+   * Runs a kernel on its arguments, counting uploads. Absent and empty ones (an input all in the
+   * padding, a product of depth 0: the shader reads none of it) go as a 1-element array, since
+   * gpu.js cannot take an empty one.
    */
-  run(kernel: GpuJsKernel, a: GpuJsArgument, b: GpuJsArgument, bias: GpuJsArgument | undefined, residual: GpuJsArgument | undefined): GpuJsTexture {
-    const args = [a, b, bias, residual].map((x) => {
+  run(kernel: GpuJsKernel, ...inputs: (GpuJsArgument | undefined)[]): GpuJsTexture {
+    const args = inputs.map((x) => {
       if (!(x instanceof Float32Array)) return x ?? ONE;
       this.counts.uploads++;
       return x.length === 0 ? ONE : x;

@@ -24,7 +24,7 @@ export function gpuActivationSupported(act: GemmActivation | undefined): boolean
 }
 
 /** A float literal GLSL accepts (always with a decimal point or exponent). */
-function lit(v: number): string {
+export function lit(v: number): string {
   if (!Number.isFinite(v)) throw new RangeError(`gpujs: a shader constant must be finite, got ${v}`);
   const s = String(v);
   return /[.e]/.test(s) ? s : `${s}.0`;

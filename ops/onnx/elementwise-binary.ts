@@ -11,6 +11,7 @@ import { type BigArray, binaryBig, bitwiseNotBig } from '../../kernels/elementwi
 import { type CompareOp, compareBig, compareNumber, compareString } from '../../kernels/elementwise-binary-compare.js';
 import { broadcastCopy, broadcastPlan } from '../../kernels/elementwise-binary-plan.js';
 import { powKernel, type PowArray } from '../../kernels/elementwise-binary-pow.js';
+import { elementwiseSpec, gpuBinarySupported } from '../../kernels/gpujs/elementwise.js';
 import { whereKernel } from '../../kernels/elementwise-binary-where.js';
 import {
   type FloatBinaryOp, type IntArray, type IntBinaryOp,
@@ -20,7 +21,8 @@ import { DATA_TYPES, type DataType, allocate, isBigIntType, isFloatType, isInteg
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloatOut, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { gpuProducts } from '../engine.js';
+import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
 import { broadcast, broadcastOf, elemOf, sameAs, shapeOf, tensorType } from '../infer-helpers.js';
 
 // ---- Type classes ----------------------------------------------------------------------
@@ -125,6 +127,16 @@ function arithmetic(
   return new Tensor(type, out, dims);
 }
 
+const notConstant = (): boolean => false;
+
+/** Float32 Add/Sub/Mul/Div offered to the 'webgl' backend's GPU (null: no GPU, or it declined). */
+function arithmeticOnGpu(name: string, kind: IntBinaryOp, a: Tensor, b: Tensor, ctx: OpContext | undefined): Tensor | null {
+  const gpu = gpuProducts();
+  if (gpu === null || ctx === undefined || a.type !== 'float32' || !gpuBinarySupported(kind)) return null;
+  const dims = broadcastOrThrow(name, [a.dims, b.dims]);
+  return gpu.elementwise(ctx.node, elementwiseSpec(kind, [a.dims, b.dims], dims), [a, b], dims, ctx.isConstant ?? notConstant);
+}
+
 function binaryOps(name: string, kind: IntBinaryOp, cls: TypeClass, since: number, legacySince?: number): OpDef[] {
   const check = (inputs: readonly (Tensor | undefined)[]): [Tensor, Tensor] => {
     const a = required(name, inputs, 0);
@@ -134,7 +146,13 @@ function binaryOps(name: string, kind: IntBinaryOp, cls: TypeClass, since: numbe
     return [a, b];
   };
   const defs: OpDef[] = [
-    op({ name, since, infer: broadcastOf(), run: (inputs) => [arithmetic(name, kind, ...check(inputs))] }),
+    op({
+      name, since, infer: broadcastOf(),
+      run: (inputs, _attrs, ctx) => {
+        const [a, b] = check(inputs);
+        return [arithmeticOnGpu(name, kind, a, b, ctx) ?? arithmetic(name, kind, a, b)];
+      },
+    }),
   ];
   if (legacySince !== undefined) {
     defs.push(op({

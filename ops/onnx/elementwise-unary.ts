@@ -10,11 +10,13 @@ import {
   type BigIntArray, type IntArray, type UnaryFloatOp, type UnaryIntOp,
   clipBigInt, clipFloat, clipInt, isInfFloat, isNaNFloat, notBool, unaryBigInt, unaryFloat, unaryInt,
 } from '../../kernels/elementwise-unary.js';
+import { elementwiseSpec, gpuUnarySupported } from '../../kernels/gpujs/elementwise.js';
 import { allocate, isBigIntType, isFloatType, isIntegerType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { allocFloatOut, floatData, floatTensor } from '../compute.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { gpuProducts } from '../engine.js';
+import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
 import { sameAs } from '../infer-helpers.js';
 
 function input(name: string, inputs: readonly (Tensor | undefined)[], index: number): Tensor {
@@ -38,6 +40,18 @@ function mapFloat(x: Tensor, kernel: (src: Float32Array | Float64Array, dst: Flo
   return floatTensor(x.type, out, x.dims);
 }
 
+const notConstant = (): boolean => false;
+
+/**
+ * A float32 unary op offered to the 'webgl' backend's GPU (null: no GPU, no shader for `opName`,
+ * or it declined). Clip passes its bounds as alpha (min) and beta (max).
+ */
+function unaryOnGpu(opName: string, x: Tensor, ctx: OpContext | undefined, alpha = 0, beta = 0, gamma = 0): Tensor | null {
+  const gpu = gpuProducts();
+  if (gpu === null || ctx === undefined || x.type !== 'float32' || !gpuUnarySupported(opName)) return null;
+  return gpu.elementwise(ctx.node, elementwiseSpec(opName, [x.dims], x.dims, alpha, beta, gamma), [x], x.dims, ctx.isConstant ?? notConstant);
+}
+
 /** Runs an integer op on an int tensor of any width. */
 function mapInt(name: string, opName: UnaryIntOp, x: Tensor): Tensor {
   if (!isIntegerType(x.type)) {
@@ -55,10 +69,12 @@ function mathOp(name: UnaryFloatOp, since: number, intOp?: UnaryIntOp): OpDef {
     name,
     since,
     infer: sameAs(0),
-    run: (inputs) => {
+    run: (inputs, _attrs, ctx) => {
       const x = input(name, inputs, 0);
       if (intOp !== undefined && !isFloatType(x.type)) return [mapInt(name, intOp, x)];
       const f = floatInput(name, inputs);
+      const y = unaryOnGpu(name, f, ctx);
+      if (y !== null) return [y];
       return [mapFloat(f, (src, dst) => unaryFloat(name, src, dst))];
     },
   });
@@ -80,10 +96,12 @@ function activation(
     since,
     parse: (a) => Object.freeze(parse(a)),
     infer: sameAs(0),
-    run: (inputs, attrs) => {
+    run: (inputs, attrs, ctx) => {
       const x = input(name, inputs, 0);
       if (intOp !== undefined && !isFloatType(x.type)) return [mapInt(name, intOp, x)];
       const f = floatInput(name, inputs);
+      const y = unaryOnGpu(attrs.op, f, ctx, attrs.alpha, attrs.beta, attrs.gamma);
+      if (y !== null) return [y];
       return [mapFloat(f, (src, dst) => activationFloat(attrs.op, src, dst, attrs.alpha, attrs.beta, attrs.gamma))];
     },
   });
@@ -120,11 +138,11 @@ function bound(x: Tensor, t: Tensor | undefined, which: string): Tensor | undefi
   return t;
 }
 
-function clipTensor(x: Tensor, lo: Tensor | undefined, hi: Tensor | undefined): Tensor {
+function clipTensor(x: Tensor, lo: Tensor | undefined, hi: Tensor | undefined, ctx: OpContext | undefined): Tensor {
   if (isFloatType(x.type)) {
     const l = lo ? floatData(lo)[0]! : -Infinity;
     const h = hi ? floatData(hi)[0]! : Infinity;
-    return mapFloat(x, (src, dst) => clipFloat(src, dst, l, h));
+    return clipOnGpu(x, l, h, ctx) ?? mapFloat(x, (src, dst) => clipFloat(src, dst, l, h));
   }
   if (!isIntegerType(x.type)) throw new InvalidNodeError(`Clip: unsupported input type ${x.type}`);
   const out = allocate(x.type, x.size);
@@ -140,14 +158,19 @@ function clipTensor(x: Tensor, lo: Tensor | undefined, hi: Tensor | undefined): 
   return new Tensor(x.type, out, x.dims);
 }
 
+/** Clip on the GPU (bounds baked into the shader; a NaN bound stays on the CPU). */
+function clipOnGpu(x: Tensor, lo: number, hi: number, ctx: OpContext | undefined): Tensor | null {
+  return Number.isNaN(lo) || Number.isNaN(hi) ? null : unaryOnGpu('Clip', x, ctx, lo, hi);
+}
+
 const clip6 = op<ClipAttrs>({
   name: 'Clip',
   since: 1,
   infer: sameAs(0),
   parse: (a) => Object.freeze({ min: a.float('min', -FLT_MAX), max: a.float('max', FLT_MAX) }),
-  run: (inputs, attrs) => {
+  run: (inputs, attrs, ctx) => {
     const x = floatInput('Clip', inputs);
-    return [mapFloat(x, (src, dst) => clipFloat(src, dst, attrs.min, attrs.max))];
+    return [clipOnGpu(x, attrs.min, attrs.max, ctx) ?? mapFloat(x, (src, dst) => clipFloat(src, dst, attrs.min, attrs.max))];
   },
 });
 
@@ -155,9 +178,9 @@ const clip11 = op({
   name: 'Clip',
   since: 11,
   infer: sameAs(0),
-  run: (inputs) => {
+  run: (inputs, _attrs, ctx) => {
     const x = input('Clip', inputs, 0);
-    return [clipTensor(x, bound(x, inputs[1], 'min'), bound(x, inputs[2], 'max'))];
+    return [clipTensor(x, bound(x, inputs[1], 'min'), bound(x, inputs[2], 'max'), ctx)];
   },
 });
 

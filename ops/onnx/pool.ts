@@ -14,9 +14,10 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import { type FloatArray, allocFloatOut, floatData, floatTensor } from '../compute.js';
 import type { Dim, ValueType } from '../../src/ir/graph.js';
+import type { OpContext } from '../op-def.js';
 import { elemOf, shapeOf, tensorType, windowDim } from '../infer-helpers.js';
 import { type Attrs, type InferInput, type OpDef, op } from '../op-def.js';
-import { gemmEngine } from '../engine.js';
+import { gemmEngine, gpuProducts } from '../engine.js';
 
 type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 
@@ -157,6 +158,22 @@ const inferPool = (inputs: readonly (InferInput | undefined)[], at: PoolAttrs): 
 const inferGlobalPool = (inputs: readonly (InferInput | undefined)[]): ValueType[] =>
   [tensorType(elemOf(inputs[0]), shapeOf(inputs[0])?.map((d, i) => (i < 2 ? d : 1)))];
 
+/** A float32 pool offered to the 'webgl' backend's GPU (null: no GPU, or it declined). */
+function poolOnGpu(
+  kind: 'max' | 'average', x: Tensor, geometry: PoolGeometry, countIncludePad: boolean, outDims: readonly number[], ctx: OpContext | undefined,
+): Tensor | null {
+  const gpu = gpuProducts();
+  return gpu === null || ctx === undefined || x.type !== 'float32' ? null : gpu.pool(ctx.node, { kind, geometry, countIncludePad }, x, outDims);
+}
+
+/** A float32 global pool offered to the 'webgl' backend's GPU (null: no GPU, or it declined). */
+function globalPoolOnGpu(
+  kind: 'max' | 'average', x: Tensor, channels: number, size: number, outDims: readonly number[], ctx: OpContext | undefined,
+): Tensor | null {
+  const gpu = gpuProducts();
+  return gpu === null || ctx === undefined || x.type !== 'float32' ? null : gpu.globalPool(ctx.node, { kind, channels, size }, x, outDims);
+}
+
 const maxPool = op({
   name: 'MaxPool', since: 1,
   parse: (a: Attrs): MaxPoolAttrs => Object.freeze({
@@ -169,6 +186,10 @@ const maxPool = op({
     const size = shapeSize(outDims);
     const out = isFloatType(x.type) ? allocFloatOut(x.type, size) : new Float64Array(size);
     const wantIndices = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
+    if (!wantIndices) {
+      const onGpu = poolOnGpu('max', x, geometry, false, outDims, ctx);
+      if (onGpu !== null) return [onGpu];
+    }
     const indices = wantIndices ? new BigInt64Array(size) : null;
     const empty = x.type === 'int8' ? -128 : x.type === 'uint8' ? 0 : -Infinity;
     const xd = computeData(x);
@@ -186,9 +207,11 @@ const averagePool = op({
     ...parsePool('AveragePool', a), countIncludePad: a.int('count_include_pad', 0) !== 0,
   }),
   infer: inferPool,
-  run: (inputs, at: AveragePoolAttrs) => {
+  run: (inputs, at: AveragePoolAttrs, ctx) => {
     const x = input('AveragePool', inputs, false);
     const { geometry, outDims } = poolGeometry('AveragePool', x.dims, at);
+    const onGpu = poolOnGpu('average', x, geometry, at.countIncludePad, outDims, ctx);
+    if (onGpu !== null) return [onGpu];
     const out = allocFloatOut(x.type, shapeSize(outDims));
     averagePoolFloat(floatData(x), out, geometry, at.countIncludePad);
     return [floatTensor(x.type, out, outDims)];
@@ -225,9 +248,11 @@ function globalShape(name: string, x: Tensor): { outDims: number[]; channels: nu
 const globalAveragePool = op({
   name: 'GlobalAveragePool', since: 1,
   infer: inferGlobalPool,
-  run: (inputs) => {
+  run: (inputs, _attrs, ctx) => {
     const x = input('GlobalAveragePool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalAveragePool', x);
+    const onGpu = globalPoolOnGpu('average', x, channels, size, outDims, ctx);
+    if (onGpu !== null) return [onGpu];
     const out = allocFloatOut(x.type, channels);
     globalAveragePoolFloat(floatData(x), out, channels, size);
     return [floatTensor(x.type, out, outDims)];
@@ -237,9 +262,11 @@ const globalAveragePool = op({
 const globalMaxPool = op({
   name: 'GlobalMaxPool', since: 1,
   infer: inferGlobalPool,
-  run: (inputs) => {
+  run: (inputs, _attrs, ctx) => {
     const x = input('GlobalMaxPool', inputs, false);
     const { outDims, channels, size } = globalShape('GlobalMaxPool', x);
+    const onGpu = globalPoolOnGpu('max', x, channels, size, outDims, ctx);
+    if (onGpu !== null) return [onGpu];
     const out = allocFloatOut(x.type, channels);
     globalMaxPoolFloat(floatData(x), out, channels, size);
     return [floatTensor(x.type, out, outDims)];

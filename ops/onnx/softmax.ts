@@ -9,7 +9,8 @@ import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { allocFloat, floatData, floatTensor } from '../compute.js';
 import { sameAs } from '../infer-helpers.js';
-import { type Attrs, type OpDef, op } from '../op-def.js';
+import { gpuProducts } from '../engine.js';
+import { type Attrs, type OpContext, type OpDef, op } from '../op-def.js';
 import type { FloatArray } from '../../kernels/arrays.js';
 
 type Kernel = (x: FloatArray, out: FloatArray, outer: number, n: number, inner: number) => void;
@@ -37,10 +38,19 @@ function checkFloat(name: string, x: Tensor | undefined): Tensor {
   return x;
 }
 
+/** A float32 Softmax / LogSoftmax offered to the 'webgl' backend's GPU (null: no GPU, or it declined). */
+function softmaxOnGpu(name: string, x: Tensor, outer: number, n: number, inner: number, ctx: OpContext | undefined): Tensor | null {
+  const gpu = gpuProducts();
+  if (gpu === null || ctx === undefined || x.type !== 'float32' || (name !== 'Softmax' && name !== 'LogSoftmax')) return null;
+  return gpu.softmax(ctx.node, { kind: name, outer, n, inner }, x);
+}
+
 function define(name: string, kernel: Kernel): OpDef[] {
-  const run = (view: typeof axisView) => (inputs: readonly (Tensor | undefined)[], attrs: AxisAttrs) => {
+  const run = (view: typeof axisView) => (inputs: readonly (Tensor | undefined)[], attrs: AxisAttrs, ctx?: OpContext) => {
     const x = checkFloat(name, inputs[0]);
     const [outer, n, inner] = view(name, x.dims, attrs.axis);
+    const onGpu = softmaxOnGpu(name, x, outer, n, inner, ctx);
+    if (onGpu !== null) return [onGpu];
     const out = allocFloat(x.type, x.size);
     kernel(floatData(x), out, outer, n, inner);
     return [floatTensor(x.type, out, x.dims)];

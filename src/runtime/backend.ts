@@ -20,7 +20,7 @@ import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.j
 import { env } from '../env.js';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import {
-  DEFAULT_MIN_GPU_MULTIPLY_ADDS, WebGLProvider, type WebGLProviderOptions, importGpuJs, providedGpuClass, webglMode,
+  WebGLProvider, type WebGLProviderOptions, importGpuJs, providedGpuClass, webglMode, webglThresholds,
 } from './webgl.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
@@ -54,10 +54,7 @@ const WEBGL_NAMES = new Set(['webgl', 'gpu', 'gpu.js']);
 let importedGpu: Awaited<ReturnType<typeof importGpuJs>> | undefined;
 
 function webglBackend(config: WebGLProviderOptions | undefined, where: string): Backend | string {
-  const min = config?.minMultiplyAdds ?? DEFAULT_MIN_GPU_MULTIPLY_ADDS;
-  if (typeof min !== 'number' || !(min >= 0)) {
-    throw new InvalidArgumentError(`${where}: the webgl provider's minMultiplyAdds must be a number >= 0, got ${String(min)}`);
-  }
+  const thresholds = webglThresholds(config, where);
   if (config?.GPU !== undefined && providedGpuClass(config) === undefined) {
     throw new InvalidArgumentError(`${where}: the webgl provider's GPU must be gpu.js's GPU class (import { GPU } from 'gpu.js')`);
   }
@@ -68,7 +65,7 @@ function webglBackend(config: WebGLProviderOptions | undefined, where: string): 
   }
   const m = webglMode(GPU);
   if ('reason' in m) return m.reason;
-  return { name: 'webgl', threads: 1, engine: (wasmBackend() ?? CPU).engine, webgl: new WebGLProvider(GPU, m.mode, min) };
+  return { name: 'webgl', threads: 1, engine: (wasmBackend() ?? CPU).engine, webgl: new WebGLProvider(GPU, m.mode, thresholds) };
 }
 
 function wasmBackend(): Backend | null {

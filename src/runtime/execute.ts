@@ -279,8 +279,8 @@ function runStep(plan: GraphPlan, step: Step, scope: Scope, run: RunState, held:
  * off the heap, which costs more than the node itself.
  */
 function sharesStorage(t: Tensor, inputs: readonly (Value | undefined)[]): boolean {
-  // A value on the GPU is compared by identity (Identity returns its input), never read back here.
-  if (t instanceof ResidentTensor) return inputs.includes(t);
+  // A value on the GPU is compared by its texture (Identity returns its input, Reshape a view of it), never read back here.
+  if (t instanceof ResidentTensor) return inputs.some((v) => t.sharesBuffer(v));
   const d = t.data;
   for (const v of inputs) if (v instanceof Tensor && (!(v instanceof ResidentTensor) || v.onCpu) && v.data === d) return true;
   return false;

@@ -1,6 +1,16 @@
 // The 'webgl' execution provider: MatMul, Gemm and Conv as gpu.js kernels (kernels/gpujs/) on
-// float32 textures, values kept on the GPU between consecutive GPU ops and read back only when
-// something on the CPU reads them (a CPU op, the graph's outputs).
+// float32 textures, and the ops that sit between them in a CNN (Add/Sub/Mul/Div with broadcasting,
+// activations and math functions, Clip, MaxPool/AveragePool, GlobalAveragePool/GlobalMaxPool,
+// Softmax/LogSoftmax; Reshape, Flatten, Squeeze and Unsqueeze as views of the same texture), values
+// kept on the GPU between consecutive GPU ops and read back only when something on the CPU reads
+// them (a CPU op, the graph's outputs).
+//
+// Where an op runs follows the data, as tfjs's webgl backend decides: a product (MatMul, Gemm,
+// Conv) whose inputs are all on the CPU runs on the GPU from DEFAULT_MIN_GPU_MULTIPLY_ADDS up; any
+// op with a GPU kernel whose input is already in a texture runs on the GPU whatever its size (the
+// alternative reads the texture back, and uploads the result again for the next GPU op); an elementwise,
+// pool or softmax op whose inputs are all on the CPU stays there (a GPU op between CPU ops costs
+// ~0.9 ms on SwiftShader, what the JS kernels need for ~2^20 multiply-adds: more than such an op).
 //
 // gpu.js is an optional peer dependency and never imported statically: the provider takes the
 // GPU class from the option `{ name: 'webgl', GPU }`, else from `globalThis.GPU` (gpu.js's browser
@@ -9,15 +19,21 @@
 // with float32 render targets (precision 'single'): never on gpu.js's CPU fallback.
 //
 // A value the GPU computed is a ResidentTensor: a Tensor whose `data` is read back from its
-// texture on first access. Each GPU node keeps its own kernel, whose output texture the next
-// call overwrites: before a kernel runs again within a run, its previous output is read back if
+// texture on first access (its reshapes share the texture and the values read). Each GPU node
+// keeps its own kernel, whose output texture the next call overwrites: before a kernel runs again within a run, its previous output is read back if
 // nothing has read it yet; when a run ends, the session reads the graph's outputs and every
 // other texture of the run is let go (reading one afterwards is an ExecutionError).
 
 import { GpuJsDevice, type GpuJsArgument, type GpuJsClass, type GpuJsKernel, type GpuJsTexture, type GpuTransferCounts } from '../../kernels/gpujs/device.js';
+import { type ElementwiseShaderSpec, elementwiseShaderSource, elementwiseSize } from '../../kernels/gpujs/elementwise.js';
+import {
+  type GlobalPoolShaderSpec, type PoolShaderSpec, type SoftmaxShaderSpec, globalPoolShaderSource, poolShaderSource, poolSize,
+  poolWindowsNonEmpty, softmaxShaderSource,
+} from '../../kernels/gpujs/pool.js';
 import { type Conv2dShaderSpec, GPU_INDEX_LIMIT, type GemmShaderSpec, gpuActivationSupported } from '../../kernels/gpujs/sources.js';
+import { shapeSize } from '../../kernels/strides.js';
 import type { GpuProducts } from '../../ops/engine.js';
-import { ExecutionError } from '../errors.js';
+import { ExecutionError, InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 /**
@@ -30,12 +46,38 @@ import { Tensor } from '../tensor.js';
  */
 export const DEFAULT_MIN_GPU_MULTIPLY_ADDS = 2 ** 20;
 
-/** `{ name: 'webgl', GPU?, minMultiplyAdds? }`: the provider's options. */
+/** `{ name: 'webgl', GPU?, minMultiplyAdds?, minElements? }`: the provider's options. */
 export interface WebGLProviderOptions {
   /** gpu.js's GPU class (`import { GPU } from 'gpu.js'`). */
   readonly GPU?: unknown;
-  /** Products smaller than this run on the CPU (default DEFAULT_MIN_GPU_MULTIPLY_ADDS; 0: every supported one on the GPU). */
+  /**
+   * Products (MatMul, Gemm, Conv) whose inputs are all on the CPU and that have fewer multiply-adds
+   * than this run on the CPU (default DEFAULT_MIN_GPU_MULTIPLY_ADDS; 0: every supported one on the GPU).
+   */
   readonly minMultiplyAdds?: number;
+  /**
+   * Elementwise, pool and softmax ops whose inputs are all on the CPU run on the GPU from this many
+   * output elements (default Infinity: they only follow values already on the GPU; 0: always).
+   */
+  readonly minElements?: number;
+}
+
+/** Where the provider draws the line between CPU and GPU (see WebGLProviderOptions). */
+export interface WebGLThresholds {
+  readonly minMultiplyAdds: number;
+  readonly minElements: number;
+}
+
+/** The thresholds `options` set, checked; `where` names the call for the error. */
+export function webglThresholds(options: WebGLProviderOptions | undefined, where: string): WebGLThresholds {
+  const minMultiplyAdds = options?.minMultiplyAdds ?? DEFAULT_MIN_GPU_MULTIPLY_ADDS;
+  const minElements = options?.minElements ?? Infinity;
+  for (const [name, v] of [['minMultiplyAdds', minMultiplyAdds], ['minElements', minElements]] as const) {
+    if (typeof v !== 'number' || !(v >= 0)) {
+      throw new InvalidArgumentError(`${where}: the webgl provider's ${name} must be a number >= 0, got ${String(v)}`);
+    }
+  }
+  return { minMultiplyAdds, minElements };
 }
 
 function isGpuClass(v: unknown): v is GpuJsClass {
@@ -85,31 +127,46 @@ export function webglMode(GPU: GpuJsClass): { mode: 'webgl2' | 'headlessgl' } | 
 
 const EMPTY = new Float32Array(0);
 
+/** A texture a kernel wrote and, once read back, its values: shared by a value and its reshapes. */
+class GpuBuffer {
+  values: Float32Array | null = null;
+  constructor(public texture: GpuJsTexture | null, readonly size: number) {}
+}
+
 /** A float32 value in a texture of the provider's; `data` reads it back on first access. */
 export class ResidentTensor extends Tensor {
-  /** The texture holding the values; null once its kernel wrote it again or the run ended. */
-  texture: GpuJsTexture | null;
-  private values: Float32Array | null = null;
-
-  constructor(readonly owner: WebGLProducts, texture: GpuJsTexture, dims: readonly number[]) {
+  constructor(readonly owner: WebGLProducts, readonly buffer: GpuBuffer, dims: readonly number[]) {
     super('float32', EMPTY, [0]);
-    this.texture = texture;
     Object.defineProperty(this, 'dims', { value: Object.freeze([...dims]) });
     Object.defineProperty(this, 'data', { get: () => this.read(), enumerable: true, configurable: true });
   }
 
+  /** The texture holding the values; null once its kernel wrote it again or the run ended. */
+  get texture(): GpuJsTexture | null {
+    return this.buffer.texture;
+  }
+
   /** Whether `data` has been read back (then reading it again is free). */
   get onCpu(): boolean {
-    return this.values !== null;
+    return this.buffer.values !== null;
   }
 
   /** The values, read back from the texture the first time. */
   read(): Float32Array {
-    if (this.values === null) {
-      if (this.texture === null) throw new ExecutionError('webgl: a GPU value was read after its run ended (tessera bug: graph outputs are read when a run ends)');
-      this.values = this.owner.device.read(this.texture, this.size);
+    return this.owner.readBack(this.buffer);
+  }
+
+  /** The same texture (and values, once read) with other dims: Reshape, Flatten, (Un)Squeeze stay on the GPU. */
+  override reshape(dims: readonly number[]): Tensor {
+    if (shapeSize(dims) !== this.size) {
+      throw new InvalidArgumentError(`Tensor.reshape: a GPU value of ${this.size} element(s) cannot take dims [${dims.join(', ')}]`);
     }
-    return this.values;
+    return new ResidentTensor(this.owner, this.buffer, dims);
+  }
+
+  /** Whether `v` is this value or a reshape of it (the same texture). */
+  sharesBuffer(v: unknown): boolean {
+    return v instanceof ResidentTensor && v.buffer === this.buffer;
   }
 }
 
@@ -117,18 +174,18 @@ export class ResidentTensor extends Tensor {
 interface NodeKernel {
   readonly key: string;
   readonly kernel: GpuJsKernel;
-  last: ResidentTensor | null;
+  last: GpuBuffer | null;
 }
 
 /** The GpuProducts of one session on one gpu.js instance (created on the session's first run). */
 export class WebGLProducts implements GpuProducts {
   private readonly nodes = new WeakMap<object, NodeKernel>();
   private readonly weights = new WeakMap<Tensor, GpuJsTexture>();
-  private readonly outputs: ResidentTensor[] = [];
+  private readonly outputs: GpuBuffer[] = [];
   /** Nodes (by name or first output) that ran on the GPU, for the profiler and tests. */
   readonly ranOnGpu = new Set<string>();
 
-  constructor(readonly device: GpuJsDevice, readonly minMultiplyAdds: number) {}
+  constructor(readonly device: GpuJsDevice, readonly thresholds: WebGLThresholds) {}
 
   get counts(): GpuTransferCounts {
     return this.device.counts;
@@ -141,7 +198,7 @@ export class WebGLProducts implements GpuProducts {
     const work = spec.batch * spec.m * spec.n * spec.k;
     if (!this.takes(work, spec.batch * spec.m * spec.n, [a, b, bias, residual], spec.activation)) return null;
     const nk = this.kernelFor(node, spec, () => this.device.gemmKernel(spec));
-    return this.launch(node, nk, a, b, bias, residual, constant, outDims);
+    return this.launch(node, nk, this.productArguments(a, b, bias, residual, constant), outDims);
   }
 
   conv2d(
@@ -152,20 +209,73 @@ export class WebGLProducts implements GpuProducts {
     const work = outputs * (spec.inChannels / spec.group) * spec.kH * spec.kW;
     if (!this.takes(work, outputs, [x, w, bias, residual], spec.activation)) return null;
     const nk = this.kernelFor(node, spec, () => this.device.conv2dKernel(spec));
-    return this.launch(node, nk, x, w, bias, residual, constant, outDims);
+    return this.launch(node, nk, this.productArguments(x, w, bias, residual, constant), outDims);
+  }
+
+  elementwise(
+    node: object, spec: ElementwiseShaderSpec, inputs: readonly Tensor[], outDims: readonly number[], constant: (input: number) => boolean,
+  ): Tensor | null {
+    const size = elementwiseSize(spec);
+    if (!this.follows(inputs, size)) return null;
+    const nk = this.kernelFor(node, spec, () => this.device.kernel(elementwiseShaderSource(spec), size));
+    return this.launch(node, nk, inputs.map((t, j) => (constant(j) ? this.weight(t) : this.argument(t))), outDims);
+  }
+
+  pool(node: object, spec: PoolShaderSpec, x: Tensor, outDims: readonly number[]): Tensor | null {
+    const size = poolSize(spec);
+    if (!this.follows([x], size) || !poolWindowsNonEmpty(spec.geometry)) return null;
+    const nk = this.kernelFor(node, spec, () => this.device.kernel(poolShaderSource(spec), size));
+    return this.launch(node, nk, [this.argument(x)], outDims);
+  }
+
+  globalPool(node: object, spec: GlobalPoolShaderSpec, x: Tensor, outDims: readonly number[]): Tensor | null {
+    if (spec.size === 0 || !this.follows([x], spec.channels)) return null;
+    const nk = this.kernelFor(node, spec, () => this.device.kernel(globalPoolShaderSource(spec), spec.channels));
+    return this.launch(node, nk, [this.argument(x)], outDims);
+  }
+
+  softmax(node: object, spec: SoftmaxShaderSpec, x: Tensor): Tensor | null {
+    if (!this.follows([x], x.size)) return null;
+    const nk = this.kernelFor(node, spec, () => this.device.kernel(softmaxShaderSource(spec), x.size));
+    return this.launch(node, nk, [this.argument(x)], x.dims);
+  }
+
+  /** A buffer's values, read back from its texture the first time. */
+  readBack(b: GpuBuffer): Float32Array {
+    if (b.values === null) {
+      if (b.texture === null) throw new ExecutionError('webgl: a GPU value was read after its run ended (tessera bug: graph outputs are read when a run ends)');
+      b.values = this.device.read(b.texture, b.size);
+    }
+    return b.values;
   }
 
   /** Reads back the outputs a run returns and lets go of every other texture of the run. */
   endRun(results: readonly unknown[]): void {
     for (const r of results) if (r instanceof ResidentTensor && r.texture !== null) r.read();
-    for (const t of this.outputs) t.texture = null;
+    for (const b of this.outputs) b.texture = null;
     this.outputs.length = 0;
   }
 
+  /** Whether `t` is a value in a texture of this session's that a kernel can read. */
+  private resident(t: Tensor | undefined): boolean {
+    return t instanceof ResidentTensor && t.owner === this && t.texture !== null;
+  }
+
+  /**
+   * Whether a product goes to the GPU: an activation it has a shader for, sizes in its index
+   * range, and either an input already there or at least minMultiplyAdds of work.
+   */
   private takes(work: number, outputs: number, operands: readonly (Tensor | undefined)[], activation: GemmShaderSpec['activation']): boolean {
-    if (work < this.minMultiplyAdds || work === 0 || outputs >= GPU_INDEX_LIMIT || !gpuActivationSupported(activation)) return false;
+    if (work === 0 || outputs >= GPU_INDEX_LIMIT || !gpuActivationSupported(activation)) return false;
     for (const t of operands) if (t !== undefined && (t.type !== 'float32' || t.size >= GPU_INDEX_LIMIT)) return false;
-    return true;
+    return work >= this.thresholds.minMultiplyAdds || operands.some((t) => this.resident(t));
+  }
+
+  /** Whether an elementwise, pool or softmax op goes to the GPU: float32, in range, not empty, and an input already there (or minElements outputs). */
+  private follows(inputs: readonly Tensor[], outputs: number): boolean {
+    if (outputs === 0 || outputs >= GPU_INDEX_LIMIT) return false;
+    for (const t of inputs) if (t.type !== 'float32' || t.size === 0 || t.size >= GPU_INDEX_LIMIT) return false;
+    return outputs >= this.thresholds.minElements || inputs.some((t) => this.resident(t));
   }
 
   private kernelFor(node: object, spec: object, build: () => GpuJsKernel): NodeKernel {
@@ -178,27 +288,30 @@ export class WebGLProducts implements GpuProducts {
     return nk;
   }
 
-  private launch(
-    node: object, nk: NodeKernel, a: Tensor, b: Tensor, bias: Tensor | undefined, residual: Tensor | undefined,
-    constant: (input: number) => boolean, outDims: readonly number[],
-  ): ResidentTensor {
-    const args: [GpuJsArgument, GpuJsArgument, GpuJsArgument | undefined, GpuJsArgument | undefined] = [
+  /** A product's arguments: constant weight and bias as kept textures, the rest as they are. */
+  private productArguments(
+    a: Tensor, b: Tensor, bias: Tensor | undefined, residual: Tensor | undefined, constant: (input: number) => boolean,
+  ): (GpuJsArgument | undefined)[] {
+    return [
       this.argument(a), constant(1) ? this.weight(b) : this.argument(b),
       bias === undefined ? undefined : constant(2) ? this.weight(bias) : this.argument(bias),
       residual === undefined ? undefined : this.argument(residual),
     ];
+  }
+
+  private launch(node: object, nk: NodeKernel, args: readonly (GpuJsArgument | undefined)[], outDims: readonly number[]): ResidentTensor {
     // The kernel is about to overwrite its texture: keep the previous output's values if unread.
     const prev = nk.last;
     if (prev !== null && prev.texture !== null) {
-      prev.read();
+      this.readBack(prev);
       prev.texture = null;
     }
-    const out = new ResidentTensor(this, this.device.run(nk.kernel, ...args), outDims);
+    const out = new GpuBuffer(this.device.run(nk.kernel, ...args), shapeSize(outDims));
     nk.last = out;
     this.outputs.push(out);
     const n = node as { name?: string; outputs?: readonly string[] };
     this.ranOnGpu.add(n.name || n.outputs?.[0] || '?');
-    return out;
+    return new ResidentTensor(this, out, outDims);
   }
 
   /** A tensor as a kernel argument: its texture while it has one, else its values (uploaded). */
@@ -227,11 +340,11 @@ export class WebGLProducts implements GpuProducts {
 export class WebGLProvider {
   private made: WebGLProducts | undefined;
 
-  constructor(private readonly GPU: GpuJsClass, private readonly mode: 'webgl2' | 'headlessgl', private readonly minMultiplyAdds: number) {}
+  constructor(private readonly GPU: GpuJsClass, private readonly mode: 'webgl2' | 'headlessgl', private readonly thresholds: WebGLThresholds) {}
 
   /** The products of this session (the gpu.js instance is created on the first call). */
   products(): WebGLProducts {
-    this.made ??= new WebGLProducts(new GpuJsDevice(new this.GPU({ mode: this.mode })), this.minMultiplyAdds);
+    this.made ??= new WebGLProducts(new GpuJsDevice(new this.GPU({ mode: this.mode })), this.thresholds);
     return this.made;
   }
 

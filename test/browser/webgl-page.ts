@@ -17,12 +17,15 @@ export interface WebglRequest {
   /** The model's bytes, or its URL on the test server. */
   readonly model: number[] | string;
   readonly feeds: readonly Feed[];
-  /** 'webgl' entries get the GPU class and minMultiplyAdds added. */
+  /** 'webgl' entries get the GPU class, minMultiplyAdds and minElements added. */
   readonly executionProviders: string[];
   readonly minMultiplyAdds?: number;
+  readonly minElements?: number;
   /** Runs before the measured one (kernels compiled, weights uploaded). */
   readonly warmups?: number;
   readonly graphOptimizationLevel?: 'disabled' | 'all';
+  /** Threads for 'wasm' (the session's default otherwise). */
+  readonly intraOpNumThreads?: number;
 }
 
 export interface WebglResult {
@@ -36,33 +39,74 @@ export interface WebglResult {
   readonly ms: number;
 }
 
-async function run(r: WebglRequest): Promise<WebglResult> {
-  const providers = r.executionProviders.map((p) => (p === 'webgl' ? { name: 'webgl', GPU, ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }) } : p));
+/** A session for a request, and its feeds as tensors. */
+async function create(r: WebglRequest): Promise<{ session: InferenceSession; feeds: Record<string, Tensor> }> {
+  const providers = r.executionProviders.map((p) => (p === 'webgl'
+    ? {
+      name: 'webgl', GPU,
+      ...(r.minMultiplyAdds === undefined ? {} : { minMultiplyAdds: r.minMultiplyAdds }), ...(r.minElements === undefined ? {} : { minElements: r.minElements }),
+    }
+    : p));
   const source = typeof r.model === 'string' ? r.model : Uint8Array.from(r.model);
   const session = await InferenceSession.create(source, {
     executionProviders: providers, ...(r.graphOptimizationLevel ? { graphOptimizationLevel: r.graphOptimizationLevel } : {}),
+    ...(r.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: r.intraOpNumThreads }),
   });
+  const feeds: Record<string, Tensor> = {};
+  for (const f of r.feeds) feeds[f.name] = new Tensor('float32', Float32Array.from(f.data), f.dims);
+  return { session, feeds };
+}
+
+/** One timed run of `session`, with what crossed to and from the GPU during it. */
+async function timed(session: InferenceSession, feeds: Record<string, Tensor>): Promise<WebglResult> {
+  const before = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0 };
+  const t0 = performance.now();
+  const out = await session.run(feeds);
+  const ms = performance.now() - t0;
+  const after = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0, gpuNodes: [] };
+  return {
+    backend: session.backend,
+    outputs: session.outputNames.map((n) => ({ dims: [...out[n]!.dims], data: Array.from(out[n]!.data as Float32Array) })),
+    kernelRuns: after.kernelRuns - before.kernelRuns,
+    readbacks: after.readbacks - before.readbacks,
+    uploads: after.uploads - before.uploads,
+    gpuNodes: 'gpuNodes' in after ? after.gpuNodes : [],
+    ms,
+  };
+}
+
+async function run(r: WebglRequest): Promise<WebglResult> {
+  const { session, feeds } = await create(r);
   try {
-    const feeds: Record<string, Tensor> = {};
-    for (const f of r.feeds) feeds[f.name] = new Tensor('float32', Float32Array.from(f.data), f.dims);
     for (let i = 0; i < (r.warmups ?? 0); i++) await session.run(feeds);
-    const before = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0 };
-    const t0 = performance.now();
-    const out = await session.run(feeds);
-    const ms = performance.now() - t0;
-    const after = session.webgl ?? { kernelRuns: 0, readbacks: 0, uploads: 0, gpuNodes: [] };
-    return {
-      backend: session.backend,
-      outputs: session.outputNames.map((n) => ({ dims: [...out[n]!.dims], data: Array.from(out[n]!.data as Float32Array) })),
-      kernelRuns: after.kernelRuns - before.kernelRuns,
-      readbacks: after.readbacks - before.readbacks,
-      uploads: after.uploads - before.uploads,
-      gpuNodes: 'gpuNodes' in after ? after.gpuNodes : [],
-      ms,
-    };
+    return await timed(session, feeds);
   } finally {
     await session.release();
   }
+}
+
+// Sessions kept open between calls, for bench/browser.ts.
+const kept = new Map<string, { session: InferenceSession; feeds: Record<string, Tensor> }>();
+
+/** Creates a session kept as `id` and runs it once: the create time and that first run (outputs included). */
+async function open(id: string, r: WebglRequest): Promise<WebglResult & { createMs: number }> {
+  const t0 = performance.now();
+  const s = await create(r);
+  const createMs = performance.now() - t0;
+  kept.set(id, s);
+  return { ...(await timed(s.session, s.feeds)), createMs };
+}
+
+/** One more timed run of the session kept as `id` (outputs left out). */
+async function again(id: string): Promise<WebglResult> {
+  const s = kept.get(id);
+  if (s === undefined) throw new Error(`no session '${id}' is open`);
+  return { ...(await timed(s.session, s.feeds)), outputs: [] };
+}
+
+async function close(id: string): Promise<void> {
+  await kept.get(id)?.session.release();
+  kept.delete(id);
 }
 
 /** One kernel call for the kernel property tests: its spec and its four arguments. */
@@ -92,11 +136,30 @@ function kernels(kind: 'gemm' | 'conv2d', cases: readonly KernelCase<GemmShaderS
   });
 }
 
+/** One shader for the kernel property tests: its gpu.js source, output size and flat inputs. */
+export interface ShaderCase {
+  readonly source: string;
+  readonly size: number;
+  readonly inputs: number[][];
+}
+
+/** Runs each shader straight on a GpuJsDevice (no session), returning what it read back. */
+function shaders(cases: readonly ShaderCase[]): number[][] {
+  device ??= new GpuJsDevice(new GPU({ mode: 'webgl2' }) as unknown as GpuJsInstance);
+  const d = device;
+  return cases.map((c) => {
+    const kernel = d.kernel(c.source, c.size);
+    const out = d.read(d.run(kernel, ...c.inputs.map((v) => Float32Array.from(v))), c.size);
+    kernel.destroy?.(false);
+    return Array.from(out);
+  });
+}
+
 /** What gpu.js says about this browser. */
 function probe(): { webgl2: boolean; singlePrecision: boolean } {
   return { webgl2: GPU.isWebGL2Supported, singlePrecision: GPU.isSinglePrecisionSupported };
 }
 
-const api = { run, probe, kernels };
+const api = { run, probe, kernels, shaders, open, again, close };
 export type TesseraWebgl = typeof api;
 (globalThis as { tesseraWebgl?: TesseraWebgl }).tesseraWebgl = api;

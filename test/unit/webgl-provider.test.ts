@@ -61,6 +61,8 @@ describe.skipIf(glBuilt)('webgl provider without WebGL (Node, no headless-gl)', 
       .rejects.toThrow(InvalidArgumentError);
     await expect(InferenceSession.create(model(), { executionProviders: [{ name: 'webgl', minMultiplyAdds: -1 } as { name: string }] }))
       .rejects.toThrow(/minMultiplyAdds must be a number >= 0/);
+    await expect(InferenceSession.create(model(), { executionProviders: [{ name: 'webgl', minElements: Number.NaN } as { name: string }] }))
+      .rejects.toThrow(/minElements must be a number >= 0, got NaN/);
   });
 });
 
