@@ -39,7 +39,7 @@ export interface OpEntry {
 /** Highest opset asked of the registry per domain (definitions past it would not be listed). */
 const OPSET_CEILING = 40;
 
-/** A GemmEngine and GpuProducts that note which entry points an op calls (products still run on JS; the rest decline). */
+/** A GemmEngine and GpuProducts that note which entry points an op calls (products still run on JS; the rest decline). An op that offers its work to the GPU is listed as having a webgl kernel. */
 function recorder(): { engine: GemmEngine; gpu: GpuProducts; seen: Set<BackendName> } {
   const seen = new Set<BackendName>();
   const engine: GemmEngine = {
@@ -52,6 +52,10 @@ function recorder(): { engine: GemmEngine; gpu: GpuProducts; seen: Set<BackendNa
   const gpu: GpuProducts = {
     gemm() { seen.add('webgl'); return null; },
     conv2d() { seen.add('webgl'); return null; },
+    elementwise() { seen.add('webgl'); return null; },
+    pool() { seen.add('webgl'); return null; },
+    globalPool() { seen.add('webgl'); return null; },
+    softmax() { seen.add('webgl'); return null; },
   };
   return { engine, gpu, seen };
 }

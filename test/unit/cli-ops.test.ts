@@ -33,13 +33,15 @@ describe('tessera ops', () => {
     for (const o of ops) expect(o.backends[0]).toBe('js');
   });
 
-  it('backends: the products reach wasm and webgl, elementwise ops stay on JS', async () => {
+  it('backends: the products reach wasm and webgl, elementwise/pool/softmax webgl, ops without a GPU kernel stay on JS', async () => {
     const { out } = await cli('ops', '--json', '--domain', 'ai.onnx');
     const ops: { name: string; backends: string[]; probed: boolean }[] = JSON.parse(out[0]!).operators;
     const by = (n: string) => ops.find((o) => o.name === n)!;
     for (const n of ['Conv', 'MatMul', 'Gemm']) expect(by(n).backends).toEqual(['js', 'wasm', 'webgl']);
-    expect(by('MaxPool').backends).toEqual(['js', 'wasm']);
-    for (const n of ['Relu', 'Add', 'Softmax']) expect(by(n)).toMatchObject({ backends: ['js'], probed: true });
+    expect(by('MaxPool').backends).toEqual(['js', 'wasm', 'webgl']);
+    for (const n of ['Relu', 'Add', 'Softmax', 'GlobalAveragePool']) expect(by(n)).toMatchObject({ backends: ['js', 'webgl'], probed: true });
+    // kernels/gpujs has no Erf, and leaves Sin to the CPU (SwiftShader's is 2e-4 off).
+    for (const n of ['Erf', 'Sin']) expect(by(n)).toMatchObject({ backends: ['js'], probed: true });
     const text = await cli('ops', '--domain', 'aten');
     expect(text.out.join('\n')).toMatch(/^ {2}conv2d +\d+ +js, wasm$/m);
     expect((await cli('ops', '--domain', 'nope')).code).toBe(2);
