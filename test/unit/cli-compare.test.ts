@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers/cli.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { parseNpy } from '../../src/formats/npy/npy.js';
 import { stateDict, torchLoad } from '../../src/formats/pickle/index.js';
@@ -19,23 +19,6 @@ import { existsSync } from 'node:fs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const digits = join(root, 'spec-models/digits');
 const images = join(digits, 'test_images.npy');
-
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((m: string) => { err.push(m); });
-  try {
-    return { code: await main(args, { out: (l) => out.push(l) }), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-async function json(...args: string[]): Promise<{ code: number; doc: any }> {
-  const r = await cli(...args, '--json');
-  expect(r.out, r.err.join('\n')).toHaveLength(1);
-  return { code: r.code, doc: JSON.parse(r.out[0]!) };
-}
 
 /** x[2,4] -> MatMul(w1) 'mm1' -> Relu 'act' -> MatMul(w2) 'mm2' -> y, weights from `seed`, with w2 scaled by `w2scale`. */
 function mlp(dir: string, file: string, w2scale: number, actOp = 'Relu'): string {
@@ -70,7 +53,7 @@ describe('tessera compare', () => {
   it('ONNX against TorchScript: the max difference of the outputs, as computed from two sessions', async () => {
     const onnx = join(digits, 'digits_cnn_opset17.onnx');
     const ts = join(digits, 'digits_cnn_script.pt');
-    const { code, doc } = await json('compare', onnx, ts, '--input', `image=${images}`, '--ep', 'cpu');
+    const { code, doc } = await cliJson('compare', onnx, ts, '--input', `image=${images}`, '--ep', 'cpu');
     expect(code).toBe(0);
     expect(doc.agree).toBe(true);
     expect(doc.outputs).toHaveLength(1);
@@ -90,7 +73,7 @@ describe('tessera compare', () => {
   const absent = large.filter((f) => !existsSync(f));
   reportAbsent('compare resnet18 ONNX vs TorchScript', absent, '/usr/bin/python3 spec-models/bench_models.py');
   (absent.length ? it.skip : it)('resnet18 at 96: its ONNX export and its TorchScript archive agree', async () => {
-    const { code, doc } = await json('compare', large[0]!, large[1]!);
+    const { code, doc } = await cliJson('compare', large[0]!, large[1]!);
     expect(code).toBe(0);
     expect(doc.outputs[0]).toMatchObject({ a: 'logits', b: 'out', shape: [1, 1000], agree: true });
     expect(doc.outputs[0].maxAbs).toBeGreaterThan(0);
@@ -100,17 +83,17 @@ describe('tessera compare', () => {
   it('two ONNX files: names the first node whose output differs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
     const a = mlp(dir, 'a.onnx', 1);
-    const same = await json('compare', a, mlp(dir, 'same.onnx', 1));
+    const same = await cliJson('compare', a, mlp(dir, 'same.onnx', 1));
     expect(same.code).toBe(0);
     expect(same.doc.steps).toEqual({ compared: 3, firstDivergence: null });
     expect(same.doc.outputs[0].maxAbs).toBe(0);
 
-    const w2 = await json('compare', a, mlp(dir, 'w2.onnx', 1.5));
+    const w2 = await cliJson('compare', a, mlp(dir, 'w2.onnx', 1.5));
     expect(w2.code).toBe(1);
     expect(w2.doc.agree).toBe(false);
     expect(w2.doc.steps.firstDivergence.a).toMatchObject({ index: 2, op: 'MatMul', node: 'mm2', value: 'y' });
 
-    const act = await json('compare', a, mlp(dir, 'act.onnx', 1, 'Sigmoid'));
+    const act = await cliJson('compare', a, mlp(dir, 'act.onnx', 1, 'Sigmoid'));
     expect(act.doc.steps.firstDivergence.a).toMatchObject({ index: 1, node: 'act' });
     expect(act.doc.steps.firstDivergence.b).toMatchObject({ index: 1, op: 'Sigmoid' });
     const text = await cli('compare', a, join(dir, 'act.onnx'));
@@ -121,7 +104,7 @@ describe('tessera compare', () => {
   it('a state dict applied to the TorchScript model agrees; a changed weight shows where it is used', async () => {
     const ts = join(digits, 'digits_cnn_script.pt');
     const sd = join(digits, 'digits_cnn_state_dict.pt');
-    const applied = await json('compare', ts, sd, '--input', `x=${images}`);
+    const applied = await cliJson('compare', ts, sd, '--input', `x=${images}`);
     expect(applied.code).toBe(0);
     const weights = stateDict(torchLoad(new Uint8Array(readFileSync(sd))));
     expect(applied.doc.b.weights.applied).toHaveLength(weights.size);
@@ -134,23 +117,23 @@ describe('tessera compare', () => {
     const file = join(dir, 'changed.safetensors');
     writeFileSync(file, writeSafetensors([['fc2.weight', changed]], []));
     const onnx = join(digits, 'digits_cnn_opset17.onnx');
-    const r = await json('compare', onnx, file, '--input', `image=${images}`);
+    const r = await cliJson('compare', onnx, file, '--input', `image=${images}`);
     expect(r.code).toBe(1);
     expect(r.doc.b.weights.applied).toEqual(['fc2.weight']);
     const session = await InferenceSession.create(onnx);
     const reader = session.model!.graph.nodes.find((n) => n.inputs.includes('fc2.weight'))!;
     expect(r.doc.steps.firstDivergence.a.node).toBe(reader.name);
     // and in the TorchScript archive, the second linear (fc1 is the first)
-    const t = await json('compare', ts, file, '--input', `x=${images}`);
+    const t = await cliJson('compare', ts, file, '--input', `x=${images}`);
     expect(t.code).toBe(1);
-    const traced = (await json('trace', ts, '--input', `x=${images}`)).doc.steps;
+    const traced = (await cliJson('trace', ts, '--input', `x=${images}`)).doc.steps;
     const linears = traced.filter((x: any) => x.op === 'aten::linear');
     expect(linears).toHaveLength(2);
     expect(t.doc.steps.firstDivergence.a).toMatchObject({ op: 'aten::linear', index: linears[1].index });
   });
 
   it('traced and scripted archives of one network: each call paired with its twin, none differs', async () => {
-    const { code, doc } = await json('compare', join(digits, 'digits_cnn_trace.pt'), join(digits, 'digits_cnn_script.pt'), '--input', `x=${images}`);
+    const { code, doc } = await cliJson('compare', join(digits, 'digits_cnn_trace.pt'), join(digits, 'digits_cnn_script.pt'), '--input', `x=${images}`);
     expect(code).toBe(0);
     expect(doc.steps.firstDivergence).toBeNull();
     expect(doc.steps.compared).toBeGreaterThanOrEqual(9);
@@ -159,7 +142,7 @@ describe('tessera compare', () => {
   it('against onnxruntime-node, when it is installed', async () => {
     let installed = true;
     try { await import('onnxruntime-node'); } catch { installed = false; }
-    const r = await json('compare', join(digits, 'digits_cnn_opset17.onnx'), '--ort', '--input', `image=${images}`);
+    const r = await cliJson('compare', join(digits, 'digits_cnn_opset17.onnx'), '--ort', '--input', `image=${images}`);
     if (!installed) return expect(r.code).toBe(2);
     expect(r.code).toBe(0);
     expect(r.doc.b.runtime).toBe('onnxruntime-node');

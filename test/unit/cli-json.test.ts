@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers/cli.js';
 import { parseNpy } from '../../src/formats/npy/npy.js';
 import { stateDict, torchLoad } from '../../src/formats/pickle/index.js';
 import { writeSafetensors } from '../../src/formats/safetensors/index.js';
@@ -16,39 +16,22 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const digits = join(root, 'spec-models/digits');
 const images = join(digits, 'test_images.npy');
 
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((m: string) => { err.push(m); });
-  try {
-    return { code: await main(args, { out: (l) => out.push(l) }), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-async function json(...args: string[]): Promise<{ code: number; doc: any }> {
-  const r = await cli(...args, '--json');
-  expect(r.out, r.err.join('\n')).toHaveLength(1);
-  return { code: r.code, doc: JSON.parse(r.out[0]!) };
-}
-
 describe('--json', () => {
   it('inspect: ONNX summary, shapes, TorchScript, torch.save and safetensors', async () => {
-    const onnx = await json('inspect', join(digits, 'digits_cnn_opset13.onnx'), '--shapes');
+    const onnx = await cliJson('inspect', join(digits, 'digits_cnn_opset13.onnx'), '--shapes');
     expect(onnx.doc).toMatchObject({ kind: 'onnx', opsets: { 'ai.onnx': 13 }, runnable: { ok: true } });
     expect(onnx.doc.operators.Conv).toBe(2);
     expect(onnx.doc.parameters).toBe(1 * 16 * 9 + 16 + 16 * 32 * 9 + 32 + 512 * 64 + 64 + 64 * 10 + 10);
     expect(onnx.doc.inputs).toEqual([{ name: 'image', type: 'float32[batch, 1, 8, 8]' }]);
     expect(onnx.doc.shapes.values.find((v: any) => v.name === 'logits')).toMatchObject({ type: 'float32[batch, 10]' });
 
-    const ts = await json('inspect', join(digits, 'digits_cnn_script.pt'));
+    const ts = await cliJson('inspect', join(digits, 'digits_cnn_script.pt'));
     expect(ts.doc.kind).toBe('torchscript');
     expect(ts.doc.operators['aten::conv2d']).toMatchObject({ implemented: true });
     expect(ts.doc.missingOps).toEqual([]);
 
     const sdPath = join(digits, 'digits_cnn_state_dict.pt');
-    const sd = await json('inspect', sdPath);
+    const sd = await cliJson('inspect', sdPath);
     const want = stateDict(torchLoad(new Uint8Array(readFileSync(sdPath))));
     expect(sd.doc.kind).toBe('torch-pickle');
     expect(sd.doc.tensors.map((t: any) => t.name)).toEqual([...want.keys()]);
@@ -57,14 +40,14 @@ describe('--json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-json-'));
     const st = join(dir, 'w.safetensors');
     writeFileSync(st, writeSafetensors([['a', new Tensor('float32', new Float32Array(6), [2, 3])]], [['format', 'pt']]));
-    const safe = await json('inspect', st);
+    const safe = await cliJson('inspect', st);
     expect(safe.doc).toMatchObject({ kind: 'safetensors', metadata: { format: 'pt' }, tensors: [{ name: 'a', dtype: 'float32', shape: [2, 3] }] });
     const text = await cli('inspect', st);
     expect(text.out).toContain('  a: float32[2, 3]');
   });
 
   it('run: inputs and outputs with their statistics, equal to PyTorch within 1e-4', async () => {
-    const { code, doc } = await json('run', join(digits, 'digits_cnn_opset17.onnx'), '--input', `image=${images}`);
+    const { code, doc } = await cliJson('run', join(digits, 'digits_cnn_opset17.onnx'), '--input', `image=${images}`);
     expect(code).toBe(0);
     expect(doc.inputs.image).toMatchObject({ dtype: 'float32', shape: [360, 1, 8, 8], random: false });
     const want = parseNpy(new Uint8Array(readFileSync(join(digits, 'test_logits.npy')))).data as Float32Array;
@@ -73,13 +56,13 @@ describe('--json', () => {
     expect(doc.outputs.logits.shape).toEqual([360, 10]);
     expect(Math.abs(doc.outputs.logits.min - lo)).toBeLessThan(1e-4);
     expect(Math.abs(doc.outputs.logits.max - hi)).toBeLessThan(1e-4);
-    const random = await json('run', join(digits, 'digits_cnn_opset17.onnx'));
+    const random = await cliJson('run', join(digits, 'digits_cnn_opset17.onnx'));
     expect(random.doc.inputs.image.random).toBe(true);
     expect(random.doc.notes[0]).toBe('input image: random float32[1, 1, 8, 8]');
   });
 
   it('scan: the verdict and the exit code', async () => {
-    const { code, doc } = await json('scan', join(digits, 'digits_cnn_state_dict.pt'));
+    const { code, doc } = await cliJson('scan', join(digits, 'digits_cnn_state_dict.pt'));
     expect(code).toBe(0);
     expect(doc).toMatchObject({ verdict: 'safe', exitCode: 0 });
     expect(doc.parts[0].pickles[0].globals.length).toBeGreaterThan(0);

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from '../helpers/cli.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { parseNpy, writeNpy } from '../../src/formats/npy/npy.js';
 import { ZipArchive } from '../../src/formats/pickle/zip.js';
@@ -17,23 +17,6 @@ import { f32raw, writeModel } from '../helpers/onnx-writer.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const digits = join(root, 'spec-models/digits');
 const images = join(digits, 'test_images.npy');
-
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((m: string) => { err.push(m); });
-  try {
-    return { code: await main(args, { out: (l) => out.push(l) }), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-async function json(...args: string[]): Promise<{ code: number; doc: any }> {
-  const r = await cli(...args, '--json');
-  expect(r.out).toHaveLength(1); // one document
-  return { code: r.code, doc: JSON.parse(r.out[0]!) };
-}
 
 function minMax(t: Tensor): [number, number] {
   let lo = Infinity, hi = -Infinity;
@@ -62,7 +45,7 @@ function nanModel(dir: string): string {
 describe('tessera trace', () => {
   it('ONNX: one step per node, in order; the last output equals session.run', async () => {
     const model = join(digits, 'digits_cnn_opset17.onnx');
-    const { code, doc } = await json('trace', model, '--input', `image=${images}`, '--ep', 'cpu');
+    const { code, doc } = await cliJson('trace', model, '--input', `image=${images}`, '--ep', 'cpu');
     expect(code).toBe(0);
     const session = await InferenceSession.create(model, { executionProviders: ['cpu'] });
     const nodes = session.model!.graph.nodes;
@@ -84,7 +67,7 @@ describe('tessera trace', () => {
 
   it('TorchScript: each aten call with the source line it is written on', async () => {
     const model = join(digits, 'digits_cnn_script.pt');
-    const { code, doc } = await json('trace', model, '--input', `x=${images}`, '--ep', 'cpu');
+    const { code, doc } = await cliJson('trace', model, '--input', `x=${images}`, '--ep', 'cpu');
     expect(code).toBe(0);
     expect(doc.format).toBe('torchscript');
     const zip = new ZipArchive(new Uint8Array(readFileSync(model)));
@@ -109,19 +92,19 @@ describe('tessera trace', () => {
     const model = nanModel(dir);
     const input = join(dir, 'x.npy');
     writeFileSync(input, writeNpy(new Tensor('float32', Float32Array.from([-1, 2, -3, 0]), [4])));
-    const all = await json('trace', model, '--input', `x=${input}`);
+    const all = await cliJson('trace', model, '--input', `x=${input}`);
     expect(all.doc.steps).toHaveLength(3);
     expect(all.doc.steps[0].outputs[0]).toMatchObject({ nan: 2, inf: 1 }); // log(-1), log(-3); log(0) = -Inf
     expect(all.doc.firstNan).toMatchObject({ index: 0, op: 'Log', node: 'log' });
     expect(all.doc.steps[1].outputs[0]).toMatchObject({ nan: 2 }); // Relu keeps NaN
-    const stopped = await json('trace', model, '--input', `x=${input}`, '--until-nan');
+    const stopped = await cliJson('trace', model, '--input', `x=${input}`, '--until-nan');
     expect(stopped.doc.stopped).toBe(true);
     expect(stopped.doc.steps).toHaveLength(1);
     const text = await cli('trace', model, '--input', `x=${input}`, '--until-nan');
     expect(text.out[text.out.length - 1]).toBe("stopped at the first NaN: step 0 Log 'log'");
 
     const dump = join(dir, 'dump');
-    const dumped = await json('trace', model, '--input', `x=${input}`, '--dump', dump);
+    const dumped = await cliJson('trace', model, '--input', `x=${input}`, '--dump', dump);
     expect(readdirSync(dump).sort()).toEqual(['0000___log_out.npy', '0001_relu_out.npy', '0002_y.npy']);
     expect(existsSync(join(dir, 'log'))).toBe(false);
     const y = parseNpy(new Uint8Array(readFileSync(join(dump, '0002_y.npy'))));
@@ -148,7 +131,7 @@ describe('tessera trace', () => {
     const cond = join(dir, 'cond.npy');
     writeFileSync(x, writeNpy(new Tensor('float32', Float32Array.from([3, -4]), [2])));
     writeFileSync(cond, writeNpy(new Tensor('bool', Uint8Array.from([0]), [])));
-    const { doc } = await json('trace', path, '--input', `x=${x}`, '--input', `cond=${cond}`);
+    const { doc } = await cliJson('trace', path, '--input', `x=${x}`, '--input', `cond=${cond}`);
     expect(doc.steps.map((s: any) => [s.op, s.node, s.depth])).toEqual([['Mul', 'else_node', 1], ['If', 'choose', 0]]);
     expect(doc.steps[0].outputs[0]).toMatchObject({ min: 9, max: 16 });
     const text = await cli('trace', path, '--input', `x=${x}`, '--input', `cond=${cond}`);
