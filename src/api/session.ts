@@ -22,10 +22,10 @@ import type { OpRegistry } from '../runtime/registry.js';
 import { defaultOpRegistry, registryWith } from '../runtime/default-registry.js';
 export { defaultOpRegistry, registerOp } from '../runtime/default-registry.js';
 import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
-import { looksLikeTorchFile } from '../formats/pickle/index.js';
-import {
-  createTorchScriptSession, type TorchScriptModule, type TorchScriptSession,
-} from '../runtime/torchscript/index.js';
+import { looksLikeTorchFile } from '../formats/pickle/container.js';
+// Types only: the TorchScript interpreter (and the aten ops it calls) loads when a TorchScript file
+// is opened, so that an ONNX-only bundle leaves it out (test/unit/bundle-budgets.test.ts).
+import type { TorchScriptModule, TorchScriptSession } from '../runtime/torchscript/index.js';
 
 /** onnxruntime-web's form of an external data file: its location as the model names it, and its bytes. */
 export interface ExternalDataFile {
@@ -308,6 +308,7 @@ export class InferenceSession {
     const level = options.graphOptimizationLevel;
     const backend = await resolveBackendThreaded(options.executionProviders, options.intraOpNumThreads, 'InferenceSession.create');
     if (looksLikeTorchScript(bytes)) {
+      const { createTorchScriptSession } = await import('../runtime/torchscript/session.js');
       const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, strict: options.strict === true, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
       session.chosen = backend;
       return session;
