@@ -18,12 +18,13 @@ export {
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions, type RunControlOptions as RunOptions } from './limits.js';
 export type { Fetches } from './api/run-args.js';
-export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
+export { InferenceSession, registerOp, loadAllOps, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
 export { registerPrecompiledModules } from '../kernels/wasm/host.js';
-export {
-  WorkerSession, setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle, type WorkerSessionOptions,
-} from './api/worker-session.js';
+// The worker client (WorkerSession) loads when create() is asked for worker: true; its class is
+// exported as a type only, so that bundles without workers leave it out.
+export type { WorkerSession, WorkerSessionOptions } from './api/worker-session.js';
+export { setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle } from './api/worker-factory.js';
 export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';
