@@ -6,6 +6,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { subgraphsOf, validateGraph } from '../ir/validate.js';
 import { readModelFile } from '../node.js';
 import { planModel } from '../runtime/plan.js';
+import { modelOpKeys } from '../runtime/registry.js';
 import { defaultOpRegistry } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
@@ -153,6 +154,7 @@ export function describeShapes(model: Model, inputShapes: ReadonlyMap<string, re
 export async function inspectCommand(path: string, io: Io, options: InspectOptions = {}): Promise<void> {
   const file = await readModelFile(path);
   const model = await loadOnnxModel(file.bytes, { externalRange: file.externalRange });
+  await defaultOpRegistry().loadFor(modelOpKeys(model)); // the optional op families describeModel plans with
   for (const l of describeModel(model)) io.out(l);
   if (options.shapes || options.inputShapes?.size) {
     for (const l of describeShapes(model, options.inputShapes)) io.out(l);
