@@ -1,6 +1,6 @@
 // Optional ONNX operator families (ops/onnx/optional.ts): known by name from the start, loaded
 // when a model names one of their operators. Every test file starts with all of them loaded into
-// the default registry (test/setup/load-all-ops.ts), so these tests use fresh registries.
+// the default registry (test/setup/preload-lazy-parts.ts), so these tests use fresh registries.
 
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
