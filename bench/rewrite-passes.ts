@@ -12,7 +12,7 @@ import { InferenceSession, Tensor } from '../src/index.js';
 import { loadOnnxModel } from '../src/formats/onnx/load.js';
 import type { Graph } from '../src/ir/graph.js';
 import { nodeReads } from '../src/ir/validate.js';
-import { defaultOpRegistry } from '../src/runtime/default-registry.js';
+import { defaultOpRegistry, loadAllOps } from '../src/runtime/default-registry.js';
 import { inferShapes } from '../src/runtime/infer.js';
 import type { GraphPlan, Step } from '../src/runtime/plan.js';
 import { fuseActivations } from '../src/runtime/rewrite/activation.js';
@@ -25,6 +25,8 @@ import { foldConstants } from '../src/runtime/rewrite/fold.js';
 import { recognisePatterns } from '../src/runtime/rewrite/patterns.js';
 import { ortRuntime } from './runtimes.js';
 import { type Feed, workloads } from './workloads.js';
+
+await loadAllOps(); // this bench plans models itself (fromModel), which loads no op family by itself
 
 type Pass = (ctx: RewriteContext, steps: readonly Step[]) => Step[];
 const PASSES: [string, Pass][] = [

@@ -1,5 +1,11 @@
 // tessera's public API. Web-standard APIs only: this module runs in Node, Deno, Bun,
 // browsers and edge workers.
+//
+// This entry is what an ONNX application imports, so it reaches no TorchScript, pickle or aten
+// code: PyTorch files have their own entries, 'tessera/torchscript' (./torchscript.ts) and
+// 'tessera/pickle' (./pickle.ts). InferenceSession.create still opens a TorchScript archive, by
+// loading the interpreter when it meets one. Nothing here registers anything at import time, so
+// a bundler keeps only what is used (test/unit/bundle-budgets.test.ts holds the sizes).
 
 export { Tensor, type TensorLocation } from './tensor.js';
 export { env, type Env, type LogLevel, VERSION } from './env.js';
@@ -12,12 +18,13 @@ export {
 } from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions, type RunControlOptions as RunOptions } from './limits.js';
 export type { Fetches } from './api/run-args.js';
-export { InferenceSession, registerOp, type SessionOptions, type ValueMetadata } from './api/session.js';
+export { InferenceSession, registerOp, loadAllOps, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
 export { registerPrecompiledModules } from '../kernels/wasm/host.js';
-export {
-  WorkerSession, setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle, type WorkerSessionOptions,
-} from './api/worker-session.js';
+// The worker client (WorkerSession) loads when create() is asked for worker: true; its class is
+// exported as a type only, so that bundles without workers leave it out.
+export type { WorkerSession, WorkerSessionOptions } from './api/worker-session.js';
+export { setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHandle } from './api/worker-factory.js';
 export {
   createInferenceServer, ProtocolError, type InferenceServer, type ModelSource, type ServeOptions, type ServedSession,
 } from './serve/handler.js';
@@ -26,14 +33,7 @@ export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './format
 export { parseNpy, writeNpy } from './formats/npy/npy.js';
 export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';
 export type { Value } from './value.js';
-export {
-  torchLoad, torchLoadWithFormat, looksLikeTorchFile, stateDict, storageSharing, scanPickle, scanFile, tensorSource,
-  isTuple, PyGlobal, PyRecord, type TorchLoadOptions, type ScanReport, type FileScan, type ScanVerdict, type PickleLimits,
-} from './formats/pickle/index.js';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './formats/safetensors/index.js';
-export { loadTorchScript, createTorchScriptSession, type TorchScriptModule } from './runtime/torchscript/index.js';
-export { looksLikeTorchScript } from './formats/torchscript/index.js';
-export { TsTuple, TsDevice, TsDtype, TsObject, type TsValue } from '../ops/aten/aten-op.js';
 export type { LoadProgress } from './api/session.js';
 export type {
   ImageDataLike, ImageFormat, ImageNorm, ImageSource, ImageTensorLayout, TensorFromImageOptions, TensorToImageDataOptions,

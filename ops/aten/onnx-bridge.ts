@@ -16,7 +16,7 @@ import { InvalidNodeError } from '../../src/errors.js';
 import type { Attribute, Graph, Node, ValueType } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
-import { onnxOps } from '../onnx/index.js';
+import { allOnnxOps } from '../onnx/all.js';
 import { Attrs, type InferContext, type InferInput, type OpContext, type OpDef } from '../op-def.js';
 import { checkTensorElements } from './budget.js';
 
@@ -34,7 +34,7 @@ let newest: Map<string, Entry> | null = null;
 function entry(name: string): Entry {
   if (newest === null) {
     newest = new Map();
-    for (const d of onnxOps) {
+    for (const d of allOnnxOps) {
       if ((d.domain ?? '') !== '' || d.since > OPSET) continue;
       const seen = newest.get(d.name);
       if (seen === undefined || seen.def.since < d.since) newest.set(d.name, { def: d, plain: null });

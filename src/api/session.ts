@@ -4,7 +4,8 @@ import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
 import { type Fetches, parseRunArgs } from './run-args.js';
-import { type WorkerSession, type WorkerSessionOptions, createWorkerSession, workerEntryFor } from './worker-session.js';
+// Types only: the worker client loads when a session asks for worker: true.
+import type { WorkerSession, WorkerSessionOptions } from './worker-session.js';
 import type { Graph, Model, ValueInfo, ValueType } from '../ir/graph.js';
 import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
@@ -18,14 +19,18 @@ import { withGemmEngine } from '../../ops/engine.js';
 import { executeRun, tensorBytes } from '../runtime/execute.js';
 import { type GraphPlan, type PlanOptions, planModel } from '../runtime/plan.js';
 import { type ProfileReport, Profiler } from '../runtime/profile.js';
-import type { OpRegistry } from '../runtime/registry.js';
+import { type OpRegistry, modelOpKeys } from '../runtime/registry.js';
 import { defaultOpRegistry, registryWith } from '../runtime/default-registry.js';
-export { defaultOpRegistry, registerOp } from '../runtime/default-registry.js';
-import { looksLikeTorchScript } from '../formats/torchscript/detect.js';
-import { looksLikeTorchFile } from '../formats/pickle/index.js';
-import {
-  createTorchScriptSession, type TorchScriptModule, type TorchScriptSession,
-} from '../runtime/torchscript/index.js';
+export { defaultOpRegistry, loadAllOps, registerOp } from '../runtime/default-registry.js';
+// Types only: the TorchScript interpreter (and the aten ops it calls) loads when a TorchScript file
+// is opened, so that an ONNX-only bundle leaves it out (test/unit/bundle-budgets.test.ts).
+import type { TorchScriptModule, TorchScriptSession } from '../runtime/torchscript/index.js';
+
+/** A zip (PK\x03\x04: TorchScript archives, torch.save) or a pickle (PROTO 0-5): worth asking the PyTorch sniffers. */
+function mayBeTorchFile(bytes: Uint8Array): boolean {
+  return (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)
+    || (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5);
+}
 
 /** onnxruntime-web's form of an external data file: its location as the model names it, and its bytes. */
 export interface ExternalDataFile {
@@ -369,7 +374,8 @@ export class InferenceSession {
     resolveBackend(options.executionProviders, 'InferenceSession.create'); // refused before the model is read
     const limits = resolveLimits(options.limits);
     // Checked before the model is read: a runtime without workers fails at once.
-    const workerEntry = options.worker === undefined || options.worker === false ? undefined : workerEntryFor(options);
+    const workers = options.worker === undefined || options.worker === false ? undefined : await import('./worker-session.js');
+    const workerEntry = workers?.workerEntryFor(options);
     let bytes: Uint8Array;
     let externalRange: ModelFile['externalRange'] | undefined;
     progress?.start();
@@ -390,8 +396,8 @@ export class InferenceSession {
       progress.expect(bytes.length);
       progress.read(bytes.length);
     }
-    const session = workerEntry
-      ? await createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange)
+    const session = workers && workerEntry
+      ? await workers.createWorkerSession(workerEntry, bytes, typeof source === 'string', options, limits, externalRange)
       : await InferenceSession.fromBytes(bytes, options, limits, externalRange);
     progress?.done();
     return session;
@@ -406,22 +412,31 @@ export class InferenceSession {
   ): Promise<InferenceSession> {
     const level = options.graphOptimizationLevel;
     const backend = await resolveBackendThreaded(options.executionProviders, options.intraOpNumThreads, 'InferenceSession.create');
-    if (looksLikeTorchScript(bytes)) {
-      const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, strict: options.strict === true, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
-      session.chosen = backend;
-      return session;
-    }
-    if (looksLikeTorchFile(bytes)) {
-      throw new ModelFormatError(
-        'this is a torch.save pickle (weights or a checkpoint), not a runnable model: read it with torchLoad() / stateDict()',
-      );
+    // A zip or a pickle is a PyTorch file, never ONNX (whose first byte is a protobuf tag): the
+    // readers that tell which kind load only then, and the TorchScript interpreter only for an archive.
+    if (mayBeTorchFile(bytes)) {
+      const { looksLikeTorchScript } = await import('../formats/torchscript/detect.js');
+      if (looksLikeTorchScript(bytes)) {
+        const { createTorchScriptSession } = await import('../runtime/torchscript/session.js');
+        const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, strict: options.strict === true, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
+        session.chosen = backend;
+        return session;
+      }
+      const { looksLikeTorchFile } = await import('../formats/pickle/container.js');
+      if (looksLikeTorchFile(bytes)) {
+        throw new ModelFormatError(
+          'this is a torch.save pickle (weights or a checkpoint), not a runnable model: read it with torchLoad() / stateDict() from tessera/pickle',
+        );
+      }
     }
     const externalData = typeof options.externalData === 'function' ? options.externalData : undefined;
     const model = await loadOnnxModel(bytes, { externalData, externalRange, limits });
     if (options.enableCpuMemArena !== undefined && typeof options.enableCpuMemArena !== 'boolean') {
       throw new InvalidArgumentError(`InferenceSession.create: options.enableCpuMemArena must be a boolean, got ${typeof options.enableCpuMemArena}`);
     }
-    const session = InferenceSession.fromModel(model, registryWith(options.customOps), limits, { graphOptimizationLevel: level, strict: options.strict === true });
+    const registry = registryWith(options.customOps);
+    await registry.loadFor(modelOpKeys(model)); // the optional operator families this model names
+    const session = InferenceSession.fromModel(model, registry, limits, { graphOptimizationLevel: level, strict: options.strict === true });
     if (options.enableCpuMemArena === false) session.arena = undefined;
     session.chosen = backend;
     return session;

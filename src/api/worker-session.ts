@@ -22,32 +22,9 @@ import {
   type ExternalSource, type FromWorker, type LoadedSession, type ToWorker, type WireValue, errorFromWire, errorToWire,
   fromWire, toWire,
 } from './worker-protocol.js';
+import { type WorkerFactory, type WorkerHandle, registeredWorkerFactory } from './worker-factory.js';
 
-/** What a WorkerFactory reports back: each message, and a failure (the worker is then unusable). */
-export interface WorkerEvents {
-  message(data: unknown): void;
-  error(error: Error): void;
-}
-
-/** One started worker, as the session uses it. ref/unref, where the host has them, let an idle worker not keep a process alive. */
-export interface WorkerHandle {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  terminate(): void;
-  ref?(): void;
-  unref?(): void;
-}
-
-/** Starts a module worker running the script at `entry`. */
-export type WorkerFactory = (entry: URL, events: WorkerEvents) => WorkerHandle;
-
-let registered: WorkerFactory | undefined;
-
-/** Sets the factory for session workers (the Node entry registers one); returns the previous one. */
-export function setWorkerFactory(factory: WorkerFactory | undefined): WorkerFactory | undefined {
-  const previous = registered;
-  registered = factory;
-  return previous;
-}
+export { setWorkerFactory, type WorkerEvents, type WorkerFactory, type WorkerHandle } from './worker-factory.js';
 
 /** `worker: { url }`: where the worker script is, when a bundler moved it away from this module. */
 export interface WorkerSessionOptions {
@@ -95,7 +72,7 @@ export function workerEntryFor(options: SessionOptions): { readonly factory: Wor
     throw new InvalidArgumentError('InferenceSession.create: customOps cannot be sent to a worker (they are functions); create the session without worker: true');
   }
   const global = (globalThis as { Worker?: unknown }).Worker;
-  const factory = registered ?? (typeof global === 'function' ? webWorkerFactory(global as WebWorkerConstructor) : undefined);
+  const factory = registeredWorkerFactory() ?? (typeof global === 'function' ? webWorkerFactory(global as WebWorkerConstructor) : undefined);
   if (!factory) {
     throw new WorkerError(
       'InferenceSession.create: worker: true needs workers, and this runtime has none (no global Worker, and no worker factory ' +

@@ -6,6 +6,7 @@ import { loadOnnxModel } from '../formats/onnx/load.js';
 import { subgraphsOf, validateGraph } from '../ir/validate.js';
 import { readModelFile } from '../node.js';
 import { planModel } from '../runtime/plan.js';
+import { modelOpKeys } from '../runtime/registry.js';
 import { defaultOpRegistry, progressReporter } from '../api/session.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../errors.js';
 import { type InferredValue, inferValues } from '../runtime/infer.js';
@@ -210,6 +211,7 @@ export async function inspectCommand(path: string, io: Io, options: InspectOptio
   const file = await readModelFile(path, undefined, progress);
   const model = await loadOnnxModel(file.bytes, { externalRange: file.externalRange });
   progress?.done();
+  await defaultOpRegistry().loadFor(modelOpKeys(model)); // the optional op families describeModel plans with
   const shapes = options.shapes || options.inputShapes?.size;
   if (options.json) {
     const rows = shapes ? shapeRows(model, options.inputShapes) : undefined;

@@ -113,7 +113,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
       case 'compare':
         return await compareCommand(rest, io);
       case 'ops':
-        return opsCommand(rest, io);
+        return await opsCommand(rest, io);
       case 'demo':
         if (rest.length) throw new UsageError('demo takes no arguments');
         await demoCommand(packageRoot(), io);

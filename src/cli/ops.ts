@@ -11,6 +11,7 @@
 // input of another kind) is listed with 'js' only: `probed: false` in --json says so.
 
 import { defaultOpRegistry } from '../api/session.js';
+import { loadAllOps } from '../runtime/default-registry.js';
 import { Attrs, type OpDef } from '../../ops/op-def.js';
 import { type GpuProducts, withGemmEngine } from '../../ops/engine.js';
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
@@ -149,7 +150,7 @@ export function listOperators(): OpEntry[] {
   return entries;
 }
 
-export function opsCommand(argv: readonly string[], io: Io): number {
+export async function opsCommand(argv: readonly string[], io: Io): Promise<number> {
   let json = false;
   let domain: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -160,6 +161,7 @@ export function opsCommand(argv: readonly string[], io: Io): number {
       if (!domain) throw new UsageError('--domain needs a domain such as ai.onnx, ai.onnx.ml, com.microsoft or aten');
     } else throw new UsageError(`ops: unexpected argument '${a}'`);
   }
+  await loadAllOps(); // the optional op families load on demand: list them all
   const all = listOperators();
   const ops = domain === undefined ? all : all.filter((o) => o.domain === domain);
   if (domain !== undefined && ops.length === 0) {

@@ -11,6 +11,7 @@
 // storage afterwards, so whatever an observer keeps it must copy.
 
 import { InferenceSession, defaultOpRegistry } from '../api/session.js';
+import { modelOpKeys } from '../runtime/registry.js';
 import { InvalidArgumentError, ModelFormatError } from '../errors.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { looksLikeTorchFile } from '../formats/pickle/index.js';
@@ -142,6 +143,7 @@ export async function openTracedRun(path: string, options: TracedRunOptions = {}
   }
   const loaded = await loadOnnxModel(bytes, { externalRange: file.externalRange, ...(options.limits ? { limits: resolveLimits(options.limits) } : {}) });
   const { model, weights } = options.weights ? onnxWithWeights(loaded, options.weights) : { model: loaded, weights: undefined };
+  await defaultOpRegistry().loadFor(modelOpKeys(model)); // the optional op families fromModel plans with
   let observe: StepObserver = () => false;
   let index = 0;
   let stop = false;

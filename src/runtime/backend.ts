@@ -19,9 +19,10 @@ import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
 import { env } from '../env.js';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
-import {
-  WebGLProvider, type WebGLProviderOptions, importGpuJs, providedGpuClass, webglMode, webglThresholds,
-} from './webgl.js';
+// Types only: the webgl provider (and its shaders) loads when a session names it (prepareBackends).
+import type { WebGLProvider, WebGLProviderOptions } from './webgl.js';
+
+let webglModule: typeof import('./webgl.js') | undefined;
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
@@ -51,9 +52,12 @@ const WEBGL_NAMES = new Set(['webgl', 'gpu', 'gpu.js']);
  * gpu.js's GPU class as `import('gpu.js')` gave it (or why not), once some session asked for
  * webgl without passing the class: set by resolveBackendThreaded before it resolves.
  */
-let importedGpu: Awaited<ReturnType<typeof importGpuJs>> | undefined;
+let importedGpu: Awaited<ReturnType<typeof import('./webgl.js').importGpuJs>> | undefined;
 
 function webglBackend(config: WebGLProviderOptions | undefined, where: string): Backend | string {
+  const webgl = webglModule;
+  if (webgl === undefined) return 'the webgl provider is not loaded (InferenceSession.create loads it; before fromModel, await prepareBackends(providers))';
+  const { WebGLProvider, providedGpuClass, webglMode, webglThresholds } = webgl;
   const thresholds = webglThresholds(config, where);
   if (config?.GPU !== undefined && providedGpuClass(config) === undefined) {
     throw new InvalidArgumentError(`${where}: the webgl provider's GPU must be gpu.js's GPU class (import { GPU } from 'gpu.js')`);
@@ -116,7 +120,9 @@ export function resolveBackend(providers: unknown, where: string): Backend {
  * (once per process), so that resolveBackend can then take webgl. Invalid lists are left to it.
  */
 export async function prepareBackends(providers: unknown): Promise<void> {
-  if (importedGpu === undefined && asksForGpuJsImport(providers)) importedGpu = await importGpuJs();
+  if (!namesWebgl(providers)) return;
+  const webgl = webglModule ??= await import('./webgl.js');
+  if (importedGpu === undefined && asksForGpuJsImport(providers, webgl)) importedGpu = await webgl.importGpuJs();
 }
 
 /** Whether `providers` (an executionProviders value, checked or not) names the webgl provider. */
@@ -128,7 +134,7 @@ export function namesWebgl(providers: unknown): boolean {
 }
 
 /** Whether `providers` names webgl without its GPU class where the page provides none (then gpu.js is imported). */
-function asksForGpuJsImport(providers: unknown): boolean {
+function asksForGpuJsImport(providers: unknown, { providedGpuClass }: typeof import('./webgl.js')): boolean {
   if (!Array.isArray(providers)) return false;
   for (const p of providers as unknown[]) {
     const name = typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name;

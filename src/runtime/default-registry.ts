@@ -1,15 +1,25 @@
 // The operator registry every session uses unless it brings custom ops: the built-in ONNX ops
-// (Gradient and its SumTo helper among them) and whatever registerOp() added.
+// (the common families at once, the optional ones when a model names them) and whatever
+// registerOp() added.
 
-import { onnxOps } from '../../ops/onnx/index.js';
+import { OPTIONAL_ONNX_FAMILIES, onnxOps } from '../../ops/onnx/index.js';
 import type { OpDef } from '../../ops/op-def.js';
 import { OpRegistry } from './registry.js';
 
-const defaultRegistry = new OpRegistry(onnxOps);
+const defaultRegistry = new OpRegistry(onnxOps, OPTIONAL_ONNX_FAMILIES);
 const registered: OpDef[] = [];
 
 export function defaultOpRegistry(): OpRegistry {
   return defaultRegistry;
+}
+
+/**
+ * Loads every optional operator family into the default registry: for code that plans models
+ * synchronously (InferenceSession.fromModel, planModel) instead of through InferenceSession.create,
+ * which loads what a model needs by itself. Bundlers then fetch every family.
+ */
+export function loadAllOps(): Promise<void> {
+  return defaultRegistry.loadAll();
 }
 
 /**
@@ -26,5 +36,5 @@ export function registerOp(def: OpDef): void {
 /** The default registry, or a new one with `custom` ops added for one session. */
 export function registryWith(custom: readonly OpDef[] | undefined): OpRegistry {
   if (!custom?.length) return defaultRegistry;
-  return new OpRegistry([...onnxOps, ...registered, ...custom]);
+  return new OpRegistry([...onnxOps, ...registered, ...custom], OPTIONAL_ONNX_FAMILIES);
 }

@@ -14,7 +14,7 @@ import type { Value } from '../value.js';
 import type { StorageArena } from './arena.js';
 import type { GraphPlan, Step } from './plan.js';
 import type { Profiler } from './profile.js';
-import { ResidentTensor } from './webgl.js';
+import { ResidentTensor } from './resident-tensor.js';
 
 /**
  * Values visible to a graph: its own, then its initializers (a map shared by every run, not

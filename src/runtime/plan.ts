@@ -2,7 +2,7 @@
 // parsed attributes, order the nodes, and compute when each value can be released.
 
 import { Attrs, type OpDef } from '../../ops/op-def.js';
-import { InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
+import { InvalidArgumentError, InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
 import { type ResourceLimits, resolveLimits } from '../limits.js';
 import {
   type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, describeNode, instantiateFunction,
@@ -116,6 +116,13 @@ function planGraph(
       continue;
     }
     if (!def) {
+      const family = ctx.registry.unloadedFamily(domain, node.opType);
+      if (family !== undefined) {
+        throw new InvalidArgumentError(
+          `${describeNode(node)}: its operator is in the optional '${family}' family, which is not loaded yet: ` +
+            'InferenceSession.create loads what a model names; before fromModel or planModel, await loadAllOps()',
+        );
+      }
       const name = `${domain || 'ai.onnx'}::${node.opType}(${opset})`;
       if (ctx.branchDepth > 0 && !ctx.strict) steps.push({ node, opset, def: missingOp(name), release: [] });
       else ctx.missing.add(name);

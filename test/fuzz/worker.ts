@@ -27,4 +27,6 @@ port.on('message', (req: CaseRequest) => {
   })();
 });
 loadCorpus(); // before 'ready', so the first case's time budget is its own
+// The TorchScript interpreter loads lazily (with its first archive): loaded here for the same reason.
+await import('../../src/runtime/torchscript/session.js');
 port.postMessage({ ready: true });

@@ -35,7 +35,12 @@ const { cases } = JSON.parse(readFileSync(join(CORPUS, 'cases.json'), 'utf8'));
 const c = cases.find((x) => x.name === name);
 if (!c) fail(`no case named '${name}' in cases.json`);
 
-const tessera = await import(pathToFileURL(DIST).href);
+// The Node entry, and the package's PyTorch entries (tessera/torchscript, tessera/pickle) beside it.
+const tessera = {
+  ...await import(pathToFileURL(DIST).href),
+  ...await import(pathToFileURL(join(dirname(DIST), 'torchscript.js')).href),
+  ...await import(pathToFileURL(join(dirname(DIST), 'pickle.js')).href),
+};
 
 /** The bytes of a committed corpus file, inflated when stored gzipped. */
 function corpusBytes(file) {

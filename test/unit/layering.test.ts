@@ -28,7 +28,8 @@ function layerOf(file: string): Layer {
   if (file.startsWith('src/cli/')) return 'cli';
   if (file.startsWith('src/formats/')) return 'formats';
   if (file.startsWith('src/runtime/')) return 'runtime';
-  if (file === 'src/index.ts' || file === 'src/node.ts' || file.startsWith('src/api/') || file.startsWith('src/serve/')) return 'api';
+  // The package's entries: the main one and the Node one, and 'tessera/torchscript', 'tessera/pickle'.
+  if (['src/index.ts', 'src/node.ts', 'src/torchscript.ts', 'src/pickle.ts'].includes(file) || file.startsWith('src/api/') || file.startsWith('src/serve/')) return 'api';
   return 'core'; // src/*.ts, src/ir/
 }
 

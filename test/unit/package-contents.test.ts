@@ -37,7 +37,7 @@ describe('the npm package', () => {
 
   it('every path package.json points at is in it', () => {
     const targets: string[] = [pkg.main as string, pkg.types as string, ...Object.values(pkg.bin as Record<string, string>)];
-    for (const entry of Object.values(pkg.exports as Record<string, Record<string, string>>)) targets.push(...Object.values(entry));
+    for (const entry of Object.values(pkg.exports as Record<string, string | Record<string, string>>)) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
     for (const t of targets) expect(has(t.replace(/^\.\//, '')), t).toBe(true);
   });
 

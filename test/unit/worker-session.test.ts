@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js'; // registers the worker_threads factory (Node 20 has no global Worker)
 import {
   AbortError, InferenceSession, InvalidArgumentError, ModelFormatError, ResourceLimitError, RunCancelledError,
-  ShapeError, Tensor, TorchScriptError, UnsupportedOpError, WorkerError, WorkerSession, parseNpy, setWorkerFactory,
+  ShapeError, Tensor, TorchScriptError, UnsupportedOpError, WorkerError, parseNpy, setWorkerFactory,
 } from '../../src/index.js';
+// The class is not a value export of the main entry (it loads when worker: true asks for it).
+import { WorkerSession } from '../../src/api/worker-session.js';
 import { op } from '../../ops/op-def.js';
 import { writeModel } from '../helpers/onnx-writer.js';
 

@@ -1,10 +1,75 @@
-// A schema-driven protobuf decoder over protobufjs's bounds-checked Reader.
+// A schema-driven protobuf decoder over a bounds-checked reader of the wire format.
 // Messages decode to plain records keyed by field name; repeated fields to arrays.
 // Every length is checked against the bytes that remain; nesting depth is capped.
+// The reader is tessera's own: protobufjs's Reader (with Long and its CommonJS) weighed 33 KB of
+// an ONNX-only bundle (minified) for the five primitives used here. Every read past the end is a
+// ModelFormatError naming the byte.
 
-import protobuf from 'protobufjs/minimal.js';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import { type FieldSpec, type MessageName, SCHEMA } from './schema.js';
+
+/** A cursor over protobuf wire bytes: varints, fixed 32/64-bit floats, length-delimited bytes. */
+class WireReader {
+  pos = 0;
+  readonly len: number;
+  private readonly view: DataView;
+
+  constructor(readonly buf: Uint8Array, readonly part: string) {
+    this.len = buf.length;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private need(n: number, what: string): void {
+    if (n > this.len - this.pos) {
+      throw new ModelFormatError(`${this.part}: truncated ${what} at byte ${this.pos} (${n} bytes needed, ${this.len - this.pos} remain)`);
+    }
+  }
+
+  /** A varint's low 32 bits, unsigned (protobuf's uint32; also tags and lengths). */
+  uint32(): number {
+    const start = this.pos;
+    let value = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.len) throw new ModelFormatError(`${this.part}: truncated varint at byte ${start}`);
+      const b = this.buf[this.pos++]!;
+      if (i < 5) value |= (b & 0x7f) << (7 * i); // bits past 32 are dropped, as protobuf's uint32 does
+      if ((b & 0x80) === 0) return value >>> 0;
+    }
+    throw new ModelFormatError(`${this.part}: malformed varint at byte ${start} (more than 10 bytes)`);
+  }
+
+  int32(): number {
+    return this.uint32() | 0;
+  }
+
+  float(): number {
+    this.need(4, 'float');
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  double(): number {
+    this.need(8, 'double');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A length-delimited field's bytes: a view of the input, not a copy. */
+  bytes(): Uint8Array {
+    const n = this.uint32();
+    this.need(n, 'length-delimited field');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  skip(n: number): void {
+    this.need(n, 'field');
+    this.pos += n;
+  }
+}
 
 export type Msg = { [field: string]: unknown };
 
@@ -14,11 +79,11 @@ const textDecoder = new TextDecoder('utf-8');
 /** Decodes `bytes` as message `type`; `part` names the file part in errors. */
 /** Decodes `bytes` as message `type`; messages nested deeper than `maxDepth` are refused. */
 export function decodeMessage(bytes: Uint8Array, type: MessageName, part: string, maxDepth = MAX_DEPTH): Msg {
-  const reader = protobuf.Reader.create(bytes);
+  const reader = new WireReader(bytes, part);
   return readMessage(reader, bytes.length, type, part, 0, maxDepth);
 }
 
-function readVarint64(r: protobuf.Reader, unsigned: boolean, part: string): bigint {
+function readVarint64(r: WireReader, unsigned: boolean, part: string): bigint {
   let result = 0n;
   let shift = 0n;
   for (let i = 0; i < 10; i++) {
@@ -31,7 +96,7 @@ function readVarint64(r: protobuf.Reader, unsigned: boolean, part: string): bigi
   throw new ModelFormatError(`${part}: malformed varint at byte ${r.pos}`);
 }
 
-function readScalar(r: protobuf.Reader, kind: string, part: string): unknown {
+function readScalar(r: WireReader, kind: string, part: string): unknown {
   switch (kind) {
     case 'int32': return r.int32();
     case 'int64': return readVarint64(r, false, part);
@@ -54,7 +119,7 @@ function expectedWireType(kind: FieldSpec['kind']): number {
   }
 }
 
-function checkLength(r: protobuf.Reader, part: string, what: string): number {
+function checkLength(r: WireReader, part: string, what: string): number {
   const len = r.uint32();
   if (len > r.len - r.pos) {
     throw new ModelFormatError(
@@ -64,7 +129,7 @@ function checkLength(r: protobuf.Reader, part: string, what: string): number {
   return len;
 }
 
-function readMessage(r: protobuf.Reader, end: number, type: MessageName, part: string, depth: number, maxDepth: number): Msg {
+function readMessage(r: WireReader, end: number, type: MessageName, part: string, depth: number, maxDepth: number): Msg {
   if (depth > maxDepth) {
     throw new ResourceLimitError(
       `${part}: ${type} at byte ${r.pos}: nesting depth ${depth} exceeds the limit maxRecursionDepth = ${maxDepth}`,
@@ -128,7 +193,7 @@ function store(out: Msg, spec: FieldSpec, value: unknown): void {
   }
 }
 
-function skip(r: protobuf.Reader, wire: number, part: string, what: string): void {
+function skip(r: WireReader, wire: number, part: string, what: string): void {
   switch (wire) {
     case 0: readVarint64(r, true, part); return;
     case 1: r.skip(8); return;

@@ -3,7 +3,7 @@
 // scanFile all call these two functions, so the loader and the scanners cannot disagree on which
 // container a file is or which member is its pickle.
 
-import { isZip } from './zip.js';
+import { isZip, ZipArchive } from './zip.js';
 
 export type ContainerKind =
   | 'zip' | 'npy' | 'tar' | '7z' | 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'pickle';
@@ -107,4 +107,15 @@ export function zipMemberRoles(names: readonly string[]): ZipRoles {
     roles.set(n, role);
   }
   return { ...(prefix !== undefined ? { torchPrefix: prefix } : {}), roles };
+}
+
+/** Cheap sniffing for CLI dispatch: a zip holding <folder>/data.pkl, or bytes starting with PROTO. */
+export function looksLikeTorchFile(bytes: Uint8Array): boolean {
+  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5) return true;
+  if (!isZip(bytes)) return false;
+  try {
+    return torchMainPickles(new ZipArchive(bytes).names()).length > 0;
+  } catch {
+    return false;
+  }
 }

@@ -11,7 +11,7 @@ import { StorageHandle, storageClassDtype } from './torch-globals.js';
 import { Budget, type TorchLoadLimits } from './values.js';
 import { unpickle, type UnpickleHost } from './vm.js';
 import { isTar, notATorchFile, sniffContainer, torchMainPickles } from './container.js';
-import { isZip, ZipArchive } from './zip.js';
+import { ZipArchive } from './zip.js';
 
 export interface TorchLoadOptions extends AllowOptions {
   /**
@@ -32,16 +32,7 @@ export interface TorchLoadOptions extends AllowOptions {
 
 export type TorchFileFormat = 'zip' | 'legacy' | 'pickle';
 
-/** Cheap sniffing for CLI dispatch: a zip holding <folder>/data.pkl, or bytes starting with PROTO. */
-export function looksLikeTorchFile(bytes: Uint8Array): boolean {
-  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5) return true;
-  if (!isZip(bytes)) return false;
-  try {
-    return torchMainPickles(new ZipArchive(bytes).names()).length > 0;
-  } catch {
-    return false;
-  }
-}
+export { looksLikeTorchFile } from './container.js';
 
 /** The pre-0.4 tar format (a ustar header), which torchLoad refuses. */
 export const isTorchTar = isTar;
