@@ -23,7 +23,7 @@ if int(torch.__version__.split('.')[0]) < 2:
 
 import json
 from enum import Enum
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Dict, List, NamedTuple, Tuple, Union
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -302,6 +302,37 @@ def timm_models():
         yield f'timm_{kind}_script', lambda kind=kind, seed=seed: (lambda m, a, b: (torch.jit.script(m), [(b,)], 'forward', False))(*timm_model(kind, seed))
         yield f'timm_{kind}_trace', lambda kind=kind, seed=seed: (lambda m, a, b: (torch.jit.trace(m, a, check_trace=False), [(b,)], 'forward', False))(*timm_model(kind, seed))
 
+
+class FoldOps(nn.Module):
+    """The ops the timm fixtures brought in, at settings those models do not use: F.unfold /
+    F.fold (im2col / col2im) with padding, dilation and stride, batched and not; addcmul /
+    addcdiv with a value; a conv with padding='same' and dilation (traced: _convolution_mode)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, (3, 2), padding='same', dilation=(1, 2))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> List[torch.Tensor]:
+        cols = F.unfold(x, (2, 3), dilation=(2, 1), padding=(1, 0), stride=(1, 2))
+        back = F.fold(cols, (5, 6), (2, 3), dilation=(2, 1), padding=(1, 0), stride=(1, 2))
+        one = F.unfold(x[0], 2)
+        return [cols, back, one, F.fold(one, (5, 6), 2), torch.addcmul(x, x, y, value=0.5), torch.addcdiv(y, x, y.abs() + 1.0, value=-2.0), self.conv(x)]
+
+
+class UnionRefinement(nn.Module):
+    """isinstance(x, list) / tuple on a Union: the serialized code names Python's classes
+    (TorchScript has no `dict` there)."""
+
+    def pick(self, v: Union[torch.Tensor, List[torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        if isinstance(v, list):
+            return torch.stack([t[:, 0] for t in v], 1)
+        if isinstance(v, tuple):
+            return v[0] - v[1]
+        return v + 1.0
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        return [self.pick([x, x * 3.0]), self.pick((x, x * 0.5)), self.pick(x)]
+
 class Layout(str, Enum):
     NCHW = 'NCHW'
     NHWC = 'NHWC'
@@ -421,6 +452,10 @@ def models():
     yield 'transformer_full_script', lambda: (torch.jit.script(seeded(full_transformer, 49)), [(src, tgt)])
     yield 'transformer_full_trace', lambda: (torch.jit.trace(seeded(full_transformer, 49), (src, tgt), check_trace=False), [(randn(2, 5, 8, seed=50), randn(2, 3, 8, seed=51))])
     yield 'transformer_encoder_masks_script', lambda: (torch.jit.script(seeded(EncoderWithMasks, 46)), [(xb, pad)])
+    fx, fy = randn(2, 2, 5, 6, seed=60), randn(2, 2, 5, 6, seed=61)
+    yield 'fold_ops_script', lambda: (torch.jit.script(seeded(FoldOps, 62)), [(fx, fy)])
+    yield 'fold_ops_trace', lambda: (torch.jit.trace(seeded(FoldOps, 62), (fx, fy)), [(randn(2, 2, 5, 6, seed=63), fy)])
+    yield 'union_refinement_script', lambda: (torch.jit.script(UnionRefinement()), [(randn(2, 3, seed=64),)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
     yield from hf_models()
     yield from timm_models()
