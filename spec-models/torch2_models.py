@@ -394,6 +394,21 @@ class Recurrent(nn.Module):
         return z, h
 
 
+class ProjectedLstm(nn.Module):
+    """nn.LSTM with proj_size (h is projected to 3 features), two layers, both directions; and a
+    one-directional one started from given states."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, num_layers=2, proj_size=3, batch_first=True, bidirectional=True)
+        self.uni = nn.LSTM(6, 5, proj_size=2)
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        y, (h, c) = self.lstm(x)
+        z, (h1, c1) = self.uni(x.transpose(0, 1), (h0, c0))
+        return y, h, c, z, h1 + c1.sum(-1, keepdim=True)
+
+
 def transformer_encoder(batch_first: bool, norm_first: bool = False):
     """nn.TransformerEncoder as users build it: in eval under 2.x its layers call
     scaled_dot_product_attention (through F.multi_head_attention_forward) and, scripted, the
@@ -442,6 +457,9 @@ def models():
     yield 'small_cnn_trace', lambda: (torch.jit.trace(ts1.randomize(seeded(SmallCnn, 33), 33), randn(1, 3, 8, 8, seed=34)), [(randn(1, 3, 8, 8, seed=35),)])
     yield 'recurrent_script', lambda: (torch.jit.script(seeded(Recurrent, 36)), [(randn(2, 3, 6, seed=37),)])
     yield 'recurrent_trace', lambda: (torch.jit.trace(seeded(Recurrent, 36), randn(2, 3, 6, seed=37)), [(randn(2, 3, 6, seed=38),)])
+    lx, lh, lc = randn(2, 4, 6, seed=65), randn(1, 2, 2, seed=66), randn(1, 2, 5, seed=67)
+    yield 'lstm_proj_script', lambda: (torch.jit.script(seeded(ProjectedLstm, 68)), [(lx, lh, lc)])
+    yield 'lstm_proj_trace', lambda: (torch.jit.trace(seeded(ProjectedLstm, 68), (lx, lh, lc)), [(randn(2, 4, 6, seed=69), lh, lc)])
     xb, xs = randn(2, 5, 16, seed=40), randn(5, 2, 16, seed=41)
     pad = torch.tensor([[False, False, False, True, True], [False] * 5])
     yield 'transformer_encoder_bf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(True), 42)), [(xb,)])

@@ -1,5 +1,6 @@
 // aten::lstm / aten::gru / aten::rnn_tanh / aten::rnn_relu (the flattened-weights forms
-// nn.LSTM / nn.GRU / nn.RNN call) and the single-step cells. Each layer runs as one ONNX
+// nn.LSTM / nn.GRU / nn.RNN call) and the single-step cells; an LSTM with proj_size runs step
+// by step (runProjectedLstm). Each layer runs as one ONNX
 // LSTM / GRU / RNN op after reordering PyTorch's gate blocks (LSTM i,f,g,o -> ONNX i,o,f,c;
 // GRU r,z,n -> ONNX z,r,h with linear_before_reset, which is PyTorch's formulation). The
 // reordered, stacked weights and the ONNX op are prepared once per parameter list and reused
@@ -110,8 +111,9 @@ function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params
   if (a.train && a.dropout > 0 && a.layers > 1) throw new InvalidNodeError(`${op}: training-mode dropout between layers is not supported`);
   const dirs = a.bidirectional ? 2 : 1;
   const perDir = a.hasBiases ? 4 : 2;
+  if (kind === 'LSTM' && params.length === a.layers * dirs * (perDir + 1) && c0 !== null) return runProjectedLstm(input, h0, c0, params, a, op);
   if (params.length !== a.layers * dirs * perDir) {
-    throw new InvalidNodeError(`${op}: expected ${a.layers * dirs * perDir} weight tensors, got ${params.length} (projections are not supported)`);
+    throw new InvalidNodeError(`${op}: expected ${a.layers * dirs * perDir} weight tensors${kind === 'LSTM' ? ` (${a.layers * dirs * (perDir + 1)} with proj_size)` : ''}, got ${params.length}`);
   }
   const unbatched = input.rank === 2;
   let x = unbatched ? input.reshape([input.dims[0]!, 1, input.dims[1]!]) : input;
@@ -148,6 +150,66 @@ function runRnn(kind: Kind, input: Tensor, h0: Tensor, c0: Tensor | null, params
   return cn === null ? [out, hn] : [out, hn, cn];
 }
 
+/**
+ * nn.LSTM with proj_size: each direction's parameters end with w_hr [P, H], h is [layers*dirs,
+ * batch, P] and h_t = w_hr (o_t * tanh(c_t)). ONNX LSTM has no projection, so this runs the cell
+ * step by step (composed ops; the projection is a linear without bias).
+ */
+function runProjectedLstm(input: Tensor, h0: Tensor, c0: Tensor, params: readonly Tensor[], a: RnnArgs, op: string): Tensor[] {
+  const dirs = a.bidirectional ? 2 : 1;
+  const perDir = a.hasBiases ? 5 : 3;
+  const unbatched = input.rank === 2;
+  let x = unbatched ? input.reshape([input.dims[0]!, 1, input.dims[1]!]) : input;
+  if (a.batchFirst && !unbatched) x = permuted(x, [1, 0, 2]);
+  const proj = h0.dims[h0.rank - 1]!;
+  const hidden = c0.dims[c0.rank - 1]!;
+  const h = unbatched ? h0.reshape([h0.dims[0]!, 1, proj]) : h0;
+  const c = unbatched ? c0.reshape([c0.dims[0]!, 1, hidden]) : c0;
+  if (h.dims[0] !== a.layers * dirs || c.dims[0] !== a.layers * dirs) {
+    throw new ShapeError(`${op}: expected states with ${a.layers * dirs} layers*directions, got h [${h0.dims.join(', ')}] and c [${c0.dims.join(', ')}]`);
+  }
+  const [seq, batch] = [x.dims[0]!, x.dims[1]!];
+  if (seq === 0) throw new ShapeError(`${op}: expected a sequence of at least one step, got input [${input.dims.join(', ')}]`);
+  const hs: Tensor[] = [];
+  const cs: Tensor[] = [];
+  for (let l = 0; l < a.layers; l++) {
+    const outs: Tensor[] = [];
+    for (let d = 0; d < dirs; d++) {
+      const p = params.slice((l * dirs + d) * perDir, (l * dirs + d + 1) * perDir);
+      const [wih, whh] = [p[0]!, p[1]!];
+      const [bih, bhh] = a.hasBiases ? [p[2]!, p[3]!] : [null, null];
+      const whr = p[perDir - 1]!;
+      if (whr.rank !== 2 || whr.dims[0] !== proj || whr.dims[1] !== hidden || whh.dims[0] !== 4 * hidden || whh.dims[1] !== proj) {
+        throw new ShapeError(`${op}: layer ${l} direction ${d}: w_hh [${whh.dims.join(', ')}] and w_hr [${whr.dims.join(', ')}] do not fit hidden ${hidden} and proj_size ${proj}`);
+      }
+      let ht = rows(h, l * dirs + d, l * dirs + d + 1).reshape([batch, proj]);
+      let ct = rows(c, l * dirs + d, l * dirs + d + 1).reshape([batch, hidden]);
+      const ys = new Array<Tensor>(seq);
+      for (let k = 0; k < seq; k++) {
+        const t = d === 0 ? k : seq - 1 - k;
+        const xt = rows(x, t, t + 1).reshape([batch, x.dims[2]!]);
+        const [raw, c1] = lstmCell(xt, ht, ct, wih, whh, bih, bhh, hidden).items as [Tensor, Tensor];
+        ht = linear(raw, whr, null, op);
+        ct = c1;
+        ys[t] = ht.reshape([1, batch, proj]);
+      }
+      outs.push(onnx1('Concat', ys, { axis: 0 }));
+      hs.push(ht.reshape([1, batch, proj]));
+      cs.push(ct.reshape([1, batch, hidden]));
+    }
+    x = dirs === 1 ? outs[0]! : onnx1('Concat', outs, { axis: 2 });
+  }
+  let out = a.batchFirst && !unbatched ? permuted(x, [1, 0, 2]) : x;
+  let hn = cat(hs, 0, op);
+  let cn = cat(cs, 0, op);
+  if (unbatched) {
+    out = out.reshape([out.dims[0]!, out.dims[2]!]);
+    hn = hn.reshape([hn.dims[0]!, proj]);
+    cn = cn.reshape([cn.dims[0]!, hidden]);
+  }
+  return [out, hn, cn];
+}
+
 function rnnArgs(a: readonly TsValue[], at: number, op: string): RnnArgs {
   return {
     hasBiases: boolArg(a[at]!, op, 'has_biases'), layers: intArg(a[at + 1]!, op, 'num_layers'),
@@ -161,9 +223,9 @@ const TAIL = 'bool has_biases, int num_layers, float dropout, bool train, bool b
 function sigmoid(t: Tensor): Tensor { return onnx1('Sigmoid', [t]); }
 function tanh(t: Tensor): Tensor { return onnx1('Tanh', [t]); }
 
-function lstmCell(x: Tensor, h: Tensor, c: Tensor, wih: Tensor, whh: Tensor, bih: Tensor | null, bhh: Tensor | null): TsTuple {
+/** One LSTM step: (o * tanh(c'), c'); `n` is the hidden size (w_hh's columns unless projected). */
+function lstmCell(x: Tensor, h: Tensor, c: Tensor, wih: Tensor, whh: Tensor, bih: Tensor | null, bhh: Tensor | null, n = whh.dims[1]!): TsTuple {
   const gates = onnx1('Add', [linear(x, wih, bih, 'aten::lstm_cell'), linear(h, whh, bhh, 'aten::lstm_cell')]);
-  const n = whh.dims[1]!;
   const axis = gates.rank - 1;
   const part = (k: number) => onnx1('Slice', [gates, shapeTensor([k * n]), shapeTensor([(k + 1) * n]), shapeTensor([axis])]);
   const c1 = onnx1('Add', [onnx1('Mul', [sigmoid(part(1)), c]), onnx1('Mul', [sigmoid(part(0)), tanh(part(2))])]);
