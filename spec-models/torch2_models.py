@@ -409,6 +409,24 @@ class ProjectedLstm(nn.Module):
         return y, h, c, z, h1 + c1.sum(-1, keepdim=True)
 
 
+class PackedRecurrent(nn.Module):
+    """pack_padded_sequence -> LSTM / GRU -> pad_packed_sequence: sequences of different lengths
+    in one batch (aten::lstm.data / aten::gru.data on the packed data and batch sizes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, num_layers=2, bidirectional=True)
+        self.gru = nn.GRU(10, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        y, (h, c) = self.lstm(packed)
+        padded, out_lengths = nn.utils.rnn.pad_packed_sequence(y, batch_first=True)
+        z, g = self.gru(nn.utils.rnn.pack_padded_sequence(padded, out_lengths, batch_first=True, enforce_sorted=False))
+        zp, _ = nn.utils.rnn.pad_packed_sequence(z, batch_first=True, total_length=6)
+        return padded, h, c, zp, g
+
+
 def transformer_encoder(batch_first: bool, norm_first: bool = False):
     """nn.TransformerEncoder as users build it: in eval under 2.x its layers call
     scaled_dot_product_attention (through F.multi_head_attention_forward) and, scripted, the
@@ -460,6 +478,8 @@ def models():
     lx, lh, lc = randn(2, 4, 6, seed=65), randn(1, 2, 2, seed=66), randn(1, 2, 5, seed=67)
     yield 'lstm_proj_script', lambda: (torch.jit.script(seeded(ProjectedLstm, 68)), [(lx, lh, lc)])
     yield 'lstm_proj_trace', lambda: (torch.jit.trace(seeded(ProjectedLstm, 68), (lx, lh, lc)), [(randn(2, 4, 6, seed=69), lh, lc)])
+    px, plen = randn(6, 3, 4, seed=70), torch.tensor([4, 6, 2])
+    yield 'packed_recurrent_script', lambda: (torch.jit.script(seeded(PackedRecurrent, 71)), [(px, plen), (randn(6, 3, 4, seed=72), torch.tensor([6, 1, 3]))])
     xb, xs = randn(2, 5, 16, seed=40), randn(5, 2, 16, seed=41)
     pad = torch.tensor([[False, False, False, True, True], [False] * 5])
     yield 'transformer_encoder_bf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(True), 42)), [(xb,)])

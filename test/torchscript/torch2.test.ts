@@ -20,7 +20,7 @@ describe('TorchScript archives from PyTorch 2.x (outputs from PyTorch 2.13)', ()
       'namedtuple_dict_script', 'interpolate_script', 'interpolate_trace', 'norms_script', 'norms_trace', 'tiny_encoder_script', 'tiny_encoder_trace',
       'enum_attrs_script', 'enum_formats_script', 'vit_tiny_script', 'small_cnn_script', 'small_cnn_trace', 'recurrent_script', 'recurrent_trace',
       'transformer_encoder_bf_script', 'transformer_encoder_bf_trace', 'transformer_encoder_sf_script', 'transformer_encoder_sf_trace',
-      'transformer_encoder_masks_script', 'transformer_full_script', 'transformer_full_trace', 'fold_ops_script', 'fold_ops_trace', 'union_refinement_script', 'lstm_proj_script', 'lstm_proj_trace',
+      'transformer_encoder_masks_script', 'transformer_full_script', 'transformer_full_trace', 'fold_ops_script', 'fold_ops_trace', 'union_refinement_script', 'lstm_proj_script', 'lstm_proj_trace', 'packed_recurrent_script',
       'hf_bert_trace', 'hf_distilbert_trace', 'hf_gpt2_trace', 'hf_llama_trace', 'hf_t5_trace', 'hf_vit_trace', 'hf_whisper_trace']) {
       expect(names).toContain(n);
     }
