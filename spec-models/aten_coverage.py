@@ -10,6 +10,7 @@ in the same file:
     /work/venv-torch2/bin/python spec-models/aten_coverage.py  # torch 2.x: torchvision and timm,
                                                                # and transformers if installed
     /work/venv-torch2/bin/python spec-models/aten_coverage.py --transformers  # only those rows
+    /work/venv-torch2/bin/python spec-models/aten_coverage.py --timm-small    # only torch2_models.py's timm rows
 
 spec-models/aten-coverage-table.ts compares the file with tessera's aten registry.
 """
@@ -102,6 +103,23 @@ def timm_models(results):
         collect(f'timm/{n}', model, torch.randn(1, 3, size, size), results, script=False)
 
 
+def timm_shrunk_models(results):
+    """torch2_models.py's shrunk timm architectures (the archives its tests run), scripted and traced."""
+    try:
+        import torch2_models as t2
+        t2.import_timm()
+    except ImportError:
+        return
+    for name, make in t2.timm_models():
+        how = name.rsplit('_', 1)[1]
+        archive = f'timm-small/{name[len("timm_"):-len(how) - 1]} ({how})'
+        try:
+            results[archive] = op_kinds(make()[0])
+        except Exception as e:  # noqa
+            results[archive] = {'error': f'{type(e).__name__}: {str(e)[:200]}'}
+        print(archive, flush=True)
+
+
 def transformers_models(results):
     """The transformers models of torch2_models.py (tiny configs, random init), traced as there."""
     try:
@@ -119,10 +137,14 @@ def transformers_models(results):
 
 
 def main():
-    """Every family, or with --transformers (torch 2.x) only the transformers rows of this
+    """Every family, or with --transformers / --timm-small (torch 2.x) only those rows of this
     version's section, the rest kept."""
     only_transformers = '--transformers' in sys.argv[1:]
+    only_small_timm = '--timm-small' in sys.argv[1:]
     results = {}
+    if only_small_timm:
+        timm_shrunk_models(results)
+        return write_section(results, 'timm-small/')
     if TORCH2:
         declare_torchvision_ops()
     if not only_transformers:
@@ -130,14 +152,20 @@ def main():
     if TORCH2:
         if not only_transformers:
             timm_models(results)
+        timm_shrunk_models(results)
         transformers_models(results)
+    write_section(results, 'transformers/' if only_transformers else None)
+
+
+def write_section(results, only_prefix):
+    """This version's section of the file: `results`, or with `only_prefix` those rows replaced."""
     data = {}
     if os.path.exists(OUT):
         with open(OUT) as fh:
             data = json.load(fh)
     section = f'torch {torch.__version__}'
-    if only_transformers:
-        kept = {k: v for k, v in data.get(section, {}).items() if not k.startswith('transformers/')}
+    if only_prefix:
+        kept = {k: v for k, v in data.get(section, {}).items() if not k.startswith(only_prefix)}
         results = {**kept, **results}
     data[section] = results
     with open(OUT, 'w') as fh:

@@ -6,8 +6,10 @@ Run it with PyTorch 2.x and onnxscript (the venv of spec-models/torch2_models.py
 `pip install onnxscript`): `.venv/bin/python spec-models/onnx2_models.py [name-regex]`.
 
 The models are torch2_models.py's: the tiny transformers models (BERT, DistilBERT, GPT-2, Llama,
-T5, ViT, Whisper; random init from tiny configs) and some of its fixtures (nn.TransformerEncoder,
-an encoder block, a CNN with BatchNorm, LSTM/GRU, interpolate, norms). Each is exported with its
+T5, ViT, Whisper; random init from tiny configs), its shrunk timm architectures (timm_arch: the
+same weights and test input as its timm_*_script/_trace archives) and some of its fixtures
+(nn.TransformerEncoder, an encoder block, a CNN with BatchNorm, LSTM/GRU, interpolate, norms).
+The timm files lose the exporter's per-node metadata (strip_node_metadata) to stay small. Each is exported with its
 weights inside the .onnx (no external data) into spec-models/onnx2/<name>.onnx; models.json lists
 its inputs and PyTorch's own outputs (eager, no_grad) as .npy files named <name>.<input or output
 name>.npy, keyed by the graph's input and output names. A model the exporter refuses is reported
@@ -53,6 +55,10 @@ def models():
     yield 'recurrent', lambda: (t2.seeded(t2.Recurrent, 36), (randn(2, 3, 6, seed=38),))
     yield 'interpolate', lambda: (t2.ts1.Interpolate().eval(), (randn(1, 2, 3, 4, seed=10), randn(2, 3, 5, seed=11), randn(1, 1, 2, 3, 2, seed=12)))
     yield 'norms', lambda: (t2.Norms2().eval(), (randn(3, 4, 5, seed=21),))
+    # Not t2.ProjectedLstm (nn.LSTM with proj_size): torch 2.13 writes ONNX LSTMs with a Concat of
+    # a rank-2 and a rank-1 bias that onnxruntime refuses too ("All inputs to Concat must have same rank").
+    for i, kind in enumerate(t2.TIMM_KINDS):
+        yield f'timm_{kind}', lambda kind=kind, i=i: (lambda m, a, b: (m, (b,)))(*t2.timm_model(kind, 200 + 10 * i))
 
 
 def flatten(v):
@@ -65,6 +71,24 @@ def flatten(v):
     raise TypeError(f'output of type {type(v).__name__}')
 
 
+def strip_node_metadata(path):
+    """Drops the exporter's per-node metadata_props (the PyTorch stack trace, FX node and module
+    path of every node: provenance no runtime reads), over half of a small timm model's file."""
+    import onnx
+    model = onnx.load(path)
+    graphs = [model.graph]
+    while graphs:
+        g = graphs.pop()
+        for n in g.node:
+            del n.metadata_props[:]
+            graphs.extend(a.g for a in n.attribute if a.type == onnx.AttributeProto.GRAPH)
+            graphs.extend(a.graphs[i] for a in n.attribute if a.type == onnx.AttributeProto.GRAPHS for i in range(len(a.graphs)))
+    for f in model.functions:
+        for n in f.node:
+            del n.metadata_props[:]
+    onnx.save(model, path)
+
+
 def export(name, module, args):
     """args: a tuple of positional inputs, or a dict of keyword inputs."""
     path = os.path.join(OUT, name + '.onnx')
@@ -72,6 +96,8 @@ def export(name, module, args):
     args = tuple(args.values()) if kwargs is not None else tuple(args)
     program = torch.onnx.export(module, () if kwargs else args, kwargs=kwargs, dynamo=True, external_data=False)
     program.save(path, external_data=False)
+    if name.startswith('timm_'):
+        strip_node_metadata(path)
     import onnx
     graph = onnx.load(path).graph
     inputs = [i.name for i in graph.input]

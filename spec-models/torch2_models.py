@@ -23,7 +23,7 @@ if int(torch.__version__.split('.')[0]) < 2:
 
 import json
 from enum import Enum
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Dict, List, NamedTuple, Tuple, Union
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -41,10 +41,24 @@ ts1.OUT = OUT  # enc() writes large tensors as .npy next to the archive
 randn = ts1.randn
 
 
-def save(name, module, cases, method='forward'):
+def strip_debug(path):
+    """Rewrites the archive without its code/*.debug_pkl members (source ranges for PyTorch's error
+    messages; nothing reads them to run the code), members stored as before. They are ~40% of a
+    scripted timm archive and more of a traced one."""
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i)) for i in z.infolist() if not i.filename.endswith('.debug_pkl')]
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
+        for info, data in members:
+            z.writestr(info.filename, data)
+
+
+def save(name, module, cases, method='forward', debug=True):
     path = os.path.join(OUT, name + '.pt')
     torch.jit.save(module, path)
-    loaded = torch.jit.load(path)
+    if not debug:
+        strip_debug(path)
+    loaded = torch.jit.load(path)  # the outputs are the stripped archive's, when stripped
     counter = [0]
     out_cases = []
     for args in cases:
@@ -215,6 +229,110 @@ def vit_tiny():
     return m.eval()
 
 
+
+def timm_arch(kind):
+    """(model, input size): a timm architecture shrunk to tens of thousands of parameters (random
+    init; BatchNorm statistics randomised so they matter), built from timm's own constructors."""
+    timm = import_timm()
+    from timm.models import efficientnet, mlp_mixer, mobilenetv3, regnet
+    c = dict(num_classes=10)
+    if kind == 'resnet':  # resnet26d: deep stem, average-pool downsampling, bottlenecks
+        m = timm.create_model('resnet26d', channels=(8, 16, 16, 32), stem_width=8, layers=(1, 1, 1, 1), **c)
+    elif kind == 'efficientnet':  # MBConv with squeeze-excite, SiLU
+        m = efficientnet._gen_efficientnet('efficientnet_b0', channel_multiplier=0.1, depth_multiplier=0.25, pretrained=False, **c)
+        m.conv_head = nn.Conv2d(m.conv_head.in_channels, 32, 1, bias=False)
+        m.bn2 = type(m.bn2)(32)
+        m.classifier = nn.Linear(32, 10)
+    elif kind == 'mobilenetv3':  # hard-swish, hard-sigmoid gates, a conv head after the pool
+        m = mobilenetv3._gen_mobilenet_v3('mobilenetv3_small_050', 0.1, pretrained=False, **c)
+        m.conv_head = nn.Conv2d(m.conv_head.in_channels, 32, 1)
+        m.classifier = nn.Linear(32, 10)
+    elif kind == 'convnext':  # depthwise 7x7, channels-last LayerNorm, layer scale
+        m = timm.create_model('convnext_atto', dims=(8, 16, 24, 32), depths=(1, 1, 1, 1), **c)
+    elif kind == 'regnet':  # grouped convolutions, squeeze-excite
+        m = regnet.RegNet(regnet.RegNetCfg(depth=6, w0=8, wa=8.0, wm=2.0, group_size=8, se_ratio=0.25), **c)
+    elif kind == 'vit':  # the fused path: scaled_dot_product_attention
+        m = timm.create_model('vit_tiny_patch16_224', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, **c)
+    elif kind == 'swin':  # shifted windows: roll, window partition, relative position bias
+        m = timm.create_model('swin_tiny_patch4_window7_224', img_size=32, patch_size=2, window_size=4, embed_dim=8, depths=(1, 1, 1), num_heads=(1, 1, 2), **c)
+    elif kind == 'levit':  # attention biases gathered by index, hard-swish, BatchNorm on linears
+        m = timm.create_model('levit_128s', img_size=64, embed_dim=(16, 24, 32), key_dim=8, num_heads=(2, 2, 2), depth=(1, 1, 1), **c)
+    elif kind == 'mixer':  # token-mixing MLPs over transposed patches
+        m = mlp_mixer.MlpMixer(img_size=32, patch_size=8, embed_dim=32, num_blocks=2, **c)
+    elif kind == 'cait':  # talking-heads attention, class-attention blocks, layer scale
+        m = timm.create_model('cait_xxs24_224', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, depth_token_only=1, **c)
+    elif kind == 'edgenext':  # split depthwise transposed attention, positional encodings
+        m = timm.create_model('edgenext_xx_small', dims=(8, 16, 24, 32), depths=(1, 1, 1, 1), **c)
+    elif kind == 'fastvit':  # re-parameterisable MobileOne blocks, RepMixer, conditional positional encoding
+        m = timm.create_model('fastvit_t8', embed_dims=(8, 16, 32, 32), layers=(1, 1, 1, 1), **c)
+    elif kind == 'resmlp':  # affine (addcmul) normalisation, layer scale
+        m = mlp_mixer.MlpMixer(img_size=32, patch_size=8, embed_dim=32, num_blocks=2, mlp_ratio=4, block_layer=mlp_mixer.ResBlock, norm_layer=mlp_mixer.Affine, **c)
+    elif kind == 'convmixer':  # depthwise convolutions with padding='same'
+        from timm.models import convmixer
+        m = convmixer.ConvMixer(dim=16, depth=2, kernel_size=5, patch_size=4, **c)
+    elif kind == 'tnt':  # pixel embedding through nn.Unfold (im2col), inner and outer transformers
+        from timm.models import tnt
+        m = tnt.TNT(img_size=32, patch_size=8, embed_dim=32, inner_dim=8, depth=2, num_heads_inner=2, num_heads_outer=2, **c)
+    elif kind == 'volo':  # outlook attention: F.unfold and F.fold (col2im); class attention
+        from timm.models import volo
+        m = volo.VOLO(layers=(1, 1, 1, 1), img_size=32, patch_size=8, stem_hidden_dim=8, embed_dims=(16, 24, 24, 24), num_heads=(1, 2, 2, 2), **c)
+    elif kind == 'coat':  # conv-attentional: factorised attention, convolutional position encodings, parallel blocks
+        from timm.models import coat
+        m = coat.CoaT(img_size=32, patch_size=4, embed_dims=(8, 8, 8, 8), serial_depths=(1, 1, 1, 1), parallel_depth=1, num_heads=2, crpe_window={3: 1, 5: 1}, **c)
+    else:
+        raise KeyError(kind)
+    return m, 64 if kind == 'levit' else 32
+
+
+TIMM_KINDS = ['resnet', 'efficientnet', 'mobilenetv3', 'convnext', 'regnet', 'vit', 'swin', 'levit', 'mixer', 'cait', 'edgenext', 'fastvit',
+              'resmlp', 'convmixer', 'tnt', 'volo', 'coat']
+
+
+def timm_model(kind, seed):
+    """(eval-mode model, traced-at input, checked-at input)."""
+    torch.manual_seed(seed)
+    m, size = timm_arch(kind)
+    m = ts1.randomize(m, seed)
+    return m, randn(1, 3, size, size, seed=seed + 1), randn(1, 3, size, size, seed=seed + 2)
+
+
+def timm_models():
+    for i, kind in enumerate(TIMM_KINDS):
+        seed = 200 + 10 * i
+        yield f'timm_{kind}_script', lambda kind=kind, seed=seed: (lambda m, a, b: (torch.jit.script(m), [(b,)], 'forward', False))(*timm_model(kind, seed))
+        yield f'timm_{kind}_trace', lambda kind=kind, seed=seed: (lambda m, a, b: (torch.jit.trace(m, a, check_trace=False), [(b,)], 'forward', False))(*timm_model(kind, seed))
+
+
+class FoldOps(nn.Module):
+    """The ops the timm fixtures brought in, at settings those models do not use: F.unfold /
+    F.fold (im2col / col2im) with padding, dilation and stride, batched and not; addcmul /
+    addcdiv with a value; a conv with padding='same' and dilation (traced: _convolution_mode)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, (3, 2), padding='same', dilation=(1, 2))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> List[torch.Tensor]:
+        cols = F.unfold(x, (2, 3), dilation=(2, 1), padding=(1, 0), stride=(1, 2))
+        back = F.fold(cols, (5, 6), (2, 3), dilation=(2, 1), padding=(1, 0), stride=(1, 2))
+        one = F.unfold(x[0], 2)
+        return [cols, back, one, F.fold(one, (5, 6), 2), torch.addcmul(x, x, y, value=0.5), torch.addcdiv(y, x, y.abs() + 1.0, value=-2.0), self.conv(x)]
+
+
+class UnionRefinement(nn.Module):
+    """isinstance(x, list) / tuple on a Union: the serialized code names Python's classes
+    (TorchScript has no `dict` there)."""
+
+    def pick(self, v: Union[torch.Tensor, List[torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        if isinstance(v, list):
+            return torch.stack([t[:, 0] for t in v], 1)
+        if isinstance(v, tuple):
+            return v[0] - v[1]
+        return v + 1.0
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        return [self.pick([x, x * 3.0]), self.pick((x, x * 0.5)), self.pick(x)]
+
 class Layout(str, Enum):
     NCHW = 'NCHW'
     NHWC = 'NHWC'
@@ -276,6 +394,39 @@ class Recurrent(nn.Module):
         return z, h
 
 
+class ProjectedLstm(nn.Module):
+    """nn.LSTM with proj_size (h is projected to 3 features), two layers, both directions; and a
+    one-directional one started from given states."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, num_layers=2, proj_size=3, batch_first=True, bidirectional=True)
+        self.uni = nn.LSTM(6, 5, proj_size=2)
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        y, (h, c) = self.lstm(x)
+        z, (h1, c1) = self.uni(x.transpose(0, 1), (h0, c0))
+        return y, h, c, z, h1 + c1.sum(-1, keepdim=True)
+
+
+class PackedRecurrent(nn.Module):
+    """pack_padded_sequence -> LSTM / GRU -> pad_packed_sequence: sequences of different lengths
+    in one batch (aten::lstm.data / aten::gru.data on the packed data and batch sizes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, num_layers=2, bidirectional=True)
+        self.gru = nn.GRU(10, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        y, (h, c) = self.lstm(packed)
+        padded, out_lengths = nn.utils.rnn.pad_packed_sequence(y, batch_first=True)
+        z, g = self.gru(nn.utils.rnn.pack_padded_sequence(padded, out_lengths, batch_first=True, enforce_sorted=False))
+        zp, _ = nn.utils.rnn.pad_packed_sequence(z, batch_first=True, total_length=6)
+        return padded, h, c, zp, g
+
+
 def transformer_encoder(batch_first: bool, norm_first: bool = False):
     """nn.TransformerEncoder as users build it: in eval under 2.x its layers call
     scaled_dot_product_attention (through F.multi_head_attention_forward) and, scripted, the
@@ -324,6 +475,11 @@ def models():
     yield 'small_cnn_trace', lambda: (torch.jit.trace(ts1.randomize(seeded(SmallCnn, 33), 33), randn(1, 3, 8, 8, seed=34)), [(randn(1, 3, 8, 8, seed=35),)])
     yield 'recurrent_script', lambda: (torch.jit.script(seeded(Recurrent, 36)), [(randn(2, 3, 6, seed=37),)])
     yield 'recurrent_trace', lambda: (torch.jit.trace(seeded(Recurrent, 36), randn(2, 3, 6, seed=37)), [(randn(2, 3, 6, seed=38),)])
+    lx, lh, lc = randn(2, 4, 6, seed=65), randn(1, 2, 2, seed=66), randn(1, 2, 5, seed=67)
+    yield 'lstm_proj_script', lambda: (torch.jit.script(seeded(ProjectedLstm, 68)), [(lx, lh, lc)])
+    yield 'lstm_proj_trace', lambda: (torch.jit.trace(seeded(ProjectedLstm, 68), (lx, lh, lc)), [(randn(2, 4, 6, seed=69), lh, lc)])
+    px, plen = randn(6, 3, 4, seed=70), torch.tensor([4, 6, 2])
+    yield 'packed_recurrent_script', lambda: (torch.jit.script(seeded(PackedRecurrent, 71)), [(px, plen), (randn(6, 3, 4, seed=72), torch.tensor([6, 1, 3]))])
     xb, xs = randn(2, 5, 16, seed=40), randn(5, 2, 16, seed=41)
     pad = torch.tensor([[False, False, False, True, True], [False] * 5])
     yield 'transformer_encoder_bf_script', lambda: (torch.jit.script(seeded(lambda: transformer_encoder(True), 42)), [(xb,)])
@@ -334,8 +490,13 @@ def models():
     yield 'transformer_full_script', lambda: (torch.jit.script(seeded(full_transformer, 49)), [(src, tgt)])
     yield 'transformer_full_trace', lambda: (torch.jit.trace(seeded(full_transformer, 49), (src, tgt), check_trace=False), [(randn(2, 5, 8, seed=50), randn(2, 3, 8, seed=51))])
     yield 'transformer_encoder_masks_script', lambda: (torch.jit.script(seeded(EncoderWithMasks, 46)), [(xb, pad)])
+    fx, fy = randn(2, 2, 5, 6, seed=60), randn(2, 2, 5, 6, seed=61)
+    yield 'fold_ops_script', lambda: (torch.jit.script(seeded(FoldOps, 62)), [(fx, fy)])
+    yield 'fold_ops_trace', lambda: (torch.jit.trace(seeded(FoldOps, 62), (fx, fy)), [(randn(2, 2, 5, 6, seed=63), fy)])
+    yield 'union_refinement_script', lambda: (torch.jit.script(UnionRefinement()), [(randn(2, 3, seed=64),)])
     yield 'vit_tiny_script', lambda: (torch.jit.script(seeded(vit_tiny, 30)), [(randn(1, 3, 32, 32, seed=31),)])
     yield from hf_models()
+    yield from timm_models()
 
 
 def import_transformers():

@@ -149,6 +149,18 @@ export function convOps(): AtenOp[] {
     aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled, bool allow_tf32)`, general('_convolution')),
     aten('_convolution', `(${head}, bool benchmark, bool deterministic, bool cudnn_enabled)`, general('_convolution')),
     aten('convolution', `(${head})`, general('convolution')),
+    // What a traced conv with padding='same' or 'valid' records (the string padding of conv{1,2,3}d).
+    aten('_convolution_mode', '(Tensor input, Tensor weight, Tensor? bias, int[] stride, str padding, int[] dilation, int groups)', (a) => {
+      const name = '_convolution_mode';
+      const p = strArg(a[4]!, name, 'padding');
+      if (p !== 'same' && p !== 'valid') throw new InvalidNodeError(`aten::${name}: padding must be 'same' or 'valid', got '${p}'`);
+      const stride = intList(a[3]!, name, 'stride');
+      if (p === 'same' && stride.some((s) => s !== 1)) throw new InvalidNodeError(`aten::${name}: padding='same' is not supported for strided convolutions (stride ${fmt(stride)})`);
+      return convolution(T(a[0]!, name), T(a[1]!, name, 'weight'), optTensor(a[2]!, name, 'bias'), {
+        stride: intList(a[3]!, name, 'stride'), padding: p, dilation: intList(a[5]!, name, 'dilation'),
+        groups: I(a[6]!, name, 'groups'), transposed: false, outputPadding: [0],
+      }, `aten::${name}`);
+    }),
   );
   return ops;
 }

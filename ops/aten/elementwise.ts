@@ -316,4 +316,29 @@ function selection(): AtenOp[] {
   ];
 }
 
-export const elementwiseOps: readonly AtenOp[] = [...arithmetic(), ...comparisons(), ...selection()];
+/**
+ * addcmul / addcdiv: self + value * (tensor1 op tensor2), composed (timm's ResMLP Affine layer is
+ * an addcmul). The product or quotient is taken first, as PyTorch's kernels do.
+ */
+function pointwiseAccumulate(): AtenOp[] {
+  const out: AtenOp[] = [];
+  for (const [name, combine] of [['addcmul', (x: Tensor, y: Tensor) => mul(x, y)], ['addcdiv', (x: Tensor, y: Tensor) => div(x, y, null, 'aten::addcdiv')]] as const) {
+    const run = (a: readonly TsValue[], n: string) => {
+      const self = T(a[0]!, n);
+      const t1 = T(a[1]!, n, 'tensor1');
+      const t2 = T(a[2]!, n, 'tensor2');
+      if (name === 'addcdiv' && isIntegral(t1.type) && isIntegral(t2.type)) {
+        throw new InvalidNodeError(`aten::${n}: integer division with addcdiv is no longer supported; divide tensor1 by tensor2 with true_divide first`);
+      }
+      return addSub('Add', self, combine(t1, t2), S(a[3]!, n, 'value'), `aten::${n}`);
+    };
+    const schema = '(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1)';
+    out.push(
+      aten(name, schema, (a) => run(a, name)),
+      aten(`${name}_`, schema, (a) => assignInPlace(T(a[0]!, `${name}_`), run(a, `${name}_`), `aten::${name}_`)),
+    );
+  }
+  return out;
+}
+
+export const elementwiseOps: readonly AtenOp[] = [...arithmetic(), ...comparisons(), ...selection(), ...pointwiseAccumulate()];

@@ -9,6 +9,7 @@ import { activationOps } from './activation.js';
 import { attentionOps } from './attention.js';
 import { creationOps } from './creation.js';
 import { elementwiseOps } from './elementwise.js';
+import { foldOps } from './fold.js';
 import { indexingOps } from './indexing.js';
 import { linalgOps } from './linalg.js';
 import { nnOps } from './nn.js';
@@ -36,6 +37,7 @@ export const tensorOps: readonly AtenOp[] = [
   ...sdpaOps,
   ...linalgOps,
   ...normOps,
+  ...foldOps,
 ];
 
 export const atenOps: readonly AtenOp[] = [

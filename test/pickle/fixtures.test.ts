@@ -51,7 +51,7 @@ function enc(x: unknown, bin: Uint8Array, storages: Map<string, number>): Enc {
         stride: [...src.stride], offset: src.offset, storage: storages.get(src.storage),
         param: src.parameter, requires_grad: src.requiresGrad,
       });
-      if (src.quantization) Object.assign(out, { scale: f64hex(src.quantization.scale), zero_point: src.quantization.zeroPoint });
+      if (src.quantization?.scheme === 'per_tensor_affine') Object.assign(out, { scale: f64hex(src.quantization.scale), zero_point: src.quantization.zeroPoint });
     }
     return out;
   }

@@ -1,6 +1,6 @@
 // Models exported by the torch 2.x ONNX exporter (torch.onnx.export(..., dynamo=True), written by
 // spec-models/onnx2_models.py under torch 2.13 with onnxscript) must reproduce PyTorch's own eager
-// outputs within 1e-4 (absolute and relative): the tiny transformers models and some of
+// outputs within 1e-4 (absolute and relative): the tiny transformers models, shrunk timm architectures and some of
 // spec-models/torch2_models.py's fixtures.
 
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ describe('spec-models/onnx2 (torch 2.13 dynamo exports)', () => {
     expect(Object.keys(manifest)).toEqual(expect.arrayContaining([
       'hf_bert', 'hf_distilbert', 'hf_gpt2', 'hf_llama', 'hf_vit', 'hf_whisper',
       'transformer_encoder_bf', 'transformer_encoder_sf', 'tiny_encoder', 'small_cnn', 'recurrent', 'interpolate', 'norms',
+      ...['resnet', 'efficientnet', 'mobilenetv3', 'convnext', 'regnet', 'vit', 'swin', 'levit', 'mixer', 'cait', 'edgenext', 'fastvit',
+        'resmlp', 'convmixer', 'tnt', 'volo', 'coat'].map((k) => `timm_${k}`),
     ]));
   });
   for (const [name, entry] of Object.entries(manifest)) {

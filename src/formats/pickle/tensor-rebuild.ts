@@ -5,6 +5,7 @@ import type { DataType } from '../../dtypes.js';
 import { DATA_TYPES } from '../../dtypes.js';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
+import { float16ToFloat32 } from '../../../kernels/float16.js';
 import type { Budget } from './values.js';
 
 /** A torch storage dtype: the tessera type it loads as and its element size in bytes. */
@@ -29,6 +30,9 @@ export const TORCH_DTYPES: ReadonlyMap<string, TorchDType> = new Map([
   D('float8_e4m3fn', 'float8e4m3fn', 1), D('float8_e5m2', 'float8e5m2', 1),
   D('float8_e4m3fnuz', 'float8e4m3fnuz', 1), D('float8_e5m2fnuz', 'float8e5m2fnuz', 1),
   D('qint8', 'int8', 1, 1, true), D('quint8', 'uint8', 1, 1, true), D('qint32', 'int32', 4, 4, true),
+  // Widened on load (tensorFromStorage): complex32 (two float16) to complex64, quint4x2 (two
+  // 4-bit integers a byte, the first in the low nibble) to one uint8 per element.
+  D('complex32', 'complex64', 4, 2), D('quint4x2', 'uint8', 1, 1, true),
 ].map((d) => [d.torch, d]));
 
 /** Aliases torch also pickles dtypes under. */
@@ -66,8 +70,23 @@ export interface TensorSource {
   readonly stride: readonly number[];
   requiresGrad: boolean;
   parameter: boolean;
-  readonly quantization?: { readonly scheme: string; readonly scale: number; readonly zeroPoint: number };
+  /** Quantized tensors load as their integer representation (int8/uint8/int32) with these parameters. */
+  readonly quantization?: Quantization;
 }
+
+/**
+ * How a quantized tensor's integers map to reals: x = (q - zeroPoint) * scale, per tensor or, per
+ * channel, with the scale and zero point of the tensor's index along `axis`
+ * (torch.quantize_per_channel; `per_channel_affine_float_qparams` has float zero points).
+ */
+export type Quantization =
+  | { readonly scheme: 'per_tensor_affine'; readonly scale: number; readonly zeroPoint: number }
+  | {
+    readonly scheme: 'per_channel_affine' | 'per_channel_affine_float_qparams';
+    readonly scales: readonly number[];
+    readonly zeroPoints: readonly number[];
+    readonly axis: number;
+  };
 
 export const TENSOR_SOURCES = new WeakMap<Tensor, TensorSource>();
 
@@ -172,9 +191,38 @@ export function tensorFromStorage(
   if (size.length !== stride.length) {
     throw new ModelFormatError(`${what}: size has ${size.length} dims but stride has ${stride.length}`);
   }
+  if (dtype.torch === 'quint4x2') return unpackNibbles(storage.bytes, offset, size, stride, budget, what);
   const bytes = gatherStrided(storage.bytes, dtype.size, offset, size, stride, budget, what);
   if (storage.bigEndian !== HOST_BIG_ENDIAN) swapBytes(bytes, dtype.swap);
+  if (dtype.torch === 'complex32') {
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    const out = new Float32Array(halves.length);
+    float16ToFloat32(halves, out);
+    return new Tensor('complex64', out, size);
+  }
   return tensorFromBytes(dtype.type, bytes, size);
+}
+
+/** A contiguous quint4x2 view: element i of the storage is nibble i % 2 (low first) of byte i / 2. */
+function unpackNibbles(src: Uint8Array, offset: number, size: readonly number[], stride: readonly number[], budget: Budget, what: string): Tensor {
+  let numel = 1;
+  for (let d = size.length - 1; d >= 0; d--) {
+    const n = size[d]!;
+    if (!Number.isSafeInteger(n) || n < 0) throw new ModelFormatError(`${what}: invalid size ${n}`);
+    if (n !== 1 && stride[d] !== numel) throw new ModelFormatError(`${what}: only contiguous quint4x2 tensors are supported (size [${size.join(', ')}], stride [${stride.join(', ')}])`);
+    numel *= n;
+  }
+  if (!Number.isSafeInteger(offset) || offset < 0 || (numel > 0 && Math.ceil((offset + numel) / 2) > src.length)) {
+    throw new ModelFormatError(`${what}: quint4x2 view (offset ${offset}, ${numel} elements) reaches past the storage's ${src.length * 2} nibbles`);
+  }
+  checkTensorElements(numel, budget, what);
+  budget.chargeBytes(numel, what);
+  const out = new Uint8Array(numel);
+  for (let i = 0; i < numel; i++) {
+    const e = offset + i;
+    out[i] = (src[e >> 1]! >> ((e & 1) * 4)) & 15;
+  }
+  return new Tensor('uint8', out, size);
 }
 
 export { HOST_BIG_ENDIAN };

@@ -7,7 +7,7 @@ import {
   argCount, asInt, asIntList, asNumber, asString, bad, BUILDERS, type CallContext, describe, type GlobalEntry, where,
 } from './globals-api.js';
 import {
-  STORAGE_CLASSES, type StorageRef, TENSOR_SOURCES, tensorFromStorage, type TorchDType, TORCH_DTYPE_ALIASES, TORCH_DTYPES,
+  type Quantization, STORAGE_CLASSES, type StorageRef, TENSOR_SOURCES, tensorFromStorage, type TorchDType, TORCH_DTYPE_ALIASES, TORCH_DTYPES,
 } from './tensor-rebuild.js';
 import { makeTuple, PyGlobal } from './values.js';
 
@@ -45,7 +45,7 @@ function tensorBuilder(t: Tensor): void {
 
 function rebuild(
   ctx: CallContext, fn: string, storage: unknown, offsetArg: unknown, sizeArg: unknown, strideArg: unknown,
-  requiresGrad: unknown, dtypeOverride?: TorchDType, quant?: { scheme: string; scale: number; zeroPoint: number },
+  requiresGrad: unknown, dtypeOverride?: TorchDType, quant?: Quantization,
 ): unknown {
   if (!(storage instanceof StorageHandle)) bad(ctx, fn, `storage must come from the file's storages, got ${describe(storage)}`);
   const offset = asInt(ctx, fn, offsetArg, 'storage_offset');
@@ -65,6 +65,36 @@ function rebuild(
   });
   tensorBuilder(t);
   return t;
+}
+
+/**
+ * _rebuild_qtensor's quantizer_params: (per_tensor_affine, scale, zero_point) or
+ * (per_channel_affine[_float_qparams], scales tensor, zero_points tensor, axis), the per-channel
+ * parameters checked against the tensor's size along axis.
+ */
+function quantizerParams(ctx: CallContext, fn: string, params: unknown, sizeArg: unknown): Quantization {
+  if (!Array.isArray(params)) return bad(ctx, fn, `quantizer parameters must be a tuple, got ${describe(params)}`);
+  const q: unknown[] = params;
+  const scheme = q[0] instanceof PyGlobal ? q[0].qualname : undefined;
+  if (scheme === 'torch.per_tensor_affine' && q.length === 3) {
+    return { scheme: 'per_tensor_affine', scale: asNumber(ctx, fn, q[1], 'scale'), zeroPoint: asInt(ctx, fn, q[2], 'zero_point') };
+  }
+  if ((scheme === 'torch.per_channel_affine' || scheme === 'torch.per_channel_affine_float_qparams') && q.length === 4) {
+    if (q[1] === DEFERRED_TENSOR || q[2] === DEFERRED_TENSOR) bad(ctx, fn, 'per-channel scales and zero points must load with the tensor');
+    const [sc, zp] = [q[1], q[2]];
+    if (!(sc instanceof Tensor) || !(zp instanceof Tensor) || sc.rank !== 1 || zp.rank !== 1) {
+      return bad(ctx, fn, `per-channel scales and zero_points must be 1-D tensors, got ${describe(sc)} and ${describe(zp)}`);
+    }
+    const axis = asInt(ctx, fn, q[3], 'axis');
+    const size = asIntList(ctx, fn, sizeArg, 'size');
+    const scales = sc.toNumbers();
+    const zeroPoints = zp.toNumbers();
+    if (!(axis >= 0 && axis < size.length) || scales.length !== size[axis] || zeroPoints.length !== size[axis]) {
+      bad(ctx, fn, `per-channel axis ${axis} of size [${size.join(', ')}] needs one scale and zero point per channel, got ${scales.length} and ${zeroPoints.length}`);
+    }
+    return { scheme: scheme === 'torch.per_channel_affine' ? 'per_channel_affine' : 'per_channel_affine_float_qparams', scales, zeroPoints, axis };
+  }
+  return bad(ctx, fn, `unsupported quantizer parameters ${describe(q)} (per_tensor_affine and per_channel_affine are supported)`);
 }
 
 function markParameter(ctx: CallContext, fn: string, data: unknown, requiresGrad: unknown): unknown {
@@ -109,11 +139,7 @@ const ENTRIES: Map<string, GlobalEntry> = new Map<string, GlobalEntry>(Object.en
     call: (a, ctx) => {
       const fn = '_rebuild_qtensor';
       argCount(ctx, fn, a, 7);
-      const q = a[4];
-      if (!Array.isArray(q) || !(q[0] instanceof PyGlobal) || q[0].qualname !== 'torch.per_tensor_affine' || q.length !== 3) {
-        bad(ctx, fn, 'only per_tensor_affine quantization is supported');
-      }
-      const quant = { scheme: 'per_tensor_affine', scale: asNumber(ctx, fn, q[1], 'scale'), zeroPoint: asInt(ctx, fn, q[2], 'zero_point') };
+      const quant = quantizerParams(ctx, fn, a[4], a[2]);
       return rebuild(ctx, fn, a[0], a[1], a[2], a[3], a[5], undefined, quant);
     },
   },
@@ -176,6 +202,8 @@ const ENTRIES: Map<string, GlobalEntry> = new Map<string, GlobalEntry>(Object.en
   'torch.Tensor': {},
   'torch.nn.parameter.Parameter': {},
   'torch.per_tensor_affine': {},
+  'torch.per_channel_affine': {},
+  'torch.per_channel_affine_float_qparams': {},
   'torch.storage.UntypedStorage': {},
 } satisfies Record<string, GlobalEntry>));
 

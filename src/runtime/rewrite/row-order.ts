@@ -24,7 +24,7 @@ import { linearOps } from '../../../ops/onnx/linear.js';
 import { Tensor } from '../../tensor.js';
 import type { Step } from '../plan.js';
 import { type RewriteContext, StepEdits, StepIndex, float32Dims, isOp, rewritten } from './context.js';
-import { fitStrides, traceBack, traceForward } from './layout.js';
+import { fitStrides, product, traceBack, traceForward } from './layout.js';
 import { freshName } from './names.js';
 
 const MATMUL = linearOps.find((d) => d.name === 'MatMul')!;
@@ -49,6 +49,17 @@ function rowMap(table: ArrayLike<number>, width: number): Int32Array | undefined
     map[r] = start / width;
   }
   return map;
+}
+
+/** Whether `rows` maps `count` rows one to one onto 0..count-1. */
+function isPermutation(rows: Int32Array, count: number): boolean {
+  if (rows.length !== count) return false;
+  const seen = new Uint8Array(count);
+  for (const r of rows) {
+    if (r < 0 || r >= count || seen[r]) return false;
+    seen[r] = 1;
+  }
+  return true;
 }
 
 /** An operand view over a value with rows of `width`, its rows moved by `move` (old row -> new row). */
@@ -110,7 +121,10 @@ function foldInput(ctx: RewriteContext, steps: readonly Step[]): Step[] {
     const from = traceBack(ctx, steps, index, m.node.inputs[0]!, at, false);
     if (!from || from.absorbed.length === 0 || from.baseDims[from.baseDims.length - 1] !== k) return;
     const rows = rowMap(from.table, k);
-    if (!rows || edits.touched(at, ...from.absorbed, ...readers)) return;
+    // A reordering only: the product of X computes every row of X, so a Slice that drops rows
+    // (VOLO's class attention reads q(x[:, :1])) would hand the attention a larger Q than it reads.
+    if (!rows || !isPermutation(rows, product(from.baseDims) / k)) return;
+    if (edits.touched(at, ...from.absorbed, ...readers)) return;
     // Row r of the product as written is row rows[r] of the product of the base.
     const moved = new Map<number, Step>();
     for (const r of readers) {

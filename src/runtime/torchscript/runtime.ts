@@ -182,6 +182,12 @@ export class ScriptRuntime implements CalleeLookup {
   /** Converts a value to a declared type where TorchScript would (an int where a float is declared). */
   annotate(t: TypeExpr, v: TsValue): TsValue {
     if (typeof v === 'bigint' && (t.name === 'float' || (t.name === 'Optional' && t.args[0]?.name === 'float'))) return Number(v);
+    // The printer writes the compiler's implicit Tensor -> number conversion (aten::Int /
+    // aten::Float of a one-element tensor) as annotate: nn.LSTM's `annotate(int, batch_sizes[0])`.
+    if (v instanceof Tensor && v.size === 1 && (t.name === 'int' || t.name === 'float')) {
+      const x = v.type === 'int64' ? (v.data as BigInt64Array)[0]! : v.toNumbers()[0]!;
+      return t.name === 'int' ? (typeof x === 'bigint' ? x : BigInt(Math.trunc(x))) : Number(x);
+    }
     return v;
   }
 

@@ -23,6 +23,9 @@ export function matchesType(v: TsValue, t: TypeExpr, classMatches: (obj: TsObjec
     case 'Device': return v instanceof TsDevice;
     case 'Optional': return v === null || m(v, t.args[0]!);
     case 'Union': return t.args.some((a) => m(v, a));
+    // Python's builtin classes, as code written `isinstance(x, list)` for a Union serializes them.
+    case 'list': return Array.isArray(v);
+    case 'tuple': return v instanceof TsTuple;
     case 'List': return Array.isArray(v) && (!t.args[0] || v.every((x) => m(x, t.args[0]!)));
     case 'Tuple': return v instanceof TsTuple && (t.args.length === 0 ? v.items.length === 0 : v.items.length === t.args.length && v.items.every((x, i) => m(x, t.args[i]!)));
     case 'Dict': return v instanceof Map && [...v].every(([k, x]) => (!t.args[0] || m(k, t.args[0])) && (!t.args[1] || m(x, t.args[1])));
