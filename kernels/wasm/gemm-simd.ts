@@ -448,10 +448,16 @@ export function gemmSimdPanels(
   if (ip !== null && cm !== null && ints !== null) {
     mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
     const planeFloats = ip.Hp * ip.Wq;
-    host.runCalls(CONV_PADS, [[
-      ip.sx, 4 * xAt, 4 * planesAt, ip.Cg, 4 * ip.H * ip.W, 4 * ip.chanFloats, ip.H, ip.W, ip.Hp, ip.Wq, ip.py, ip.px,
-      4 * planeFloats, 4 * ip.chanFloats,
-    ]]);
+    // The padded planes, channel ranges in parallel.
+    const pads: (readonly number[])[] = [];
+    const cPer = Math.ceil(ip.Cg / Math.min(parts, ip.Cg));
+    for (let c0 = 0; c0 < ip.Cg; c0 += cPer) {
+      pads.push([
+        ip.sx, 4 * (xAt + c0 * ip.H * ip.W), 4 * (planesAt + c0 * ip.chanFloats), Math.min(cPer, ip.Cg - c0), 4 * ip.H * ip.W,
+        4 * ip.chanFloats, ip.H, ip.W, ip.Hp, ip.Wq, ip.py, ip.px, 4 * planeFloats, 4 * ip.chanFloats,
+      ]);
+    }
+    host.runCalls(CONV_PADS, pads);
     const fixed: [number, number][] = [
       [IM2COL.planes, 4 * planesAt], [IM2COL.chanBytes, 4 * ip.chanFloats], [IM2COL.planeBytes, 4 * planeFloats],
       [IM2COL.Wq, ip.Wq], [IM2COL.KH, ip.KH], [IM2COL.KW, ip.KW], [IM2COL.dy, ip.dy], [IM2COL.dx, ip.dx],

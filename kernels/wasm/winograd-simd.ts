@@ -36,7 +36,7 @@ const { i32, f32, v128 } = ValType;
 /** Input-transform parameter slots (i32). */
 const IN = {
   x: 0, C: 1, H: 2, W: 3, th: 4, tw4: 5, pt: 6, pl: 7, r0: 8, r1: 9, c0: 10, c1: 11,
-  v: 12, vStride: 13, nbPad: 14, kcMax: 15, band: 16, bw: 17, tmp: 18,
+  v: 12, vStride: 13, nbPad: 14, kcMax: 15, band: 16, bw: 17, tmp: 18, rs: 19,
 } as const;
 /** Output-transform parameter slots (i32). */
 const OUT = {
@@ -93,7 +93,10 @@ function inputPass2(f: FunctionBuilder, d: (k: number) => void, outs: readonly L
   d(1); d(3); f.simd('f32x4.sub').set(outs[3]!);
 }
 
-/** in{m}(params): V_xi for channels [c0, c1) and tile rows [r0, r1) of one chunk. */
+/**
+ * in{m}(params): V_xi for channels [c0, c1) and tile rows [rs, r1) of the chunk whose tile rows
+ * start at r0 (its V rows count from r0).
+ */
 function emitInput(m: 2 | 4): FunctionBuilder {
   const a = m + 2;
   const f = new FunctionBuilder([i32], []);
@@ -101,7 +104,7 @@ function emitInput(m: 2 | 4): FunctionBuilder {
   const P = (s: number) => param(f, block, s);
   const x = P(IN.x), C = P(IN.C), H = P(IN.H), W = P(IN.W), th = P(IN.th), tw4 = P(IN.tw4), pt = P(IN.pt), pl = P(IN.pl);
   const r0 = P(IN.r0), r1 = P(IN.r1), c0 = P(IN.c0), c1 = P(IN.c1), v = P(IN.v), vStride = P(IN.vStride);
-  const nbPad = P(IN.nbPad), kcMax = P(IN.kcMax), band = P(IN.band), bw = P(IN.bw), tmp = P(IN.tmp);
+  const nbPad = P(IN.nbPad), kcMax = P(IN.kcMax), band = P(IN.band), bw = P(IN.bw), tmp = P(IN.tmp), rs = P(IN.rs);
   const c = f.local(i32), pc = f.local(i32), kc = f.local(i32), chanBase = f.local(i32), r = f.local(i32), n = f.local(i32);
   const ty = f.local(i32), src = f.local(i32), p = f.local(i32), end = f.local(i32), iy = f.local(i32), cnt = f.local(i32);
   const j = f.local(i32), dst = f.local(i32), g = f.local(i32), groups = f.local(i32), gBase = f.local(i32), q = f.local(i32);
@@ -122,7 +125,7 @@ function emitInput(m: 2 | 4): FunctionBuilder {
     f.get(C).get(pc).op('i32.sub').tee(kc).get(kcMax).get(kc).get(kcMax).op('i32.lt_s').op('select').set(kc);
     // V of (channel c, tile t) at v + 4 (pc nbPad + (t >> 2) 4 kc + (c - pc) 4 + (t & 3)).
     f.get(v).get(pc).get(nbPad).op('i32.mul').get(c).get(pc).op('i32.sub').i32Const(2).op('i32.shl').op('i32.add').i32Const(2).op('i32.shl').op('i32.add').set(chanBase);
-    forRange(f, r, () => f.get(r0), r1, 1, () => {
+    forRange(f, r, () => f.get(rs), r1, 1, () => {
       f.get(r).get(th).op('i32.div_u').tee(n).get(th).op('i32.mul').set(ty);
       f.get(r).get(ty).op('i32.sub').set(ty);
       f.get(x).get(n).get(C).op('i32.mul').get(c).op('i32.add').get(plane).op('i32.mul').op('i32.add').set(src);
@@ -470,14 +473,20 @@ export function winogradSimdF32(
   for (let r0 = 0; r0 < rowsTotal; r0 += rowsPerChunk) {
     const r1 = Math.min(rowsTotal, r0 + rowsPerChunk);
     const nb = (r1 - r0) * tw4;
-    // Input transform: V_xi (nb x C) in A-panel layout, channel ranges in parallel.
+    // Input transform: V_xi (nb x C) in A-panel layout, in parallel by ranges of tile rows where
+    // the chunk has a row per call or more (each call then writes whole strips of V), else by
+    // ranges of input channels.
     const ins: (readonly [number])[] = [];
-    for (let c0 = 0, k = 0; c0 < C; c0 += cPer, k++) {
+    const byRows = r1 - r0 >= parts;
+    const rPer = Math.ceil((r1 - r0) / parts);
+    for (let s0 = 0, k = 0; s0 < (byRows ? r1 - r0 : C); s0 += byRows ? rPer : cPer, k++) {
       const q = paramBase + k * SLOTS;
       const s = scratchBase + k * callScratch;
+      const [rs, re] = byRows ? [r0 + s0, Math.min(r1, r0 + s0 + rPer)] : [r0, r1];
+      const [c0, c1] = byRows ? [0, C] : [s0, Math.min(C, s0 + cPer)];
       const vals: [number, number][] = [
         [IN.x, 4 * xBase], [IN.C, C], [IN.H, H], [IN.W, W], [IN.th, th], [IN.tw4, tw4], [IN.pt, pt], [IN.pl, pl],
-        [IN.r0, r0], [IN.r1, r1], [IN.c0, c0], [IN.c1, Math.min(C, c0 + cPer)], [IN.v, 4 * vBase], [IN.vStride, 4 * vStride],
+        [IN.r0, r0], [IN.rs, rs], [IN.r1, re], [IN.c0, c0], [IN.c1, c1], [IN.v, 4 * vBase], [IN.vStride, 4 * vStride],
         [IN.nbPad, nb], [IN.kcMax, kcMax], [IN.band, 4 * s], [IN.bw, bw], [IN.tmp, 4 * (s + a * bw)],
       ];
       for (const [slot, value] of vals) ints[q + slot] = value;
@@ -495,14 +504,20 @@ export function winogradSimdF32(
         gemmSimdInMemory(host, nb, M, C, vBase + xi * vStride, w.points[xi]!, uRes, mBase + xi * mStride, coutPad, gemmScratch);
       }
     }
-    // Output transform + bias, output-channel ranges in parallel.
+    // Output transform + bias in parallel: by ranges of tile rows where the chunk has a row per
+    // call or more (each call then reads whole rows of every M_xi, in order), else by ranges of
+    // output channels. A call's rows start its M rows: row t = (r - ra) tw4 + tx of m + ...
     const outs: (readonly [number])[] = [];
-    for (let o0 = 0, k = 0; o0 < M; o0 += oPer, k++) {
+    const span = byRows ? r1 - r0 : M;
+    const per = byRows ? rPer : oPer;
+    for (let s0 = 0, k = 0; s0 < span; s0 += per, k++) {
       const q = paramBase + (parts + k) * SLOTS;
+      const [ra, rb] = byRows ? [r0 + s0, Math.min(r1, r0 + s0 + rPer)] : [r0, r1];
+      const [o0, o1] = byRows ? [0, coutPad] : [s0, Math.min(coutPad, s0 + oPer)];
       const vals: [number, number][] = [
-        [OUT.m, 4 * mBase], [OUT.mStride, 4 * mStride], [OUT.ldm, 4 * coutPad], [OUT.y, 4 * yBase], [OUT.M, M],
-        [OUT.OH, OH], [OUT.OW, OW], [OUT.th, th], [OUT.tw, tw], [OUT.tw4, tw4], [OUT.r0, r0], [OUT.r1, r1],
-        [OUT.o0, o0], [OUT.o1, Math.min(coutPad, o0 + oPer)], [OUT.bias, 4 * biasBase], [OUT.tmp, 4 * (scratchBase + k * callScratch)],
+        [OUT.m, 4 * (mBase + (ra - r0) * tw4 * coutPad)], [OUT.mStride, 4 * mStride], [OUT.ldm, 4 * coutPad], [OUT.y, 4 * yBase],
+        [OUT.M, M], [OUT.OH, OH], [OUT.OW, OW], [OUT.th, th], [OUT.tw, tw], [OUT.tw4, tw4], [OUT.r0, ra], [OUT.r1, rb],
+        [OUT.o0, o0], [OUT.o1, o1], [OUT.bias, 4 * biasBase], [OUT.tmp, 4 * (scratchBase + k * callScratch)],
       ];
       for (const [slot, value] of vals) ints[q + slot] = value;
       outs.push([4 * q]);

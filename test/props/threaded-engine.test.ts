@@ -12,7 +12,7 @@ import type { WasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { gemmSimdF32, wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { sharedMemoryAvailable } from '../../kernels/wasm/host.js';
 import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
-import { allActs, convProblem, runConv, runWinograd, special, wide, winogradProblem } from '../helpers/conv-problems.js';
+import { allActs, convProblem, exactActs, runConv, runWinograd, special, wide, winogradProblem } from '../helpers/conv-problems.js';
 import { reportAbsent } from '../helpers/absent-files.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -44,6 +44,10 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded wasm engine is bit-ident
     fc.assert(fc.property(winogradProblem(wide, wide, allActs), fc.constantFrom(2, 3), (p, t) => {
       expect(bits(runWinograd(p, undefined, engines.get(t)))).toEqual(bits(runWinograd(p, undefined, engines.get(1))));
     }), { numRuns: 40 });
+    // Several K blocks (over 256 input channels: blocks of unequal depth), tile rows split among the calls.
+    fc.assert(fc.property(winogradProblem(wide, wide, exactActs, { cin: [257, 300], cout: [1, 9], maxSize: 13 }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runWinograd(p, undefined, engines.get(t)))).toEqual(bits(runWinograd(p, undefined, engines.get(1))));
+    }), { numRuns: 6 });
   });
 
   it('GEMMs of many blocks', () => {
