@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Exports tessera's ONNX spec models with Debian's PyTorch 1.13 (run with /usr/bin/python3).
 
-Models: torchvision resnet18, mobilenet_v2, efficientnet_b0, densenet121 (1x3x64x64 images), a small
+Models: torchvision resnet18, mobilenet_v2 (also at width 0.25, 10 classes: mobilenet_v2_small),
+efficientnet_b0, densenet121 (1x3x64x64 images), a small
 GPT-style decoder (int64 tokens [1, 16]) and a 2-layer LSTM with a Linear head, each exported at
 opsets 13 and 17. Random init under a fixed seed per model (nothing is downloaded); every
 BatchNorm/LayerNorm gets random running statistics and affine parameters, since default init makes an
@@ -136,6 +137,9 @@ MODELS = {
     'densenet121': (vision(torchvision.models.densenet121), 4),
     'gpt_decoder': (gpt, 5),
     'lstm': (lstm, 6),
+    # mobilenet_v2 at width 0.25 with 10 classes (1 MB a file, committed): the browser test's CNN
+    # on cpu and webgl, which a fresh clone must run without the git-ignored large models.
+    'mobilenet_v2_small': (vision(lambda weights=None: torchvision.models.mobilenet_v2(weights=weights, width_mult=0.25, num_classes=10)), 7),
 }
 
 

@@ -9,14 +9,14 @@
 // Tolerance: the shaders sum each product in float32, in order of depth, where the CPU kernels
 // sum in float64 per block; the suite's product outputs are compared with rtol 1e-4 + atol 1e-5,
 // its other ops' as the upstream runner does (rtol 1e-3, atol 1e-7), the digits logits within 1e-4
-// of PyTorch's, mobilenet's within 1e-3 of the JS backend's, the kernels within k + 3 float32
+// of PyTorch's, mobilenet's (width 0.25) within 1e-4 of the JS backend's and of PyTorch's, the kernels within k + 3 float32
 // roundings of the float64 reference (exactly, on small integers). NaN and ±Inf are not tested:
 // GLSL ES leaves their propagation to the device.
 
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { InferenceSession } from '../../src/node.js';
 import { Tensor } from '../../src/tensor.js';
 import { caseFile, decodeValue, listCases } from '../conformance/backend-suite.js';
@@ -32,7 +32,10 @@ import { type ConvProblem, EPS, allActs, convExpected, convProblem, exactActs, e
 import { openPage, type PageServer, root, servePage, startBrowser } from './harness.js';
 import type { Feed, KernelCase, TesseraWebgl, WebglRequest, WebglResult } from './webgl-page.js';
 
-const CNN = join(root, 'spec-models/onnx/large/bench_mobilenet_v2_96.onnx');
+// mobilenet_v2 at width 0.25 (1 MB, committed: a fresh clone runs this), 1x3x64x64, 10 classes.
+const CNN = join(root, 'spec-models/onnx/mobilenet_v2_small_opset17.onnx');
+const CNN_IMAGE = join(root, 'spec-models/onnx/mobilenet_v2_small.image.npy');
+const CNN_LOGITS = join(root, 'spec-models/onnx/mobilenet_v2_small.logits.npy');
 
 let browser: Browser | undefined;
 let server: PageServer | undefined;
@@ -40,7 +43,7 @@ let page: Page;
 let log: string[];
 
 beforeAll(async () => {
-  server = await servePage({ '/digits.onnx': join(root, 'spec-models/digits/digits_cnn_opset17.onnx'), ...(existsSync(CNN) ? { '/cnn.onnx': CNN } : {}) });
+  server = await servePage({ '/digits.onnx': join(root, 'spec-models/digits/digits_cnn_opset17.onnx'), '/cnn.onnx': CNN });
   browser = await startBrowser();
   ({ page, log } = await openPage(browser, server));
   await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
@@ -221,30 +224,33 @@ describe('browser: a CNN on webgl', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
-  it('mobilenet_v2@96 on cpu in the page matches Node (1e-5); on webgl with the default thresholds it stays on the GPU from the first conv to the logits (one readback) and matches the JS kernels (logits within 1e-3)', async (ctx) => {
-    if (!existsSync(CNN)) {
-      console.warn(`skipped: ${CNN} is absent (git-ignored large spec models: python spec-models/bench_models.py, or a symlink to a checkout that has them)`);
-      ctx.skip();
-    }
-    const x = values(3 * 96 * 96, 11);
-    // The first conv (2.0M multiply-adds) passes the default threshold; every op after it follows
-    // its input: the depthwise convs, GlobalAveragePool, Flatten (a view) and the classifier.
-    const gpu = await run({ model: '/cnn.onnx', feeds: [{ name: 'image', data: x, dims: [1, 3, 96, 96] }], executionProviders: ['webgl', 'cpu'] });
+  it('mobilenet_v2 (width 0.25, 1x3x64x64) on cpu in the page matches Node (1e-5) and PyTorch (1e-4); on webgl (products from 2^18 multiply-adds) it stays on the GPU from the first conv to the logits (one readback) and matches the JS kernels (1e-4)', async () => {
+    const image = parseNpy(new Uint8Array(readFileSync(CNN_IMAGE)));
+    const torchLogits = parseNpy(new Uint8Array(readFileSync(CNN_LOGITS))).data as Float32Array;
+    const x = Array.from(image.data as Float32Array);
+    const feeds = [{ name: 'image', data: x, dims: [...image.dims] }];
+    // At width 0.25 no conv reaches the default product threshold (2^20 multiply-adds), so the test
+    // lowers it to 2^18: the convs before the first one over it stay on the CPU (51 of the 54
+    // GPU-capable ops ran on the GPU when this was written), and every op after it follows its
+    // input: the convs, GlobalAveragePool, Flatten (a view) and the classifier.
+    const gpu = await run({ model: '/cnn.onnx', feeds, executionProviders: ['webgl', 'cpu'], minMultiplyAdds: 2 ** 18 });
     // The reference: the same model on the JS kernels, in Node.
     const session = await InferenceSession.create(new Uint8Array(readFileSync(CNN)), { executionProviders: ['cpu'] });
-    const want = (await session.run({ image: new Tensor('float32', Float32Array.from(x), [1, 3, 96, 96]) }))[session.outputNames[0]!]!.data as Float32Array;
-    const worstOf = (got: readonly number[]) => got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+    const want = (await session.run({ image }))[session.outputNames[0]!]!.data as Float32Array;
+    const worst = (got: ArrayLike<number>, ref: ArrayLike<number>) => Array.from(got).reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]!)), 0);
+    expect(worst(want, torchLogits)).toBeLessThan(1e-4);
     // The same model on 'cpu' in the page (the browser build of the JS kernels).
-    const cpu = await run({ model: '/cnn.onnx', feeds: [{ name: 'image', data: x, dims: [1, 3, 96, 96] }], executionProviders: ['cpu'] });
+    const cpu = await run({ model: '/cnn.onnx', feeds, executionProviders: ['cpu'] });
     expect(cpu.backend).toBe('cpu');
     expect(cpu.outputs[0]!.data.length).toBe(want.length);
-    expect(worstOf(cpu.outputs[0]!.data)).toBeLessThan(1e-5);
-    console.log(`mobilenet_v2@96 on SwiftShader (a CPU rasterizer: this shows the path works, not GPU speed): first run ${gpu.ms.toFixed(0)} ms (shaders compiled), ${gpu.kernelRuns} GPU kernels, ${gpu.readbacks} readbacks, ${gpu.uploads} uploads`);
+    expect(worst(cpu.outputs[0]!.data, want)).toBeLessThan(1e-5);
+    expect(worst(cpu.outputs[0]!.data, torchLogits)).toBeLessThan(1e-4);
+    console.log(`mobilenet_v2 (width 0.25) on SwiftShader (a CPU rasterizer: this shows the path works, not GPU speed): first run ${gpu.ms.toFixed(0)} ms (shaders compiled), ${gpu.kernelRuns} GPU kernels, ${gpu.readbacks} readbacks, ${gpu.uploads} uploads`);
     expect(gpu.backend).toBe('webgl');
-    expect(gpu.kernelRuns).toBe(54); // 52 convs, GlobalAveragePool and the classifier's Gemm
+    expect(gpu.kernelRuns).toBeGreaterThan(40); // of the 52 convs, GlobalAveragePool and the classifier's Gemm
     expect(gpu.readbacks).toBe(1); // the logits
     expect(gpu.outputs[0]!.data.length).toBe(want.length);
-    expect(worstOf(gpu.outputs[0]!.data)).toBeLessThan(1e-3);
+    expect(worst(gpu.outputs[0]!.data, want)).toBeLessThan(1e-4);
   }, 180_000); // 12 s measured on a quiet machine, 48 s on a loaded one
 });
 
