@@ -54,14 +54,16 @@ export function broadcastPlan(
   return plan;
 }
 
-function buildPlan(
+/**
+ * `outDims` with size-1 dims dropped and a dim merged into the previous one wherever every input
+ * continues contiguously (or keeps repeating) across the boundary, with each input's strides over
+ * the merged dims (0 where it repeats): the fewest dims that read the same elements in the same
+ * order. Shared by the CPU row plan here and the GPU elementwise shaders (kernels/gpujs).
+ */
+export function collapseBroadcast(
   inputs: readonly (readonly number[])[], outDims: readonly number[],
-): BroadcastPlan {
-  const k = inputs.length;
-  const size = shapeSize(outDims);
+): { dims: number[]; strides: number[][] } {
   const full = inputs.map((d) => broadcastStrides(d, outDims));
-  // Collapse: drop size-1 dims, merge a dim into the previous one when every input
-  // continues contiguously (or keeps repeating) across the boundary.
   const dims: number[] = [];
   const strides: number[][] = inputs.map(() => []);
   for (let d = 0; d < outDims.length; d++) {
@@ -69,15 +71,24 @@ function buildPlan(
     if (n === 1) continue;
     const last = dims.length - 1;
     let merge = last >= 0;
-    for (let i = 0; i < k && merge; i++) merge = strides[i]![last] === full[i]![d]! * n;
+    for (let i = 0; i < inputs.length && merge; i++) merge = strides[i]![last] === full[i]![d]! * n;
     if (merge) {
       dims[last] = dims[last]! * n;
-      for (let i = 0; i < k; i++) strides[i]![last] = full[i]![d]!;
+      for (let i = 0; i < inputs.length; i++) strides[i]![last] = full[i]![d]!;
     } else {
       dims.push(n);
-      for (let i = 0; i < k; i++) strides[i]!.push(full[i]![d]!);
+      for (let i = 0; i < inputs.length; i++) strides[i]!.push(full[i]![d]!);
     }
   }
+  return { dims, strides };
+}
+
+function buildPlan(
+  inputs: readonly (readonly number[])[], outDims: readonly number[],
+): BroadcastPlan {
+  const k = inputs.length;
+  const size = shapeSize(outDims);
+  const { dims, strides } = collapseBroadcast(inputs, outDims);
   if (size === 0) {
     return { size, rows: 0, inner: 0, steps: inputs.map(() => 1), offsets: inputs.map(() => new Int32Array(0)) };
   }

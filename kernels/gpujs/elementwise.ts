@@ -7,7 +7,7 @@
 // (or keeps repeating) across the boundary, and per input one stride per merged dim (0 where it
 // repeats). A same-shape or scalar operand then reads at `i` or at 0 with no index arithmetic.
 
-import { broadcastStrides } from '../broadcast.js';
+import { collapseBroadcast } from '../elementwise-binary-plan.js';
 import { shapeSize } from '../strides.js';
 import { lit } from './sources.js';
 
@@ -90,23 +90,7 @@ export interface ElementwiseShaderSpec {
 export function elementwiseSpec(
   op: GpuBinaryOp | GpuUnaryOp, inputs: readonly (readonly number[])[], outDims: readonly number[], alpha = 0, beta = 0, gamma = 0,
 ): ElementwiseShaderSpec {
-  const full = inputs.map((d) => broadcastStrides(d, outDims));
-  const dims: number[] = [];
-  const strides: number[][] = inputs.map(() => []);
-  for (let d = 0; d < outDims.length; d++) {
-    const n = outDims[d]!;
-    if (n === 1) continue;
-    const last = dims.length - 1;
-    let merge = last >= 0;
-    for (let j = 0; j < inputs.length && merge; j++) merge = strides[j]![last] === full[j]![d]! * n;
-    if (merge) {
-      dims[last] = dims[last]! * n;
-      for (let j = 0; j < inputs.length; j++) strides[j]![last] = full[j]![d]!;
-    } else {
-      dims.push(n);
-      for (let j = 0; j < inputs.length; j++) strides[j]!.push(full[j]![d]!);
-    }
-  }
+  const { dims, strides } = collapseBroadcast(inputs, outDims);
   return { op, dims, strides, alpha, beta, gamma };
 }
 
