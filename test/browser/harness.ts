@@ -198,3 +198,33 @@ export async function openPage(browser: Browser, server: PageServer, isolated = 
     });
   return { page, log };
 }
+
+/** A browser, a server of `files` and a page of it, for one test file: `close()` ends all three. */
+export interface TestPage {
+  readonly page: Page;
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `files`, starts Chromium and opens a page (openPage); with `script`, adds that module
+ * (a URL the server serves) and waits until it has set `globalThis[script.global]`.
+ */
+export async function openTestPage(files: Readonly<Record<string, string>>, script?: { readonly url: string; readonly global: string }): Promise<TestPage> {
+  const server = await servePage(files);
+  let browser: Browser | undefined;
+  try {
+    browser = await startBrowser();
+    const { page, log } = await openPage(browser, server);
+    if (script !== undefined) {
+      await page.addScriptTag({ url: script.url, type: 'module' });
+      await page.waitForFunction((g) => (globalThis as Record<string, unknown>)[g] !== undefined, script.global, { timeout: 30_000 });
+    }
+    const b = browser;
+    return { page, log, close: async () => { await b.close(); await server.close(); } };
+  } catch (e) {
+    await browser?.close();
+    await server.close();
+    throw e;
+  }
+}

@@ -7,11 +7,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/index.js';
 import { encodePng } from '../helpers/png-writer.js';
-import { openPage, type PageServer, root, servePage, startBrowser } from './harness.js';
+import { openTestPage, root, type TestPage } from './harness.js';
 
 const DIST = join(root, 'dist');
 const W = 7;
@@ -19,25 +19,23 @@ const H = 5;
 const rgb = Array.from({ length: W * H * 3 }, (_, i) => (i * 47 + ((i * i) % 11)) & 255);
 const png = encodePng(W, H, 2, 8, rgb);
 const dir = mkdtempSync(join(tmpdir(), 'tessera-image-page-'));
-let browser: Browser | undefined;
-let server: PageServer | undefined;
 let page: Page;
+
+let t: TestPage | undefined;
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'tessera.min.mjs'))) throw new Error('dist/tessera.min.mjs is missing: run npm run build (npm test does)');
   writeFileSync(join(dir, 'img.png'), png);
-  server = await servePage({
+  t = await openTestPage({
     '/dist/tessera.min.mjs': join(DIST, 'tessera.min.mjs'),
     '/ort.min.mjs': join(root, 'node_modules/onnxruntime-web/dist/ort.min.mjs'),
     '/img.png': join(dir, 'img.png'),
   });
-  browser = await startBrowser();
-  ({ page } = await openPage(browser, server));
+  ({ page } = t);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

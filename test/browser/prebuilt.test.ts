@@ -5,32 +5,30 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy as readNpy } from '../../src/formats/npy/npy.js';
-import { openPage, type PageServer, root, servePage, startBrowser } from './harness.js';
+import { openTestPage, root, type TestPage } from './harness.js';
 import { readFileSync } from 'node:fs';
 
 const DIST = join(root, 'dist');
-let browser: Browser | undefined;
-let server: PageServer | undefined;
 let page: Page;
+
+let t: TestPage | undefined;
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'tessera.min.mjs'))) throw new Error('dist/tessera.min.mjs is missing: run npm run build (npm test does)');
-  server = await servePage({
+  t = await openTestPage({
     '/dist/tessera.min.mjs': join(DIST, 'tessera.min.mjs'),
     '/dist/worker-entry.js': join(DIST, 'worker-entry.js'),
     '/dist/threads-worker.js': join(DIST, 'threads-worker.js'),
     '/digits.onnx': join(root, 'spec-models/digits/digits_cnn_opset17.onnx'),
   });
-  browser = await startBrowser();
-  ({ page } = await openPage(browser, server));
+  ({ page } = t);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t?.close();
 });
 
 describe('browser: dist/tessera.min.mjs imported without a bundler', () => {

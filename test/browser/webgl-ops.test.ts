@@ -10,7 +10,7 @@
 // rtol 1e-5 + atol 1e-6 on the inputs drawn here. NaN, ±Inf and subnormals are not tested: GLSL ES
 // leaves them to the device (the provider never sends an empty window or a NaN Clip bound).
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { activationFloat, type ActivationOp } from '../../kernels/activation.js';
@@ -22,25 +22,21 @@ import { globalPoolShaderSource, type PoolShaderSpec, poolShaderSource, poolWind
 import { averagePoolFloat, globalAveragePoolFloat, globalMaxPoolFloat, maxPoolFloat, type PoolGeometry } from '../../kernels/pool.js';
 import { logSoftmaxFloat, softmaxFloat } from '../../kernels/softmax.js';
 import { EPS, mismatch, prod } from '../helpers/conv-problems.js';
-import { openPage, type PageServer, servePage, startBrowser } from './harness.js';
+import { openTestPage, type TestPage } from './harness.js';
 import type { ShaderCase, TesseraWebgl } from './webgl-page.js';
 
-let browser: Browser | undefined;
-let server: PageServer | undefined;
 let page: Page;
 let log: string[];
 
+let t: TestPage | undefined;
+
 beforeAll(async () => {
-  server = await servePage({});
-  browser = await startBrowser();
-  ({ page, log } = await openPage(browser, server));
-  await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
-  await page.waitForFunction(() => (globalThis as { tesseraWebgl?: unknown }).tesseraWebgl !== undefined, undefined, { timeout: 30_000 });
+  t = await openTestPage({}, { url: '/webgl-page.js', global: 'tesseraWebgl' });
+  ({ page, log } = t);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t?.close();
 });
 
 /** Runs each shader in the page on its inputs (as float32) and returns what it read back. */

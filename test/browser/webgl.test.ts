@@ -14,7 +14,7 @@
 // GLSL ES leaves their propagation to the device.
 
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { InferenceSession } from '../../src/node.js';
@@ -29,7 +29,7 @@ import type { GemmActivation } from '../../kernels/gemm-f32.js';
 import type { Conv2dShaderSpec, GemmShaderSpec } from '../../kernels/gpujs/sources.js';
 import { activationReference, gemmReference } from '../../kernels/reference/gemm.js';
 import { type ConvProblem, EPS, allActs, convExpected, convProblem, exactActs, exactMismatch, mismatch, prod, smallInt, wide } from '../helpers/conv-problems.js';
-import { openPage, type PageServer, root, servePage, startBrowser } from './harness.js';
+import { openTestPage, root, type TestPage } from './harness.js';
 import type { Feed, KernelCase, TesseraWebgl, WebglRequest, WebglResult } from './webgl-page.js';
 
 // mobilenet_v2 at width 0.25 (1 MB, committed: a fresh clone runs this), 1x3x64x64, 10 classes.
@@ -37,22 +37,18 @@ const CNN = join(root, 'spec-models/onnx/mobilenet_v2_small_opset17.onnx');
 const CNN_IMAGE = join(root, 'spec-models/onnx/mobilenet_v2_small.image.npy');
 const CNN_LOGITS = join(root, 'spec-models/onnx/mobilenet_v2_small.logits.npy');
 
-let browser: Browser | undefined;
-let server: PageServer | undefined;
 let page: Page;
 let log: string[];
 
+let t: TestPage | undefined;
+
 beforeAll(async () => {
-  server = await servePage({ '/digits.onnx': join(root, 'spec-models/digits/digits_cnn_opset17.onnx'), '/cnn.onnx': CNN });
-  browser = await startBrowser();
-  ({ page, log } = await openPage(browser, server));
-  await page.addScriptTag({ url: '/webgl-page.js', type: 'module' });
-  await page.waitForFunction(() => (globalThis as { tesseraWebgl?: unknown }).tesseraWebgl !== undefined, undefined, { timeout: 30_000 });
+  t = await openTestPage({ '/digits.onnx': join(root, 'spec-models/digits/digits_cnn_opset17.onnx'), '/cnn.onnx': CNN }, { url: '/webgl-page.js', global: 'tesseraWebgl' });
+  ({ page, log } = t);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t?.close();
 });
 
 async function run(request: WebglRequest): Promise<WebglResult> {
