@@ -16,7 +16,8 @@ export {
   ExecutionError, InvalidArgumentError, InvalidNodeError, UnsafePickleError, TorchScriptError, RunCancelledError,
   AbortError, WorkerError, BackendUnavailableError,
 } from './errors.js';
-export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits, type RunControlOptions, type RunControlOptions as RunOptions } from './limits.js';
+export { DEFAULT_LIMITS, resolveLimits, type ResourceLimits } from './limits.js';
+export type { RunControlOptions, RunControlOptions as RunOptions } from './run-control.js';
 export type { Fetches } from './api/run-args.js';
 export { InferenceSession, registerOp, loadAllOps, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
@@ -28,7 +29,7 @@ export { setWorkerFactory, type WorkerFactory, type WorkerEvents, type WorkerHan
 export {
   createInferenceServer, ProtocolError, type InferenceServer, type ModelSource, type ServeOptions, type ServedSession,
 } from './serve/handler.js';
-export { op, Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
+export { op, type Attrs, type OpDef, type OpContext } from '../ops/op-def.js';
 export { loadOnnxModel, decodeTensorProto, type OnnxLoadOptions } from './formats/onnx/load.js';
 export { parseNpy, writeNpy } from './formats/npy/npy.js';
 export type { Model, Graph, Node, ValueInfo, ValueType, Attribute } from './ir/graph.js';

@@ -17,7 +17,8 @@ import type { Attribute, Graph, Node, ValueType } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';
 import { allOnnxOps } from '../onnx/all.js';
-import { Attrs, type InferContext, type InferInput, type OpContext, type OpDef } from '../op-def.js';
+import { type InferContext, type InferInput, type OpContext, type OpDef } from '../op-def.js';
+import { Attrs } from '../attrs.js';
 import { checkTensorElements } from './budget.js';
 
 /** The opset aten ops compose against: the newest definition of each ONNX op. */

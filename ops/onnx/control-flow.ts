@@ -7,7 +7,7 @@ import { copyWords, type WordArray } from '../../kernels/element-words.js';
 import { shapeSize } from '../../kernels/strides.js';
 import type { DataType } from '../../src/dtypes.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
-import { type RunControl, uncontrolled } from '../../src/limits.js';
+import { type RunControl, uncontrolled } from '../../src/run-control.js';
 import type { Dim, Graph, ValueType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import type { Value } from '../../src/value.js';

@@ -8,7 +8,8 @@ import { InvalidNodeError } from '../../src/errors.js';
 import { type Attribute, type Graph, type Node, canonicalDomain, describeNode } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { int64Tensor } from '../compute.js';
-import { Attrs, type OpDef, op } from '../op-def.js';
+import { type OpDef, op } from '../op-def.js';
+import { Attrs } from '../attrs.js';
 import { reduceOps } from './reduce.js';
 
 export const TRAINING_DOMAIN = 'ai.onnx.preview.training';

@@ -2,7 +2,7 @@
 // `run(feeds, options?)` and `run(feeds, fetches, options?)`.
 
 import { InvalidArgumentError } from '../errors.js';
-import type { RunControlOptions } from '../limits.js';
+import type { RunControlOptions } from '../run-control.js';
 import { Tensor } from '../tensor.js';
 
 /**

@@ -2,7 +2,8 @@
 
 import type { OpDef } from '../../ops/op-def.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
-import { type ResourceLimits, RunControl, type RunControlOptions, checkLimit, resolveLimits, stopSignalOf } from '../limits.js';
+import { type ResourceLimits, checkLimit, resolveLimits } from '../limits.js';
+import { RunControl, type RunControlOptions, stopSignalOf } from '../run-control.js';
 import { type Fetches, parseRunArgs } from './run-args.js';
 // Types only: the worker client loads when a session asks for worker: true.
 import type { WorkerSession, WorkerSessionOptions } from './worker-session.js';

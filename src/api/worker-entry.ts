@@ -7,7 +7,7 @@
 // the run's id written into the shared abort flag, which the run's RunControl reads at every
 // check (between nodes, per loop iteration, per batch of TorchScript statements).
 
-import type { AbortLike } from '../limits.js';
+import type { AbortLike } from '../run-control.js';
 import type { ModelFile } from './session.js';
 import { InferenceSession } from './session.js';
 import { type FromWorker, type ToWorker, type WireValue, errorFromWire, errorToWire, fromWire, toWire } from './worker-protocol.js';

@@ -13,7 +13,8 @@
 // terminated and a new one loads the model again before the next run.
 
 import { AbortError, InvalidArgumentError, WorkerError } from '../errors.js';
-import { type ResourceLimits, type RunControlOptions, abortReason, stopSignalOf } from '../limits.js';
+import { type ResourceLimits } from '../limits.js';
+import { type RunControlOptions, abortReason, stopSignalOf } from '../run-control.js';
 import type { Tensor } from '../tensor.js';
 import { type Fetches, parseRunArgs } from './run-args.js';
 import type { ModelFile, SessionOptions, ValueMetadata } from './session.js';

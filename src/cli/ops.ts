@@ -12,7 +12,8 @@
 
 import { defaultOpRegistry } from '../api/session.js';
 import { loadAllOps } from '../runtime/default-registry.js';
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { type GpuProducts, withGemmEngine } from '../../ops/engine.js';
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
 import { atenOps } from '../../ops/aten/index.js';

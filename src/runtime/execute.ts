@@ -8,7 +8,7 @@ import { DATA_TYPES, isIntegerType, withElementCap, withStoragePool } from '../d
 import { ExecutionError, InvalidNodeError, ResourceLimitError, TesseraError } from '../errors.js';
 import { type Graph, type ValueType, describeNode } from '../ir/graph.js';
 import { densify } from '../ir/sparse.js';
-import { type RunControl, uncontrolled } from '../limits.js';
+import { type RunControl, uncontrolled } from '../run-control.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
 import type { StorageArena } from './arena.js';

@@ -3,7 +3,8 @@
 // tensors whose inputs are all known (shape computations: Shape -> Gather -> Concat -> Reshape).
 // An op without `infer`, or whose `infer` throws, gives `{ kind: 'unknown' }` outputs.
 
-import { Attrs, type InferContext, type InferInput, type OpDef } from '../../ops/op-def.js';
+import { type InferContext, type InferInput, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { isIntegerType } from '../dtypes.js';
 import {
   type Dim, type FunctionDef, type Graph, type Model, type Node, type ValueType, canonicalDomain, instantiateFunction,

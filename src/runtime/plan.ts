@@ -1,7 +1,8 @@
 // Planning: resolve every node (and every subgraph / function body) to an op definition with
 // parsed attributes, order the nodes, and compute when each value can be released.
 
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { InvalidArgumentError, InvalidNodeError, TesseraError, UnsupportedOpError } from '../errors.js';
 import { type ResourceLimits, resolveLimits } from '../limits.js';
 import {

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { controlFlowOps } from '../../ops/onnx/control-flow.js';
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { ShapeError } from '../../src/errors.js';
 import { loadOnnxModel } from '../../src/formats/onnx/load.js';
 import type { Attribute, Dim, Graph, Node } from '../../src/ir/graph.js';

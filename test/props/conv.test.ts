@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConvGeometry, convF32, convF64, convTransposeF32, convTransposeF64 } from '../../kernels/conv.js';
 import type { Attribute } from '../../src/ir/graph.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { convOps } from '../../ops/onnx/conv.js';
 import { Tensor } from '../../src/tensor.js';
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { float16ToFloat32, float32ToFloat16 } from '../../kernels/float16.js';
 import { detOps } from '../../ops/onnx/det.js';
 import { tensorScatterOps } from '../../ops/onnx/tensor-scatter.js';
-import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
+import { type OpContext, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 

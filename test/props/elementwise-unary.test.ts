@@ -8,7 +8,8 @@ import {
   clipBigInt, clipFloat, clipInt, isInfFloat, isNaNFloat, notBool, unaryBigInt, unaryFloat, unaryInt,
 } from '../../kernels/elementwise-unary.js';
 import { elementwiseUnaryOps } from '../../ops/onnx/elementwise-unary.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 

@@ -5,7 +5,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
+import { type OpContext, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { gatherScatterOps } from '../../ops/onnx/gather-scatter.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import type { Attribute } from '../../src/ir/graph.js';

@@ -10,7 +10,8 @@ import { type PixelFormat, convertPixels } from '../../src/formats/image/color.j
 import { decodeImage } from '../../src/formats/image/decode-image.js';
 import { ImageDecodeError, MAX_PIXELS } from '../../src/formats/image/image-error.js';
 import { imageDecoderOps } from '../../ops/onnx/image-decoder.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { parseNpy } from '../../src/formats/npy/npy.js';

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { movementOps } from '../../ops/onnx/movement.js';
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { type DataType, allocate } from '../../src/dtypes.js';
 import { Tensor } from '../../src/tensor.js';

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRandomState, nextUint32 } from '../../kernels/random.js';
 import { randomOps } from '../../ops/onnx/random.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 

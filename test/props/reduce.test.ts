@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ReduceKind, reduceFloat, reductionPlan } from '../../kernels/reduce.js';
-import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
+import { type OpContext, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { reduceOps } from '../../ops/onnx/reduce.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';

@@ -6,7 +6,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
+import { type OpContext, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { resizeOps } from '../../ops/onnx/resize.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sequenceOps } from '../../ops/onnx/sequence.js';
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import type { Attribute, Graph, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';

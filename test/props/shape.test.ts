@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shapeOps } from '../../ops/onnx/shape.js';
 import { dropoutOps } from '../../ops/onnx/dropout.js';
-import { Attrs, type OpDef } from '../../ops/op-def.js';
+import { type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 

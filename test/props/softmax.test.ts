@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { hardmaxFloat, logSoftmaxFloat, softmaxFloat } from '../../kernels/softmax.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { softmaxOps } from '../../ops/onnx/softmax.js';
 import { isClose } from '../helpers/allclose.js';
 

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringOps } from '../../ops/onnx/string.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 

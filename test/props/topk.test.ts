@@ -3,7 +3,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Attrs, type OpContext, type OpDef } from '../../ops/op-def.js';
+import { type OpContext, type OpDef } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import { topkOps } from '../../ops/onnx/topk.js';
 import type { Attribute } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { trainingOps } from '../../ops/onnx/training.js';
-import { Attrs, type OpContext } from '../../ops/op-def.js';
+import { type OpContext } from '../../ops/op-def.js';
+import { Attrs } from '../../ops/attrs.js';
 import type { Attribute, Node } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/tensor.js';
 import { isClose } from '../helpers/allclose.js';

@@ -10,7 +10,8 @@
 // new and have no bound). A node whose op throws is left in place: it throws when run.
 // The folded value is what the node's own op computes, so the outputs are bit for bit the same.
 
-import { Attrs, type InferInput } from '../../../ops/op-def.js';
+import { type InferInput } from '../../../ops/op-def.js';
+import { Attrs } from '../../../ops/attrs.js';
 import { isIntegerType } from '../../dtypes.js';
 import type { ValueType } from '../../ir/graph.js';
 import { Tensor } from '../../tensor.js';

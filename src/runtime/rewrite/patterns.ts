@@ -17,7 +17,8 @@
 // every value float32 (the kernels' bound above is for float32).
 
 import { onnxOps } from '../../../ops/onnx/index.js';
-import { Attrs, type OpDef } from '../../../ops/op-def.js';
+import { type OpDef } from '../../../ops/op-def.js';
+import { Attrs } from '../../../ops/attrs.js';
 import type { Attribute, Node } from '../../ir/graph.js';
 import type { Step } from '../plan.js';
 import { type RewriteContext, StepEdits, StepIndex, float32Dims, isFloat32, isOp, otherOperand, scalarOf } from './context.js';

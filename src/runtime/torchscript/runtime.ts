@@ -4,7 +4,8 @@
 
 import { type AtenOp, TsDevice, TsObject, TsTuple, type TsValue } from '../../../ops/aten/aten-op.js';
 import { ModelFormatError, TorchScriptError, UnsupportedOpError } from '../../errors.js';
-import { checkLimit, DEFAULT_LIMITS, type ResourceLimits, RunControl } from '../../limits.js';
+import { checkLimit, DEFAULT_LIMITS, type ResourceLimits } from '../../limits.js';
+import { RunControl } from '../../run-control.js';
 import { withOpLimits } from '../../../ops/aten/budget.js';
 import { noteEscape } from '../../../ops/aten/slabs.js';
 import { Tensor } from '../../tensor.js';

@@ -3,7 +3,8 @@
 
 import { type TsKey, TsObject, TsTuple, type TsValue, TsDevice, TsDtype } from '../../../ops/aten/aten-op.js';
 import { InvalidArgumentError, UnsupportedOpError } from '../../errors.js';
-import { checkLimit, DEFAULT_LIMITS, RunControl, type RunControlOptions } from '../../limits.js';
+import { checkLimit, DEFAULT_LIMITS } from '../../limits.js';
+import { RunControl, type RunControlOptions } from '../../run-control.js';
 import type { DataType } from '../../dtypes.js';
 import { Tensor } from '../../tensor.js';
 import { type TypeExpr, typeToString } from '../../ir/torchscript-ast.js';
