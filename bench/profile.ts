@@ -1,8 +1,9 @@
 // CPU profile of tessera's steady-state runs of one bench workload, summarised by self time:
 //   npx tsx bench/profile.ts resnet18@224 [--runs 8] [--torchscript] [--ep wasm|cpu] [--top 15] [--out FILE.cpuprofile]
 //   npx tsx bench/profile.ts --summary FILE.cpuprofile [--top 15]     (any V8 .cpuprofile, e.g. node --cpu-prof)
-// The profiler starts after the session is created and has run once, so loading, planning and JIT
-// warm-up are not in it.
+// The profiler starts after the session is created and has run twice, so loading, planning, JIT
+// warm-up and the wasm engine's upload of the constant panels (on their second use:
+// kernels/wasm/resident.ts; 97 MB for resnet18@224) are not in it.
 
 import { writeFileSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -58,6 +59,7 @@ if (summary) {
   if (!(bytes instanceof Uint8Array)) throw new Error(`${bytes?.absent ?? 'no TorchScript'} is absent: make it with \`${GENERATE_COMMAND}\``);
   const ep = option('--ep');
   const session = await tesseraRuntime('tessera', tsAt >= 0 ? 'torchscript' : 'onnx', ep ? { executionProviders: ep.split(',') } : {}).create(bytes, w.feeds);
+  await session.run();
   await session.run();
   const inspector = new Session();
   inspector.connect();

@@ -3,6 +3,7 @@
 // softmax family call the kernels directly on float32 (relu_ writes into self's storage).
 
 import { type ActivationOp, activationFloat } from '../../kernels/activation.js';
+import { clipFloat } from '../../kernels/elementwise-unary.js';
 import { logSoftmaxFloat, softmaxFloat } from '../../kernels/softmax.js';
 import { InvalidNodeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
@@ -84,10 +85,22 @@ function relu(x: Tensor, op: string, inPlace: boolean): Tensor {
   return inPlace ? assignInPlace(x, r, op) : r;
 }
 
-function hardtanh(x: Tensor, lo: TsValue, hi: TsValue): Tensor {
+/**
+ * min(max(x, lo), hi) with the bounds in x's type. float32 in one pass of clipFloat (into x's own
+ * storage for hardtanh_): the bounds are scalars, so nothing is broadcast; NaN stays NaN and
+ * -0 stays -0, as in PyTorch. Other types through ONNX Max and Min.
+ */
+function hardtanh(x: Tensor, lo: TsValue, hi: TsValue, op: string, inPlace = false): Tensor {
   const l = scalarArg(lo, 'hardtanh', 'min_val');
   const h = scalarArg(hi, 'hardtanh', 'max_val');
-  return onnx1('Min', [onnx1('Max', [x, scalarTensor(l, x.type)]), scalarTensor(h, x.type)]);
+  if (x.type === 'float32') {
+    const xd = x.data as Float32Array;
+    const out = inPlace ? xd : allocF32(x.dims, op);
+    clipFloat(xd, out, Math.fround(Number(l)), Math.fround(Number(h)));
+    return inPlace ? wroteInPlace(x) : new Tensor('float32', out, x.dims);
+  }
+  const r = onnx1('Min', [onnx1('Max', [x, scalarTensor(l, x.type)]), scalarTensor(h, x.type)]);
+  return inPlace ? assignInPlace(x, r, op) : r;
 }
 
 function gelu(x: Tensor, approximate: string): Tensor {
@@ -143,8 +156,8 @@ function activations(): AtenOp[] {
   for (const [n, fn] of ANY_UNARY) ops.push(aten(n, '(Tensor self)', (a) => fn(T(a[0]!, n))));
   ops.push(
     aten('relu', '(Tensor self)', (a) => relu(T(a[0]!, 'relu'), 'aten::relu', false)),
-    aten('relu6', '(Tensor self)', (a) => hardtanh(T(a[0]!, 'relu6'), 0n, 6n)),
-    aten('hardtanh', '(Tensor self, Scalar min_val=-1, Scalar max_val=1)', (a) => hardtanh(T(a[0]!, 'hardtanh'), a[1]!, a[2]!)),
+    aten('relu6', '(Tensor self)', (a) => hardtanh(T(a[0]!, 'relu6'), 0n, 6n, 'aten::relu6')),
+    aten('hardtanh', '(Tensor self, Scalar min_val=-1, Scalar max_val=1)', (a) => hardtanh(T(a[0]!, 'hardtanh'), a[1]!, a[2]!, 'aten::hardtanh')),
     aten('gelu', "(Tensor self, *, str approximate='none')", (a) => gelu(asFloat(T(a[0]!, 'gelu')), strArg(a[1]!, 'gelu', 'approximate'))),
     aten('leaky_relu', '(Tensor self, Scalar negative_slope=0.01)', (a) =>
       onnx1('LeakyRelu', [T(a[0]!, 'leaky_relu')], { alpha: { float: floatArg(a[1]!, 'leaky_relu', 'negative_slope') } })),
@@ -165,8 +178,13 @@ function activations(): AtenOp[] {
       return onnx1('PRelu', [x, w]);
     }),
   );
-  const inPlace = withInPlace(ops).filter((o) => o.name !== 'aten::relu_');
-  inPlace.push(aten('relu_', '(Tensor self)', (a) => relu(T(a[0]!, 'relu_'), 'aten::relu_', true)));
+  const own = new Set(['aten::relu_', 'aten::relu6_', 'aten::hardtanh_']);
+  const inPlace = withInPlace(ops).filter((o) => !own.has(o.name));
+  inPlace.push(
+    aten('relu_', '(Tensor self)', (a) => relu(T(a[0]!, 'relu_'), 'aten::relu_', true)),
+    aten('relu6_', '(Tensor self)', (a) => hardtanh(T(a[0]!, 'relu6_'), 0n, 6n, 'aten::relu6_', true)),
+    aten('hardtanh_', '(Tensor self, Scalar min_val=-1, Scalar max_val=1)', (a) => hardtanh(T(a[0]!, 'hardtanh_'), a[1]!, a[2]!, 'aten::hardtanh_', true)),
+  );
   // `silu_` etc. come from withInPlace; the softmax family has no in-place form.
   inPlace.push(
     aten('softmax', '(Tensor self, int dim, ScalarType? dtype=None)', (a) => softmax('Softmax', T(a[0]!, 'softmax'), intArg(a[1]!, 'softmax', 'dim'), a[2]!, 'aten::softmax')),
