@@ -659,6 +659,12 @@ export interface GemmEngine {
    * (kernels/pool.ts). Returns false, having written nothing, for a pool it does not compute.
    */
   maxPool?(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean;
+  /**
+   * Optional: y = sigmoid(x) or silu(x) = x sigmoid(x) elementwise (x and y may be one array),
+   * within 3 * 2^-24 relative of the float64 formula (kernels/wasm/simd-math.ts). Returns false,
+   * having written nothing, where it declines (too few elements); then activationFloat runs.
+   */
+  activation?(kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean;
 }
 
 /** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */

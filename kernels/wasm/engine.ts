@@ -22,7 +22,7 @@ import {
 } from '../gemm-f32.js';
 import { depthwiseSimdF32, emitDepthwiseModule, maxPoolSimdF32 } from './depthwise-simd.js';
 import {
-  type GemmSimdConfig, type GemmSimdHost, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
+  type GemmSimdConfig, type GemmSimdHost, activationSimdF32, defaultGemmSimdConfig, emitGemmModule, gemmSimdPanels,
 } from './gemm-simd.js';
 import { compileModule, KernelMemory, relaxedSimdAvailable, WasmKernelError } from './host.js';
 import { ResidentPanels } from './resident.js';
@@ -116,6 +116,7 @@ export interface WasmSimdGemmEngine extends GemmEngine {
   depthwise(x: Float32Array, w: Float32Array, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
   winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
   maxPool(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean;
+  activation(kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean;
 }
 
 class Engine implements WasmSimdGemmEngine, GemmSimdHost {
@@ -169,6 +170,10 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
 
   maxPool(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean {
     return maxPoolSimdF32(this, x, y, g);
+  }
+
+  activation(kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean {
+    return activationSimdF32(this, kind, x, y);
   }
 }
 

@@ -62,7 +62,7 @@ import { FunctionBuilder, type MemoryLimits, ModuleBuilder, ValType, WasmAssembl
 import type { KernelMemory } from './host.js';
 import type { ResidentPanels } from './resident.js';
 import { IM2COL, IM2COL_SLOTS, im2colPlan } from './im2col-simd.js';
-import { emitActivationPass } from './simd-math.js';
+import { emitActivationPass, SIMD_ACTIVATION } from './simd-math.js';
 
 // ---- the module ------------------------------------------------------------------------------
 
@@ -628,4 +628,30 @@ function inMemoryProducts(
       host.runCalls(GEMM_BLOCK, calls);
     }
   }
+}
+
+/** Below this many floats an activation pass stays in JS (the copies in and out would outweigh it). */
+const MIN_ACTIVATION_FLOATS = 2048;
+
+/**
+ * y = sigmoid(x) or silu(x) (silu(v) = v sigmoid(v)) on the `act` kernel (simd-math.ts: within
+ * 3 * 2^-24 relative of the float64 formula), x copied in and y out, in `parallelism` calls of
+ * whole vectors (the last padded: its extra lanes are computed and never copied out); x and y may
+ * be the same array. False, having written nothing, for fewer than 2048 floats.
+ */
+export function activationSimdF32(host: GemmSimdHost, kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean {
+  const n = x.length;
+  if (n < MIN_ACTIVATION_FLOATS || y.length < n) return false;
+  const base = host.resident.scratchBase;
+  const mem = host.resident.reserve(base + vec4(n), `wasm ${kind} of ${n} floats`);
+  mem.set(x, base);
+  const vectors = vec4(n) / 4;
+  const parts = Math.max(1, host.executor.parallelism);
+  const per = Math.ceil(vectors / parts);
+  const fn = kind === 'sigmoid' ? SIMD_ACTIVATION.sigmoid : SIMD_ACTIVATION.silu;
+  const calls: (readonly number[])[] = [];
+  for (let v0 = 0; v0 < vectors; v0 += per) calls.push([4 * (base + 4 * v0), Math.min(per, vectors - v0), fn]);
+  host.runCalls(GEMM_ACT, calls);
+  y.set(mem.subarray(base, base + n));
+  return true;
 }

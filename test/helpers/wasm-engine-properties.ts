@@ -155,6 +155,32 @@ export function wasmEngineProperties(): EngineProperty[] {
       numRuns: 300,
     },
     {
+      name: "engine.activation (aten's sigmoid and silu): every element within the f32x4 bound of the float64 formula, any length from 2048 (a padded last vector), in place or not; declined below 2048",
+      property: fc.property(
+        engineArb(), fc.integer({ min: 0, max: 5000 }), fc.constantFrom('sigmoid', 'silu') as fc.Arbitrary<'sigmoid' | 'silu'>, fc.boolean(), fc.integer(),
+        (e, n, name, inPlace, seed) => {
+          const x = Float32Array.from({ length: n }, (_, i) => (i % 97 === 5 ? [Infinity, -Infinity, Number.NaN, -0, -100][i % 5]! : Math.fround(Math.sin(i * 7.31 + seed) * 30)));
+          const y = inPlace ? x : new Float32Array(n).fill(7);
+          const before = Float32Array.from(x);
+          const took = e.activation(name, x, y);
+          if (n < 2048) {
+            if (took || !before.every((v, i) => Object.is(v, x[i])) || (!inPlace && y.some((v) => v !== 7))) throw new Error(`n = ${n}: expected the engine to decline and write nothing`);
+            return;
+          }
+          if (!took) throw new Error(`n = ${n}: the engine declined`);
+          before.forEach((v, i) => {
+            const want = name === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : v / (1 + Math.exp(-v));
+            const g = y[i]!;
+            const ok = Number.isNaN(want) ? Number.isNaN(g) : !Number.isFinite(want) ? g === want
+              : Math.abs(g - want) <= 3 * 2 ** -24 * Math.abs(want) + (v < -87 ? 2 ** -121 : 2 ** -126);
+            if (!ok) throw new Error(`${name}(${v}) at ${i} of ${n}: got ${g}, want ${want}`);
+          });
+          if (!inPlace && !before.every((v, i) => Object.is(v, x[i]))) throw new Error('x was written');
+        },
+      ),
+      numRuns: 40,
+    },
+    {
       name: 'conv on the wasm engine, small integers: exact, 1-D/2-D/3-D, groups, strides, pads, dilations, fused epilogue',
       property: fc.property(withEngine(convProblem(smallInt, exactActs)), convExact),
       numRuns: 120,

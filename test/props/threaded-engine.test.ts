@@ -50,6 +50,16 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded wasm engine is bit-ident
     }), { numRuns: 6 });
   });
 
+  it('sigmoid and silu passes (engine.activation)', () => {
+    fc.assert(fc.property(fc.integer({ min: 2048, max: 40_000 }), fc.constantFrom('sigmoid', 'silu') as fc.Arbitrary<'sigmoid' | 'silu'>, fc.constantFrom(2, 3), fc.integer(), (n, name, t, seed) => {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 3.7 + seed) * 20));
+      const want = new Float32Array(n), got = new Float32Array(n);
+      expect(engines.get(1)!.activation(name, x, want)).toBe(true);
+      expect(engines.get(t)!.activation(name, x, got)).toBe(true);
+      expect(bits(got)).toEqual(bits(want));
+    }), { numRuns: 12 });
+  });
+
   it('GEMMs of many blocks', () => {
     fc.assert(fc.property(
       fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 1100 }), fc.integer({ min: 1, max: 600 }), fc.constantFrom(2, 3), fc.integer(),
