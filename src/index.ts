@@ -21,7 +21,7 @@ export type { RunControlOptions, RunControlOptions as RunOptions } from './run-c
 export type { Fetches } from './api/run-args.js';
 export { InferenceSession, registerOp, loadAllOps, type SessionOptions, type ValueMetadata } from './api/session.js';
 export type { BackendName, ExecutionProviderConfig } from './runtime/backend.js';
-export { registerPrecompiledModules } from '../kernels/wasm/host.js';
+export { registerPrecompiledModules } from '../kernels/wasm/precompiled.js';
 // The worker client (WorkerSession) loads when create() is asked for worker: true; its class is
 // exported as a type only, so that bundles without workers leave it out.
 export type { WorkerSession, WorkerSessionOptions } from './api/worker-session.js';

@@ -4,21 +4,9 @@
 // (a shared one is what worker threads run over: kernels/wasm/threads.ts).
 
 import { FunctionBuilder, ModuleBuilder, ValType } from './assembler.js';
+import { precompiledModule } from './precompiled.js';
 
-/** A WebAssembly kernel cannot run here, or cannot get the memory it needs. */
-export class WasmKernelError extends Error {
-  constructor(readonly code: 'WASM_UNAVAILABLE' | 'WASM_MEMORY', message: string) {
-    super(message);
-    this.name = 'WasmKernelError';
-  }
-}
-
-/**
- * Modules compiled ahead of time, by name: where a host refuses to compile bytes at run time
- * (workerd), the same bytes written at build time (scripts/emit-wasm.ts: dist/wasm/NAME.wasm)
- * arrive as WebAssembly.Module values its loader made from the files, and are registered here.
- */
-const precompiled = new Map<string, { readonly module: WebAssembly.Module; readonly key: string | undefined }>();
+export { registerPrecompiledModules } from './precompiled.js';
 
 /**
  * A content key of module bytes (FNV-1a 32 and the length): the build writes it next to each
@@ -30,14 +18,11 @@ export function moduleKey(bytes: Uint8Array): string {
   return `${(h >>> 0).toString(16).padStart(8, '0')}-${bytes.length}`;
 }
 
-/**
- * Registers modules compiled ahead of time (e.g. `import gemm from 'tessera/wasm/gemm.wasm'` in a
- * Cloudflare worker), by the names in dist/wasm/modules.json, each with its key from that file
- * (a module whose key does not match the bytes this build emits is ignored).
- */
-export function registerPrecompiledModules(modules: Readonly<Record<string, WebAssembly.Module | { module: WebAssembly.Module; key: string }>>): void {
-  for (const [name, m] of Object.entries(modules)) {
-    precompiled.set(name, m instanceof WebAssembly.Module ? { module: m, key: undefined } : { module: m.module, key: m.key });
+/** A WebAssembly kernel cannot run here, or cannot get the memory it needs. */
+export class WasmKernelError extends Error {
+  constructor(readonly code: 'WASM_UNAVAILABLE' | 'WASM_MEMORY', message: string) {
+    super(message);
+    this.name = 'WasmKernelError';
   }
 }
 
@@ -51,7 +36,7 @@ export function compileModule(bytes: Uint8Array<ArrayBuffer>, name?: string): We
   try {
     return new WebAssembly.Module(bytes);
   } catch {
-    const held = name === undefined ? undefined : precompiled.get(name);
+    const held = name === undefined ? undefined : precompiledModule(name);
     if (held === undefined || (held.key !== undefined && held.key !== moduleKey(bytes))) return null;
     return held.module;
   }

@@ -16,7 +16,6 @@
 
 import { type GemmEngine, jsGemmEngine } from '../../kernels/gemm-f32.js';
 import { wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
-import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
 import { env } from '../env.js';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 // Types only: the webgl provider (and its shaders) loads when a session names it (prepareBackends).
@@ -177,6 +176,9 @@ export async function resolveBackendThreaded(providers: unknown, threads: unknow
   const b = resolveBackend(providers, where);
   const want = threads === undefined || threads === 0 ? env.wasm.numThreads || defaultThreadCount() : threads;
   if (b.name !== 'wasm' || want < 2) return b;
+  // The thread pool loads with the first session that asks for threads: a bundle's entry does not
+  // carry it (test/unit/bundle-budgets.test.ts), nor does a host that cannot run it load it twice.
+  const { threadedWasmSimdGemmEngine } = await import('../../kernels/wasm/threaded-engine.js');
   const engine = await threadedWasmSimdGemmEngine(want);
   return engine === null ? b : { name: 'wasm', threads: engine.threads, engine };
 }

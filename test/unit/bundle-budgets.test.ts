@@ -24,9 +24,10 @@ const KB = 1024;
 /** Entry sources and budgets (gzip bytes of what loads at import). */
 const BUNDLES = {
   // What the main entry re-exports from a module that lazy chunks share (limits.ts, ops/op-def.ts,
-  // api/worker-factory.ts) is imported by every entry chunk under esbuild's splitting, used or not;
-  // so those modules hold only what the entry exports (RunControl is in run-control.ts, the Attrs
-  // class in ops/attrs.ts).
+  // api/worker-factory.ts, kernels/wasm/precompiled.ts) is imported by every entry chunk under
+  // esbuild's splitting, used or not; so those modules hold only what the entry exports
+  // (RunControl is in run-control.ts, the Attrs class in ops/attrs.ts, the host probes in
+  // kernels/wasm/host.ts).
   'Tensor only': { code: `export { Tensor } from ${src('index.ts')};`, budget: 5 * KB },
   'ONNX only (InferenceSession, Tensor)': { code: `export { InferenceSession, Tensor } from ${src('index.ts')};`, budget: 120 * KB },
   'everything the main entry exports': { code: `export * from ${src('index.ts')};`, budget: 220 * KB },
