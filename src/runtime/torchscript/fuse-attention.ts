@@ -22,6 +22,7 @@
 
 import type { Expr, FunctionDef, Stmt } from '../../ir/torchscript-ast.js';
 import { dottedPath, opNameOf } from './callees.js';
+import { inlineConvIntoNorm } from './fuse-conv-bn.js';
 
 type Call = Extract<Expr, { kind: 'call' }>;
 
@@ -29,12 +30,12 @@ const bodies = new WeakMap<FunctionDef, readonly Stmt[]>();
 /** The fallback products this rewrite wrote: never fused again. */
 const fallbacks = new WeakSet<Expr>();
 
-/** `fn`'s body with its attentions fused (computed once per function). */
+/** `fn`'s body with its attentions fused and conv results brought into their norms' calls (fuse-conv-bn.ts; computed once per function). */
 export function fusedBody(fn: FunctionDef): readonly Stmt[] {
   let b = bodies.get(fn);
   if (b === undefined) {
     try {
-      b = fuseAttentions(fn);
+      b = inlineConvIntoNorm(fuseAttentions(fn));
     } catch {
       b = fn.body; // an unexpected shape of code: run it as written
     }

@@ -12,6 +12,8 @@ import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
 import { fusedBody } from './fuse-attention.js';
+import { batchNormForm, convForm, forwardCall } from './fuse-conv-bn.js';
+import { foldBatchNormIntoConv } from '../../../ops/aten/fold-batchnorm.js';
 import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
 import { noteEscape } from '../../../ops/aten/slabs.js';
@@ -28,6 +30,8 @@ interface SiteState {
   readonly overloads: OverloadCache;
   /** 'aten::view' for `x.view(...)` on a tensor. */
   methodOp?: string;
+  /** The folded conv of `(bn).forward((conv).forward(x))` (convBatchNorm). */
+  fusedConv?: OverloadCache;
 }
 
 const METHOD: Callee = Object.freeze({ kind: 'method' });
@@ -422,6 +426,34 @@ export class Interpreter {
     return m;
   }
 
+  /**
+   * `(bn).forward((conv).forward(x))` as one conv with the norm folded in, where both modules are
+   * in the traced form fuse-conv-bn.ts accepts and the norm is in eval mode; undefined (nothing
+   * evaluated but the two module names) where they are not, and the call runs as written.
+   */
+  private convBatchNorm(bn: TsObject, e: Extract<Expr, { kind: 'call' }>, f: Frame, site: SiteState): TsValue | undefined {
+    const inner = e.args.length === 1 ? forwardCall(e.args[0]!) : null;
+    if (inner === null || bn.attributes.get('training') !== false) return undefined;
+    const bnFn = this.rt.classOf(bn.className).methods.get('forward');
+    const bf = bnFn && batchNormForm(bnFn);
+    if (!bnFn || !bf) return undefined;
+    const conv = this.evaluate(inner.module, f);
+    if (!(conv instanceof TsObject)) return undefined;
+    const convFn = this.rt.classOf(conv.className).methods.get('forward');
+    const cf = convFn && convForm(convFn);
+    if (!convFn || !cf) return undefined;
+    const attr = (o: TsObject, name: string | null): TsValue => (name === null ? null : o.attributes.get(name) ?? null);
+    const folded = foldBatchNormIntoConv(
+      attr(conv, cf.weight), attr(conv, cf.bias), attr(bn, bf.weight), attr(bn, bf.bias), attr(bn, bf.mean), attr(bn, bf.variance),
+      this.rt.constantExpr(bf.eps, bnFn),
+    );
+    if (folded === null) return undefined;
+    const x = this.evaluate(inner.arg, f);
+    const rest = cf.rest.map((r) => this.rt.constantExpr(r, convFn));
+    site.fusedConv ??= overloadCache();
+    return this.rt.callOp(cf.op, [x, folded.weight, folded.bias, ...rest], undefined, site.fusedConv, e.pos);
+  }
+
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
     let site = e.site.resolved as SiteState | undefined;
     if (site === undefined) e.site.resolved = site = { callee: undefined, overloads: overloadCache() };
@@ -449,7 +481,13 @@ export class Interpreter {
       case 'method': {
         if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
         const obj = this.evaluate(e.fn.obj, f);
-        if (obj instanceof TsObject) return this.rt.callMethod(obj, e.fn.attr, this.evalItems(e.args, f), kwargs);
+        if (obj instanceof TsObject) {
+          if (this.rt.fuseAttention && e.fn.attr === 'forward' && kwargs === undefined) {
+            const fused = this.convBatchNorm(obj, e, f, site);
+            if (fused !== undefined) return fused;
+          }
+          return this.rt.callMethod(obj, e.fn.attr, this.evalItems(e.args, f), kwargs);
+        }
         if (obj instanceof TsDevice) throw new ModelFormatError(`Device has no method '${e.fn.attr}'`);
         const margs: TsValue[] = [obj];
         this.evalItemsInto(margs, e.args, f);

@@ -1,0 +1,233 @@
+// Conv followed by an eval-mode BatchNorm in traced TorchScript, run as one conv with folded
+// weights. torch.jit.trace keeps a torchvision block's submodules as calls of their own forward
+// methods, with the conv's result passed straight to the norm:
+//
+//   _0 = (bn1).forward((conv1).forward(argument_1, ), )
+//
+// The nesting is what makes the fold safe: the conv's output is an unnamed temporary whose only
+// reader is the norm. When, in addition, the norm's class forward is exactly the traced
+// BatchNorm body (attribute reads, then `torch.batch_norm(argument_1, weight, bias, running_mean,
+// running_var, False, momentum, eps, cudnn)`, returned) and the conv's class forward is exactly
+// the traced conv body (attribute reads, then `torch._convolution(argument_1, weight, None or
+// bias, <constant arguments>, ...)` or `torch.conv{1,2,3}d(...)`, returned), the interpreter
+// computes conv(x, W * a, (b - mean) * a + beta) with a = gamma / sqrt(var + eps) instead of
+// the two calls (ops/aten/fold-batchnorm.ts keeps the folded weights while the tensors are
+// unchanged). Anything else runs as written: a scripted module (whose forward branches on
+// self.training), a training-mode norm, a conv with padding modes, other dtypes.
+// PyTorch's own fuse_conv_bn_eval does the same arithmetic; the results differ from the two-step
+// computation by float32 roundings (the ONNX exporter folds the same way).
+
+import type { Expr, FunctionDef, Stmt } from '../../ir/torchscript-ast.js';
+import { dottedPath, opNameOf } from './callees.js';
+
+/** The traced BatchNorm forward: which attributes hold its tensors, and the eps expression. */
+export interface BatchNormForm {
+  readonly weight: string | null;
+  readonly bias: string | null;
+  readonly mean: string;
+  readonly variance: string;
+  readonly eps: Expr;
+}
+
+/** The traced conv forward: its weight and bias attributes and the constant argument expressions. */
+export interface ConvForm {
+  readonly op: 'aten::_convolution' | 'aten::conv1d' | 'aten::conv2d' | 'aten::conv3d';
+  readonly weight: string;
+  readonly bias: string | null;
+  /** The call's arguments after input, weight and bias: constants only. */
+  readonly rest: readonly Expr[];
+}
+
+const bnForms = new WeakMap<FunctionDef, BatchNormForm | null>();
+const convForms = new WeakMap<FunctionDef, ConvForm | null>();
+
+/** Attribute reads `local = self.attr` at the top of `body`, and the statements after them. */
+function attributeReads(fn: FunctionDef): { reads: Map<string, string>; rest: readonly Stmt[] } | null {
+  const self = fn.params[0]?.name;
+  if (self === undefined) return null;
+  const reads = new Map<string, string>();
+  let i = 0;
+  for (; i < fn.body.length; i++) {
+    const s = fn.body[i]!;
+    if (s.kind !== 'assign' || s.targets.length !== 1 || s.targets[0]!.kind !== 'name') break;
+    const v = s.value;
+    if (v.kind !== 'attr' || v.obj.kind !== 'name' || v.obj.id !== self) break;
+    reads.set(s.targets[0]!.id, v.attr);
+  }
+  return { reads, rest: fn.body.slice(i) };
+}
+
+/** `y = torch.<op>(args...)` then `return y`, with the op's name and arguments; else null. */
+function callThenReturn(rest: readonly Stmt[]): { op: string; args: readonly Expr[] } | null {
+  if (rest.length !== 2) return null;
+  const [a, r] = rest as [Stmt, Stmt];
+  if (a.kind !== 'assign' || a.targets.length !== 1 || a.targets[0]!.kind !== 'name') return null;
+  if (r.kind !== 'return' || r.value?.kind !== 'name' || r.value.id !== a.targets[0]!.id) return null;
+  const c = a.value;
+  if (c.kind !== 'call' || c.kwargs.length > 0) return null;
+  const path = dottedPath(c.fn);
+  const op = path && path[0] === 'torch' ? opNameOf(path) : undefined;
+  return op === undefined ? null : { op, args: c.args };
+}
+
+/** Whether `e` reads no variable (a literal, or a list/tuple of them). */
+function constant(e: Expr): boolean {
+  if (e.kind === 'const') return true;
+  if (e.kind === 'list' || e.kind === 'tuple') return e.items.every(constant);
+  if (e.kind === 'unary') return constant(e.operand);
+  return false;
+}
+
+/** The one parameter after self, read only as the call's first argument. */
+function inputParam(fn: FunctionDef, first: Expr): boolean {
+  return fn.params.length === 2 && first.kind === 'name' && first.id === fn.params[1]!.name;
+}
+
+/** `fn` (a BatchNorm class's forward) in the traced form, or null. */
+export function batchNormForm(fn: FunctionDef): BatchNormForm | null {
+  let form = bnForms.get(fn);
+  if (form !== undefined) return form;
+  form = null;
+  const parts = attributeReads(fn);
+  const call = parts && callThenReturn(parts.rest);
+  if (parts && call && call.op === 'aten::batch_norm' && call.args.length === 9 && inputParam(fn, call.args[0]!)) {
+    const attr = (e: Expr): string | null | undefined =>
+      e.kind === 'const' && e.value === null ? null : e.kind === 'name' ? parts.reads.get(e.id) : undefined;
+    const [, w, b, m, v, training, momentum, eps, cudnn] = call.args as Expr[];
+    const weight = attr(w!), bias = attr(b!), mean = attr(m!), variance = attr(v!);
+    if (weight !== undefined && bias !== undefined && typeof mean === 'string' && typeof variance === 'string'
+      && training!.kind === 'const' && training!.value === false && constant(momentum!) && constant(eps!) && constant(cudnn!)) {
+      form = { weight, bias, mean, variance, eps: eps! };
+    }
+  }
+  bnForms.set(fn, form);
+  return form;
+}
+
+/** `fn` (a conv class's forward) in the traced form, or null. */
+export function convForm(fn: FunctionDef): ConvForm | null {
+  let form = convForms.get(fn);
+  if (form !== undefined) return form;
+  form = null;
+  const parts = attributeReads(fn);
+  const call = parts && callThenReturn(parts.rest);
+  const arity = call?.op === 'aten::_convolution' ? 13 : 7;
+  if (parts && call && (call.op === 'aten::_convolution' || /^aten::conv[123]d$/.test(call.op)) && call.args.length === arity
+    && inputParam(fn, call.args[0]!)) {
+    const [, w, b, ...rest] = call.args as Expr[];
+    const weight = w!.kind === 'name' ? parts.reads.get(w!.id) : undefined;
+    const bias = b!.kind === 'const' && b!.value === null ? null : b!.kind === 'name' ? parts.reads.get(b!.id) : undefined;
+    if (weight !== undefined && bias !== undefined && rest.every(constant)) form = { op: call.op as ConvForm['op'], weight, bias, rest };
+  }
+  convForms.set(fn, form);
+  return form;
+}
+
+/** `e` when it is `(name).forward(arg)` with one positional argument: the module expression and the argument. */
+export function forwardCall(e: Expr): { module: Expr; arg: Expr } | null {
+  if (e.kind !== 'call' || e.kwargs.length > 0 || e.args.length !== 1) return null;
+  if (e.fn.kind !== 'attr' || e.fn.attr !== 'forward' || e.fn.obj.kind !== 'name') return null;
+  return { module: e.fn.obj, arg: e.args[0]! };
+}
+
+// ---- bringing a named conv result into its norm call ----
+//
+// The trace also names a conv's result when something else is computed in between
+// (`_1 = (conv2).forward((relu).forward(_0, ), )`) and hands the name to the norm one statement
+// later (`input = torch.add_((bn2).forward(_1, ), argument_1)`). When that name is assigned and
+// read exactly once in the whole body, the assignment is the statement just before, and the norm
+// call is the first thing the next statement evaluates (nothing runs between the two), the
+// assignment is dropped and its call written in place of the name: the nesting above, evaluated
+// at the same moment as before.
+
+/** Reads and writes of every name in `stmts` (nested bodies included). */
+function nameCounts(stmts: readonly Stmt[], reads: Map<string, number>, writes: Map<string, number>): void {
+  const visit = (e: Expr | null): void => {
+    if (e === null) return;
+    if (e.kind === 'name') reads.set(e.id, (reads.get(e.id) ?? 0) + 1);
+    for (const c of subExprs(e)) visit(c);
+  };
+  const target = (t: Expr): void => {
+    if (t.kind === 'name') writes.set(t.id, (writes.get(t.id) ?? 0) + 1);
+    else if (t.kind === 'tuple' || t.kind === 'list') t.items.forEach(target);
+    else visit(t);
+  };
+  for (const s of stmts) {
+    switch (s.kind) {
+      case 'assign': s.targets.forEach(target); visit(s.value); break;
+      case 'augassign': target(s.target); visit(s.target); visit(s.value); break;
+      case 'for': target(s.target); visit(s.iter); nameCounts(s.body, reads, writes); break;
+      case 'if': visit(s.cond); nameCounts(s.body, reads, writes); nameCounts(s.orelse, reads, writes); break;
+      case 'while': visit(s.cond); nameCounts(s.body, reads, writes); break;
+      case 'expr': case 'return': case 'raise': visit(s.value); break;
+      case 'assert': visit(s.test); visit(s.msg); break;
+      case 'del': s.targets.forEach(visit); s.targets.forEach(target); break;
+      case 'with': s.items.forEach(visit); nameCounts(s.body, reads, writes); break;
+      case 'break': case 'continue': case 'pass': break;
+    }
+  }
+}
+
+function subExprs(e: Expr): readonly (Expr | null)[] {
+  switch (e.kind) {
+    case 'name': case 'const': case 'type': return [];
+    case 'attr': return [e.obj];
+    case 'subscript': return [e.obj, e.index];
+    case 'slice': return [e.start, e.stop, e.step];
+    case 'call': return [e.fn, ...e.args, ...e.kwargs.map((k) => k.value)];
+    case 'tuple': case 'list': return e.items;
+    case 'dict': return [...e.keys, ...e.values];
+    case 'listcomp': return [e.elt, e.target, e.iter, ...e.conds];
+    case 'dictcomp': return [e.key, e.value, e.target, e.iter, ...e.conds];
+    case 'unary': return [e.operand];
+    case 'binary': return [e.left, e.right];
+    case 'boolop': return e.values;
+    case 'compare': return e.operands;
+    case 'ifexp': return [e.cond, e.then, e.else];
+    case 'starred': return [e.value];
+  }
+}
+
+/**
+ * The call that runs first when `e` is evaluated, if it is a forward call: through
+ * `torch.op(first, ...)` and `(name).method(first, ...)` (whose callees are only looked up) into
+ * the first argument while that is a call; null when it is not a forward call.
+ */
+function firstCall(e: Expr): Extract<Expr, { kind: 'call' }> | null {
+  if (e.kind !== 'call') return null;
+  const path = dottedPath(e.fn);
+  if (path === undefined || path.length < 2) return null;
+  if (e.args.length > 0 && e.args[0]!.kind === 'call') return firstCall(e.args[0]!);
+  return forwardCall(e) !== null ? e : null;
+}
+
+/** `e` with the sub-expression `from` (found through first arguments, by identity) replaced by `to`. */
+function replaced(e: Expr, from: Expr, to: Expr): Expr {
+  if (e === from) return to;
+  if (e.kind !== 'call' || e.args.length === 0) return e;
+  return { ...e, site: {}, args: [replaced(e.args[0]!, from, to), ...e.args.slice(1)] };
+}
+
+/** `body` with each forward call's result that only the next statement's first call reads written into that call (see above); the same array when none is. */
+export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
+  const reads = new Map<string, number>(), writes = new Map<string, number>();
+  nameCounts(body, reads, writes);
+  const out: Stmt[] = [];
+  let changed = false;
+  for (const cur of body) {
+    const prev = out[out.length - 1];
+    const host = cur.kind === 'assign' || cur.kind === 'expr' || cur.kind === 'return' ? cur.value : null;
+    const first = host === null ? null : firstCall(host);
+    const use = first === null ? null : forwardCall(first);
+    if (prev !== undefined && prev.kind === 'assign' && prev.targets.length === 1 && prev.targets[0]!.kind === 'name'
+      && forwardCall(prev.value) !== null && use !== null && use.arg.kind === 'name' && use.arg.id === prev.targets[0]!.id
+      && reads.get(use.arg.id) === 1 && writes.get(use.arg.id) === 1) {
+      const value = replaced(host!, first!, { ...first!, site: {}, args: [prev.value] });
+      out[out.length - 1] = { ...(cur as Extract<Stmt, { kind: 'assign' | 'expr' | 'return' }>), value } as Stmt;
+      changed = true;
+      continue;
+    }
+    out.push(cur);
+  }
+  return changed ? out : body;
+}

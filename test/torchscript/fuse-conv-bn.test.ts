@@ -1,0 +1,104 @@
+// Conv + eval BatchNorm in traced TorchScript run as one conv with folded weights
+// (src/runtime/torchscript/fuse-conv-bn.ts, ops/aten/fold-batchnorm.ts): on a shipped traced CNN
+// (conv with bias, a grouped conv, each followed by BatchNorm2d) the norm is no longer called,
+// and the outputs match PyTorch 2.13's within the manifest tolerance and the unfused run's within
+// float32 roundings; a norm in training mode, graphOptimizationLevel 'disabled', and bodies where
+// the conv's result is read twice are left as written.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { AtenOp } from '../../ops/aten/aten-op.js';
+import { TsObject } from '../../ops/aten/aten-op.js';
+import { atenOps } from '../../ops/aten/index.js';
+import { foldBatchNormIntoConv } from '../../ops/aten/fold-batchnorm.js';
+import { parseCodeModule } from '../../src/formats/torchscript/parser.js';
+import type { Stmt } from '../../src/ir/torchscript-ast.js';
+import { inlineConvIntoNorm } from '../../src/runtime/torchscript/fuse-conv-bn.js';
+import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
+import { Tensor } from '../../src/tensor.js';
+import { loadManifests, mismatch, SPEC2_DIR } from './manifest.js';
+
+const [cnn] = loadManifests((n) => n === 'small_cnn_trace', SPEC2_DIR);
+
+/** atenOps with every call of the named ops counted. */
+function counting(names: readonly string[]): { ops: AtenOp[]; calls: Map<string, number> } {
+  const calls = new Map<string, number>(names.map((n) => [n, 0]));
+  const ops = atenOps.map((o) => (calls.has(o.name) ? { ...o, run: (a: Parameters<AtenOp['run']>[0]) => { calls.set(o.name, calls.get(o.name)! + 1); return o.run(a); } } : o));
+  return { ops, calls };
+}
+
+function output(level?: 'disabled') {
+  const { ops, calls } = counting(['aten::batch_norm', 'aten::_convolution']);
+  const mod = loadTorchScript(new Uint8Array(readFileSync(cnn!.path)), { ops, ...(level ? { graphOptimizationLevel: level } : {}) });
+  return { mod, calls, run: () => cnn!.cases.map((c) => mod.call(cnn!.method, c.inputs)) };
+}
+
+const data = (v: unknown) => (v as Tensor).data as Float32Array;
+
+describe('conv + BatchNorm folding in traced TorchScript', () => {
+  it('small_cnn_trace: no batch_norm call, PyTorch 2.13 outputs, within float32 roundings of the unfused run', () => {
+    expect(cnn?.present).toBe(true);
+    const fused = output();
+    const outs = fused.run();
+    expect(fused.calls.get('aten::batch_norm')).toBe(0);
+    expect(fused.calls.get('aten::_convolution')).toBe(2 * cnn!.cases.length);
+    outs.forEach((o, i) => expect(mismatch(o, cnn!.cases[i]!.output!), `case ${i}`).toBeUndefined());
+    const plain = output('disabled');
+    const want = plain.run();
+    expect(plain.calls.get('aten::batch_norm')).toBe(2 * cnn!.cases.length);
+    outs.forEach((o, i) => {
+      const a = data(o), b = data(want[i]);
+      const scale = Math.max(...Array.from(b, Math.abs));
+      a.forEach((v, j) => expect(Math.abs(v - b[j]!)).toBeLessThanOrEqual(1e-5 * scale));
+    });
+  });
+
+  it('a norm in training mode is called as written', () => {
+    const t = output();
+    const norms = [...(t.mod.root.attributes.get('features') as TsObject).attributes.values()]
+      .filter((m): m is TsObject => m instanceof TsObject && m.className.includes('BatchNorm'));
+    expect(norms.length).toBe(2);
+    for (const n of norms) n.attributes.set('training', true);
+    t.run();
+    expect(t.calls.get('aten::batch_norm')).toBe(2 * cnn!.cases.length);
+  });
+
+  const body = (src: string): readonly Stmt[] => parseCodeModule(src, 'test.py', 'test').functions.get('f')!.body;
+  const text = (stmts: readonly Stmt[]) => stmts.map((s) => s.kind).join(',');
+
+  it('brings a conv result into the next statement\'s norm call only when nothing else reads it', () => {
+    const once = body('def f(self, x: Tensor) -> Tensor:\n  _1 = (conv2).forward((relu).forward(x, ), )\n  y = torch.add_((bn2).forward(_1, ), x)\n  return y\n');
+    const r = inlineConvIntoNorm(once);
+    expect(text(r)).toBe('assign,return');
+    const call = (r[0] as Extract<Stmt, { kind: 'assign' }>).value as Extract<Stmt, { kind: 'expr' }>['value'] & { kind: 'call' };
+    const norm = call.args[0] as typeof call;
+    expect(norm.fn.kind === 'attr' && norm.fn.obj.kind === 'name' && norm.fn.obj.id).toBe('bn2');
+    const inner = norm.args[0] as typeof call;
+    expect(inner.fn.kind === 'attr' && inner.fn.obj.kind === 'name' && inner.fn.obj.id).toBe('conv2');
+    // Read twice, assigned twice, not the statement just before, or not what runs first: unchanged.
+    for (const src of [
+      'def f(self, x: Tensor) -> Tensor:\n  _1 = (conv2).forward(x, )\n  y = torch.add_((bn2).forward(_1, ), _1)\n  return y\n',
+      'def f(self, x: Tensor) -> Tensor:\n  _1 = (conv2).forward(x, )\n  _1 = (conv2).forward(_1, )\n  y = (bn2).forward(_1, )\n  return y\n',
+      'def f(self, x: Tensor) -> Tensor:\n  _1 = (conv2).forward(x, )\n  z = torch.relu(x)\n  y = (bn2).forward(_1, )\n  return torch.add(y, z)\n',
+      'def f(self, x: Tensor) -> Tensor:\n  _1 = (conv2).forward(x, )\n  y = torch.add(torch.relu(x), (bn2).forward(_1, ))\n  return y\n',
+    ]) {
+      const b = body(src);
+      expect(inlineConvIntoNorm(b)).toBe(b);
+    }
+  });
+
+  it('folds a = gamma / sqrt(var + eps) into the weight and (b - mean) a + beta into the bias, kept while the tensors are unchanged', () => {
+    const w = new Tensor('float32', Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), [2, 1, 2, 2]);
+    const v = (xs: number[]) => new Tensor('float32', Float32Array.from(xs), [2]);
+    const [b, g, beta, mean, variance] = [v([0.5, -1]), v([2, 3]), v([0.25, 0.75]), v([1, -2]), v([3, 8])];
+    const f = foldBatchNormIntoConv(w, b, g, beta, mean, variance, 1)!;
+    const a = [2 / Math.sqrt(4), 3 / Math.sqrt(9)];
+    expect(Array.from(data(f.weight))).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((x, i) => Math.fround(x * a[i >> 2]!)));
+    expect(Array.from(data(f.bias))).toEqual([Math.fround((0.5 - 1) * a[0]! + 0.25), Math.fround((-1 + 2) * a[1]! + 0.75)]);
+    expect(foldBatchNormIntoConv(w, b, g, beta, mean, variance, 1)!.weight).toBe(f.weight);
+    expect(foldBatchNormIntoConv(w, b, g, beta, v([1, -2]), variance, 1)!.weight).not.toBe(f.weight);
+    // Not float32, or a norm of another size: not folded.
+    expect(foldBatchNormIntoConv(w, b, g, beta, mean, new Tensor('float32', Float32Array.from([1, 2, 3]), [3]), 1)).toBeNull();
+    expect(foldBatchNormIntoConv(new Tensor('float64', new Float64Array(8), [2, 1, 2, 2]), b, g, beta, mean, variance, 1)).toBeNull();
+  });
+});
