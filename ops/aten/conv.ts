@@ -5,6 +5,7 @@
 // ONNX Conv / ConvTranspose ops.
 
 import type { ConvGeometry } from '../../kernels/conv.js';
+import type { GemmActivation } from '../../kernels/gemm-f32.js';
 import { InvalidNodeError, ShapeError } from '../../src/errors.js';
 import { Tensor } from '../../src/tensor.js';
 import type { AtenOp, TsValue } from './aten-op.js';
@@ -65,19 +66,61 @@ function convGeometry(
   return { g, outDims: [batch, outChannels, ...outSize] };
 }
 
-/** conv(x, w) + bias for float32 x, w and bias ([M] or none): the packed-weight kernel. */
-function convFloat32(x: Tensor, w: Tensor, bias: Tensor | null, stride: number[], dilation: number[], begin: number[], end: number[], groups: number, op: string): Tensor {
+/** act(conv(x, w) + bias) for float32 x, w and bias ([M] or none): the packed-weight kernel. */
+function convFloat32(
+  x: Tensor, w: Tensor, bias: Tensor | null, stride: number[], dilation: number[], begin: number[], end: number[], groups: number, op: string,
+  activation?: GemmActivation,
+): Tensor {
   const { g, outDims } = convGeometry(x, w, stride, dilation, begin, end, groups, op);
   let size = 1;
   for (const d of outDims) size *= d;
   checkTensorElements(size, () => `${op} output of shape ${fmt(outDims)}`);
   const y = new Float32Array(size);
-  convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array) });
+  convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array), ...(activation ? { activation } : {}) });
   return new Tensor('float32', y, outDims);
 }
 
 /** PyTorch convolution over N x C x spatial (or unbatched C x spatial) input. */
 export function convolution(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string): Tensor {
+  return convolutionThen(x, w, bias, a, op)!;
+}
+
+/**
+ * activation(convolution(...)) in the conv kernel's epilogue (the TorchScript interpreter's
+ * conv + activation fusion, src/runtime/torchscript/fuse-conv-bn.ts), or null where the float32
+ * kernel does not run this conv (then the caller runs the conv and the activation as written).
+ */
+export function convolutionWithActivation(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, activation: GemmActivation, op: string): Tensor | null {
+  return convolutionThen(x, w, bias, a, op, activation);
+}
+
+/**
+ * The arguments after input, weight and bias of `aten::_convolution` (stride, padding, dilation,
+ * transposed, output_padding, groups, ...) or `aten::conv{1,2,3}d` (stride, padding, dilation,
+ * groups), as ConvArgs; null for anything else.
+ */
+export function convArgsOf(op: string, rest: readonly TsValue[]): ConvArgs | null {
+  try {
+    if (op === 'aten::_convolution' && rest.length >= 6) {
+      return {
+        stride: intList(rest[0]!, op, 'stride'), padding: intList(rest[1]!, op, 'padding'), dilation: intList(rest[2]!, op, 'dilation'),
+        transposed: boolArg(rest[3]!, op, 'transposed'), outputPadding: intList(rest[4]!, op, 'output_padding'), groups: I(rest[5]!, op, 'groups'),
+      };
+    }
+    const n = /^aten::conv([123])d$/.exec(op)?.[1];
+    if (n !== undefined && rest.length === 4 && typeof rest[1] !== 'string') {
+      return {
+        stride: intList(rest[0]!, op, 'stride', Number(n)), padding: intList(rest[1]!, op, 'padding', Number(n)),
+        dilation: intList(rest[2]!, op, 'dilation', Number(n)), groups: I(rest[3]!, op, 'groups'), transposed: false, outputPadding: [0],
+      };
+    }
+  } catch {
+    // arguments of other types: the caller runs the call as written, which reports them
+  }
+  return null;
+}
+
+function convolutionThen(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string, activation?: GemmActivation): Tensor | null {
   const spatial = w.rank - 2;
   if (spatial < 1) throw new ShapeError(`${op}: weight must have at least 3 dimensions, got [${w.dims.join(', ')}]`);
   const unbatched = x.rank === spatial + 1;
@@ -100,7 +143,8 @@ export function convolution(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvAr
   const fast = !a.transposed && spatial <= 3 && xin.type === 'float32' && w.type === 'float32'
     && stride.length === spatial && dilation.length === spatial && begin.length === spatial
     && (bias === null || (bias.type === 'float32' && bias.rank === 1 && bias.dims[0] === w.dims[0]));
-  if (fast) y = convFloat32(xin, w, bias, stride, dilation, begin, end, a.groups, op);
+  if (fast) y = convFloat32(xin, w, bias, stride, dilation, begin, end, a.groups, op, activation);
+  else if (activation !== undefined) return null;
   else {
     const attrs = { strides: stride, dilations: dilation, pads: [...begin, ...end], group: a.groups, kernel_shape: kernel };
     const inputs = bias === null ? [xin, w] : [xin, w, bias];

@@ -1,6 +1,7 @@
-// Conv + eval BatchNorm in traced TorchScript run as one conv with folded weights
-// (src/runtime/torchscript/fuse-conv-bn.ts, ops/aten/fold-batchnorm.ts): on a shipped traced CNN
-// (conv with bias, a grouped conv, each followed by BatchNorm2d) the norm is no longer called,
+// Conv + eval BatchNorm (+ activation) in traced TorchScript run as one conv with folded weights
+// and the activation in its epilogue (src/runtime/torchscript/fuse-conv-bn.ts,
+// ops/aten/fold-batchnorm.ts): on a shipped traced CNN (conv with bias, a grouped conv, each
+// followed by BatchNorm2d, then ReLU or Hardswish) neither the norms nor the activations are called,
 // and the outputs match PyTorch 2.13's within the manifest tolerance and the unfused run's within
 // float32 roundings; a norm in training mode, graphOptimizationLevel 'disabled', and bodies where
 // the conv's result is read twice are left as written.
@@ -28,7 +29,7 @@ function counting(names: readonly string[]): { ops: AtenOp[]; calls: Map<string,
 }
 
 function output(level?: 'disabled') {
-  const { ops, calls } = counting(['aten::batch_norm', 'aten::_convolution']);
+  const { ops, calls } = counting(['aten::batch_norm', 'aten::relu_', 'aten::hardswish']);
   const mod = loadTorchScript(new Uint8Array(readFileSync(cnn!.path)), { ops, ...(level ? { graphOptimizationLevel: level } : {}) });
   return { mod, calls, run: () => cnn!.cases.map((c) => mod.call(cnn!.method, c.inputs)) };
 }
@@ -40,12 +41,16 @@ describe('conv + BatchNorm folding in traced TorchScript', () => {
     expect(cnn?.present).toBe(true);
     const fused = output();
     const outs = fused.run();
+    // The ReLU and the Hardswish after the norms run in the convs' epilogues too: none of these ops is called.
     expect(fused.calls.get('aten::batch_norm')).toBe(0);
-    expect(fused.calls.get('aten::_convolution')).toBe(2 * cnn!.cases.length);
+    expect(fused.calls.get('aten::relu_')).toBe(0);
+    expect(fused.calls.get('aten::hardswish')).toBe(0);
     outs.forEach((o, i) => expect(mismatch(o, cnn!.cases[i]!.output!), `case ${i}`).toBeUndefined());
     const plain = output('disabled');
     const want = plain.run();
     expect(plain.calls.get('aten::batch_norm')).toBe(2 * cnn!.cases.length);
+    expect(plain.calls.get('aten::relu_')).toBe(cnn!.cases.length);
+    expect(plain.calls.get('aten::hardswish')).toBe(cnn!.cases.length);
     outs.forEach((o, i) => {
       const a = data(o), b = data(want[i]);
       const scale = Math.max(...Array.from(b, Math.abs));
@@ -53,14 +58,16 @@ describe('conv + BatchNorm folding in traced TorchScript', () => {
     });
   });
 
-  it('a norm in training mode is called as written', () => {
+  it('a norm in training mode is called as written (its activation then too)', () => {
     const t = output();
     const norms = [...(t.mod.root.attributes.get('features') as TsObject).attributes.values()]
       .filter((m): m is TsObject => m instanceof TsObject && m.className.includes('BatchNorm'));
     expect(norms.length).toBe(2);
     for (const n of norms) n.attributes.set('training', true);
-    t.run();
+    const outs = t.run();
     expect(t.calls.get('aten::batch_norm')).toBe(2 * cnn!.cases.length);
+    expect(t.calls.get('aten::relu_')).toBe(cnn!.cases.length);
+    outs.forEach((o, i) => expect(mismatch(o, cnn!.cases[i]!.output!), `case ${i}`).toBeUndefined());
   });
 
   const body = (src: string): readonly Stmt[] => parseCodeModule(src, 'test.py', 'test').functions.get('f')!.body;

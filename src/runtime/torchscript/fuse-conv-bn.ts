@@ -231,3 +231,50 @@ export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
   }
   return changed ? out : body;
 }
+
+// ---- the activation after it ----
+//
+// `(relu).forward(<a conv, or a norm of a conv, as above>)` where the activation's class forward
+// is exactly `return torch.relu_(argument_1)` (or relu, hardtanh(_) with constant bounds, silu(_),
+// sigmoid(_), hardswish(_), hardsigmoid(_); also through `y = ...; return y`) runs the activation in the conv kernel's epilogue.
+// The conv's output is again an unnamed temporary only the activation reads, so applying it in
+// place or not makes no difference.
+
+const actForms = new WeakMap<FunctionDef, ActivationForm | null>();
+
+/** An activation module's op: the aten op and its constant arguments after the input. */
+export interface ActivationForm {
+  readonly op: string;
+  readonly args: readonly Expr[];
+}
+
+const ACTIVATIONS = new Set([
+  'aten::relu', 'aten::relu_', 'aten::hardtanh', 'aten::hardtanh_', 'aten::silu', 'aten::silu_', 'aten::sigmoid', 'aten::sigmoid_',
+  'aten::hardswish', 'aten::hardswish_', 'aten::hardsigmoid', 'aten::hardsigmoid_',
+]);
+
+/** `fn` (an activation class's forward) in the traced form, or null. */
+export function activationForm(fn: FunctionDef): ActivationForm | null {
+  let form = actForms.get(fn);
+  if (form !== undefined) return form;
+  form = null;
+  let call: Expr | null = null;
+  if (fn.body.length === 1 && fn.body[0]!.kind === 'return') call = fn.body[0]!.value;
+  else {
+    const parts = attributeReads(fn);
+    if (parts && parts.reads.size === 0) {
+      const c = callThenReturn(parts.rest);
+      if (c) call = fn.body[0]!.kind === 'assign' ? fn.body[0]!.value : null;
+    }
+  }
+  if (call !== null && call.kind === 'call' && call.kwargs.length === 0 && call.args.length >= 1 && inputParam(fn, call.args[0]!)) {
+    const path = dottedPath(call.fn);
+    const op = path && path[0] === 'torch' ? opNameOf(path) : undefined;
+    const args = call.args.slice(1);
+    if (op !== undefined && ACTIVATIONS.has(op) && args.every(constant) && (op.startsWith('aten::hardtanh') ? args.length === 2 : args.length === 0)) {
+      form = { op, args };
+    }
+  }
+  actForms.set(fn, form);
+  return form;
+}

@@ -12,7 +12,9 @@ import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
 import { fusedBody } from './fuse-attention.js';
-import { batchNormForm, convForm, forwardCall } from './fuse-conv-bn.js';
+import { type ActivationForm, activationForm, batchNormForm, type ConvForm, convForm, forwardCall } from './fuse-conv-bn.js';
+import { convArgsOf, convolutionWithActivation } from '../../../ops/aten/conv.js';
+import type { GemmActivation } from '../../../kernels/gemm-f32.js';
 import { foldBatchNormIntoConv } from '../../../ops/aten/fold-batchnorm.js';
 import { type OverloadCache, overloadCache } from './schema.js';
 import { pyStr, truthy, typeName } from '../../../ops/aten/py-values.js';
@@ -427,31 +429,76 @@ export class Interpreter {
   }
 
   /**
-   * `(bn).forward((conv).forward(x))` as one conv with the norm folded in, where both modules are
-   * in the traced form fuse-conv-bn.ts accepts and the norm is in eval mode; undefined (nothing
-   * evaluated but the two module names) where they are not, and the call runs as written.
+   * `(bn).forward((conv).forward(x))` as one conv with the norm folded in, and
+   * `(act).forward(<that, or a conv>)` as one conv with the activation in its epilogue, where the
+   * modules are in the traced forms fuse-conv-bn.ts accepts and the norm is in eval mode;
+   * undefined (nothing evaluated but module names) where they are not: the call runs as written.
    */
-  private convBatchNorm(bn: TsObject, e: Extract<Expr, { kind: 'call' }>, f: Frame, site: SiteState): TsValue | undefined {
+  private fusedConv(outer: TsObject, e: Extract<Expr, { kind: 'call' }>, f: Frame, site: SiteState): TsValue | undefined {
     const inner = e.args.length === 1 ? forwardCall(e.args[0]!) : null;
-    if (inner === null || bn.attributes.get('training') !== false) return undefined;
-    const bnFn = this.rt.classOf(bn.className).methods.get('forward');
-    const bf = bnFn && batchNormForm(bnFn);
-    if (!bnFn || !bf) return undefined;
-    const conv = this.evaluate(inner.module, f);
-    if (!(conv instanceof TsObject)) return undefined;
-    const convFn = this.rt.classOf(conv.className).methods.get('forward');
-    const cf = convFn && convForm(convFn);
-    if (!convFn || !cf) return undefined;
-    const attr = (o: TsObject, name: string | null): TsValue => (name === null ? null : o.attributes.get(name) ?? null);
-    const folded = foldBatchNormIntoConv(
-      attr(conv, cf.weight), attr(conv, cf.bias), attr(bn, bf.weight), attr(bn, bf.bias), attr(bn, bf.mean), attr(bn, bf.variance),
-      this.rt.constantExpr(bf.eps, bnFn),
-    );
-    if (folded === null) return undefined;
-    const x = this.evaluate(inner.arg, f);
-    const rest = cf.rest.map((r) => this.rt.constantExpr(r, convFn));
+    if (inner === null) return undefined;
+    const outerFn = this.rt.classOf(outer.className).methods.get('forward');
+    if (outerFn === undefined) return undefined;
+    const act = activationForm(outerFn);
+    const plan = act !== null
+      ? (() => { const m = this.evaluate(inner.module, f); return m instanceof TsObject ? this.convPlan(m, inner.arg, f) : null; })()
+      : this.convPlan(outer, e.args[0]!, f);
+    if (plan === null) return undefined;
+    const x = this.evaluate(plan.x, f);
+    const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
+    if (act !== null) {
+      const activation = this.activationOf(act, outerFn);
+      const args = activation && x instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
+        ? convArgsOf(plan.form.op, rest) : null;
+      const y = args && convolutionWithActivation(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args, activation!, plan.form.op);
+      if (y) return y;
+      // Declined after x was computed: the conv (with its norm folded, if any), then the activation as written.
+      site.fusedConv ??= overloadCache();
+      const c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+      return this.rt.callMethod(outer, 'forward', [c]);
+    }
     site.fusedConv ??= overloadCache();
-    return this.rt.callOp(cf.op, [x, folded.weight, folded.bias, ...rest], undefined, site.fusedConv, e.pos);
+    return this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+  }
+
+  /**
+   * What runs a conv stage: `module` in the traced conv form (its weight and bias, input `arg`),
+   * or an eval-mode norm in the traced form whose `arg` is such a conv's forward call (the
+   * weights folded, input that call's argument); null for anything else.
+   */
+  private convPlan(module: TsObject, arg: Expr, f: Frame): { x: Expr; weight: TsValue; bias: TsValue; form: ConvForm; fn: FunctionDef } | null {
+    const attr = (o: TsObject, name: string | null): TsValue => (name === null ? null : o.attributes.get(name) ?? null);
+    const fn = this.rt.classOf(module.className).methods.get('forward');
+    if (fn === undefined) return null;
+    const cf = convForm(fn);
+    if (cf !== null) return { x: arg, weight: attr(module, cf.weight), bias: attr(module, cf.bias), form: cf, fn };
+    const bf = batchNormForm(fn);
+    const inner = forwardCall(arg);
+    if (bf === null || inner === null || module.attributes.get('training') !== false) return null;
+    const conv = this.evaluate(inner.module, f);
+    if (!(conv instanceof TsObject)) return null;
+    const convFn = this.rt.classOf(conv.className).methods.get('forward');
+    const inForm = convFn && convForm(convFn);
+    if (!convFn || !inForm) return null;
+    const folded = foldBatchNormIntoConv(
+      attr(conv, inForm.weight), attr(conv, inForm.bias), attr(module, bf.weight), attr(module, bf.bias), attr(module, bf.mean), attr(module, bf.variance),
+      this.rt.constantExpr(bf.eps, fn),
+    );
+    return folded === null ? null : { x: inner.arg, weight: folded.weight, bias: folded.bias, form: inForm, fn: convFn };
+  }
+
+  /** The epilogue activation of an activation module's op, or null where the kernels have none. */
+  private activationOf(a: ActivationForm, fn: FunctionDef): GemmActivation | null {
+    const base = a.op.replace(/_$/, '');
+    if (base === 'aten::relu') return { kind: 'relu' };
+    if (base === 'aten::silu') return { kind: 'silu' };
+    if (base === 'aten::sigmoid') return { kind: 'sigmoid' };
+    if (base === 'aten::hardswish') return { kind: 'hardswish' };
+    if (base === 'aten::hardsigmoid') return { kind: 'hardsigmoid', alpha: 1 / 6, beta: 0.5 };
+    const [lo, hi] = a.args.map((x) => this.rt.constantExpr(x, fn));
+    const num = (v: TsValue) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN);
+    const min = Math.fround(num(lo!)), max = Math.fround(num(hi!));
+    return Number.isNaN(min) || Number.isNaN(max) || min > max ? null : { kind: 'clip', min, max };
   }
 
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
@@ -483,7 +530,7 @@ export class Interpreter {
         const obj = this.evaluate(e.fn.obj, f);
         if (obj instanceof TsObject) {
           if (this.rt.fuseAttention && e.fn.attr === 'forward' && kwargs === undefined) {
-            const fused = this.convBatchNorm(obj, e, f, site);
+            const fused = this.fusedConv(obj, e, f, site);
             if (fused !== undefined) return fused;
           }
           return this.rt.callMethod(obj, e.fn.attr, this.evalItems(e.args, f), kwargs);
