@@ -66,17 +66,33 @@ function convGeometry(
   return { g, outDims: [batch, outChannels, ...outSize] };
 }
 
-/** act(conv(x, w) + bias) for float32 x, w and bias ([M] or none): the packed-weight kernel. */
+/** What the TorchScript interpreter's fusions add to a conv: a residual of the output's shape, then an activation. */
+export interface ConvFusion {
+  readonly residual?: Tensor;
+  readonly activation?: GemmActivation;
+}
+
+/**
+ * act(conv(x, w) + bias + residual) for float32 x, w and bias ([M] or none): the packed-weight
+ * kernel; null, having computed nothing, when `fused` has a residual that is not float32 of the
+ * output's dims.
+ */
 function convFloat32(
   x: Tensor, w: Tensor, bias: Tensor | null, stride: number[], dilation: number[], begin: number[], end: number[], groups: number, op: string,
-  activation?: GemmActivation,
-): Tensor {
+  fused?: ConvFusion,
+): Tensor | null {
   const { g, outDims } = convGeometry(x, w, stride, dilation, begin, end, groups, op);
   let size = 1;
   for (const d of outDims) size *= d;
   checkTensorElements(size, () => `${op} output of shape ${fmt(outDims)}`);
   const y = new Float32Array(size);
-  convWithPackedWeight(x.data as Float32Array, w, y, g, { bias: bias === null ? null : (bias.data as Float32Array), ...(activation ? { activation } : {}) });
+  const r = fused?.residual;
+  if (r !== undefined && (r.type !== 'float32' || r.dims.length !== outDims.length || r.dims.some((d, i) => d !== outDims[i]))) return null;
+  convWithPackedWeight(x.data as Float32Array, w, y, g, {
+    bias: bias === null ? null : (bias.data as Float32Array),
+    ...(r !== undefined ? { residual: r.data as Float32Array } : {}),
+    ...(fused?.activation ? { activation: fused.activation } : {}),
+  });
   return new Tensor('float32', y, outDims);
 }
 
@@ -86,12 +102,13 @@ export function convolution(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvAr
 }
 
 /**
- * activation(convolution(...)) in the conv kernel's epilogue (the TorchScript interpreter's
- * conv + activation fusion, src/runtime/torchscript/fuse-conv-bn.ts), or null where the float32
- * kernel does not run this conv (then the caller runs the conv and the activation as written).
+ * activation(convolution(...) + residual) in the conv kernel's epilogue (the TorchScript
+ * interpreter's fusions, src/runtime/torchscript/fuse-conv-bn.ts), or null where the float32
+ * kernel does not run this conv or the residual is not of its output's shape (then the caller
+ * runs the ops as written).
  */
-export function convolutionWithActivation(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, activation: GemmActivation, op: string): Tensor | null {
-  return convolutionThen(x, w, bias, a, op, activation);
+export function convolutionFused(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, fused: ConvFusion, op: string): Tensor | null {
+  return convolutionThen(x, w, bias, a, op, fused);
 }
 
 /**
@@ -120,7 +137,7 @@ export function convArgsOf(op: string, rest: readonly TsValue[]): ConvArgs | nul
   return null;
 }
 
-function convolutionThen(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string, activation?: GemmActivation): Tensor | null {
+function convolutionThen(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs, op: string, fused?: ConvFusion): Tensor | null {
   const spatial = w.rank - 2;
   if (spatial < 1) throw new ShapeError(`${op}: weight must have at least 3 dimensions, got [${w.dims.join(', ')}]`);
   const unbatched = x.rank === spatial + 1;
@@ -143,9 +160,12 @@ function convolutionThen(x: Tensor, w: Tensor, bias: Tensor | null, a: ConvArgs,
   const fast = !a.transposed && spatial <= 3 && xin.type === 'float32' && w.type === 'float32'
     && stride.length === spatial && dilation.length === spatial && begin.length === spatial
     && (bias === null || (bias.type === 'float32' && bias.rank === 1 && bias.dims[0] === w.dims[0]));
-  if (fast) y = convFloat32(xin, w, bias, stride, dilation, begin, end, a.groups, op, activation);
-  else if (activation !== undefined) return null;
-  else {
+  if (fused !== undefined && (!fast || unbatched)) return null;
+  if (fast) {
+    const r = convFloat32(xin, w, bias, stride, dilation, begin, end, a.groups, op, fused);
+    if (r === null) return null;
+    y = r;
+  } else {
     const attrs = { strides: stride, dilations: dilation, pads: [...begin, ...end], group: a.groups, kernel_shape: kernel };
     const inputs = bias === null ? [xin, w] : [xin, w, bias];
     y = a.transposed

@@ -123,6 +123,14 @@ export function convForm(fn: FunctionDef): ConvForm | null {
   return form;
 }
 
+/** `e` when it is `torch.add_(first, other)` or `torch.add(first, other)` (no alpha): the op and the operands. */
+export function residualAdd(e: Expr): { op: string; first: Expr; other: Expr } | null {
+  if (e.kind !== 'call' || e.kwargs.length > 0 || e.args.length !== 2) return null;
+  const path = dottedPath(e.fn);
+  if (path === undefined || path.length !== 2 || path[0] !== 'torch' || (path[1] !== 'add_' && path[1] !== 'add')) return null;
+  return { op: `aten::${path[1]}`, first: e.args[0]!, other: e.args[1]! };
+}
+
 /** `e` when it is `(name).forward(arg)` with one positional argument: the module expression and the argument. */
 export function forwardCall(e: Expr): { module: Expr; arg: Expr } | null {
   if (e.kind !== 'call' || e.kwargs.length > 0 || e.args.length !== 1) return null;
@@ -132,13 +140,14 @@ export function forwardCall(e: Expr): { module: Expr; arg: Expr } | null {
 
 // ---- bringing a named conv result into its norm call ----
 //
-// The trace also names a conv's result when something else is computed in between
-// (`_1 = (conv2).forward((relu).forward(_0, ), )`) and hands the name to the norm one statement
-// later (`input = torch.add_((bn2).forward(_1, ), argument_1)`). When that name is assigned and
-// read exactly once in the whole body, the assignment is the statement just before, and the norm
-// call is the first thing the next statement evaluates (nothing runs between the two), the
-// assignment is dropped and its call written in place of the name: the nesting above, evaluated
-// at the same moment as before.
+// The trace also names a value and hands the name on one statement later (`_1 =
+// (conv2).forward((relu).forward(_0, ), )`, then `input = torch.add_((bn2).forward(_1, ),
+// argument_1)`; timm: `_6 = (bn3).forward(...)`, then `input = torch.add_(_6, ...)`; then
+// `return (relu).forward1(input, )`, an activation of a residual add). When that name
+// is assigned and read exactly once in the whole body, the assignment is the statement just
+// before, and the name is the first thing the next statement evaluates (through first arguments
+// of calls; nothing runs between the two), the assignment is dropped and its call written in
+// place of the name: the nesting above, evaluated at the same moment as before.
 
 /** Reads and writes of every name in `stmts` (nested bodies included). */
 function nameCounts(stmts: readonly Stmt[], reads: Map<string, number>, writes: Map<string, number>): void {
@@ -189,16 +198,13 @@ function subExprs(e: Expr): readonly (Expr | null)[] {
 }
 
 /**
- * The call that runs first when `e` is evaluated, if it is a forward call: through
- * `torch.op(first, ...)` and `(name).method(first, ...)` (whose callees are only looked up) into
- * the first argument while that is a call; null when it is not a forward call.
+ * What is evaluated first when `e` is: through `torch.op(first, ...)` and `(name).method(first, ...)`
+ * (whose callees are only looked up) into the first argument, down to one that is not such a call.
  */
-function firstCall(e: Expr): Extract<Expr, { kind: 'call' }> | null {
-  if (e.kind !== 'call') return null;
+function firstLeaf(e: Expr): Expr {
+  if (e.kind !== 'call' || e.args.length === 0) return e;
   const path = dottedPath(e.fn);
-  if (path === undefined || path.length < 2) return null;
-  if (e.args.length > 0 && e.args[0]!.kind === 'call') return firstCall(e.args[0]!);
-  return forwardCall(e) !== null ? e : null;
+  return path === undefined || path.length < 2 ? e : firstLeaf(e.args[0]!);
 }
 
 /** `e` with the sub-expression `from` (found through first arguments, by identity) replaced by `to`. */
@@ -208,7 +214,7 @@ function replaced(e: Expr, from: Expr, to: Expr): Expr {
   return { ...e, site: {}, args: [replaced(e.args[0]!, from, to), ...e.args.slice(1)] };
 }
 
-/** `body` with each forward call's result that only the next statement's first call reads written into that call (see above); the same array when none is. */
+/** `body` with each value that the next statement reads first, and nothing else reads, written in place of its name (see above); the same array when none is. */
 export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
   const reads = new Map<string, number>(), writes = new Map<string, number>();
   nameCounts(body, reads, writes);
@@ -217,12 +223,11 @@ export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
   for (const cur of body) {
     const prev = out[out.length - 1];
     const host = cur.kind === 'assign' || cur.kind === 'expr' || cur.kind === 'return' ? cur.value : null;
-    const first = host === null ? null : firstCall(host);
-    const use = first === null ? null : forwardCall(first);
+    const leaf = host === null ? null : firstLeaf(host);
     if (prev !== undefined && prev.kind === 'assign' && prev.targets.length === 1 && prev.targets[0]!.kind === 'name'
-      && forwardCall(prev.value) !== null && use !== null && use.arg.kind === 'name' && use.arg.id === prev.targets[0]!.id
-      && reads.get(use.arg.id) === 1 && writes.get(use.arg.id) === 1) {
-      const value = replaced(host!, first!, { ...first!, site: {}, args: [prev.value] });
+      && prev.annotation === undefined && leaf !== null && leaf.kind === 'name' && leaf.id === prev.targets[0]!.id
+      && reads.get(leaf.id) === 1 && writes.get(leaf.id) === 1) {
+      const value = replaced(host!, leaf, prev.value);
       out[out.length - 1] = { ...(cur as Extract<Stmt, { kind: 'assign' | 'expr' | 'return' }>), value } as Stmt;
       changed = true;
       continue;

@@ -12,8 +12,8 @@ import type { Expr, FunctionDef, Pos, Stmt } from '../../ir/torchscript-ast.js';
 import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.js';
 import type { ScriptRuntime } from './runtime.js';
 import { fusedBody } from './fuse-attention.js';
-import { type ActivationForm, activationForm, batchNormForm, type ConvForm, convForm, forwardCall } from './fuse-conv-bn.js';
-import { convArgsOf, convolutionWithActivation } from '../../../ops/aten/conv.js';
+import { type ActivationForm, activationForm, batchNormForm, type ConvForm, convForm, forwardCall, residualAdd } from './fuse-conv-bn.js';
+import { convArgsOf, convolutionFused } from '../../../ops/aten/conv.js';
 import type { GemmActivation } from '../../../kernels/gemm-f32.js';
 import { foldBatchNormIntoConv } from '../../../ops/aten/fold-batchnorm.js';
 import { type OverloadCache, overloadCache } from './schema.js';
@@ -37,6 +37,9 @@ interface SiteState {
 }
 
 const METHOD: Callee = Object.freeze({ kind: 'method' });
+
+/** The adds whose first operand may be a conv computed with the other added in its epilogue (residualConv). */
+const RESIDUAL_ADDS = new Set(['aten::add_', 'aten::add']);
 
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
 const NO_ARGS: readonly TsValue[] = Object.freeze([]);
@@ -435,30 +438,39 @@ export class Interpreter {
    * undefined (nothing evaluated but module names) where they are not: the call runs as written.
    */
   private fusedConv(outer: TsObject, e: Extract<Expr, { kind: 'call' }>, f: Frame, site: SiteState): TsValue | undefined {
-    const inner = e.args.length === 1 ? forwardCall(e.args[0]!) : null;
-    if (inner === null) return undefined;
-    const outerFn = this.rt.classOf(outer.className).methods.get('forward');
+    if (e.args.length !== 1 || e.fn.kind !== 'attr') return undefined;
+    const method = e.fn.attr;
+    const outerFn = this.rt.classOf(outer.className).methods.get(method);
     if (outerFn === undefined) return undefined;
     const act = activationForm(outerFn);
-    const plan = act !== null
-      ? (() => { const m = this.evaluate(inner.module, f); return m instanceof TsObject ? this.convPlan(m, inner.arg, f) : null; })()
-      : this.convPlan(outer, e.args[0]!, f);
+    if (act === null) {
+      if (method !== 'forward') return undefined;
+      const plan = this.convPlan(outer, e.args[0]!, f);
+      if (plan === null) return undefined;
+      const x = this.evaluate(plan.x, f);
+      site.fusedConv ??= overloadCache();
+      return this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn))], undefined, site.fusedConv, e.pos);
+    }
+    // An activation of a conv stage, or of a residual add whose first operand is one.
+    const add = residualAdd(e.args[0]!);
+    const stage = forwardCall(add === null ? e.args[0]! : add.first);
+    const m = stage === null ? null : this.evaluate(stage.module, f);
+    const plan = m instanceof TsObject ? this.convPlan(m, stage!.arg, f) : null;
     if (plan === null) return undefined;
     const x = this.evaluate(plan.x, f);
     const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
-    if (act !== null) {
-      const activation = this.activationOf(act, outerFn);
-      const args = activation && x instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
-        ? convArgsOf(plan.form.op, rest) : null;
-      const y = args && convolutionWithActivation(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args, activation!, plan.form.op);
-      if (y) return y;
-      // Declined after x was computed: the conv (with its norm folded, if any), then the activation as written.
-      site.fusedConv ??= overloadCache();
-      const c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
-      return this.rt.callMethod(outer, 'forward', [c]);
-    }
+    const residual = add === null ? undefined : this.evaluate(add.other, f);
+    const activation = this.activationOf(act, outerFn);
+    const args = activation && x instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
+      && (residual === undefined || residual instanceof Tensor) ? convArgsOf(plan.form.op, rest) : null;
+    const y = args && convolutionFused(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args,
+      { activation: activation!, ...(residual !== undefined ? { residual: residual as Tensor } : {}) }, plan.form.op);
+    if (y) return y;
+    // Declined after x was computed: the conv (its norm folded, if any), the add, then the activation as written.
     site.fusedConv ??= overloadCache();
-    return this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+    let c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+    if (add !== null) c = this.rt.callOp(add.op, [c, residual!], undefined, undefined, e.pos);
+    return this.rt.callMethod(outer, method, [c]);
   }
 
   /**
@@ -487,6 +499,30 @@ export class Interpreter {
     return folded === null ? null : { x: inner.arg, weight: folded.weight, bias: folded.bias, form: inForm, fn: convFn };
   }
 
+  /**
+   * `torch.add_(<a conv stage>, r)` (or add): the conv with `r` added in its epilogue, where the
+   * first operand is a conv, or a norm of a conv, in the traced forms (a temporary nothing else
+   * reads, so adding into it in place or not is the same); undefined (nothing evaluated but module
+   * names) otherwise. Evaluated in the order written: the conv's input, then r.
+   */
+  private residualConv(e: Extract<Expr, { kind: 'call' }>, f: Frame, site: SiteState): TsValue | undefined {
+    const first = forwardCall(e.args[0]!);
+    if (first === null) return undefined;
+    const m = this.evaluate(first.module, f);
+    const plan = m instanceof TsObject ? this.convPlan(m, first.arg, f) : null;
+    if (plan === null) return undefined;
+    const x = this.evaluate(plan.x, f);
+    const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
+    const residual = this.evaluate(e.args[1]!, f);
+    const args = x instanceof Tensor && residual instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
+      ? convArgsOf(plan.form.op, rest) : null;
+    const y = args && convolutionFused(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args, { residual: residual as Tensor }, plan.form.op);
+    if (y) return y;
+    site.fusedConv ??= overloadCache();
+    const c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+    return this.rt.callOp((site.callee as { name: string }).name, [c, residual], undefined, site.overloads, e.pos);
+  }
+
   /** The epilogue activation of an activation module's op, or null where the kernels have none. */
   private activationOf(a: ActivationForm, fn: FunctionDef): GemmActivation | null {
     const base = a.op.replace(/_$/, '');
@@ -513,6 +549,10 @@ export class Interpreter {
       if (callee.kind !== 'method' && callee.kind !== 'local') site.callee = callee;
     }
     if (callee.kind === 'special') return this.rt.special(callee.name, e, f, this);
+    if (callee.kind === 'op' && RESIDUAL_ADDS.has(callee.name) && this.rt.fuseAttention && e.args.length === 2 && e.kwargs.length === 0) {
+      const fused = this.residualConv(e, f, site);
+      if (fused !== undefined) return fused;
+    }
     const args = callee.kind === 'method' ? NO_ARGS : this.evalItems(e.args, f);
     const kwargs = e.kwargs.length ? this.evalKwargs(e.kwargs, f) : undefined;
     switch (callee.kind) {
@@ -529,7 +569,7 @@ export class Interpreter {
         if (e.fn.kind !== 'attr') throw new ModelFormatError('bad method call');
         const obj = this.evaluate(e.fn.obj, f);
         if (obj instanceof TsObject) {
-          if (this.rt.fuseAttention && e.fn.attr === 'forward' && kwargs === undefined) {
+          if (this.rt.fuseAttention && e.fn.attr.startsWith('forward') && kwargs === undefined) {
             const fused = this.fusedConv(obj, e, f, site);
             if (fused !== undefined) return fused;
           }
