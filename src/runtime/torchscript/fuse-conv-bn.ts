@@ -18,6 +18,7 @@
 // computation by float32 roundings (the ONNX exporter folds the same way).
 
 import type { Expr, FunctionDef, Stmt } from '../../ir/torchscript-ast.js';
+import { census } from './ast-walk.js';
 import { dottedPath, opNameOf } from './callees.js';
 
 /** The traced BatchNorm forward: which attributes hold its tensors, and the eps expression. */
@@ -149,54 +150,6 @@ export function forwardCall(e: Expr): { module: Expr; arg: Expr } | null {
 // of calls; nothing runs between the two), the assignment is dropped and its call written in
 // place of the name: the nesting above, evaluated at the same moment as before.
 
-/** Reads and writes of every name in `stmts` (nested bodies included). */
-function nameCounts(stmts: readonly Stmt[], reads: Map<string, number>, writes: Map<string, number>): void {
-  const visit = (e: Expr | null): void => {
-    if (e === null) return;
-    if (e.kind === 'name') reads.set(e.id, (reads.get(e.id) ?? 0) + 1);
-    for (const c of subExprs(e)) visit(c);
-  };
-  const target = (t: Expr): void => {
-    if (t.kind === 'name') writes.set(t.id, (writes.get(t.id) ?? 0) + 1);
-    else if (t.kind === 'tuple' || t.kind === 'list') t.items.forEach(target);
-    else visit(t);
-  };
-  for (const s of stmts) {
-    switch (s.kind) {
-      case 'assign': s.targets.forEach(target); visit(s.value); break;
-      case 'augassign': target(s.target); visit(s.target); visit(s.value); break;
-      case 'for': target(s.target); visit(s.iter); nameCounts(s.body, reads, writes); break;
-      case 'if': visit(s.cond); nameCounts(s.body, reads, writes); nameCounts(s.orelse, reads, writes); break;
-      case 'while': visit(s.cond); nameCounts(s.body, reads, writes); break;
-      case 'expr': case 'return': case 'raise': visit(s.value); break;
-      case 'assert': visit(s.test); visit(s.msg); break;
-      case 'del': s.targets.forEach(visit); s.targets.forEach(target); break;
-      case 'with': s.items.forEach(visit); nameCounts(s.body, reads, writes); break;
-      case 'break': case 'continue': case 'pass': break;
-    }
-  }
-}
-
-function subExprs(e: Expr): readonly (Expr | null)[] {
-  switch (e.kind) {
-    case 'name': case 'const': case 'type': return [];
-    case 'attr': return [e.obj];
-    case 'subscript': return [e.obj, e.index];
-    case 'slice': return [e.start, e.stop, e.step];
-    case 'call': return [e.fn, ...e.args, ...e.kwargs.map((k) => k.value)];
-    case 'tuple': case 'list': return e.items;
-    case 'dict': return [...e.keys, ...e.values];
-    case 'listcomp': return [e.elt, e.target, e.iter, ...e.conds];
-    case 'dictcomp': return [e.key, e.value, e.target, e.iter, ...e.conds];
-    case 'unary': return [e.operand];
-    case 'binary': return [e.left, e.right];
-    case 'boolop': return e.values;
-    case 'compare': return e.operands;
-    case 'ifexp': return [e.cond, e.then, e.else];
-    case 'starred': return [e.value];
-  }
-}
-
 /**
  * What is evaluated first when `e` is: through `torch.op(first, ...)` and `(name).method(first, ...)`
  * (whose callees are only looked up) into the first argument, down to one that is not such a call.
@@ -217,7 +170,7 @@ function replaced(e: Expr, from: Expr, to: Expr): Expr {
 /** `body` with each value that the next statement reads first, and nothing else reads, written in place of its name (see above); the same array when none is. */
 export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
   const reads = new Map<string, number>(), writes = new Map<string, number>();
-  nameCounts(body, reads, writes);
+  census(body, reads, writes);
   const out: Stmt[] = [];
   let changed = false;
   for (const cur of body) {
