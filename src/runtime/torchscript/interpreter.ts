@@ -444,7 +444,8 @@ export class Interpreter {
     if (outerFn === undefined) return undefined;
     const act = activationForm(outerFn);
     if (act === null) {
-      if (method !== 'forward') return undefined;
+      // A norm over a conv; any other module (a conv alone included) runs as written.
+      if (method !== 'forward' || batchNormForm(outerFn) === null) return undefined;
       const plan = this.convPlan(outer, e.args[0]!, f);
       if (plan === null) return undefined;
       const x = this.evaluate(plan.x, f);
