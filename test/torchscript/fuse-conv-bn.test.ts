@@ -13,7 +13,7 @@ import { TsObject } from '../../ops/aten/aten-op.js';
 import { atenOps } from '../../ops/aten/index.js';
 import { foldBatchNormIntoConv } from '../../ops/aten/fold-batchnorm.js';
 import { parseCodeModule } from '../../src/formats/torchscript/parser.js';
-import type { Stmt } from '../../src/ir/torchscript-ast.js';
+import type { Expr, Stmt } from '../../src/ir/torchscript-ast.js';
 import { inlineConvIntoNorm } from '../../src/runtime/torchscript/fuse-conv-bn.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { Tensor } from '../../src/tensor.js';
@@ -120,6 +120,18 @@ describe('conv + BatchNorm folding in traced TorchScript', () => {
       const r = inlineConvIntoNorm(body(src));
       expect(r.some((st) => st.kind === 'assign' && st.targets[0]!.kind === 'name' && st.targets[0]!.id === '_1'), src).toBe(true);
     }
+  });
+
+  it('a long chain of single-use values is not folded into one expression as deep as the chain', () => {
+    const lines = ['def f(self, x: Tensor) -> Tensor:', '  _0 = (m).forward(x, )'];
+    for (let i = 1; i < 600; i++) lines.push(`  _${i} = (m).forward(_${i - 1}, )`);
+    lines.push('  return _599\n');
+    const r = inlineConvIntoNorm(body(lines.join('\n')));
+    const depth = (e: Expr): number => (e.kind === 'call' && e.args.length > 0 ? 1 + depth(e.args[0]!) : 0);
+    const deepest = Math.max(...r.map((st) => (st.kind === 'assign' || st.kind === 'return') && st.value ? depth(st.value) : 0));
+    expect(deepest).toBeLessThanOrEqual(12);
+    expect(r.length).toBeLessThan(601);
+    expect(r.length).toBeGreaterThanOrEqual(600 / 12);
   });
 
   it('folds a = gamma / sqrt(var + eps) into the weight and (b - mean) a + beta into the bias, kept while the tensors are unchanged', () => {

@@ -160,6 +160,21 @@ function firstLeaf(e: Expr): Expr {
   return path === undefined || path.length < 2 ? e : firstLeaf(e.args[0]!);
 }
 
+/** How many calls deep `e`'s first-argument chain goes (firstLeaf's path). */
+function chainDepth(e: Expr): number {
+  let d = 0;
+  for (let x = e; x.kind === 'call' && x.args.length > 0; x = x.args[0]!) d++;
+  return d;
+}
+
+/**
+ * The deepest first-argument chain an inlining may make. The fusions need four levels (an
+ * activation of an add of a norm of a conv) on top of what the trace nests already (a Sequential's
+ * calls three at a time); the interpreter counts expression nesting against maxRecursionDepth, so
+ * a long chain of single-use values must not become one expression as deep as the chain is long.
+ */
+const MAX_CHAIN = 12;
+
 /** `e` with the sub-expression `from` (found through first arguments, by identity) replaced by `to`. */
 function replaced(e: Expr, from: Expr, to: Expr): Expr {
   if (e === from) return to;
@@ -179,7 +194,7 @@ export function inlineConvIntoNorm(body: readonly Stmt[]): readonly Stmt[] {
     const leaf = host === null ? null : firstLeaf(host);
     if (prev !== undefined && prev.kind === 'assign' && prev.targets.length === 1 && prev.targets[0]!.kind === 'name'
       && prev.annotation === undefined && leaf !== null && leaf.kind === 'name' && leaf.id === prev.targets[0]!.id
-      && reads.get(leaf.id) === 1 && writes.get(leaf.id) === 1) {
+      && reads.get(leaf.id) === 1 && writes.get(leaf.id) === 1 && chainDepth(host!) + chainDepth(prev.value) <= MAX_CHAIN) {
       const value = replaced(host!, leaf, prev.value);
       out[out.length - 1] = { ...(cur as Extract<Stmt, { kind: 'assign' | 'expr' | 'return' }>), value } as Stmt;
       changed = true;
