@@ -14,7 +14,7 @@ import { atenOps } from '../../ops/aten/index.js';
 import { foldBatchNormIntoConv } from '../../ops/aten/fold-batchnorm.js';
 import { parseCodeModule } from '../../src/formats/torchscript/parser.js';
 import type { Expr, Stmt } from '../../src/ir/torchscript-ast.js';
-import { inlineConvIntoNorm } from '../../src/runtime/torchscript/fuse-conv-bn.js';
+import { batchNormForm, convForm, inlineConvIntoNorm } from '../../src/runtime/torchscript/fuse-conv-bn.js';
 import { loadTorchScript } from '../../src/runtime/torchscript/module.js';
 import { Tensor } from '../../src/tensor.js';
 import { loadManifests, mismatch, SPEC2_DIR } from './manifest.js';
@@ -120,6 +120,21 @@ describe('conv + BatchNorm folding in traced TorchScript', () => {
       const r = inlineConvIntoNorm(body(src));
       expect(r.some((st) => st.kind === 'assign' && st.targets[0]!.kind === 'name' && st.targets[0]!.id === '_1'), src).toBe(true);
     }
+  });
+
+  it('recognises the traced conv and norm bodies; a transposed conv is not one (its weight is [Cin, Cout, ...])', () => {
+    const fn = (src: string) => parseCodeModule(src, 'test.py', 'test').functions.get('forward')!;
+    const conv = (transposed: string) => fn('def forward(self, argument_1: Tensor) -> Tensor:\n  weight = self.weight\n' +
+      `  input = torch._convolution(argument_1, weight, None, [1, 1], [0, 0], [1, 1], ${transposed}, [0, 0], 1, False, False, True, True)\n  return input\n`);
+    expect(convForm(conv('False'))).toMatchObject({ op: 'aten::_convolution', weight: 'weight', bias: null });
+    expect(convForm(conv('True'))).toBeNull();
+    expect(convForm(fn('def forward(self, argument_1: Tensor) -> Tensor:\n  weight = self.weight\n  input = torch.conv2d(argument_1, weight, None, [1, 1], [1, 1], [1, 1], 1)\n  return input\n'))).not.toBeNull();
+    // Anything else in the body: not the traced form.
+    expect(convForm(fn('def forward(self, argument_1: Tensor) -> Tensor:\n  weight = self.weight\n  x = torch.relu(argument_1)\n  input = torch.conv2d(x, weight, None, [1, 1], [1, 1], [1, 1], 1)\n  return input\n'))).toBeNull();
+    const bn = (training: string) => fn('def forward(self, argument_1: Tensor) -> Tensor:\n  running_var = self.running_var\n  running_mean = self.running_mean\n  bias = self.bias\n  weight = self.weight\n' +
+      `  input = torch.batch_norm(argument_1, weight, bias, running_mean, running_var, ${training}, 0.1, 1e-05, True)\n  return input\n`);
+    expect(batchNormForm(bn('False'))).toMatchObject({ weight: 'weight', bias: 'bias', mean: 'running_mean', variance: 'running_var' });
+    expect(batchNormForm(bn('True'))).toBeNull();
   });
 
   it('a long chain of single-use values is not folded into one expression as deep as the chain', () => {

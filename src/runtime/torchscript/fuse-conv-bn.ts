@@ -9,7 +9,8 @@
 // BatchNorm body (attribute reads, then `torch.batch_norm(argument_1, weight, bias, running_mean,
 // running_var, False, momentum, eps, cudnn)`, returned) and the conv's class forward is exactly
 // the traced conv body (attribute reads, then `torch._convolution(argument_1, weight, None or
-// bias, <constant arguments>, ...)` or `torch.conv{1,2,3}d(...)`, returned), the interpreter
+// bias, <constant arguments>, ...)` with transposed False, or `torch.conv{1,2,3}d(...)`,
+// returned), the interpreter
 // computes conv(x, W * a, (b - mean) * a + beta) with a = gamma / sqrt(var + eps) instead of
 // the two calls (ops/aten/fold-batchnorm.ts keeps the folded weights while the tensors are
 // unchanged). Anything else runs as written: a scripted module (whose forward branches on
@@ -118,7 +119,11 @@ export function convForm(fn: FunctionDef): ConvForm | null {
     const [, w, b, ...rest] = call.args as Expr[];
     const weight = w!.kind === 'name' ? parts.reads.get(w!.id) : undefined;
     const bias = b!.kind === 'const' && b!.value === null ? null : b!.kind === 'name' ? parts.reads.get(b!.id) : undefined;
-    if (weight !== undefined && bias !== undefined && rest.every(constant)) form = { op: call.op as ConvForm['op'], weight, bias, rest };
+    // A transposed conv's weight is [Cin, Cout / groups, ...]: folding per output channel would
+    // scale the wrong axis, so only `transposed` = False takes part.
+    const transposed = call.op === 'aten::_convolution' ? rest[3]! : null;
+    const notTransposed = transposed === null || (transposed.kind === 'const' && transposed.value === false);
+    if (weight !== undefined && bias !== undefined && rest.every(constant) && notTransposed) form = { op: call.op as ConvForm['op'], weight, bias, rest };
   }
   convForms.set(fn, form);
   return form;
