@@ -1,6 +1,7 @@
 // The public session API, shaped like onnxruntime-web's InferenceSession.
 
 import type { OpDef } from '../../ops/op-def.js';
+import { concatBytes } from '../bytes.js';
 import { InvalidArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type ResourceLimits, checkLimit, resolveLimits } from '../limits.js';
 import { RunControl, type RunControlOptions, stopSignalOf } from '../run-control.js';
@@ -246,14 +247,7 @@ async function readBody(
   }
   // A Content-Length that was wrong, or absent: the total becomes what arrived.
   if (length !== (declared ?? 0)) progress.expect(length - (declared ?? 0));
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function metadataOf(v: ValueInfo): ValueMetadata {

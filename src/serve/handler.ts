@@ -10,6 +10,7 @@
 
 import type { InferenceSession } from '../api/session.js';
 import type { WorkerSession } from '../api/worker-session.js';
+import { concatBytes } from '../bytes.js';
 import type { DataType } from '../dtypes.js';
 import { VERSION } from '../env.js';
 import { AbortError, InvalidArgumentError, ResourceLimitError, ShapeError, TesseraError } from '../errors.js';
@@ -371,12 +372,5 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

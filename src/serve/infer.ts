@@ -4,6 +4,7 @@
 // in JSON, or with the outputs asked for as binary after the JSON header.
 
 import type { ValueMetadata } from '../api/session.js';
+import { concatBytes } from '../bytes.js';
 import type { DataType } from '../dtypes.js';
 import type { Tensor } from '../tensor.js';
 import {
@@ -160,14 +161,8 @@ export function inferResponse(
     + `${id === undefined ? '' : `,"id":${JSON.stringify(id)}`},"outputs":[${parts.join(',')}]}`;
   if (blobs.length === 0) return new Response(header, { status: 200, headers: { 'content-type': 'application/json' } });
   const json = new TextEncoder().encode(header);
-  const body = new Uint8Array(json.length + blobs.reduce((n, b) => n + b.length, 0));
-  body.set(json, 0);
-  let at = json.length;
-  for (const b of blobs) {
-    body.set(b, at);
-    at += b.length;
-  }
-  return new Response(body, {
+  // Two chunks at least, so a new array over an ArrayBuffer.
+  return new Response(concatBytes([json, ...blobs]) as Uint8Array<ArrayBuffer>, {
     status: 200,
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
   });

@@ -11,6 +11,7 @@ import { Tensor } from '../../src/tensor.js';
 import { createInferenceServer } from '../../src/serve/handler.js';
 import { dataTypeOfProtocol, tensorFromBinary, tensorFromJson, tensorToBinary, tensorToJsonText } from '../../src/serve/tensors.js';
 import { writeModel } from '../helpers/onnx-writer.js';
+import { concatBytes } from '../../src/bytes.js';
 
 /** Protocol name, ONNX elem type, and two rows of sample values (JSON form). */
 const TYPES: [string, number, unknown[]][] = [
@@ -86,19 +87,13 @@ describe('every protocol datatype through the handler', () => {
       inputs: TYPES.map(([p], i) => ({ name: `in_${name(p)}`, shape: [2, 2], datatype: p, parameters: { binary_data_size: blobs[i]!.length } })),
       parameters: { binary_data_output: true },
     }));
-    const body = new Uint8Array(header.length + blobs.reduce((n, b) => n + b.length, 0));
-    body.set(header);
-    let at = header.length;
-    for (const b of blobs) {
-      body.set(b, at);
-      at += b.length;
-    }
+    const body = concatBytes([header, ...blobs]) as Uint8Array<ArrayBuffer>;
     const r = await server.handle(infer(body, { 'inference-header-content-length': String(header.length) }));
     expect(r.status).toBe(200);
     const all = new Uint8Array(await r.arrayBuffer());
     const length = Number(r.headers.get('inference-header-content-length'));
     const head = JSON.parse(new TextDecoder().decode(all.subarray(0, length))) as { outputs: { name: string; parameters: { binary_data_size: number } }[] };
-    at = length;
+    let at = length;
     head.outputs.forEach((o, i) => {
       const size = o.parameters.binary_data_size;
       expect(o.name).toBe(`out_${name(TYPES[i]![0])}`);

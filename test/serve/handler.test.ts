@@ -10,6 +10,7 @@ import { parseNpy } from '../../src/formats/npy/npy.js';
 import { InferenceSession } from '../../src/api/session.js';
 import { Tensor } from '../../src/tensor.js';
 import { type InferenceServer, createInferenceServer } from '../../src/serve/handler.js';
+import { concatBytes } from '../../src/bytes.js';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../spec-models/digits');
 const bytesOf = (f: string) => new Uint8Array(readFileSync(join(dir, f)));
@@ -28,13 +29,7 @@ const imageInput = (t: Tensor) => ({ name: 'image', shape: t.dims, datatype: 'FP
 /** A binary-extension body: the JSON header, then each chunk of binary data. */
 function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const body = new Uint8Array(json.length + chunks.reduce((n, c) => n + c.length, 0));
-  body.set(json);
-  let at = json.length;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
-  }
+  const body = concatBytes([json, ...chunks]) as Uint8Array<ArrayBuffer>;
   return { body, headers: { 'inference-header-content-length': String(json.length), 'content-type': 'application/octet-stream' } };
 }
 

@@ -3,6 +3,7 @@
 // streams in small chunks and stops at the declared size or the byte budget, whichever is smaller,
 // so a zip bomb is cut off at the limit; a member that inflates past its declared size is an error.
 
+import { concatBytes } from '../../bytes.js';
 import { Inflate, inflateSync } from 'fflate';
 import { ModelFormatError, ResourceLimitError } from '../../errors.js';
 import type { Budget } from './values.js';
@@ -208,8 +209,5 @@ export function inflateCapped(comp: Uint8Array, declared: number, budget: Budget
   }
   if (!done || total !== declared) throw new ModelFormatError(`${what}: inflated to ${total} bytes, declared ${declared}`);
   budget.chargeBytes(total, what);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) { out.set(c, o); o += c.length; }
-  return out;
+  return concatBytes(chunks);
 }
