@@ -13,7 +13,7 @@ import { type Callee, dottedPath, FunctionRef, resolveCallee } from './callees.j
 import type { ScriptRuntime } from './runtime.js';
 import { fusedBody } from './fuse-attention.js';
 import { type ActivationForm, activationForm, batchNormForm, type ConvForm, convForm, forwardCall, residualAdd } from './fuse-conv-bn.js';
-import { convArgsOf, convolutionFused } from '../../../ops/aten/conv.js';
+import { type ConvArgs, type ConvFusion, convArgsOf, convolutionFused } from '../../../ops/aten/conv.js';
 import type { GemmActivation } from '../../../kernels/gemm-f32.js';
 import { foldBatchNormIntoConv } from '../../../ops/aten/fold-batchnorm.js';
 import { type OverloadCache, overloadCache } from './schema.js';
@@ -34,6 +34,15 @@ interface SiteState {
   methodOp?: string;
   /** The folded conv of `(bn).forward((conv).forward(x))` (convBatchNorm). */
   fusedConv?: OverloadCache;
+}
+
+/** A conv stage the fusions run: the conv's input, its weight and bias (a norm folded in, if any), its form. */
+interface ConvPlan {
+  readonly x: Expr;
+  readonly weight: TsValue;
+  readonly bias: TsValue;
+  readonly form: ConvForm;
+  readonly fn: FunctionDef;
 }
 
 const METHOD: Callee = Object.freeze({ kind: 'method' });
@@ -92,6 +101,8 @@ const CONSTANT_ROOTS = new Set(['CONSTANTS', 'math', 'torch']);
 export class Interpreter {
   /** Calls + blocks + nested expressions currently being evaluated. */
   private depth = 0;
+  /** What the conv fusions evaluate once per traced form: a norm's eps, a conv's constant arguments, an activation's epilogue. */
+  private readonly formConstants = new WeakMap<object, unknown>();
   /** Values of `CONSTANTS.c0`-style expressions already evaluated. */
   private readonly constantAttrs = new WeakMap<Expr, TsValue>();
 
@@ -447,10 +458,7 @@ export class Interpreter {
       // A norm over a conv; any other module (a conv alone included) runs as written.
       if (method !== 'forward' || batchNormForm(outerFn) === null) return undefined;
       const plan = this.convPlan(outer, e.args[0]!, f);
-      if (plan === null) return undefined;
-      const x = this.evaluate(plan.x, f);
-      site.fusedConv ??= overloadCache();
-      return this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn))], undefined, site.fusedConv, e.pos);
+      return plan === null ? undefined : this.plainStage(plan, this.evaluate(plan.x, f), site, e.pos);
     }
     // An activation of a conv stage, or of a residual add whose first operand is one.
     const add = residualAdd(e.args[0]!);
@@ -459,17 +467,13 @@ export class Interpreter {
     const plan = m instanceof TsObject ? this.convPlan(m, stage!.arg, f) : null;
     if (plan === null) return undefined;
     const x = this.evaluate(plan.x, f);
-    const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
     const residual = add === null ? undefined : this.evaluate(add.other, f);
     const activation = this.activationOf(act, outerFn);
-    const args = activation && x instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
-      && (residual === undefined || residual instanceof Tensor) ? convArgsOf(plan.form.op, rest) : null;
-    const y = args && convolutionFused(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args,
-      { activation: activation!, ...(residual !== undefined ? { residual: residual as Tensor } : {}) }, plan.form.op);
+    const y = activation && (residual === undefined || residual instanceof Tensor)
+      ? this.fusedStage(plan, x, { activation, ...(residual !== undefined ? { residual } : {}) }) : null;
     if (y) return y;
     // Declined after x was computed: the conv (its norm folded, if any), the add, then the activation as written.
-    site.fusedConv ??= overloadCache();
-    let c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+    let c = this.plainStage(plan, x, site, e.pos);
     if (add !== null) c = this.rt.callOp(add.op, [c, residual!], undefined, undefined, e.pos);
     return this.rt.callMethod(outer, method, [c]);
   }
@@ -479,7 +483,7 @@ export class Interpreter {
    * or an eval-mode norm in the traced form whose `arg` is such a conv's forward call (the
    * weights folded, input that call's argument); null for anything else.
    */
-  private convPlan(module: TsObject, arg: Expr, f: Frame): { x: Expr; weight: TsValue; bias: TsValue; form: ConvForm; fn: FunctionDef } | null {
+  private convPlan(module: TsObject, arg: Expr, f: Frame): ConvPlan | null {
     const attr = (o: TsObject, name: string | null): TsValue => (name === null ? null : o.attributes.get(name) ?? null);
     const fn = this.rt.classOf(module.className).methods.get('forward');
     if (fn === undefined) return null;
@@ -493,11 +497,35 @@ export class Interpreter {
     const convFn = this.rt.classOf(conv.className).methods.get('forward');
     const inForm = convFn && convForm(convFn);
     if (!convFn || !inForm) return null;
+    let eps = this.formConstants.get(bf) as TsValue | undefined;
+    if (eps === undefined) this.formConstants.set(bf, eps = this.rt.constantExpr(bf.eps, fn));
     const folded = foldBatchNormIntoConv(
-      attr(conv, inForm.weight), attr(conv, inForm.bias), attr(module, bf.weight), attr(module, bf.bias), attr(module, bf.mean), attr(module, bf.variance),
-      this.rt.constantExpr(bf.eps, fn),
+      attr(conv, inForm.weight), attr(conv, inForm.bias), attr(module, bf.weight), attr(module, bf.bias), attr(module, bf.mean), attr(module, bf.variance), eps,
     );
     return folded === null ? null : { x: inner.arg, weight: folded.weight, bias: folded.bias, form: inForm, fn: convFn };
+  }
+
+  /** A conv form's constant arguments, evaluated once, and what they say as ConvArgs (null where they do not parse). */
+  private stageArgs(plan: ConvPlan): { readonly rest: readonly TsValue[]; readonly args: ConvArgs | null } {
+    let held = this.formConstants.get(plan.form) as { rest: readonly TsValue[]; args: ConvArgs | null } | undefined;
+    if (held === undefined) {
+      const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
+      this.formConstants.set(plan.form, held = { rest, args: convArgsOf(plan.form.op, rest) });
+    }
+    return held;
+  }
+
+  /** The conv stage with `fusion` in its epilogue, or null where the float32 kernel does not take it. */
+  private fusedStage(plan: ConvPlan, x: TsValue, fusion: ConvFusion): Tensor | null {
+    const { args } = this.stageArgs(plan);
+    if (args === null || !(x instanceof Tensor) || !(plan.weight instanceof Tensor) || !(plan.bias === null || plan.bias instanceof Tensor)) return null;
+    return convolutionFused(x, plan.weight, plan.bias, args, fusion, plan.form.op);
+  }
+
+  /** The conv stage as its op call (weights folded, if a norm was). */
+  private plainStage(plan: ConvPlan, x: TsValue, site: SiteState, pos: Pos): TsValue {
+    site.fusedConv ??= overloadCache();
+    return this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...this.stageArgs(plan).rest], undefined, site.fusedConv, pos);
   }
 
   /**
@@ -513,29 +541,31 @@ export class Interpreter {
     const plan = m instanceof TsObject ? this.convPlan(m, first.arg, f) : null;
     if (plan === null) return undefined;
     const x = this.evaluate(plan.x, f);
-    const rest = plan.form.rest.map((r) => this.rt.constantExpr(r, plan.fn));
     const residual = this.evaluate(e.args[1]!, f);
-    const args = x instanceof Tensor && residual instanceof Tensor && plan.weight instanceof Tensor && (plan.bias === null || plan.bias instanceof Tensor)
-      ? convArgsOf(plan.form.op, rest) : null;
-    const y = args && convolutionFused(x as Tensor, plan.weight as Tensor, plan.bias as Tensor | null, args, { residual: residual as Tensor }, plan.form.op);
+    const y = residual instanceof Tensor ? this.fusedStage(plan, x, { residual }) : null;
     if (y) return y;
-    site.fusedConv ??= overloadCache();
-    const c = this.rt.callOp(plan.form.op, [x, plan.weight, plan.bias, ...rest], undefined, site.fusedConv, e.pos);
+    const c = this.plainStage(plan, x, site, e.pos);
     return this.rt.callOp((site.callee as { name: string }).name, [c, residual], undefined, site.overloads, e.pos);
   }
 
-  /** The epilogue activation of an activation module's op, or null where the kernels have none. */
+  /** The epilogue activation of an activation module's op (its bounds evaluated once), or null where the kernels have none. */
   private activationOf(a: ActivationForm, fn: FunctionDef): GemmActivation | null {
+    if (this.formConstants.has(a)) return this.formConstants.get(a) as GemmActivation | null;
     const base = a.op.replace(/_$/, '');
-    if (base === 'aten::relu') return { kind: 'relu' };
-    if (base === 'aten::silu') return { kind: 'silu' };
-    if (base === 'aten::sigmoid') return { kind: 'sigmoid' };
-    if (base === 'aten::hardswish') return { kind: 'hardswish' };
-    if (base === 'aten::hardsigmoid') return { kind: 'hardsigmoid', alpha: 1 / 6, beta: 0.5 };
-    const [lo, hi] = a.args.map((x) => this.rt.constantExpr(x, fn));
-    const num = (v: TsValue) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN);
-    const min = Math.fround(num(lo!)), max = Math.fround(num(hi!));
-    return Number.isNaN(min) || Number.isNaN(max) || min > max ? null : { kind: 'clip', min, max };
+    let act: GemmActivation | null;
+    if (base === 'aten::relu') act = { kind: 'relu' };
+    else if (base === 'aten::silu') act = { kind: 'silu' };
+    else if (base === 'aten::sigmoid') act = { kind: 'sigmoid' };
+    else if (base === 'aten::hardswish') act = { kind: 'hardswish' };
+    else if (base === 'aten::hardsigmoid') act = { kind: 'hardsigmoid', alpha: 1 / 6, beta: 0.5 };
+    else {
+      const [lo, hi] = a.args.map((x) => this.rt.constantExpr(x, fn));
+      const num = (v: TsValue) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN);
+      const min = Math.fround(num(lo!)), max = Math.fround(num(hi!));
+      act = Number.isNaN(min) || Number.isNaN(max) || min > max ? null : { kind: 'clip', min, max };
+    }
+    this.formConstants.set(a, act);
+    return act;
   }
 
   private call(e: Extract<Expr, { kind: 'call' }>, f: Frame): TsValue {
