@@ -7,6 +7,7 @@ import type { DecodedImage } from './decoded-image.js';
 import { ImageDecodeError, checkDimensions } from './image-error.js';
 import { decodeCodeBlock } from './jpeg2000-t1.js';
 import { inverse53, inverse97 } from './jpeg2000-dwt.js';
+import { concatBytes } from '../../bytes.js';
 
 const F = 'JPEG 2000';
 /** OpenJPEG keeps one extra fraction bit in tier-1 values, so its decoder step sizes carry a 1/2. */
@@ -262,15 +263,7 @@ export function decodeJpeg2000(input: Uint8Array): DecodedImage {
     const tx0 = Math.max(XTOsiz + tx * XTsiz, XOsiz), tx1 = Math.min(XTOsiz + (tx + 1) * XTsiz, Xsiz);
     const ty0 = Math.max(YTOsiz + ty * YTsiz, YOsiz), ty1 = Math.min(YTOsiz + (ty + 1) * YTsiz, Ysiz);
     if (tx1 <= tx0 || ty1 <= ty0) throw new ImageDecodeError(F, siz + 20, `tile ${t} lies outside the image`);
-    const parts = tileData[t];
-    let total = 0;
-    for (const part of parts) total += part.length;
-    const data = new Uint8Array(total);
-    let o = 0;
-    for (const part of parts) {
-      data.set(part, o);
-      o += part.length;
-    }
+    const data = concatBytes(tileData[t]); // read only, so a lone tile-part is not copied
     const comps = decodeTile(data, coding, guard, exps, mants, ncomp, tx0, ty0, tx1, ty1);
     const tw = tx1 - tx0;
     for (let y = ty0; y < ty1; y++) {
