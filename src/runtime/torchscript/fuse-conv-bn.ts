@@ -43,6 +43,13 @@ export interface ConvForm {
 const bnForms = new WeakMap<FunctionDef, BatchNormForm | null>();
 const convForms = new WeakMap<FunctionDef, ConvForm | null>();
 
+/** `detect(fn)`, computed once per function. */
+function once<T>(cache: WeakMap<FunctionDef, T | null>, fn: FunctionDef, detect: (fn: FunctionDef) => T | null): T | null {
+  let form = cache.get(fn);
+  if (form === undefined) cache.set(fn, form = detect(fn));
+  return form;
+}
+
 /** Attribute reads `local = self.attr` at the top of `body`, and the statements after them. */
 function attributeReads(fn: FunctionDef): { reads: Map<string, string>; rest: readonly Stmt[] } | null {
   const self = fn.params[0]?.name;
@@ -87,9 +94,11 @@ function inputParam(fn: FunctionDef, first: Expr): boolean {
 
 /** `fn` (a BatchNorm class's forward) in the traced form, or null. */
 export function batchNormForm(fn: FunctionDef): BatchNormForm | null {
-  let form = bnForms.get(fn);
-  if (form !== undefined) return form;
-  form = null;
+  return once(bnForms, fn, detectBatchNorm);
+}
+
+function detectBatchNorm(fn: FunctionDef): BatchNormForm | null {
+  let form: BatchNormForm | null = null;
   const parts = attributeReads(fn);
   const call = parts && callThenReturn(parts.rest);
   if (parts && call && call.op === 'aten::batch_norm' && call.args.length === 9 && inputParam(fn, call.args[0]!)) {
@@ -102,15 +111,16 @@ export function batchNormForm(fn: FunctionDef): BatchNormForm | null {
       form = { weight, bias, mean, variance, eps: eps! };
     }
   }
-  bnForms.set(fn, form);
   return form;
 }
 
 /** `fn` (a conv class's forward) in the traced form, or null. */
 export function convForm(fn: FunctionDef): ConvForm | null {
-  let form = convForms.get(fn);
-  if (form !== undefined) return form;
-  form = null;
+  return once(convForms, fn, detectConv);
+}
+
+function detectConv(fn: FunctionDef): ConvForm | null {
+  let form: ConvForm | null = null;
   const parts = attributeReads(fn);
   const call = parts && callThenReturn(parts.rest);
   const arity = call?.op === 'aten::_convolution' ? 13 : 7;
@@ -125,7 +135,6 @@ export function convForm(fn: FunctionDef): ConvForm | null {
     const notTransposed = transposed === null || (transposed.kind === 'const' && transposed.value === false);
     if (weight !== undefined && bias !== undefined && rest.every(constant) && notTransposed) form = { op: call.op as ConvForm['op'], weight, bias, rest };
   }
-  convForms.set(fn, form);
   return form;
 }
 
@@ -233,9 +242,11 @@ const ACTIVATIONS = new Set([
 
 /** `fn` (an activation class's forward) in the traced form, or null. */
 export function activationForm(fn: FunctionDef): ActivationForm | null {
-  let form = actForms.get(fn);
-  if (form !== undefined) return form;
-  form = null;
+  return once(actForms, fn, detectActivation);
+}
+
+function detectActivation(fn: FunctionDef): ActivationForm | null {
+  let form: ActivationForm | null = null;
   let call: Expr | null = null;
   if (fn.body.length === 1 && fn.body[0]!.kind === 'return') call = fn.body[0]!.value;
   else {
@@ -253,6 +264,5 @@ export function activationForm(fn: FunctionDef): ActivationForm | null {
       form = { op, args };
     }
   }
-  actForms.set(fn, form);
   return form;
 }
