@@ -18,9 +18,9 @@ export const MAX_ENGINE_THREADS = 16;
 const MIN_MADDS = 2 ** 16;
 
 /**
- * How long the engine's threads poll for the next batch before sleeping. Between the batches of a
- * run lie copies into and out of the kernels' memory and the JS ops (up to a millisecond or so):
- * a worker that polls through them starts the next batch at once instead of after a futex wake.
+ * How long the engine's threads poll for the next batch before sleeping, once the task that ran
+ * the last batch has ended (within a task, a synchronous run, the pool keeps them polling: see
+ * WasmThreadPool's publish). A run that follows soon after starts without a futex wake.
  * resnet18@224 on 2 threads, `npx tsx bench/threads-session.ts`: 50 µs 1.41-1.43x over one
  * thread, 1000 µs 1.50-1.62x, 3000 µs 1.53-1.56x (a loaded machine, run at real-time priority).
  */

@@ -23,7 +23,7 @@
 const port = /** @type {any} */ (globalThis).process?.getBuiltinModule?.('node:worker_threads')?.parentPort ?? /** @type {any} */ (globalThis).self;
 
 /**
- * @typedef {{ WORK: number, FINISHED: number, COUNT: number, FN: number, ARITY: number, CALLER_SLEEPING: number,
+ * @typedef {{ WORK: number, FINISHED: number, COUNT: number, FN: number, ARITY: number, CALLER_SLEEPING: number, HOLD: number,
  *   SEQ: number, CMD: number, WORKER_SLEEPING: number, STATUS: number, ERR_CALL: number, ERR_LEN: number,
  *   STRIDE: number, TEXT_CHARS: number, CLOSED: number, RUN: number, EXIT: number }} Layout
  * @typedef {{ module: WebAssembly.Module, memoryImport: { module: string, name: string }, exportNames: string[] }} Part
@@ -77,8 +77,13 @@ function serve(init, fns, seen) {
   for (;;) {
     let seq = Atomics.load(ctl, base + L.SEQ);
     if (seq === seen) {
-      const until = now() + init.spinMs;
-      while ((seq = Atomics.load(ctl, base + L.SEQ)) === seen && now() < until) { /* poll */ }
+      // Poll while the pool holds its workers awake (the caller is inside a run), then spinMs more.
+      let until = now() + init.spinMs;
+      while ((seq = Atomics.load(ctl, base + L.SEQ)) === seen) {
+        const t = now();
+        if (Atomics.load(ctl, L.HOLD) !== 0) until = t + init.spinMs;
+        else if (t >= until) break;
+      }
       while (seq === seen) {
         // The pool notifies only when this flag is set (it reads it after publishing SEQ; with
         // sequentially consistent atomics, a wait that misses the notify sees SEQ changed).

@@ -177,6 +177,26 @@ describe.skipIf(!sharedMemoryAvailable())('WasmThreadPool', () => {
     }
   });
 
+  it('keeps its workers polling until the task that ran a batch ends, then lets them sleep', async () => {
+    const memory = KernelMemory.shared(1)!;
+    const p = await WasmThreadPool.create(module, memory.memory, 2, { spinMicros: 50, batchTimeoutMs: 20_000 });
+    expect(p).not.toBeNull();
+    pools.push(p!);
+    const until = async (what: () => boolean) => {
+      for (let t0 = Date.now(); !what() && Date.now() - t0 < 5000;) await new Promise((r) => setTimeout(r, 5));
+      return what();
+    };
+    expect(await until(() => p!.sleepingWorkers === 1)).toBe(true);
+    // Within one synchronous task, 30 ms (600x spinMicros) after a batch the worker still polls.
+    p!.run('fill', [0, 16, 1, 64, 16, 2]);
+    for (const t0 = performance.now(); performance.now() - t0 < 30;) { /* a long JS op between batches */ }
+    expect(p!.sleepingWorkers).toBe(0);
+    p!.run('fill', [0, 16, 3, 64, 16, 4]);
+    expect(Array.from(memory.floats().subarray(0, 32))).toEqual([...Array(16).fill(3), ...Array(16).fill(4)]);
+    // Once the task has ended, it goes back to sleep.
+    expect(await until(() => p!.sleepingWorkers === 1)).toBe(true);
+  });
+
   it('only polls on a thread that may not block (a browser main thread), and still finishes', async () => {
     const real = Atomics as unknown as Record<string, unknown>;
     const fake: Record<string, unknown> = Object.fromEntries(Object.getOwnPropertyNames(Atomics).map((k) => [k, real[k]]));
