@@ -665,6 +665,14 @@ export interface GemmEngine {
    * having written nothing, where it declines (too few elements); then activationFloat runs.
    */
   activation?(kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean;
+  /**
+   * Optional: float32 storage for activations that this engine's kernels read and write in place
+   * (a threaded wasm engine's shared memory), or null. See src/runtime/arena.ts
+   * TensorStorageSource for the rules such storage lives by.
+   */
+  tensorStorage?(length: number): Float32Array | null;
+  /** Where `a` lies in the engine's memory (>= 0), if it is storage from tensorStorage or a view of it; else -1. */
+  offsetOf?(a: Float32Array): number;
 }
 
 /** The fused work of a conv an engine computes whole: + bias[m], + residual (Y-shaped), then the activation. */

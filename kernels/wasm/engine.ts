@@ -117,6 +117,9 @@ export interface WasmSimdGemmEngine extends GemmEngine {
   winograd(x: Float32Array, w: PackedWinogradF32, y: Float32Array, g: ConvGeometry, ep: FusedConvEpilogue): boolean;
   maxPool(x: Float32Array, y: Float32Array, g: PoolGeometry): boolean;
   activation(kind: 'sigmoid' | 'silu', x: Float32Array, y: Float32Array): boolean;
+  /** Storage in the engine's memory when it is shared (a threaded engine), else null: see GemmEngine. */
+  tensorStorage(length: number): Float32Array | null;
+  offsetOf(a: Float32Array): number;
 }
 
 class Engine implements WasmSimdGemmEngine, GemmSimdHost {
@@ -147,6 +150,14 @@ class Engine implements WasmSimdGemmEngine, GemmSimdHost {
 
   get residentFloats(): number {
     return this.resident.residentFloats;
+  }
+
+  tensorStorage(length: number): Float32Array | null {
+    return this.resident.tensorStorage(length);
+  }
+
+  offsetOf(a: Float32Array): number {
+    return this.resident.offsetOf(a);
   }
 
   runCalls(kernel: string, calls: readonly WasmCall[]): void {

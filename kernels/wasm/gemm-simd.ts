@@ -433,8 +433,10 @@ export function gemmSimdPanels(
   // once, then each block gathered (im2col-simd.ts).
   const cm = bRes < 0 && bm === null && B.im2col !== undefined ? B.im2col : null;
   const ip = cm === null ? null : im2colPlan(cm.g);
-  const xAt = top;
-  const planesAt = xAt + (ip === null ? 0 : vec4(ip.Cg * ip.H * ip.W));
+  // The conv's input in place where it is storage in the kernels' memory (resident.ts tensorStorage).
+  const xIn = cm === null ? -1 : host.resident.offsetOf(cm.x);
+  const xAt = xIn >= 0 ? xIn + cm!.offset : top;
+  const planesAt = top + (ip === null || xIn >= 0 ? 0 : vec4(ip.Cg * ip.H * ip.W));
   const paramsAt = planesAt + (ip === null ? 0 : ip.Cg * ip.chanFloats);
   const parts = Math.max(1, host.executor.parallelism);
   const slots = blocks * parts;
@@ -446,7 +448,7 @@ export function gemmSimdPanels(
   }
   const ints = ip === null ? null : new Int32Array(mem.buffer, mem.byteOffset + 4 * paramsAt, slots * IM2COL_SLOTS);
   if (ip !== null && cm !== null && ints !== null) {
-    mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
+    if (xIn < 0) mem.set(cm.x.subarray(cm.offset, cm.offset + ip.Cg * ip.H * ip.W), xAt);
     const planeFloats = ip.Hp * ip.Wq;
     // The padded planes, channel ranges in parallel.
     const pads: (readonly number[])[] = [];

@@ -166,7 +166,30 @@ export class KernelMemory {
     }
     if (this.view.buffer !== this.memory.buffer || this.view.byteLength !== this.memory.buffer.byteLength) {
       this.view = new Float32Array(this.memory.buffer);
+      this.buffers?.add(this.view.buffer);
     }
     return this.view;
+  }
+
+  /**
+   * Every buffer object this shared memory has handed out (one per size it has had): a view made
+   * over any of them stays valid after the memory grows, since a shared memory never moves.
+   */
+  private buffers: WeakSet<ArrayBufferLike> | null = null;
+
+  /**
+   * A Float32Array of `length` over floats [off, off + length) of a shared memory, valid for the
+   * memory's life (growth does not detach it); null for a plain memory, whose growth would.
+   */
+  sharedView(off: number, length: number): Float32Array | null {
+    if (!this.shared) return null;
+    const buffer = this.memory.buffer;
+    (this.buffers ??= new WeakSet([this.view.buffer])).add(buffer);
+    return new Float32Array(buffer, 4 * off, length);
+  }
+
+  /** Where `a` starts in this memory, in floats, if it is a view of it (sharedView); else -1. */
+  offsetOf(a: Float32Array): number {
+    return this.buffers !== null && this.buffers.has(a.buffer) ? a.byteOffset / 4 : -1;
   }
 }

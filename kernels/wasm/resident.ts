@@ -6,7 +6,8 @@
 // panel array in its memory, addressed by the array's identity, from the second time it is used
 // (a panel array packed per call and used once is never kept). Memory layout, in floats:
 //
-//     [0, top)    resident panel arrays, and holes left by released ones (a first-fit free list)
+//     [0, top)    resident panel arrays and, in a shared memory, tensor storage for the session's
+//                 activations (tensorStorage); holes left by released ones (a first-fit free list)
 //     [top, ...)  scratch for the current call (operand blocks, C blocks); see `scratchBase`
 //
 // A resident copy is released when its JS array is garbage-collected (FinalizationRegistry);
@@ -101,6 +102,35 @@ export class ResidentPanels {
     this.used += len;
     this.registry.register(panels, r);
     return r.off;
+  }
+
+  /**
+   * Storage for a tensor of `length` floats inside a shared memory, for a session's activation
+   * arena: kernels then read and write it in place (offsetOf) instead of copying it in and out
+   * around every call. It is a region like a resident panel array's (below the scratch, counted
+   * against the same budget, released when the array is garbage-collected). Null for a plain
+   * memory (growing one would detach the array), past the budget, or where the host refuses to
+   * grow the memory.
+   */
+  tensorStorage(length: number): Float32Array | null {
+    if (this.registry === null || !this.memory.shared || length === 0) return null;
+    const len = vec4(length);
+    if (this.used + len > this.budgetFloats) return null;
+    let r: Region;
+    try {
+      r = this.allocate(len, 'tensor storage');
+    } catch {
+      return null;
+    }
+    const a = this.memory.sharedView(r.off, length)!;
+    this.used += len;
+    this.registry.register(a, r);
+    return a;
+  }
+
+  /** Where `a` starts in the memory, in floats, when it is storage from tensorStorage (or any view of the shared memory); else -1. */
+  offsetOf(a: Float32Array): number {
+    return this.memory.offsetOf(a);
   }
 
   private allocate(len: number, what: string): Region {

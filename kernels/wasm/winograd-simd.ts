@@ -441,10 +441,17 @@ export function winogradSimdF32(
 
   let top = host.resident.scratchBase;
   const take = (floats: number) => { const at = top; top += vec4(floats); return at; };
-  const xBase = take(N * C * H * W);
+  const xFloats = N * C * H * W;
   const total = N * M * OH * OW;
-  const yBase = take(total);
-  const resBase = ep.residual === undefined ? 0 : take(total);
+  // X, Y and the residual in place where they are storage in the kernels' memory already (a
+  // threaded engine's activations: resident.ts tensorStorage), else copied in and out. Y in place
+  // only apart from X and the residual (an arena never hands out overlapping arrays; checked anyway).
+  const xAt = host.resident.offsetOf(x), rAt = ep.residual === undefined ? -1 : host.resident.offsetOf(ep.residual);
+  let yAt = host.resident.offsetOf(y);
+  if (yAt >= 0 && ((xAt >= 0 && xAt < yAt + total && yAt < xAt + xFloats) || (rAt >= 0 && rAt < yAt + total && yAt < rAt + total))) yAt = -1;
+  const xBase = xAt >= 0 ? xAt : take(xFloats);
+  const yBase = yAt >= 0 ? yAt : take(total);
+  const resBase = ep.residual === undefined ? 0 : rAt >= 0 ? rAt : take(total);
   const biasBase = take(coutPad);
   const vStride = skewed(C * nbMax);
   const vBase = take(T * vStride);
@@ -456,8 +463,7 @@ export function winogradSimdF32(
   const gemmScratch = top;
   const mem = host.resident.reserve(top + kcMax * Math.min(host.config.nc, coutPad), what);
   const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
-  const xFloats = N * C * H * W;
-  mem.set(x.subarray(0, xFloats), xBase);
+  if (xAt < 0) mem.set(x.subarray(0, xFloats), xBase);
   // The range check (winogradInRange) on X, in parallel: its whole vectors in `parts` calls, the
   // last xFloats % 4 here. Out of range: nothing written, the caller runs im2col.
   {
@@ -471,7 +477,7 @@ export function winogradSimdF32(
     for (let i = vectors * 4; i < xFloats; i++) m = Math.max(m, Math.abs(x[i]!));
     if (!winogradInRange(w, m)) return false;
   }
-  if (ep.residual !== undefined) mem.set(ep.residual.subarray(0, total), resBase);
+  if (ep.residual !== undefined && rAt < 0) mem.set(ep.residual.subarray(0, total), resBase);
   mem.fill(0, biasBase, biasBase + coutPad);
   if (ep.bias) mem.set(ep.bias.subarray(0, M), biasBase);
 
@@ -547,7 +553,7 @@ export function winogradSimdF32(
     for (let at = 0; at < total; at += per) calls.push([4 * (yBase + at), Math.ceil(Math.min(per, total - at) / 4), fin.fn]);
     host.runCalls('gemm.act', calls);
   }
-  y.set(mem.subarray(yBase, yBase + total));
+  if (yAt < 0) y.set(mem.subarray(yBase, yBase + total));
   const act = ep.activation;
   if (act !== undefined && act.kind !== 'none' && !fin.clamp && fin.fn === 0) {
     applyGemmEpilogueF32(y, 0, total, total, 0, 1, 0, total, { activation: act });

@@ -13,7 +13,7 @@ import { subgraphsOf } from '../ir/validate.js';
 import { loadOnnxModel } from '../formats/onnx/load.js';
 import { Tensor } from '../tensor.js';
 import type { Value } from '../value.js';
-import { StorageArena } from '../runtime/arena.js';
+import { StorageArena, type TensorStorageSource } from '../runtime/arena.js';
 import {
   type Backend, type BackendName, type ExecutionProviderConfig, namesWebgl, prepareBackends, resolveBackend, resolveBackendThreaded,
 } from '../runtime/backend.js';
@@ -532,7 +532,14 @@ export class InferenceSession {
     const control = new RunControl(this.limits, stopSignalOf(options), options.timeoutMs);
     const { plan, weightBytes } = this.onnx;
     const webgl = this.chosen.webgl;
-    if (webgl === undefined) return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    if (webgl === undefined) {
+      const engine = this.chosen.engine;
+      // A threaded wasm engine keeps activations in its shared memory: its kernels then work on
+      // them in place instead of copying every conv's input in and output out.
+      // (A one-thread engine's memory is not shared, and its tensorStorage declines.)
+      this.arena?.useSource(engine.tensorStorage !== undefined && engine.offsetOf !== undefined ? engine as TensorStorageSource : undefined);
+      return withGemmEngine(engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+    }
     // On the GPU: no arena (values in textures have no storage to pool); the outputs are read back
     // before the run's textures are let go.
     const gpu = webgl.products();

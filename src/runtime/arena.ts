@@ -27,6 +27,20 @@ import type { Value } from '../value.js';
 type NumericArray = Exclude<TensorData, string[]>;
 type ArrayCtor = new (n: number) => NumericArray;
 
+/**
+ * Where float32 storage may come from instead of `new Float32Array`: a threaded wasm engine's
+ * shared memory (kernels/wasm/resident.ts tensorStorage), so that its kernels read and write
+ * activations in place. Such arrays are views of one big shared buffer: they never leave a run
+ * (the run's outputs are copied out: `detach`) and the arena keeps every one it made until it is
+ * cleared, so that no view of one outlives it.
+ */
+export interface TensorStorageSource {
+  /** A float32 array of `length` in the source's memory, or null (then a plain array is made). */
+  tensorStorage(length: number): Float32Array | null;
+  /** Where `a` starts in the source's memory (>= 0) if it is a view of it, else -1. */
+  offsetOf(a: Float32Array): number;
+}
+
 /** Arrays smaller than this (bytes) are left to the garbage collector: V8 keeps arrays up to 64 bytes on its heap. */
 const MIN_POOLED_BYTES = 65;
 
@@ -39,11 +53,22 @@ export class StorageArena implements StoragePool {
   private readonly free = new Map<string, Map<number, NumericArray[]>>();
   /** Arrays handed out during the current run, and how many live values hold each. */
   private readonly owned = new Map<NumericArray, number>();
+  /** Storage from a source handed out in the current run and not yet back in the free lists. */
+  private readonly sourced = new Set<NumericArray>();
+  private source: TensorStorageSource | undefined;
   /** Bytes in the free lists. */
   freeBytes = 0;
   /** Arrays created (not reused) over the arena's life: a measure of how well it reuses. */
   created = 0;
   reused = 0;
+
+  /**
+   * Float32 storage comes from `source` from now on (undefined: plain arrays). Arrays made from
+   * another source before stay in the free lists and are reused as they are.
+   */
+  useSource(source: TensorStorageSource | undefined): void {
+    this.source = source;
+  }
 
   take(ctor: ArrayCtor, length: number, bytesPerElement: number, zeroed: boolean): NumericArray {
     if (length * bytesPerElement < MIN_POOLED_BYTES) return new ctor(length);
@@ -57,11 +82,25 @@ export class StorageArena implements StoragePool {
       this.freeBytes -= a.byteLength;
       this.reused++;
     } else {
-      a = new ctor(length);
+      // The name, not the constructor object: see `free`.
+      a = (ctor.name === 'Float32Array' ? this.source?.tensorStorage(length) : null) ?? new ctor(length);
       this.created++;
     }
+    if (this.source !== undefined && a instanceof Float32Array && this.source.offsetOf(a) >= 0) this.sourced.add(a);
     this.owned.set(a, 0);
     return a;
+  }
+
+  /**
+   * Outputs a run returns, with storage from the source replaced by plain copies (they may not
+   * leave the run: see TensorStorageSource).
+   */
+  detach(values: Value[]): Value[] {
+    const source = this.source;
+    if (source === undefined) return values;
+    return values.map((v) => (v instanceof Tensor && v.data instanceof Float32Array && source.offsetOf(v.data) >= 0
+      ? new Tensor(v.type, v.data.slice(), v.dims)
+      : v));
   }
 
   /**
@@ -95,6 +134,11 @@ export class StorageArena implements StoragePool {
       return;
     }
     this.owned.delete(d);
+    this.recycle(d);
+  }
+
+  private recycle(d: NumericArray): void {
+    this.sourced.delete(d);
     const name = (d.constructor as ArrayCtor).name;
     let byLength = this.free.get(name);
     if (!byLength) this.free.set(name, (byLength = new Map()));
@@ -104,9 +148,14 @@ export class StorageArena implements StoragePool {
     this.freeBytes += d.byteLength;
   }
 
-  /** The run is over: whatever is still owned (the outputs, values a failed run left) is the caller's. */
+  /**
+   * The run is over: whatever is still owned (the outputs, values a failed run left) is the
+   * caller's, except storage from the source: the outputs were detached, so nothing outside the
+   * arena holds it any more, pinned or not; it goes back to the free lists.
+   */
   endRun(): void {
     this.owned.clear();
+    for (const d of [...this.sourced]) this.recycle(d);
   }
 
   clear(): void {
@@ -127,7 +176,12 @@ export class StorageArena implements StoragePool {
       const src = v.data as NumericArray;
       if (!this.owned.has(src)) continue;
       buffer ??= d.buffer;
-      if (src.buffer === buffer) this.owned.delete(src);
+      // Storage from a source shares one buffer: there, only an overlapping array is viewed.
+      if (src.buffer === buffer && (!this.sourced.has(src) || overlaps(src, d))) this.owned.delete(src);
     }
   }
+}
+
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }

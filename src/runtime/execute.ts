@@ -97,7 +97,8 @@ export function executeRun(
   }
   control.pollNow(`graph '${plan.graph.name}'`);
   try {
-    return withElementCap(control.limits.maxTensorElements, () => withStoragePool(pooled, () => executeGraph(plan, inputs, undefined, run)));
+    const outputs = withElementCap(control.limits.maxTensorElements, () => withStoragePool(pooled, () => executeGraph(plan, inputs, undefined, run)));
+    return pooled === undefined ? outputs : pooled.detach(outputs);
   } finally {
     pooled?.endRun();
   }
