@@ -9,8 +9,9 @@
 // instantiates every module over that memory, answers 'ready',
 // and from then on never returns to its event loop: it waits for its slot's sequence number to
 // change (polling for `spinMs`, then Atomics.wait in slices of `sliceMs`, so that terminate() is
-// never stuck behind an endless wait), then claims and runs calls of the current batch until none
-// is left (claimCalls in threads.ts: the same protocol). An exception in a call is caught and the
+// never stuck behind an endless wait), then claims and runs calls of the current batch, from its
+// own queue first and then from the others, until none is left (claimCalls in threads.ts: the
+// same protocol). An exception in a call is caught and the
 // first one's call and text written to the slot: the caller throws it as a WasmThreadError naming
 // this worker.
 
@@ -24,11 +25,13 @@ const port = /** @type {any} */ (globalThis).process?.getBuiltinModule?.('node:w
 
 /**
  * @typedef {{ WORK: number, FINISHED: number, COUNT: number, FN: number, ARITY: number, CALLER_SLEEPING: number, HOLD: number,
- *   SEQ: number, CMD: number, WORKER_SLEEPING: number, STATUS: number, ERR_CALL: number, ERR_LEN: number,
+ *   THREADS: number, SEQ: number, CMD: number, WORKER_SLEEPING: number, STATUS: number, ERR_CALL: number, ERR_LEN: number,
+ *   TINDEX: number, QNEXT: number, QEND: number,
  *   STRIDE: number, TEXT_CHARS: number, CLOSED: number, RUN: number, EXIT: number }} Layout
  * @typedef {{ module: WebAssembly.Module, memoryImport: { module: string, name: string }, exportNames: string[] }} Part
  * @typedef {{ kind: 'tessera-wasm-threads', modules: Part[], memory: WebAssembly.Memory, control: SharedArrayBuffer,
- *   args: SharedArrayBuffer, text: SharedArrayBuffer, slot: number, layout: Layout, spinMs: number, sliceMs: number }} Init
+ *   args: SharedArrayBuffer, text: SharedArrayBuffer, slot: number, layout: Layout, spinMs: number, sliceMs: number,
+ *   queues: number }} Init
  * @typedef {(...args: number[]) => unknown} Fn
  */
 
@@ -95,30 +98,38 @@ function serve(init, fns, seen) {
     }
     seen = seq;
     if (Atomics.load(ctl, base + L.CMD) === L.EXIT) return;
-    // Claim (gen, j) -> (gen, j + 1) after reading the batch's fields: see claimCalls in threads.ts.
-    for (;;) {
-      const w = Atomics.load(ctl, L.WORK);
-      const j = w & L.CLOSED;
-      const count = Atomics.load(ctl, L.COUNT);
-      if (j >= count) break;
-      const fn = fns[Atomics.load(ctl, L.FN)];
-      const n = Atomics.load(ctl, L.ARITY);
-      if (Atomics.compareExchange(ctl, L.WORK, w, w + 1) !== w) continue;
-      try {
-        if (fn === undefined) throw new Error(`no function #${Atomics.load(ctl, L.FN)}`);
-        call(fn, args, j * n, n);
-      } catch (e) {
-        if (ctl[base + L.STATUS] === 0) {
-          const message = describe(e).slice(0, L.TEXT_CHARS);
-          const t0 = init.slot * L.TEXT_CHARS;
-          for (let c = 0; c < message.length; c++) text[t0 + c] = message.charCodeAt(c);
-          ctl[base + L.ERR_LEN] = message.length;
-          ctl[base + L.ERR_CALL] = j;
-          ctl[base + L.STATUS] = 1;
+    // Claim (gen, j) -> (gen, j + 1) from this thread's queue first, then the others', after
+    // reading the queue's end and the batch's fields: see claimCalls in threads.ts.
+    const me = Atomics.load(ctl, base + L.TINDEX);
+    const threads = Atomics.load(ctl, L.THREADS);
+    for (let k = 0; k < threads; k++) {
+      const q = init.queues + ((me + k) % threads) * L.STRIDE;
+      for (;;) {
+        const w = Atomics.load(ctl, q + L.QNEXT);
+        const j = w & L.CLOSED;
+        const end = Atomics.load(ctl, q + L.QEND);
+        const count = Atomics.load(ctl, L.COUNT);
+        const fn = fns[Atomics.load(ctl, L.FN)];
+        const n = Atomics.load(ctl, L.ARITY);
+        if (Atomics.load(ctl, L.WORK) !== (w & ~L.CLOSED)) break;
+        if (j >= end) break;
+        if (Atomics.compareExchange(ctl, q + L.QNEXT, w, w + 1) !== w) continue;
+        try {
+          if (fn === undefined) throw new Error(`no function #${Atomics.load(ctl, L.FN)}`);
+          call(fn, args, j * n, n);
+        } catch (e) {
+          if (ctl[base + L.STATUS] === 0) {
+            const message = describe(e).slice(0, L.TEXT_CHARS);
+            const t0 = init.slot * L.TEXT_CHARS;
+            for (let c = 0; c < message.length; c++) text[t0 + c] = message.charCodeAt(c);
+            ctl[base + L.ERR_LEN] = message.length;
+            ctl[base + L.ERR_CALL] = j;
+            ctl[base + L.STATUS] = 1;
+          }
         }
+        // The caller sleeps on FINISHED only with CALLER_SLEEPING set, and reads FINISHED after setting it.
+        if (Atomics.add(ctl, L.FINISHED, 1) + 1 === count && Atomics.load(ctl, L.CALLER_SLEEPING) !== 0) Atomics.notify(ctl, L.FINISHED);
       }
-      // The caller sleeps on FINISHED only with CALLER_SLEEPING set, and reads FINISHED after setting it.
-      if (Atomics.add(ctl, L.FINISHED, 1) + 1 === count && Atomics.load(ctl, L.CALLER_SLEEPING) !== 0) Atomics.notify(ctl, L.FINISHED);
     }
   }
 }

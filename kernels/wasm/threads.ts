@@ -7,10 +7,12 @@
 // 64-byte slot per worker and one for the batch, so that slots do not share a cache line).
 // `run(name, args)` executes a batch of calls to one export: args is a flat list of argument
 // tuples, copied to a shared Float64Array. The caller publishes the batch, wakes the workers
-// (notifying only those asleep) and claims calls itself; every thread claims the next unclaimed
-// call with one compare-and-swap on a word holding the batch's generation and the next index, so
-// a worker that wakes late (the machine is busy, the futex wake took 50 µs) simply finds less to
-// do instead of holding the batch up. The caller returns once every call has finished. Waiting
+// (notifying only those asleep) and claims calls itself. The calls are dealt out in contiguous
+// ranges, one queue per thread (the t-th share to thread t, so that each part of the data stays
+// on one core from batch to batch); a thread claims the next call of its own queue, then of the
+// others', with one compare-and-swap on a word holding the batch's generation and the queue's next
+// index, so a worker that wakes late (the machine is busy, the futex wake took 50 µs) simply
+// finds less to do instead of holding the batch up. The caller returns once every call has finished. Waiting
 // threads poll briefly (`spinMicros`) before Atomics.wait, because a futex wake costs tens of
 // microseconds and batches come back to back during a GEMM. A browser's main thread may not
 // Atomics.wait: there the caller only polls.
@@ -126,15 +128,20 @@ export interface WasmThreadPoolOptions {
 
 /**
  * The control block: Int32 indices. Slot 0 (the first STRIDE Int32s) describes the batch; worker
- * w has slot w + 1. WORK holds (generation << 12) | next call index (20 bits of generation: a
- * stale claim would need a thread to sleep between two instructions through a million batches
- * and find the same index); CLOSED as the index means the batch is being set up.
+ * w has slot w + 1; then one queue per thread taking part, each on its own line: QNEXT holds
+ * (generation << 12) | its next call index and QEND the end of its range (20 bits of generation:
+ * a stale claim would need a thread to sleep between two instructions through a million batches
+ * and find the same index). WORK holds generation << 12, with CLOSED as its index while the batch
+ * is being set up; THREADS is how many threads (queues) the batch has, and a worker's TINDEX its
+ * queue.
  */
 const LAYOUT = Object.freeze({
   // the batch
-  WORK: 0, FINISHED: 1, COUNT: 2, FN: 3, ARITY: 4, CALLER_SLEEPING: 5, HOLD: 6,
+  WORK: 0, FINISHED: 1, COUNT: 2, FN: 3, ARITY: 4, CALLER_SLEEPING: 5, HOLD: 6, THREADS: 7,
   // a worker's slot
-  SEQ: 0, CMD: 1, WORKER_SLEEPING: 2, STATUS: 3, ERR_CALL: 4, ERR_LEN: 5,
+  SEQ: 0, CMD: 1, WORKER_SLEEPING: 2, STATUS: 3, ERR_CALL: 4, ERR_LEN: 5, TINDEX: 6,
+  // a queue
+  QNEXT: 0, QEND: 1,
   /** 16 Int32s: 64 bytes, a cache line. */
   STRIDE: 16,
   /** Characters of error text per worker. */
@@ -201,6 +208,8 @@ export class WasmThreadPool {
   /** Every module's instance on the calling thread, by the name create() was given ('' for a lone module). */
   readonly instances: ReadonlyMap<string, WebAssembly.Instance>;
   private readonly ctl: Int32Array;
+  /** Index of queue 0 in the control block. */
+  private readonly queues: number;
   private readonly argBuf: Float64Array;
   private readonly text: Uint16Array;
   private readonly fns: Fn[];
@@ -228,6 +237,7 @@ export class WasmThreadPool {
     this.instance = instances.values().next().value!;
     this.threads = workers.length + 1;
     this.ctl = new Int32Array(control);
+    this.queues = (Math.floor(this.ctl.length / LAYOUT.STRIDE) + 1) / 2 * LAYOUT.STRIDE;
     this.argBuf = new Float64Array(args);
     this.text = new Uint16Array(text);
     this.fns = [];
@@ -288,13 +298,15 @@ export class WasmThreadPool {
       });
     }
 
-    const control = new SharedArrayBuffer((want + 1) * LAYOUT.STRIDE * 4);
+    // The batch slot, a slot per worker, a queue per thread.
+    const control = new SharedArrayBuffer((2 * want + 1) * LAYOUT.STRIDE * 4);
     const args = new SharedArrayBuffer(ARG_FLOATS * 8);
     const text = new SharedArrayBuffer(want * LAYOUT.TEXT_CHARS * 2);
     const url = options.workerUrl ?? new URL('./threads-worker.js', import.meta.url);
     const spinMs = (options.spinMicros ?? 50) / 1000;
     const init = (slot: number) => ({
       kind: 'tessera-wasm-threads', modules: parts, memory, control, args, text, slot, layout: LAYOUT, spinMs, sliceMs: WAIT_SLICE_MS,
+      queues: (want + 1) * LAYOUT.STRIDE,
     });
     const outcomes = await Promise.all(Array.from({ length: want - 1 }, (_, slot) =>
       startWorker(url, init(slot), options.startTimeoutMs ?? 10_000)));
@@ -307,6 +319,9 @@ export class WasmThreadPool {
     if (failures.length > 0) options.onFallback?.(`${failures.length} of ${want - 1} workers did not start (${failures.join('; ')})`);
     if (started.length === 0) return null;
     for (const { worker } of started) worker.unref?.();
+    // Worker i (in start order) owns queue i + 1; the calling thread queue 0.
+    const ctl = new Int32Array(control);
+    started.forEach(({ slot }, i) => Atomics.store(ctl, (slot + 1) * LAYOUT.STRIDE + LAYOUT.TINDEX, i + 1));
     return new WasmThreadPool(instances, parts, started, control, args, text, spinMs, options.batchTimeoutMs ?? Infinity);
   }
 
@@ -361,7 +376,7 @@ export class WasmThreadPool {
     this.pending = null;
     const L = LAYOUT;
     const ctl = this.ctl;
-    const own = claimCalls(ctl, this.fns, this.argBuf);
+    const own = claimCalls(ctl, this.queues, 0, this.fns, this.argBuf);
     if (!this.waitFinished(b.count, now() + this.timeoutMs)) {
       this.broken = `a batch of '${b.name}' did not finish within ${this.timeoutMs} ms (${Atomics.load(ctl, L.FINISHED)} of ${b.count} calls done)`;
       throw new WasmThreadError(`WasmThreadPool.run: ${this.broken}; dispose this pool`);
@@ -411,6 +426,20 @@ export class WasmThreadPool {
     Atomics.store(ctl, L.COUNT, count);
     Atomics.store(ctl, L.FINISHED, 0);
     for (const { slot } of this.workers) ctl[(slot + 1) * L.STRIDE + L.STATUS] = 0;
+    // The calls in contiguous ranges, one per thread taking part (this one and the workers woken):
+    // thread t runs range t first, then helps with the others. Drivers list calls in the order of
+    // the data they touch (tile rows, column strips), so the same part of the data stays with the
+    // same thread from one batch to the next (a product reads the panels that thread packed, an
+    // output transform the rows that thread's products wrote) instead of moving between the cores'
+    // caches: on a 2-core VM, Winograd's input transform ran no faster on 2 threads than on 1 when
+    // calls went to whichever thread came first.
+    const threads = Math.max(1, Math.min(this.threads, count, wake + 1));
+    for (let t = 0; t < threads; t++) {
+      const q = this.queues + t * L.STRIDE;
+      Atomics.store(ctl, q + L.QEND, Math.floor(((t + 1) * count) / threads));
+      Atomics.store(ctl, q + L.QNEXT, (this.gen << 12) | Math.floor((t * count) / threads));
+    }
+    Atomics.store(ctl, L.THREADS, threads);
     Atomics.store(ctl, L.WORK, this.gen << 12);
     this.pending = { name, n, first, count };
     // Workers poll for the next batch without sleeping until this thread's current task (a whole
@@ -468,31 +497,39 @@ export class WasmThreadPool {
 }
 
 /**
- * Claims and runs calls of the current batch until none is left; returns the first failure.
- * The same protocol as threads-worker.js. A claim is a compare-and-swap of the batch word from
- * (gen, j) to (gen, j + 1), after reading the batch's count, export and arity: the caller writes
- * those only while the word's index is CLOSED, and opens it after, so a successful swap proves
- * they belonged to generation gen; a thread that read a newer batch's fields against an older
- * word fails its swap and reads again.
+ * Claims and runs calls of the current batch until none is left, from queue `me` first, then from
+ * the others; returns the first failure. The same protocol as threads-worker.js. A claim is a
+ * compare-and-swap of a queue word from (gen, j) to (gen, j + 1), after reading the queue's end and
+ * the batch's export and arity and then finding the batch word open at generation gen: the caller
+ * writes those only while the batch word is CLOSED, and tags the queue words with the batch's
+ * generation, so a successful swap proves they belonged to this batch (which cannot have ended
+ * while call j was unclaimed); a thread that read a newer batch's fields against an older queue
+ * word fails its swap, or its check, and reads again.
  */
-function claimCalls(ctl: Int32Array, fns: readonly Fn[], args: Float64Array): { call: number; error: unknown } | null {
+function claimCalls(ctl: Int32Array, queues: number, me: number, fns: readonly Fn[], args: Float64Array): { call: number; error: unknown } | null {
   const L = LAYOUT;
   let failure: { call: number; error: unknown } | null = null;
-  for (;;) {
-    const w = Atomics.load(ctl, L.WORK);
-    const j = w & L.CLOSED;
-    const count = Atomics.load(ctl, L.COUNT);
-    if (j >= count) return failure;
-    const fn = fns[Atomics.load(ctl, L.FN)]!;
-    const n = Atomics.load(ctl, L.ARITY);
-    if (Atomics.compareExchange(ctl, L.WORK, w, w + 1) !== w) continue;
-    try {
-      call(fn, args, j * n, n);
-    } catch (error) {
-      failure ??= { call: j, error };
+  const threads = Atomics.load(ctl, L.THREADS);
+  for (let k = 0; k < threads; k++) {
+    const q = queues + ((me + k) % threads) * L.STRIDE;
+    for (;;) {
+      const w = Atomics.load(ctl, q + L.QNEXT);
+      const j = w & L.CLOSED;
+      const end = Atomics.load(ctl, q + L.QEND);
+      const fn = fns[Atomics.load(ctl, L.FN)]!;
+      const n = Atomics.load(ctl, L.ARITY);
+      if (Atomics.load(ctl, L.WORK) !== (w & ~L.CLOSED)) break; // an older batch's queue word (or a newer batch being set up)
+      if (j >= end) break;
+      if (Atomics.compareExchange(ctl, q + L.QNEXT, w, w + 1) !== w) continue;
+      try {
+        call(fn, args, j * n, n);
+      } catch (error) {
+        failure ??= { call: j, error };
+      }
+      Atomics.add(ctl, L.FINISHED, 1);
     }
-    Atomics.add(ctl, L.FINISHED, 1);
   }
+  return failure;
 }
 
 /** Starts one worker; resolves to it once it has instantiated the module, or to why it did not. */

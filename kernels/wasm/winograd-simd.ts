@@ -491,12 +491,17 @@ export function winogradSimdF32(
     // the chunk has a row per call or more (each call then writes whole strips of V), else by
     // ranges of input channels.
     const ins: (readonly [number])[] = [];
+    // By rows: `parts` even ranges, the same for the output transform below, so that on a pool a
+    // thread transforms out the rows it transformed in (the pool gives thread t the t-th
+    // contiguous share of a batch's calls: threads.ts). Sharing the products by rows as well, so
+    // that V and M never change cores, measured no faster than by points (each thread then reads
+    // all of U, not half).
     const byRows = r1 - r0 >= parts;
-    const rPer = Math.ceil((r1 - r0) / parts);
-    for (let s0 = 0, k = 0; s0 < (byRows ? r1 - r0 : C); s0 += byRows ? rPer : cPer, k++) {
+    const bound = (k: number) => r0 + Math.floor((k * (r1 - r0)) / parts);
+    for (let s0 = 0, k = 0; byRows ? k < parts : s0 < C; s0 += cPer, k++) {
       const q = paramBase + k * SLOTS;
       const s = scratchBase + k * callScratch;
-      const [rs, re] = byRows ? [r0 + s0, Math.min(r1, r0 + s0 + rPer)] : [r0, r1];
+      const [rs, re] = byRows ? [bound(k), bound(k + 1)] : [r0, r1];
       const [c0, c1] = byRows ? [0, C] : [s0, Math.min(C, s0 + cPer)];
       const vals: [number, number][] = [
         [IN.x, 4 * xBase], [IN.C, C], [IN.H, H], [IN.W, W], [IN.th, th], [IN.tw4, tw4], [IN.pt, pt], [IN.pl, pl],
@@ -522,11 +527,9 @@ export function winogradSimdF32(
     // call or more (each call then reads whole rows of every M_xi, in order), else by ranges of
     // output channels. A call's rows start its M rows: row t = (r - ra) tw4 + tx of m + ...
     const outs: (readonly [number])[] = [];
-    const span = byRows ? r1 - r0 : M;
-    const per = byRows ? rPer : oPer;
-    for (let s0 = 0, k = 0; s0 < span; s0 += per, k++) {
+    for (let s0 = 0, k = 0; byRows ? k < parts : s0 < M; s0 += oPer, k++) {
       const q = paramBase + (parts + k) * SLOTS;
-      const [ra, rb] = byRows ? [r0 + s0, Math.min(r1, r0 + s0 + rPer)] : [r0, r1];
+      const [ra, rb] = byRows ? [bound(k), bound(k + 1)] : [r0, r1];
       const [o0, o1] = byRows ? [0, coutPad] : [s0, Math.min(coutPad, s0 + oPer)];
       const vals: [number, number][] = [
         [OUT.m, 4 * (mBase + (ra - r0) * tw4 * coutPad)], [OUT.mStride, 4 * mStride], [OUT.ldm, 4 * coutPad], [OUT.y, 4 * yBase],
