@@ -353,6 +353,8 @@ const vec4 = (n: number): number => Math.ceil(n / 4) * 4;
 /** What runPlanes needs of a depthwise conv or max pool over N x C planes of H x W. */
 interface PlaneJob {
   readonly x: Float32Array;
+  /** Where Y goes: written in place when it is storage in the kernels' memory (see runPlanes). */
+  readonly y: Float32Array;
   readonly N: number; readonly C: number; readonly H: number; readonly W: number; readonly OH: number; readonly OW: number;
   readonly K: number; readonly sy: number; readonly sx: number; readonly dy: number; readonly dx: number;
   readonly py: number; readonly px: number;
@@ -368,10 +370,13 @@ interface PlaneJob {
 
 /**
  * Lays out a plane kernel's parameter blocks, inputs and padded-plane scratch in the memory,
- * runs `kernel` as one batch (one call per image and channel range), and returns where Y is.
+ * runs `kernel` as one batch (one call per image and channel range), and returns where Y is
+ * and whether that is j.y itself. X, the residual and Y are used in place where they are storage
+ * in the kernels' memory already (a threaded engine's activations: resident.ts tensorStorage),
+ * Y only apart from X and the residual; else they are copied in (and Y out, by the caller).
  */
-function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: string): { mem: Float32Array; yBase: number } {
-  const { x, N, C, H, W, OH, OW, K, sy, sx, dy, dx, py, px, mult, w, bias, residual } = j;
+function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: string): { mem: Float32Array; yBase: number; inPlace: boolean } {
+  const { x, y, N, C, H, W, OH, OW, K, sy, sx, dy, dx, py, px, mult, w, bias, residual } = j;
   const M = C * mult;
   const taps = K * K;
   const inPlane = H * W, outPlane = OH * OW;
@@ -385,20 +390,24 @@ function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: strin
 
   // Layout (floats): parameter blocks, W, bias, X, Y, residual, one padded plane per call.
   const nCalls = N * Math.ceil(C / perChunk);
+  const xFloats = N * C * inPlane, yFloats = N * M * outPlane;
+  const xAt = host.resident.offsetOf(x), rAt = residual === null ? -1 : host.resident.offsetOf(residual);
+  let yAt = host.resident.offsetOf(y);
+  if (yAt >= 0 && ((xAt >= 0 && xAt < yAt + yFloats && yAt < xAt + xFloats) || (rAt >= 0 && rAt < yAt + yFloats && yAt < rAt + yFloats))) yAt = -1;
   let top = host.resident.scratchBase;
   const paramBase = top; top += nCalls * PARAM_SLOTS;
   const wBase = top; if (w !== null) top += vec4(M * taps);
   const biasBase = top; if (bias !== null) top += vec4(M);
-  const xBase = top; top += vec4(N * C * inPlane);
-  const yBase = top; top += vec4(N * M * outPlane);
-  const resBase = top; if (residual !== null) top += vec4(N * M * outPlane);
+  const xBase = xAt >= 0 ? xAt : top; if (xAt < 0) top += vec4(xFloats);
+  const yBase = yAt >= 0 ? yAt : top; if (yAt < 0) top += vec4(yFloats);
+  const resBase = rAt >= 0 ? rAt : top; if (residual !== null && rAt < 0) top += vec4(yFloats);
   const xpBase = top; top += nCalls * zeroFloats;
   const mem = host.resident.reserve(top, what);
   const ints = new Int32Array(mem.buffer, mem.byteOffset, top);
   if (w !== null) mem.set(w.subarray(0, M * taps), wBase);
   if (bias !== null) mem.set(bias.subarray(0, M), biasBase);
-  mem.set(x.subarray(0, N * C * inPlane), xBase);
-  if (residual !== null) mem.set(residual.subarray(0, N * M * outPlane), resBase);
+  if (xAt < 0) mem.set(x.subarray(0, xFloats), xBase);
+  if (residual !== null && rAt < 0) mem.set(residual.subarray(0, yFloats), resBase);
   for (let n = 0; n < N; n++) {
     for (let c0 = 0; c0 < C; c0 += perChunk) {
       const q = paramBase + calls.length * PARAM_SLOTS;
@@ -428,7 +437,7 @@ function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: strin
     }
   }
   host.runCalls(kernel, calls);
-  return { mem, yBase };
+  return { mem, yBase, inPlace: yAt >= 0 };
 }
 
 /**
@@ -447,11 +456,11 @@ export function maxPoolSimdF32(host: DepthwiseHost, x: Float32Array, y: Float32A
   if (sx !== 1 && sx !== 2) return false;
   const C = g.channels;
   if (C === 0 || OH * OW === 0) return true;
-  const { mem, yBase } = runPlanes(host, `conv.max${K}_${dx === 1 ? 's' : 'd'}${sx}`, {
-    x, N: 1, C, H, W, OH, OW, K, sy, sx, dy, dx, py: g.padsBegin[1]!, px: g.padsBegin[2]!, mult: 1,
+  const { mem, yBase, inPlace } = runPlanes(host, `conv.max${K}_${dx === 1 ? 's' : 'd'}${sx}`, {
+    x, y, N: 1, C, H, W, OH, OW, K, sy, sx, dy, dx, py: g.padsBegin[1]!, px: g.padsBegin[2]!, mult: 1,
     w: null, bias: null, residual: null, lo: -Infinity, hi: Infinity,
   }, `wasm max pool (${C} planes, ${H}x${W}, ${K}x${K})`);
-  y.set(mem.subarray(yBase, yBase + C * OH * OW));
+  if (!inPlace) y.set(mem.subarray(yBase, yBase + C * OH * OW));
   return true;
 }
 
@@ -482,8 +491,8 @@ export function depthwiseSimdF32(
   const N = g.batch, C = g.inChannels, M = g.outChannels;
   if (N === 0 || M === 0 || OH * OW === 0) return true;
   const [lo, hi, fn] = clampOf(ep.activation);
-  const { mem, yBase } = runPlanes(host, `conv.${depthwiseExport(KH, sx, g.dilations[1]!)}`, {
-    x, N, C, H: g.inSize[0]!, W: g.inSize[1]!, OH, OW, K: KH, sy, sx, dy: g.dilations[0]!, dx: g.dilations[1]!,
+  const { mem, yBase, inPlace } = runPlanes(host, `conv.${depthwiseExport(KH, sx, g.dilations[1]!)}`, {
+    x, y, N, C, H: g.inSize[0]!, W: g.inSize[1]!, OH, OW, K: KH, sy, sx, dy: g.dilations[0]!, dx: g.dilations[1]!,
     py: g.padsBegin[0]!, px: g.padsBegin[1]!, mult: M / C, w, bias: ep.bias ?? null, residual: ep.residual ?? null, lo, hi,
   }, `wasm depthwise conv (${C} channels, ${g.inSize.join('x')}, ${KH}x${KW})`);
   const total = N * M * OH * OW;
@@ -494,7 +503,7 @@ export function depthwiseSimdF32(
     for (let at = 0; at < total; at += per) acts.push([4 * (yBase + at), Math.ceil(Math.min(per, total - at) / 4), fn]);
     host.runCalls('gemm.act', acts);
   }
-  y.set(mem.subarray(yBase, yBase + total));
+  if (!inPlace) y.set(mem.subarray(yBase, yBase + total));
   const act = ep.activation;
   if (act !== undefined && !IN_MODULE.has(act.kind)) {
     applyGemmEpilogueF32(y, 0, total, total, 0, 1, 0, total, { activation: act });

@@ -409,6 +409,16 @@ export function gemmSimdPanels(
   // Residency first: an upload may grow the memory and move the scratch up.
   const aRes = residentPanels(host, A, kc0, what);
   const bRes = residentPanels(host, B, kc0, what);
+  // C (and the residual) in place where C is storage in the kernels' memory (a threaded engine's
+  // activations: resident.ts tensorStorage), its rows whole strips of NR and its row count whole
+  // strips of MR (the block kernel writes mPad rows of ncPad columns), the residual either absent
+  // or resident with C's row stride, and the activation pass, which runs over whole blocks, over
+  // contiguous rows.
+  const cIn = host.resident.offsetOf(c);
+  const rIn = residual === null ? -1 : host.resident.offsetOf(residual);
+  const inPlace = cIn >= 0 && n % NR === 0 && m % MR === 0 && ldc % 4 === 0 && (cIn + cOff) % 4 === 0
+    && (residual === null || (rIn >= 0 && (ep.ldr ?? n) === ldc))
+    && (plan.act === 0 || (ldc === n && n <= NC));
   let top = host.resident.scratchBase;
   const aBase = top;
   if (aRes < 0) top += vec4(mPad * k);
@@ -416,19 +426,21 @@ export function gemmSimdPanels(
   const bBlock = vec4(kcMax * ncMax), cBlock = mPad * ncMax;
   if (bRes < 0) top += blocks * bBlock;
   const cBase = top;
-  top += blocks * cBlock;
+  if (!inPlace) top += blocks * cBlock;
   const biasBase = top;
   if (plan.biasMode === 1) top += vec4(mPad);
   else if (plan.biasMode === 2) top += blocks * ncMax;
   const resBase = top;
-  if (residual !== null) top += blocks * cBlock;
+  if (residual !== null && !inPlace) top += blocks * cBlock;
   // A row-major B packed in wasm: copied in whole (one copy when its rows are close), then packed
   // block by block by the module.
   const bm = bRes < 0 && B.matrix !== undefined && B.matrix.colStride === 1 ? B.matrix : null;
   const bDense = bm !== null && bm.rowStride <= 2 * n;
   const bLd = bm === null ? 0 : bDense ? bm.rowStride : n;
-  const bSrc = top;
-  if (bm !== null) top += vec4((k - 1) * bLd + n) + NR;
+  // A dense B that is storage in the kernels' memory already is packed from where it is.
+  const bIn = bm !== null && bDense ? host.resident.offsetOf(bm.data) : -1;
+  const bSrc = bIn >= 0 ? bIn + bm!.offset : top;
+  if (bm !== null && bIn < 0) top += vec4((k - 1) * bLd + n) + NR;
   // A conv's column matrix built by the module: the group's input channels copied in and padded
   // once, then each block gathered (im2col-simd.ts).
   const cm = bRes < 0 && bm === null && B.im2col !== undefined ? B.im2col : null;
@@ -442,7 +454,7 @@ export function gemmSimdPanels(
   const slots = blocks * parts;
   if (ip !== null) top = paramsAt + slots * IM2COL_SLOTS;
   const mem = host.resident.reserve(top, what);
-  if (bm !== null) {
+  if (bm !== null && bIn < 0) {
     if (bDense) mem.set(bm.data.subarray(bm.offset, bm.offset + (k - 1) * bLd + n), bSrc);
     else for (let p = 0; p < k; p++) mem.set(bm.data.subarray(bm.offset + p * bm.rowStride, bm.offset + p * bm.rowStride + n), bSrc + p * n);
   }
@@ -495,20 +507,22 @@ export function gemmSimdPanels(
   };
   const copyOut = (jc: number, r: number) => {
     const nc = Math.min(NC, n - jc);
-    copyRows(false, mem, cBase + r * cBlock, Math.ceil(nc / NR) * NR, c, cOff + jc, ldc, m, nc);
+    if (!inPlace) copyRows(false, mem, cBase + r * cBlock, Math.ceil(nc / NR) * NR, c, cOff + jc, ldc, m, nc);
     if (plan.after !== null) applyGemmEpilogueF32(c, cOff, ldc, n, 0, m, jc, nc, plan.after);
   };
   for (let jc = 0, r = 0; jc < n; jc += NC, r = blocks > 1 ? r + 1 : 0) {
     const nc = Math.min(NC, n - jc);
     const ncPad = Math.ceil(nc / NR) * NR;
-    const cAt = cBase + r * cBlock, bAt = bBase + r * bBlock;
+    // C block r at cAt, rows cld apart (in place: C itself, from column jc).
+    const cAt = inPlace ? cIn + cOff + jc : cBase + r * cBlock, bAt = bBase + r * bBlock;
+    const cld = inPlace ? ldc : ncPad;
     const biasCols = biasBase + r * ncMax;
-    if (accumulate) copyRows(true, mem, cAt, ncPad, c, cOff + jc, ldc, m, nc);
+    if (accumulate && !inPlace) copyRows(true, mem, cAt, ncPad, c, cOff + jc, ldc, m, nc);
     if (plan.biasMode === 2) {
       const bcs = ep.biasColStride ?? 0;
       for (let j = 0; j < ncPad; j++) mem[biasCols + j] = j < nc ? beta * bias![bo + (jc + j) * bcs]! : 0;
     }
-    if (residual !== null) copyRows(true, mem, resBase + r * cBlock, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
+    if (residual !== null && !inPlace) copyRows(true, mem, resBase + r * cBlock, ncPad, residual, (ep.residualOffset ?? 0) + jc, ep.ldr ?? n, m, nc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = Math.min(kcMax, k - pc);
       let pb = bAt;
@@ -541,12 +555,12 @@ export function gemmSimdPanels(
         const pa = aRes >= 0 ? aRes + A.prepare(pc, kc, ic, mc) : aBase + pc * mPad + ic * kc;
         const biasAt = plan.biasMode === 1 ? biasBase + ic : biasCols;
         calls.push([
-          4 * pa, 4 * pb, 4 * (cAt + ic * ncPad), mc, ncPad, kc, 4 * ncPad, alpha, load,
-          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : 4 * (resBase - cBase), plan.lo, plan.hi,
+          4 * pa, 4 * pb, 4 * (cAt + ic * cld), mc, ncPad, kc, 4 * cld, alpha, load,
+          epi, plan.biasMode, 4 * biasAt, residual === null ? 0 : inPlace ? 4 * (rIn + (ep.residualOffset ?? 0) - (cIn + cOff)) : 4 * (resBase - cBase), plan.lo, plan.hi,
         ]);
       }
       if (epi === 1 && plan.act !== 0) {
-        for (let i = first; i < calls.length; i++) acts.push([calls[i]![2], (calls[i]![3] * ncPad) / 4, plan.act]);
+        for (let i = first; i < calls.length; i++) acts.push([calls[i]![2], (calls[i]![3] * cld) / 4, plan.act]);
       }
       if (blocks === 1) flush();
     }

@@ -12,7 +12,9 @@ import type { WasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { gemmSimdF32, wasmSimdGemmEngine } from '../../kernels/wasm/engine.js';
 import { sharedMemoryAvailable } from '../../kernels/wasm/host.js';
 import { threadedWasmSimdGemmEngine } from '../../kernels/wasm/threaded-engine.js';
-import { allActs, convProblem, exactActs, runConv, runWinograd, special, wide, winogradProblem } from '../helpers/conv-problems.js';
+import { allActs, convProblem, type ConvProblem, exactActs, runConv, runWinograd, special, wide, type WinogradProblem, winogradProblem } from '../helpers/conv-problems.js';
+import { convPackedF32, packConvF32 } from '../../kernels/conv-f32.js';
+import { packWinogradF32, winogradConvF32 } from '../../kernels/winograd-f32.js';
 import { reportAbsent } from '../helpers/absent-files.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -58,6 +60,56 @@ describe.skipIf(!sharedMemoryAvailable())('the threaded wasm engine is bit-ident
       expect(engines.get(t)!.activation(name, x, got)).toBe(true);
       expect(bits(got)).toEqual(bits(want));
     }), { numRuns: 12 });
+  });
+
+  // A threaded session keeps its activations in the engine's shared memory (tensorStorage), and
+  // the kernels then read X and the residual and write Y where they are. Same bits as plain
+  // arrays; and a guard array allocated right after Y stays untouched (no padding row or column
+  // written past Y).
+  const GUARD = 64;
+  function resident(e: WasmSimdGemmEngine, values: ArrayLike<number>): Float32Array {
+    const a = e.tensorStorage(Math.max(1, values.length))!;
+    expect(a, 'tensor storage in the shared memory').not.toBeNull();
+    a.set(Float32Array.from(values));
+    return values.length === 0 ? a.subarray(0, 0) : a;
+  }
+  function inPlace(e: WasmSimdGemmEngine, yLength: number, run: (y: Float32Array) => void): Float32Array {
+    const y = resident(e, new Float32Array(yLength).fill(Number.NaN));
+    const guard = resident(e, new Float32Array(GUARD).fill(-7.25));
+    run(y);
+    expect(Array.from(guard)).toEqual(Array(GUARD).fill(-7.25));
+    return Float32Array.from(y);
+  }
+  const outLength = (p: ConvProblem | WinogradProblem) => p.g.batch * p.g.outChannels * p.g.outSize.reduce((a, b) => a * b, 1);
+  function runConvInPlace(p: ConvProblem, e: WasmSimdGemmEngine): Float32Array {
+    const packed = packConvF32(Float32Array.from(p.w), p.g);
+    const x = resident(e, p.x);
+    return inPlace(e, outLength(p), (y) => convPackedF32(x, packed, y, p.g, {
+      bias: p.bias && Float32Array.from(p.bias), ...(p.residual ? { residual: resident(e, p.residual) } : {}), activation: p.act, engine: e,
+    }));
+  }
+  function runWinogradInPlace(p: WinogradProblem, e: WasmSimdGemmEngine): Float32Array {
+    const packed = packWinogradF32(Float32Array.from(p.w), p.g, p);
+    const x = resident(e, p.x);
+    return inPlace(e, outLength(p), (y) => winogradConvF32(x, packed, y, p.g, {
+      bias: p.bias && Float32Array.from(p.bias), ...(p.residual ? { residual: resident(e, p.residual) } : {}), activation: p.act, engine: e,
+    }));
+  }
+
+  it('activations in the engine\'s memory: convs read and write them in place, with the bits of plain arrays', () => {
+    // Pointwise convs (the GEMM path with B and C in place) with sizes that are and are not whole strips.
+    fc.assert(fc.property(convProblem(values, allActs, { rank: 2, kernels: [1], strides: [1], maxSize: 12, cg: [1, 12], mg: [1, 12] }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runConvInPlace(p, engines.get(t)!))).toEqual(bits(runConv(p, engines.get(1))));
+    }), { numRuns: 60 });
+    fc.assert(fc.property(convProblem(values, allActs, { maxSize: 12, cg: [1, 9], mg: [1, 12] }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runConvInPlace(p, engines.get(t)!))).toEqual(bits(runConv(p, engines.get(1))));
+    }), { numRuns: 60 });
+    fc.assert(fc.property(convProblem(values, allActs, { rank: 2, depthwise: true, kernels: [3, 5], strides: [1, 2], maxSize: 14 }), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runConvInPlace(p, engines.get(t)!))).toEqual(bits(runConv(p, engines.get(1))));
+    }), { numRuns: 60 });
+    fc.assert(fc.property(winogradProblem(wide, wide, allActs), fc.constantFrom(2, 3), (p, t) => {
+      expect(bits(runWinogradInPlace(p, engines.get(t)!))).toEqual(bits(runWinograd(p, undefined, engines.get(1))));
+    }), { numRuns: 40 });
   });
 
   it('GEMMs of many blocks', () => {
