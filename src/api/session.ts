@@ -534,9 +534,9 @@ export class InferenceSession {
     const webgl = this.chosen.webgl;
     if (webgl === undefined) {
       const engine = this.chosen.engine;
-      // A threaded wasm engine keeps activations in its shared memory: its kernels then work on
-      // them in place instead of copying every conv's input in and output out.
-      // (A one-thread engine's memory is not shared, and its tensorStorage declines.)
+      // A wasm engine over a shared memory keeps activations in it: its kernels then work on them
+      // in place instead of copying every conv's input in and output out.
+      // (An engine over a plain memory declines: growing it would detach the arrays.)
       this.arena?.useSource(engine.tensorStorage !== undefined && engine.offsetOf !== undefined ? engine as TensorStorageSource : undefined);
       return withGemmEngine(engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
     }

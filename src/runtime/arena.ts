@@ -99,7 +99,7 @@ export class StorageArena implements StoragePool {
     const source = this.source;
     if (source === undefined) return values;
     return values.map((v) => (v instanceof Tensor && v.data instanceof Float32Array && source.offsetOf(v.data) >= 0
-      ? new Tensor(v.type, v.data.slice(), v.dims)
+      ? new Tensor(v.type, new Float32Array(v.data), v.dims)
       : v));
   }
 
