@@ -372,7 +372,7 @@ interface PlaneJob {
  * Lays out a plane kernel's parameter blocks, inputs and padded-plane scratch in the memory,
  * runs `kernel` as one batch (one call per image and channel range), and returns where Y is
  * and whether that is j.y itself. X, the residual and Y are used in place where they are storage
- * in the kernels' memory already (a threaded engine's activations: resident.ts tensorStorage),
+ * in the kernels' memory already (a session's activations: resident.ts tensorStorage),
  * Y only apart from X and the residual; else they are copied in (and Y out, by the caller).
  */
 function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: string): { mem: Float32Array; yBase: number; inPlace: boolean } {
@@ -392,8 +392,7 @@ function runPlanes(host: DepthwiseHost, kernel: string, j: PlaneJob, what: strin
   const nCalls = N * Math.ceil(C / perChunk);
   const xFloats = N * C * inPlane, yFloats = N * M * outPlane;
   const xAt = host.resident.offsetOf(x), rAt = residual === null ? -1 : host.resident.offsetOf(residual);
-  let yAt = host.resident.offsetOf(y);
-  if (yAt >= 0 && ((xAt >= 0 && xAt < yAt + yFloats && yAt < xAt + xFloats) || (rAt >= 0 && rAt < yAt + yFloats && yAt < rAt + yFloats))) yAt = -1;
+  const yAt = host.resident.outputOffset(y, yFloats, [[xAt, xFloats], [rAt, yFloats]]);
   let top = host.resident.scratchBase;
   const paramBase = top; top += nCalls * PARAM_SLOTS;
   const wBase = top; if (w !== null) top += vec4(M * taps);

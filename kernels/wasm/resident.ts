@@ -133,6 +133,18 @@ export class ResidentPanels {
     return this.memory.offsetOf(a);
   }
 
+  /**
+   * Where a kernel may write its output `y` (`floats` of it) in place: y's offset when it is
+   * storage in the memory and overlaps none of `inputs` (each [offset, floats], offset -1 for an
+   * input copied in instead); else -1 (then the output goes to scratch and is copied out).
+   */
+  outputOffset(y: Float32Array, floats: number, inputs: readonly (readonly [number, number])[]): number {
+    const at = this.memory.offsetOf(y);
+    if (at < 0) return -1;
+    for (const [i, n] of inputs) if (i >= 0 && i < at + floats && at < i + n) return -1;
+    return at;
+  }
+
   private allocate(len: number, what: string): Region {
     for (let i = 0; i < this.holes.length; i++) {
       const h = this.holes[i]!;

@@ -444,11 +444,10 @@ export function winogradSimdF32(
   const xFloats = N * C * H * W;
   const total = N * M * OH * OW;
   // X, Y and the residual in place where they are storage in the kernels' memory already (a
-  // threaded engine's activations: resident.ts tensorStorage), else copied in and out. Y in place
-  // only apart from X and the residual (an arena never hands out overlapping arrays; checked anyway).
+  // session's activations: resident.ts tensorStorage), else copied in and out. Y in place only
+  // apart from X and the residual (an arena never hands out overlapping arrays; checked anyway).
   const xAt = host.resident.offsetOf(x), rAt = ep.residual === undefined ? -1 : host.resident.offsetOf(ep.residual);
-  let yAt = host.resident.offsetOf(y);
-  if (yAt >= 0 && ((xAt >= 0 && xAt < yAt + total && yAt < xAt + xFloats) || (rAt >= 0 && rAt < yAt + total && yAt < rAt + total))) yAt = -1;
+  const yAt = host.resident.outputOffset(y, total, [[xAt, xFloats], [rAt, total]]);
   const xBase = xAt >= 0 ? xAt : take(xFloats);
   const yBase = yAt >= 0 ? yAt : take(total);
   const resBase = ep.residual === undefined ? 0 : rAt >= 0 ? rAt : take(total);

@@ -292,6 +292,18 @@ export class InferenceSession {
   private chosen: Backend = resolveBackend(undefined, 'InferenceSession');
 
   /**
+   * Sets the backend, once, at create. A wasm engine over a shared memory then also keeps the
+   * session's activations in it, so that its kernels work on them in place instead of copying
+   * every conv's input in and output out (an engine over a plain memory declines: growing it
+   * would detach the arrays).
+   */
+  private choose(backend: Backend): void {
+    this.chosen = backend;
+    const e = backend.engine;
+    this.arena?.useSource(e.tensorStorage !== undefined && e.offsetOf !== undefined ? e as TensorStorageSource : undefined);
+  }
+
+  /**
    * Which kernels this session runs on: 'wasm' (WebAssembly SIMD), 'cpu' (plain JS) or 'webgl'
    * (MatMul, Gemm and Conv on the GPU through gpu.js, every other op on wasm or JS).
    */
@@ -414,7 +426,7 @@ export class InferenceSession {
       if (looksLikeTorchScript(bytes)) {
         const { createTorchScriptSession } = await import('../runtime/torchscript/session.js');
         const session = new InferenceSession(null, createTorchScriptSession(bytes, { limits: options.limits, engine: backend.engine, strict: options.strict === true, ...(level === undefined ? {} : { graphOptimizationLevel: level }) }), limits);
-        session.chosen = backend;
+        session.choose(backend);
         return session;
       }
       const { looksLikeTorchFile } = await import('../formats/pickle/container.js');
@@ -433,7 +445,7 @@ export class InferenceSession {
     await registry.loadFor(modelOpKeys(model)); // the optional operator families this model names
     const session = InferenceSession.fromModel(model, registry, limits, { graphOptimizationLevel: level, strict: options.strict === true });
     if (options.enableCpuMemArena === false) session.arena = undefined;
-    session.chosen = backend;
+    session.choose(backend);
     return session;
   }
 
@@ -446,7 +458,7 @@ export class InferenceSession {
     const resolved = resolveLimits(limits);
     const plan = planModel(model, registry, resolved, planOptions);
     const session = new InferenceSession({ model, plan, weightBytes: weightBytesOf(model.graph) }, null, resolved);
-    session.chosen = backend;
+    session.choose(backend);
     return session;
   }
 
@@ -533,12 +545,7 @@ export class InferenceSession {
     const { plan, weightBytes } = this.onnx;
     const webgl = this.chosen.webgl;
     if (webgl === undefined) {
-      const engine = this.chosen.engine;
-      // A wasm engine over a shared memory keeps activations in it: its kernels then work on them
-      // in place instead of copying every conv's input in and output out.
-      // (An engine over a plain memory declines: growing it would detach the arrays.)
-      this.arena?.useSource(engine.tensorStorage !== undefined && engine.offsetOf !== undefined ? engine as TensorStorageSource : undefined);
-      return withGemmEngine(engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
+      return withGemmEngine(this.chosen.engine, () => executeRun(plan, feeds, control, weightBytes, this.profiler, this.arena));
     }
     // On the GPU: no arena (values in textures have no storage to pool); the outputs are read back
     // before the run's textures are let go.

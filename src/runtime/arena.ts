@@ -155,7 +155,7 @@ export class StorageArena implements StoragePool {
    */
   endRun(): void {
     this.owned.clear();
-    for (const d of [...this.sourced]) this.recycle(d);
+    for (const d of this.sourced) this.recycle(d); // recycle deletes d: a Set iterates on past it
   }
 
   clear(): void {
