@@ -1,11 +1,13 @@
 // A conv's weight and bias with an eval-mode BatchNorm that follows it folded in, for the
 // TorchScript interpreter's conv + batch_norm fusion (src/runtime/torchscript/fuse-conv-bn.ts):
 //   a = gamma / sqrt(var + eps),  W' = W * a (per output channel),  b' = (b - mean) * a + beta
-// computed in float64 and rounded once to float32 (PyTorch's fuse_conv_bn_eval computes the same
-// in float32). Kept per weight tensor while it and the norm's tensors are the same objects at the
+// computed in float64 and rounded once to float32 by kernels/batchnorm-fold.ts, the fold the ONNX
+// rewrite uses (PyTorch's fuse_conv_bn_eval computes the same in float32); a None weight or bias
+// of the norm is 1 or 0. Kept per weight tensor while it and the norm's tensors are the same objects at the
 // same storage versions (versions.ts), so the conv's packed weights (prepared.ts, keyed by W')
 // are made once.
 
+import { foldBatchNormF32 } from '../../kernels/batchnorm-fold.js';
 import { Tensor } from '../../src/tensor.js';
 import type { TsValue } from './aten-op.js';
 import { storageVersion } from './versions.js';
@@ -45,16 +47,14 @@ export function foldBatchNormIntoConv(
   if (h !== undefined && h.eps === e && h.inputs.every((t, i) => t === ts[i]) && h.versions.every((v, i) => v === versions[i])) {
     return { weight: h.weight, bias: h.bias };
   }
-  const [bd, gd, betad, md, vd] = ts.map((t) => (t === null ? null : (t.data as Float32Array)));
-  const wd = w.data as Float32Array;
-  const per = wd.length / m;
-  const fw = new Float32Array(wd.length);
+  const [bt, gt, betat, mt, vt] = ts;
+  const fw = new Float32Array(w.data.length);
   const fb = new Float32Array(m);
-  for (let c = 0; c < m; c++) {
-    const a = (gd === null ? 1 : gd[c]!) / Math.sqrt(vd![c]! + e);
-    for (let i = c * per; i < (c + 1) * per; i++) fw[i] = wd[i]! * a;
-    fb[c] = ((bd === null ? 0 : bd[c]!) - md![c]!) * a + (betad === null ? 0 : betad[c]!);
-  }
+  foldBatchNormF32(
+    w.data as Float32Array, bt === null ? null : (bt!.data as Float32Array),
+    gt === null ? new Float32Array(m).fill(1) : (gt!.data as Float32Array), betat === null ? new Float32Array(m) : (betat!.data as Float32Array),
+    mt!.data as Float32Array, vt!.data as Float32Array, e, fw, fb,
+  );
   const out = { weight: new Tensor('float32', fw, w.dims), bias: new Tensor('float32', fb, [m]) };
   held.set(w, { inputs: ts, versions, eps: e, ...out });
   return out;

@@ -92,6 +92,16 @@ function inputParam(fn: FunctionDef, first: Expr): boolean {
   return fn.params.length === 2 && first.kind === 'name' && first.id === fn.params[1]!.name;
 }
 
+/**
+ * The traced form of a module's forward that calls one op: attribute reads, then `y = torch.<op>(x,
+ * ...)` on the one input parameter and `return y`; the reads, op and arguments, else null.
+ */
+function tracedCall(fn: FunctionDef): { reads: Map<string, string>; op: string; args: readonly Expr[] } | null {
+  const parts = attributeReads(fn);
+  const call = parts && callThenReturn(parts.rest);
+  return parts && call && call.args.length > 0 && inputParam(fn, call.args[0]!) ? { reads: parts.reads, ...call } : null;
+}
+
 /** `fn` (a BatchNorm class's forward) in the traced form, or null. */
 export function batchNormForm(fn: FunctionDef): BatchNormForm | null {
   return once(bnForms, fn, detectBatchNorm);
@@ -99,11 +109,10 @@ export function batchNormForm(fn: FunctionDef): BatchNormForm | null {
 
 function detectBatchNorm(fn: FunctionDef): BatchNormForm | null {
   let form: BatchNormForm | null = null;
-  const parts = attributeReads(fn);
-  const call = parts && callThenReturn(parts.rest);
-  if (parts && call && call.op === 'aten::batch_norm' && call.args.length === 9 && inputParam(fn, call.args[0]!)) {
+  const call = tracedCall(fn);
+  if (call && call.op === 'aten::batch_norm' && call.args.length === 9) {
     const attr = (e: Expr): string | null | undefined =>
-      e.kind === 'const' && e.value === null ? null : e.kind === 'name' ? parts.reads.get(e.id) : undefined;
+      e.kind === 'const' && e.value === null ? null : e.kind === 'name' ? call.reads.get(e.id) : undefined;
     const [, w, b, m, v, training, momentum, eps, cudnn] = call.args as Expr[];
     const weight = attr(w!), bias = attr(b!), mean = attr(m!), variance = attr(v!);
     if (weight !== undefined && bias !== undefined && typeof mean === 'string' && typeof variance === 'string'
@@ -121,14 +130,12 @@ export function convForm(fn: FunctionDef): ConvForm | null {
 
 function detectConv(fn: FunctionDef): ConvForm | null {
   let form: ConvForm | null = null;
-  const parts = attributeReads(fn);
-  const call = parts && callThenReturn(parts.rest);
+  const call = tracedCall(fn);
   const arity = call?.op === 'aten::_convolution' ? 13 : 7;
-  if (parts && call && (call.op === 'aten::_convolution' || /^aten::conv[123]d$/.test(call.op)) && call.args.length === arity
-    && inputParam(fn, call.args[0]!)) {
+  if (call && (call.op === 'aten::_convolution' || /^aten::conv[123]d$/.test(call.op)) && call.args.length === arity) {
     const [, w, b, ...rest] = call.args as Expr[];
-    const weight = w!.kind === 'name' ? parts.reads.get(w!.id) : undefined;
-    const bias = b!.kind === 'const' && b!.value === null ? null : b!.kind === 'name' ? parts.reads.get(b!.id) : undefined;
+    const weight = w!.kind === 'name' ? call.reads.get(w!.id) : undefined;
+    const bias = b!.kind === 'const' && b!.value === null ? null : b!.kind === 'name' ? call.reads.get(b!.id) : undefined;
     // A transposed conv's weight is [Cin, Cout / groups, ...]: folding per output channel would
     // scale the wrong axis, so only `transposed` = False takes part.
     const transposed = call.op === 'aten::_convolution' ? rest[3]! : null;
